@@ -1,0 +1,59 @@
+import { MsgpackReader, setOwn } from './msgpack-reader.js';
+import type { Span, TraceChunk } from './span.js';
+
+/*
+ * v0.5: [dictionary, traces]. Every string is an index into the dictionary and every span is an
+ * array of exactly 12 elements; the agent refuses any other shape and so do we.
+ */
+
+function lookup(r: MsgpackReader, dict: string[], what: string): string {
+  const i = r.readInt53(what);
+  if (i < 0 || i >= dict.length) r.fail(`${what}: dictionary index ${i} out of range (dictionary has ${dict.length} strings)`);
+  return dict[i]!;
+}
+
+export function decodeV05(body: Buffer): TraceChunk[] {
+  const r = new MsgpackReader(body);
+  const top = r.readArrayHeader('payload');
+  if (top !== 2) r.fail(`payload: expected an array of 2 elements [dictionary, traces], got ${top < 0 ? 'nil' : top}`);
+  const nDict = r.readArrayHeader('dictionary');
+  const dict: string[] = new Array<string>(Math.max(nDict, 0));
+  for (let i = 0; i < nDict; i++) dict[i] = r.readString(`dictionary[${i}]`);
+  const nTraces = r.readArrayHeader('traces');
+  const traces: TraceChunk[] = [];
+  for (let t = 0; t < nTraces; t++) {
+    r.where = `trace ${t}`;
+    const nSpans = r.readArrayHeader('trace (an array of spans)');
+    const chunk: Span[] = [];
+    for (let s = 0; s < nSpans; s++) {
+      r.where = `trace ${t}, span ${s}`;
+      const n = r.readArrayHeader('span');
+      if (n !== 12) r.fail(`encoded span needs exactly 12 elements in array, got ${n < 0 ? 'nil' : n}`);
+      const service = lookup(r, dict, 'service');
+      const name = lookup(r, dict, 'name');
+      const resource = lookup(r, dict, 'resource');
+      const traceId = r.readUint64('trace_id');
+      const spanId = r.readUint64('span_id');
+      const parentId = r.readUint64('parent_id');
+      const start = r.readInt64('start');
+      const duration = r.readInt53('duration');
+      const error = r.readInt32('error');
+      const meta: Record<string, string> = {};
+      const nMeta = r.readMapHeader('meta');
+      for (let i = 0; i < nMeta; i++) {
+        const k = lookup(r, dict, 'meta key');
+        setOwn(meta, k, lookup(r, dict, `meta["${k}"]`));
+      }
+      const metrics: Record<string, number> = {};
+      const nMetrics = r.readMapHeader('metrics');
+      for (let i = 0; i < nMetrics; i++) {
+        const k = lookup(r, dict, 'metrics key');
+        setOwn(metrics, k, r.readFloat64(`metrics["${k}"]`));
+      }
+      const type = lookup(r, dict, 'type');
+      chunk.push({ service, name, resource, type, traceId, spanId, parentId, start, duration, error, meta, metrics });
+    }
+    traces.push(chunk);
+  }
+  return traces;
+}

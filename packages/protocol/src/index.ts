@@ -1,0 +1,10 @@
+export type { Span, SpanLink, SpanEvent, AttributeValue, TraceChunk, TraceApiVersion } from './span.js';
+export { emptySpan } from './span.js';
+export { PayloadDecodeError } from './errors.js';
+export { decodeV04 } from './decode-v04.js';
+export { decodeV05 } from './decode-v05.js';
+export { decodeJsonTraces } from './decode-json.js';
+export { encodeV04, encodeV05 } from './encode.js';
+export { MsgpackWriter } from './msgpack-writer.js';
+export { MsgpackReader, MAX_CONTAINER_LENGTH } from './msgpack-reader.js';
+export { toHex64, traceIdHex, parseTraceId, TraceIdParseError, toSigned64, toUnsigned64 } from './ids.js';
