@@ -49,8 +49,10 @@ function readMeta(r: MsgpackReader): Record<string, string> {
   const n = r.readMapHeader('meta');
   for (let i = 0; i < n; i++) {
     const k = r.readString('meta key');
-    setOwn(meta, k, r.readString(`meta["${k}"]`));
+    r.key = k;
+    setOwn(meta, k, r.readString('meta'));
   }
+  r.key = undefined;
   return meta;
 }
 
@@ -59,8 +61,10 @@ function readMetrics(r: MsgpackReader): Record<string, number> {
   const n = r.readMapHeader('metrics');
   for (let i = 0; i < n; i++) {
     const k = r.readString('metrics key');
-    setOwn(metrics, k, r.readFloat64(`metrics["${k}"]`));
+    r.key = k;
+    setOwn(metrics, k, r.readFloat64('metrics'));
   }
+  r.key = undefined;
   return metrics;
 }
 
@@ -188,11 +192,12 @@ export function decodeV04(body: Buffer): TraceChunk[] {
   const nTraces = r.readArrayHeader('payload (an array of traces)');
   const traces: TraceChunk[] = [];
   for (let t = 0; t < nTraces; t++) {
-    r.where = `trace ${t}`;
+    r.trace = t;
+    r.span = -1;
     const nSpans = r.readArrayHeader('trace (an array of spans)');
     const chunk: Span[] = [];
     for (let s = 0; s < nSpans; s++) {
-      r.where = `trace ${t}, span ${s}`;
+      r.span = s;
       if (r.isNil()) { r.pos++; continue; }
       chunk.push(readSpan(r));
     }

@@ -8,7 +8,7 @@ import type { Span, TraceChunk } from './span.js';
 
 function lookup(r: MsgpackReader, dict: string[], what: string): string {
   const i = r.readInt53(what);
-  if (i < 0 || i >= dict.length) r.fail(`${what}: dictionary index ${i} out of range (dictionary has ${dict.length} strings)`);
+  if (i < 0 || i >= dict.length) r.fail(`${r.key === undefined ? what : `${what}["${r.key}"]`}: dictionary index ${i} out of range (dictionary has ${dict.length} strings)`);
   return dict[i]!;
 }
 
@@ -22,11 +22,12 @@ export function decodeV05(body: Buffer): TraceChunk[] {
   const nTraces = r.readArrayHeader('traces');
   const traces: TraceChunk[] = [];
   for (let t = 0; t < nTraces; t++) {
-    r.where = `trace ${t}`;
+    r.trace = t;
+    r.span = -1;
     const nSpans = r.readArrayHeader('trace (an array of spans)');
     const chunk: Span[] = [];
     for (let s = 0; s < nSpans; s++) {
-      r.where = `trace ${t}, span ${s}`;
+      r.span = s;
       const n = r.readArrayHeader('span');
       if (n !== 12) r.fail(`encoded span needs exactly 12 elements in array, got ${n < 0 ? 'nil' : n}`);
       const service = lookup(r, dict, 'service');
@@ -42,14 +43,18 @@ export function decodeV05(body: Buffer): TraceChunk[] {
       const nMeta = r.readMapHeader('meta');
       for (let i = 0; i < nMeta; i++) {
         const k = lookup(r, dict, 'meta key');
-        setOwn(meta, k, lookup(r, dict, `meta["${k}"]`));
+        r.key = k;
+        setOwn(meta, k, lookup(r, dict, 'meta'));
       }
+      r.key = undefined;
       const metrics: Record<string, number> = {};
       const nMetrics = r.readMapHeader('metrics');
       for (let i = 0; i < nMetrics; i++) {
         const k = lookup(r, dict, 'metrics key');
-        setOwn(metrics, k, r.readFloat64(`metrics["${k}"]`));
+        r.key = k;
+        setOwn(metrics, k, r.readFloat64('metrics'));
       }
+      r.key = undefined;
       const type = lookup(r, dict, 'type');
       chunk.push({ service, name, resource, type, traceId, spanId, parentId, start, duration, error, meta, metrics });
     }

@@ -11,10 +11,15 @@ const MAX_INT64 = (1n << 63n) - 1n;
 /** Array/map headers above this are refused, as the agent refuses them ("too long payload"). */
 export const MAX_CONTAINER_LENGTH = 25_000_000;
 
-const CACHE_SIZE = 1 << 13;
+const CACHE_SIZE = 1 << 12;
 const CACHE_MASK = CACHE_SIZE - 1;
 const MAX_CACHED_LENGTH = 64;
-const cacheBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(CACHE_SIZE);
+/*
+ * Interned ASCII strings by a cheap hash of length and four sampled bytes. A hit is confirmed by
+ * comparing the cached string's char codes with the bytes, so a miss costs no extra allocation.
+ * Only strings whose UTF-16 length equals their byte length are cached: those are pure ASCII (a
+ * replaced invalid byte becomes U+FFFD, which never equals a byte, so it can never hit).
+ */
 const cacheStrings: string[] = new Array<string>(CACHE_SIZE).fill('');
 
 const SMALL_BIGINTS: bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
@@ -36,15 +41,27 @@ export function typeName(b: number): string {
 export class MsgpackReader {
   pos = 0;
   readonly end: number;
-  /** Where the decoder is, for error messages; set by the payload decoders. */
-  where = '';
+  /*
+   * Where the decoder is, for error messages. Kept as numbers and a key so that the hot path
+   * never builds a string: the message is composed only when decoding fails.
+   */
+  trace = -1;
+  span = -1;
+  key: string | undefined = undefined;
 
   constructor(readonly buf: Buffer) {
     this.end = buf.length;
   }
 
   fail(message: string): never {
-    throw new PayloadDecodeError(this.where ? `${this.where}: ${message}` : message);
+    let where = '';
+    if (this.trace >= 0) where = this.span >= 0 ? `trace ${this.trace}, span ${this.span}: ` : `trace ${this.trace}: `;
+    throw new PayloadDecodeError(where + message);
+  }
+
+  /** `what`, with the map key being read (set in `key`) when there is one. */
+  private label(what: string): string {
+    return this.key === undefined ? what : `${what}["${this.key}"]`;
   }
 
   private need(n: number): void {
@@ -78,7 +95,7 @@ export class MsgpackReader {
     if (b === 0xdd) { this.need(4); const n = this.buf.readUInt32BE(this.pos); this.pos += 4; return this.checkLength(n, 1); }
     if (b === 0xc0) return -1;
     this.pos--;
-    return this.fail(`${what}: expected an array, got ${typeName(b)}`);
+    return this.fail(`${this.label(what)}: expected an array, got ${typeName(b)}`);
   }
 
   /** Map size, or -1 for nil. */
@@ -89,7 +106,7 @@ export class MsgpackReader {
     if (b === 0xdf) { this.need(4); const n = this.buf.readUInt32BE(this.pos); this.pos += 4; return this.checkLength(n, 2); }
     if (b === 0xc0) return -1;
     this.pos--;
-    return this.fail(`${what}: expected a map, got ${typeName(b)}`);
+    return this.fail(`${this.label(what)}: expected a map, got ${typeName(b)}`);
   }
 
   /** Length of a str or bin (the agent accepts both for strings), -1 for nil, -2 for neither. */
@@ -112,7 +129,7 @@ export class MsgpackReader {
     const n = this.readStringHeader();
     if (n >= 0) return this.stringBody(n);
     if (n === -1) return '';
-    return this.fail(`${what}: expected a string, got ${typeName(this.buf[this.pos]!)}`);
+    return this.fail(`${this.label(what)}: expected a string, got ${typeName(this.buf[this.pos]!)}`);
   }
 
   stringBody(len: number): string {
@@ -121,23 +138,16 @@ export class MsgpackReader {
     this.pos = start + len;
     if (len === 0) return '';
     if (len > MAX_CACHED_LENGTH) return buf.toString('utf8', start, start + len);
-    let h = len | 0;
-    let high = 0;
-    for (let i = start; i < start + len; i++) {
-      const c = buf[i]!;
-      high |= c;
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    const slot = (h ^ (h >>> 15)) & CACHE_MASK;
-    const cached = cacheBytes[slot];
-    if (cached !== undefined && cached.length === len) {
+    const last = start + len - 1;
+    const slot = (Math.imul(len, 0x9e3779b1) ^ (buf[start]! << 3) ^ (buf[last]! << 7) ^ (buf[start + (len >> 1)]! << 11) ^ (buf[last - (len >> 2)]! << 1)) & CACHE_MASK;
+    const cached = cacheStrings[slot]!;
+    if (cached.length === len) {
       let i = 0;
-      while (i < len && cached[i] === buf[start + i]) i++;
-      if (i === len) return cacheStrings[slot]!;
+      while (i < len && cached.charCodeAt(i) === buf[start + i]) i++;
+      if (i === len) return cached;
     }
-    const s = high < 0x80 ? buf.toString('latin1', start, start + len) : buf.toString('utf8', start, start + len);
-    cacheBytes[slot] = buf.subarray(start, start + len).slice();
-    cacheStrings[slot] = s;
+    const s = buf.toString('utf8', start, start + len);
+    if (s.length === len) cacheStrings[slot] = s;
     return s;
   }
 
@@ -145,8 +155,8 @@ export class MsgpackReader {
   readBytes(what: string): Uint8Array {
     const n = this.readStringHeader();
     if (n === -1) return new Uint8Array(0);
-    if (n < 0) return this.fail(`${what}: expected bytes, got ${typeName(this.buf[this.pos]!)}`);
-    const out = this.buf.subarray(this.pos, this.pos + n).slice();
+    if (n < 0) return this.fail(`${this.label(what)}: expected bytes, got ${typeName(this.buf[this.pos]!)}`);
+    const out = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }
@@ -169,7 +179,7 @@ export class MsgpackReader {
     }
     if (b >= 0xe0) return BigInt.asUintN(64, BigInt(b - 256));
     this.pos--;
-    return this.fail(`${what}: expected an unsigned integer, got ${typeName(b)}`);
+    return this.fail(`${this.label(what)}: expected an unsigned integer, got ${typeName(b)}`);
   }
 
   /** An int64 field (start). Unsigned encodings above 2^63-1 are an error, as in the agent. */
@@ -179,7 +189,7 @@ export class MsgpackReader {
     if (b === 0xcf) {
       this.need(9);
       const v = buf.readBigUInt64BE(this.pos + 1);
-      if (v > MAX_INT64) this.fail(`${what}: ${v} overflows int64`);
+      if (v > MAX_INT64) this.fail(`${this.label(what)}: ${v} overflows int64`);
       this.pos += 9;
       return v;
     }
@@ -200,7 +210,7 @@ export class MsgpackReader {
       case 0xcf: {
         this.need(8);
         const v = buf.readBigUInt64BE(this.pos);
-        if (v > MAX_INT64) { this.pos--; this.fail(`${what}: ${v} overflows int64`); }
+        if (v > MAX_INT64) { this.pos--; this.fail(`${this.label(what)}: ${v} overflows int64`); }
         this.pos += 8;
         return Number(v);
       }
@@ -211,13 +221,13 @@ export class MsgpackReader {
       case 0xc0: return 0;
     }
     this.pos--;
-    return this.fail(`${what}: expected an integer, got ${typeName(b)}`);
+    return this.fail(`${this.label(what)}: expected an integer, got ${typeName(b)}`);
   }
 
   /** An int32 field (error); values above 2^31-1 are an error, as in the agent. */
   readInt32(what: string): number {
     const v = this.readInt53(what);
-    if (v > 0x7fffffff || v < -0x80000000) this.fail(`${what}: ${v} overflows int32`);
+    if (v > 0x7fffffff || v < -0x80000000) this.fail(`${this.label(what)}: ${v} overflows int32`);
     return v;
   }
 
@@ -228,8 +238,8 @@ export class MsgpackReader {
   readFloat64(what: string): number {
     const b = this.buf[this.pos];
     if (b === 0xcb) { this.need(9); this.pos += 9; return this.buf.readDoubleBE(this.pos - 8); }
-    if (b === 0xca) return this.fail(`${what}: float32 values are not accepted, send float64`);
-    if (b === 0xc2 || b === 0xc3) return this.fail(`${what}: expected a number, got bool`);
+    if (b === 0xca) return this.fail(`${this.label(what)}: float32 values are not accepted, send float64`);
+    if (b === 0xc2 || b === 0xc3) return this.fail(`${this.label(what)}: expected a number, got bool`);
     return this.readInt53(what);
   }
 

@@ -1,0 +1,144 @@
+import type { Span } from '@ecs-trace/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { markTopLevel } from '../normalize.js';
+import type { TraceStore, WriteBatch } from './store.js';
+
+/*
+ * The conformance suite every TraceStore must pass. An implementation's test file calls
+ * `storeConformance(name, factory)`; the suite never looks inside the store.
+ */
+
+const T0 = 1_795_576_142_000_000_000n;
+const MS = 1_000_000n;
+
+export function span(p: Partial<Span> & Pick<Span, 'traceId' | 'spanId'>): Span {
+  return {
+    service: 'checkout', name: 'web.request', resource: 'GET /cart', type: 'web',
+    parentId: 0n, start: T0, duration: 10_000_000, error: 0, meta: { env: 'prod' }, metrics: {},
+    ...p,
+  };
+}
+
+export function batch(chunks: Span[][], extra: Partial<WriteBatch> = {}): WriteBatch {
+  for (const c of chunks) markTopLevel(c, false);
+  return { chunks, env: 'none', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: T0, ...extra };
+}
+
+export function storeConformance(name: string, create: () => Promise<TraceStore>): void {
+  describe(`${name} store conformance`, () => {
+    let store: TraceStore;
+    beforeEach(async () => { store = await create(); });
+    afterEach(async () => { await store.close(); });
+
+    it('returns a trace with exact 64-bit ids, parentage, meta, metrics and 128-bit id', async () => {
+      const root = span({ traceId: 0xfedcba9876543210n, spanId: 0xffffffffffffffffn, meta: { env: 'prod', '_dd.p.tid': '6b06514e00000000' }, metrics: { _sampling_priority_v1: 1 } });
+      const child = span({ traceId: 0xfedcba9876543210n, spanId: 2n, parentId: 0xffffffffffffffffn, service: 'db', name: 'pg.query', resource: 'SELECT ?', type: 'sql', start: T0 + MS, duration: 2_000_000, error: 1, meta: { 'error.message': 'boom' } });
+      await store.write(batch([[root, child]]));
+      const t = await store.getTrace('6b06514e00000000fedcba9876543210');
+      expect(t).toBeDefined();
+      expect(t!.summary).toMatchObject({
+        traceId: '6b06514e00000000fedcba9876543210', rootService: 'checkout', rootResource: 'GET /cart',
+        spanCount: 2, errorCount: 1, services: ['checkout', 'db'], env: 'prod', incomplete: false, duration: 10_000_000, start: T0.toString(),
+      });
+      const [r, c] = t!.spans;
+      expect(r).toMatchObject({ spanId: 'ffffffffffffffff', parentId: '0000000000000000', metrics: { _sampling_priority_v1: 1, _top_level: 1 } });
+      expect(c).toMatchObject({ spanId: '0000000000000002', parentId: 'ffffffffffffffff', service: 'db', error: 1, env: 'prod', meta: { 'error.message': 'boom' }, start: (T0 + MS).toString() });
+      // The 64-bit form finds the same trace.
+      expect((await store.getTrace('0000000000000000fedcba9876543210'))?.spans).toHaveLength(2);
+      // A different upper half is a different trace.
+      expect(await store.getTrace('1111111111111111fedcba9876543210')).toBeUndefined();
+    });
+
+    it('merges chunks of one trace that arrive in separate payloads, child first', async () => {
+      await store.write(batch([[span({ traceId: 7n, spanId: 2n, parentId: 1n, service: 'db', start: T0 + MS, duration: 1_000_000 })]]));
+      let t = await store.getTrace('7');
+      expect(t!.summary.incomplete).toBe(true);
+      await store.write(batch([[span({ traceId: 7n, spanId: 1n, duration: 50_000_000 })]]));
+      t = await store.getTrace('7');
+      expect(t!.summary).toMatchObject({ incomplete: false, rootService: 'checkout', spanCount: 2, duration: 50_000_000, services: ['db', 'checkout'] });
+    });
+
+    it('keeps span links, span events and meta_struct', async () => {
+      const s = span({
+        traceId: 9n, spanId: 1n,
+        spanLinks: [{ traceId: 5n, traceIdHigh: 0n, spanId: 6n, attributes: { 'link.name': 'x' } }],
+        spanEvents: [{ timeUnixNano: T0, name: 'exception', attributes: { 'exception.message': 'boom' } }],
+        metaStruct: { appsec: new Uint8Array([1, 2, 3]) },
+      });
+      await store.write(batch([[s]]));
+      const got = (await store.getTrace('9'))!.spans[0]!;
+      expect(got.spanLinks).toEqual([{ traceId: '5', traceIdHigh: '0', spanId: '6', attributes: { 'link.name': 'x' } }]);
+      expect(got.spanEvents).toEqual([{ timeUnixNano: T0.toString(), name: 'exception', attributes: { 'exception.message': 'boom' } }]);
+      expect(got.metaStruct).toEqual({ appsec: Buffer.from([1, 2, 3]).toString('base64') });
+    });
+
+    it('searches by service, resource, error, duration, env and time, newest first', async () => {
+      await store.write(batch([
+        [span({ traceId: 1n, spanId: 1n, start: T0, duration: 5_000_000 })],
+        [span({ traceId: 2n, spanId: 1n, start: T0 + 10n * MS, error: 1 }), span({ traceId: 2n, spanId: 2n, parentId: 1n, service: 'db', resource: 'SELECT ?', start: T0 + 11n * MS, duration: 300_000_000 })],
+        [span({ traceId: 3n, spanId: 1n, start: T0 + 20n * MS, meta: { env: 'staging' }, resource: 'POST /pay' })],
+      ]));
+      const ids = async (q: Parameters<TraceStore['searchTraces']>[0]) => (await store.searchTraces(q)).map((t) => t.traceId.slice(-1));
+      expect(await ids({ limit: 10 })).toEqual(['3', '2', '1']);
+      expect(await ids({ limit: 2 })).toEqual(['3', '2']);
+      expect(await ids({ service: 'checkout', limit: 10 })).toEqual(['3', '2', '1']);
+      expect(await ids({ service: 'db', limit: 10 })).toEqual(['2']);
+      expect(await ids({ service: 'checkout', resource: 'POST /pay', limit: 10 })).toEqual(['3']);
+      expect(await ids({ error: true, limit: 10 })).toEqual(['2']);
+      expect(await ids({ error: false, service: 'checkout', limit: 10 })).toEqual(['3', '1']);
+      expect(await ids({ minDurationNs: 100_000_000, limit: 10 })).toEqual(['2']);
+      expect(await ids({ env: 'staging', limit: 10 })).toEqual(['3']);
+      expect(await ids({ service: 'checkout', env: 'prod', limit: 10 })).toEqual(['2', '1']);
+      expect(await ids({ start: T0 + MS, end: T0 + 15n * MS, limit: 10 })).toEqual(['2']);
+      expect(await ids({ service: 'nope', limit: 10 })).toEqual([]);
+    });
+
+    it('lists services with span and error counts', async () => {
+      await store.write(batch([[span({ traceId: 1n, spanId: 1n, error: 1 }), span({ traceId: 1n, spanId: 2n, parentId: 1n, service: 'db', type: 'sql' })]]));
+      const services = await store.services({});
+      expect(services).toEqual([
+        { service: 'checkout', env: 'prod', type: 'web', spans: 1, errors: 1, lastSeen: T0.toString() },
+        { service: 'db', env: 'prod', type: 'sql', spans: 1, errors: 0, lastSeen: T0.toString() },
+      ]);
+    });
+
+    it('uses the payload env for spans without one', async () => {
+      await store.write(batch([[span({ traceId: 1n, spanId: 1n, meta: {} })]], { env: 'from-payload' }));
+      expect((await store.getTrace('1'))!.spans[0]!.env).toBe('from-payload');
+    });
+
+    it('deletes by age and leaves newer data whole', async () => {
+      await store.write(batch([[span({ traceId: 1n, spanId: 1n, start: T0 })]]));
+      await store.write(batch([[span({ traceId: 2n, spanId: 1n, start: T0 + 3600n * 1000n * MS })]]));
+      const r = await store.enforceRetention(T0 + 1000n * MS, 0);
+      expect(r).toMatchObject({ deletedSpans: 1, deletedTraces: 1, reason: 'age' });
+      expect(await store.getTrace('1')).toBeUndefined();
+      expect((await store.getTrace('2'))!.spans).toHaveLength(1);
+    });
+
+    it('deletes the oldest data when over the size limit', async () => {
+      const big = 'x'.repeat(4000);
+      for (let i = 1; i <= 60; i++) {
+        await store.write(batch([[span({ traceId: BigInt(i), spanId: 1n, start: T0 + BigInt(i) * MS, meta: { env: 'prod', big } })]]));
+      }
+      // 60 spans of 4 KB: about 240 KB of live data, whatever the write-ahead log holds.
+      const limit = 96 * 1024;
+      const r = await store.enforceRetention(0n, limit);
+      expect(r.reason).toBe('size');
+      const after = await store.stats();
+      expect(after.diskBytes).toBeLessThanOrEqual(limit);
+      expect(await store.getTrace('1')).toBeUndefined();
+      expect(await store.getTrace(60n.toString(16))).toBeDefined();
+    });
+
+    it('writes a batch atomically: a failing batch leaves nothing behind', async () => {
+      const bad = batch([[span({ traceId: 1n, spanId: 1n })]]);
+      // A value the store cannot serialize makes the write fail midway.
+      (bad.chunks[0]![0]!.meta as Record<string, unknown>)['loop'] = 1n;
+      bad.chunks.unshift([span({ traceId: 2n, spanId: 1n })]);
+      await expect(store.write(bad)).rejects.toThrow();
+      expect(await store.getTrace('2')).toBeUndefined();
+      expect((await store.stats()).spans).toBe(0);
+    });
+  });
+}
