@@ -1,0 +1,100 @@
+import type { AddressInfo } from 'node:net';
+import { buildApi } from './api.js';
+import { isContainerized, receiverHost, type AgentConfig } from './config.js';
+import { AGENT_VERSION } from './info.js';
+import { createLogger, LogOnce, type Logger } from './log.js';
+import { agentMetrics } from './metrics.js';
+import { normalizedDefaultEnv, Pipeline } from './pipeline.js';
+import { Receiver } from './receiver.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { TraceStore } from './store/store.js';
+
+export interface RunningAgent {
+  /** The intake address, or undefined when DD_APM_ENABLED=false. */
+  receiver: AddressInfo | undefined;
+  api: AddressInfo;
+  store: TraceStore;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Overrides container detection (tests). */
+  containerized?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+const RETENTION_INTERVAL_MS = 30_000;
+
+/** Starts the store, the intake (unless disabled) and the query API. */
+export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const metrics = agentMetrics();
+  const store = new SqliteStore({ dataDir: config.dataDir });
+  const pipeline = new Pipeline(store, metrics, normalizedDefaultEnv(config.env), config.hostname);
+
+  let receiver: Receiver | undefined;
+  let receiverAddress: AddressInfo | undefined;
+  const containerized = opts.containerized ?? isContainerized(opts.env ?? process.env);
+  if (config.apmEnabled && config.receiverPort !== 0) {
+    receiver = new Receiver({ config, pipeline, metrics, log, logOnce: new LogOnce(log) });
+    const host = receiverHost(config, containerized);
+    try {
+      receiverAddress = await receiver.listen(host, config.receiverPort);
+    } catch (err) {
+      await store.close();
+      throw new Error(`cannot listen for traces on ${host}:${config.receiverPort}: ${(err as Error).message}`);
+    }
+    log.info({ host: receiverAddress.address, port: receiverAddress.port, nonLocal: host !== '127.0.0.1' && host !== '::1', containerized }, 'trace intake listening');
+  } else if (!config.apmEnabled) {
+    log.warn('DD_APM_ENABLED=false: the trace receiver is not started; the query API still serves stored traces');
+  } else {
+    log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
+  }
+
+  const api = buildApi({
+    store, metrics,
+    health: () => ({ version: AGENT_VERSION, receiver: receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null }),
+  });
+  try {
+    await api.listen({ host: config.apiHost, port: config.apiPort });
+  } catch (err) {
+    await receiver?.close();
+    await store.close();
+    throw new Error(`cannot listen for the query API on ${config.apiHost}:${config.apiPort}: ${(err as Error).message}`);
+  }
+  const apiAddress = api.server.address() as AddressInfo;
+  log.info({ host: apiAddress.address, port: apiAddress.port, dataDir: config.dataDir }, 'query API listening');
+
+  let retentionRunning = false;
+  const retention = setInterval(() => {
+    if (retentionRunning) return;
+    retentionRunning = true;
+    const cutoff = (BigInt(Date.now()) - BigInt(config.retentionMs)) * 1_000_000n;
+    store.enforceRetention(cutoff, config.maxDiskBytes)
+      .then((r) => {
+        if (r.deletedSpans > 0) {
+          metrics.retentionDeleted.inc({ reason: r.reason }, r.deletedSpans);
+          log.info(r, 'retention deleted old traces');
+        }
+      })
+      .catch((err: unknown) => log.error({ err }, 'retention failed'))
+      .finally(() => { retentionRunning = false; });
+  }, RETENTION_INTERVAL_MS);
+  retention.unref();
+
+  let closed = false;
+  return {
+    receiver: receiverAddress,
+    api: apiAddress,
+    store,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(retention);
+      await receiver?.close();
+      await api.close();
+      await store.close();
+    },
+  };
+}

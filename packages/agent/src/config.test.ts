@@ -1,0 +1,63 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, isContainerized, loadConfig, receiverHost } from './config.js';
+
+describe('loadConfig', () => {
+  it('has the Datadog Agent defaults and ours', () => {
+    const c = loadConfig({ env: {} });
+    expect(c).toMatchObject({
+      apmEnabled: true, nonLocalTraffic: undefined, receiverPort: 8126, env: 'none', maxPayloadBytes: 26_214_400,
+      receiverTimeoutMs: 5000, decoderTimeoutMs: 1000, maxConnections: 1000, dataDir: './data', apiPort: 8127,
+      apiHost: '127.0.0.1', retentionMs: 72 * 3600_000, maxDiskBytes: 2e9,
+    });
+  });
+
+  it('reads env vars, aliases and flags, flags first', () => {
+    const c = loadConfig({
+      env: { DD_APM_ENABLED: 'false', DD_RECEIVER_PORT: '9126', DD_ENV: 'prod', ECS_TRACE_RETENTION: '7d', ECS_TRACE_MAX_DISK: '500MB', DD_APM_FEATURES: '429, big_resource', DD_APM_RECEIVER_TIMEOUT: '10' },
+      flags: { dataDir: '/tmp/x', apiPort: '9999' },
+    });
+    expect(c).toMatchObject({ apmEnabled: false, receiverPort: 9126, env: 'prod', retentionMs: 7 * 86_400_000, maxDiskBytes: 500e6, features: ['429', 'big_resource'], receiverTimeoutMs: 10_000, dataDir: '/tmp/x', apiPort: 9999 });
+    expect(loadConfig({ env: { DD_APM_ENV: 'a', DD_ENV: 'b' } }).env).toBe('a');
+  });
+
+  it.each([
+    [{ DD_APM_NON_LOCAL_TRAFFIC: 'maybe' }, 'DD_APM_NON_LOCAL_TRAFFIC="maybe" is not valid: expected true or false'],
+    [{ DD_APM_RECEIVER_PORT: '70000' }, 'DD_APM_RECEIVER_PORT="70000" is not valid: expected a port number from 0 to 65535'],
+    [{ ECS_TRACE_RETENTION: 'forever' }, 'ECS_TRACE_RETENTION="forever" is not valid: expected a duration such as 500ms, 30s, 15m, 72h or 7d (a bare number is seconds)'],
+    [{ ECS_TRACE_MAX_DISK: 'lots' }, 'ECS_TRACE_MAX_DISK="lots" is not valid: expected a size such as 0, 500MB, 2GB or 1GiB (a bare number is bytes)'],
+    [{ DD_APM_DECODERS: '-1' }, 'DD_APM_DECODERS="-1" is not valid: expected a whole number'],
+  ])('refuses %j naming the variable and the accepted values', (env, message) => {
+    expect(() => loadConfig({ env })).toThrow(ConfigError);
+    expect(() => loadConfig({ env })).toThrow(message);
+  });
+
+  it('names the flag when a flag is wrong', () => {
+    expect(() => loadConfig({ env: {}, flags: { apiPort: 'x' } })).toThrow('--api-port="x" is not valid');
+  });
+});
+
+describe('receiver bind address', () => {
+  const cfg = (env: Record<string, string>) => loadConfig({ env });
+  it('is loopback by default, all interfaces when asked or when containerized and unset', () => {
+    expect(receiverHost(cfg({}), false)).toBe('127.0.0.1');
+    expect(receiverHost(cfg({}), true)).toBe('0.0.0.0');
+    expect(receiverHost(cfg({ DD_APM_NON_LOCAL_TRAFFIC: 'true' }), false)).toBe('0.0.0.0');
+    expect(receiverHost(cfg({ DD_APM_NON_LOCAL_TRAFFIC: 'false' }), true)).toBe('127.0.0.1');
+    expect(receiverHost(cfg({ DD_BIND_HOST: '127.0.0.2', DD_APM_NON_LOCAL_TRAFFIC: 'true' }), true)).toBe('127.0.0.2');
+  });
+
+  it('detects containers by env, marker files and cgroup', () => {
+    const root = mkdtempSync(join(tmpdir(), 'root-')) + '/';
+    expect(isContainerized({}, root)).toBe(false);
+    expect(isContainerized({ ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/x' }, root)).toBe(true);
+    mkdirSync(root + 'proc/1', { recursive: true });
+    writeFileSync(root + 'proc/1/cgroup', '0::/ecs/abc/def\n');
+    expect(isContainerized({}, root)).toBe(true);
+    const root2 = mkdtempSync(join(tmpdir(), 'root-')) + '/';
+    writeFileSync(root2 + '.dockerenv', '');
+    expect(isContainerized({}, root2)).toBe(true);
+  });
+});

@@ -1,0 +1,8 @@
+export { startAgent, type RunningAgent, type StartOptions } from './agent.js';
+export { loadConfig, receiverHost, isContainerized, configMarkdownTable, ConfigError, SETTINGS, type AgentConfig, type Setting } from './config.js';
+export { SqliteStore } from './store/sqlite-store.js';
+export type {
+  TraceStore, WriteBatch, StoredSpan, StoredTrace, TraceSummary, TraceQuery, ServiceSummary, RetentionResult, StoreStats,
+} from './store/store.js';
+export { createLogger } from './log.js';
+export { AGENT_VERSION } from './info.js';

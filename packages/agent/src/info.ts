@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { AgentConfig } from './config.js';
+
+export const AGENT_VERSION = '7.60.0-ecs-trace.0.1.0';
+
+/** Endpoints listed in /info, in the Datadog Agent's table order. Only what is really served. */
+export const INFO_ENDPOINTS = ['/v0.3/traces', '/v0.3/services', '/v0.4/traces', '/v0.4/services', '/v0.5/traces'];
+
+/**
+ * The /info discovery document. It advertises neither /v0.6/stats nor client_drop_p0s: this
+ * agent computes no stats yet, and a tracer told otherwise would drop P0 traces itself.
+ */
+export function buildInfo(config: AgentConfig): { body: string; state: string } {
+  const doc = {
+    version: AGENT_VERSION,
+    git_commit: '',
+    endpoints: INFO_ENDPOINTS,
+    client_drop_p0s: false,
+    span_meta_structs: true,
+    long_running_spans: true,
+    span_events: true,
+    evp_proxy_allowed_headers: ['Content-Type', 'Accept-Encoding', 'Content-Encoding', 'User-Agent', 'DD-CI-PROVIDER-NAME'],
+    config: {
+      default_env: config.env,
+      target_tps: 10,
+      max_eps: 200,
+      receiver_port: config.receiverPort,
+      receiver_socket: '',
+      connection_limit: 0,
+      receiver_timeout: Math.round(config.receiverTimeoutMs / 1000),
+      max_request_bytes: config.maxPayloadBytes,
+      statsd_port: 0,
+      max_memory: 0,
+      max_cpu: 0,
+      analyzed_spans_by_service: {},
+    },
+    peer_tags: null,
+    obfuscation_version: 0,
+  };
+  // The Datadog Agent pretty-prints /info with tabs.
+  const body = JSON.stringify(doc, null, '\t');
+  return { body, state: createHash('sha256').update(body).digest('hex') };
+}

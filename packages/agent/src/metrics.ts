@@ -1,0 +1,110 @@
+/*
+ * The agent's own metrics, served as Prometheus text on /metrics. Label values partly come from
+ * request headers (tracer language and version), so each metric caps its distinct label sets:
+ * past the cap, new sets are counted under `other` instead of growing memory.
+ */
+
+const MAX_SERIES_PER_METRIC = 500;
+const MAX_LABEL_LENGTH = 64;
+
+type Labels = Record<string, string>;
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+abstract class Metric {
+  protected readonly series = new Map<string, { labels: Labels; value: number }>();
+  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {}
+
+  protected entry(labels: Labels): { labels: Labels; value: number } {
+    let key = '';
+    for (const n of this.labelNames) key += (labels[n] ?? '') + '\u0000';
+    let e = this.series.get(key);
+    if (e === undefined) {
+      if (this.series.size >= MAX_SERIES_PER_METRIC) {
+        const other: Labels = {};
+        for (const n of this.labelNames) other[n] = 'other';
+        return this.entry(other);
+      }
+      const clean: Labels = {};
+      for (const n of this.labelNames) clean[n] = (labels[n] ?? '').slice(0, MAX_LABEL_LENGTH);
+      e = { labels: clean, value: 0 };
+      this.series.set(key, e);
+    }
+    return e;
+  }
+
+  abstract readonly type: 'counter' | 'gauge';
+
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${this.type}\n`;
+    if (this.series.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
+    for (const { labels, value } of this.series.values()) {
+      const l = this.labelNames.map((n) => `${n}="${escapeLabel(labels[n]!)}"`).join(',');
+      out += `${this.name}${l ? `{${l}}` : ''} ${value}\n`;
+    }
+    return out;
+  }
+
+  /** The current value for these labels (0 if never set), for tests and the status line. */
+  get(labels: Labels = {}): number {
+    let key = '';
+    for (const n of this.labelNames) key += (labels[n] ?? '') + '\u0000';
+    return this.series.get(key)?.value ?? 0;
+  }
+}
+
+export class Counter extends Metric {
+  readonly type = 'counter';
+  inc(labels: Labels = {}, by = 1): void {
+    this.entry(labels).value += by;
+  }
+}
+
+export class Gauge extends Metric {
+  readonly type = 'gauge';
+  set(value: number, labels: Labels = {}): void {
+    this.entry(labels).value = value;
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric[] = [];
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    const c = new Counter(name, help, labelNames);
+    this.metrics.push(c);
+    return c;
+  }
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    const g = new Gauge(name, help, labelNames);
+    this.metrics.push(g);
+    return g;
+  }
+  render(): string {
+    return this.metrics.map((m) => m.render()).join('');
+  }
+}
+
+/** The agent's metrics, named after the Datadog Agent's `datadog.trace_agent.*` where they exist. */
+export function agentMetrics(registry = new Registry()) {
+  return {
+    registry,
+    payloads: registry.counter('ecs_trace_receiver_payloads_total', 'Trace payloads accepted, by endpoint and tracer.', ['endpoint', 'lang', 'tracer_version']),
+    traces: registry.counter('ecs_trace_receiver_traces_received_total', 'Trace chunks received.', ['lang', 'tracer_version']),
+    spans: registry.counter('ecs_trace_receiver_spans_received_total', 'Spans received.', ['lang', 'tracer_version']),
+    bytes: registry.counter('ecs_trace_receiver_bytes_total', 'Request body bytes read.', ['endpoint']),
+    payloadErrors: registry.counter('ecs_trace_receiver_payload_errors_total', 'Payloads rejected, by reason (decode, too_large, timeout, unexpected_eof, cross_site, store).', ['endpoint', 'reason']),
+    payloadRefused: registry.counter('ecs_trace_receiver_payload_refused_total', 'Payloads refused under load (no decoder within the decoder timeout).', ['endpoint']),
+    tracesDropped: registry.counter('ecs_trace_normalizer_traces_dropped_total', 'Trace chunks dropped by normalization, by reason.', ['reason', 'lang', 'tracer_version']),
+    spansMalformed: registry.counter('ecs_trace_normalizer_spans_malformed_total', 'Spans fixed by normalization, by reason.', ['reason', 'lang', 'tracer_version']),
+    statsPayloads: registry.counter('ecs_trace_receiver_stats_payloads_total', 'Client stats payloads (/v0.6/stats) accepted.', ['lang', 'tracer_version']),
+    spansStored: registry.counter('ecs_trace_store_spans_written_total', 'Spans written to the store.'),
+    retentionDeleted: registry.counter('ecs_trace_store_retention_deleted_spans_total', 'Spans deleted by retention, by reason (age, size).', ['reason']),
+    queueDepth: registry.gauge('ecs_trace_receiver_queue_depth', 'Payloads waiting for a decoder.'),
+    inFlight: registry.gauge('ecs_trace_receiver_decoders_busy', 'Decoders busy decoding or storing a payload.'),
+    diskBytes: registry.gauge('ecs_trace_store_disk_bytes', 'Bytes the embedded store uses on disk.'),
+  };
+}
+
+export type AgentMetrics = ReturnType<typeof agentMetrics>;
