@@ -22,6 +22,8 @@ export interface StartOptions {
   /** Overrides container detection (tests). */
   containerized?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Listen on ports the OS picks (tests, embedding); `receiverPort: 0` still turns intake off. */
+  ephemeralPorts?: boolean;
 }
 
 const RETENTION_INTERVAL_MS = 30_000;
@@ -40,7 +42,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     receiver = new Receiver({ config, pipeline, metrics, log, logOnce: new LogOnce(log) });
     const host = receiverHost(config, containerized);
     try {
-      receiverAddress = await receiver.listen(host, config.receiverPort);
+      receiverAddress = await receiver.listen(host, opts.ephemeralPorts ? 0 : config.receiverPort);
     } catch (err) {
       await store.close();
       throw new Error(`cannot listen for traces on ${host}:${config.receiverPort}: ${(err as Error).message}`);
@@ -57,7 +59,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     health: () => ({ version: AGENT_VERSION, receiver: receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null }),
   });
   try {
-    await api.listen({ host: config.apiHost, port: config.apiPort });
+    await api.listen({ host: config.apiHost, port: opts.ephemeralPorts ? 0 : config.apiPort });
   } catch (err) {
     await receiver?.close();
     await store.close();

@@ -105,12 +105,14 @@ export class Receiver {
   /** An error as Go's http.Error writes it: plain text, nosniff, the message and a newline. */
   private error(res: ServerResponse, status: number, message: string, close = false): void {
     if (res.headersSent) return;
+    const body = message + '\n';
     res.writeHead(status, {
       'Content-Type': 'text/plain; charset=utf-8',
       'X-Content-Type-Options': 'nosniff',
+      'Content-Length': Buffer.byteLength(body),
       ...(close ? { Connection: 'close' } : {}),
     });
-    res.end(message + '\n');
+    res.end(body);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -145,3 +145,15 @@ describe('JSON', () => {
     expect(() => decodeJsonTraces(Buffer.from('{"a":1}'))).toThrow('payload: expected an array of traces, got object');
   });
 });
+
+describe('parseTraceId', () => {
+  it('reads decimal ids as tracers log them and hex ids as the API returns them', async () => {
+    const { parseTraceId } = await import('./index.js');
+    expect(parseTraceId('18446744073709551615')).toBe('0000000000000000ffffffffffffffff');
+    expect(parseTraceId('153')).toBe('00000000000000000000000000000099');
+    expect(parseTraceId('0000000000000077')).toBe('00000000000000000000000000000077');
+    expect(parseTraceId('6B06514E00000000FEDCBA9876543210')).toBe('6b06514e00000000fedcba9876543210');
+    expect(() => parseTraceId('18446744073709551616')).toThrow('larger than a 64-bit decimal id');
+    expect(() => parseTraceId('xyz')).toThrow('neither 32 hex characters nor a decimal 64-bit id');
+  });
+});

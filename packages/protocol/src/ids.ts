@@ -20,11 +20,12 @@ export class TraceIdParseError extends Error {
 
 /**
  * Parses a trace id as a user gives it: 32 (or fewer) hex characters, or a decimal 64-bit id as
- * tracers log it. Returns the 32-hex form, or throws a TraceIdParseError that says what is allowed.
+ * tracers log it. All digits without a leading zero is decimal; anything else is hex. Returns the 32-hex form, or throws a TraceIdParseError that says what is allowed.
  */
 export function parseTraceId(input: string): string {
   const s = input.trim().toLowerCase();
-  if (/^[0-9]{1,20}$/.test(s)) {
+  // Tracers log decimal ids without leading zeros; hex ids are zero-padded to 16 or 32.
+  if (/^(0|[1-9][0-9]{0,19})$/.test(s)) {
     const v = BigInt(s);
     if (v > UINT64_MAX) throw new TraceIdParseError(`trace id ${input} is larger than a 64-bit decimal id`);
     return '0000000000000000' + toHex64(v);
