@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+
+/*
+ * The real dd-trace (5.x) sends to our agent unchanged; the trace comes back from the query API
+ * with ids, parentage, service, resource, error, meta and metrics intact.
+ */
+
+const APP = fileURLToPath(new URL('./apps/dd-trace-app.cjs', import.meta.url));
+
+interface AppOutput { traceId: string; rootSpanId: string; failingSpanId: string }
+interface ApiSpan { spanId: string; parentId: string; service: string; name: string; resource: string; type: string; error: number; env: string; meta: Record<string, string>; metrics: Record<string, number> }
+
+function runApp(env: Record<string, string>): Promise<AppOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [APP], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`app exited ${code}: ${err}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as AppOutput);
+    });
+  });
+}
+
+async function waitForTrace(agent: TestAgent, traceId: string, spans: number): Promise<{ summary: Record<string, unknown>; spans: ApiSpan[] }> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await fetch(`${agent.apiUrl}/api/v1/traces/${traceId}`);
+    if (res.status === 200) {
+      const t = (await res.json()) as { summary: Record<string, unknown>; spans: ApiSpan[] };
+      if (t.spans.length >= spans || Date.now() > deadline) return t;
+    } else if (Date.now() > deadline) throw new Error(`trace ${traceId} never arrived (last status ${res.status})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.each([
+  ['v0.4 (default)', {}],
+  ['v0.5', { DD_TRACE_AGENT_PROTOCOL_VERSION: '0.5' }],
+])('real dd-trace over %s', (_label, extraEnv) => {
+  let agent: TestAgent;
+  beforeAll(async () => { agent = await startTestAgent(); });
+  afterAll(async () => { await agent.close(); });
+
+  it('stores the whole trace and serves it back intact', async () => {
+    const app = await runApp({ DD_TRACE_AGENT_URL: agent.intake, ...extraEnv });
+    // Six spans: the root, the http client call and its tcp.connect (dd-trace's net plugin), the
+    // server span, a nested manual span and the failing one.
+    const trace = await waitForTrace(agent, app.traceId, 6);
+    expect(trace.summary).toMatchObject({ traceId: app.traceId, rootService: 'e2e-checkout', rootName: 'e2e.root', rootResource: 'checkout-flow', spanCount: 6, errorCount: 1, env: 'e2e', incomplete: false });
+
+    const byName = new Map(trace.spans.map((s) => [s.name, s]));
+    const root = byName.get('e2e.root')!;
+    const client = byName.get('http.request')!;
+    const server = byName.get('web.request')!;
+    const inner = byName.get('inner.compute')!;
+    const failing = byName.get('failing.op')!;
+    expect(root.spanId).toBe(app.rootSpanId);
+    expect(root.parentId).toBe('0000000000000000');
+    expect(client.parentId).toBe(root.spanId);
+    expect(server.parentId).toBe(client.spanId);
+    expect(byName.get('tcp.connect')!.parentId).toBe(client.spanId);
+    expect(inner.parentId).toBe(server.spanId);
+    expect(failing.spanId).toBe(app.failingSpanId);
+    expect(failing.parentId).toBe(root.spanId);
+
+    expect(server).toMatchObject({ service: 'e2e-checkout', type: 'web', env: 'e2e', meta: { 'http.method': 'GET', 'http.status_code': '200', 'span.kind': 'server', component: 'http', version: '1.2.3' } });
+    expect(server.resource).toMatch(/^GET/);
+    expect(client.meta['span.kind']).toBe('client');
+    expect(inner.meta['custom.tag']).toBe('v');
+    expect(failing).toMatchObject({ error: 1, meta: { 'error.type': 'TypeError', 'error.message': 'boom e2e' } });
+    expect(failing.meta['error.stack']).toContain('TypeError: boom e2e');
+    expect(root.metrics['_sampling_priority_v1']).toBe(1);
+    expect(root.metrics['_top_level']).toBe(1);
+    expect(root.meta['_dd.p.tid']).toBe(app.traceId.slice(0, 16));
+
+    // Search finds it by service, by resource and by error.
+    const search = async (q: string) => ((await (await fetch(`${agent.apiUrl}/api/v1/traces?${q}`)).json()) as { traces: { traceId: string }[] }).traces.map((t) => t.traceId);
+    expect(await search('service=e2e-checkout')).toContain(app.traceId);
+    expect(await search('service=e2e-checkout&resource=failing&error=true')).toEqual([app.traceId]);
+    expect(await search('service=e2e-checkout&resource=nope')).toEqual([]);
+    const services = (await (await fetch(`${agent.apiUrl}/api/v1/services`)).json()) as { services: { service: string; env: string }[] };
+    expect(services.services).toContainEqual(expect.objectContaining({ service: 'e2e-checkout', env: 'e2e' }));
+
+    // dd-trace's own side calls (telemetry, remote config) were answered without errors counted as bad payloads.
+    const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
+    expect(metrics).not.toMatch(/payload_errors_total\{/);
+    expect(metrics).toMatch(/ecs_trace_receiver_payloads_total\{endpoint="\/v0\.[45]\/traces",lang="nodejs",tracer_version="5\.\d+\.\d+"\} [1-9]/);
+  });
+});
