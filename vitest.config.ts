@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // e2e tests spawn agents and tracers; two cores only.
     maxWorkers: 2,
+    reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });

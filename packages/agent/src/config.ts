@@ -45,7 +45,7 @@ export interface AgentConfig {
 }
 
 export const SETTINGS: Setting[] = [
-  { key: 'apmEnabled', env: ['DD_APM_ENABLED'], type: 'boolean', default: 'true', description: 'Run the trace receiver. With `false` the agent starts without intake (query API and UI only) and says so.' },
+  { key: 'apmEnabled', env: ['DD_APM_ENABLED'], type: 'boolean', default: 'true', description: 'Run the trace receiver. With `false` the agent starts without intake (query API only) and says so.' },
   { key: 'nonLocalTraffic', env: ['DD_APM_NON_LOCAL_TRAFFIC'], type: 'boolean', default: undefined, description: '`true`: intake listens on all interfaces; `false`: loopback only. Unset: loopback, except inside a container, where it listens on all interfaces as the Datadog Agent does.' },
   { key: 'bindHost', env: ['DD_BIND_HOST'], type: 'string', default: undefined, description: 'Address the intake binds to; takes precedence over `DD_APM_NON_LOCAL_TRAFFIC`.' },
   { key: 'receiverPort', env: ['DD_APM_RECEIVER_PORT', 'DD_RECEIVER_PORT'], type: 'port', default: '8126', description: 'Intake TCP port (`0` disables the TCP listener).' },
