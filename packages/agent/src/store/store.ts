@@ -77,7 +77,9 @@ export interface ServiceSummary {
   service: string;
   env: string;
   type: string;
-  spans: number;
+  /** Service entry (top-level) spans: the service's requests. */
+  hits: number;
+  /** Service entry spans with an error. */
   errors: number;
   /** ns since the epoch, as a decimal string. */
   lastSeen: string;
@@ -85,14 +87,13 @@ export interface ServiceSummary {
 
 export interface RetentionResult {
   deletedSpans: number;
-  deletedTraces: number;
   reason: 'age' | 'size' | 'none';
 }
 
 export interface StoreStats {
   diskBytes: number;
   spans: number;
-  traces: number;
+  payloads: number;
 }
 
 export interface TraceStore {
