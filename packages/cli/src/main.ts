@@ -1,4 +1,6 @@
 import { Command, Option } from 'commander';
+import { discoveryCommands } from './commands/discovery.js';
+import { simulateCommand } from './commands/simulate.js';
 import { configMarkdownTable, ConfigError, loadConfig, SETTINGS, startAgent, type AgentConfig } from '@ecs-trace/agent';
 
 /** Runs the CLI; resolves with an exit code, or undefined while a long-running command runs. */
@@ -7,7 +9,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
   const program = new Command()
     .name('ecs-trace')
     .description('Self-hosted, Datadog-compatible APM tracing for Amazon ECS')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .enablePositionalOptions();
 
   const agent = program
     .command('agent')
@@ -52,6 +55,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
       if (opts.markdown) process.stdout.write(configMarkdownTable() + '\n');
       else for (const s of SETTINGS) process.stdout.write(`${s.env.join(', ')}${s.flag ? ` (--${s.flag})` : ''} [${s.type}] default: ${s.default ?? '(unset)'}\n  ${s.description}\n`);
     });
+
+  const setExit = (code: number) => { exitCode = code; };
+  discoveryCommands(program, setExit);
+  simulateCommand(program, setExit);
 
   await program.parseAsync(argv);
   return exitCode;
