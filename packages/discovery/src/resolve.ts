@@ -75,12 +75,11 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 
 /** The IMDS endpoint as AWS's SDKs choose it. */
 export function imdsEndpointFrom(env: Record<string, string | undefined>): string {
+  const mode = (env['AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE'] ?? 'IPv4').toLowerCase();
+  if (mode !== 'ipv4' && mode !== 'ipv6') throw new DiscoveryConfigError(`AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: ${JSON.stringify(env['AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE'])}; use IPv4 or IPv6`);
   const explicit = env['AWS_EC2_METADATA_SERVICE_ENDPOINT'];
   if (explicit) return explicit.replace(/\/+$/, '');
-  const mode = (env['AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE'] ?? 'IPv4').toLowerCase();
-  if (mode === 'ipv6') return DEFAULT_IMDS_IPV6_ENDPOINT;
-  if (mode !== 'ipv4') throw new DiscoveryConfigError(`AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: ${JSON.stringify(env['AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE'])}; use IPv4 or IPv6`);
-  return DEFAULT_IMDS_ENDPOINT;
+  return mode === 'ipv6' ? DEFAULT_IMDS_IPV6_ENDPOINT : DEFAULT_IMDS_ENDPOINT;
 }
 
 const isTrue = (v: string | undefined) => v !== undefined && /^(true|1)$/i.test(v.trim());
@@ -98,8 +97,9 @@ export async function resolveAgentHost(options: ResolveOptions = {}): Promise<Ag
   const started = Date.now();
   const deadline = started + timeoutMs;
   const remaining = () => Math.max(0, deadline - Date.now());
-  let imdsEndpoint: string | undefined;
-  const endpoint = () => (imdsEndpoint ??= options.imdsEndpoint ?? imdsEndpointFrom(env));
+  // Validated up front: a bad setting is an error even when IMDS is never reached.
+  const imdsEndpoint = options.imdsEndpoint ?? imdsEndpointFrom(env);
+  const endpoint = () => imdsEndpoint;
   let imdsStopped: string | undefined;
   const tried: Attempt[] = [];
 
