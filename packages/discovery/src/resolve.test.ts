@@ -12,7 +12,6 @@ import { resolveAgentHost, type AgentHostResolution } from './resolve.js';
  * files: what a user sees is the host chosen and, for each source, why it was or was not used.
  */
 
-const world = createWorld({ localIpv4: '127.0.0.1' });
 let dir: string;
 let closers: (() => Promise<void>)[] = [];
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'ecs-trace-discovery-')); });
