@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { discoveryCommands } from './commands/discovery.js';
 import { simulateCommand } from './commands/simulate.js';
+import { taskdefCommands } from './commands/taskdef.js';
 import { configMarkdownTable, ConfigError, loadConfig, SETTINGS, startAgent, type AgentConfig } from '@ecs-trace/agent';
 
 /** Runs the CLI; resolves with an exit code, or undefined while a long-running command runs. */
@@ -59,6 +60,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   const setExit = (code: number) => { exitCode = code; };
   discoveryCommands(program, setExit);
   simulateCommand(program, setExit);
+  taskdefCommands(program, setExit);
 
   await program.parseAsync(argv);
   return exitCode;

@@ -1,0 +1,153 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import {
+  agentTaskDefinition, daemonService, DISCOVERY_MODES, formatFindings, formatTaskDefinition, hasErrors, lintTaskDefinition,
+  parseJson, parseTaskDefinition, patchAppTaskDefinition, registerTaskDefinition, RegisterError, TaskdefInputError,
+  type DiscoveryMode, type PatchResult, type TaskDefinition,
+} from '@ecs-trace/taskdef';
+
+/** `ecs-trace taskdef ...`: task definitions for the agent and for apps, never edited by hand. */
+
+function readInput(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new TaskdefInputError('', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
+function load(file: string): TaskDefinition {
+  const parsed = parseTaskDefinition(readInput(file), file === '-' ? 'standard input' : file);
+  if (parsed.removed.length > 0) process.stderr.write(`ecs-trace taskdef: removed what register-task-definition rejects: ${parsed.removed.join(', ')}\n`);
+  return parsed.doc;
+}
+
+/** A command as a JSON array, or plain words without quotes. */
+function argvOption(name: string, value: string): string[] {
+  if (value.trim() === 'none') return [];
+  if (value.trim().startsWith('[')) {
+    const v = parseJson(value, `--${name}`);
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new TaskdefInputError(`--${name}`, 'must be a JSON array of strings, e.g. \'["node","server.js"]\'');
+    return v;
+  }
+  if (/["'\\$`]/.test(value)) throw new TaskdefInputError(`--${name}`, 'has quotes or shell characters; give it as a JSON array, e.g. \'["node","-e","..."]\'');
+  return value.trim().split(/\s+/).filter(Boolean);
+}
+
+interface OutputFlags { output?: string; register?: boolean }
+
+async function emit(result: PatchResult, flags: OutputFlags): Promise<void> {
+  for (const n of result.notes) process.stderr.write(`ecs-trace taskdef: ${n}\n`);
+  const text = formatTaskDefinition(result.doc);
+  if (flags.output) writeFileSync(flags.output, text);
+  else if (!flags.register) process.stdout.write(text);
+  if (flags.register) {
+    const r = await registerTaskDefinition(result.doc);
+    process.stdout.write(`${r.arn}\n`);
+  }
+}
+
+function withOutput(cmd: Command): Command {
+  return cmd
+    .option('-o, --output <file>', 'write the task definition there instead of stdout')
+    .option('--register', 'register it with AWS (region and credentials the SDK\'s usual way) and print the new revision\'s ARN');
+}
+
+export function taskdefCommands(program: Command, setExit: (code: number) => void): void {
+  const taskdef = program.command('taskdef').description('Generate, patch, lint and register ECS task definitions for the agent and for apps.');
+  const guard = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (err instanceof TaskdefInputError) {
+        process.stderr.write(`ecs-trace taskdef: ${err.message}\n`);
+        setExit(2);
+        return;
+      }
+      if (err instanceof RegisterError) {
+        process.stderr.write(`ecs-trace taskdef: ${err.message}\n`);
+        setExit(1);
+        return;
+      }
+      throw err;
+    }
+  };
+
+  withOutput(taskdef
+    .command('agent')
+    .description('A new agent daemon task definition, or FILE patched: host port 8126/tcp, APM on, API key from a secret.')
+    .argument('[file]', 'task definition to patch (register input or describe output; - for stdin)')
+    .option('--container <name>', 'the agent container', 'datadog-agent')
+    .option('--image <image>', 'image of a new definition')
+    .option('--family <family>', 'family of a new definition', 'ecs-trace-agent')
+    .option('--api-key-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the Datadog API key')
+    .option('--execution-role-arn <arn>', 'role the ECS agent uses to read the secret'))
+    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string }) => {
+      const existing = file === undefined ? undefined : load(file);
+      await emit(agentTaskDefinition(existing, {
+        container: f.container, family: f.family,
+        ...(f.image ? { image: f.image } : {}), ...(f.apiKeySecret ? { apiKeySecret: f.apiKeySecret } : {}), ...(f.executionRoleArn ? { executionRoleArn: f.executionRoleArn } : {}),
+      }), f);
+    }));
+
+  withOutput(taskdef
+    .command('app')
+    .description('Patch an app container so it starts with DD_AGENT_HOST set to the host\'s IP.')
+    .argument('<file>', 'task definition (register input or describe output; - for stdin)')
+    .requiredOption('--container <name>', 'the app container')
+    .addOption(new Option('--discovery <mode>', 'how the container learns the host').choices([...DISCOVERY_MODES]).default('launcher'))
+    .option('--image-entrypoint <argv>', 'the image\'s ENTRYPOINT when the task definition sets none (JSON array, or none)')
+    .option('--startup-command <argv>', 'the app\'s whole start, replacing entryPoint and command (JSON array)')
+    .option('--launcher-path <path>', 'where ecs-trace is inside the image', 'ecs-trace')
+    .option('--service <name>', 'DD_SERVICE and the matching docker label')
+    .option('--env <env>', 'DD_ENV and the matching docker label')
+    .option('--version <version>', 'DD_VERSION and the matching docker label'))
+    .action(guard(async (file: string, f: OutputFlags & { container: string; discovery: DiscoveryMode; imageEntrypoint?: string; startupCommand?: string; launcherPath: string; service?: string; env?: string; version?: string }) => {
+      await emit(patchAppTaskDefinition(load(file), {
+        container: f.container,
+        discovery: f.discovery,
+        launcherPath: f.launcherPath,
+        ...(f.imageEntrypoint !== undefined ? { imageEntrypoint: argvOption('image-entrypoint', f.imageEntrypoint) } : {}),
+        ...(f.startupCommand !== undefined ? { startupCommand: argvOption('startup-command', f.startupCommand) } : {}),
+        ...(f.service !== undefined ? { service: f.service } : {}),
+        ...(f.env !== undefined ? { env: f.env } : {}),
+        ...(f.version !== undefined ? { version: f.version } : {}),
+      }), f);
+    }));
+
+  taskdef
+    .command('lint')
+    .description('Findings (severity, JSON path, fix) for set-ups that lose traces; exit 1 on errors.')
+    .argument('<files...>', 'task definitions (- for stdin)')
+    .option('--json', 'findings as JSON')
+    .action(guard(async (files: string[], f: { json?: boolean }) => {
+      let failed = false;
+      const all: Record<string, unknown> = {};
+      for (const file of files) {
+        const findings = lintTaskDefinition(parseJson(readInput(file), file));
+        failed ||= hasErrors(findings);
+        if (f.json) all[file] = findings;
+        else process.stdout.write(formatFindings(findings, file));
+      }
+      if (f.json) process.stdout.write(JSON.stringify(files.length === 1 ? all[files[0]!] : all, null, 2) + '\n');
+      setExit(failed ? 1 : 0);
+    }));
+
+  taskdef
+    .command('normalize')
+    .description('describe-task-definition output (or any task definition) as register-task-definition input.')
+    .argument('<file>', 'task definition (- for stdin)')
+    .action(guard(async (file: string) => {
+      process.stdout.write(formatTaskDefinition(load(file)));
+    }));
+
+  taskdef
+    .command('service')
+    .description('The agent\'s DAEMON service, for aws ecs create-service --cli-input-json.')
+    .requiredOption('--task-definition <family[:revision]>', 'the agent task definition')
+    .option('--cluster <cluster>', 'cluster name')
+    .option('--service-name <name>', 'service name', 'ecs-trace-agent')
+    .action(guard(async (f: { taskDefinition: string; cluster?: string; serviceName: string }) => {
+      process.stdout.write(JSON.stringify(daemonService({ taskDefinition: f.taskDefinition, serviceName: f.serviceName, ...(f.cluster ? { cluster: f.cluster } : {}) }), null, 2) + '\n');
+    }));
+}

@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEPLOY_FILES } from '../../../scripts/generate-deploy.js';
+
+/* `ecs-trace taskdef` as users run it: exit codes, messages that name the field, files on disk. */
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'packages/cli/dist/bin.js');
+const FIXTURES = join(ROOT, 'packages/taskdef/src/fixtures');
+
+function cli(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, 'taskdef', ...args], { cwd: ROOT, input, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'ecs-trace-taskdef-')); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+
+describe('ecs-trace taskdef: bad input gets one clear message and exit code 2', () => {
+  it('not JSON', () => {
+    const r = cli(['agent', file('bad.json', '{"family": ')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ecs-trace taskdef: .*bad\.json is not JSON/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('not a task definition', () => {
+    const r = cli(['app', file('svc.json', '{"serviceName": "x"}'), '--container', 'web']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('containerDefinitions: ');
+    expect(r.stderr).toContain('is not a task definition: it has no containerDefinitions');
+  });
+
+  it('container not found', () => {
+    const r = cli(['app', join(FIXTURES, 'app.json'), '--container', 'api']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ecs-trace taskdef: containerDefinitions: no container named "api"; the containers are "web", "log-router"\n');
+  });
+
+  it('a conflicting port mapping on 8126', () => {
+    const def = { family: 'a', containerDefinitions: [{ name: 'datadog-agent', image: 'x:1', memory: 256, portMappings: [{ containerPort: 8080, hostPort: 8126, protocol: 'tcp' }] }] };
+    const r = cli(['agent', '-'], JSON.stringify(def));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ecs-trace taskdef: containerDefinitions[0].portMappings[0]: host port 8126 is already mapped to container port 8080; the agent listens on 8126. Remove or change that mapping\n');
+  });
+
+  it('a file that does not exist', () => {
+    const r = cli(['lint', join(dir, 'nope.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot read');
+  });
+});
+
+describe('ecs-trace taskdef', () => {
+  it('patches from stdin to stdout, notes on stderr', () => {
+    const r = cli(['app', '-', '--container', 'web', '--image-entrypoint', 'none'], readFileSync(join(FIXTURES, 'app.json'), 'utf8'));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).containerDefinitions[0].command).toEqual(['node', '--require', 'dd-trace/init', 'server.js']);
+    expect(JSON.parse(r.stdout).containerDefinitions[0].entryPoint).toEqual(['ecs-trace', 'run', '--']);
+    expect(r.stderr).toContain('the app starts through ecs-trace run, which must be in the image');
+  });
+
+  it('lint exits 1 on errors and prints findings as JSON with --json', () => {
+    const r = cli(['lint', '--json', join(FIXTURES, 'app-describe.json')]);
+    expect(r.code).toBe(1);
+    const findings = JSON.parse(r.stdout) as { rule: string; path: string; fix: string }[];
+    expect(findings.find((f) => f.rule === 'command-ignored')).toMatchObject({ path: 'containerDefinitions[0].command' });
+  });
+
+  it('lint exits 0 on warnings only', () => {
+    const r = cli(['lint', join(FIXTURES, 'app.imdsv1.json')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('warning containerDefinitions[0].entryPoint');
+  });
+
+  it('normalize turns describe output into register input', () => {
+    const r = cli(['normalize', join(FIXTURES, 'app-describe.json')]);
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(doc).not.toHaveProperty('revision');
+    expect(doc).toHaveProperty('tags', [{ key: 'team', value: 'payments' }]);
+    expect(r.stderr).toContain('removed what register-task-definition rejects: taskDefinitionArn, revision');
+  });
+
+  it('writes the agent definition to a file with -o', () => {
+    const out = join(dir, 'agent.json');
+    expect(cli(['agent', '-o', out]).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(FIXTURES, 'agent.generated.json'), 'utf8'));
+  });
+});
+
+describe('deploy/', () => {
+  it.each(Object.keys(DEPLOY_FILES))('%s is what the taskdef commands produce (npm run deploy:generate)', (name) => {
+    expect(readFileSync(join(ROOT, name), 'utf8')).toBe((DEPLOY_FILES as Record<string, () => string>)[name]!());
+  });
+
+  it('its task definitions lint clean', () => {
+    const r = cli(['lint', 'deploy/agent-task-definition.json', 'deploy/app-task-definition.json']);
+    expect(r.stdout).toBe('deploy/agent-task-definition.json: no findings\ndeploy/app-task-definition.json: no findings\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('its service is a DAEMON service of the agent task definition', () => {
+    const svc = JSON.parse(readFileSync(join(ROOT, 'deploy/agent-service.json'), 'utf8')) as Record<string, unknown>;
+    const td = JSON.parse(readFileSync(join(ROOT, 'deploy/agent-task-definition.json'), 'utf8')) as Record<string, unknown>;
+    expect(svc).toMatchObject({ schedulingStrategy: 'DAEMON', launchType: 'EC2', taskDefinition: td['family'] });
+  });
+});

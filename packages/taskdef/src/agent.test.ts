@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { agentTaskDefinition } from './agent.js';
+import { TaskdefInputError } from './errors.js';
+import type { TaskDefinition } from './input.js';
+
+const def = (containers: Record<string, unknown>[]): TaskDefinition => ({ family: 'agent', containerDefinitions: containers }) as TaskDefinition;
+const agent = (extra: Record<string, unknown> = {}) => ({ name: 'datadog-agent', image: 'public.ecr.aws/datadog/agent:7.60.0', ...extra });
+
+function refusal(fn: () => unknown): TaskdefInputError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TaskdefInputError) return err;
+    throw err;
+  }
+  throw new Error('expected a TaskdefInputError');
+}
+
+describe('agentTaskDefinition', () => {
+  it('sets a dynamic 8126 mapping to the static host port, and udp to tcp, saying so', () => {
+    const { doc, notes } = agentTaskDefinition(def([agent({ portMappings: [{ containerPort: 8126, protocol: 'udp' }] })]));
+    expect(doc.containerDefinitions![0]!.portMappings).toEqual([{ containerPort: 8126, hostPort: 8126, protocol: 'tcp' }]);
+    expect(notes).toContain('containerDefinitions[0].portMappings[0]: hostPort set to 8126 (a dynamic host port cannot be found by tracers)');
+    expect(notes).toContain('containerDefinitions[0].portMappings[0]: protocol set to tcp (traces are sent over TCP; udp is DogStatsD\'s 8125)');
+  });
+
+  it('keeps a correct mapping and a DogStatsD one as they are', () => {
+    const ports = [{ containerPort: 8125, hostPort: 8125, protocol: 'udp' }, { hostPort: 8126, containerPort: 8126, protocol: 'tcp' }];
+    const { doc } = agentTaskDefinition(def([agent({ portMappings: ports, environment: [{ name: 'DD_APM_ENABLED', value: 'true' }, { name: 'DD_APM_NON_LOCAL_TRAFFIC', value: 'true' }] })]));
+    expect(doc.containerDefinitions![0]!.portMappings).toEqual(ports);
+  });
+
+  it('turns DD_APM_NON_LOCAL_TRAFFIC=false to true in place, saying why', () => {
+    const { doc, notes } = agentTaskDefinition(def([agent({ environment: [{ name: 'DD_APM_NON_LOCAL_TRAFFIC', value: 'false' }, { name: 'DD_SITE', value: 'datadoghq.eu' }] })]));
+    expect(doc.containerDefinitions![0]!.environment).toEqual([{ name: 'DD_APM_NON_LOCAL_TRAFFIC', value: 'true' }, { name: 'DD_SITE', value: 'datadoghq.eu' }, { name: 'DD_APM_ENABLED', value: 'true' }]);
+    expect(notes).toContain('containerDefinitions[0].environment: DD_APM_NON_LOCAL_TRAFFIC changed from "false" to "true" (needed by Datadog Agents up to 7.17 to accept traces from other containers; harmless after)');
+  });
+
+  it('refuses host port 8126 mapped to another container port, naming the mapping', () => {
+    const e = refusal(() => agentTaskDefinition(def([agent({ portMappings: [{ containerPort: 80 }, { containerPort: 9000, hostPort: 8126 }] })])));
+    expect(e.field).toBe('containerDefinitions[0].portMappings[1]');
+    expect(e.message).toBe('containerDefinitions[0].portMappings[1]: host port 8126 is already mapped to container port 9000; the agent listens on 8126. Remove or change that mapping');
+  });
+
+  it('refuses container port 8126 on another static host port', () => {
+    expect(refusal(() => agentTaskDefinition(def([agent({ portMappings: [{ containerPort: 8126, hostPort: 9126 }] })]))).message).toContain('container port 8126 is mapped to host port 9126');
+  });
+
+  it('refuses when another container already takes host port 8126', () => {
+    const e = refusal(() => agentTaskDefinition(def([{ name: 'proxy', image: 'envoy:1', portMappings: [{ containerPort: 8126, hostPort: 8126 }] }, agent()])));
+    expect(e.message).toBe('containerDefinitions[0].portMappings[0]: container "proxy" already takes host port 8126/tcp; the agent needs it. Remove that mapping or move the agent to that container with --container');
+  });
+
+  it('names the containers there are when the agent container is not found', () => {
+    expect(refusal(() => agentTaskDefinition(def([agent({ name: 'dd' })]))).message).toBe('containerDefinitions: no container named "datadog-agent"; the containers are "dd"');
+    expect(agentTaskDefinition(def([agent({ name: 'dd' })]), { container: 'dd' }).doc.containerDefinitions![0]!.portMappings).toHaveLength(1);
+  });
+
+  it('never writes a plain API key: refused without a secret, moved to secrets with one', () => {
+    const input = def([agent({ environment: [{ name: 'DD_API_KEY', value: 'abcdef0123456789' }] })]);
+    const e = refusal(() => agentTaskDefinition(input));
+    expect(e.message).toContain('DD_API_KEY is a plain environment value');
+    expect(e.message).not.toContain('abcdef0123456789');
+    const { doc, notes } = agentTaskDefinition(input, { apiKeySecret: 'arn:aws:ssm:us-east-1:123456789012:parameter/dd-api-key' });
+    expect(JSON.stringify(doc)).not.toContain('abcdef0123456789');
+    expect(doc.containerDefinitions![0]!.secrets).toEqual([{ name: 'DD_API_KEY', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/dd-api-key' }]);
+    expect(notes).toContain('executionRoleArn is not set: the ECS agent needs a role allowed to read the DD_API_KEY secret (--execution-role-arn)');
+  });
+
+  it('does not change its input', () => {
+    const input = def([agent()]);
+    const copy = structuredClone(input);
+    agentTaskDefinition(input);
+    expect(input).toEqual(copy);
+  });
+});

@@ -1,0 +1,127 @@
+import type { PortMapping } from '@aws-sdk/client-ecs';
+import { getEnv, hasSecret, removeEnv, setEnv } from './container-env.js';
+import { TaskdefInputError } from './errors.js';
+import { findContainer, type Container, type TaskDefinition } from './input.js';
+
+/*
+ * The agent's daemon task definition: a static host port 8126/tcp (one agent per host, reached
+ * at the host's IP), APM on and open to other containers, the API key from a secret.
+ */
+
+export const TRACE_PORT = 8126;
+export const DEFAULT_AGENT_CONTAINER = 'datadog-agent';
+export const DEFAULT_AGENT_FAMILY = 'ecs-trace-agent';
+export const DEFAULT_AGENT_IMAGE = 'ecs-trace/agent:0.1.0';
+export const DATA_DIR = '/var/lib/ecs-trace';
+
+export interface AgentOptions {
+  /** Container to patch or create; default `datadog-agent`. */
+  container?: string;
+  /** Image of a new definition. */
+  image?: string;
+  /** Family of a new definition. */
+  family?: string;
+  /** Secrets Manager ARN or SSM parameter of the Datadog API key. */
+  apiKeySecret?: string;
+  /** Role the ECS agent uses to read the secret. */
+  executionRoleArn?: string;
+}
+
+export interface PatchResult {
+  doc: TaskDefinition;
+  /** What changed and why, for the user (stderr). */
+  notes: string[];
+}
+
+const APM_ENV_WHY = 'needed by Datadog Agents up to 7.17 to accept traces from other containers; harmless after';
+
+function newAgentDefinition(o: AgentOptions): TaskDefinition {
+  return {
+    family: o.family ?? DEFAULT_AGENT_FAMILY,
+    networkMode: 'bridge',
+    requiresCompatibilities: ['EC2'],
+    containerDefinitions: [{
+      name: o.container ?? DEFAULT_AGENT_CONTAINER,
+      image: o.image ?? DEFAULT_AGENT_IMAGE,
+      essential: true,
+      cpu: 100,
+      memory: 512,
+      portMappings: [],
+      environment: [{ name: 'ECS_TRACE_DATA_DIR', value: DATA_DIR }],
+      mountPoints: [{ sourceVolume: 'ecs-trace-data', containerPath: DATA_DIR, readOnly: false }],
+    }],
+    volumes: [{ name: 'ecs-trace-data', host: { sourcePath: DATA_DIR } }],
+  };
+}
+
+/** Adds the 8126/tcp host port, or explains why the mapping already there cannot be kept. */
+function ensureTracePort(doc: TaskDefinition, c: Container, index: number, notes: string[]): void {
+  doc.containerDefinitions!.forEach((other, i) => {
+    if (i === index) return;
+    const j = other.portMappings?.findIndex((p) => p.hostPort === TRACE_PORT && (p.protocol ?? 'tcp') === 'tcp') ?? -1;
+    if (j >= 0) throw new TaskdefInputError(`containerDefinitions[${i}].portMappings[${j}]`, `container ${JSON.stringify(other.name)} already takes host port ${TRACE_PORT}/tcp; the agent needs it. Remove that mapping or move the agent to that container with --container`);
+  });
+  c.portMappings ??= [];
+  const at = (j: number) => `containerDefinitions[${index}].portMappings[${j}]`;
+  let found: PortMapping | undefined;
+  c.portMappings.forEach((p, j) => {
+    const hostPort = p.hostPort ?? 0;
+    if (hostPort === TRACE_PORT && p.containerPort !== TRACE_PORT) {
+      throw new TaskdefInputError(at(j), `host port ${TRACE_PORT} is already mapped to container port ${p.containerPort}; the agent listens on ${TRACE_PORT}. Remove or change that mapping`);
+    }
+    if (p.containerPort !== TRACE_PORT) return;
+    if (hostPort !== 0 && hostPort !== TRACE_PORT) {
+      throw new TaskdefInputError(at(j), `container port ${TRACE_PORT} is mapped to host port ${hostPort}; tracers send to ${TRACE_PORT} on the host. Change hostPort to ${TRACE_PORT}`);
+    }
+    if (found) return;
+    found = p;
+    if (hostPort === 0) {
+      p.hostPort = TRACE_PORT;
+      notes.push(`${at(j)}: hostPort set to ${TRACE_PORT} (a dynamic host port cannot be found by tracers)`);
+    }
+    if (p.protocol === 'udp') {
+      p.protocol = 'tcp';
+      notes.push(`${at(j)}: protocol set to tcp (traces are sent over TCP; udp is DogStatsD's 8125)`);
+    }
+  });
+  if (!found) {
+    c.portMappings.push({ containerPort: TRACE_PORT, hostPort: TRACE_PORT, protocol: 'tcp' });
+    notes.push(`containerDefinitions[${index}].portMappings: added ${TRACE_PORT}/tcp on the host`);
+  }
+}
+
+export function agentTaskDefinition(existing: TaskDefinition | undefined, o: AgentOptions = {}): PatchResult {
+  const notes: string[] = [];
+  const doc = existing ? structuredClone(existing) : newAgentDefinition(o);
+  const name = o.container ?? DEFAULT_AGENT_CONTAINER;
+  const { container: c, index } = findContainer(doc, name);
+  const path = `containerDefinitions[${index}]`;
+  if (doc.networkMode === 'awsvpc') {
+    notes.push('networkMode is awsvpc: apps cannot reach the agent at the host IP this way; run the agent in bridge or host mode (ecs-trace taskdef lint explains)');
+  }
+  ensureTracePort(doc, c, index, notes);
+  for (const v of ['DD_APM_ENABLED', 'DD_APM_NON_LOCAL_TRAFFIC']) {
+    const prev = setEnv(c, v, 'true');
+    if (prev === undefined) notes.push(`${path}.environment: ${v}=true (${APM_ENV_WHY})`);
+    else if (prev !== 'true') notes.push(`${path}.environment: ${v} changed from ${JSON.stringify(prev)} to "true" (${APM_ENV_WHY})`);
+  }
+  const plainKey = getEnv(c, 'DD_API_KEY') !== undefined;
+  if (o.apiKeySecret !== undefined) {
+    if (plainKey) {
+      removeEnv(c, 'DD_API_KEY');
+      notes.push(`${path}.environment: removed the plain DD_API_KEY value; it is now read from the secret`);
+    }
+    c.secrets ??= [];
+    const s = c.secrets.find((x) => x.name === 'DD_API_KEY');
+    if (s) s.valueFrom = o.apiKeySecret;
+    else c.secrets.push({ name: 'DD_API_KEY', valueFrom: o.apiKeySecret });
+  } else if (plainKey) {
+    // Never written back as plain text: refuse rather than carry the key into a generated file.
+    throw new TaskdefInputError(`${path}.environment`, 'DD_API_KEY is a plain environment value; put the key in Secrets Manager or SSM Parameter Store and pass --api-key-secret ARN, so it is not stored in the task definition');
+  }
+  if (o.executionRoleArn !== undefined) doc.executionRoleArn = o.executionRoleArn;
+  if (hasSecret(c, 'DD_API_KEY') && !doc.executionRoleArn) {
+    notes.push('executionRoleArn is not set: the ECS agent needs a role allowed to read the DD_API_KEY secret (--execution-role-arn)');
+  }
+  return { doc, notes };
+}

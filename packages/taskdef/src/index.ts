@@ -1,0 +1,14 @@
+export { TaskdefInputError } from './errors.js';
+export {
+  parseTaskDefinition, normalizeTaskDefinition, parseJson, findContainer, formatTaskDefinition,
+  type TaskDefinition, type Container, type ParsedTaskDefinition,
+} from './input.js';
+export {
+  agentTaskDefinition, TRACE_PORT, DEFAULT_AGENT_CONTAINER, DEFAULT_AGENT_FAMILY, DEFAULT_AGENT_IMAGE,
+  type AgentOptions, type PatchResult,
+} from './agent.js';
+export { patchAppTaskDefinition, DISCOVERY_MODES, type AppOptions, type DiscoveryMode } from './app.js';
+export { shellScript, SHELL_MODES, type ShellMode } from './shell-forms.js';
+export { lintTaskDefinition, formatFindings, hasErrors, isAgentContainer, type Finding, type Severity } from './lint.js';
+export { registerTaskDefinition, RegisterError, type Registered } from './register.js';
+export { daemonService } from './service.js';

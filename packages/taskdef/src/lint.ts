@@ -1,0 +1,167 @@
+import { getEnv } from './container-env.js';
+import { TaskdefInputError } from './errors.js';
+import { OUTPUT_ONLY_KEYS, REGISTER_KEYS, SERVICE_KEYS, normalizeTaskDefinition, type Container, type TaskDefinition } from './input.js';
+import { TRACE_PORT } from './agent.js';
+import { ownShellMode } from './shell-forms.js';
+
+/*
+ * Findings for the set-ups that lose traces on ECS (ecs-spec 10 and 13): each with a severity,
+ * the JSON path it is about, what is wrong and how to fix it. Errors fail `taskdef lint` (exit 1).
+ */
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  path: string;
+  message: string;
+  fix: string;
+}
+
+const AGENT_IMAGE = /(^|\/)(datadog\/agent|ecs-trace\/agent|ecs-trace-agent)(:|@|$)/;
+
+export function isAgentContainer(c: Container): boolean {
+  return c.name === 'datadog-agent' || AGENT_IMAGE.test(c.image ?? '');
+}
+
+function startScript(c: Container): string {
+  return [...(c.entryPoint ?? []), ...(c.command ?? [])].join(' ');
+}
+
+function isTraced(c: Container): boolean {
+  return (c.environment ?? []).some((e) => e.name?.startsWith('DD_'))
+    || Object.keys(c.dockerLabels ?? {}).some((k) => k.startsWith('com.datadoghq.'))
+    || /DD_AGENT_HOST|ecs-trace|dd-trace|ddtrace|dd-java-agent/.test(startScript(c));
+}
+
+function learnsAgentHost(c: Container): boolean {
+  if (getEnv(c, 'DD_AGENT_HOST') !== undefined || getEnv(c, 'DD_TRACE_AGENT_URL') !== undefined) return true;
+  if ((c.secrets ?? []).some((s) => s.name === 'DD_AGENT_HOST' || s.name === 'DD_TRACE_AGENT_URL')) return true;
+  const ep = c.entryPoint ?? [];
+  if (ep.length >= 3 && /(^|\/)ecs-trace$/.test(ep[0]!) && ep[1] === 'run') return true;
+  return /DD_AGENT_HOST=/.test(startScript(c));
+}
+
+function imageTag(image: string): string | undefined {
+  if (image.includes('@')) return undefined;
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  const i = last.indexOf(':');
+  return i < 0 ? '' : last.slice(i + 1);
+}
+
+/** Lints parsed JSON as the user has it (describe output and nulls included). */
+export function lintTaskDefinition(input: unknown): Finding[] {
+  const findings: Finding[] = [];
+  const add = (rule: string, severity: Severity, path: string, message: string, fix: string) => findings.push({ rule, severity, path, message, fix });
+
+  if (typeof input === 'object' && input !== null && typeof (input as Record<string, unknown>)['taskDefinition'] === 'object') {
+    add('describe-output', 'error', 'taskDefinition', 'this is describe-task-definition output; register-task-definition takes what is inside taskDefinition, without its output-only fields', 'ecs-trace taskdef normalize FILE > taskdef.json');
+  }
+  let normalized;
+  try {
+    normalized = normalizeTaskDefinition(input, 'the file');
+  } catch (err) {
+    if (err instanceof TaskdefInputError) {
+      add('not-a-task-definition', 'error', err.field, err.message, 'give a register-task-definition --cli-input-json file or describe-task-definition output');
+      return findings;
+    }
+    throw err;
+  }
+  const raw = ((input as Record<string, unknown>)['taskDefinition'] ?? input) as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (OUTPUT_ONLY_KEYS.has(key)) continue;
+    if (SERVICE_KEYS.has(key)) add('service-key', 'error', key, `${key} is a setting of the ECS service (or run-task), not of the task definition; register-task-definition rejects it`, 'remove it here and set it on the service (ecs-trace taskdef service)');
+    else if (!REGISTER_KEYS.has(key)) add('unknown-key', 'error', key, `register-task-definition does not know ${key}`, 'remove it (check the spelling: keys are camelCase)');
+  }
+  for (const path of normalized.removed) {
+    if (OUTPUT_ONLY_KEYS.has(path)) add('output-only-field', 'error', path, `${path} is an output-only field of describe-task-definition; register-task-definition rejects it`, 'ecs-trace taskdef normalize FILE removes it');
+    else add('null-value', 'error', path, 'JSON null: register-task-definition rejects nulls ("Invalid type for parameter")', 'remove the key, or ecs-trace taskdef normalize FILE');
+  }
+  findings.push(...lintDefinition(normalized.doc));
+  return findings;
+}
+
+function lintDefinition(doc: TaskDefinition): Finding[] {
+  const findings: Finding[] = [];
+  const add = (rule: string, severity: Severity, path: string, message: string, fix: string) => findings.push({ rule, severity, path, message, fix });
+  const mode = doc.networkMode ?? 'bridge';
+  const containers = doc.containerDefinitions ?? [];
+  containers.forEach((c, i) => {
+    const at = `containerDefinitions[${i}]`;
+    const name = JSON.stringify(c.name);
+    const agent = isAgentContainer(c);
+    if (c.image !== undefined) {
+      const tag = imageTag(c.image);
+      if (tag === '' || tag === 'latest') add('latest-image', 'warning', `${at}.image`, `${name} uses ${tag === '' ? 'no tag (latest)' : ':latest'}: each host may run a different version, and a bad release rolls out silently`, 'pin a version tag or a digest');
+    }
+    (c.environment ?? []).forEach((e, j) => {
+      if (e.name === 'DD_API_KEY') add('api-key-plain', 'error', `${at}.environment[${j}]`, `${name} has DD_API_KEY as a plain value: anyone who can describe the task definition can read it`, 'ecs-trace taskdef agent FILE --api-key-secret ARN (Secrets Manager or SSM)');
+    });
+    if ((c.secrets?.length ?? 0) > 0 && !doc.executionRoleArn) {
+      add('secrets-without-role', 'error', 'executionRoleArn', `${name} reads secrets, but the task has no executionRoleArn for the ECS agent to read them with`, 'set executionRoleArn to a role allowed to read the secrets');
+    }
+    if (agent) {
+      const ports = c.portMappings ?? [];
+      const j = ports.findIndex((p) => p.containerPort === TRACE_PORT);
+      const p = ports[j];
+      if (p === undefined || (p.hostPort !== TRACE_PORT && mode !== 'host')) {
+        add('agent-port', 'error', `${at}.portMappings`, `agent container ${name} has no host port ${TRACE_PORT}/tcp: tracers on the host's IP cannot reach it`, `add {"containerPort": ${TRACE_PORT}, "hostPort": ${TRACE_PORT}, "protocol": "tcp"} (ecs-trace taskdef agent FILE)`);
+      } else if (p.protocol === 'udp') {
+        add('agent-port-udp', 'error', `${at}.portMappings[${j}].protocol`, `port ${TRACE_PORT} is mapped as udp; tracers send traces over TCP`, 'set "protocol": "tcp" (udp is for DogStatsD on 8125)');
+      }
+      if (mode === 'awsvpc') add('agent-awsvpc', 'error', 'networkMode', `the agent runs in awsvpc mode: it gets its own ENI, so apps cannot reach it at the host's IP`, 'use bridge (or host) network mode for the agent daemon');
+      return;
+    }
+    if (!isTraced(c)) return;
+    if (mode === 'awsvpc') add('app-awsvpc', 'warning', 'networkMode', `${name} runs in awsvpc mode: its traffic to the host's IP on ${TRACE_PORT} must be allowed by the instance's security group`, `allow tcp ${TRACE_PORT} from the task's security group to the instances' security group`);
+    if (mode !== 'host' && !learnsAgentHost(c)) {
+      add('app-no-agent-host', 'warning', `${at}.entryPoint`, `${name} is traced but has no way to learn the agent's host: its tracer will send to itself`, `ecs-trace taskdef app FILE --container ${c.name} --discovery launcher`);
+    }
+    const host = getEnv(c, 'DD_AGENT_HOST');
+    if (host !== undefined && getEnv(c, 'DD_TRACE_AGENT_URL') !== undefined) {
+      add('host-and-url', 'warning', `${at}.environment`, `${name} sets both DD_AGENT_HOST and DD_TRACE_AGENT_URL; tracers use the URL`, 'keep one of them');
+    }
+    if (host !== undefined && /^(localhost|127\.0\.0\.1|::1)$/.test(host) && mode !== 'host') {
+      add('agent-host-loopback', 'error', `${at}.environment`, `${name} sends traces to ${host}, which in ${mode} mode is the container itself, not the host`, `remove DD_AGENT_HOST and use ecs-trace taskdef app FILE --container ${c.name} --discovery launcher`);
+    }
+    lintShellForm(c, at, mode, add);
+  });
+  return findings;
+}
+
+function lintShellForm(c: Container, at: string, mode: string, add: (rule: string, severity: Severity, path: string, message: string, fix: string) => void): void {
+  const ep = c.entryPoint ?? [];
+  if (ep.length < 3 || !/(^|\/)(ba|da)?sh$/.test(ep[0]!) || ep[1] !== '-c') return;
+  const script = ep[2]!;
+  if (!/DD_AGENT_HOST/.test(script)) return;
+  const name = JSON.stringify(c.name);
+  const fix = `ecs-trace taskdef app FILE --container ${c.name} --discovery launcher --startup-command '[...]'`;
+  if (/169\.254\.169\.254\/latest\/api\/token/.test(script) && mode === 'bridge' && ownShellMode(ep) === undefined) {
+    add('imdsv2-bridge', 'warning', `${at}.entryPoint`, `${name} gets an IMDSv2 token from a bridge-mode container: the token answer is dropped unless the instance's HttpPutResponseHopLimit is 2 or more (the default is 1)`, 'set the hop limit to 2 in the launch template, or use the metadata file (--discovery metadata-file or launcher)');
+  } else if (/169\.254\.169\.254\/latest\/api\/token/.test(script) && mode === 'bridge') {
+    add('imdsv2-bridge', 'info', `${at}.entryPoint`, `${name} uses IMDSv2 from a bridge-mode container: the instance's HttpPutResponseHopLimit must be 2 or more`, 'set the hop limit to 2, or use --discovery launcher (falls back to the metadata file and IMDSv1)');
+  }
+  if (/169\.254\.169\.254\/latest\/meta-data/.test(script) && !/X-aws-ec2-metadata-token/i.test(script)) {
+    add('imdsv1-only', 'warning', `${at}.entryPoint`, `${name} reads IMDS without a token: it gets a 401 page on instances that require IMDSv2 (the default for Amazon Linux 2023 AMIs)`, fix);
+  }
+  if (/\bcurl\b/.test(script) && !/\bcurl\b[^;|&)]*(\s-[a-zA-Z]*f|--fail)/.test(script)) {
+    add('curl-without-fail', 'warning', `${at}.entryPoint`, `${name} runs curl without -f: an HTTP error page becomes DD_AGENT_HOST`, fix);
+  }
+  if (!/\bexec\b/.test(script)) {
+    add('shell-without-exec', 'warning', `${at}.entryPoint`, `${name}'s shell script does not exec the app: docker stop's SIGTERM goes to sh, and the app is killed after stopTimeout`, fix);
+  }
+  if (ep.length === 3 && (c.command?.length ?? 0) > 0 && !/"\$@"|\$@|\$\*/.test(script)) {
+    add('command-ignored', 'error', `${at}.command`, `${name} has a command, but with entryPoint ["sh","-c","..."] it becomes the script's $0, $1... and never runs`, fix);
+  }
+}
+
+export function hasErrors(findings: readonly Finding[]): boolean {
+  return findings.some((f) => f.severity === 'error');
+}
+
+export function formatFindings(findings: readonly Finding[], file: string): string {
+  if (findings.length === 0) return `${file}: no findings\n`;
+  const order: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+  return [...findings].sort((a, b) => order[a.severity] - order[b.severity]).map((f) => `${file}: ${f.severity.padEnd(7)} ${f.path}  ${f.message}\n    fix: ${f.fix}  [${f.rule}]`).join('\n') + '\n';
+}

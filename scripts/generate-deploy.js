@@ -1,0 +1,16 @@
+// Regenerates deploy/ with the ecs-trace taskdef commands (npm run deploy:generate); the tests
+// check that what is committed is what these commands produce, and that it lints clean.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+
+const cli = (...args) => execFileSync(process.execPath, ['packages/cli/dist/bin.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+
+export const DEPLOY_FILES = {
+  'deploy/agent-task-definition.json': () => cli('taskdef', 'agent', '--image', 'ecs-trace/agent:0.1.0'),
+  'deploy/agent-service.json': () => cli('taskdef', 'service', '--task-definition', 'ecs-trace-agent', '--cluster', 'default'),
+  'deploy/app-task-definition.json': () => cli('taskdef', 'app', 'deploy/src/app.json', '--container', 'web', '--discovery', 'launcher', '--image-entrypoint', 'none', '--service', 'checkout', '--env', 'prod', '--version', '1.4.2'),
+};
+
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  for (const [file, make] of Object.entries(DEPLOY_FILES)) writeFileSync(file, make());
+}
