@@ -74,7 +74,7 @@ export function patchAppTaskDefinition(existing: TaskDefinition, o: AppOptions):
     throw new TaskdefInputError(`${path}.command`, 'the container would run nothing: no entryPoint and no command. Pass --startup-command');
   }
   c.entryPoint = o.discovery === 'launcher' ? [launcherPath, ...LAUNCHER_ARGS, ...entry] : ['sh', '-c', shellScript(o.discovery), 'sh', ...entry];
-  if (o.discovery === 'launcher') notes.push(`${path}.entryPoint: the app starts through ${launcherPath} run, which must be in the image (npm install -g @ecs-trace/cli, or copy it in)`);
+  if (o.discovery === 'launcher') notes.push(`${path}.entryPoint: the app starts through ${launcherPath} run, which must be in the image (deploy/README.md shows how)`);
   else notes.push(`${path}.entryPoint: ${o.discovery} shell form; the image needs sh${o.discovery === 'metadata-file' ? ' and sed' : ' and curl'}`);
   const fixed = removeEnv(c, 'DD_AGENT_HOST');
   if (fixed !== undefined) notes.push(`${path}.environment: removed DD_AGENT_HOST=${JSON.stringify(fixed)}; a fixed value would stop discovery`);
