@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { decodeV04, encodeV04, encodeV05 } from '@ecs-trace/protocol';
 
-const FIXTURE = new URL('../../shared/specs/fixtures/dd-trace-js-5.132-v0.4-traces.msgpack', import.meta.url);
+const FIXTURE = new URL('../packages/protocol/fixtures/dd-trace-js-5.132-v0.4-traces.msgpack', import.meta.url);
 
 export function ddTraceChunks(traces) {
   const base = decodeV04(readFileSync(FIXTURE));

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { buildApi } from './api.js';
-import { isContainerized, receiverHost, type AgentConfig } from './config.js';
+import { ecsAgentUrl, isContainerized, receiverHost, type AgentConfig } from './config.js';
+import { EcsTagger } from './ecs-tags.js';
 import { AGENT_VERSION } from './info.js';
 import { createLogger, LogOnce, type Logger } from './log.js';
 import { agentMetrics } from './metrics.js';
@@ -33,11 +34,20 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = agentMetrics();
   const store = new SqliteStore({ dataDir: config.dataDir });
-  const pipeline = new Pipeline(store, metrics, normalizedDefaultEnv(config.env), config.hostname);
+  const env = opts.env ?? process.env;
+  const ecsUrl = ecsAgentUrl(config, env);
+  const ecsTagger = ecsUrl ? new EcsTagger({ agentUrl: ecsUrl, taskMetadataUrl: env['ECS_CONTAINER_METADATA_URI_V4'], log,
+    onRefresh: (r) => { if (r instanceof Error) metrics.ecsRefreshErrors.inc(); else metrics.ecsTasks.set(r); },
+  }) : undefined;
+  if (ecsTagger) {
+    log.info({ url: ecsUrl }, 'tagging spans with their ECS task and container');
+    void ecsTagger.refresh();
+  }
+  const pipeline = new Pipeline(store, metrics, normalizedDefaultEnv(config.env), config.hostname, ecsTagger);
 
   let receiver: Receiver | undefined;
   let receiverAddress: AddressInfo | undefined;
-  const containerized = opts.containerized ?? isContainerized(opts.env ?? process.env);
+  const containerized = opts.containerized ?? isContainerized(env);
   if (config.apmEnabled && config.receiverPort !== 0) {
     receiver = new Receiver({ config, pipeline, metrics, log, logOnce: new LogOnce(log) });
     const host = receiverHost(config, containerized);

@@ -42,6 +42,7 @@ export interface AgentConfig {
   apiHost: string;
   retentionMs: number;
   maxDiskBytes: number;
+  ecsAgentUrl: string | undefined;
 }
 
 export const SETTINGS: Setting[] = [
@@ -57,6 +58,7 @@ export const SETTINGS: Setting[] = [
   { key: 'decoderTimeoutMs', env: ['DD_APM_DECODER_TIMEOUT'], type: 'integer', default: '1000', description: 'Milliseconds a payload waits for a decoder before it is refused (200, or 429 when the tracer sends `Datadog-Send-Real-Http-Status`).' },
   { key: 'maxConnections', env: ['DD_APM_MAX_CONNECTIONS'], type: 'integer', default: '1000', description: 'Concurrent intake connections.' },
   { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated. `429`: answer refused payloads with 429 always.' },
+  { key: 'ecsAgentUrl', env: ['DD_ECS_AGENT_URL'], type: 'string', default: undefined, description: 'ECS agent introspection API, for tagging spans with their task and container. Unset: inside an ECS task, the default gateway on port 51678; elsewhere off.' },
   { key: 'logLevel', env: ['DD_LOG_LEVEL'], type: 'string', default: 'info', description: 'Log level: trace, debug, info, warn, error, off.' },
   { key: 'dataDir', env: ['ECS_TRACE_DATA_DIR'], flag: 'data-dir', type: 'string', default: './data', description: 'Directory of the embedded store.' },
   { key: 'apiPort', env: ['ECS_TRACE_API_PORT'], flag: 'api-port', type: 'port', default: '8127', description: 'Port of the query API and web UI.' },
@@ -179,4 +181,26 @@ export function configMarkdownTable(): string {
     return `| ${env} | ${flag} | ${s.type} | ${def} | ${s.description} |`;
   });
   return ['| Environment | Flag | Type | Default | Description |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/**
+ * Where the ECS agent's introspection API is: DD_ECS_AGENT_URL; else, inside an ECS task, port
+ * 51678 on the default gateway (the host, for a bridge-mode daemon); else nowhere.
+ */
+export function ecsAgentUrl(config: AgentConfig, env: NodeJS.ProcessEnv, routeFile = '/proc/net/route'): string | undefined {
+  if (config.ecsAgentUrl) return config.ecsAgentUrl;
+  if (!env['ECS_CONTAINER_METADATA_URI_V4'] && !env['ECS_CONTAINER_METADATA_URI']) return undefined;
+  try {
+    for (const line of readFileSync(routeFile, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1] === '00000000' && f[2] && f[2] !== '00000000') {
+        // Little-endian hex, as the kernel prints it.
+        const n = parseInt(f[2], 16);
+        return `http://${n & 255}.${(n >> 8) & 255}.${(n >> 16) & 255}.${(n >>> 24) & 255}:51678`;
+      }
+    }
+  } catch {
+    // No route table to read: no ECS tags.
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@ import { normalizeTagValue } from './normalize-strings.js';
 import { markTopLevel, normalizeChunk, type NormalizeCounters, type SpanFixReason } from './normalize.js';
 import type { AgentMetrics } from './metrics.js';
 import type { TraceStore } from './store/store.js';
+import type { EcsTagger } from './ecs-tags.js';
 
 /** A decoded payload with what its request headers said about the sender. */
 export interface IntakePayload {
@@ -34,6 +35,7 @@ export class Pipeline {
     private readonly metrics: AgentMetrics,
     private readonly defaultEnv: string,
     private readonly hostname: string,
+    private readonly ecsTagger?: EcsTagger,
   ) {}
 
   async process(p: IntakePayload): Promise<ProcessResult> {
@@ -57,6 +59,12 @@ export class Pipeline {
     for (const [reason, n] of fixed) this.metrics.spansMalformed.inc({ reason, ...labels }, n);
     this.metrics.traces.inc(labels, p.chunks.length);
     this.metrics.spans.inc(labels, spans);
+    const ecs = this.ecsTagger?.lookup(p.containerId);
+    if (this.ecsTagger && p.containerId !== '') this.metrics.ecsLookups.inc({ result: ecs ? 'hit' : 'miss' });
+    if (ecs !== undefined) {
+      // A tag the tracer set itself wins.
+      for (const chunk of kept) for (const s of chunk) for (const k in ecs) if (s.meta[k] === undefined) s.meta[k] = ecs[k]!;
+    }
     if (kept.length > 0) {
       await this.store.write({
         chunks: kept,

@@ -4,7 +4,7 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeJsonTraces, decodeV04, decodeV05, encodeV04, encodeV05, PayloadDecodeError, type Span } from './index.js';
 
-const fixtures = fileURLToPath(new URL('../../../../shared/specs/fixtures/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const fixture = (name: string) => readFileSync(fixtures + name);
 type Json = Record<string, unknown>;
 const big = (v: unknown): bigint => (typeof v === 'string' && v.startsWith('BIG:') ? BigInt(v.slice(4)) : BigInt(v as number));
