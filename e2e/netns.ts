@@ -105,3 +105,24 @@ export function link(a: Netns, aAddr: string, b: Netns, bAddr: string): void {
   a.ip('link', 'set', va, 'up');
   b.ip('link', 'set', vb, 'up');
 }
+
+/** Runs `cmd` as if inside the Docker container `dockerId`: /proc/self/cgroup names it, as tracers read it. */
+export function inFakeContainer(dockerId: string, cgroupFile: string, cmd: string, args: string[]): [string, string[]] {
+  return ['unshare', ['-m', 'sh', '-c', 'printf "0::/docker/%s\\n" "$1" > "$2" && mount --bind "$2" /proc/$$/cgroup && shift 2 && exec "$@"', 'sh', dockerId, cgroupFile, cmd, ...args]];
+}
+
+export function requireMountNamespaces(): boolean {
+  let missing: string | undefined;
+  if (process.getuid?.() !== 0) missing = 'mount namespaces need root';
+  else {
+    try {
+      execFileSync('unshare', ['-m', 'true'], { stdio: 'pipe' });
+    } catch (err) {
+      missing = `unshare -m failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err)}`;
+    }
+  }
+  if (missing === undefined) return true;
+  if (process.env['CI'] === 'true') throw new Error(`CI=true and ${missing}`);
+  console.warn(`skipping tests that fake a container's cgroup: ${missing}`);
+  return false;
+}

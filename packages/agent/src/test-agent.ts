@@ -15,7 +15,7 @@ export interface TestAgent extends RunningAgent {
 export async function startTestAgent(env: Record<string, string> = {}): Promise<TestAgent> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ecs-trace-agent-'));
   const config = loadConfig({ env: { DD_APM_NON_LOCAL_TRAFFIC: 'false', ECS_TRACE_DATA_DIR: dataDir, DD_LOG_LEVEL: 'off', ...env } });
-  const agent = await startAgent(config, { ephemeralPorts: true, containerized: false, log: createLogger(config.logLevel) });
+  const agent = await startAgent(config, { ephemeralPorts: true, containerized: false, env, log: createLogger(config.logLevel) });
   return {
     ...agent,
     intake: agent.receiver ? `http://127.0.0.1:${agent.receiver.port}` : '',
