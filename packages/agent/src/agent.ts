@@ -7,6 +7,7 @@ import { createLogger, LogOnce, type Logger } from './log.js';
 import { agentMetrics } from './metrics.js';
 import { normalizedDefaultEnv, Pipeline } from './pipeline.js';
 import { Receiver } from './receiver.js';
+import { TraceSampler } from './sampler/sampler.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { TraceStore } from './store/store.js';
 
@@ -43,7 +44,9 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     log.info({ url: ecsUrl }, 'tagging spans with their ECS task and container');
     void ecsTagger.refresh();
   }
-  const pipeline = new Pipeline(store, metrics, normalizedDefaultEnv(config.env), config.hostname, ecsTagger);
+  const defaultEnv = normalizedDefaultEnv(config.env);
+  const sampler = new TraceSampler({ targetTps: config.targetTps, errorTps: config.errorTps, rareSampler: config.rareSampler, defaultEnv });
+  const pipeline = new Pipeline({ store, metrics, defaultEnv, hostname: config.hostname, sampler, ...(ecsTagger ? { ecsTagger } : {}) });
 
   let receiver: Receiver | undefined;
   let receiverAddress: AddressInfo | undefined;

@@ -8,7 +8,7 @@ import { availableParallelism, hostname as osHostname } from 'node:os';
  * generated from this list, so they cannot drift from what the agent really reads.
  */
 
-export type SettingType = 'boolean' | 'integer' | 'port' | 'string' | 'duration' | 'bytes' | 'list';
+export type SettingType = 'boolean' | 'integer' | 'number' | 'port' | 'string' | 'duration' | 'bytes' | 'list';
 
 export interface Setting<K extends keyof AgentConfig = keyof AgentConfig> {
   key: K;
@@ -43,6 +43,9 @@ export interface AgentConfig {
   retentionMs: number;
   maxDiskBytes: number;
   ecsAgentUrl: string | undefined;
+  targetTps: number;
+  errorTps: number;
+  rareSampler: boolean;
 }
 
 export const SETTINGS: Setting[] = [
@@ -58,6 +61,9 @@ export const SETTINGS: Setting[] = [
   { key: 'decoderTimeoutMs', env: ['DD_APM_DECODER_TIMEOUT'], type: 'integer', default: '1000', description: 'Milliseconds a payload waits for a decoder before it is refused (200, or 429 when the tracer sends `Datadog-Send-Real-Http-Status`).' },
   { key: 'maxConnections', env: ['DD_APM_MAX_CONNECTIONS'], type: 'integer', default: '1000', description: 'Concurrent intake connections.' },
   { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated. `429`: answer refused payloads with 429 always.' },
+  { key: 'targetTps', env: ['DD_APM_TARGET_TPS', 'DD_APM_MAX_TPS'], type: 'number', default: '10', description: 'Traces per second to keep per `service,env`: the rates sent back to tracers in `rate_by_service` aim at it.' },
+  { key: 'errorTps', env: ['DD_APM_ERROR_TPS'], type: 'number', default: '10', description: 'Traces with errors per second kept on top of the priority decision (`0`: errors sampler off).' },
+  { key: 'rareSampler', env: ['DD_APM_ENABLE_RARE_SAMPLER'], type: 'boolean', default: 'false', description: 'Keep traces whose span shapes were not seen lately, even when sampled out (at most 5/s).' },
   { key: 'ecsAgentUrl', env: ['DD_ECS_AGENT_URL'], type: 'string', default: undefined, description: 'ECS agent introspection API, for tagging spans with their task and container. Unset: inside an ECS task, the default gateway on port 51678; elsewhere off.' },
   { key: 'logLevel', env: ['DD_LOG_LEVEL'], type: 'string', default: 'info', description: 'Log level: trace, debug, info, warn, error, off.' },
   { key: 'dataDir', env: ['ECS_TRACE_DATA_DIR'], flag: 'data-dir', type: 'string', default: './data', description: 'Directory of the embedded store.' },
@@ -93,6 +99,10 @@ export function parseSetting(setting: Setting, source: string, raw: string): Age
     }
     case 'integer': {
       if (!/^\d+$/.test(v)) invalid(source, raw, 'a whole number');
+      return Number(v);
+    }
+    case 'number': {
+      if (!/^\d+(\.\d+)?$/.test(v)) invalid(source, raw, 'a number of at least 0, such as 10 or 0.5');
       return Number(v);
     }
     case 'port': {

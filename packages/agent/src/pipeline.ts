@@ -4,6 +4,8 @@ import { markTopLevel, normalizeChunk, type NormalizeCounters, type SpanFixReaso
 import type { AgentMetrics } from './metrics.js';
 import type { TraceStore } from './store/store.js';
 import type { EcsTagger } from './ecs-tags.js';
+import { findRoot } from './normalize.js';
+import type { TraceSampler } from './sampler/sampler.js';
 
 /** A decoded payload with what its request headers said about the sender. */
 export interface IntakePayload {
@@ -22,21 +24,49 @@ export interface IntakePayload {
 export interface ProcessResult {
   traces: number;
   spans: number;
+  /** Chunks dropped by normalization. */
   dropped: number;
+  /** Chunks sampled out. */
+  sampledOut: number;
+}
+
+export interface PipelineOptions {
+  store: TraceStore;
+  metrics: AgentMetrics;
+  /** Normalized default env. */
+  defaultEnv: string;
+  hostname: string;
+  sampler: TraceSampler;
+  ecsTagger?: EcsTagger;
+}
+
+/** The chunk's env: the root's, else any span's, else the agent's default. */
+function chunkEnv(chunk: Span[], root: Span, fallback: string): string {
+  if (root.meta['env']) return root.meta['env'];
+  for (const s of chunk) if (s.meta['env']) return s.meta['env'];
+  return fallback;
 }
 
 /**
- * Receiver -> normalize -> store. Later stages (sampling, stats, obfuscation, ECS tags) slot in
- * here; the receiver only sees `process`, which resolves once the payload is stored.
+ * Receiver -> normalize -> ECS tags -> sample -> store, in the Datadog Agent's order; the
+ * receiver only sees `process`, which resolves once the payload's kept chunks are stored.
  */
 export class Pipeline {
-  constructor(
-    private readonly store: TraceStore,
-    private readonly metrics: AgentMetrics,
-    private readonly defaultEnv: string,
-    private readonly hostname: string,
-    private readonly ecsTagger?: EcsTagger,
-  ) {}
+  private readonly store: TraceStore;
+  private readonly metrics: AgentMetrics;
+  private readonly defaultEnv: string;
+  private readonly hostname: string;
+  private readonly ecsTagger: EcsTagger | undefined;
+  readonly sampler: TraceSampler;
+
+  constructor(o: PipelineOptions) {
+    this.store = o.store;
+    this.metrics = o.metrics;
+    this.defaultEnv = o.defaultEnv;
+    this.hostname = o.hostname;
+    this.ecsTagger = o.ecsTagger;
+    this.sampler = o.sampler;
+  }
 
   async process(p: IntakePayload): Promise<ProcessResult> {
     const labels = { lang: p.lang, tracer_version: p.tracerVersion };
@@ -65,9 +95,17 @@ export class Pipeline {
       // A tag the tracer set itself wins.
       for (const chunk of kept) for (const s of chunk) for (const k in ecs) if (s.meta[k] === undefined) s.meta[k] = ecs[k]!;
     }
-    if (kept.length > 0) {
+    const sampled: Span[][] = [];
+    const extraWeight = p.chunks.length > 0 ? p.clientDroppedP0Traces / p.chunks.length : 0;
+    for (const chunk of kept) {
+      const root = findRoot(chunk);
+      const decision = this.sampler.sample(chunk, { root, env: chunkEnv(chunk, root, this.defaultEnv), extraWeight });
+      this.metrics.sampled.inc({ decision: decision.keep ? 'kept' : 'dropped', reason: decision.reason });
+      if (decision.keep) sampled.push(chunk);
+    }
+    if (sampled.length > 0) {
       await this.store.write({
-        chunks: kept,
+        chunks: sampled,
         env: this.defaultEnv,
         hostname: this.hostname,
         containerId: p.containerId,
@@ -76,10 +114,10 @@ export class Pipeline {
         receivedAt: p.receivedAt,
       });
       let stored = 0;
-      for (const c of kept) stored += c.length;
+      for (const c of sampled) stored += c.length;
       this.metrics.spansStored.inc({}, stored);
     }
-    return { traces: p.chunks.length, spans, dropped };
+    return { traces: p.chunks.length, spans, dropped, sampledOut: kept.length - sampled.length };
   }
 }
 

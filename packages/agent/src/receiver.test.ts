@@ -51,6 +51,18 @@ describe('intake endpoints', () => {
     expect(r.headers.get('datadog-agent-version')).toBeTruthy();
   });
 
+  it('feeds back a rate per service and env once the sampler has counted traffic', async () => {
+    const withPriority = (traceId: bigint) => encodeV04([[sp({ traceId, spanId: 1n, service: 'rated', meta: { env: 'prod' }, metrics: { _sampling_priority_v1: 1 } })]]);
+    await put(agent, '/v0.4/traces', withPriority(100n));
+    // Rates are recomputed when the sampler's 5-second bucket turns.
+    const bucket = Math.floor(Date.now() / 5000);
+    while (Math.floor(Date.now() / 5000) === bucket) await new Promise((r) => setTimeout(r, 100));
+    const r = await put(agent, '/v0.4/traces', withPriority(101n));
+    const rates = (JSON.parse(r.text) as { rate_by_service: Record<string, number> }).rate_by_service;
+    expect(rates).toMatchObject({ 'service:rated,env:prod': 1, 'service:,env:': 1 });
+    expect(await metric(agent, 'ecs_trace_sampler_traces_total{decision="kept",reason="priority"}')).toBeGreaterThanOrEqual(2);
+  });
+
   it('answers {} when the tracer already has the current rates version', async () => {
     const first = await put(agent, '/v0.4/traces', encodeV04([[sp({ traceId: 2n, spanId: 1n })]]));
     const version = first.headers.get('datadog-rates-payload-version')!;

@@ -63,7 +63,6 @@ export class Receiver {
   readonly clientStats: ClientStatsRecord[] = [];
   private readonly decoders: Semaphore;
   private readonly info: { body: string; state: string };
-  private readonly ratesVersion = `${Math.floor(Date.now() / 1000).toString(16)}-0`;
   private readonly always429: boolean;
 
   constructor(private readonly opts: ReceiverOptions) {
@@ -245,10 +244,11 @@ export class Receiver {
       res.end('OK\n');
       return;
     }
-    const unchanged = header(req, 'datadog-rates-payload-version') === this.ratesVersion;
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Datadog-Rates-Payload-Version': this.ratesVersion });
-    // No sampler yet: an empty map leaves tracers at their own default (keep everything).
-    res.end(unchanged ? '{}\n' : '{"rate_by_service":{}}\n');
+    const { version: ratesVersion, rates } = this.opts.pipeline.sampler.ratesByService();
+    const unchanged = header(req, 'datadog-rates-payload-version') === ratesVersion;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Datadog-Rates-Payload-Version': ratesVersion });
+    // A tracer that already has this version of the rates gets an empty object, as from the Datadog Agent.
+    res.end(unchanged ? '{}\n' : JSON.stringify({ rate_by_service: rates }) + '\n');
   }
 
   /**
@@ -261,7 +261,7 @@ export class Receiver {
     await drained(req);
     if (this.always429 || headerTrue(req.headers['datadog-send-real-http-status'])) {
       res.writeHead(429, { 'Content-Type': 'application/json' });
-      res.end('{"rate_by_service":{}}\n');
+      res.end(JSON.stringify({ rate_by_service: this.opts.pipeline.sampler.ratesByService().rates }) + '\n');
       return;
     }
     this.ok(req, res, TRACE_ROUTES[endpoint]!);
