@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { buildApi } from './api.js';
-import { ecsAgentUrl, isContainerized, receiverHost, type AgentConfig } from './config.js';
+import { ecsAgentUrl, isContainerized, obfuscationConfig, receiverHost, traceFilters, type AgentConfig } from './config.js';
+import { Obfuscator } from './obfuscate/obfuscator.js';
 import { EcsTagger } from './ecs-tags.js';
 import { AGENT_VERSION } from './info.js';
 import { createLogger, LogOnce, type Logger } from './log.js';
@@ -46,7 +47,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
   const defaultEnv = normalizedDefaultEnv(config.env);
   const sampler = new TraceSampler({ targetTps: config.targetTps, errorTps: config.errorTps, rareSampler: config.rareSampler, defaultEnv });
-  const pipeline = new Pipeline({ store, metrics, defaultEnv, hostname: config.hostname, sampler, ...(ecsTagger ? { ecsTagger } : {}) });
+  const pipeline = new Pipeline({
+    store, metrics, defaultEnv, hostname: config.hostname, sampler,
+    obfuscator: new Obfuscator(obfuscationConfig(config)), filters: traceFilters(config),
+    ...(ecsTagger ? { ecsTagger } : {}),
+  });
 
   let receiver: Receiver | undefined;
   let receiverAddress: AddressInfo | undefined;

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, hostname as osHostname } from 'node:os';
+import { FilterConfigError, TraceFilters } from './filters.js';
+import type { ObfuscationConfig } from './obfuscate/obfuscator.js';
 
 /*
  * Every setting the agent reads, in one registry: the environment variables (Datadog's names
@@ -46,6 +48,24 @@ export interface AgentConfig {
   targetTps: number;
   errorTps: number;
   rareSampler: boolean;
+  ignoreResources: string;
+  filterTagsRequire: string;
+  filterTagsReject: string;
+  filterTagsRegexRequire: string;
+  filterTagsRegexReject: string;
+  replaceTags: string;
+  obfRedis: boolean;
+  obfRedisRemoveAllArgs: boolean;
+  obfMemcached: boolean;
+  obfMemcachedKeepCommand: boolean;
+  obfHttpRemoveQueryString: boolean;
+  obfHttpRemovePathDigits: boolean;
+  obfElasticsearch: boolean;
+  obfOpensearch: boolean;
+  obfMongodb: boolean;
+  obfCreditCards: boolean;
+  obfCreditCardsLuhn: boolean;
+  obfRemoveStackTraces: boolean;
 }
 
 export const SETTINGS: Setting[] = [
@@ -64,6 +84,24 @@ export const SETTINGS: Setting[] = [
   { key: 'targetTps', env: ['DD_APM_TARGET_TPS', 'DD_APM_MAX_TPS'], type: 'number', default: '10', description: 'Traces per second to keep per `service,env`: the rates sent back to tracers in `rate_by_service` aim at it.' },
   { key: 'errorTps', env: ['DD_APM_ERROR_TPS'], type: 'number', default: '10', description: 'Traces with errors per second kept on top of the priority decision (`0`: errors sampler off).' },
   { key: 'rareSampler', env: ['DD_APM_ENABLE_RARE_SAMPLER'], type: 'boolean', default: 'false', description: 'Keep traces whose span shapes were not seen lately, even when sampled out (at most 5/s).' },
+  { key: 'ignoreResources', env: ['DD_APM_IGNORE_RESOURCES'], type: 'string', default: '', description: 'Regular expressions, comma-separated (double quotes group): traces whose root resource matches one are dropped.' },
+  { key: 'filterTagsRequire', env: ['DD_APM_FILTER_TAGS_REQUIRE'], type: 'string', default: '', description: '`key` or `key:value` tags the root span must have, space-separated (or a JSON array); other traces are dropped.' },
+  { key: 'filterTagsReject', env: ['DD_APM_FILTER_TAGS_REJECT'], type: 'string', default: '', description: '`key` or `key:value` tags that drop a trace when its root span has one.' },
+  { key: 'filterTagsRegexRequire', env: ['DD_APM_FILTER_TAGS_REGEX_REQUIRE'], type: 'string', default: '', description: 'Like `DD_APM_FILTER_TAGS_REQUIRE`, values as regular expressions.' },
+  { key: 'filterTagsRegexReject', env: ['DD_APM_FILTER_TAGS_REGEX_REJECT'], type: 'string', default: '', description: 'Like `DD_APM_FILTER_TAGS_REJECT`, values as regular expressions.' },
+  { key: 'replaceTags', env: ['DD_APM_REPLACE_TAGS'], type: 'string', default: '', description: 'JSON array of `{"name", "pattern", "repl"}` rewriting tag values (`*`: all; `resource.name`: the resource).' },
+  { key: 'obfRedis', env: ['DD_APM_OBFUSCATION_REDIS_ENABLED'], type: 'boolean', default: 'true', description: 'Replace values in `redis.raw_command` with `?` (resources are always quantized).' },
+  { key: 'obfRedisRemoveAllArgs', env: ['DD_APM_OBFUSCATION_REDIS_REMOVE_ALL_ARGS'], type: 'boolean', default: 'false', description: 'Keep only the Redis command and one `?`.' },
+  { key: 'obfMemcached', env: ['DD_APM_OBFUSCATION_MEMCACHED_ENABLED'], type: 'boolean', default: 'true', description: 'Empty `memcached.command`.' },
+  { key: 'obfMemcachedKeepCommand', env: ['DD_APM_OBFUSCATION_MEMCACHED_KEEP_COMMAND'], type: 'boolean', default: 'false', description: 'Keep the memcached command line, without its data.' },
+  { key: 'obfHttpRemoveQueryString', env: ['DD_APM_OBFUSCATION_HTTP_REMOVE_QUERY_STRING'], type: 'boolean', default: 'false', description: 'Replace the query string of `http.url` with `?` (credentials in URLs are always removed).' },
+  { key: 'obfHttpRemovePathDigits', env: ['DD_APM_OBFUSCATION_HTTP_REMOVE_PATHS_WITH_DIGITS'], type: 'boolean', default: 'false', description: 'Replace path segments of `http.url` that contain digits with `?`.' },
+  { key: 'obfElasticsearch', env: ['DD_APM_OBFUSCATION_ELASTICSEARCH_ENABLED'], type: 'boolean', default: 'true', description: 'Replace values in `elasticsearch.body` with `?`.' },
+  { key: 'obfOpensearch', env: ['DD_APM_OBFUSCATION_OPENSEARCH_ENABLED'], type: 'boolean', default: 'true', description: 'Replace values in `opensearch.body` with `?`.' },
+  { key: 'obfMongodb', env: ['DD_APM_OBFUSCATION_MONGODB_ENABLED'], type: 'boolean', default: 'true', description: 'Replace values in `mongodb.query` with `?`.' },
+  { key: 'obfCreditCards', env: ['DD_APM_OBFUSCATION_CREDIT_CARDS_ENABLED'], type: 'boolean', default: 'true', description: 'Replace tag values that are credit card numbers with `?`.' },
+  { key: 'obfCreditCardsLuhn', env: ['DD_APM_OBFUSCATION_CREDIT_CARDS_LUHN'], type: 'boolean', default: 'false', description: 'Also require the Luhn checksum before treating a value as a card number.' },
+  { key: 'obfRemoveStackTraces', env: ['DD_APM_OBFUSCATION_REMOVE_STACK_TRACES'], type: 'boolean', default: 'false', description: 'Replace `error.stack` with `?`.' },
   { key: 'ecsAgentUrl', env: ['DD_ECS_AGENT_URL'], type: 'string', default: undefined, description: 'ECS agent introspection API, for tagging spans with their task and container. Unset: inside an ECS task, the default gateway on port 51678; elsewhere off.' },
   { key: 'logLevel', env: ['DD_LOG_LEVEL'], type: 'string', default: 'info', description: 'Log level: trace, debug, info, warn, error, off.' },
   { key: 'dataDir', env: ['ECS_TRACE_DATA_DIR'], flag: 'data-dir', type: 'string', default: './data', description: 'Directory of the embedded store.' },
@@ -167,6 +205,12 @@ export function loadConfig({ env, flags = {} }: LoadOptions): AgentConfig {
   config.hostname ??= osHostname();
   config.decoders ??= Math.max(1, Math.floor(availableParallelism() / 2));
   if (config.decoders < 1) throw new ConfigError('DD_APM_DECODERS="0" is not valid: expected a whole number of at least 1');
+  try {
+    traceFilters(config);
+  } catch (err) {
+    if (err instanceof FilterConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   return config;
 }
 
@@ -213,4 +257,20 @@ export function ecsAgentUrl(config: AgentConfig, env: NodeJS.ProcessEnv, routeFi
     // No route table to read: no ECS tags.
   }
   return undefined;
+}
+
+export function traceFilters(c: AgentConfig): TraceFilters {
+  return new TraceFilters({
+    ignoreResources: c.ignoreResources, tagsRequire: c.filterTagsRequire, tagsReject: c.filterTagsReject,
+    tagsRegexRequire: c.filterTagsRegexRequire, tagsRegexReject: c.filterTagsRegexReject, replaceTags: c.replaceTags,
+  });
+}
+
+export function obfuscationConfig(c: AgentConfig): ObfuscationConfig {
+  return {
+    redis: c.obfRedis, redisRemoveAllArgs: c.obfRedisRemoveAllArgs, memcached: c.obfMemcached, memcachedKeepCommand: c.obfMemcachedKeepCommand,
+    httpRemoveQueryString: c.obfHttpRemoveQueryString, httpRemovePathDigits: c.obfHttpRemovePathDigits, elasticsearch: c.obfElasticsearch,
+    opensearch: c.obfOpensearch, mongodb: c.obfMongodb, creditCards: c.obfCreditCards, creditCardsLuhn: c.obfCreditCardsLuhn,
+    removeStackTraces: c.obfRemoveStackTraces,
+  };
 }

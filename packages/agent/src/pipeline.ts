@@ -6,6 +6,8 @@ import type { TraceStore } from './store/store.js';
 import type { EcsTagger } from './ecs-tags.js';
 import { findRoot } from './normalize.js';
 import type { TraceSampler } from './sampler/sampler.js';
+import type { TraceFilters } from './filters.js';
+import type { Obfuscator } from './obfuscate/obfuscator.js';
 
 /** A decoded payload with what its request headers said about the sender. */
 export interface IntakePayload {
@@ -37,6 +39,8 @@ export interface PipelineOptions {
   defaultEnv: string;
   hostname: string;
   sampler: TraceSampler;
+  obfuscator: Obfuscator;
+  filters: TraceFilters;
   ecsTagger?: EcsTagger;
 }
 
@@ -48,7 +52,8 @@ function chunkEnv(chunk: Span[], root: Span, fallback: string): string {
 }
 
 /**
- * Receiver -> normalize -> ECS tags -> sample -> store, in the Datadog Agent's order; the
+ * Receiver -> normalize -> filter -> obfuscate -> top-level -> replace tags -> ECS tags -> sample
+ * -> store, in the Datadog Agent's order; the
  * receiver only sees `process`, which resolves once the payload's kept chunks are stored.
  */
 export class Pipeline {
@@ -58,8 +63,12 @@ export class Pipeline {
   private readonly hostname: string;
   private readonly ecsTagger: EcsTagger | undefined;
   readonly sampler: TraceSampler;
+  private readonly obfuscator: Obfuscator;
+  private readonly filters: TraceFilters;
 
   constructor(o: PipelineOptions) {
+    this.obfuscator = o.obfuscator;
+    this.filters = o.filters;
     this.store = o.store;
     this.metrics = o.metrics;
     this.defaultEnv = o.defaultEnv;
@@ -83,7 +92,16 @@ export class Pipeline {
         this.metrics.tracesDropped.inc({ reason, ...labels });
         continue;
       }
+      if (this.filters.active) {
+        const filtered = this.filters.reject(findRoot(chunk));
+        if (filtered !== undefined) {
+          this.metrics.tracesFiltered.inc({ reason: filtered });
+          continue;
+        }
+      }
+      for (const s of chunk) this.obfuscator.span(s);
       markTopLevel(chunk, p.clientComputedTopLevel);
+      if (this.filters.active) for (const s of chunk) this.filters.rewrite(s);
       kept.push(chunk);
     }
     for (const [reason, n] of fixed) this.metrics.spansMalformed.inc({ reason, ...labels }, n);

@@ -1,0 +1,27 @@
+/*
+ * `http.url` (trace-agent spec 7.3): credentials in the URL always go; the query string and path
+ * segments with digits go when configured. A URL that cannot be parsed, with an option on, is "?".
+ */
+
+export interface HttpUrlOptions {
+  removeQueryString: boolean;
+  removePathDigits: boolean;
+}
+
+export function obfuscateHttpUrl(raw: string, o: HttpUrlOptions): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    if (o.removeQueryString || o.removePathDigits) return '?';
+    // Not absolute: still strip anything that looks like user:pass@.
+    return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+  }
+  let out = raw;
+  if (url.username !== '' || url.password !== '') out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+  if (o.removeQueryString) out = out.replace(/\?[^#]*/, '?');
+  if (o.removePathDigits) {
+    out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/]*)(\/[^?#]*)/i, (_m, origin: string, path: string) => origin + path.split('/').map((seg) => (/\d/.test(seg) ? '?' : seg)).join('/'));
+  }
+  return out;
+}

@@ -1,0 +1,224 @@
+/*
+ * SQL obfuscation as the Datadog Agent's default ("legacy") tokenizer does it (trace-agent spec
+ * 7.1), so resources group the same way they do in Datadog: comments and `;` go, literals,
+ * placeholders and bind values become `?`, `AS alias` goes, lists of `?` collapse to one, and
+ * tokens are re-joined with single spaces (none before a comma). Quoted identifiers lose their
+ * quotes. A query that cannot be tokenized becomes "Non-parsable SQL query".
+ */
+
+export const NON_PARSABLE_SQL = 'Non-parsable SQL query';
+
+type Kind = 'ident' | 'quoted' | 'literal' | 'dquote' | 'op' | 'punct' | 'var' | 'keep';
+
+interface Token { kind: Kind; text: string }
+
+class SqlSyntaxError extends Error {}
+
+const IDENT_START = /[\p{L}_]/u;
+const IDENT_PART = /[\p{L}\p{N}_.$#]/u;
+const OPERATORS = ['<=>', '<>', '<=', '>=', '!=', '::', ':=', '||', '&&', '->>', '->', '==', '=', '<', '>', '+', '-', '*', '/', '%', '!', '&', '|', '^', '~', ':'];
+
+function tokenize(sql: string, backslashEscapes: boolean): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = sql.length;
+  const prevSignificant = () => out[out.length - 1];
+  const quoted = (q: string): string => {
+    // From just after the opening quote to the closing one; doubled quotes are one quote.
+    let s = '';
+    for (;;) {
+      if (i >= n) throw new SqlSyntaxError('unterminated quoted string');
+      const c = sql[i]!;
+      if (backslashEscapes && c === '\\' && i + 1 < n) {
+        s += sql[i + 1];
+        i += 2;
+        continue;
+      }
+      if (c === q) {
+        if (sql[i + 1] === q) {
+          s += q;
+          i += 2;
+          continue;
+        }
+        i++;
+        return s;
+      }
+      s += c;
+      i++;
+    }
+  };
+  while (i < n) {
+    const c = sql[i]!;
+    if (/\s/.test(c)) { i++; continue; }
+    // Comments.
+    if (c === '-' && sql[i + 1] === '-') { while (i < n && sql[i] !== '\n') i++; continue; }
+    if (c === '#') { while (i < n && sql[i] !== '\n') i++; continue; }
+    if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      if (end < 0) throw new SqlSyntaxError('unterminated comment');
+      i = end + 2;
+      continue;
+    }
+    if (c === "'") { i++; quoted("'"); out.push({ kind: 'literal', text: '?' }); continue; }
+    if (c === '"') {
+      i++;
+      const s = quoted('"');
+      out.push({ kind: 'dquote', text: s });
+      continue;
+    }
+    if (c === '`') { i++; out.push({ kind: 'quoted', text: quoted('`') }); continue; }
+    // Dollar-quoted strings ($$...$$, $tag$...$tag$) and positional parameters ($1).
+    if (c === '$') {
+      const tag = /^\$([A-Za-z_]\w*)?\$/.exec(sql.slice(i));
+      if (tag) {
+        const end = sql.indexOf(tag[0], i + tag[0].length);
+        if (end < 0) throw new SqlSyntaxError('unterminated dollar-quoted string');
+        i = end + tag[0].length;
+        out.push({ kind: 'literal', text: '?' });
+        continue;
+      }
+      const param = /^\$\d+/.exec(sql.slice(i));
+      if (param) { i += param[0].length; out.push({ kind: 'literal', text: '?' }); continue; }
+    }
+    // Python-style placeholders: %s, %(name)s, %d.
+    if (c === '%') {
+      const ph = /^%(\([^)]*\))?[sdif]/.exec(sql.slice(i));
+      if (ph) { i += ph[0].length; out.push({ kind: 'literal', text: '?' }); continue; }
+    }
+    if (c === '?') { i++; out.push({ kind: 'literal', text: '?' }); continue; }
+    // ODBC escape functions ({fn ...}) are values; {call ...} is kept.
+    if (c === '{' && /^\{\s*fn\b/i.test(sql.slice(i))) {
+      let depth = 0;
+      for (; i < n; i++) {
+        if (sql[i] === "'") { i++; quoted("'"); i--; continue; }
+        if (sql[i] === '{') depth++;
+        else if (sql[i] === '}' && --depth === 0) { i++; break; }
+      }
+      if (depth !== 0) throw new SqlSyntaxError('unterminated escape');
+      out.push({ kind: 'literal', text: '?' });
+      continue;
+    }
+    // Numbers, with a sign when the minus cannot be an operator.
+    const prev = prevSignificant();
+    const signAllowed = prev === undefined || prev.kind === 'op' || (prev.kind === 'punct' && prev.text !== ')' && prev.text !== ']');
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? '')) || ((c === '-' || c === '+') && signAllowed && /[0-9.]/.test(sql[i + 1] ?? ''))) {
+      const num = /^[-+]?(0x[0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)/.exec(sql.slice(i));
+      if (num) {
+        const after = sql[i + num[0].length] ?? '';
+        // Digits followed by letters are an identifier (e.g. 49a39c4c...).
+        if (!IDENT_START.test(after) || /^[-+]?0x/i.test(num[0])) {
+          i += num[0].length;
+          out.push({ kind: 'literal', text: '?' });
+          continue;
+        }
+      }
+    }
+    if (c === '@') {
+      const v = /^@@?[\p{L}\p{N}_.$]*/u.exec(sql.slice(i))!;
+      i += v[0].length;
+      out.push({ kind: 'var', text: v[0] });
+      continue;
+    }
+    if (c === ':' && /[\p{L}\p{N}_]/u.test(sql[i + 1] ?? '')) {
+      const v = /^:[\p{L}\p{N}_]+/u.exec(sql.slice(i))!;
+      i += v[0].length;
+      out.push({ kind: 'var', text: v[0] });
+      continue;
+    }
+    if (IDENT_START.test(c) || /[0-9]/.test(c)) {
+      let j = i + 1;
+      while (j < n && (IDENT_PART.test(sql[j]!) || (sql[j] === '*' && sql[j - 1] === '.'))) j++;
+      const word = sql.slice(i, j);
+      i = j;
+      out.push(/^(null|true|false)$/i.test(word) ? { kind: 'literal', text: '?' } : { kind: 'ident', text: word });
+      continue;
+    }
+    if ('(),;[]{}.'.includes(c)) { i++; out.push({ kind: 'punct', text: c }); continue; }
+    const op = OPERATORS.find((o) => sql.startsWith(o, i));
+    if (op) { i += op.length; out.push({ kind: 'op', text: op }); continue; }
+    // Anything else stands for itself.
+    i++;
+    out.push({ kind: 'keep', text: c });
+  }
+  return out;
+}
+
+/** Drops `;`, `AS alias`; turns literals (and SAVEPOINT names, double-quoted values after `=`) into `?`. */
+function discardAndReplace(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (t.kind === 'punct' && t.text === ';') continue;
+    if (t.kind === 'ident' && /^as$/i.test(t.text)) {
+      const next = tokens[k + 1];
+      if (next?.kind === 'punct' && next.text === '[') {
+        while (k < tokens.length && !(tokens[k]!.kind === 'punct' && tokens[k]!.text === ']')) k++;
+      } else if (next !== undefined && !(next.kind === 'punct' && next.text === '(')) {
+        k++;
+      }
+      continue;
+    }
+    const prev = out[out.length - 1];
+    if (prev?.kind === 'ident' && /^savepoint$/i.test(prev.text) && t.kind !== 'punct') {
+      out.push({ kind: 'literal', text: '?' });
+      continue;
+    }
+    if (t.kind === 'dquote') {
+      out.push(prev?.kind === 'op' && prev.text === '=' ? { kind: 'literal', text: '?' } : { kind: 'quoted', text: t.text });
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+const isQ = (t: Token | undefined) => t?.kind === 'literal';
+const isP = (t: Token | undefined, p: string) => t?.kind === 'punct' && t.text === p;
+
+/** `?, ?, ?` -> `?`; `( ? ), ( ? )` -> `( ? )`. */
+function group(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  let droppedComma = false;
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    const last = out[out.length - 1];
+    if (isP(t, ',') && isQ(last)) { droppedComma = true; continue; }
+    if (isQ(t) && isQ(last) && droppedComma) continue;
+    droppedComma = false;
+    // A repeated group of values after a group of values: drop it.
+    if (isP(t, ',') && isP(last, ')') && isQ(out[out.length - 2]) && isP(out[out.length - 3], '(') && isP(tokens[k + 1], '(')) {
+      let j = k + 2;
+      while (j < tokens.length && (isQ(tokens[j]) || isP(tokens[j], ','))) j++;
+      if (isP(tokens[j], ')')) { k = j; continue; }
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+function join(tokens: Token[]): string {
+  let s = '';
+  for (const t of tokens) {
+    if (s === '') s = t.text;
+    else if (t.kind === 'punct' && t.text === ',') s += ',';
+    else s += ' ' + t.text;
+  }
+  return s;
+}
+
+/** The obfuscated query, or NON_PARSABLE_SQL. */
+export function obfuscateSql(sql: string): string {
+  let tokens: Token[];
+  try {
+    tokens = tokenize(sql, true);
+  } catch {
+    // Backslashes may not be escapes in this dialect: try again without.
+    try {
+      tokens = tokenize(sql, false);
+    } catch {
+      return NON_PARSABLE_SQL;
+    }
+  }
+  const result = join(group(discardAndReplace(tokens)));
+  return result === '' ? NON_PARSABLE_SQL : result;
+}
