@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApi } from './api.js';
 import { ecsAgentUrl, isContainerized, obfuscationConfig, receiverHost, traceFilters, type AgentConfig } from './config.js';
 import { Obfuscator } from './obfuscate/obfuscator.js';
+import { StatsService } from './stats/stats-service.js';
 import { EcsTagger } from './ecs-tags.js';
 import { AGENT_VERSION } from './info.js';
 import { createLogger, LogOnce, type Logger } from './log.js';
@@ -47,8 +48,9 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
   const defaultEnv = normalizedDefaultEnv(config.env);
   const sampler = new TraceSampler({ targetTps: config.targetTps, errorTps: config.errorTps, rareSampler: config.rareSampler, defaultEnv });
+  const stats = new StatsService(store, log, defaultEnv);
   const pipeline = new Pipeline({
-    store, metrics, defaultEnv, hostname: config.hostname, sampler,
+    store, metrics, defaultEnv, hostname: config.hostname, sampler, stats,
     obfuscator: new Obfuscator(obfuscationConfig(config)), filters: traceFilters(config),
     ...(ecsTagger ? { ecsTagger } : {}),
   });
@@ -73,7 +75,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
 
   const api = buildApi({
-    store, metrics,
+    store, stats, metrics,
     health: () => ({ version: AGENT_VERSION, receiver: receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null }),
   });
   try {
@@ -114,6 +116,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       clearInterval(retention);
       await receiver?.close();
       await api.close();
+      await stats.close();
       await store.close();
     },
   };

@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parseTraceId, TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics } from './metrics.js';
-import type { TraceQuery, TraceStore } from './store/store.js';
+import type { StatsQuery, TraceQuery, TraceStore } from './store/store.js';
+import { GROUP_FIELDS, groupBy, timeSeries, type GroupField } from './stats/aggregate.js';
+import type { StatsService } from './stats/stats-service.js';
 
 /*
  * The query API on 8127 (loopback by default): services, trace search, one trace, health and the
@@ -56,14 +58,34 @@ export function parseTraceQuery(q: Query): TraceQuery {
   return query;
 }
 
+const MAX_POINTS = 1500;
+
+/** Parses a stats query; the default range is the last hour, the default step fits ~60 points. */
+export function parseStatsQuery(q: Query, nowNs: bigint): { query: StatsQuery; stepNs: bigint; groupBy?: GroupField } {
+  const end = parseTime('end', q['end']) ?? nowNs;
+  const start = parseTime('start', q['start']) ?? end - 3_600_000_000_000n;
+  if (end <= start) throw new QueryError('end must be after start');
+  const stepS = parseNumber('step', q['step'], 10, 86_400 * 30);
+  let stepNs = stepS !== undefined ? BigInt(Math.round(stepS)) * 1_000_000_000n : (end - start) / 60n;
+  // Whole multiples of the 10-s buckets.
+  stepNs = stepNs < 10_000_000_000n ? 10_000_000_000n : stepNs - (stepNs % 10_000_000_000n);
+  if ((end - start) / stepNs > BigInt(MAX_POINTS)) throw new QueryError(`step: too small for this range (at most ${MAX_POINTS} points)`);
+  const query: StatsQuery = { start, end };
+  for (const k of ['service', 'env', 'resource', 'name'] as const) if (q[k]) query[k] = q[k];
+  const g = q['groupBy'];
+  if (g !== undefined && g !== '' && !(GROUP_FIELDS as readonly string[]).includes(g)) throw new QueryError(`groupBy: "${g}" is not one of ${GROUP_FIELDS.join(', ')}`);
+  return { query, stepNs, ...(g ? { groupBy: g as GroupField } : {}) };
+}
+
 export interface ApiOptions {
+  stats: StatsService;
   store: TraceStore;
   metrics: AgentMetrics;
   /** Extra facts for /healthz (receiver address, version...). */
   health: () => Record<string, unknown>;
 }
 
-export function buildApi({ store, metrics, health }: ApiOptions): FastifyInstance {
+export function buildApi({ store, stats, metrics, health }: ApiOptions): FastifyInstance {
   const app = Fastify({ logger: false });
 
   app.setErrorHandler((err, _req, reply) => {
@@ -91,6 +113,13 @@ export function buildApi({ store, metrics, health }: ApiOptions): FastifyInstanc
     if (start !== undefined) range.start = start;
     if (end !== undefined) range.end = end;
     return { services: await store.services(range) };
+  });
+
+  app.get('/api/v1/stats', async (req) => {
+    const { query, stepNs, groupBy: field } = parseStatsQuery(req.query as Query, BigInt(Date.now()) * 1_000_000n);
+    const rows = await stats.query(query);
+    if (field) return { groupBy: field, groups: groupBy(rows, field) };
+    return { step: Number(stepNs / 1_000_000_000n), points: timeSeries(rows, query.start, query.end, stepNs) };
   });
 
   app.get('/api/v1/traces', async (req) => ({ traces: await store.searchTraces(parseTraceQuery(req.query as Query)) }));

@@ -8,6 +8,7 @@ import { findRoot } from './normalize.js';
 import type { TraceSampler } from './sampler/sampler.js';
 import type { TraceFilters } from './filters.js';
 import type { Obfuscator } from './obfuscate/obfuscator.js';
+import type { StatsService } from './stats/stats-service.js';
 
 /** A decoded payload with what its request headers said about the sender. */
 export interface IntakePayload {
@@ -41,6 +42,7 @@ export interface PipelineOptions {
   sampler: TraceSampler;
   obfuscator: Obfuscator;
   filters: TraceFilters;
+  stats: StatsService;
   ecsTagger?: EcsTagger;
 }
 
@@ -52,8 +54,8 @@ function chunkEnv(chunk: Span[], root: Span, fallback: string): string {
 }
 
 /**
- * Receiver -> normalize -> filter -> obfuscate -> top-level -> replace tags -> ECS tags -> sample
- * -> store, in the Datadog Agent's order; the
+ * Receiver -> normalize -> filter -> obfuscate -> top-level -> replace tags -> ECS tags -> stats
+ * -> sample -> store, in the Datadog Agent's order; the
  * receiver only sees `process`, which resolves once the payload's kept chunks are stored.
  */
 export class Pipeline {
@@ -65,8 +67,10 @@ export class Pipeline {
   readonly sampler: TraceSampler;
   private readonly obfuscator: Obfuscator;
   private readonly filters: TraceFilters;
+  readonly stats: StatsService;
 
   constructor(o: PipelineOptions) {
+    this.stats = o.stats;
     this.obfuscator = o.obfuscator;
     this.filters = o.filters;
     this.store = o.store;
@@ -117,7 +121,10 @@ export class Pipeline {
     const extraWeight = p.chunks.length > 0 ? p.clientDroppedP0Traces / p.chunks.length : 0;
     for (const chunk of kept) {
       const root = findRoot(chunk);
-      const decision = this.sampler.sample(chunk, { root, env: chunkEnv(chunk, root, this.defaultEnv), extraWeight });
+      const env = chunkEnv(chunk, root, this.defaultEnv);
+      // Stats see every chunk before sampling, unless the tracer computed them itself.
+      if (!p.clientComputedStats) this.stats.add(chunk, { root, env, origin: root.meta['_dd.origin'] ?? '' });
+      const decision = this.sampler.sample(chunk, { root, env, extraWeight });
       this.metrics.sampled.inc({ decision: decision.keep ? 'kept' : 'dropped', reason: decision.reason });
       if (decision.keep) sampled.push(chunk);
     }

@@ -21,7 +21,6 @@ const TRACE_ROUTES: Record<string, TraceVersion> = { '/v0.3/traces': 'v0.3', '/v
 const SERVICE_ROUTES = new Set(['/services', '/v0.1/services', '/v0.2/services', '/v0.3/services', '/v0.4/services']);
 const STATS_ROUTE = '/v0.6/stats';
 const DOGSTATSD_ROUTES = new Set(['/dogstatsd/v1/proxy', '/dogstatsd/v2/proxy']);
-const MAX_KEPT_CLIENT_STATS = 1000;
 
 /** Go's strconv.ParseBool false values; anything else non-empty is true, as the agent reads headers. */
 const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'False', 'false']);
@@ -41,13 +40,6 @@ class BodyError extends Error {
   }
 }
 
-export interface ClientStatsRecord {
-  receivedAt: number;
-  lang: string;
-  tracerVersion: string;
-  containerId: string;
-  payload: unknown;
-}
 
 export interface ReceiverOptions {
   config: AgentConfig;
@@ -59,8 +51,6 @@ export interface ReceiverOptions {
 
 export class Receiver {
   readonly server: Server;
-  /** Client-computed stats as received; the stats stage consumes them. Bounded. */
-  readonly clientStats: ClientStatsRecord[] = [];
   private readonly decoders: Semaphore;
   private readonly info: { body: string; state: string };
   private readonly always429: boolean;
@@ -292,8 +282,8 @@ export class Receiver {
     }
     const lang = header(req, 'datadog-meta-lang');
     const tracerVersion = header(req, 'datadog-meta-tracer-version');
-    if (this.clientStats.length >= MAX_KEPT_CLIENT_STATS) this.clientStats.shift();
-    this.clientStats.push({ receivedAt: Date.now(), lang, tracerVersion, containerId: header(req, 'datadog-container-id'), payload });
+    const skipped = this.opts.pipeline.stats.addClientPayload(payload);
+    if (skipped > 0) metrics.statsGroupsSkipped.inc({ lang }, skipped);
     metrics.statsPayloads.inc({ lang, tracer_version: tracerVersion });
     metrics.bytes.inc({ endpoint }, body.length);
     res.writeHead(200);

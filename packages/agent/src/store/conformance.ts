@@ -2,6 +2,7 @@ import type { Span } from '@ecs-trace/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { markTopLevel } from '../normalize.js';
 import type { TraceStore, WriteBatch } from './store.js';
+import { newSketch, type StatsRow } from '../stats/concentrator.js';
 
 /*
  * The conformance suite every TraceStore must pass. An implementation's test file calls
@@ -140,6 +141,30 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       await expect(store.write(bad)).rejects.toThrow();
       expect(await store.getTrace('2')).toBeUndefined();
       expect((await store.stats()).spans).toBe(0);
+    });
+
+    it('keeps stats rows with their sketches, finds them by group fields and time, and expires them', async () => {
+      const row = (start: bigint, resource: string, durations: number[]): StatsRow => {
+        const ok = newSketch();
+        for (const d of durations) ok.accept(d);
+        return {
+          start, durationNs: 10_000_000_000n, service: 'checkout', name: 'web.request', resource, type: 'web', env: 'prod', version: '1.2',
+          httpStatusCode: 200, spanKind: 'server', isTraceRoot: true, synthetics: false, peerTags: ['peer.service:db'],
+          hits: durations.length, topLevelHits: durations.length, errors: 0, totalDuration: durations.reduce((a, b) => a + b, 0),
+          okSketch: ok, errorSketch: newSketch(), source: 'agent',
+        };
+      };
+      await store.writeStats([row(T0, 'GET /a', [1000, 2000, 3000]), row(T0 + 10_000_000_000n, 'GET /b', [5000])]);
+      const all = await store.queryStats({ start: T0, end: T0 + 20_000_000_000n });
+      expect(all).toHaveLength(2);
+      expect(all[0]).toMatchObject({ start: T0, resource: 'GET /a', hits: 3, totalDuration: 6000, peerTags: ['peer.service:db'], isTraceRoot: true, httpStatusCode: 200 });
+      expect(all[0]!.okSketch.count).toBe(3);
+      expect(Math.abs(all[0]!.okSketch.getValueAtQuantile(0.5) - 2000) / 2000).toBeLessThan(0.011);
+      expect(await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, resource: 'GET /b' })).toHaveLength(1);
+      expect(await store.queryStats({ start: T0 + 10_000_000_000n, end: T0 + 20_000_000_000n })).toHaveLength(1);
+      expect(await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, service: 'other' })).toEqual([]);
+      await store.enforceRetention(T0 + 5_000_000_000n, 0);
+      expect((await store.queryStats({ start: T0, end: T0 + 20_000_000_000n })).map((r) => r.resource)).toEqual(['GET /b']);
     });
   });
 }

@@ -4,8 +4,10 @@ import Database from 'better-sqlite3';
 import { toHex64, type Span } from '@ecs-trace/protocol';
 import { prepareWrite, type PreparedWrite } from './prepare-write.js';
 import { decodeSegmentChunk, readDictionary } from './segment-codec.js';
+import { DDSketch } from '@datadog/sketches-js';
+import type { StatsRow } from '../stats/concentrator.js';
 import type {
-  RetentionResult, ServiceSummary, StoredSpan, StoredTrace, StoreStats, TraceQuery, TraceStore,
+  RetentionResult, ServiceSummary, StatsQuery, StoredSpan, StoredTrace, StoreStats, TraceQuery, TraceStore,
   TraceSummary, WriteBatch,
 } from './store.js';
 
@@ -69,6 +71,30 @@ CREATE TABLE IF NOT EXISTS span_index (
 );
 CREATE INDEX IF NOT EXISTS span_index_by_service ON span_index (service, start);
 CREATE INDEX IF NOT EXISTS span_index_by_start ON span_index (start);
+CREATE TABLE IF NOT EXISTS stats (
+  start            INTEGER NOT NULL,
+  duration         INTEGER NOT NULL,
+  service          TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  resource         TEXT NOT NULL,
+  type             TEXT NOT NULL,
+  env              TEXT NOT NULL,
+  version          TEXT NOT NULL,
+  http_status_code INTEGER NOT NULL,
+  span_kind        TEXT NOT NULL,
+  is_trace_root    INTEGER NOT NULL,
+  synthetics       INTEGER NOT NULL,
+  peer_tags        TEXT NOT NULL,
+  hits             REAL NOT NULL,
+  top_level_hits   REAL NOT NULL,
+  errors           REAL NOT NULL,
+  total_duration   REAL NOT NULL,
+  ok_sketch        BLOB NOT NULL,
+  error_sketch     BLOB NOT NULL,
+  source           TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stats_by_service ON stats (service, start);
+CREATE INDEX IF NOT EXISTS stats_by_start ON stats (start);
 `;
 
 interface ChunkRecord {
@@ -341,6 +367,7 @@ export class SqliteStore implements TraceStore {
     const firstYoung = this.db.prepare('SELECT min(id) FROM payloads WHERE max_end >= ?').pluck().safeIntegers(true).get(olderThan) as bigint | null;
     const lastId = this.db.prepare('SELECT max(id) FROM payloads').pluck().safeIntegers(true).get() as bigint | null;
     const upTo = firstYoung === null ? lastId : firstYoung - 1n;
+    this.db.prepare('DELETE FROM stats WHERE start < ?').run(olderThan);
     if (upTo !== null && upTo > 0n) {
       const r = this.deletePayloadsUpTo(upTo);
       if (r.payloads > 0) {
@@ -367,6 +394,38 @@ export class SqliteStore implements TraceStore {
   async stats(): Promise<StoreStats> {
     const r = this.db.prepare('SELECT coalesce(sum(span_count), 0) AS spans, count(*) AS payloads FROM payloads').get() as { spans: number; payloads: number };
     return { diskBytes: this.diskBytes(), spans: r.spans, payloads: r.payloads };
+  }
+
+  async writeStats(rows: StatsRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const insert = this.db.prepare(`INSERT INTO stats (start, duration, service, name, resource, type, env, version, http_status_code, span_kind,
+      is_trace_root, synthetics, peer_tags, hits, top_level_hits, errors, total_duration, ok_sketch, error_sketch, source)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      for (const r of rows) {
+        insert.run(r.start, r.durationNs, r.service, r.name, r.resource, r.type, r.env, r.version, r.httpStatusCode, r.spanKind,
+          r.isTraceRoot ? 1 : 0, r.synthetics ? 1 : 0, r.peerTags.join(','), r.hits, r.topLevelHits, r.errors, r.totalDuration,
+          Buffer.from(r.okSketch.toProto()), Buffer.from(r.errorSketch.toProto()), r.source);
+      }
+    })();
+  }
+
+  async queryStats(q: StatsQuery): Promise<StatsRow[]> {
+    const where = ['start >= ?', 'start < ?'];
+    const params: unknown[] = [q.start, q.end];
+    for (const [col, v] of [['service', q.service], ['env', q.env], ['resource', q.resource], ['name', q.name]] as const) {
+      if (v !== undefined) { where.push(`${col} = ?`); params.push(v); }
+    }
+    const rows = this.db.prepare(`SELECT * FROM stats WHERE ${where.join(' AND ')} ORDER BY start`).safeIntegers(true).all(...params) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,
+      resource: r['resource'] as string, type: r['type'] as string, env: r['env'] as string, version: r['version'] as string,
+      httpStatusCode: Number(r['http_status_code']), spanKind: r['span_kind'] as string, isTraceRoot: r['is_trace_root'] === 1n,
+      synthetics: r['synthetics'] === 1n, peerTags: (r['peer_tags'] as string) === '' ? [] : (r['peer_tags'] as string).split(','),
+      hits: Number(r['hits']), topLevelHits: Number(r['top_level_hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
+      okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer),
+      source: r['source'] as 'agent' | 'client',
+    }));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Span } from '@ecs-trace/protocol';
+import type { StatsRow } from '../stats/concentrator.js';
 
 /*
  * The storage contract. The embedded SQLite store implements it today; a distributed store must
@@ -96,6 +97,17 @@ export interface StoreStats {
   payloads: number;
 }
 
+export interface StatsQuery {
+  service?: string;
+  env?: string;
+  resource?: string;
+  name?: string;
+  /** ns since the epoch, inclusive. */
+  start: bigint;
+  /** ns since the epoch, exclusive. */
+  end: bigint;
+}
+
 export interface TraceStore {
   /** Stores a batch atomically: all of it, or (on error) none of it. */
   write(batch: WriteBatch): Promise<void>;
@@ -106,5 +118,9 @@ export interface TraceStore {
   /** Deletes data older than `olderThan` (ns) and, if over `maxBytes`, the oldest data until under it. */
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
+  /** Stores finished stats buckets (from the concentrator or from tracers). */
+  writeStats(rows: StatsRow[]): Promise<void>;
+  /** Stats rows whose bucket starts in [start, end), filtered by group fields. */
+  queryStats(q: StatsQuery): Promise<StatsRow[]>;
   close(): Promise<void>;
 }

@@ -1,0 +1,79 @@
+import { newSketch, type StatsRow } from './concentrator.js';
+
+/*
+ * Stats rows rolled up for the query API: a time series (hits, errors, latency percentiles per
+ * step) or a table grouped by a field. Sketches merge exactly, so percentiles over any range are
+ * as accurate as over one bucket.
+ */
+
+export interface StatsValues {
+  hits: number;
+  errors: number;
+  /** Mean duration, ns. */
+  avgDuration: number;
+  /** Sum of durations, ns. */
+  totalDuration: number;
+  p50: number | null;
+  p75: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface StatsPoint extends StatsValues {
+  /** Step start, ns since the epoch (decimal string). */
+  time: string;
+}
+
+class Acc {
+  hits = 0;
+  errors = 0;
+  total = 0;
+  readonly sketch = newSketch();
+
+  add(r: StatsRow): void {
+    this.hits += r.hits;
+    this.errors += r.errors;
+    this.total += r.totalDuration;
+    if (r.okSketch.count > 0) this.sketch.merge(r.okSketch);
+    if (r.errorSketch.count > 0) this.sketch.merge(r.errorSketch);
+  }
+
+  values(): StatsValues {
+    const q = (x: number) => (this.sketch.count > 0 ? Math.round(this.sketch.getValueAtQuantile(x)) : null);
+    return {
+      hits: Math.round(this.hits * 1000) / 1000,
+      errors: Math.round(this.errors * 1000) / 1000,
+      avgDuration: this.hits > 0 ? Math.round(this.total / this.hits) : 0,
+      totalDuration: Math.round(this.total),
+      p50: q(0.5), p75: q(0.75), p95: q(0.95), p99: q(0.99), max: q(1),
+    };
+  }
+}
+
+export function timeSeries(rows: StatsRow[], start: bigint, end: bigint, stepNs: bigint): StatsPoint[] {
+  const accs = new Map<bigint, Acc>();
+  for (let t = start - (start % stepNs); t < end; t += stepNs) accs.set(t, new Acc());
+  for (const r of rows) {
+    const t = r.start - (r.start % stepNs);
+    accs.get(t)?.add(r);
+  }
+  return [...accs].map(([t, a]) => ({ time: t.toString(), ...a.values() }));
+}
+
+export type GroupField = 'resource' | 'name' | 'service' | 'env' | 'httpStatusCode' | 'spanKind';
+export const GROUP_FIELDS: readonly GroupField[] = ['resource', 'name', 'service', 'env', 'httpStatusCode', 'spanKind'];
+
+export function groupBy(rows: StatsRow[], field: GroupField): ({ key: string } & StatsValues)[] {
+  const accs = new Map<string, Acc>();
+  for (const r of rows) {
+    const k = String(r[field]);
+    let a = accs.get(k);
+    if (!a) {
+      a = new Acc();
+      accs.set(k, a);
+    }
+    a.add(r);
+  }
+  return [...accs].map(([key, a]) => ({ key, ...a.values() })).sort((x, y) => y.hits - x.hits);
+}

@@ -1,0 +1,152 @@
+import { DDSketch } from '@datadog/sketches-js';
+import type { Span, TraceChunk } from '@ecs-trace/protocol';
+
+/*
+ * APM stats as the Datadog Agent's concentrator computes them (trace-agent spec 8.1): every chunk
+ * is counted *before* sampling, so hits, errors and latency stay exact whatever is sampled away.
+ * Spans that are top-level, measured, or of kind server/client/producer/consumer are grouped by
+ * (service, name, resource, type, HTTP status, span kind, trace root, synthetics, peer tags) in
+ * 10-s buckets by end time; each group keeps weighted hits, errors and duration, and DDSketches
+ * of ok and error durations (relative accuracy 1%).
+ */
+
+export const BUCKET_NS = 10_000_000_000n;
+const RELATIVE_ACCURACY = 0.01;
+const STATS_SPAN_KINDS = new Set(['server', 'consumer', 'client', 'producer']);
+const PEER_TAG_KINDS = new Set(['client', 'producer', 'consumer']);
+const PEER_TAG_KEYS = ['peer.service', 'out.host', 'db.instance', 'db.system', 'peer.hostname', 'network.destination.name', 'messaging.destination', 'rpc.service', 'aws.queue.name', 'topicname'];
+
+export interface GroupKey {
+  service: string;
+  name: string;
+  resource: string;
+  type: string;
+  env: string;
+  version: string;
+  httpStatusCode: number;
+  spanKind: string;
+  isTraceRoot: boolean;
+  synthetics: boolean;
+  peerTags: string[];
+}
+
+/** One group's numbers in one bucket: what the store keeps and the API aggregates. */
+export interface StatsRow extends GroupKey {
+  /** Bucket start, ns since the epoch. */
+  start: bigint;
+  durationNs: bigint;
+  hits: number;
+  topLevelHits: number;
+  errors: number;
+  /** Sum of durations, ns (weighted). */
+  totalDuration: number;
+  okSketch: DDSketch;
+  errorSketch: DDSketch;
+  /** 'agent' (computed here) or 'client' (from /v0.6/stats). */
+  source: 'agent' | 'client';
+}
+
+export function newSketch(): DDSketch {
+  return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+}
+
+function keyString(k: GroupKey): string {
+  return [k.service, k.name, k.resource, k.type, k.env, k.version, k.httpStatusCode, k.spanKind, k.isTraceRoot ? 1 : 0, k.synthetics ? 1 : 0, k.peerTags.join(',')].join('\u0000');
+}
+
+function statusCode(s: Span): number {
+  const m = s.metrics['http.status_code'];
+  if (m !== undefined) return Math.trunc(m);
+  const v = Number(s.meta['http.status_code']);
+  return Number.isInteger(v) && v > 0 && v < 2 ** 32 ? v : 0;
+}
+
+function eligible(s: Span): boolean {
+  const partial = s.metrics['_dd.partial_version'];
+  if (partial !== undefined && partial >= 0) return false;
+  if (s.metrics['_top_level'] === 1 || s.metrics['_dd.top_level'] === 1 || s.metrics['_dd.measured'] === 1) return true;
+  const kind = s.meta['span.kind'];
+  return kind !== undefined && STATS_SPAN_KINDS.has(kind.toLowerCase());
+}
+
+function peerTags(s: Span, kind: string): string[] {
+  if (!PEER_TAG_KINDS.has(kind)) return [];
+  const out: string[] = [];
+  for (const k of PEER_TAG_KEYS) if (s.meta[k]) out.push(`${k}:${s.meta[k]}`);
+  return out.sort();
+}
+
+export interface ChunkInfo {
+  root: Span;
+  env: string;
+  origin: string;
+}
+
+export class Concentrator {
+  private readonly buckets = new Map<bigint, Map<string, StatsRow>>();
+  private oldest: bigint;
+
+  constructor(now: bigint = BigInt(Date.now()) * 1_000_000n, private readonly bufferLen = 2) {
+    this.oldest = now - (now % BUCKET_NS);
+  }
+
+  /** Counts a chunk's eligible spans. */
+  add(chunk: TraceChunk, info: ChunkInfo): void {
+    const rate = info.root.metrics['_sample_rate'];
+    const weight = rate !== undefined && rate > 0 && rate <= 1 ? 1 / rate : 1;
+    const synthetics = info.origin.startsWith('synthetics');
+    for (const s of chunk) {
+      if (!eligible(s)) continue;
+      const end = s.start + BigInt(s.duration);
+      let start = end - (end % BUCKET_NS);
+      if (start < this.oldest) start = this.oldest;
+      const kind = (s.meta['span.kind'] ?? '').toLowerCase();
+      const key: GroupKey = {
+        service: s.service, name: s.name, resource: s.resource, type: s.type,
+        env: s.meta['env'] || info.env, version: s.meta['version'] ?? '',
+        httpStatusCode: statusCode(s), spanKind: kind, isTraceRoot: s.parentId === 0n, synthetics, peerTags: peerTags(s, kind),
+      };
+      let bucket = this.buckets.get(start);
+      if (!bucket) {
+        bucket = new Map();
+        this.buckets.set(start, bucket);
+      }
+      const ks = keyString(key);
+      let row = bucket.get(ks);
+      if (!row) {
+        row = { ...key, start, durationNs: BUCKET_NS, hits: 0, topLevelHits: 0, errors: 0, totalDuration: 0, okSketch: newSketch(), errorSketch: newSketch(), source: 'agent' };
+        bucket.set(ks, row);
+      }
+      row.hits += weight;
+      if (s.metrics['_top_level'] === 1 || s.metrics['_dd.top_level'] === 1) row.topLevelHits += weight;
+      row.totalDuration += s.duration * weight;
+      // Sketches are unweighted, as in the Datadog Agent.
+      if (s.error !== 0) {
+        row.errors += weight;
+        row.errorSketch.accept(Math.max(s.duration, 0));
+      } else {
+        row.okSketch.accept(Math.max(s.duration, 0));
+      }
+    }
+  }
+
+  /** Buckets old enough to be final (all of them with `force`), removed from memory. */
+  flush(now: bigint, force = false): StatsRow[] {
+    const out: StatsRow[] = [];
+    const keepFrom = now - (now % BUCKET_NS) - BigInt(this.bufferLen - 1) * BUCKET_NS;
+    for (const [start, bucket] of this.buckets) {
+      if (!force && start >= keepFrom) continue;
+      out.push(...bucket.values());
+      this.buckets.delete(start);
+    }
+    this.oldest = keepFrom > this.oldest ? keepFrom : this.oldest;
+    return out;
+  }
+
+  /** Rows not yet flushed, for queries about the last seconds. */
+  pending(): StatsRow[] {
+    const out: StatsRow[] = [];
+    for (const b of this.buckets.values()) out.push(...b.values());
+    return out;
+  }
+}

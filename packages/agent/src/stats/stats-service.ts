@@ -1,0 +1,65 @@
+import type { TraceChunk } from '@ecs-trace/protocol';
+import type { Logger } from '../log.js';
+import type { StatsQuery, TraceStore } from '../store/store.js';
+import { clientStatsRows } from './client-stats.js';
+import { Concentrator, type ChunkInfo, type StatsRow } from './concentrator.js';
+
+/**
+ * The stats stage: the concentrator fed before sampling, flushed to the store every 10 s (and on
+ * shutdown), client-computed stats stored beside it, and queries that see both the stored
+ * buckets and the ones still open.
+ */
+export class StatsService {
+  private readonly concentrator: Concentrator;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly store: TraceStore, private readonly log: Logger, private readonly defaultEnv: string, o: { flushIntervalMs?: number; now?: () => bigint } = {}) {
+    this.now = o.now ?? (() => BigInt(Date.now()) * 1_000_000n);
+    this.concentrator = new Concentrator(this.now());
+    const interval = o.flushIntervalMs ?? 10_000;
+    if (interval > 0) {
+      this.timer = setInterval(() => { void this.flush(false); }, interval);
+      this.timer.unref();
+    }
+  }
+
+  private readonly now: () => bigint;
+
+  add(chunk: TraceChunk, info: ChunkInfo): void {
+    this.concentrator.add(chunk, info);
+  }
+
+  /** A /v0.6/stats payload; returns the number of groups that could not be used. */
+  addClientPayload(payload: unknown): number {
+    const { rows, skipped } = clientStatsRows(payload, this.defaultEnv);
+    this.enqueue(rows);
+    return skipped;
+  }
+
+  private enqueue(rows: StatsRow[]): void {
+    if (rows.length === 0) return;
+    this.writing = this.writing.then(() => this.store.writeStats(rows)).catch((err: unknown) => {
+      this.log.error({ err }, 'cannot store stats');
+    });
+  }
+
+  flush(force: boolean): Promise<void> {
+    this.enqueue(this.concentrator.flush(this.now(), force));
+    return this.writing;
+  }
+
+  async query(q: StatsQuery): Promise<StatsRow[]> {
+    await this.writing;
+    const stored = await this.store.queryStats(q);
+    const open = this.concentrator.pending().filter((r) => r.start >= q.start && r.start < q.end
+      && (q.service === undefined || r.service === q.service) && (q.env === undefined || r.env === q.env)
+      && (q.resource === undefined || r.resource === q.resource) && (q.name === undefined || r.name === q.name));
+    return [...stored, ...open];
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flush(true);
+  }
+}
