@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpack } from 'msgpackr';
 import { decodeV04, decodeV05 } from '@ecs-trace/protocol';
-import { SqliteStore } from '@ecs-trace/agent';
+import { SqliteStore, Pipeline, TraceSampler, Obfuscator, StatsService, agentMetrics, traceFilters, obfuscationConfig, loadConfig, createLogger } from '@ecs-trace/agent';
 import { normalizeChunk, markTopLevel } from '../packages/agent/dist/normalize.js';
 import { payloads } from './payloads.js';
 
@@ -34,13 +34,31 @@ function timeIt(fn, n) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The agent's whole pipeline (normalize, filter, obfuscate, stats, sample) over a store that discards. */
+function pipelineWithoutStore() {
+  const config = loadConfig({ env: {} });
+  const discard = { write: async () => {}, writeStats: async () => {}, queryStats: async () => [] };
+  const stats = new StatsService(discard, createLogger('off'), 'none', { flushIntervalMs: 0 });
+  return new Pipeline({
+    store: discard, metrics: agentMetrics(), defaultEnv: 'none', hostname: 'h', stats,
+    sampler: new TraceSampler({ targetTps: 10, errorTps: 10, rareSampler: false, defaultEnv: 'none' }),
+    obfuscator: new Obfuscator(obfuscationConfig(config)), filters: traceFilters(config),
+  });
+}
+
+function payloadOf(chunks) {
+  return { chunks, lang: 'nodejs', langVersion: '20', tracerVersion: '5.132.0', containerId: '', clientComputedStats: false, clientComputedTopLevel: false, clientDroppedP0Traces: 0, receivedAt: BigInt(Date.now()) * 1_000_000n };
+}
+
 function inProcess(label, body, decode, spans) {
   const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-bench-'));
   const store = new SqliteStore({ dataDir: dir });
+  const pipeline = pipelineWithoutStore();
   const cases = {
     'msgpackr.unpack (baseline)': () => unpack(body),
     'decode': () => decode(body),
     'decode + normalize': () => normalizeAll(decode(body)),
+    'decode + whole pipeline': () => { void pipeline.process(payloadOf(decode(body))); },
     'decode + normalize + store': () => {
       const chunks = normalizeAll(decode(body));
       store.write({ chunks, env: 'none', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: 0n });
@@ -53,12 +71,15 @@ function inProcess(label, body, decode, spans) {
   store.close();
   rmSync(dir, { recursive: true, force: true });
   const base = median(results['msgpackr.unpack (baseline)']);
+  const decodeMs = median(results['decode']);
   console.log(`\n${label}: ${spans} spans, ${(body.length / 1024).toFixed(0)} KiB per payload`);
   console.log('  case                           ratio to baseline   spans/s (this machine)');
   for (const [k, xs] of Object.entries(results)) {
     const ms = median(xs);
     console.log(`  ${k.padEnd(30)} ${(ms / base).toFixed(2).padStart(6)}x          ${Math.round(spans / ms * 1000).toLocaleString('en-US').padStart(10)}`);
   }
+  const pipelineCost = (median(results['decode + whole pipeline']) - decodeMs) / decodeMs;
+  console.log(`  pipeline cost (normalize, filter, obfuscate, stats, sample) = ${pipelineCost.toFixed(2)}x decode time (target: at most 1.0x)`);
 }
 
 function vmHwmBytes(pid) {

@@ -6,3 +6,9 @@ export type {
 } from './store/store.js';
 export { createLogger } from './log.js';
 export { AGENT_VERSION } from './info.js';
+export { Pipeline, type IntakePayload, type PipelineOptions } from './pipeline.js';
+export { TraceSampler } from './sampler/sampler.js';
+export { Obfuscator } from './obfuscate/obfuscator.js';
+export { StatsService } from './stats/stats-service.js';
+export { agentMetrics } from './metrics.js';
+export { traceFilters, obfuscationConfig } from './config.js';
