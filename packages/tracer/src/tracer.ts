@@ -140,9 +140,9 @@ export class Tracer implements SpanSink {
   wrap<A extends unknown[], R>(name: string, a: SpanOptions | ((...args: A) => R), b?: (...args: A) => R): (...args: A) => R {
     const options = typeof a === 'function' ? {} : a;
     const fn = (typeof a === 'function' ? a : b)!;
-    const tracer = this;
+    const run = <T>(f: () => T): T => this.trace(name, options, f);
     return function (this: unknown, ...args: A): R {
-      return tracer.trace(name, options, () => fn.apply(this, args));
+      return run(() => fn.apply(this, args));
     };
   }
 
