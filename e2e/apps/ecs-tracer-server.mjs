@@ -1,10 +1,16 @@
 // A small service instrumented with ecs-trace's tracer, as a user would write it. It listens on
 // an ephemeral port and prints {"port": N}. GET /call?to=URL calls URL with fetch and with
-// http.get, then answers; GET /leaf answers; GET /fail answers 500.
+// http.get, then answers; GET /leaf answers; GET /fail answers 500; GET /stats tells the
+// tracer's counters and the heap.
 import tracer from '@ecs-trace/tracer';
 import http from 'node:http';
 
-tracer.init({ service: process.env.APP_SERVICE ?? 'ecs-app', hostname: process.env.APP_HOSTNAME, flushInterval: 100 });
+tracer.init({
+  service: process.env.APP_SERVICE ?? 'ecs-app',
+  hostname: process.env.APP_HOSTNAME,
+  flushInterval: 100,
+  ...(process.env.APP_MAX_BUFFER ? { maxBufferedSpans: Number(process.env.APP_MAX_BUFFER) } : {}),
+});
 
 const get = (url) => new Promise((resolve, reject) => {
   http.get(url, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); }).on('error', reject);
@@ -18,6 +24,10 @@ const server = http.createServer(async (req, res) => {
     await a.text();
     const b = await get(to);
     res.end(JSON.stringify({ fetch: a.status, http: b }));
+    return;
+  }
+  if (url.pathname === '/stats') {
+    res.end(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, tracer: tracer.stats() }));
     return;
   }
   if (url.pathname === '/fail') {

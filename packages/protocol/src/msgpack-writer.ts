@@ -40,6 +40,24 @@ export class MsgpackWriter {
   }
 
   string(s: string): void {
+    // Short ASCII strings (keys, names, most values) byte by byte: cheaper than a utf8 write call.
+    const len = s.length;
+    if (len < 32) {
+      this.ensure(len + 1);
+      const buf = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[start + i] = c;
+      }
+      if (i === len) {
+        buf[this.pos] = 0xa0 | len;
+        this.pos = start + len;
+        return;
+      }
+    }
     const max = s.length * 3;
     this.ensure(max + 5);
     // Reserve the largest header the string can need, then shift if a smaller one fits.
