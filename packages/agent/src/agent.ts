@@ -75,7 +75,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
 
   const api = buildApi({
-    store, stats, metrics,
+    store, stats, metrics, ...(receiver ? { live: pipeline.live } : {}),
     health: () => ({ version: AGENT_VERSION, receiver: receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null }),
   });
   try {

@@ -1,4 +1,5 @@
-import type { Span } from '@ecs-trace/protocol';
+import { EventEmitter } from 'node:events';
+import { toHex64, type Span } from '@ecs-trace/protocol';
 import { normalizeTagValue } from './normalize-strings.js';
 import { markTopLevel, normalizeChunk, type NormalizeCounters, type SpanFixReason } from './normalize.js';
 import type { AgentMetrics } from './metrics.js';
@@ -46,6 +47,23 @@ export interface PipelineOptions {
   ecsTagger?: EcsTagger;
 }
 
+/** What the live view shows of a stored chunk. */
+export interface LiveChunk {
+  traceId: string;
+  service: string;
+  name: string;
+  resource: string;
+  /** ns since the epoch, decimal. */
+  start: string;
+  duration: number;
+  error: boolean;
+  spans: number;
+  env: string;
+  /** ECS task and container, when known. */
+  task?: string;
+  container?: string;
+}
+
 /** The chunk's env: the root's, else any span's, else the agent's default. */
 function chunkEnv(chunk: Span[], root: Span, fallback: string): string {
   if (root.meta['env']) return root.meta['env'];
@@ -68,8 +86,11 @@ export class Pipeline {
   private readonly obfuscator: Obfuscator;
   private readonly filters: TraceFilters;
   readonly stats: StatsService;
+  /** Emits 'chunks' (LiveChunk[]) after each payload is stored; for the live view. */
+  readonly live = new EventEmitter();
 
   constructor(o: PipelineOptions) {
+    this.live.setMaxListeners(100);
     this.stats = o.stats;
     this.obfuscator = o.obfuscator;
     this.filters = o.filters;
@@ -141,6 +162,7 @@ export class Pipeline {
       let stored = 0;
       for (const c of sampled) stored += c.length;
       this.metrics.spansStored.inc({}, stored);
+      if (this.live.listenerCount('chunks') > 0) this.live.emit('chunks', sampled.map((c) => liveChunk(c, this.defaultEnv)));
     }
     return { traces: p.chunks.length, spans, dropped, sampledOut: kept.length - sampled.length };
   }
@@ -148,4 +170,16 @@ export class Pipeline {
 
 export function normalizedDefaultEnv(env: string): string {
   return normalizeTagValue(env) || 'none';
+}
+
+function liveChunk(chunk: Span[], defaultEnv: string): LiveChunk {
+  const root = findRoot(chunk);
+  const tid = root.meta['_dd.p.tid'];
+  return {
+    traceId: (tid && /^[0-9a-f]{16}$/.test(tid) ? tid : '0000000000000000') + toHex64(BigInt.asUintN(64, root.traceId)),
+    service: root.service, name: root.name, resource: root.resource, start: root.start.toString(), duration: root.duration,
+    error: chunk.some((s) => s.error !== 0), spans: chunk.length, env: chunkEnv(chunk, root, defaultEnv),
+    ...(root.meta['task_family'] ? { task: `${root.meta['task_family']}:${root.meta['task_version'] ?? ''}` } : {}),
+    ...(root.meta['ecs_container_name'] ? { container: root.meta['ecs_container_name'] } : {}),
+  };
 }

@@ -54,7 +54,8 @@ export class StatsService {
     const stored = await this.store.queryStats(q);
     const open = this.concentrator.pending().filter((r) => r.start >= q.start && r.start < q.end
       && (q.service === undefined || r.service === q.service) && (q.env === undefined || r.env === q.env)
-      && (q.resource === undefined || r.resource === q.resource) && (q.name === undefined || r.name === q.name));
+      && (q.resource === undefined || r.resource === q.resource) && (q.name === undefined || r.name === q.name)
+      && (!q.topLevel || r.topLevelHits > 0));
     return [...stored, ...open];
   }
 

@@ -301,7 +301,9 @@ export class SqliteStore implements TraceStore {
     if (q.env !== undefined) { where.push('env = ?'); params.push(q.env); }
     if (q.resource !== undefined) { where.push('resource = ?'); params.push(q.resource); }
     if (q.error !== undefined) { where.push('error = ?'); params.push(q.error ? 1 : 0); }
+    if (q.name !== undefined) { where.push('name = ?'); params.push(q.name); }
     if (q.minDurationNs !== undefined) { where.push('duration >= ?'); params.push(q.minDurationNs); }
+    if (q.maxDurationNs !== undefined) { where.push('duration <= ?'); params.push(q.maxDurationNs); }
     if (q.start !== undefined) { where.push('start >= ?'); params.push(q.start); }
     if (q.end !== undefined) { where.push('start < ?'); params.push(q.end); }
     // Traces with at least one indexed span matching every condition, newest first.
@@ -416,6 +418,7 @@ export class SqliteStore implements TraceStore {
     for (const [col, v] of [['service', q.service], ['env', q.env], ['resource', q.resource], ['name', q.name]] as const) {
       if (v !== undefined) { where.push(`${col} = ?`); params.push(v); }
     }
+    if (q.topLevel) where.push('top_level_hits > 0');
     const rows = this.db.prepare(`SELECT * FROM stats WHERE ${where.join(' AND ')} ORDER BY start`).safeIntegers(true).all(...params) as Record<string, unknown>[];
     return rows.map((r) => ({
       start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,

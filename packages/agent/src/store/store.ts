@@ -66,7 +66,9 @@ export interface TraceQuery {
   env?: string;
   resource?: string;
   error?: boolean;
+  name?: string;
   minDurationNs?: number;
+  maxDurationNs?: number;
   /** ns since the epoch, inclusive. */
   start?: bigint;
   /** ns since the epoch, exclusive. */
@@ -102,6 +104,8 @@ export interface StatsQuery {
   env?: string;
   resource?: string;
   name?: string;
+  /** Only groups of service entry (top-level) spans: a service's own requests. */
+  topLevel?: boolean;
   /** ns since the epoch, inclusive. */
   start: bigint;
   /** ns since the epoch, exclusive. */
