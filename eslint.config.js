@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'packages/ui/build/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,6 +12,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'smart'],
     },
+  },
+  {
+    files: ['packages/ui/src/**/*.ts'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', history: 'readonly', addEventListener: 'readonly', removeEventListener: 'readonly', dispatchEvent: 'readonly', devicePixelRatio: 'readonly', EventSource: 'readonly', FormData: 'readonly', Event: 'readonly', MouseEvent: 'readonly', WheelEvent: 'readonly', HTMLElement: 'readonly', HTMLCanvasElement: 'readonly', HTMLDivElement: 'readonly', HTMLInputElement: 'readonly', HTMLFormElement: 'readonly', URLSearchParams: 'readonly' } },
   },
   {
     // Apps that stand in for users' code: CommonJS, as most dd-trace users write it.

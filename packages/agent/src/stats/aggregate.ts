@@ -64,16 +64,17 @@ export function timeSeries(rows: StatsRow[], start: bigint, end: bigint, stepNs:
 export type GroupField = 'resource' | 'name' | 'service' | 'env' | 'httpStatusCode' | 'spanKind';
 export const GROUP_FIELDS: readonly GroupField[] = ['resource', 'name', 'service', 'env', 'httpStatusCode', 'spanKind'];
 
-export function groupBy(rows: StatsRow[], field: GroupField): ({ key: string } & StatsValues)[] {
-  const accs = new Map<string, Acc>();
+export function groupBy(rows: StatsRow[], field: GroupField): ({ key: string; versions: string[] } & StatsValues)[] {
+  const accs = new Map<string, { acc: Acc; versions: Set<string> }>();
   for (const r of rows) {
     const k = String(r[field]);
     let a = accs.get(k);
     if (!a) {
-      a = new Acc();
+      a = { acc: new Acc(), versions: new Set() };
       accs.set(k, a);
     }
-    a.add(r);
+    a.acc.add(r);
+    if (r.version) a.versions.add(r.version);
   }
-  return [...accs].map(([key, a]) => ({ key, ...a.values() })).sort((x, y) => y.hits - x.hits);
+  return [...accs].map(([key, a]) => ({ key, versions: [...a.versions].sort(), ...a.acc.values() })).sort((x, y) => y.hits - x.hits);
 }

@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+
+/*
+ * The web UI in Debian's Chromium, against an agent fed by the real dd-trace: a user clicks
+ * services -> service -> trace -> span and sees the numbers, names and the error's stack.
+ * Screenshots go to e2e/screenshots/.
+ */
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const APP = fileURLToPath(new URL('./apps/dd-trace-app.cjs', import.meta.url));
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const UI_BUILT = existsSync(fileURLToPath(new URL('../packages/ui/dist/index.html', import.meta.url)));
+
+function available(): boolean {
+  const missing = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : !UI_BUILT ? 'the UI is not built (npm run build)' : undefined;
+  if (missing === undefined) return true;
+  if (process.env['CI'] === 'true') throw new Error(`CI=true and ${missing}`);
+  console.warn(`skipping browser tests: ${missing}`);
+  return false;
+}
+
+function runApp(agent: TestAgent): Promise<{ traceId: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [APP], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { traceId: string }) : reject(new Error(`app exited ${code}`))));
+  });
+}
+
+async function waitForSpans(agent: TestAgent, traceId: string, n: number): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    const res = await fetch(`${agent.apiUrl}/api/v1/traces/${traceId}`);
+    if (res.status === 200 && ((await res.json()) as { spans: unknown[] }).spans.length >= n) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`trace ${traceId} never complete`);
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+
+describe.skipIf(!available())('web UI', () => {
+  let agent: TestAgent;
+  let browser: Browser;
+  let page: Page;
+  const traceIds: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    agent = await startTestAgent();
+    for (let i = 0; i < 3; i++) {
+      const app = await runApp(agent);
+      await waitForSpans(agent, app.traceId, 6);
+      traceIds.push(app.traceId);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.close();
+  });
+
+  it('lists the service with its requests, errors and latency', async () => {
+    await page.goto(`${agent.apiUrl}/`);
+    const row = page.getByTestId('services-table').locator('tbody tr', { hasText: 'e2e-checkout' });
+    await row.waitFor();
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[0]).toBe('e2e-checkout');
+    expect(cells[2]).toBe('e2e');
+    // Three runs, each one request (the root span) and no error at the root.
+    expect(cells[4]).toBe('0%');
+    expect(cells[5]).toMatch(/\d+(\.\d+)? (ms|µs|s)$/);
+    expect(cells[9]).toBe('1.2.3');
+    await shot(page, '1-services');
+  });
+
+  it('opens the service page: counts, charts and the resources table', async () => {
+    await page.getByTestId('services-table').getByText('e2e-checkout').click();
+    await page.getByTestId('service-name').waitFor();
+    expect(await page.getByTestId('service-name').innerText()).toBe('e2e-checkout');
+    // The numbers the agent computed for the service's entry spans, as the page must show them.
+    const [total] = ((await (await fetch(`${agent.apiUrl}/api/v1/stats?service=e2e-checkout&topLevel=true&groupBy=service`)).json()) as { groups: { hits: number }[] }).groups;
+    expect(total!.hits).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => page.getByTestId('stat-requests').locator('strong').innerText()).toBe(String(total!.hits));
+    expect(await page.getByTestId('stat-errors').locator('strong').innerText()).toBe('0');
+    expect(await page.getByTestId('chart-latency').locator('canvas').count()).toBeGreaterThan(0);
+    const resources = await page.getByTestId('resources-table').locator('tbody tr td:first-child').allInnerTexts();
+    expect(resources).toContain('checkout-flow');
+    const flows = page.getByTestId('traces-table').locator('tbody tr', { hasText: 'checkout-flow' });
+    expect(await flows.count()).toBe(3);
+    await shot(page, '2-service');
+  });
+
+  it('opens a trace: header, flame graph, and the failing span\'s error stack', async () => {
+    await page.getByTestId('traces-table').locator('tbody tr', { hasText: 'checkout-flow' }).first().click();
+    await page.getByTestId('trace-spans').waitFor();
+    expect(await page.getByTestId('trace-spans').locator('strong').innerText()).toBe('6');
+    expect(await page.getByTestId('trace-errors').locator('strong').innerText()).toBe('1');
+    expect(await page.getByTestId('trace-root').locator('strong').innerText()).toBe('e2e-checkout checkout-flow');
+    await page.getByTestId('flame-graph').waitFor();
+    await shot(page, '3-trace-flame');
+    await page.getByRole('button', { name: 'Waterfall' }).click();
+    await page.getByTestId('waterfall').getByText('failing.op').click();
+    const panel = page.getByTestId('span-panel');
+    await panel.waitFor();
+    expect(await panel.getByTestId('span-resource').innerText()).toBe('failing');
+    expect(await panel.getByTestId('span-error').innerText()).toContain('TypeError: boom e2e');
+    expect(await panel.getByTestId('error-stack').innerText()).toMatch(/^TypeError: boom e2e\n\s+at /);
+    await shot(page, '4-trace-span');
+    await page.getByRole('button', { name: 'Span list' }).click();
+    const list = await page.getByTestId('span-list').locator('tbody tr td:first-child').allInnerTexts();
+    expect(list).toEqual(['e2e-checkout']);
+  });
+
+  it('selects a span by clicking the flame graph', async () => {
+    await page.getByRole('button', { name: 'Flame graph' }).click();
+    const canvas = page.getByTestId('flame-graph');
+    const box = (await canvas.boundingBox())!;
+    // The root span fills the first row.
+    await canvas.click({ position: { x: box.width / 2, y: 9 } });
+    expect(await page.getByTestId('span-panel').locator('h3').innerText()).toBe('e2e.root');
+  });
+
+  it('searches traces with a query, with facets and a scatter plot', async () => {
+    await page.goto(`${agent.apiUrl}/traces?q=${encodeURIComponent('service:e2e-checkout status:error')}`);
+    await expect.poll(() => page.getByTestId('result-count').innerText()).toBe('3 traces');
+    expect(await page.getByTestId('facet-service').innerText()).toContain('e2e-checkout');
+    await page.getByTestId('scatter').waitFor();
+    const resources = () => page.getByTestId('traces-table').locator('tbody tr td:nth-child(3)').allInnerTexts();
+    expect(await resources()).toEqual(['checkout-flow', 'checkout-flow', 'checkout-flow']);
+    // A tag of a nested span, then its negation.
+    await page.getByTestId('search-query').fill('service:e2e-checkout custom.tag:v');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(resources).toEqual(['checkout-flow', 'checkout-flow', 'checkout-flow']);
+    await page.getByTestId('search-query').fill('service:e2e-checkout -custom.tag:v');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(async () => (await resources()).includes('checkout-flow')).toBe(false);
+    await shot(page, '5-search');
+  });
+
+  it('shows traces arriving live', async () => {
+    await page.goto(`${agent.apiUrl}/live`);
+    await expect.poll(() => page.getByTestId('live-state').innerText()).toBe('connected');
+    await runApp(agent);
+    await expect.poll(() => page.getByTestId('live-table').locator('tbody tr').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await page.getByTestId('live-table').innerText()).toContain('e2e-checkout');
+    await shot(page, '6-live');
+  });
+
+  it('teaches how to send traces when there are none', async () => {
+    const empty = await startTestAgent();
+    try {
+      await page.goto(`${empty.apiUrl}/`);
+      await page.getByTestId('empty-state').waitFor();
+      expect(await page.getByTestId('empty-state').innerText()).toContain('ecs-trace run -- node app.js');
+      await shot(page, '0-empty');
+    } finally {
+      await empty.close();
+    }
+  });
+});

@@ -1,0 +1,43 @@
+import { html } from 'htm/preact';
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+
+/** A time series chart (uPlot): lines or bars, one y axis, values formatted for people. */
+
+export interface Series { label: string; values: (number | null)[]; colour: string; bars?: boolean }
+
+export function TimeChart(props: { title: string; times: number[]; series: Series[]; format: (v: number) => string; height?: number; testId?: string }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    const width = el.current.clientWidth || 480;
+    const plot = new uPlot({
+      width,
+      height: props.height ?? 180,
+      legend: { show: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true } },
+      axes: [
+        { stroke: '#888', grid: { stroke: '#eee' } },
+        { stroke: '#888', grid: { stroke: '#eee' }, size: 70, values: (_u, vals) => vals.map((v) => (v === null ? '' : props.format(v))) },
+      ],
+      series: [
+        {},
+        ...props.series.map((s) => ({
+          label: s.label,
+          stroke: s.colour,
+          fill: s.bars ? s.colour : undefined,
+          width: s.bars ? 0 : 1.5,
+          paths: s.bars ? uPlot.paths.bars!({ size: [0.8, 40] }) : undefined,
+          // Lines need two points: show the dots while there are few.
+          points: { show: !s.bars && s.values.filter((v) => v !== null).length <= 3, size: 6 },
+          value: (_u: uPlot, v: number | null) => (v === null ? '—' : props.format(v)),
+        })),
+      ],
+    }, [props.times, ...props.series.map((s) => s.values)] as uPlot.AlignedData, el.current);
+    const resize = () => plot.setSize({ width: el.current?.clientWidth || width, height: props.height ?? 180 });
+    addEventListener('resize', resize);
+    return () => { removeEventListener('resize', resize); plot.destroy(); };
+  }, [props.times, props.series]);
+  return html`<section class="chart" data-testid=${props.testId}><h3>${props.title}</h3><div ref=${el}></div></section>`;
+}

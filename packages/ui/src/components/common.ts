@@ -1,0 +1,33 @@
+import { html } from 'htm/preact';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { navigate, RANGES, refresh, withParams } from '../router.js';
+
+/** Loads data for a page; reloads when `deps` change. */
+export function useData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string | undefined; loading: boolean } {
+  const [state, setState] = useState<{ data: T | undefined; error: string | undefined; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then((data) => { if (live) setState({ data, error: undefined, loading: false }); }, (err: Error) => { if (live) setState({ data: undefined, error: err.message, loading: false }); });
+    return () => { live = false; };
+  }, deps);
+  return state;
+}
+
+export function RangePicker(props: { url: URL; label: string }) {
+  return html`<div class="range" role="group" aria-label="Time range">
+    ${Object.keys(RANGES).map((r) => html`<button class=${props.label === r ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { range: r, start: undefined, end: undefined }))}>${r}</button>`)}
+    <button title="Load up to now" aria-label="Refresh" onClick=${refresh}>↻</button>
+  </div>`;
+}
+
+export function Status(props: { loading: boolean; error: string | undefined; children?: ComponentChildren }) {
+  if (props.error) return html`<p class="error" role="alert">${props.error}</p>`;
+  if (props.loading) return html`<p class="muted">Loading…</p>`;
+  return html`${props.children}`;
+}
+
+export function Stat(props: { label: string; value: string; testId?: string; warn?: boolean }) {
+  return html`<div class=${props.warn ? 'stat warn' : 'stat'} data-testid=${props.testId}><span>${props.label}</span><strong>${props.value}</strong></div>`;
+}

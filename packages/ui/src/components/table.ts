@@ -1,0 +1,30 @@
+import { html } from 'htm/preact';
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+
+/** A table sortable by any column (click a header; again to reverse). */
+
+export interface Column<T> {
+  key: string;
+  label: string;
+  value: (row: T) => number | string;
+  render?: (row: T) => ComponentChildren;
+  numeric?: boolean;
+}
+
+export function SortableTable<T>(props: { columns: Column<T>[]; rows: T[]; initialSort: string; rowKey: (row: T) => string; testId?: string; onRow?: (row: T) => void }) {
+  const [sort, setSort] = useState({ key: props.initialSort, desc: true });
+  const col = props.columns.find((c) => c.key === sort.key) ?? props.columns[0]!;
+  const rows = [...props.rows].sort((a, b) => {
+    const x = col.value(a);
+    const y = col.value(b);
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return sort.desc ? -c : c;
+  });
+  return html`<table class="grid" data-testid=${props.testId}>
+    <thead><tr>${props.columns.map((c) => html`<th class=${c.numeric ? 'num' : ''} aria-sort=${c.key === sort.key ? (sort.desc ? 'descending' : 'ascending') : 'none'}
+      onClick=${() => setSort({ key: c.key, desc: c.key === sort.key ? !sort.desc : true })}>${c.label}${c.key === sort.key ? (sort.desc ? ' ▾' : ' ▴') : ''}</th>`)}</tr></thead>
+    <tbody>${rows.map((r) => html`<tr key=${props.rowKey(r)} class=${props.onRow ? 'clickable' : ''} onClick=${props.onRow ? () => props.onRow!(r) : undefined}>
+      ${props.columns.map((c) => html`<td class=${c.numeric ? 'num' : ''}>${c.render ? c.render(r) : c.value(r)}</td>`)}</tr>`)}</tbody>
+  </table>`;
+}

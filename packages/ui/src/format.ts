@@ -1,0 +1,48 @@
+/** Formatting shared by every page: durations in ns, rates, percentages, times. */
+
+export function duration(ns: number | null | undefined): string {
+  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '—';
+  if (ns < 1_000) return `${Math.round(ns)} ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(ns < 10_000 ? 1 : 0)} µs`;
+  if (ns < 1_000_000_000) return `${(ns / 1_000_000).toFixed(ns < 10_000_000 ? 2 : ns < 100_000_000 ? 1 : 0)} ms`;
+  return `${(ns / 1_000_000_000).toFixed(2)} s`;
+}
+
+export function rate(perSecond: number): string {
+  if (perSecond === 0) return '0';
+  if (perSecond < 0.01) return '<0.01';
+  return perSecond < 10 ? perSecond.toFixed(2) : perSecond < 100 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US');
+}
+
+export function percent(part: number, whole: number): string {
+  if (whole === 0) return '0%';
+  const p = (part / whole) * 100;
+  return p === 0 ? '0%' : p < 0.1 ? '<0.1%' : `${p.toFixed(p < 10 ? 1 : 0)}%`;
+}
+
+export function count(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** ns since the epoch (decimal string) -> local time. */
+export function time(ns: string | number, withDate = false): string {
+  const d = new Date(Number(BigInt(ns) / 1_000_000n));
+  const t = d.toLocaleTimeString('en-GB', { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+  return withDate ? `${d.toISOString().slice(0, 10)} ${t}` : t;
+}
+
+export function ago(ns: string): string {
+  const s = (Date.now() - Number(BigInt(ns) / 1_000_000n)) / 1000;
+  if (s < 60) return `${Math.max(0, Math.round(s))}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+/** A stable colour per service, as APM UIs colour flame graphs. */
+export function serviceColour(service: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < service.length; i++) h = Math.imul(h ^ service.charCodeAt(i), 16777619);
+  const hue = (h >>> 0) % 360;
+  return `hsl(${hue} 55% 62%)`;
+}

@@ -1,0 +1,40 @@
+import { html } from 'htm/preact';
+import { render } from 'preact';
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import { LivePage } from './pages/live.js';
+import { ServicePage } from './pages/service.js';
+import { ServicesPage } from './pages/services.js';
+import { TracePage } from './pages/trace.js';
+import { TracesPage } from './pages/traces.js';
+import { keepRange, onLinkClick, useLocation } from './router.js';
+
+/** The web UI: one page per path, the time range and filters in the query string. */
+
+function Page(props: { url: URL }) {
+  const parts = props.url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'services' && parts[1] !== undefined) {
+    return html`<${ServicePage} url=${props.url} service=${parts[1]} resource=${parts[2] === 'resources' ? parts[3] : undefined} />`;
+  }
+  if (parts[0] === 'traces' && parts[1] !== undefined) return html`<${TracePage} url=${props.url} traceId=${parts[1]} />`;
+  if (parts[0] === 'traces') return html`<${TracesPage} url=${props.url} />`;
+  if (parts[0] === 'live') return html`<${LivePage} />`;
+  return html`<${ServicesPage} url=${props.url} />`;
+}
+
+function App() {
+  const url = useLocation();
+  const section = url.pathname.split('/')[1] || 'services';
+  const range = keepRange(url);
+  return html`<div class="app" onClick=${onLinkClick}>
+    <nav class="top">
+      <a class="brand" href=${`/${range}`}>ecs-trace</a>
+      <a class=${section === 'services' ? 'on' : ''} href=${`/${range}`}>Services</a>
+      <a class=${section === 'traces' ? 'on' : ''} href=${`/traces${range}`}>Traces</a>
+      <a class=${section === 'live' ? 'on' : ''} href="/live">Live</a>
+    </nav>
+    <${Page} url=${url} />
+  </div>`;
+}
+
+render(html`<${App} />`, document.getElementById('app')!);

@@ -1,0 +1,86 @@
+import { html } from 'htm/preact';
+import { api, type StatsGroup, type StatsPoint } from '../api.js';
+import { TimeChart } from '../components/chart.js';
+import { RangePicker, Stat, Status, useData } from '../components/common.js';
+import { SortableTable, type Column } from '../components/table.js';
+import { duration, percent, rate } from '../format.js';
+import { keepRange, navigate, rangeOf } from '../router.js';
+import { TraceList } from './traces.js';
+
+/*
+ * A service (and, with a resource, one of its endpoints): requests and errors over time, latency
+ * percentiles, error rate, the latency distribution, and the resources table with impact.
+ */
+
+function charts(points: StatsPoint[], step: number) {
+  const times = points.map((p) => Number(BigInt(p.time) / 1_000_000_000n));
+  const perSec = (v: number) => v / step;
+  return html`<div class="charts">
+    <${TimeChart} testId="chart-requests" title="Requests and errors (per second)" times=${times} format=${(v: number) => rate(v)}
+      series=${[{ label: 'requests', values: points.map((p) => perSec(p.hits)), colour: '#7b61c9', bars: true }, { label: 'errors', values: points.map((p) => perSec(p.errors)), colour: '#d9534f', bars: true }]} />
+    <${TimeChart} testId="chart-latency" title="Latency" times=${times} format=${(v: number) => duration(v)}
+      series=${[['p50', '#5cb85c'], ['p75', '#5bc0de'], ['p95', '#f0ad4e'], ['p99', '#d9534f']].map(([k, c]) => ({ label: k!, values: points.map((p) => (p as unknown as Record<string, number | null>)[k!] ?? null), colour: c! }))} />
+    <${TimeChart} testId="chart-error-rate" title="Error rate" times=${times} format=${(v: number) => `${v.toFixed(1)}%`}
+      series=${[{ label: 'errors %', values: points.map((p) => (p.hits > 0 ? (100 * p.errors) / p.hits : null)), colour: '#d9534f' }]} />
+  </div>`;
+}
+
+function Distribution(props: { total: StatsGroup | undefined }) {
+  const t = props.total;
+  if (!t) return null;
+  const bars: [string, number | null][] = [['p50', t.p50], ['p75', t.p75], ['p95', t.p95], ['p99', t.p99], ['max', t.max]];
+  const max = Math.max(...bars.map(([, v]) => v ?? 0), 1);
+  return html`<section class="distribution" data-testid="latency-distribution"><h3>Latency distribution</h3>
+    ${bars.map(([k, v]) => html`<div class="dist-row"><span>${k}</span><div class="bar" style=${`width:${((v ?? 0) / max) * 100}%`}></div><span>${duration(v)}</span></div>`)}
+  </section>`;
+}
+
+export function ServicePage(props: { url: URL; service: string; resource?: string }) {
+  const range = rangeOf(props.url);
+  const filter = { service: props.service, topLevel: true, ...(props.resource ? { resource: props.resource } : {}) };
+  const { data, error, loading } = useData(async () => {
+    const [series, resources, total] = await Promise.all([
+      api.statsSeries(range, filter),
+      api.statsGroups(range, 'resource', filter),
+      api.statsGroups(range, 'service', filter),
+    ]);
+    return { series, resources, total: total[0] };
+  }, [range.start, range.end, props.service, props.resource]);
+  const seconds = (range.end - range.start) / 1000;
+  const totalTime = (data?.resources ?? []).reduce((a, r) => a + r.totalDuration, 0);
+  const base = `/services/${encodeURIComponent(props.service)}`;
+  const columns: Column<StatsGroup>[] = [
+    { key: 'resource', label: 'Resource', value: (r) => r.key, render: (r) => html`<a href=${`${base}/resources/${encodeURIComponent(r.key)}${keepRange(props.url)}`}>${r.key}</a>` },
+    { key: 'rps', label: 'Req/s', value: (r) => r.hits, render: (r) => rate(r.hits / seconds), numeric: true },
+    { key: 'total', label: 'Total time', value: (r) => r.totalDuration, render: (r) => duration(r.totalDuration), numeric: true },
+    { key: 'avg', label: 'Avg', value: (r) => r.avgDuration, render: (r) => duration(r.avgDuration), numeric: true },
+    { key: 'p95', label: 'p95', value: (r) => r.p95 ?? -1, render: (r) => duration(r.p95), numeric: true },
+    { key: 'p99', label: 'p99', value: (r) => r.p99 ?? -1, render: (r) => duration(r.p99), numeric: true },
+    { key: 'errors', label: 'Errors', value: (r) => r.errors, numeric: true },
+    { key: 'errorRate', label: 'Error %', value: (r) => r.errors / Math.max(1, r.hits), render: (r) => percent(r.errors, r.hits), numeric: true },
+    { key: 'impact', label: 'Impact', value: (r) => r.totalDuration, render: (r) => html`<span class="impact"><span style=${`width:${totalTime ? (r.totalDuration / totalTime) * 100 : 0}%`}></span></span>`, numeric: true },
+  ];
+  const t = data?.total;
+  return html`<main>
+    <header class="page">
+      <h1><a href=${`/${keepRange(props.url)}`}>Services</a> / ${props.resource ? html`<a href=${`${base}${keepRange(props.url)}`}>${props.service}</a> / <span data-testid="resource-name">${props.resource}</span>` : html`<span data-testid="service-name">${props.service}</span>`}</h1>
+      <${RangePicker} url=${props.url} label=${range.label} />
+    </header>
+    <${Status} loading=${loading} error=${error}>
+      <div class="stats-row">
+        <${Stat} testId="stat-requests" label="Requests" value=${t ? Math.round(t.hits).toLocaleString('en-US') : '0'} />
+        <${Stat} testId="stat-rps" label="Req/s" value=${rate((t?.hits ?? 0) / seconds)} />
+        <${Stat} testId="stat-errors" label="Errors" value=${t ? Math.round(t.errors).toLocaleString('en-US') : '0'} warn=${(t?.errors ?? 0) > 0} />
+        <${Stat} testId="stat-error-rate" label="Error rate" value=${percent(t?.errors ?? 0, t?.hits ?? 0)} warn=${(t?.errors ?? 0) > 0} />
+        <${Stat} testId="stat-p50" label="p50" value=${duration(t?.p50)} />
+        <${Stat} testId="stat-p99" label="p99" value=${duration(t?.p99)} />
+      </div>
+      ${data ? charts(data.series.points, data.series.step) : null}
+      <${Distribution} total=${t} />
+      ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
+        onRow=${(r: StatsGroup) => navigate(`${base}/resources/${encodeURIComponent(r.key)}${keepRange(props.url)}`)} />`}
+      <h2>Traces</h2>
+      <${TraceList} url=${props.url} params=${{ service: props.service, ...(props.resource ? { resource: props.resource } : {}), start: range.start, end: range.end, limit: 50 }} />
+    </${Status}>
+  </main>`;
+}

@@ -1,0 +1,56 @@
+import { html } from 'htm/preact';
+import { api, type ServiceSummary, type StatsGroup } from '../api.js';
+import { RangePicker, Status, useData } from '../components/common.js';
+import { SortableTable, type Column } from '../components/table.js';
+import { ago, duration, percent, rate } from '../format.js';
+import { keepRange, navigate, rangeOf } from '../router.js';
+
+/** Every service with its RED metrics over the range: requests, errors, latency. */
+
+interface Row extends ServiceSummary { stats: StatsGroup | undefined; perSecond: number }
+
+export function ServicesPage(props: { url: URL }) {
+  const range = rangeOf(props.url);
+  const { data, error, loading } = useData(async () => {
+    const [services, stats] = await Promise.all([api.services(range), api.statsGroups(range, 'service', { topLevel: true })]);
+    return { services, stats };
+  }, [range.start, range.end]);
+  const seconds = (range.end - range.start) / 1000;
+  const rows: Row[] = (data?.services ?? []).map((s) => {
+    const st = data!.stats.find((g) => g.key === s.service);
+    return { ...s, stats: st, perSecond: (st?.hits ?? s.hits) / seconds };
+  });
+  const link = (r: Row) => `/services/${encodeURIComponent(r.service)}${keepRange(props.url)}`;
+  const columns: Column<Row>[] = [
+    { key: 'service', label: 'Service', value: (r) => r.service, render: (r) => html`<a href=${link(r)}>${r.service}</a>` },
+    { key: 'type', label: 'Type', value: (r) => r.type },
+    { key: 'env', label: 'Env', value: (r) => r.env },
+    { key: 'rps', label: 'Req/s', value: (r) => r.perSecond, render: (r) => rate(r.perSecond), numeric: true },
+    { key: 'errors', label: 'Error %', value: (r) => (r.stats ? r.stats.errors / Math.max(1, r.stats.hits) : r.errors / Math.max(1, r.hits)), render: (r) => percent(r.stats?.errors ?? r.errors, r.stats?.hits ?? r.hits), numeric: true },
+    { key: 'p50', label: 'p50', value: (r) => r.stats?.p50 ?? -1, render: (r) => duration(r.stats?.p50), numeric: true },
+    { key: 'p95', label: 'p95', value: (r) => r.stats?.p95 ?? -1, render: (r) => duration(r.stats?.p95), numeric: true },
+    { key: 'p99', label: 'p99', value: (r) => r.stats?.p99 ?? -1, render: (r) => duration(r.stats?.p99), numeric: true },
+    { key: 'lastSeen', label: 'Last seen', value: (r) => r.lastSeen, render: (r) => ago(r.lastSeen) },
+    { key: 'version', label: 'Version', value: (r) => r.stats?.versions.join(', ') ?? '' },
+  ];
+  return html`<main>
+    <header class="page"><h1>Services</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
+    <${Status} loading=${loading} error=${error}>
+      ${rows.length === 0 ? html`<${EmptyState} />` : html`<${SortableTable} testId="services-table" columns=${columns} rows=${rows} initialSort="rps" rowKey=${(r: Row) => `${r.service}/${r.env}`} onRow=${(r: Row) => navigate(link(r))} />`}
+    </${Status}>
+  </main>`;
+}
+
+function EmptyState() {
+  return html`<section class="empty" data-testid="empty-state">
+    <h2>No traces yet</h2>
+    <p>Point an application's Datadog tracer at this agent; its services appear here within seconds.</p>
+    <ol>
+      <li>On one machine: <code>DD_AGENT_HOST=127.0.0.1 node --require dd-trace/init app.js</code></li>
+      <li>On ECS, let the app find the host's IP itself: start it with <code>ecs-trace run -- node app.js</code></li>
+      <li>Or write the task definitions: <code>ecs-trace taskdef agent</code> for this agent (host port 8126/tcp) and
+        <code>ecs-trace taskdef app app.json --container web --discovery launcher</code> for each app.</li>
+    </ol>
+    <p>Watch traces arrive on the <a href="/live">Live</a> page.</p>
+  </section>`;
+}

@@ -1,0 +1,226 @@
+import { html } from 'htm/preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, type Span, type Trace } from '../api.js';
+import { Stat, Status, useData } from '../components/common.js';
+import { duration, percent, serviceColour, time } from '../format.js';
+import { keepRange, navigate, withParams } from '../router.js';
+
+/*
+ * One trace: header, flame graph (default; wheel to zoom, drag to pan), waterfall (virtualized
+ * rows, so traces of 10,000+ spans stay responsive), spans grouped by service with their own
+ * execution time, and a side panel with everything a span carries.
+ */
+
+interface Node { span: Span; depth: number; start: number; end: number; children: Node[]; self: number }
+
+const ECS_TAGS = ['ecs_cluster_name', 'task_family', 'task_version', 'task_arn', 'ecs_container_name', 'container_id', 'image_name', 'image_tag', 'availability_zone'];
+const ROW = 18;
+
+function layout(trace: Trace): { nodes: Node[]; order: Node[]; t0: bigint; total: number; maxDepth: number } {
+  const t0 = trace.spans.reduce((m, s) => (BigInt(s.start) < m ? BigInt(s.start) : m), BigInt(trace.spans[0]?.start ?? '0'));
+  const nodes = trace.spans.map((span): Node => {
+    const start = Number(BigInt(span.start) - t0);
+    return { span, depth: 0, start, end: start + span.duration, children: [], self: span.duration };
+  });
+  const byId = new Map(nodes.map((n) => [n.span.spanId, n]));
+  const roots: Node[] = [];
+  for (const n of nodes) {
+    const parent = n.span.parentId !== '0000000000000000' ? byId.get(n.span.parentId) : undefined;
+    if (parent && parent !== n) parent.children.push(n);
+    else roots.push(n);
+  }
+  const order: Node[] = [];
+  let maxDepth = 0;
+  // Iterative DFS: deep traces must not overflow the stack.
+  const stack: Node[] = [...roots].sort((a, b) => b.start - a.start);
+  const depthOf = new Map<Node, number>(roots.map((r) => [r, 0]));
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    n.depth = depthOf.get(n)!;
+    maxDepth = Math.max(maxDepth, n.depth);
+    order.push(n);
+    n.children.sort((a, b) => a.start - b.start);
+    // Own execution time: the span's time not covered by its children.
+    let covered = 0;
+    let until = n.start;
+    for (const c of n.children) {
+      const s = Math.max(c.start, until);
+      const e = Math.min(c.end, n.end);
+      if (e > s) { covered += e - s; until = e; }
+    }
+    n.self = Math.max(0, n.span.duration - covered);
+    for (let i = n.children.length - 1; i >= 0; i--) {
+      depthOf.set(n.children[i]!, n.depth + 1);
+      stack.push(n.children[i]!);
+    }
+  }
+  const total = Math.max(1, ...nodes.map((n) => n.end));
+  return { nodes, order, t0, total, maxDepth };
+}
+
+function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; selected: string | undefined; onSelect: (id: string) => void }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [view, setView] = useState({ from: 0, to: props.total });
+  const drag = useRef<{ x: number; from: number; to: number; moved: boolean } | null>(null);
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    const dpr = devicePixelRatio;
+    const w = (c.width = c.clientWidth * dpr);
+    const h = (c.height = (props.maxDepth + 1) * ROW * dpr);
+    c.style.height = `${(props.maxDepth + 1) * ROW}px`;
+    const g = c.getContext('2d')!;
+    g.clearRect(0, 0, w, h);
+    g.font = `${11 * dpr}px system-ui, sans-serif`;
+    g.textBaseline = 'middle';
+    const scale = w / (view.to - view.from);
+    for (const n of props.order) {
+      if (n.end < view.from || n.start > view.to) continue;
+      const x = (n.start - view.from) * scale;
+      const width = Math.max(1, n.span.duration * scale);
+      if (width < 0.5 * dpr) continue;
+      const y = n.depth * ROW * dpr;
+      g.fillStyle = serviceColour(n.span.service);
+      g.fillRect(x, y + dpr, width - (width > 2 * dpr ? dpr : 0), (ROW - 2) * dpr);
+      if (n.span.error) { g.fillStyle = '#d9534f'; g.fillRect(x, y + dpr, Math.min(width, 3 * dpr), (ROW - 2) * dpr); }
+      if (n.span.spanId === props.selected) { g.strokeStyle = '#000'; g.lineWidth = 2 * dpr; g.strokeRect(x + dpr, y + 2 * dpr, width - 2 * dpr, (ROW - 4) * dpr); }
+      if (width > 40 * dpr) {
+        g.fillStyle = '#111';
+        const label = `${n.span.name} ${n.span.resource !== n.span.name ? n.span.resource : ''}`;
+        g.save();
+        g.beginPath();
+        g.rect(x, y, width - 4 * dpr, ROW * dpr);
+        g.clip();
+        g.fillText(label, Math.max(x, 0) + 4 * dpr, y + (ROW / 2) * dpr);
+        g.restore();
+      }
+    }
+  }, [props.order, view, props.selected]);
+  const at = (e: MouseEvent) => {
+    const r = canvas.current!.getBoundingClientRect();
+    return { t: view.from + ((e.clientX - r.left) / r.width) * (view.to - view.from), depth: Math.floor((e.clientY - r.top) / ROW) };
+  };
+  const wheel = (e: WheelEvent) => {
+    e.preventDefault();
+    const { t } = at(e);
+    const f = e.deltaY > 0 ? 1.25 : 0.8;
+    const from = Math.max(0, t - (t - view.from) * f);
+    const to = Math.min(props.total, t + (view.to - t) * f);
+    if (to - from > 1000) setView({ from, to });
+  };
+  const down = (e: MouseEvent) => { drag.current = { x: e.clientX, from: view.from, to: view.to, moved: false }; };
+  const move = (e: MouseEvent) => {
+    const d = drag.current;
+    if (!d) return;
+    const dx = e.clientX - d.x;
+    if (Math.abs(dx) > 3) d.moved = true;
+    if (!d.moved) return;
+    const dt = (-dx / canvas.current!.clientWidth) * (d.to - d.from);
+    const shift = Math.min(Math.max(dt, -d.from), props.total - d.to);
+    setView({ from: d.from + shift, to: d.to + shift });
+  };
+  const up = (e: MouseEvent) => {
+    const d = drag.current;
+    drag.current = null;
+    if (d?.moved) return;
+    const { t, depth } = at(e);
+    const hit = props.order.find((n) => n.depth === depth && n.start <= t && t <= n.end);
+    if (hit) props.onSelect(hit.span.spanId);
+  };
+  return html`<div class="flame-wrap">
+    <div class="flame-tools"><button onClick=${() => setView({ from: 0, to: props.total })}>Reset zoom</button><span class="muted">wheel: zoom, drag: pan, click: details</span></div>
+    <canvas ref=${canvas} class="flame" data-testid="flame-graph" onWheel=${wheel} onMouseDown=${down} onMouseMove=${move} onMouseUp=${up} onMouseLeave=${() => { drag.current = null; }}></canvas>
+  </div>`;
+}
+
+function Waterfall(props: { order: Node[]; total: number; selected: string | undefined; onSelect: (id: string) => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [top, setTop] = useState(0);
+  const height = 480;
+  const rowH = 22;
+  const first = Math.max(0, Math.floor(top / rowH) - 10);
+  const last = Math.min(props.order.length, Math.ceil((top + height) / rowH) + 10);
+  return html`<div class="waterfall" ref=${box} style=${`height:${height}px`} data-testid="waterfall" onScroll=${() => setTop(box.current!.scrollTop)}>
+    <div style=${`height:${props.order.length * rowH}px;position:relative`}>
+      ${props.order.slice(first, last).map((n, i) => html`<div key=${n.span.spanId} class=${`wf-row${n.span.spanId === props.selected ? ' sel' : ''}`} style=${`top:${(first + i) * rowH}px`} onClick=${() => props.onSelect(n.span.spanId)}>
+        <div class="wf-name" style=${`padding-left:${Math.min(n.depth, 30) * 10 + 4}px`}><span class="dot" style=${`background:${serviceColour(n.span.service)}`}></span>${n.span.service} <b>${n.span.name}</b> ${n.span.resource}</div>
+        <div class="wf-track"><div class=${n.span.error ? 'wf-bar err' : 'wf-bar'} style=${`left:${(n.start / props.total) * 100}%;width:${Math.max(0.2, (n.span.duration / props.total) * 100)}%;background:${serviceColour(n.span.service)}`}></div><span class="wf-dur">${duration(n.span.duration)}</span></div>
+      </div>`)}
+    </div>
+  </div>`;
+}
+
+function ByService(props: { nodes: Node[] }) {
+  const groups = new Map<string, { spans: number; self: number }>();
+  for (const n of props.nodes) {
+    const g = groups.get(n.span.service) ?? { spans: 0, self: 0 };
+    g.spans++;
+    g.self += n.self;
+    groups.set(n.span.service, g);
+  }
+  const total = [...groups.values()].reduce((a, g) => a + g.self, 0);
+  return html`<table class="grid" data-testid="span-list"><thead><tr><th>Service</th><th class="num">Spans</th><th class="num">Exec time</th><th class="num">% exec time</th></tr></thead>
+    <tbody>${[...groups].sort((a, b) => b[1].self - a[1].self).map(([s, g]) => html`<tr><td><span class="dot" style=${`background:${serviceColour(s)}`}></span>${s}</td><td class="num">${g.spans}</td><td class="num">${duration(g.self)}</td><td class="num">${percent(g.self, total)}</td></tr>`)}</tbody></table>`;
+}
+
+function KeyValues(props: { title: string; entries: [string, string | number][]; testId?: string }) {
+  if (props.entries.length === 0) return null;
+  return html`<section data-testid=${props.testId}><h4>${props.title}</h4><dl class="kv">${props.entries.map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}</dl></section>`;
+}
+
+function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => void }) {
+  const n = props.node;
+  if (!n) return html`<aside class="panel muted">Click a span to see its details.</aside>`;
+  const s = n.span;
+  const meta = Object.entries(s.meta).filter(([k]) => !ECS_TAGS.includes(k) && !k.startsWith('error.')).sort();
+  const ecs = ECS_TAGS.filter((k) => s.meta[k] !== undefined).map((k) => [k, s.meta[k]!] as [string, string]);
+  return html`<aside class="panel" data-testid="span-panel">
+    <header><h3>${s.name}</h3><button aria-label="Close" onClick=${props.onClose}>×</button></header>
+    <dl class="kv">
+      <dt>service</dt><dd>${s.service}</dd><dt>resource</dt><dd data-testid="span-resource">${s.resource}</dd><dt>type</dt><dd>${s.type || '—'}</dd>
+      <dt>duration</dt><dd data-testid="span-duration">${duration(s.duration)}</dd><dt>start</dt><dd>+${duration(n.start)} (${time(s.start)})</dd>
+      <dt>span id</dt><dd>${s.spanId}</dd><dt>parent id</dt><dd>${s.parentId}</dd>
+    </dl>
+    ${s.error ? html`<section class="error-box" data-testid="span-error"><h4>Error</h4><p><b>${s.meta['error.type'] ?? 'error'}</b>: ${s.meta['error.message'] ?? ''}</p>${s.meta['error.stack'] ? html`<pre data-testid="error-stack">${s.meta['error.stack']}</pre>` : null}</section>` : null}
+    <${KeyValues} title="ECS" entries=${ecs} testId="ecs-tags" />
+    <${KeyValues} title="Tags" entries=${meta} testId="span-meta" />
+    <${KeyValues} title="Metrics" entries=${Object.entries(s.metrics).sort()} testId="span-metrics" />
+    ${s.spanLinks?.length ? html`<section><h4>Span links</h4><pre>${JSON.stringify(s.spanLinks, null, 2)}</pre></section>` : null}
+    ${s.spanEvents?.length ? html`<section><h4>Span events</h4><pre>${JSON.stringify(s.spanEvents, null, 2)}</pre></section>` : null}
+  </aside>`;
+}
+
+export function TracePage(props: { url: URL; traceId: string }) {
+  const { data, error, loading } = useData(() => api.trace(props.traceId), [props.traceId]);
+  const lay = useMemo(() => (data ? layout(data) : undefined), [data]);
+  const view = props.url.searchParams.get('view') ?? 'flame';
+  const selected = props.url.searchParams.get('span') ?? undefined;
+  const select = (id: string | undefined) => navigate(withParams(props.url, { span: id }), true);
+  const node = lay?.nodes.find((n) => n.span.spanId === selected);
+  const sum = data?.summary;
+  return html`<main class="trace-page">
+    <header class="page"><h1><a href=${`/traces${keepRange(props.url)}`}>Traces</a> / <span data-testid="trace-id">${props.traceId}</span></h1></header>
+    <${Status} loading=${loading} error=${error}>
+      ${sum && lay ? html`
+        <div class="stats-row">
+          <${Stat} label="Root" value=${`${sum.rootService} ${sum.rootResource}`} testId="trace-root" />
+          <${Stat} label="Start" value=${time(sum.start, true)} />
+          <${Stat} label="Duration" value=${duration(sum.duration)} testId="trace-duration" />
+          <${Stat} label="Services" value=${String(sum.services.length)} testId="trace-services" />
+          <${Stat} label="Spans" value=${String(sum.spanCount)} testId="trace-spans" />
+          <${Stat} label="Errors" value=${String(sum.errorCount)} warn=${sum.errorCount > 0} testId="trace-errors" />
+          ${sum.incomplete ? html`<span class="badge warn" data-testid="incomplete">incomplete: no root span</span>` : null}
+        </div>
+        <nav class="tabs">${[['flame', 'Flame graph'], ['waterfall', 'Waterfall'], ['list', 'Span list']].map(([k, l]) => html`<button class=${view === k ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { view: k }), true)}>${l}</button>`)}</nav>
+        <div class="trace-body">
+          <div class="trace-main">
+            ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} />` : null}
+            ${view === 'waterfall' ? html`<${Waterfall} order=${lay.order} total=${lay.total} selected=${selected} onSelect=${select} />` : null}
+            ${view === 'list' ? html`<${ByService} nodes=${lay.nodes} />` : null}
+            <div class="legend">${sum.services.map((s) => html`<span><span class="dot" style=${`background:${serviceColour(s)}`}></span>${s}</span>`)}</div>
+          </div>
+          <${SpanPanel} node=${node} t0=${lay.t0} onClose=${() => select(undefined)} />
+        </div>` : null}
+    </${Status}>
+  </main>`;
+}

@@ -1,0 +1,116 @@
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type TraceSummary } from '../api.js';
+import { RangePicker, Status, useData } from '../components/common.js';
+import { SortableTable, type Column } from '../components/table.js';
+import { duration, time } from '../format.js';
+import { keepRange, navigate, rangeOf, withParams } from '../router.js';
+
+/*
+ * Trace search: a Datadog-style query (service:x env:prod -status:error http.status_code:5*),
+ * duration range and time range, with a duration-over-time scatter plot, facets and the list.
+ */
+
+export function TraceList(props: { url: URL; params: Record<string, string | number | boolean | undefined>; traces?: TraceSummary[] }) {
+  const { data, error, loading } = useData(() => (props.traces ? Promise.resolve(props.traces) : api.traces(props.params)), [JSON.stringify(props.params), props.traces]);
+  const traces = data ?? [];
+  const max = Math.max(1, ...traces.map((t) => t.duration));
+  const link = (t: TraceSummary) => `/traces/${t.traceId}${keepRange(props.url)}`;
+  const columns: Column<TraceSummary>[] = [
+    { key: 'start', label: 'Start', value: (t) => t.start, render: (t) => time(t.start, true) },
+    { key: 'service', label: 'Service', value: (t) => t.rootService },
+    { key: 'resource', label: 'Resource', value: (t) => t.rootResource, render: (t) => html`<a href=${link(t)}>${t.rootResource}</a>${t.incomplete ? html` <span class="badge warn" title="No root span has arrived">incomplete</span>` : null}` },
+    { key: 'duration', label: 'Duration', value: (t) => t.duration, render: (t) => html`<span class="dur"><span style=${`width:${(t.duration / max) * 100}%`}></span>${duration(t.duration)}</span>`, numeric: true },
+    { key: 'spans', label: 'Spans', value: (t) => t.spanCount, numeric: true },
+    { key: 'errors', label: 'Errors', value: (t) => t.errorCount, render: (t) => (t.errorCount ? html`<span class="badge err">${t.errorCount}</span>` : '0'), numeric: true },
+    { key: 'services', label: 'Services', value: (t) => t.services.join(', ') },
+  ];
+  return html`<${Status} loading=${loading} error=${error}>
+    ${traces.length === 0 ? html`<p class="muted">No traces match.</p>` : html`<${SortableTable} testId="traces-table" columns=${columns} rows=${traces} initialSort="start" rowKey=${(t: TraceSummary) => t.traceId} onRow=${(t: TraceSummary) => navigate(link(t))} />`}
+  </${Status}>`;
+}
+
+function Scatter(props: { traces: TraceSummary[]; start: number; end: number; onPick: (t: TraceSummary) => void }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const points = useRef<{ x: number; y: number; t: TraceSummary }[]>([]);
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    const w = (c.width = c.clientWidth * devicePixelRatio);
+    const h = (c.height = 160 * devicePixelRatio);
+    const g = c.getContext('2d')!;
+    g.clearRect(0, 0, w, h);
+    const maxD = Math.max(1, ...props.traces.map((t) => t.duration));
+    points.current = props.traces.map((t) => {
+      const x = ((Number(BigInt(t.start) / 1_000_000n) - props.start) / (props.end - props.start)) * (w - 10) + 5;
+      const y = h - 5 - (Math.log1p(t.duration) / Math.log1p(maxD)) * (h - 10);
+      g.fillStyle = t.errorCount > 0 ? '#d9534f' : '#7b61c9';
+      g.beginPath();
+      g.arc(x, y, 3 * devicePixelRatio, 0, Math.PI * 2);
+      g.fill();
+      return { x, y, t };
+    });
+  }, [props.traces, props.start, props.end]);
+  const click = (e: MouseEvent) => {
+    const r = canvas.current!.getBoundingClientRect();
+    const x = (e.clientX - r.left) * devicePixelRatio;
+    const y = (e.clientY - r.top) * devicePixelRatio;
+    let best: { d: number; t?: TraceSummary } = { d: 100 * devicePixelRatio };
+    for (const p of points.current) {
+      const d = Math.hypot(p.x - x, p.y - y);
+      if (d < best.d) best = { d, t: p.t };
+    }
+    if (best.t) props.onPick(best.t);
+  };
+  return html`<section class="chart"><h3>Duration over time <span class="muted">(log scale; red: errors; click a point)</span></h3>
+    <canvas ref=${canvas} class="scatter" data-testid="scatter" onClick=${click}></canvas></section>`;
+}
+
+function Facets(props: { traces: TraceSummary[]; onAdd: (term: string) => void }) {
+  const facet = (label: string, key: string, values: (t: TraceSummary) => string[]) => {
+    const counts = new Map<string, number>();
+    for (const t of props.traces) for (const v of new Set(values(t))) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    return html`<div class="facet" data-testid=${`facet-${key}`}><h4>${label}</h4>${top.map(([v, n]) => html`<button class="facet-value" onClick=${() => props.onAdd(`${key}:${/\s/.test(v) ? `"${v}"` : v}`)}><span>${v || '(none)'}</span><span class="muted">${n}</span></button>`)}</div>`;
+  };
+  return html`<aside class="facets">
+    ${facet('Service', 'service', (t) => t.services)}
+    ${facet('Resource', 'resource', (t) => [t.rootResource])}
+    ${facet('Env', 'env', (t) => [t.env])}
+    ${facet('Status', 'status', (t) => [t.errorCount > 0 ? 'error' : 'ok'])}
+  </aside>`;
+}
+
+export function TracesPage(props: { url: URL }) {
+  const range = rangeOf(props.url);
+  const p = props.url.searchParams;
+  const [query, setQuery] = useState(p.get('q') ?? '');
+  useEffect(() => setQuery(p.get('q') ?? ''), [p.get('q')]);
+  const params = { q: p.get('q') ?? undefined, minDurationMs: p.get('minMs') ?? undefined, maxDurationMs: p.get('maxMs') ?? undefined, start: range.start, end: range.end, limit: 500 };
+  const { data, error, loading } = useData(() => api.traces(params), [JSON.stringify(params)]);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    navigate(withParams(props.url, { q: String(f.get('q') ?? ''), minMs: String(f.get('minMs') ?? ''), maxMs: String(f.get('maxMs') ?? '') }));
+  };
+  const addTerm = (term: string) => navigate(withParams(props.url, { q: [p.get('q'), term].filter(Boolean).join(' ') }));
+  return html`<main>
+    <header class="page"><h1>Traces</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
+    <form class="search" onSubmit=${submit}>
+      <input name="q" data-testid="search-query" value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} placeholder="service:checkout env:prod -status:error http.status_code:5*" aria-label="Search query" />
+      <label>min ms <input name="minMs" type="number" min="0" value=${p.get('minMs') ?? ''} /></label>
+      <label>max ms <input name="maxMs" type="number" min="0" value=${p.get('maxMs') ?? ''} /></label>
+      <button type="submit">Search</button>
+    </form>
+    <${Status} loading=${loading} error=${error}>
+      <div class="search-results">
+        <${Facets} traces=${data ?? []} onAdd=${addTerm} />
+        <div>
+          <${Scatter} traces=${data ?? []} start=${range.start} end=${range.end} onPick=${(t: TraceSummary) => navigate(`/traces/${t.traceId}${keepRange(props.url)}`)} />
+          <p class="muted" data-testid="result-count">${(data ?? []).length} traces${(data ?? []).length === 500 ? ' (the newest 500)' : ''}</p>
+          <${TraceList} url=${props.url} params=${params} traces=${data} />
+        </div>
+      </div>
+    </${Status}>
+  </main>`;
+}
