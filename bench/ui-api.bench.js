@@ -1,0 +1,75 @@
+// Query API latency on a day of data: seeds 1M spans (dd-trace-shaped chunks spread over 24 h,
+// 20 services) into a fresh embedded store, then times the calls the UI makes. Every figure is
+// also printed as a ratio to a index.html round trip measured in the same run (noisy machine).
+//   node bench/ui-api.bench.js [--quick]      (--quick: 200k spans)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAgent, loadConfig, createLogger } from '@ecs-trace/agent';
+import { ddTraceChunks } from './payloads.js';
+
+const quick = process.argv.includes('--quick');
+const TARGET_SPANS = quick ? 200_000 : 1_000_000;
+const DAY_NS = 86_400_000_000_000n;
+const SERVICES = Array.from({ length: 20 }, (_, i) => `service-${i}`);
+
+const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-ui-bench-'));
+const config = loadConfig({ env: { ECS_TRACE_DATA_DIR: dir, DD_APM_NON_LOCAL_TRAFFIC: 'false', ECS_TRACE_MAX_DISK: '0' } });
+const agent = await startAgent(config, { ephemeralPorts: true, containerized: false, log: createLogger('off') });
+const base = `http://127.0.0.1:${agent.api.port}`;
+
+// Seed through the store directly: the intake's cost is the other benchmark's business.
+const template = ddTraceChunks(300);
+const now = BigInt(Date.now()) * 1_000_000n;
+let spans = 0;
+let batch = 0;
+let lastTraceId = '';
+const t0 = Date.now();
+while (spans < TARGET_SPANS) {
+  const offset = (DAY_NS * BigInt(spans)) / BigInt(TARGET_SPANS);
+  const chunks = template.map((c, ci) => {
+    // Scattered, as random tracer ids are.
+    const traceId = ((BigInt(batch) * 1000n + BigInt(ci) + 1n) * 0x9e3779b97f4a7c15n) & 0x7fffffffffffffffn;
+    const service = SERVICES[(batch + ci) % SERVICES.length];
+    return c.map((s) => ({ ...s, traceId, service, start: now - DAY_NS + offset + (s.start - template[0][0].start), error: (batch + ci) % 50 === 0 ? 1 : s.error, meta: { ...s.meta }, metrics: { ...s.metrics, _top_level: s.parentId === 0n ? 1 : 0 } }));
+  });
+  await agent.store.write({ chunks, env: 'prod', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: now });
+  for (const c of chunks) spans += c.length;
+  lastTraceId = (chunks[0][0].traceId).toString(16).padStart(32, '0');
+  batch++;
+}
+const seedS = (Date.now() - t0) / 1000;
+
+async function time(path, n = 15) {
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    const res = await fetch(base + path);
+    await res.arrayBuffer();
+    if (res.status !== 200 && res.status !== 503) throw new Error(`${path}: ${res.status}`);
+    xs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
+const dayStart = Number((now - DAY_NS) / 1_000_000n);
+const dayEnd = Number(now / 1_000_000n) + 1000;
+const range = `start=${dayStart}&end=${dayEnd}`;
+// Baseline: the UI's index.html, the cheapest answer the API port gives.
+const healthz = await time('/', 30);
+const cases = [
+  ['trace search, one service, a day', `/api/v1/traces?service=service-7&${range}&limit=50`],
+  ['trace search, errors only, a day', `/api/v1/traces?error=true&${range}&limit=50`],
+  ['trace search, min duration, a day', `/api/v1/traces?minDurationMs=5&${range}&limit=500`],
+  ['trace search with a tag query', `/api/v1/traces?q=${encodeURIComponent('service:service-3 http.method:GET')}&${range}&limit=50`],
+  ['services list, a day', `/api/v1/services?${range}`],
+  ['one trace (trace view)', `/api/v1/traces/${lastTraceId}`],
+];
+console.log(`node ${process.version}: ${spans.toLocaleString('en-US')} spans seeded over 24 h in ${seedS.toFixed(1)} s (${Math.round(spans / seedS).toLocaleString('en-US')} spans/s); index.html round trip ${healthz.toFixed(2)} ms`);
+console.log('  call                                   median ms   ratio to index.html   target');
+for (const [label, path] of cases) {
+  const ms = await time(path);
+  console.log(`  ${label.padEnd(38)} ${ms.toFixed(1).padStart(8)}    ${(ms / healthz).toFixed(1).padStart(8)}x          < 500 ms`);
+}
+await agent.close();
+rmSync(dir, { recursive: true, force: true });
