@@ -8,3 +8,4 @@ export { encodeV04, encodeV05 } from './encode.js';
 export { MsgpackWriter } from './msgpack-writer.js';
 export { MsgpackReader, MAX_CONTAINER_LENGTH } from './msgpack-reader.js';
 export { toHex64, traceIdHex, parseTraceId, TraceIdParseError, toSigned64, toUnsigned64 } from './ids.js';
+export { sampleByRate } from './sampling.js';

@@ -1,3 +1,4 @@
+import { sampleByRate } from '@ecs-trace/protocol';
 import { AUTO_KEEP, AUTO_REJECT, USER_KEEP, USER_REJECT, type SpanImpl } from './span.js';
 
 /*
@@ -6,15 +7,8 @@ import { AUTO_KEEP, AUTO_REJECT, USER_KEEP, USER_REJECT, type SpanImpl } from '.
  * Decided by the trace id, the same way the agent and dd-trace do, so every process agrees.
  */
 
-const KNUTH = 1111111111111111111n;
-const MASK = (1n << 64n) - 1n;
-const MAX = Number(MASK);
-
-export function keepByRate(traceId: bigint, rate: number): boolean {
-  if (rate >= 1) return true;
-  if (rate <= 0) return false;
-  return Number((traceId * KNUTH) & MASK) < rate * MAX;
-}
+/** Deterministic keep-by-rate on the trace id, the same function the agent uses. */
+export const keepByRate = sampleByRate;
 
 export class PrioritySampler {
   private rates: Record<string, number> = {};

@@ -125,13 +125,5 @@ export function fnv32a(...parts: string[]): number {
   return h >>> 0;
 }
 
-const KNUTH = 1111111111111111111n;
-const MASK = (1n << 64n) - 1n;
-const MAX_U64 = Number(MASK);
-
-/** Deterministic keep-by-rate on the trace id, so every agent decides alike for one trace. */
-export function sampleByRate(traceId: bigint, rate: number): boolean {
-  if (rate >= 1) return true;
-  if (rate <= 0) return false;
-  return Number((BigInt.asUintN(64, traceId) * KNUTH) & MASK) < rate * MAX_U64;
-}
+/** Deterministic keep-by-rate on the trace id (shared with the tracer). */
+export { sampleByRate } from '@ecs-trace/protocol';
