@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
@@ -154,6 +155,32 @@ describe.skipIf(!available())('web UI', () => {
     await expect.poll(() => page.getByTestId('live-table').locator('tbody tr').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await page.getByTestId('live-table').innerText()).toContain('e2e-checkout');
     await shot(page, '6-live');
+  });
+
+  it('keeps a trace of 10,000 spans responsive: only visible waterfall rows are in the page', async () => {
+    const t0 = BigInt(Date.now()) * 1_000_000n;
+    const spans: Span[] = Array.from({ length: 10_000 }, (_, i) => ({
+      service: `svc-${i % 7}`, name: i === 0 ? 'batch.run' : 'item.process', resource: i === 0 ? 'nightly' : `item-${i}`, type: 'worker',
+      traceId: 0xbadcafen, spanId: BigInt(i + 1), parentId: i === 0 ? 0n : BigInt(Math.floor((i - 1) / 10) + 1),
+      start: t0 + BigInt(i) * 1000n, duration: 5_000_000, error: i === 9_999 ? 1 : 0, meta: {}, metrics: { _sampling_priority_v1: 2 },
+    }));
+    const res = await fetch(`${agent.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([spans]) });
+    expect(res.status).toBe(200);
+    await page.goto(`${agent.apiUrl}/traces/${(0xbadcafen).toString(16).padStart(32, '0')}?view=waterfall`);
+    await page.getByTestId('waterfall').waitFor();
+    expect(await page.getByTestId('trace-spans').locator('strong').innerText()).toBe('10000');
+    const rows = await page.locator('.wf-row').count();
+    expect(rows).toBeGreaterThan(10);
+    expect(rows).toBeLessThan(60);
+    expect(await page.locator('.wf-row', { hasText: 'nightly' }).count()).toBe(1);
+    // Scrolled to the end: other rows are drawn in place of the first ones, and still few of them.
+    await page.getByTestId('waterfall').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await expect.poll(() => page.locator('.wf-row', { hasText: 'nightly' }).count()).toBe(0);
+    expect(await page.locator('.wf-row').count()).toBeGreaterThan(10);
+    expect(await page.locator('.wf-row').count()).toBeLessThan(60);
+    await page.getByRole('button', { name: 'Flame graph' }).click();
+    await page.getByTestId('flame-graph').waitFor();
+    await shot(page, '7-large-trace');
   });
 
   it('teaches how to send traces when there are none', async () => {

@@ -39,10 +39,13 @@ export function ago(ns: string): string {
   return `${Math.round(s / 86400)}d ago`;
 }
 
-/** A stable colour per service, as APM UIs colour flame graphs. */
+/** A stable colour per service, from a palette of distinct hues (neighbouring services differ). */
+const PALETTE = ['#8ec5ff', '#f6a96b', '#9ad48a', '#d99be0', '#f2d16b', '#7fd6cf', '#f08f8f', '#b3a6f5', '#c8d66b', '#f5a3c7', '#8fb3d9', '#e0b48a'];
 export function serviceColour(service: string): string {
   let h = 2166136261;
   for (let i = 0; i < service.length; i++) h = Math.imul(h ^ service.charCodeAt(i), 16777619);
-  const hue = (h >>> 0) % 360;
-  return `hsl(${hue} 55% 62%)`;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return PALETTE[(h >>> 0) % PALETTE.length]!;
 }
