@@ -10,7 +10,7 @@ import { unpack } from 'msgpackr';
 import { decodeV04, decodeV05 } from '@ecs-trace/protocol';
 import { SqliteStore, Pipeline, TraceSampler, Obfuscator, StatsService, agentMetrics, traceFilters, obfuscationConfig, loadConfig, createLogger } from '@ecs-trace/agent';
 import { normalizeChunk, markTopLevel } from '../packages/agent/dist/normalize.js';
-import { payloads } from './payloads.js';
+import { freshV04, payloads } from './payloads.js';
 
 const quick = process.argv.includes('--quick');
 const TRACES_PER_PAYLOAD = 300; // dd-trace flushes every 2 s or at 8 MB; ~1000 spans per payload
@@ -54,13 +54,19 @@ function inProcess(label, body, decode, spans) {
   const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-bench-'));
   const store = new SqliteStore({ dataDir: dir });
   const pipeline = pipelineWithoutStore();
+  let stored = 0;
   const cases = {
     'msgpackr.unpack (baseline)': () => unpack(body),
     'decode': () => decode(body),
     'decode + normalize': () => normalizeAll(decode(body)),
     'decode + whole pipeline': () => { void pipeline.process(payloadOf(decode(body))); },
     'decode + normalize + store': () => {
-      const chunks = normalizeAll(decode(body));
+      // Fresh trace ids and current times, as real traffic has: a store sees new keys, in time order.
+      const chunks = decode(body);
+      const salt = BigInt(++stored) * 0x9e3779b97f4a7c15n & 0x7fffffffffff0000n;
+      const shift = BigInt(Date.now()) * 1_000_000n - chunks[0][0].start;
+      for (const c of chunks) for (const sp of c) { sp.traceId ^= salt; sp.start += shift; }
+      normalizeAll(chunks);
       store.write({ chunks, env: 'none', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: 0n });
     },
   };
@@ -88,6 +94,7 @@ function vmHwmBytes(pid) {
 }
 
 async function endToEnd(body, spans) {
+  const nextBody = freshV04(body);
   const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-bench-e2e-'));
   const port = 18126 + Math.floor(Math.random() * 1000);
   const child = spawn(process.execPath, ['packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(port + 1)], {
@@ -99,12 +106,13 @@ async function endToEnd(body, spans) {
   }
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const send = () => new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/v0.4/traces', method: 'PUT', agent, headers: { 'Content-Type': 'application/msgpack', 'Content-Length': body.length, 'Datadog-Meta-Lang': 'nodejs', 'X-Datadog-Trace-Count': TRACES_PER_PAYLOAD } }, (res) => {
+    const fresh = nextBody();
+    const req = request({ host: '127.0.0.1', port, path: '/v0.4/traces', method: 'PUT', agent, headers: { 'Content-Type': 'application/msgpack', 'Content-Length': fresh.length, 'Datadog-Meta-Lang': 'nodejs', 'X-Datadog-Trace-Count': TRACES_PER_PAYLOAD } }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
     });
     req.on('error', reject);
-    req.end(body);
+    req.end(fresh);
   });
   const rssBefore = vmHwmBytes(child.pid);
   // Baseline in the same run: the same client sending to a server that only reads the body.
@@ -123,9 +131,10 @@ async function endToEnd(body, spans) {
   const sinkAgent = new Agent({ keepAlive: true, maxSockets: 4 });
   const sinkPort = sink.address().port;
   const toSink = () => new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: sinkPort, path: '/', method: 'PUT', agent: sinkAgent, headers: { 'Content-Length': body.length } }, (res) => { res.resume(); res.on('end', resolve); });
+    const fresh = nextBody();
+    const req = request({ host: '127.0.0.1', port: sinkPort, path: '/', method: 'PUT', agent: sinkAgent, headers: { 'Content-Length': fresh.length } }, (res) => { res.resume(); res.on('end', resolve); });
     req.on('error', reject);
-    req.end(body);
+    req.end(fresh);
   });
   const sinkRate = await run(toSink);
   const agentRate = await run(send);
