@@ -153,9 +153,9 @@ export class SqliteStore implements TraceStore {
     // database once per checkpoint rather than after nearly every payload (1.75x intake).
     this.db.pragma('wal_autocheckpoint = 20000');
     this.db.pragma('journal_size_limit = 134217728');
-    // 16 MB of page cache: the write path touches few pages, and the agent's memory stays bounded
-    // (64 MB gave no measurable intake gain and 35 MB more peak RSS).
-    this.db.pragma('cache_size = -16384');
+    // 8 MB of page cache: intake touches few pages (mostly appends), and the agent's memory stays
+    // bounded; 64 MB gave no measurable intake gain and ~40 MB more peak RSS (bench/README.md).
+    this.db.pragma('cache_size = -8192');
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version !== 0 && version !== SCHEMA_VERSION) {
       this.db.close();
