@@ -128,3 +128,20 @@ describe.each([
     }
   });
 });
+
+describe('a script that ends on its own', () => {
+  let agent: TestAgent;
+  beforeAll(async () => { agent = await startTestAgent(); });
+  afterAll(async () => { await agent.close(); });
+
+  it('sends its spans before the process exits', async () => {
+    const script = fileURLToPath(new URL('./apps/ecs-tracer-script.mjs', import.meta.url));
+    const code = await new Promise<number | null>((resolve) => {
+      spawn(process.execPath, [script], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake }, stdio: 'ignore' }).on('exit', resolve);
+    });
+    expect(code).toBe(0);
+    // The process has exited: whatever it sent is already stored.
+    const list = (await (await fetch(`${agent.apiUrl}/api/v1/traces?service=batch-job`)).json()) as { traces: { rootResource: string }[] };
+    expect(list.traces.map((t) => t.rootResource)).toEqual(['nightly']);
+  });
+});

@@ -21,6 +21,7 @@ export class Tracer implements SpanSink {
   private sampler = new PrioritySampler(undefined);
   private discovery: Promise<void> | undefined;
   private errors = 0;
+  private exitHook: (() => void) | undefined;
 
   init(options: TracerOptions = {}): this {
     this.exporter?.close();
@@ -41,6 +42,11 @@ export class Tracer implements SpanSink {
       onError: () => { this.errors++; },
     });
     this.applyAgent();
+    // When the app has nothing left to do, send what is buffered before the process exits.
+    if (!this.exitHook) {
+      this.exitHook = () => { if (this.exporter && this.exporter.bufferedSpans > 0) void this.flush(); };
+      process.on('beforeExit', this.exitHook);
+    }
     // Synchronously: a server created right after init() must already be traced.
     if (this.config.plugins) instrument(this);
     return this;
