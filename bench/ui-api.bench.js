@@ -84,7 +84,7 @@ if (existsSync(chromiumPath)) {
     await page.goto(`${base}/?range=1d`);
     await page.locator('[data-testid=services-table] tbody tr').first().waitFor({ timeout: 30_000 });
     tables.push(Date.now() - t);
-    firstPaints.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN));
+    firstPaints.push(await page.evaluate(() => globalThis.performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN));
   }
   await browser.close();
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
