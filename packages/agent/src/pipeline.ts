@@ -139,6 +139,7 @@ export class Pipeline {
       for (const chunk of kept) for (const s of chunk) for (const k in ecs) if (s.meta[k] === undefined) s.meta[k] = ecs[k]!;
     }
     const sampled: Span[][] = [];
+    const outcomes = new Map<string, number>();
     const extraWeight = p.chunks.length > 0 ? p.clientDroppedP0Traces / p.chunks.length : 0;
     for (const chunk of kept) {
       const root = findRoot(chunk);
@@ -146,8 +147,14 @@ export class Pipeline {
       // Stats see every chunk before sampling, unless the tracer computed them itself.
       if (!p.clientComputedStats) this.stats.add(chunk, { root, env, origin: root.meta['_dd.origin'] ?? '' });
       const decision = this.sampler.sample(chunk, { root, env, extraWeight });
-      this.metrics.sampled.inc({ decision: decision.keep ? 'kept' : 'dropped', reason: decision.reason });
+      // Counted per payload, not per chunk: one metric update per outcome.
+      const outcome = `${decision.keep ? 'kept' : 'dropped'}:${decision.reason}`;
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       if (decision.keep) sampled.push(chunk);
+    }
+    for (const [outcome, n] of outcomes) {
+      const [decision, reason] = outcome.split(':') as [string, string];
+      this.metrics.sampled.inc({ decision, reason }, n);
     }
     if (sampled.length > 0) {
       await this.store.write({

@@ -11,8 +11,16 @@ const NEVER_SCANNED = new Set([
   'service.name', 'service', 'sql.query', 'version',
 ]);
 
+const scanKey = new Map<string, boolean>();
+
+/** Keys repeat endlessly across spans: the answer is remembered (for a bounded number of keys). */
 export function shouldScanKey(key: string): boolean {
-  return !key.startsWith('_dd') && !NEVER_SCANNED.has(key);
+  let v = scanKey.get(key);
+  if (v === undefined) {
+    v = !key.startsWith('_dd') && !NEVER_SCANNED.has(key);
+    if (scanKey.size < 10_000) scanKey.set(key, v);
+  }
+  return v;
 }
 
 function iinMatches(d: string): boolean {

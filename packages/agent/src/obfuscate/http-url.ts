@@ -9,6 +9,8 @@ export interface HttpUrlOptions {
 }
 
 export function obfuscateHttpUrl(raw: string, o: HttpUrlOptions): string {
+  // The common case, checked without parsing: no options on and no credentials to strip.
+  if (!o.removeQueryString && !o.removePathDigits && !raw.includes('@')) return raw;
   let url: URL;
   try {
     url = new URL(raw);

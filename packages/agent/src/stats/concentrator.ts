@@ -50,9 +50,6 @@ export function newSketch(): DDSketch {
   return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
 }
 
-function keyString(k: GroupKey): string {
-  return [k.service, k.name, k.resource, k.type, k.env, k.version, k.httpStatusCode, k.spanKind, k.isTraceRoot ? 1 : 0, k.synthetics ? 1 : 0, k.peerTags.join(',')].join('\u0000');
-}
 
 function statusCode(s: Span): number {
   const m = s.metrics['http.status_code'];
@@ -69,8 +66,10 @@ function eligible(s: Span): boolean {
   return kind !== undefined && STATS_SPAN_KINDS.has(kind.toLowerCase());
 }
 
+const NO_PEER_TAGS: string[] = [];
+
 function peerTags(s: Span, kind: string): string[] {
-  if (!PEER_TAG_KINDS.has(kind)) return [];
+  if (!PEER_TAG_KINDS.has(kind)) return NO_PEER_TAGS;
   const out: string[] = [];
   for (const k of PEER_TAG_KEYS) if (s.meta[k]) out.push(`${k}:${s.meta[k]}`);
   return out.sort();
@@ -101,20 +100,26 @@ export class Concentrator {
       let start = end - (end % BUCKET_NS);
       if (start < this.oldest) start = this.oldest;
       const kind = (s.meta['span.kind'] ?? '').toLowerCase();
-      const key: GroupKey = {
-        service: s.service, name: s.name, resource: s.resource, type: s.type,
-        env: s.meta['env'] || info.env, version: s.meta['version'] ?? '',
-        httpStatusCode: statusCode(s), spanKind: kind, isTraceRoot: s.parentId === 0n, synthetics, peerTags: peerTags(s, kind),
-      };
+      const env = s.meta['env'] || info.env;
+      const version = s.meta['version'] ?? '';
+      const status = statusCode(s);
+      const isTraceRoot = s.parentId === 0n;
+      const peers = peerTags(s, kind);
       let bucket = this.buckets.get(start);
       if (!bucket) {
         bucket = new Map();
         this.buckets.set(start, bucket);
       }
-      const ks = keyString(key);
+      // The key is built from the fields directly: most spans hit an existing group, and then
+      // nothing else is allocated for them.
+      const ks = `${s.service}\u0000${s.name}\u0000${s.resource}\u0000${s.type}\u0000${env}\u0000${version}\u0000${status}\u0000${kind}\u0000${isTraceRoot ? 1 : 0}${synthetics ? 1 : 0}\u0000${peers.length > 0 ? peers.join(',') : ''}`;
       let row = bucket.get(ks);
       if (!row) {
-        row = { ...key, start, durationNs: BUCKET_NS, hits: 0, topLevelHits: 0, errors: 0, totalDuration: 0, okSketch: newSketch(), errorSketch: newSketch(), source: 'agent' };
+        row = {
+          service: s.service, name: s.name, resource: s.resource, type: s.type, env, version, httpStatusCode: status, spanKind: kind,
+          isTraceRoot, synthetics, peerTags: peers,
+          start, durationNs: BUCKET_NS, hits: 0, topLevelHits: 0, errors: 0, totalDuration: 0, okSketch: newSketch(), errorSketch: newSketch(), source: 'agent',
+        };
         bucket.set(ks, row);
       }
       row.hits += weight;
