@@ -93,3 +93,30 @@ describe.each([
     expect(metrics).toMatch(/ecs_trace_receiver_payloads_total\{endpoint="\/v0\.[45]\/traces",lang="nodejs",tracer_version="5\.\d+\.\d+"\} [1-9]/);
   });
 });
+
+describe('the real dd-trace computing stats itself (DD_TRACE_STATS_COMPUTATION_ENABLED)', () => {
+  let agent: TestAgent;
+  beforeAll(async () => { agent = await startTestAgent(); });
+  afterAll(async () => { await agent.close(); });
+
+  it('sends /v0.6/stats, which the agent keeps and serves', async () => {
+    const server = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
+    const child = spawn(process.execPath, [server], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: 'stats-app', DD_TRACE_STATS_COMPUTATION_ENABLED: 'true' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
+      for (let i = 0; i < 5; i++) await (await fetch(`http://127.0.0.1:${port}/leaf`)).text();
+      // dd-trace flushes its stats every 10 s.
+      let hits = 0;
+      for (let i = 0; i < 250 && hits < 5; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const body = (await (await fetch(`${agent.apiUrl}/api/v1/stats?service=stats-app&groupBy=name&start=${Date.now() - 600_000}`)).json()) as { groups: { key: string; hits: number }[] };
+        hits = body.groups.find((g) => g.key === 'web.request')?.hits ?? 0;
+      }
+      expect(hits).toBe(5);
+      const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
+      expect(metrics).toMatch(/ecs_trace_receiver_stats_payloads_total\{lang="javascript",tracer_version="5\.\d+\.\d+"\} [1-9]/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 40_000);
+});

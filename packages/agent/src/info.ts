@@ -4,25 +4,26 @@ import type { AgentConfig } from './config.js';
 export const AGENT_VERSION = '7.60.0-ecs-trace.0.1.0';
 
 /** Endpoints listed in /info, in the Datadog Agent's table order. Only what is really served. */
-export const INFO_ENDPOINTS = ['/v0.3/traces', '/v0.3/services', '/v0.4/traces', '/v0.4/services', '/v0.5/traces'];
+export const INFO_ENDPOINTS = ['/v0.3/traces', '/v0.3/services', '/v0.4/traces', '/v0.4/services', '/v0.5/traces', '/v0.6/stats'];
 
 /**
- * The /info discovery document. It advertises neither /v0.6/stats nor client_drop_p0s: this
- * agent computes no stats yet, and a tracer told otherwise would drop P0 traces itself.
+ * The /info discovery document, as the Datadog Agent's: /v0.6/stats and client_drop_p0s are
+ * advertised, so a tracer that computes stats itself may drop P0 traces and send its stats; the
+ * agent then keeps those stats and skips its own for that tracer's payloads.
  */
 export function buildInfo(config: AgentConfig): { body: string; state: string } {
   const doc = {
     version: AGENT_VERSION,
     git_commit: '',
     endpoints: INFO_ENDPOINTS,
-    client_drop_p0s: false,
+    client_drop_p0s: true,
     span_meta_structs: true,
     long_running_spans: true,
     span_events: true,
     evp_proxy_allowed_headers: ['Content-Type', 'Accept-Encoding', 'Content-Encoding', 'User-Agent', 'DD-CI-PROVIDER-NAME'],
     config: {
       default_env: config.env,
-      target_tps: 10,
+      target_tps: config.targetTps,
       max_eps: 200,
       receiver_port: config.receiverPort,
       receiver_socket: '',

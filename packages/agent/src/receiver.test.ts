@@ -85,8 +85,9 @@ describe('intake endpoints', () => {
     expect(info.headers.get('datadog-agent-state')).toBeNull();
     const doc = JSON.parse(await info.text()) as { endpoints: string[]; client_drop_p0s: boolean };
     expect(doc.endpoints).toContain('/v0.4/traces');
-    expect(doc.endpoints).not.toContain('/v0.6/stats');
-    expect(doc.client_drop_p0s).toBe(false);
+    // Stats are computed and client stats kept: a tracer may drop P0 traces itself.
+    expect(doc.endpoints).toContain('/v0.6/stats');
+    expect(doc.client_drop_p0s).toBe(true);
     for (const path of ['/v0.7/config', '/telemetry/proxy/api/v2/apmtelemetry', '/profiling/v1/input', '/evp_proxy/v2/x']) {
       const r = await fetch(agent.intake + path, { method: 'POST', body: '{}' });
       expect([path, r.status, await r.text()]).toEqual([path, 404, '404 page not found\n']);
