@@ -183,6 +183,24 @@ describe.skipIf(!available())('web UI', () => {
     await shot(page, '7-large-trace');
   });
 
+  it('zooms to a time range dragged across a chart, and keeps it in the URL', async () => {
+    await page.goto(`${agent.apiUrl}/services/e2e-checkout?range=1h`);
+    const over = page.getByTestId('chart-latency').locator('.u-over');
+    await over.waitFor();
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.98, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.getByTestId('custom-range').waitFor();
+    const url = new URL(page.url());
+    const start = Number(url.searchParams.get('start'));
+    const end = Number(url.searchParams.get('end'));
+    expect(url.searchParams.get('range')).toBeNull();
+    expect(end - start).toBeGreaterThan(10 * 60_000);
+    expect(end - start).toBeLessThan(35 * 60_000);
+  });
+
   it('teaches how to send traces when there are none', async () => {
     const empty = await startTestAgent();
     try {

@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 
 export interface Series { label: string; values: (number | null)[]; colour: string; bars?: boolean }
 
-export function TimeChart(props: { title: string; times: number[]; series: Series[]; format: (v: number) => string; height?: number; testId?: string }) {
+export function TimeChart(props: { title: string; times: number[]; series: Series[]; format: (v: number) => string; height?: number; testId?: string; onRange?: (startMs: number, endMs: number) => void }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!el.current) return;
@@ -15,7 +15,17 @@ export function TimeChart(props: { title: string; times: number[]; series: Serie
       width,
       height: props.height ?? 180,
       legend: { show: true },
-      cursor: { drag: { x: false, y: false } },
+      // Drag across a chart to look at that time range (every page follows, through the URL).
+      cursor: { drag: { x: props.onRange !== undefined, y: false, setScale: false } },
+      hooks: props.onRange ? {
+        setSelect: [(u: uPlot) => {
+          if (u.select.width < 5) return;
+          const from = u.posToVal(u.select.left, 'x');
+          const to = u.posToVal(u.select.left + u.select.width, 'x');
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          props.onRange!(Math.floor(from * 1000), Math.ceil(to * 1000));
+        }],
+      } : {},
       scales: { x: { time: true } },
       axes: [
         { stroke: '#888', grid: { stroke: '#eee' } },

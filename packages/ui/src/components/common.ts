@@ -18,6 +18,7 @@ export function useData<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
 export function RangePicker(props: { url: URL; label: string }) {
   return html`<div class="range" role="group" aria-label="Time range">
     ${Object.keys(RANGES).map((r) => html`<button class=${props.label === r ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { range: r, start: undefined, end: undefined }))}>${r}</button>`)}
+    ${props.label === 'custom' ? html`<span class="badge" data-testid="custom-range">${new Date(Number(props.url.searchParams.get('start'))).toLocaleString('en-GB')} – ${new Date(Number(props.url.searchParams.get('end'))).toLocaleTimeString('en-GB')}</span>` : null}
     <button title="Load up to now" aria-label="Refresh" onClick=${refresh}>↻</button>
   </div>`;
 }

@@ -4,7 +4,7 @@ import { TimeChart } from '../components/chart.js';
 import { RangePicker, Stat, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { duration, percent, rate } from '../format.js';
-import { keepRange, navigate, rangeOf } from '../router.js';
+import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 import { TraceList } from './traces.js';
 
 /*
@@ -12,15 +12,15 @@ import { TraceList } from './traces.js';
  * percentiles, error rate, the latency distribution, and the resources table with impact.
  */
 
-function charts(points: StatsPoint[], step: number) {
+function charts(points: StatsPoint[], step: number, onRange: (start: number, end: number) => void) {
   const times = points.map((p) => Number(BigInt(p.time) / 1_000_000_000n));
   const perSec = (v: number) => v / step;
   return html`<div class="charts">
-    <${TimeChart} testId="chart-requests" title="Requests and errors (per second)" times=${times} format=${(v: number) => rate(v)}
+    <${TimeChart} onRange=${onRange} testId="chart-requests" title="Requests and errors (per second)" times=${times} format=${(v: number) => rate(v)}
       series=${[{ label: 'requests', values: points.map((p) => perSec(p.hits)), colour: '#7b61c9', bars: true }, { label: 'errors', values: points.map((p) => perSec(p.errors)), colour: '#d9534f', bars: true }]} />
-    <${TimeChart} testId="chart-latency" title="Latency" times=${times} format=${(v: number) => duration(v)}
+    <${TimeChart} onRange=${onRange} testId="chart-latency" title="Latency" times=${times} format=${(v: number) => duration(v)}
       series=${[['p50', '#5cb85c'], ['p75', '#5bc0de'], ['p95', '#f0ad4e'], ['p99', '#d9534f']].map(([k, c]) => ({ label: k!, values: points.map((p) => (p as unknown as Record<string, number | null>)[k!] ?? null), colour: c! }))} />
-    <${TimeChart} testId="chart-error-rate" title="Error rate" times=${times} format=${(v: number) => `${v.toFixed(1)}%`}
+    <${TimeChart} onRange=${onRange} testId="chart-error-rate" title="Error rate" times=${times} format=${(v: number) => `${v.toFixed(1)}%`}
       series=${[{ label: 'errors %', values: points.map((p) => (p.hits > 0 ? (100 * p.errors) / p.hits : null)), colour: '#d9534f' }]} />
   </div>`;
 }
@@ -75,7 +75,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
         <${Stat} testId="stat-p50" label="p50" value=${duration(t?.p50)} />
         <${Stat} testId="stat-p99" label="p99" value=${duration(t?.p99)} />
       </div>
-      ${data ? charts(data.series.points, data.series.step) : null}
+      ${data ? charts(data.series.points, data.series.step, (start, end) => navigate(withParams(props.url, { range: undefined, start: String(start), end: String(end) }))) : null}
       <${Distribution} total=${t} />
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(`${base}/resources/${encodeURIComponent(r.key)}${keepRange(props.url)}`)} />`}
