@@ -40,6 +40,7 @@ const RARE_TPS = 5;
 const RARE_BURST = 50;
 const RARE_COOLDOWN_MS = 5 * 60_000;
 const RARE_PRIORITY_TTL_MS = 10 * 60_000;
+const MAX_RARE_SHARDS = 1000;
 
 export function chunkPriority(chunk: TraceChunk, root: Span): number | undefined {
   const p = root.metrics['_sampling_priority_v1'] ?? chunk[0]?.metrics['_sampling_priority_v1'];
@@ -104,6 +105,8 @@ class RareSampler {
     const key = `${env}\u0000${service}`;
     let m = this.seen.get(key);
     if (!m) {
+      // Bounded like everything fed by tracers: the oldest shard goes first.
+      if (this.seen.size >= MAX_RARE_SHARDS) this.seen.delete(this.seen.keys().next().value!);
       m = new Map();
       this.seen.set(key, m);
     }

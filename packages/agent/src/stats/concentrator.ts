@@ -11,6 +11,9 @@ import type { Span, TraceChunk } from '@ecs-trace/protocol';
  */
 
 export const BUCKET_NS = 10_000_000_000n;
+/** Groups per 10-s bucket; past it, new groups are counted under resource OTHER_RESOURCE. */
+export const MAX_GROUPS_PER_BUCKET = 20_000;
+export const OTHER_RESOURCE = '(other: too many groups in 10 s)';
 const RELATIVE_ACCURACY = 0.01;
 const STATS_SPAN_KINDS = new Set(['server', 'consumer', 'client', 'producer']);
 const PEER_TAG_KINDS = new Set(['client', 'producer', 'consumer']);
@@ -114,12 +117,16 @@ export class Concentrator {
       // nothing else is allocated for them.
       const ks = `${s.service}\u0000${s.name}\u0000${s.resource}\u0000${s.type}\u0000${env}\u0000${version}\u0000${status}\u0000${kind}\u0000${isTraceRoot ? 1 : 0}${synthetics ? 1 : 0}\u0000${peers.length > 0 ? peers.join(',') : ''}`;
       let row = bucket.get(ks);
+      let resource = s.resource;
+      if (!row && bucket.size >= MAX_GROUPS_PER_BUCKET) {
+        // A flood of distinct resources (ids in URLs, say) must not grow memory without bound.
+        resource = OTHER_RESOURCE;
+        const other = `${s.service}\u0000${s.name}\u0000${resource}`;
+        row = bucket.get(other);
+        if (!row) bucket.set(other, row = this.newRow(s, resource, env, version, status, kind, isTraceRoot, synthetics, peers, start));
+      }
       if (!row) {
-        row = {
-          service: s.service, name: s.name, resource: s.resource, type: s.type, env, version, httpStatusCode: status, spanKind: kind,
-          isTraceRoot, synthetics, peerTags: peers,
-          start, durationNs: BUCKET_NS, hits: 0, topLevelHits: 0, errors: 0, totalDuration: 0, okSketch: newSketch(), errorSketch: newSketch(), source: 'agent',
-        };
+        row = this.newRow(s, resource, env, version, status, kind, isTraceRoot, synthetics, peers, start);
         bucket.set(ks, row);
       }
       row.hits += weight;
@@ -133,6 +140,14 @@ export class Concentrator {
         row.okSketch.accept(Math.max(s.duration, 0));
       }
     }
+  }
+
+  private newRow(s: Span, resource: string, env: string, version: string, status: number, kind: string, isTraceRoot: boolean, synthetics: boolean, peers: string[], start: bigint): StatsRow {
+    return {
+      service: s.service, name: s.name, resource, type: s.type, env, version, httpStatusCode: status, spanKind: kind,
+      isTraceRoot, synthetics, peerTags: peers,
+      start, durationNs: BUCKET_NS, hits: 0, topLevelHits: 0, errors: 0, totalDuration: 0, okSketch: newSketch(), errorSketch: newSketch(), source: 'agent',
+    };
   }
 
   /** Buckets old enough to be final (all of them with `force`), removed from memory. */

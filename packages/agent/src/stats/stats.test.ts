@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../test-agent.js';
 import { groupBy, timeSeries } from './aggregate.js';
 import { clientStatsRows } from './client-stats.js';
-import { BUCKET_NS, Concentrator } from './concentrator.js';
+import { BUCKET_NS, Concentrator, MAX_GROUPS_PER_BUCKET, OTHER_RESOURCE } from './concentrator.js';
 
 /*
  * Stats for a synthetic workload with known durations: hits and errors exact, percentiles within
@@ -14,11 +14,12 @@ import { BUCKET_NS, Concentrator } from './concentrator.js';
 const T0 = (BigInt(Date.now()) * 1_000_000n / BUCKET_NS) * BUCKET_NS;
 const MS = 1_000_000;
 
-/** Spans of 1..n ms, every tenth an error, all ending in the same 10-s bucket. */
-function workload(n: number, o: { priority?: (i: number) => number } = {}): Span[][] {
+/** Spans of 1..n ms, every tenth an error, all ending in the same 10-s bucket (the one of t0). */
+function workload(n: number, o: { priority?: (i: number) => number; t0?: bigint } = {}): Span[][] {
+  const t0 = o.t0 ?? T0;
   const chunks: Span[][] = [];
   for (let i = 1; i <= n; i++) {
-    const s: Span = { ...emptySpan(), traceId: BigInt(i), spanId: BigInt(i), service: 'api', name: 'web.request', resource: i % 2 ? 'GET /a' : 'GET /b', type: 'web', start: T0 + 1_000_000_000n, duration: i * MS, error: i % 10 === 0 ? 1 : 0 };
+    const s: Span = { ...emptySpan(), traceId: BigInt(i), spanId: BigInt(i), service: 'api', name: 'web.request', resource: i % 2 ? 'GET /a' : 'GET /b', type: 'web', start: t0 + 1_000_000_000n, duration: i * MS, error: i % 10 === 0 ? 1 : 0 };
     s.meta = { env: 'prod', 'span.kind': 'server', 'http.status_code': i % 10 === 0 ? '500' : '200' };
     s.metrics = { _top_level: 1, _sampling_priority_v1: o.priority ? o.priority(i) : 1 };
     chunks.push([s]);
@@ -60,6 +61,20 @@ describe('Concentrator', () => {
     expect(rows.map((r) => [r.name, r.hits])).toEqual([['a', 4], ['measured', 4]]);
   });
 
+  it('bounds the groups of a bucket: a flood of distinct resources is counted under one', () => {
+    const c = new Concentrator(T0);
+    const n = MAX_GROUPS_PER_BUCKET + 500;
+    for (let i = 0; i < n; i++) {
+      const s: Span = { ...emptySpan(), traceId: BigInt(i + 1), spanId: 1n, service: 'api', name: 'web.request', resource: `GET /users/${i}`, start: T0, duration: MS };
+      s.metrics = { _top_level: 1 };
+      c.add([s], { root: s, env: 'prod', origin: '' });
+    }
+    const rows = c.flush(T0, true);
+    expect(rows).toHaveLength(MAX_GROUPS_PER_BUCKET + 1);
+    expect(rows.find((r) => r.resource === OTHER_RESOURCE)!.hits).toBe(500);
+    expect(rows.reduce((a, r) => a + r.hits, 0)).toBe(n);
+  });
+
   it('keeps the open buckets until they are 20 s old', () => {
     const c = new Concentrator(T0);
     const chunk = workload(1)[0]!;
@@ -98,13 +113,15 @@ describe('stats through the agent', () => {
   afterAll(async () => { await agent.close(); });
 
   it('counts every trace, including the 90% that sampling drops', async () => {
-    const chunks = workload(1000, { priority: (i) => (i % 10 === 1 ? 1 : 0) });
+    // The current bucket, taken now: the agent folds anything older than its start into it.
+    const t0 = (BigInt(Date.now()) * 1_000_000n / BUCKET_NS) * BUCKET_NS;
+    const chunks = workload(1000, { priority: (i) => (i % 10 === 1 ? 1 : 0), t0 });
     const res = await fetch(`${agent.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) });
     expect(res.status).toBe(200);
     // Sampling kept 100 traces (priority 1), plus the errors the errors sampler rescued.
-    const stored = (await (await fetch(`${agent.apiUrl}/api/v1/traces?service=api&limit=1000&start=${Number(T0 / 1_000_000n) - 60_000}`)).json()) as { traces: unknown[] };
+    const stored = (await (await fetch(`${agent.apiUrl}/api/v1/traces?service=api&limit=1000&start=${Number(t0 / 1_000_000n) - 60_000}`)).json()) as { traces: unknown[] };
     expect(stored.traces.length).toBeLessThan(300);
-    const q = `service=api&start=${Number(T0 / 1_000_000n)}&end=${Number(T0 / 1_000_000n) + 10_000}&step=10`;
+    const q = `service=api&start=${Number(t0 / 1_000_000n)}&end=${Number(t0 / 1_000_000n) + 10_000}&step=10`;
     const series = (await (await fetch(`${agent.apiUrl}/api/v1/stats?${q}`)).json()) as { step: number; points: { hits: number; errors: number; p50: number; p95: number; p99: number }[] };
     expect(series.step).toBe(10);
     expect(series.points).toHaveLength(1);
