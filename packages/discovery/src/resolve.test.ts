@@ -235,7 +235,7 @@ describe('IMDS', () => {
     const url = await silent();
     const r = await resolveAgentHost({ env: { ...SAFE, AWS_EC2_METADATA_SERVICE_ENDPOINT: url }, timeoutMs: 150, imdsTimeoutMs: 1000 });
     expect(r.source).toBe('loopback');
-    expect(outcome(r, 'imdsv2')!.detail).toContain('no answer within 150 ms');
+    expect(outcome(r, 'imdsv2')!.detail).toMatch(/connected, but no answer within 1[0-5]\d ms/);
     expect(outcome(r, 'imdsv1')).toMatchObject({ outcome: 'skipped', detail: 'the 150 ms discovery budget was spent' });
   });
 
