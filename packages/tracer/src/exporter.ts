@@ -76,7 +76,13 @@ export class Exporter {
 
   /** Sends what is buffered; resolves when done (never rejects). */
   flush(): Promise<void> {
-    if (this.inFlight) return this.inFlight.then(() => (this.buffered > 0 ? this.flush() : undefined));
+    return this.flushRound(0);
+  }
+
+  private flushRound(round: number): Promise<void> {
+    // After the request in flight, flush again: that also waits for any send started meanwhile.
+    // A few rounds at most, so that flush() settles even while traffic keeps coming.
+    if (this.inFlight) return round >= 3 ? this.inFlight : this.inFlight.then(() => this.flushRound(round + 1));
     if (this.buffer.length === 0 || this.url === undefined) return Promise.resolve();
     const chunks = this.buffer;
     const spans = this.buffered;

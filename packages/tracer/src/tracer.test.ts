@@ -60,6 +60,22 @@ describe('spans', () => {
     expect(a.received[0]!.headers).toMatchObject({ 'datadog-meta-lang': 'nodejs', 'x-datadog-trace-count': '1' });
   });
 
+  it('sends a long trace in parts while its root is still open (bounded memory)', async () => {
+    const a = await agent();
+    const t = tracerFor(a.url);
+    await t.trace('batch', async () => {
+      for (let i = 0; i < 2500; i++) t.trace('item', () => undefined);
+      await t.flush();
+      // Two parts of 1000 are out before the root ends; the rest waits for it.
+      expect(a.received.flatMap((r) => r.chunks).map((c) => c.length)).toEqual([1000, 1000]);
+    });
+    await t.flush();
+    const parts = a.received.flatMap((r) => r.chunks);
+    expect(parts.map((c) => c.length)).toEqual([1000, 1000, 501]);
+    expect(new Set(parts.flat().map((s) => s.traceId)).size).toBe(1);
+    expect(parts[2]!.find((s) => s.name === 'batch')!.parentId).toBe(0n);
+  });
+
   it('wraps functions, keeping this and arguments', async () => {
     const a = await agent();
     const t = tracerFor(a.url);

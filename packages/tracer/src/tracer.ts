@@ -10,6 +10,8 @@ import { SpanContext, SpanImpl, type SpanOptions, type SpanSink } from './span.j
 
 export const TRACER_VERSION = '0.1.0';
 const RUNTIME_ID = randomUUID();
+/** Finished spans of an unfinished trace that are sent without waiting for the rest. */
+export const PARTIAL_FLUSH_SPANS = 1000;
 
 /**
  * The tracer. One per process (`tracer` in index.ts), configured with init(); until then, and
@@ -164,7 +166,9 @@ export class Tracer implements SpanSink {
 
   onFinish(span: SpanImpl): void {
     const trace = span.context().trace;
-    if (trace.started > 0) return;
+    // A long trace (a batch job) is sent in parts, as dd-trace's partial flush does: memory stays
+    // bounded however many spans finish before the root; the agent joins the parts by trace id.
+    if (trace.started > 0 && trace.finished.length < PARTIAL_FLUSH_SPANS) return;
     const finished = trace.finished.splice(0);
     if (!this.exporter || finished.length === 0) return;
     const wire = finished.map((s) => s.toWire());
