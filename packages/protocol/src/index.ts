@@ -2,7 +2,7 @@ export type { Span, SpanLink, SpanEvent, AttributeValue, TraceChunk, TraceApiVer
 export { emptySpan } from './span.js';
 export { PayloadDecodeError } from './errors.js';
 export { decodeV04 } from './decode-v04.js';
-export { decodeV05 } from './decode-v05.js';
+export { decodeV05, readIndexedSpan } from './decode-v05.js';
 export { decodeJsonTraces } from './decode-json.js';
 export { encodeV04, encodeV05 } from './encode.js';
 export { MsgpackWriter } from './msgpack-writer.js';

@@ -1,4 +1,4 @@
-import { decodeV04, encodeV04, MsgpackReader, MsgpackWriter, type Span } from '@ecs-trace/protocol';
+import { decodeV04, encodeV04, MsgpackReader, MsgpackWriter, readIndexedSpan, type Span } from '@ecs-trace/protocol';
 
 /*
  * How a payload's spans are kept on disk: one blob per payload, a string dictionary followed by
@@ -96,33 +96,7 @@ export function decodeSegmentChunk(blob: Buffer, dict: string[], offset: number)
   const spans: Span[] = [];
   for (let i = 0; i < n; i++) {
     r.readArrayHeader('span');
-    const service = at('service');
-    const name = at('name');
-    const resource = at('resource');
-    const traceId = r.readUint64('trace_id');
-    const spanId = r.readUint64('span_id');
-    const parentId = r.readUint64('parent_id');
-    const start = r.readInt64('start');
-    const duration = r.readInt53('duration');
-    const error = r.readInt32('error');
-    const meta: Record<string, string> = {};
-    const nm = r.readMapHeader('meta');
-    for (let j = 0; j < nm; j++) {
-      const k = at('meta key');
-      const v = at('meta value');
-      if (k === '__proto__') Object.defineProperty(meta, k, { value: v, enumerable: true, writable: true, configurable: true });
-      else meta[k] = v;
-    }
-    const metrics: Record<string, number> = {};
-    const nx = r.readMapHeader('metrics');
-    for (let j = 0; j < nx; j++) {
-      const k = at('metrics key');
-      const v = r.readFloat64('metrics');
-      if (k === '__proto__') Object.defineProperty(metrics, k, { value: v, enumerable: true, writable: true, configurable: true });
-      else metrics[k] = v;
-    }
-    const type = at('type');
-    const span: Span = { service, name, resource, type, traceId, spanId, parentId, start, duration, error, meta, metrics };
+    const span = readIndexedSpan(r, at);
     if (r.isNil()) r.pos++;
     else {
       const extra = decodeV04(Buffer.from(r.readBytes('extra')))[0]![0]!;
