@@ -97,3 +97,31 @@ describe.skipIf(!enabled)('a bridge-mode container behind hop limit 1', () => {
     expect(r.tried.find((t) => t.source === 'imdsv2')!.detail).toContain('hop-limit symptom');
   });
 });
+
+describe.skipIf(!enabled)('IMDS over IPv6 (fd00:ec2::254), as on Nitro instances with HttpProtocolIpv6', () => {
+  let host: Netns;
+  let sim: ChildProcess;
+
+  beforeAll(async () => {
+    host = new Netns('v6');
+    host.ip('-6', 'addr', 'add', 'fd00:ec2::254/128', 'dev', 'lo');
+    const started = await host.start(process.execPath, [BIN, 'simulate', '--imds', 'v2-required', '--imds-host', 'fd00:ec2::254', '--imds-port', '80', '--ecs-port', '0', '--local-ipv4', HOST_IP, '--no-metadata-files', '--json']);
+    sim = started.child;
+    expect(JSON.parse(started.firstLine)).toMatchObject({ imds: 'http://[fd00:ec2::254]:80' });
+  });
+  afterAll(() => {
+    sim?.kill('SIGTERM');
+    host?.delete();
+  });
+
+  it('the IMDSv2 pair works with curl over IPv6', () => {
+    const v6 = quiet(SEED_V2).replace(/169\.254\.169\.254/g, '[fd00:ec2::254]');
+    expect(host.exec('sh', ['-c', v6])).toBe(HOST_IP);
+  });
+
+  it('ecs-trace discover finds the host with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6', () => {
+    const r = JSON.parse(host.exec(process.execPath, [BIN, 'discover', '--json'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: '', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' })) as { host: string; source: string; tried: { detail: string }[] };
+    expect(r).toMatchObject({ host: HOST_IP, source: 'imdsv2' });
+    expect(r.tried.at(-1)!.detail).toBe('local-ipv4 from http://[fd00:ec2::254] with a session token');
+  });
+});
