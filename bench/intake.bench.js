@@ -93,12 +93,12 @@ function vmHwmBytes(pid) {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-async function endToEnd(body, spans) {
+async function endToEnd(body, spans, extraEnv = {}, label = 'agent') {
   const nextBody = freshV04(body);
   const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-bench-e2e-'));
   const port = 18126 + Math.floor(Math.random() * 1000);
   const child = spawn(process.execPath, ['packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(port + 1)], {
-    env: { ...process.env, DD_APM_RECEIVER_PORT: String(port), DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'warn', ECS_TRACE_MAX_DISK: '0' },
+    env: { ...process.env, DD_APM_RECEIVER_PORT: String(port), DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'warn', ECS_TRACE_MAX_DISK: '0', ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   for (let i = 0; i < 100; i++) {
@@ -143,7 +143,7 @@ async function endToEnd(body, spans) {
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
   rmSync(dir, { recursive: true, force: true });
-  console.log(`\nend to end over HTTP (v0.4, 4 keep-alive connections, ${seconds} s, agent in its own process):`);
+  console.log(`\nend to end over HTTP (v0.4, 4 keep-alive connections, ${seconds} s, agent in its own process), ${label}:`);
   console.log(`  agent: ${Math.round(agentRate).toLocaleString('en-US')} spans/s = ${(agentRate / sinkRate).toFixed(3)}x of a read-and-discard HTTP server in the same run (${Math.round(sinkRate).toLocaleString('en-US')} spans/s)`);
   console.log(`  agent peak RSS: ${(peak / 1048576).toFixed(0)} MB (after start-up: ${(rssBefore / 1048576).toFixed(0)} MB)`);
 }
@@ -152,4 +152,5 @@ const p = payloads(TRACES_PER_PAYLOAD);
 console.log(`node ${process.version}, ${quick ? 'quick' : 'full'} run`);
 inProcess('v0.4', p.v04, decodeV04, p.spans);
 inProcess('v0.5', p.v05, decodeV05, p.spans);
-await endToEnd(p.v04, p.spans);
+await endToEnd(p.v04, p.spans, {}, 'default');
+await endToEnd(p.v04, p.spans, { ECS_TRACE_WRITER_THREAD: 'true' }, 'ECS_TRACE_WRITER_THREAD=true');

@@ -11,6 +11,7 @@ import { normalizedDefaultEnv, Pipeline } from './pipeline.js';
 import { Receiver } from './receiver.js';
 import { TraceSampler } from './sampler/sampler.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { ThreadedSqliteStore } from './store/threaded-sqlite-store.js';
 import type { TraceStore } from './store/store.js';
 
 export interface RunningAgent {
@@ -36,7 +37,8 @@ const RETENTION_INTERVAL_MS = 30_000;
 export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = agentMetrics();
-  const store = new SqliteStore({ dataDir: config.dataDir });
+  // With the writer thread, intake decodes the next payload while the last one commits.
+  const store: TraceStore = config.writerThread && config.dataDir !== ':memory:' ? await ThreadedSqliteStore.open(config.dataDir) : new SqliteStore({ dataDir: config.dataDir });
   const env = opts.env ?? process.env;
   const ecsUrl = ecsAgentUrl(config, env);
   const ecsTagger = ecsUrl ? new EcsTagger({ agentUrl: ecsUrl, taskMetadataUrl: env['ECS_CONTAINER_METADATA_URI_V4'], log,

@@ -117,11 +117,21 @@ interface ChunkRecord {
 export interface SqliteStoreOptions {
   /** Directory for `traces.db`; created if missing. `:memory:` keeps everything in memory. */
   dataDir: string;
-  /** Open for reading only (a second connection beside a writer). */
+  /**
+   * A second connection that only reads, beside a writer on another thread: it creates nothing
+   * and keeps no cache of payload dictionaries (the writer may delete and reuse payload ids).
+   */
   readonly?: boolean;
 }
 
 const hex = (v: bigint): string => toHex64(BigInt.asUintN(64, v));
+
+/** A stats row with its sketches as protobuf bytes: plain data, safe to post to another thread. */
+export type EncodedStatsRow = Omit<StatsRow, 'okSketch' | 'errorSketch'> & { okSketch: Buffer; errorSketch: Buffer };
+
+export function encodeStatsRows(rows: StatsRow[]): EncodedStatsRow[] {
+  return rows.map((r) => ({ ...r, okSketch: Buffer.from(r.okSketch.toProto()), errorSketch: Buffer.from(r.errorSketch.toProto()) }));
+}
 
 function jsonSafe(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => {
@@ -138,6 +148,7 @@ export class SqliteStore implements TraceStore {
   private readonly applyTx: (w: PreparedWrite) => void;
   /** Decoded payload dictionaries, for trace reads that hit the same payload again. */
   private readonly dictionaries = new Map<bigint, string[]>();
+  private readonly readonly: boolean;
 
   constructor(options: SqliteStoreOptions) {
     if (options.dataDir === ':memory:') this.path = ':memory:';
@@ -145,8 +156,9 @@ export class SqliteStore implements TraceStore {
       mkdirSync(options.dataDir, { recursive: true });
       this.path = join(options.dataDir, 'traces.db');
     }
-    this.db = new Database(this.path);
-    this.db.pragma('journal_mode = WAL');
+    this.readonly = options.readonly === true;
+    this.db = new Database(this.path, this.readonly ? { readonly: true, fileMustExist: true } : {});
+    if (!this.readonly) this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a committed payload survives a crash of the agent (not of the machine).
     this.db.pragma('synchronous = NORMAL');
     // Checkpoint every ~80 MB of WAL instead of 4 MB: hot index pages are then written to the
@@ -161,8 +173,10 @@ export class SqliteStore implements TraceStore {
       this.db.close();
       throw new Error(`${this.path} has store schema ${version}; this ecs-trace reads schema ${SCHEMA_VERSION}. Move it away or point --data-dir elsewhere.`);
     }
-    this.db.exec(SCHEMA);
-    if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    if (!this.readonly) {
+      this.db.exec(SCHEMA);
+      if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
     this.statements = this.prepareStatements();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
   }
@@ -243,6 +257,7 @@ export class SqliteStore implements TraceStore {
   }
 
   private dictionary(payload: bigint, blob: Buffer): string[] {
+    if (this.readonly) return readDictionary(blob);
     let d = this.dictionaries.get(payload);
     if (d === undefined) {
       d = readDictionary(blob);
@@ -401,6 +416,11 @@ export class SqliteStore implements TraceStore {
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {
+    this.insertStats(encodeStatsRows(rows));
+  }
+
+  /** Stats rows whose sketches are already serialized (as a writer thread receives them). */
+  insertStats(rows: EncodedStatsRow[]): void {
     if (rows.length === 0) return;
     const insert = this.db.prepare(`INSERT INTO stats (start, duration, service, name, resource, type, env, version, http_status_code, span_kind,
       is_trace_root, synthetics, peer_tags, hits, top_level_hits, errors, total_duration, ok_sketch, error_sketch, source)
@@ -409,7 +429,7 @@ export class SqliteStore implements TraceStore {
       for (const r of rows) {
         insert.run(r.start, r.durationNs, r.service, r.name, r.resource, r.type, r.env, r.version, r.httpStatusCode, r.spanKind,
           r.isTraceRoot ? 1 : 0, r.synthetics ? 1 : 0, r.peerTags.join(','), r.hits, r.topLevelHits, r.errors, r.totalDuration,
-          Buffer.from(r.okSketch.toProto()), Buffer.from(r.errorSketch.toProto()), r.source);
+          r.okSketch, r.errorSketch, r.source);
       }
     })();
   }

@@ -1,0 +1,48 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PreparedWrite } from './prepare-write.js';
+import { SqliteStore, type EncodedStatsRow } from './sqlite-store.js';
+
+/*
+ * The embedded store's writer, on its own thread: the intake thread decodes and prepares the next
+ * payload while this one commits the previous. Every write of the agent goes through here, so one
+ * connection holds SQLite's write lock; the intake thread reads through a second connection.
+ */
+
+export type WriterRequest =
+  | { id: number; op: 'write'; w: PreparedWrite }
+  | { id: number; op: 'stats'; rows: EncodedStatsRow[] }
+  | { id: number; op: 'retention'; olderThan: bigint; maxBytes: number }
+  | { id: number; op: 'close' };
+
+export type WriterResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
+
+const port = parentPort!;
+let store: SqliteStore;
+try {
+  store = new SqliteStore({ dataDir: (workerData as { dataDir: string }).dataDir });
+  port.postMessage({ id: 0, ok: true } satisfies WriterResponse);
+} catch (err) {
+  // A foreign schema or an unwritable directory: the agent reports it and does not start.
+  port.postMessage({ id: 0, ok: false, message: (err as Error).message } satisfies WriterResponse);
+  process.exit(0);
+}
+
+port.on('message', (m: WriterRequest) => {
+  void (async () => {
+    try {
+      let value: unknown;
+      if (m.op === 'write') store.applyWrite(m.w);
+      else if (m.op === 'stats') store.insertStats(m.rows.map((r) => ({ ...r, okSketch: Buffer.from(r.okSketch), errorSketch: Buffer.from(r.errorSketch) })));
+      else if (m.op === 'retention') value = await store.enforceRetention(m.olderThan, m.maxBytes);
+      else {
+        await store.close();
+        port.postMessage({ id: m.id, ok: true } satisfies WriterResponse);
+        port.close();
+        return;
+      }
+      port.postMessage({ id: m.id, ok: true, value } satisfies WriterResponse);
+    } catch (err) {
+      port.postMessage({ id: m.id, ok: false, message: (err as Error).message } satisfies WriterResponse);
+    }
+  })();
+});
