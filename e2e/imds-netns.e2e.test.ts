@@ -14,6 +14,8 @@ const HOST_IP = '169.254.10.10';
 const SEED_V1 = 'export DD_AGENT_HOST=$(curl http://169.254.169.254/latest/meta-data/local-ipv4); printf %s "$DD_AGENT_HOST"';
 const SEED_V2 = 'export TOKEN=$(curl -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600"); '
   + 'export DD_AGENT_HOST=$(curl http://169.254.169.254/latest/meta-data/local-ipv4 -H "X-aws-ec2-metadata-token: $TOKEN"); printf %s "$DD_AGENT_HOST"';
+// Discovery here must not find a socket that some machine happens to have.
+const NO_SOCKET = '/nonexistent/ecs-trace-test/apm.socket';
 const quiet = (script: string) => script.replace(/curl /g, 'curl -s ');
 
 const enabled = requireNamespaces();
@@ -60,7 +62,7 @@ describe.skipIf(!enabled).each([
   });
 
   it('ecs-trace discover finds the host IP in every mode, with no endpoint configured', () => {
-    const r = JSON.parse(host.exec(process.execPath, [BIN, 'discover', '--json'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: '' })) as { host: string; source: string };
+    const r = JSON.parse(host.exec(process.execPath, [BIN, 'discover', '--json'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: '', ECS_TRACE_APM_SOCKET: NO_SOCKET })) as { host: string; source: string };
     expect(r).toMatchObject({ host: HOST_IP, source: mode === 'v1' ? 'imdsv1' : 'imdsv2' });
   });
 });
@@ -92,7 +94,7 @@ describe.skipIf(!enabled)('a bridge-mode container behind hop limit 1', () => {
   });
 
   it('ecs-trace discover in the container names the hop limit and falls back to IMDSv1', () => {
-    const r = JSON.parse(container.exec(process.execPath, [BIN, 'discover', '--json'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: '' })) as { host: string; source: string; tried: { source: string; detail: string }[] };
+    const r = JSON.parse(container.exec(process.execPath, [BIN, 'discover', '--json'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: '', ECS_TRACE_APM_SOCKET: NO_SOCKET })) as { host: string; source: string; tried: { source: string; detail: string }[] };
     expect(r).toMatchObject({ host: HOST_IP, source: 'imdsv1' });
     expect(r.tried.find((t) => t.source === 'imdsv2')!.detail).toContain('hop-limit symptom');
   });
@@ -120,7 +122,7 @@ describe.skipIf(!enabled)('IMDS over IPv6 (fd00:ec2::254), as on Nitro instances
   });
 
   it('ecs-trace discover finds the host with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6', () => {
-    const r = JSON.parse(host.exec(process.execPath, [BIN, 'discover', '--json'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: '', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6' })) as { host: string; source: string; tried: { detail: string }[] };
+    const r = JSON.parse(host.exec(process.execPath, [BIN, 'discover', '--json'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: '', AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv6', ECS_TRACE_APM_SOCKET: NO_SOCKET })) as { host: string; source: string; tried: { detail: string }[] };
     expect(r).toMatchObject({ host: HOST_IP, source: 'imdsv2' });
     expect(r.tried.at(-1)!.detail).toBe('local-ipv4 from http://[fd00:ec2::254] with a session token');
   });

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@ecs-trace/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +21,7 @@ interface Launched { resolution: { source: string; host: string; url: string }; 
 
 function launch(env: Record<string, string>): Promise<Launched> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'run', '--json', '--', process.execPath, APP], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'run', '--json', '--', process.execPath, APP], { env: { PATH: process.env['PATH'] ?? '', ECS_TRACE_APM_SOCKET: '/nonexistent/ecs-trace-test/apm.socket', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -43,6 +46,27 @@ async function waitForTrace(agent: TestAgent, traceId: string): Promise<{ summar
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe('ecs-trace run with the agent\'s unix socket (a host volume shared with the agent)', () => {
+  let agent: TestAgent;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ecs-trace-uds-'));
+    agent = await startTestAgent({ DD_APM_RECEIVER_SOCKET: join(dir, 'apm.socket') });
+  });
+  afterAll(async () => {
+    await agent?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('points the real dd-trace at the socket with DD_TRACE_AGENT_URL, and the trace arrives', async () => {
+    const socket = join(dir, 'apm.socket');
+    const { resolution, app } = await launch({ ECS_TRACE_APM_SOCKET: socket, AWS_EC2_METADATA_DISABLED: 'true' });
+    expect(resolution).toMatchObject({ source: 'uds', host: '', url: `unix://${socket}` });
+    const trace = await waitForTrace(agent, app.traceId);
+    expect(trace.summary).toMatchObject({ spanCount: 6, rootService: 'e2e-checkout' });
+  });
+});
 
 const cases: [string, SimulatorOptions][] = [
   ['metadata-file', { imds: { mode: 'off' }, metadataFiles: { readyAfterMs: 200 } }],

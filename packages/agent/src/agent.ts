@@ -15,8 +15,10 @@ import { ThreadedSqliteStore } from './store/threaded-sqlite-store.js';
 import type { TraceStore } from './store/store.js';
 
 export interface RunningAgent {
-  /** The intake address, or undefined when DD_APM_ENABLED=false. */
+  /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
   receiver: AddressInfo | undefined;
+  /** The intake's unix socket, when DD_APM_RECEIVER_SOCKET is set. */
+  receiverSocket: string | undefined;
   api: AddressInfo;
   store: TraceStore;
   close(): Promise<void>;
@@ -60,16 +62,30 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   let receiver: Receiver | undefined;
   let receiverAddress: AddressInfo | undefined;
   const containerized = opts.containerized ?? isContainerized(env);
-  if (config.apmEnabled && config.receiverPort !== 0) {
+  if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
     receiver = new Receiver({ config, pipeline, metrics, log, logOnce: new LogOnce(log) });
-    const host = receiverHost(config, containerized);
-    try {
-      receiverAddress = await receiver.listen(host, opts.ephemeralPorts ? 0 : config.receiverPort);
-    } catch (err) {
-      await store.close();
-      throw new Error(`cannot listen for traces on ${host}:${config.receiverPort}: ${(err as Error).message}`);
+    if (config.receiverPort !== 0) {
+      const host = receiverHost(config, containerized);
+      try {
+        receiverAddress = await receiver.listen(host, opts.ephemeralPorts ? 0 : config.receiverPort);
+      } catch (err) {
+        await store.close();
+        throw new Error(`cannot listen for traces on ${host}:${config.receiverPort}: ${(err as Error).message}`);
+      }
+      log.info({ host: receiverAddress.address, port: receiverAddress.port, nonLocal: host !== '127.0.0.1' && host !== '::1', containerized }, 'trace intake listening');
+    } else {
+      log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
     }
-    log.info({ host: receiverAddress.address, port: receiverAddress.port, nonLocal: host !== '127.0.0.1' && host !== '::1', containerized }, 'trace intake listening');
+    if (config.receiverSocket) {
+      try {
+        await receiver.listenSocket(config.receiverSocket);
+      } catch (err) {
+        await receiver.close();
+        await store.close();
+        throw new Error(`cannot listen for traces on unix socket ${config.receiverSocket}: ${(err as Error).message}`);
+      }
+      log.info({ socket: config.receiverSocket }, 'trace intake listening on a unix socket');
+    }
   } else if (!config.apmEnabled) {
     log.warn('DD_APM_ENABLED=false: the trace receiver is not started; the query API still serves stored traces');
   } else {
@@ -110,6 +126,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   let closed = false;
   return {
     receiver: receiverAddress,
+    receiverSocket: receiver && config.receiverSocket ? config.receiverSocket : undefined,
     api: apiAddress,
     store,
     async close() {

@@ -30,6 +30,7 @@ export interface AgentConfig {
   nonLocalTraffic: boolean | undefined;
   bindHost: string | undefined;
   receiverPort: number;
+  receiverSocket: string | undefined;
   hostname: string;
   env: string;
   maxPayloadBytes: number;
@@ -74,6 +75,7 @@ export const SETTINGS: Setting[] = [
   { key: 'nonLocalTraffic', env: ['DD_APM_NON_LOCAL_TRAFFIC'], type: 'boolean', default: undefined, description: '`true`: intake listens on all interfaces; `false`: loopback only. Unset: loopback, except inside a container, where it listens on all interfaces as the Datadog Agent does.' },
   { key: 'bindHost', env: ['DD_BIND_HOST'], type: 'string', default: undefined, description: 'Address the intake binds to; takes precedence over `DD_APM_NON_LOCAL_TRAFFIC`.' },
   { key: 'receiverPort', env: ['DD_APM_RECEIVER_PORT', 'DD_RECEIVER_PORT'], type: 'port', default: '8126', description: 'Intake TCP port (`0` disables the TCP listener).' },
+  { key: 'receiverSocket', env: ['DD_APM_RECEIVER_SOCKET'], type: 'string', default: undefined, description: 'Also accept traces on this unix socket (e.g. `/var/run/datadog/apm.socket`, shared with app containers through a host volume).' },
   { key: 'hostname', env: ['DD_HOSTNAME'], type: 'string', default: undefined, description: 'Host name reported for traces. Unset: the OS host name.' },
   { key: 'env', env: ['DD_APM_ENV', 'DD_ENV'], type: 'string', default: 'none', description: 'Default env for spans that carry none (normalized like a tag value).' },
   { key: 'maxPayloadBytes', env: ['DD_APM_MAX_PAYLOAD_SIZE'], type: 'bytes', default: '26214400', description: 'Largest accepted request body; larger ones get 413 before the body is read.' },

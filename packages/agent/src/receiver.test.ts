@@ -240,3 +240,34 @@ describe('DD_APM_ENABLED=false', () => {
     }
   });
 });
+
+describe('intake on a unix socket (DD_APM_RECEIVER_SOCKET)', () => {
+  it('replaces a stale socket, opens it to every user, and takes traces on it', async () => {
+    const { mkdtempSync, rmSync, statSync } = await import('node:fs');
+    const { createServer } = await import('node:net');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { request } = await import('node:http');
+    const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-sock-'));
+    const path = join(dir, 'apm.socket');
+    // A socket file left behind by an agent that died.
+    const stale = createServer();
+    await new Promise<void>((r) => stale.listen(path, r));
+    stale.unref();
+    const agent = await startTestAgent({ DD_APM_RECEIVER_SOCKET: path });
+    try {
+      expect(statSync(path).mode & 0o777).toBe(0o722);
+      const status = await new Promise<number>((resolve, reject) => {
+        const body = encodeV04([[sp({ traceId: 321n, spanId: 1n, metrics: { _sampling_priority_v1: 1 } })]]);
+        const req = request({ socketPath: path, path: '/v0.4/traces', method: 'PUT', headers: { 'Content-Type': 'application/msgpack', 'Content-Length': body.length } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(status).toBe(200);
+      expect(await api(agent, `/api/v1/traces/${(321n).toString(16).padStart(32, '0')}`)).toHaveProperty('spans');
+    } finally {
+      await agent.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

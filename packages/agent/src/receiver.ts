@@ -1,4 +1,6 @@
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import {
   decodeJsonTraces, decodeV04, decodeV05, MsgpackReader, PayloadDecodeError, type TraceChunk,
@@ -51,6 +53,7 @@ export interface ReceiverOptions {
 
 export class Receiver {
   readonly server: Server;
+  private socketServer: Server | undefined;
   private readonly decoders: Semaphore;
   private readonly info: { body: string; state: string };
   private readonly always429: boolean;
@@ -60,13 +63,43 @@ export class Receiver {
     this.decoders = new Semaphore(config.decoders);
     this.info = buildInfo(config);
     this.always429 = config.features.includes('429');
-    this.server = createServer({ keepAliveTimeout: 15_000, headersTimeout: config.receiverTimeoutMs || 5000, requestTimeout: 0 }, (req, res) => {
+    this.server = this.newServer();
+  }
+
+  private newServer(): Server {
+    const { config, log } = this.opts;
+    const server = createServer({ keepAliveTimeout: 15_000, headersTimeout: config.receiverTimeoutMs || 5000, requestTimeout: 0 }, (req, res) => {
       this.route(req, res).catch((err: unknown) => {
-        opts.log.error({ err }, 'intake request failed unexpectedly');
+        log.error({ err }, 'intake request failed unexpectedly');
         if (!res.headersSent) this.error(res, 500, 'internal error');
       });
     });
-    this.server.maxConnections = config.maxConnections;
+    server.maxConnections = config.maxConnections;
+    return server;
+  }
+
+  /**
+   * Also listens on a unix socket (DD_APM_RECEIVER_SOCKET), as the Datadog Agent does for
+   * containers that share /var/run/datadog with it: a stale socket file is replaced, and the
+   * socket is writable by every user, since apps run under their own users.
+   */
+  async listenSocket(path: string): Promise<void> {
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+    } catch {
+      // Nothing there yet.
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    const server = this.newServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(path, 0o722);
+    this.socketServer = server;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -80,10 +113,12 @@ export class Receiver {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-    });
+    const closing = [this.server, this.socketServer].filter((x): x is Server => x !== undefined).map((server) => new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }));
+    return Promise.all(closing).then(() => undefined);
   }
 
   private versionHeaders(res: ServerResponse): void {

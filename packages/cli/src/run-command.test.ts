@@ -16,7 +16,7 @@ interface Ran { code: number | null; signal: NodeJS.Signals | null; stdout: stri
 
 function cli(args: string[], env: Record<string, string>, onSpawn?: (pid: number) => void): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', AWS_EC2_METADATA_DISABLED: 'true', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', AWS_EC2_METADATA_DISABLED: 'true', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', ECS_TRACE_APM_SOCKET: '/nonexistent/ecs-trace-test/apm.socket', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -116,6 +116,6 @@ describe('ecs-trace discover', () => {
   it('refuses an unknown source in --order', async () => {
     const r = await cli(['discover', '--order', 'imdsv3'], {});
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('--order: unknown source "imdsv3"; use env, metadata-file, imdsv2, imdsv1, loopback');
+    expect(r.stderr).toContain('--order: unknown source "imdsv3"; use env, uds, metadata-file, imdsv2, imdsv1, loopback');
   });
 });

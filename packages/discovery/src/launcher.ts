@@ -22,14 +22,23 @@ export interface LaunchPlan {
 /**
  * The environment the app starts with. Variables the user set are kept; DD_AGENT_HOST is added
  * when it was missing, and replaced only when it held something that is not a host at all (the
- * HTML page of a failed curl), which no tracer could use.
+ * HTML page of a failed curl), which no tracer could use. With the agent's socket found,
+ * DD_TRACE_AGENT_URL points at it instead.
  */
 export async function planLaunch(options: ResolveOptions = {}): Promise<LaunchPlan> {
   const base = options.env ?? process.env;
   const resolution = await resolveAgentHost({ ...options, env: base });
   const env: Record<string, string | undefined> = { ...base };
   const warnings: string[] = [];
-  if (resolution.source !== 'env') {
+  if (resolution.source === 'uds') {
+    // Tracers use the socket through DD_TRACE_AGENT_URL; a DD_AGENT_HOST would turn it off.
+    env['DD_TRACE_AGENT_URL'] = resolution.url;
+    const previous = base['DD_AGENT_HOST'];
+    if (previous !== undefined && previous !== '') {
+      warnings.push(`DD_AGENT_HOST held ${preview(previous)}, which is not a host; removed: traces go to ${resolution.url}`);
+      delete env['DD_AGENT_HOST'];
+    }
+  } else if (resolution.source !== 'env') {
     const previous = base['DD_AGENT_HOST'];
     if (previous !== undefined && previous !== '' && !isHostValue(previous.trim())) {
       warnings.push(`DD_AGENT_HOST held ${preview(previous)}, which is not a host; replaced with ${resolution.host} (from ${resolution.source})`);

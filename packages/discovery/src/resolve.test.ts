@@ -60,7 +60,7 @@ function metadataFile(doc: unknown): string {
 }
 
 // Tests never reach for the real 169.254.169.254: an endpoint that refuses stands in unless a test sets one.
-const SAFE = { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' };
+const SAFE = { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9', ECS_TRACE_APM_SOCKET: '/nonexistent/ecs-trace-test/apm.socket' };
 
 const outcome = (r: AgentHostResolution, source: string) => r.tried.find((t) => t.source === source);
 
@@ -89,7 +89,26 @@ describe('explicit configuration', () => {
   });
 
   it('names the variable and the sources when ECS_TRACE_DISCOVERY_ORDER has an unknown one', async () => {
-    await expect(resolveAgentHost({ env: { ...SAFE, ECS_TRACE_DISCOVERY_ORDER: 'imdsv2,dns' } })).rejects.toThrow('ECS_TRACE_DISCOVERY_ORDER: unknown source "dns"; use env, metadata-file, imdsv2, imdsv1, loopback');
+    await expect(resolveAgentHost({ env: { ...SAFE, ECS_TRACE_DISCOVERY_ORDER: 'imdsv2,dns' } })).rejects.toThrow('ECS_TRACE_DISCOVERY_ORDER: unknown source "dns"; use env, uds, metadata-file, imdsv2, imdsv1, loopback');
+  });
+});
+
+describe('the agent\'s unix socket', () => {
+  it('uses a socket shared from the host, as a URL, before any network source', async () => {
+    const path = join(dir, 'apm.socket');
+    const server = createTcpServer();
+    await new Promise<void>((r) => server.listen(path, r));
+    closers.push(() => new Promise((r) => server.close(() => r())));
+    const r = await resolveAgentHost({ env: { ...SAFE, ECS_TRACE_APM_SOCKET: path, ECS_CONTAINER_METADATA_FILE: metadataFile({ HostPrivateIPv4Address: '127.0.0.5', MetadataFileStatus: 'READY' }) } });
+    expect(r).toMatchObject({ source: 'uds', host: '', port: 0, url: `unix://${path}` });
+  });
+
+  it('says so when the path is not a socket, and goes on', async () => {
+    const path = join(dir, 'not-a-socket');
+    writeFileSync(path, '');
+    const r = await resolveAgentHost({ env: { ...SAFE, ECS_TRACE_APM_SOCKET: path, AWS_EC2_METADATA_DISABLED: 'true' } });
+    expect(r.source).toBe('loopback');
+    expect(outcome(r, 'uds')).toMatchObject({ outcome: 'failed', detail: `${path} exists but is not a socket` });
   });
 });
 
@@ -221,7 +240,7 @@ describe('IMDS', () => {
 
   it('skips IMDS when AWS_EC2_METADATA_DISABLED is set', async () => {
     const r = await resolveAgentHost({ env: { ...SAFE, AWS_EC2_METADATA_DISABLED: 'true' } });
-    expect(r.tried.map((t) => `${t.source}:${t.outcome}`)).toEqual(['env:skipped', 'metadata-file:skipped', 'imdsv2:skipped', 'imdsv1:skipped', 'loopback:found']);
+    expect(r.tried.map((t) => `${t.source}:${t.outcome}`)).toEqual(['env:skipped', 'uds:skipped', 'metadata-file:skipped', 'imdsv2:skipped', 'imdsv1:skipped', 'loopback:found']);
   });
 
   it('does not retry IMDS without a token when nothing listens there', async () => {

@@ -4,6 +4,7 @@ import {
 } from './imds-client.js';
 import { asIpAddress, hostPort, isHostValue, preview } from './ip.js';
 import { readHostFromMetadataFile } from './metadata-file.js';
+import { statSync } from 'node:fs';
 
 /*
  * Where is the trace agent? On ECS (EC2 launch type) it is the host's private IP, port 8126.
@@ -11,8 +12,10 @@ import { readHostFromMetadataFile } from './metadata-file.js';
  * result says which source won and why each one before it did not (ecs-spec 11).
  */
 
-export type DiscoverySource = 'env' | 'metadata-file' | 'imdsv2' | 'imdsv1' | 'loopback';
-export const DISCOVERY_SOURCES: readonly DiscoverySource[] = ['env', 'metadata-file', 'imdsv2', 'imdsv1', 'loopback'];
+export type DiscoverySource = 'env' | 'uds' | 'metadata-file' | 'imdsv2' | 'imdsv1' | 'loopback';
+export const DISCOVERY_SOURCES: readonly DiscoverySource[] = ['env', 'uds', 'metadata-file', 'imdsv2', 'imdsv1', 'loopback'];
+/** Where a Datadog Agent's socket appears in a container that mounts the host's /var/run/datadog. */
+export const DEFAULT_APM_SOCKET = '/var/run/datadog/apm.socket';
 
 export interface Attempt {
   source: DiscoverySource;
@@ -47,6 +50,8 @@ export interface ResolveOptions {
   imdsEndpoint?: string;
   /** Agent port; otherwise `DD_TRACE_AGENT_PORT`, default 8126. */
   port?: number;
+  /** The agent's unix socket; otherwise `ECS_TRACE_APM_SOCKET`, default /var/run/datadog/apm.socket. */
+  socketPath?: string;
 }
 
 export class DiscoveryConfigError extends Error {
@@ -112,6 +117,18 @@ export async function resolveAgentHost(options: ResolveOptions = {}): Promise<Ag
       if (!isHostValue(host.trim())) return { failed: `DD_AGENT_HOST is set but is not a host name or IP address: ${preview(host)}` };
       return { found: host.trim(), detail: 'DD_AGENT_HOST' };
     },
+    uds: async () => {
+      // A socket shared through a host volume needs no address at all, as dd-trace itself knows.
+      const path = options.socketPath ?? (env['ECS_TRACE_APM_SOCKET'] || DEFAULT_APM_SOCKET);
+      let st;
+      try {
+        st = statSync(path);
+      } catch {
+        return { skipped: `no agent socket at ${path}` };
+      }
+      if (!st.isSocket()) return { failed: `${path} exists but is not a socket` };
+      return { found: `unix://${path}`, detail: `the agent's socket at ${path}` };
+    },
     'metadata-file': async () => {
       const path = env['ECS_CONTAINER_METADATA_FILE'];
       if (!path) return { skipped: 'ECS_CONTAINER_METADATA_FILE is not set (the ECS agent sets it when ECS_ENABLE_CONTAINER_METADATA=true)' };
@@ -160,6 +177,7 @@ export async function resolveAgentHost(options: ResolveOptions = {}): Promise<Ag
     if ('found' in r) {
       tried.push({ source, outcome: 'found', detail: r.detail, ms });
       if (source === 'env' && r.detail === 'DD_TRACE_AGENT_URL') return fromUrl(r.found, tried);
+      if (source === 'uds') return { host: '', port: 0, url: r.found, source, tried };
       return { host: r.found, port, url: `http://${hostPort(r.found, port)}`, source, tried };
     }
     tried.push('skipped' in r ? { source, outcome: 'skipped', detail: r.skipped, ms } : { source, outcome: 'failed', detail: r.failed, ms });
