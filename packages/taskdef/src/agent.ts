@@ -2,6 +2,7 @@ import type { PortMapping } from '@aws-sdk/client-ecs';
 import { getEnv, hasSecret, removeEnv, setEnv } from './container-env.js';
 import { TaskdefInputError } from './errors.js';
 import { findContainer, type Container, type TaskDefinition } from './input.js';
+import { mountSocketDir, SOCKET_PATH } from './uds.js';
 
 /*
  * The agent's daemon task definition: a static host port 8126/tcp (one agent per host, reached
@@ -25,6 +26,8 @@ export interface AgentOptions {
   apiKeySecret?: string;
   /** Role the ECS agent uses to read the secret. */
   executionRoleArn?: string;
+  /** Also accept traces on /var/run/datadog/apm.socket, shared with apps through a host volume. */
+  uds?: boolean;
 }
 
 export interface PatchResult {
@@ -118,6 +121,10 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
   } else if (plainKey) {
     // Never written back as plain text: refuse rather than carry the key into a generated file.
     throw new TaskdefInputError(`${path}.environment`, 'DD_API_KEY is a plain environment value; put the key in Secrets Manager or SSM Parameter Store and pass --api-key-secret ARN, so it is not stored in the task definition');
+  }
+  if (o.uds) {
+    notes.push(...mountSocketDir(doc, c, path, false));
+    if (setEnv(c, 'DD_APM_RECEIVER_SOCKET', SOCKET_PATH) === undefined) notes.push(`${path}.environment: DD_APM_RECEIVER_SOCKET=${SOCKET_PATH}`);
   }
   if (o.executionRoleArn !== undefined) doc.executionRoleArn = o.executionRoleArn;
   if (hasSecret(c, 'DD_API_KEY') && !doc.executionRoleArn) {

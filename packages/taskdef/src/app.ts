@@ -1,7 +1,8 @@
 import { removeEnv, setEnv } from './container-env.js';
 import { TaskdefInputError } from './errors.js';
-import { findContainer, type TaskDefinition } from './input.js';
+import { findContainer, type Container, type TaskDefinition } from './input.js';
 import { ownShellMode, shellScript, type ShellMode } from './shell-forms.js';
+import { mountSocketDir, SOCKET_PATH } from './uds.js';
 import type { PatchResult } from './agent.js';
 
 /*
@@ -13,8 +14,8 @@ import type { PatchResult } from './agent.js';
  * whole start given (--startup-command).
  */
 
-export type DiscoveryMode = 'launcher' | ShellMode;
-export const DISCOVERY_MODES: readonly DiscoveryMode[] = ['launcher', 'metadata-file', 'imdsv2', 'imdsv1'];
+export type DiscoveryMode = 'launcher' | ShellMode | 'uds';
+export const DISCOVERY_MODES: readonly DiscoveryMode[] = ['launcher', 'metadata-file', 'imdsv2', 'imdsv1', 'uds'];
 
 export interface AppOptions {
   container: string;
@@ -47,6 +48,7 @@ export function patchAppTaskDefinition(existing: TaskDefinition, o: AppOptions):
   const doc = structuredClone(existing);
   const { container: c, index } = findContainer(doc, o.container);
   const path = `containerDefinitions[${index}]`;
+  if (o.discovery === 'uds') return { doc: patchForSocket(doc, c, path, o, notes), notes };
   const launcherPath = o.launcherPath ?? 'ecs-trace';
   let entry: string[];
   if (o.startupCommand) {
@@ -78,11 +80,26 @@ export function patchAppTaskDefinition(existing: TaskDefinition, o: AppOptions):
   else notes.push(`${path}.entryPoint: ${o.discovery} shell form; the image needs sh${o.discovery === 'metadata-file' ? ' and sed' : ' and curl'}`);
   const fixed = removeEnv(c, 'DD_AGENT_HOST');
   if (fixed !== undefined) notes.push(`${path}.environment: removed DD_AGENT_HOST=${JSON.stringify(fixed)}; a fixed value would stop discovery`);
+  setUnifiedTags(c, o);
+  return { doc, notes };
+}
+
+function setUnifiedTags(c: Container, o: AppOptions): void {
   const tags: [string, string | undefined][] = [['service', o.service], ['env', o.env], ['version', o.version]];
   for (const [tag, value] of tags) {
     if (value === undefined) continue;
     setEnv(c, `DD_${tag.toUpperCase()}`, value);
     c.dockerLabels = { ...c.dockerLabels, [`com.datadoghq.tags.${tag}`]: value };
   }
-  return { doc, notes };
+}
+
+/** The socket mode: the start stays as it is; the container mounts the agent's socket directory. */
+function patchForSocket(doc: TaskDefinition, c: Container, path: string, o: AppOptions, notes: string[]): TaskDefinition {
+  notes.push(...mountSocketDir(doc, c, path, false));
+  const fixed = removeEnv(c, 'DD_AGENT_HOST');
+  if (fixed !== undefined) notes.push(`${path}.environment: removed DD_AGENT_HOST=${JSON.stringify(fixed)}; it would turn the socket off`);
+  setEnv(c, 'DD_TRACE_AGENT_URL', `unix://${SOCKET_PATH}`);
+  notes.push(`${path}.environment: DD_TRACE_AGENT_URL=unix://${SOCKET_PATH} (the agent's task definition needs the same volume: ecs-trace taskdef agent --uds)`);
+  setUnifiedTags(c, o);
+  return doc;
 }

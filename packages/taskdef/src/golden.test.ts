@@ -30,6 +30,12 @@ describe('taskdef agent', () => {
     expect(hasErrors(lintTaskDefinition(out))).toBe(false);
   });
 
+  it('adds the unix socket shared with apps through a host volume', () => {
+    const { doc } = agentTaskDefinition(undefined, { uds: true });
+    golden('agent.uds.json', formatTaskDefinition(doc));
+    expect(lintTaskDefinition(doc)).toEqual([]);
+  });
+
   it('generates a new ecs-trace agent daemon definition that lints clean', () => {
     const { doc } = agentTaskDefinition(undefined, {});
     golden('agent.generated.json', formatTaskDefinition(doc));
@@ -43,6 +49,7 @@ describe('taskdef app', () => {
     ['metadata-file', { container: 'web', discovery: 'metadata-file', imageEntrypoint: ['docker-entrypoint.sh'] }],
     ['imdsv2', { container: 'web', discovery: 'imdsv2', imageEntrypoint: ['docker-entrypoint.sh'] }],
     ['imdsv1', { container: 'web', discovery: 'imdsv1', imageEntrypoint: [] }],
+    ['uds', { container: 'web', discovery: 'uds', service: 'checkout' }],
   ];
   it.each(modes)('patches the app definition for discovery by %s', (mode, options) => {
     const { doc } = parseTaskDefinition(read('app.json'));

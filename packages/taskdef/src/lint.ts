@@ -40,6 +40,8 @@ function learnsAgentHost(c: Container): boolean {
   if ((c.secrets ?? []).some((s) => s.name === 'DD_AGENT_HOST' || s.name === 'DD_TRACE_AGENT_URL')) return true;
   const ep = c.entryPoint ?? [];
   if (ep.length >= 3 && /(^|\/)ecs-trace$/.test(ep[0]!) && ep[1] === 'run') return true;
+  // The agent's socket mounted from the host: tracers find it themselves.
+  if ((c.mountPoints ?? []).some((m) => m.containerPath?.replace(/\/+$/, '') === '/var/run/datadog')) return true;
   return /DD_AGENT_HOST=/.test(startScript(c));
 }
 

@@ -81,12 +81,14 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
     .option('--image <image>', 'image of a new definition')
     .option('--family <family>', 'family of a new definition', 'ecs-trace-agent')
     .option('--api-key-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the Datadog API key')
-    .option('--execution-role-arn <arn>', 'role the ECS agent uses to read the secret'))
-    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string }) => {
+    .option('--execution-role-arn <arn>', 'role the ECS agent uses to read the secret')
+    .option('--uds', 'also take traces on /var/run/datadog/apm.socket, shared with apps through a host volume'))
+    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string; uds?: boolean }) => {
       const existing = file === undefined ? undefined : load(file);
       await emit(agentTaskDefinition(existing, {
         container: f.container, family: f.family,
         ...(f.image ? { image: f.image } : {}), ...(f.apiKeySecret ? { apiKeySecret: f.apiKeySecret } : {}), ...(f.executionRoleArn ? { executionRoleArn: f.executionRoleArn } : {}),
+        ...(f.uds ? { uds: true } : {}),
       }), f);
     }));
 
