@@ -55,6 +55,7 @@ export function decodeV05(body: Buffer): TraceChunk[] {
   const nDict = r.readArrayHeader('dictionary');
   const dict: string[] = new Array<string>(Math.max(nDict, 0));
   for (let i = 0; i < nDict; i++) dict[i] = r.readString(`dictionary[${i}]`);
+  const str = (what: string) => lookup(r, dict, what);
   const nTraces = r.readArrayHeader('traces');
   const traces: TraceChunk[] = [];
   for (let t = 0; t < nTraces; t++) {
@@ -66,7 +67,7 @@ export function decodeV05(body: Buffer): TraceChunk[] {
       r.span = s;
       const n = r.readArrayHeader('span');
       if (n !== 12) r.fail(`encoded span needs exactly 12 elements in array, got ${n < 0 ? 'nil' : n}`);
-      chunk.push(readIndexedSpan(r, (what) => lookup(r, dict, what)));
+      chunk.push(readIndexedSpan(r, str));
     }
     traces.push(chunk);
   }
