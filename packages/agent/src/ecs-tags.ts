@@ -47,8 +47,8 @@ export class EcsTagger {
   private readonly missTtl: number;
   private readonly timeout: number;
   private readonly now: () => number;
-  /** Counters for /metrics. */
-  readonly stats = { refreshes: 0, refreshErrors: 0, tasks: 0, hits: 0, misses: 0 };
+  /** What the tagger has done (the payload-level hit and miss counts are in the pipeline's metrics). */
+  readonly stats = { refreshes: 0, refreshErrors: 0, tasks: 0 };
 
   constructor(private readonly o: EcsTaggerOptions) {
     this.hitTtl = o.hitTtlMs ?? 60_000;
@@ -66,8 +66,6 @@ export class EcsTagger {
       if (e === undefined) this.cache.set(containerId, { tags: undefined, expires: now + this.missTtl });
       void this.refresh();
     }
-    if (e?.tags) this.stats.hits++;
-    else this.stats.misses++;
     return e?.tags;
   }
 

@@ -106,7 +106,8 @@ export class Pipeline {
     const labels = { lang: p.lang, tracer_version: p.tracerVersion };
     const fixed = new Map<SpanFixReason, number>();
     const counters: NormalizeCounters = { spanFixed: (r) => fixed.set(r, (fixed.get(r) ?? 0) + 1) };
-    const kept: Span[][] = [];
+    // Each kept chunk with its root, found once: filters, stats, sampling and the live view use it.
+    const kept: { chunk: Span[]; root: Span }[] = [];
     let spans = 0;
     let dropped = 0;
     for (const chunk of p.chunks) {
@@ -117,8 +118,9 @@ export class Pipeline {
         this.metrics.tracesDropped.inc({ reason, ...labels });
         continue;
       }
+      const root = findRoot(chunk);
       if (this.filters.active) {
-        const filtered = this.filters.reject(findRoot(chunk));
+        const filtered = this.filters.reject(root);
         if (filtered !== undefined) {
           this.metrics.tracesFiltered.inc({ reason: filtered });
           continue;
@@ -127,7 +129,7 @@ export class Pipeline {
       for (const s of chunk) this.obfuscator.span(s);
       markTopLevel(chunk, p.clientComputedTopLevel);
       if (this.filters.active) for (const s of chunk) this.filters.rewrite(s);
-      kept.push(chunk);
+      kept.push({ chunk, root });
     }
     for (const [reason, n] of fixed) this.metrics.spansMalformed.inc({ reason, ...labels }, n);
     this.metrics.traces.inc(labels, p.chunks.length);
@@ -136,13 +138,13 @@ export class Pipeline {
     if (this.ecsTagger && p.containerId !== '') this.metrics.ecsLookups.inc({ result: ecs ? 'hit' : 'miss' });
     if (ecs !== undefined) {
       // A tag the tracer set itself wins.
-      for (const chunk of kept) for (const s of chunk) for (const k in ecs) if (s.meta[k] === undefined) s.meta[k] = ecs[k]!;
+      for (const { chunk } of kept) for (const s of chunk) for (const k in ecs) if (s.meta[k] === undefined) s.meta[k] = ecs[k]!;
     }
-    const sampled: Span[][] = [];
+    const sampled: { chunk: Span[]; root: Span }[] = [];
     const outcomes = new Map<string, number>();
     const extraWeight = p.chunks.length > 0 ? p.clientDroppedP0Traces / p.chunks.length : 0;
-    for (const chunk of kept) {
-      const root = findRoot(chunk);
+    for (const k of kept) {
+      const { chunk, root } = k;
       const env = chunkEnv(chunk, root, this.defaultEnv);
       // Stats see every chunk before sampling, unless the tracer computed them itself.
       if (!p.clientComputedStats) this.stats.add(chunk, { root, env, origin: root.meta['_dd.origin'] ?? '' });
@@ -150,7 +152,7 @@ export class Pipeline {
       // Counted per payload, not per chunk: one metric update per outcome.
       const outcome = `${decision.keep ? 'kept' : 'dropped'}:${decision.reason}`;
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      if (decision.keep) sampled.push(chunk);
+      if (decision.keep) sampled.push(k);
     }
     for (const [outcome, n] of outcomes) {
       const [decision, reason] = outcome.split(':') as [string, string];
@@ -158,7 +160,7 @@ export class Pipeline {
     }
     if (sampled.length > 0) {
       await this.store.write({
-        chunks: sampled,
+        chunks: sampled.map((k) => k.chunk),
         env: this.defaultEnv,
         hostname: this.hostname,
         containerId: p.containerId,
@@ -167,9 +169,9 @@ export class Pipeline {
         receivedAt: p.receivedAt,
       });
       let stored = 0;
-      for (const c of sampled) stored += c.length;
+      for (const { chunk } of sampled) stored += chunk.length;
       this.metrics.spansStored.inc({}, stored);
-      if (this.live.listenerCount('chunks') > 0) this.live.emit('chunks', sampled.map((c) => liveChunk(c, this.defaultEnv)));
+      if (this.live.listenerCount('chunks') > 0) this.live.emit('chunks', sampled.map(({ chunk, root }) => liveChunk(chunk, root, this.defaultEnv)));
     }
     return { traces: p.chunks.length, spans, dropped, sampledOut: kept.length - sampled.length };
   }
@@ -179,8 +181,7 @@ export function normalizedDefaultEnv(env: string): string {
   return normalizeTagValue(env) || 'none';
 }
 
-function liveChunk(chunk: Span[], defaultEnv: string): LiveChunk {
-  const root = findRoot(chunk);
+function liveChunk(chunk: Span[], root: Span, defaultEnv: string): LiveChunk {
   const tid = root.meta['_dd.p.tid'];
   return {
     traceId: (tid && /^[0-9a-f]{16}$/.test(tid) ? tid : '0000000000000000') + toHex64(BigInt.asUintN(64, root.traceId)),
