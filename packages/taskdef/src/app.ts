@@ -33,14 +33,18 @@ export interface AppOptions {
 
 const LAUNCHER_ARGS = ['run', '--'];
 
+/** What follows `ecs-trace run [--]` in an entryPoint that starts the app through the launcher. */
+export function afterLauncher(entryPoint: readonly string[], launcherPath = 'ecs-trace'): string[] | undefined {
+  const bin = entryPoint[0];
+  if (bin === undefined || (bin !== launcherPath && !/(^|\/)ecs-trace$/.test(bin)) || entryPoint[1] !== 'run') return undefined;
+  return entryPoint.slice(entryPoint[2] === '--' ? 3 : 2);
+}
+
 /** The entryPoint as the user wrote it, with a wrapper of ours taken off. */
 function unwrap(entryPoint: string[] | undefined, launcherPath: string): string[] | undefined {
   if (!entryPoint || entryPoint.length === 0) return undefined;
   if (ownShellMode(entryPoint) !== undefined) return entryPoint.slice(4);
-  const isLauncher = (entryPoint[0] === launcherPath || entryPoint[0]!.endsWith('/ecs-trace') || entryPoint[0] === 'ecs-trace')
-    && entryPoint[1] === LAUNCHER_ARGS[0] && entryPoint[2] === LAUNCHER_ARGS[1];
-  if (isLauncher) return entryPoint.slice(3);
-  return entryPoint;
+  return afterLauncher(entryPoint, launcherPath) ?? entryPoint;
 }
 
 export function patchAppTaskDefinition(existing: TaskDefinition, o: AppOptions): PatchResult {

@@ -3,6 +3,7 @@ import { TaskdefInputError } from './errors.js';
 import { OUTPUT_ONLY_KEYS, REGISTER_KEYS, SERVICE_KEYS, normalizeTaskDefinition, type Container, type TaskDefinition } from './input.js';
 import { TRACE_PORT } from './agent.js';
 import { ownShellMode } from './shell-forms.js';
+import { afterLauncher } from './app.js';
 
 /*
  * Findings for the set-ups that lose traces on ECS (ecs-spec 10 and 13): each with a severity,
@@ -38,8 +39,7 @@ function isTraced(c: Container): boolean {
 function learnsAgentHost(c: Container): boolean {
   if (getEnv(c, 'DD_AGENT_HOST') !== undefined || getEnv(c, 'DD_TRACE_AGENT_URL') !== undefined) return true;
   if ((c.secrets ?? []).some((s) => s.name === 'DD_AGENT_HOST' || s.name === 'DD_TRACE_AGENT_URL')) return true;
-  const ep = c.entryPoint ?? [];
-  if (ep.length >= 3 && /(^|\/)ecs-trace$/.test(ep[0]!) && ep[1] === 'run') return true;
+  if (afterLauncher(c.entryPoint ?? []) !== undefined) return true;
   // The agent's socket mounted from the host: tracers find it themselves.
   if ((c.mountPoints ?? []).some((m) => m.containerPath?.replace(/\/+$/, '') === '/var/run/datadog')) return true;
   return /DD_AGENT_HOST=/.test(startScript(c));
