@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+import { waitForTrace } from './traces.js';
 
 /*
  * The real dd-trace (5.x) sends to our agent unchanged; the trace comes back from the query API
@@ -27,18 +28,6 @@ function runApp(env: Record<string, string>): Promise<AppOutput> {
   });
 }
 
-async function waitForTrace(agent: TestAgent, traceId: string, spans: number): Promise<{ summary: Record<string, unknown>; spans: ApiSpan[] }> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await fetch(`${agent.apiUrl}/api/v1/traces/${traceId}`);
-    if (res.status === 200) {
-      const t = (await res.json()) as { summary: Record<string, unknown>; spans: ApiSpan[] };
-      if (t.spans.length >= spans || Date.now() > deadline) return t;
-    } else if (Date.now() > deadline) throw new Error(`trace ${traceId} never arrived (last status ${res.status})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe.each([
   ['v0.4 (default)', {}],
   ['v0.5', { DD_TRACE_AGENT_PROTOCOL_VERSION: '0.5' }],
@@ -51,7 +40,7 @@ describe.each([
     const app = await runApp({ DD_TRACE_AGENT_URL: agent.intake, ...extraEnv });
     // Six spans: the root, the http client call and its tcp.connect (dd-trace's net plugin), the
     // server span, a nested manual span and the failing one.
-    const trace = await waitForTrace(agent, app.traceId, 6);
+    const trace = await waitForTrace<{ summary: Record<string, unknown>; spans: ApiSpan[] }>(agent.apiUrl, app.traceId, 6);
     expect(trace.summary).toMatchObject({ traceId: app.traceId, rootService: 'e2e-checkout', rootName: 'e2e.root', rootResource: 'checkout-flow', spanCount: 6, errorCount: 1, env: 'e2e', incomplete: false });
 
     const byName = new Map(trace.spans.map((s) => [s.name, s]));

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from '@ecs-trace/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+import { waitForTrace } from './traces.js';
 import { inFakeContainer, requireMountNamespaces } from './netns.js';
 
 /*
@@ -29,19 +30,6 @@ function runApp(dockerId: string, cgroupFile: string, env: Record<string, string
 }
 
 interface ApiSpan { name: string; meta: Record<string, string> }
-
-async function spansOf(agent: TestAgent, traceId: string): Promise<ApiSpan[]> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await fetch(`${agent.apiUrl}/api/v1/traces/${traceId}`);
-    if (res.status === 200) {
-      const t = (await res.json()) as { spans: ApiSpan[] };
-      if (t.spans.length >= 6) return t.spans;
-    }
-    if (Date.now() > deadline) throw new Error(`trace ${traceId} never arrived`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!requireMountNamespaces())('ECS task tags on spans from the real dd-trace', () => {
   let sim: Simulator;
@@ -70,7 +58,7 @@ describe.skipIf(!requireMountNamespaces())('ECS task tags on spans from the real
     const task = sim.world.tasks[taskIndex]!;
     const container = task.containers[containerIndex]!;
     const app = await runApp(container.dockerId, join(dir, `cgroup-${taskIndex}`), { DD_TRACE_AGENT_URL: agent.intake });
-    const spans = await spansOf(agent, app.traceId);
+    const { spans } = await waitForTrace<{ spans: ApiSpan[] }>(agent.apiUrl, app.traceId, 6);
     for (const s of spans) {
       expect(s.meta).toMatchObject({
         ecs_cluster_name: 'ecs-trace-sim',

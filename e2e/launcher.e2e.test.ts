@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@ecs-trace/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+import { waitForTrace } from './traces.js';
 
 /*
  * The whole ECS flow on one machine: the simulator plays the EC2 host, the agent listens on the
@@ -17,6 +18,7 @@ const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url
 const APP = fileURLToPath(new URL('./apps/dd-trace-app.cjs', import.meta.url));
 const HOST_IP = '127.0.0.3';
 
+interface Trace { summary: { spanCount: number; rootService: string }; spans: unknown[] }
 interface Launched { resolution: { source: string; host: string; url: string }; app: { traceId: string } }
 
 function launch(env: Record<string, string>): Promise<Launched> {
@@ -35,18 +37,6 @@ function launch(env: Record<string, string>): Promise<Launched> {
   });
 }
 
-async function waitForTrace(agent: TestAgent, traceId: string): Promise<{ summary: { spanCount: number; rootService: string } }> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await fetch(`${agent.apiUrl}/api/v1/traces/${traceId}`);
-    if (res.status === 200) {
-      const t = (await res.json()) as { summary: { spanCount: number; rootService: string } };
-      if (t.summary.spanCount >= 6 || Date.now() > deadline) return t;
-    } else if (Date.now() > deadline) throw new Error(`trace ${traceId} never reached the agent`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('ecs-trace run with the agent\'s unix socket (a host volume shared with the agent)', () => {
   let agent: TestAgent;
   let dir: string;
@@ -63,7 +53,7 @@ describe('ecs-trace run with the agent\'s unix socket (a host volume shared with
     const socket = join(dir, 'apm.socket');
     const { resolution, app } = await launch({ ECS_TRACE_APM_SOCKET: socket, AWS_EC2_METADATA_DISABLED: 'true' });
     expect(resolution).toMatchObject({ source: 'uds', host: '', url: `unix://${socket}` });
-    const trace = await waitForTrace(agent, app.traceId);
+    const trace = await waitForTrace<Trace>(agent.apiUrl, app.traceId, 6);
     expect(trace.summary).toMatchObject({ spanCount: 6, rootService: 'e2e-checkout' });
   });
 });
@@ -90,7 +80,7 @@ describe.each(cases)('ecs-trace run with the host found by %s', (source, simOpti
     const env = { ...sim.containerEnv('checkout/web'), DD_TRACE_AGENT_PORT: String(agent.receiver!.port) };
     const { resolution, app } = await launch(env);
     expect(resolution).toMatchObject({ source, host: HOST_IP, url: `http://${HOST_IP}:${agent.receiver!.port}` });
-    const trace = await waitForTrace(agent, app.traceId);
+    const trace = await waitForTrace<Trace>(agent.apiUrl, app.traceId, 6);
     expect(trace.summary).toMatchObject({ spanCount: 6, rootService: 'e2e-checkout' });
   });
 });

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { componentsAvailable } from './components.js';
 
 /*
  * Simulated hosts for tests: Linux network namespaces made by the test itself (root and iproute2
@@ -27,11 +28,7 @@ export function namespacesUnavailable(): string | undefined {
 
 /** Skip outside CI with the reason printed; fail under CI=true. */
 export function requireNamespaces(): boolean {
-  const missing = namespacesUnavailable();
-  if (missing === undefined) return true;
-  if (process.env['CI'] === 'true') throw new Error(`CI=true and ${missing}: .ci/run installs iproute2 and runs as root`);
-  console.warn(`skipping network-namespace tests: ${missing}`);
-  return false;
+  return componentsAvailable(namespacesUnavailable(), 'network-namespace tests');
 }
 
 export class Netns {
@@ -121,8 +118,5 @@ export function requireMountNamespaces(): boolean {
       missing = `unshare -m failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err)}`;
     }
   }
-  if (missing === undefined) return true;
-  if (process.env['CI'] === 'true') throw new Error(`CI=true and ${missing}`);
-  console.warn(`skipping tests that fake a container's cgroup: ${missing}`);
-  return false;
+  return componentsAvailable(missing, "tests that fake a container's cgroup");
 }

@@ -5,6 +5,8 @@ import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+import { waitForTrace } from './traces.js';
+import { componentsAvailable } from './components.js';
 
 /*
  * The web UI in Debian's Chromium, against an agent fed by the real dd-trace: a user clicks
@@ -19,10 +21,7 @@ const UI_BUILT = existsSync(fileURLToPath(new URL('../packages/ui/dist/index.htm
 
 function available(): boolean {
   const missing = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : !UI_BUILT ? 'the UI is not built (npm run build)' : undefined;
-  if (missing === undefined) return true;
-  if (process.env['CI'] === 'true') throw new Error(`CI=true and ${missing}`);
-  console.warn(`skipping browser tests: ${missing}`);
-  return false;
+  return componentsAvailable(missing, 'browser tests');
 }
 
 function runApp(agent: TestAgent): Promise<{ traceId: string }> {
@@ -32,15 +31,6 @@ function runApp(agent: TestAgent): Promise<{ traceId: string }> {
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { traceId: string }) : reject(new Error(`app exited ${code}`))));
   });
-}
-
-async function waitForSpans(agent: TestAgent, traceId: string, n: number): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    const res = await fetch(`${agent.apiUrl}/api/v1/traces/${traceId}`);
-    if (res.status === 200 && ((await res.json()) as { spans: unknown[] }).spans.length >= n) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`trace ${traceId} never complete`);
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
@@ -56,7 +46,7 @@ describe.skipIf(!available())('web UI', () => {
     agent = await startTestAgent();
     for (let i = 0; i < 3; i++) {
       const app = await runApp(agent);
-      await waitForSpans(agent, app.traceId, 6);
+      await waitForTrace(agent.apiUrl, app.traceId, 6);
       traceIds.push(app.traceId);
     }
     browser = await chromium.launch({
