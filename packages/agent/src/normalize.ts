@@ -198,6 +198,13 @@ export function findRoot(chunk: TraceChunk): Span {
   return chunk[chunk.length - 1]!;
 }
 
+/** The chunk's env: the root's, else any span's, else `fallback` (the payload's or the agent's). */
+export function chunkEnv(chunk: TraceChunk, root: Span, fallback: string): string {
+  if (root.meta['env']) return root.meta['env'];
+  for (const s of chunk) if (s.meta['env']) return s.meta['env'];
+  return fallback;
+}
+
 /**
  * Marks top-level spans (`_top_level=1`): roots, spans whose parent is not in the chunk, and spans
  * whose parent belongs to another service. With client-computed top-level, `_dd.top_level` is

@@ -5,7 +5,7 @@ import { markTopLevel, normalizeChunk, type NormalizeCounters, type SpanFixReaso
 import type { AgentMetrics } from './metrics.js';
 import type { TraceStore } from './store/store.js';
 import type { EcsTagger } from './ecs-tags.js';
-import { findRoot } from './normalize.js';
+import { chunkEnv, findRoot } from './normalize.js';
 import type { TraceSampler } from './sampler/sampler.js';
 import type { TraceFilters } from './filters.js';
 import type { Obfuscator } from './obfuscate/obfuscator.js';
@@ -64,12 +64,6 @@ export interface LiveChunk {
   container?: string;
 }
 
-/** The chunk's env: the root's, else any span's, else the agent's default. */
-function chunkEnv(chunk: Span[], root: Span, fallback: string): string {
-  if (root.meta['env']) return root.meta['env'];
-  for (const s of chunk) if (s.meta['env']) return s.meta['env'];
-  return fallback;
-}
 
 /**
  * Receiver -> normalize -> filter -> obfuscate -> top-level -> replace tags -> ECS tags -> stats

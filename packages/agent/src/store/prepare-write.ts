@@ -1,4 +1,4 @@
-import { findRoot } from '../normalize.js';
+import { chunkEnv, findRoot } from '../normalize.js';
 import { encodeSegment } from './segment-codec.js';
 import type { WriteBatch } from './store.js';
 
@@ -58,15 +58,14 @@ export function prepareWrite(batch: WriteBatch): PreparedWrite {
   let spans = 0;
   chunks.forEach((chunk, i) => {
     const root = findRoot(chunk);
-    // A span without env belongs to its chunk's env: the root's, else any span's, else the payload's.
-    let env = root.meta['env'] || '';
+    // A span without env belongs to its chunk's env.
+    const env = chunkEnv(chunk, root, batch.env);
     let tid = '';
     let start = chunk[0]!.start;
     let end = 0n;
     let errors = 0;
     const services = new Set<string>();
     for (const s of chunk) {
-      if (env === '' && s.meta['env']) env = s.meta['env'];
       if (tid === '' && s.meta['_dd.p.tid'] !== undefined) tid = s.meta['_dd.p.tid'];
       const e = s.start + BigInt(s.duration);
       if (s.start < start) start = s.start;
@@ -74,7 +73,6 @@ export function prepareWrite(batch: WriteBatch): PreparedWrite {
       if (s.error !== 0) errors++;
       services.add(s.service);
     }
-    if (env === '') env = batch.env;
     const traceId = BigInt.asIntN(64, chunk[0]!.traceId);
     const isRoot = root.parentId === 0n;
     rows.push({
