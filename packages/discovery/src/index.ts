@@ -3,4 +3,4 @@ export {
   type AgentHostResolution, type Attempt, type DiscoverySource, type ResolveOptions,
 } from './resolve.js';
 export { planLaunch, runApp, exitLike, type LaunchPlan, type RunOptions, type AppExit } from './launcher.js';
-export { asIpAddress } from './ip.js';
+export { asIpAddress, hostPort } from './ip.js';

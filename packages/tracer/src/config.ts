@@ -1,3 +1,5 @@
+import { hostPort } from '@ecs-trace/discovery';
+
 /*
  * The tracer's settings: init() options first, then the environment variables dd-trace reads,
  * then defaults. Where the agent is: url, else hostname/port, else DD_TRACE_AGENT_URL, else
@@ -59,7 +61,7 @@ function onEcs(env: NodeJS.ProcessEnv): boolean {
 }
 
 export function agentUrl(host: string, port: number): URL {
-  return new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  return new URL(`http://${hostPort(host, port)}`);
 }
 
 export function resolveConfig(o: TracerOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
