@@ -77,7 +77,7 @@ export class Tracer implements SpanSink {
     exporter.setUrl(undefined);
     const port = this.config.port;
     const run = resolveAgentHost({ port }).then((r) => {
-      if (this.exporter === exporter && this.discovery === run) exporter.setUrl(new URL(r.url.startsWith('unix:') ? r.url : agentUrl(r.host, r.port).href));
+      if (this.exporter === exporter && this.discovery === run) exporter.setUrl(new URL(r.url));
     }, () => {
       if (this.exporter === exporter && this.discovery === run) exporter.setUrl(agentUrl('127.0.0.1', port));
     });
