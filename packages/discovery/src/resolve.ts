@@ -60,11 +60,12 @@ export class DiscoveryConfigError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 2000;
 
-function parseOrder(value: string): DiscoverySource[] {
+/** A list of sources, comma- or space-separated; `setting` names where it came from in errors. */
+export function parseOrder(value: string, setting = 'ECS_TRACE_DISCOVERY_ORDER'): DiscoverySource[] {
   const out: DiscoverySource[] = [];
   for (const item of value.split(/[\s,]+/).filter(Boolean)) {
     if (!(DISCOVERY_SOURCES as readonly string[]).includes(item)) {
-      throw new DiscoveryConfigError(`ECS_TRACE_DISCOVERY_ORDER: unknown source ${JSON.stringify(item)}; use ${DISCOVERY_SOURCES.join(', ')}`);
+      throw new DiscoveryConfigError(`${setting}: unknown source ${JSON.stringify(item)}; use ${DISCOVERY_SOURCES.join(', ')}`);
     }
     out.push(item as DiscoverySource);
   }

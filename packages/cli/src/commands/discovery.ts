@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import {
-  DISCOVERY_SOURCES, DiscoveryConfigError, exitLike, planLaunch, resolveAgentHost,
-  type AgentHostResolution, type DiscoverySource, type ResolveOptions,
+  DISCOVERY_SOURCES, DiscoveryConfigError, exitLike, parseOrder, planLaunch, resolveAgentHost, runApp,
+  type AgentHostResolution, type ResolveOptions,
 } from '@ecs-trace/discovery';
 
 /** `ecs-trace discover` and `ecs-trace run`: the agent's host for a shell, or for an app's start. */
@@ -15,13 +15,7 @@ function resolveOptions(flags: DiscoveryFlags): ResolveOptions {
     if (!Number.isInteger(n) || n <= 0) throw new DiscoveryConfigError(`--timeout: ${JSON.stringify(flags.timeout)} is not a positive number of milliseconds`);
     o.timeoutMs = n;
   }
-  if (flags.order !== undefined) {
-    const order = flags.order.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const s of order) {
-      if (!(DISCOVERY_SOURCES as readonly string[]).includes(s)) throw new DiscoveryConfigError(`--order: unknown source ${JSON.stringify(s)}; use ${DISCOVERY_SOURCES.join(', ')}`);
-    }
-    o.order = order as DiscoverySource[];
-  }
+  if (flags.order !== undefined) o.order = parseOrder(flags.order, '--order');
   return o;
 }
 
@@ -59,7 +53,6 @@ export function discoveryCommands(program: Command, setExit: (code: number) => v
       for (const w of plan.warnings) process.stderr.write(`ecs-trace run: ${w}\n`);
       // The launcher's own words go to stderr: stdout belongs to the app.
       if (flags.json) process.stderr.write(JSON.stringify(plan.resolution) + '\n');
-      const { runApp } = await import('@ecs-trace/discovery');
       exitLike(await runApp({ command, args, env: plan.env }));
     });
 }
