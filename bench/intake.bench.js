@@ -7,9 +7,8 @@ import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpack } from 'msgpackr';
-import { decodeV04, decodeV05 } from '@ecs-trace/protocol';
-import { SqliteStore, Pipeline, TraceSampler, Obfuscator, StatsService, agentMetrics, traceFilters, obfuscationConfig, loadConfig, createLogger } from '@ecs-trace/agent';
-import { normalizeChunk, markTopLevel } from '../packages/agent/dist/normalize.js';
+import { decodeV04, decodeV05, markTopLevel } from '@ecs-trace/protocol';
+import { SqliteStore, createPipeline, normalizeChunk, agentMetrics, loadConfig, createLogger } from '@ecs-trace/agent';
 import { freshV04, payloads } from './payloads.js';
 
 const quick = process.argv.includes('--quick');
@@ -38,12 +37,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function pipelineWithoutStore() {
   const config = loadConfig({ env: {} });
   const discard = { write: async () => {}, writeStats: async () => {}, queryStats: async () => [] };
-  const stats = new StatsService(discard, createLogger('off'), 'none', { flushIntervalMs: 0 });
-  return new Pipeline({
-    store: discard, metrics: agentMetrics(), defaultEnv: 'none', hostname: 'h', stats,
-    sampler: new TraceSampler({ targetTps: 10, errorTps: 10, rareSampler: false, defaultEnv: 'none' }),
-    obfuscator: new Obfuscator(obfuscationConfig(config)), filters: traceFilters(config),
-  });
+  return createPipeline(config, { store: discard, metrics: agentMetrics(), log: createLogger('off'), env: {}, statsFlushIntervalMs: 0 }).pipeline;
 }
 
 function payloadOf(chunks) {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { waitForTrace } from './traces.js';
 
 /*

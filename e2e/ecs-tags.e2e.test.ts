@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from '@ecs-trace/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { waitForTrace } from './traces.js';
 import { inFakeContainer, requireMountNamespaces } from './netns.js';
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from '@ecs-trace/simulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 
 /*
  * ecs-trace's tracer in real processes: services with hostname 'auto' find the agent through the

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAgent, type TestAgent } from '../packages/agent/src/test-agent.js';
+import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { waitForTrace } from './traces.js';
 import { componentsAvailable } from './components.js';
 

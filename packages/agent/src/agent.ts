@@ -1,18 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { buildApi } from './api.js';
-import { ecsAgentUrl, isContainerized, obfuscationConfig, receiverHost, traceFilters, type AgentConfig } from './config.js';
-import { Obfuscator } from './obfuscate/obfuscator.js';
-import { StatsService } from './stats/stats-service.js';
-import { EcsTagger } from './ecs-tags.js';
-import { AGENT_VERSION } from './info.js';
-import { createLogger, LogOnce, type Logger } from './log.js';
-import { agentMetrics } from './metrics.js';
-import { normalizedDefaultEnv, Pipeline } from './pipeline.js';
-import { Receiver } from './receiver.js';
-import { TraceSampler } from './sampler/sampler.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import { ThreadedSqliteStore } from './store/threaded-sqlite-store.js';
-import type { TraceStore } from './store/store.js';
+import type { AgentConfig } from './config.js';
+import { Receiver, receiverHost } from './intake/index.js';
+import { createPipeline } from './process/index.js';
+import { buildApi } from './query/index.js';
+import { AGENT_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
+import { openStore, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
   /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
@@ -39,31 +31,15 @@ const RETENTION_INTERVAL_MS = 30_000;
 export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = agentMetrics();
-  // With the writer thread, intake decodes the next payload while the last one commits.
-  const store: TraceStore = config.writerThread && config.dataDir !== ':memory:' ? await ThreadedSqliteStore.open(config.dataDir) : new SqliteStore({ dataDir: config.dataDir });
+  const store = await openStore(config);
   const env = opts.env ?? process.env;
-  const ecsUrl = ecsAgentUrl(config, env);
-  const ecsTagger = ecsUrl ? new EcsTagger({ agentUrl: ecsUrl, taskMetadataUrl: env['ECS_CONTAINER_METADATA_URI_V4'], log,
-    onRefresh: (r) => { if (r instanceof Error) metrics.ecsRefreshErrors.inc(); else metrics.ecsTasks.set(r); },
-  }) : undefined;
-  if (ecsTagger) {
-    log.info({ url: ecsUrl }, 'tagging spans with their ECS task and container');
-    void ecsTagger.refresh();
-  }
-  const defaultEnv = normalizedDefaultEnv(config.env);
-  const sampler = new TraceSampler({ targetTps: config.targetTps, errorTps: config.errorTps, rareSampler: config.rareSampler, defaultEnv });
-  const stats = new StatsService(store, log, defaultEnv);
-  const pipeline = new Pipeline({
-    store, metrics, defaultEnv, hostname: config.hostname, sampler, stats,
-    obfuscator: new Obfuscator(obfuscationConfig(config)), filters: traceFilters(config),
-    ...(ecsTagger ? { ecsTagger } : {}),
-  });
+  const { pipeline, stats, sampler } = createPipeline(config, { store, metrics, log, env });
 
   let receiver: Receiver | undefined;
   let receiverAddress: AddressInfo | undefined;
   const containerized = opts.containerized ?? isContainerized(env);
   if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
-    receiver = new Receiver({ config, pipeline, metrics, log, logOnce: new LogOnce(log) });
+    receiver = new Receiver({ config, traces: pipeline, rates: sampler, clientStats: stats, metrics, log, logOnce: new LogOnce(log) });
     if (config.receiverPort !== 0) {
       const host = receiverHost(config, containerized);
       try {

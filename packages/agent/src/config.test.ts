@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isContainerized, loadConfig, receiverHost } from './config.js';
+import { loadConfig } from './config.js';
+import { receiverHost } from './intake/index.js';
+import { ConfigError, isContainerized } from './runtime/index.js';
 
 describe('loadConfig', () => {
   it('has the Datadog Agent defaults and ours', () => {

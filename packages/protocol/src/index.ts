@@ -9,3 +9,5 @@ export { MsgpackWriter } from './msgpack-writer.js';
 export { MsgpackReader, MAX_CONTAINER_LENGTH } from './msgpack-reader.js';
 export { toHex64, traceIdHex, parseTraceId, TraceIdParseError, toSigned64, toUnsigned64 } from './ids.js';
 export { sampleByRate } from './sampling.js';
+export { decodeClientStats, clientStatsFromValue, type ClientStatsPayload, type ClientStatsBucket, type ClientGroupedStats } from './decode-stats.js';
+export { findRoot, markTopLevel } from './trace.js';

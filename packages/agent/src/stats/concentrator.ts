@@ -1,5 +1,5 @@
-import { DDSketch } from '@datadog/sketches-js';
 import type { Span, TraceChunk } from '@ecs-trace/protocol';
+import { newSketch, type StatsRow } from '../store/index.js';
 
 /*
  * APM stats as the Datadog Agent's concentrator computes them (trace-agent spec 8.1): every chunk
@@ -14,44 +14,10 @@ export const BUCKET_NS = 10_000_000_000n;
 /** Groups per 10-s bucket; past it, new groups are counted under resource OTHER_RESOURCE. */
 export const MAX_GROUPS_PER_BUCKET = 20_000;
 export const OTHER_RESOURCE = '(other: too many groups in 10 s)';
-const RELATIVE_ACCURACY = 0.01;
 const STATS_SPAN_KINDS = new Set(['server', 'consumer', 'client', 'producer']);
 const PEER_TAG_KINDS = new Set(['client', 'producer', 'consumer']);
 const PEER_TAG_KEYS = ['peer.service', 'out.host', 'db.instance', 'db.system', 'peer.hostname', 'network.destination.name', 'messaging.destination', 'rpc.service', 'aws.queue.name', 'topicname'];
 
-export interface GroupKey {
-  service: string;
-  name: string;
-  resource: string;
-  type: string;
-  env: string;
-  version: string;
-  httpStatusCode: number;
-  spanKind: string;
-  isTraceRoot: boolean;
-  synthetics: boolean;
-  peerTags: string[];
-}
-
-/** One group's numbers in one bucket: what the store keeps and the API aggregates. */
-export interface StatsRow extends GroupKey {
-  /** Bucket start, ns since the epoch. */
-  start: bigint;
-  durationNs: bigint;
-  hits: number;
-  topLevelHits: number;
-  errors: number;
-  /** Sum of durations, ns (weighted). */
-  totalDuration: number;
-  okSketch: DDSketch;
-  errorSketch: DDSketch;
-  /** 'agent' (computed here) or 'client' (from /v0.6/stats). */
-  source: 'agent' | 'client';
-}
-
-export function newSketch(): DDSketch {
-  return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
-}
 
 
 function statusCode(s: Span): number {

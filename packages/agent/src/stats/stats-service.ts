@@ -1,8 +1,8 @@
-import type { TraceChunk } from '@ecs-trace/protocol';
-import type { Logger } from '../log.js';
-import type { StatsQuery, TraceStore } from '../store/store.js';
+import type { ClientStatsPayload, TraceChunk } from '@ecs-trace/protocol';
+import type { Logger } from '../runtime/index.js';
+import type { StatsQuery, StatsReader, StatsRow, StatsWriter } from '../store/index.js';
 import { clientStatsRows } from './client-stats.js';
-import { Concentrator, type ChunkInfo, type StatsRow } from './concentrator.js';
+import { Concentrator, type ChunkInfo } from './concentrator.js';
 
 /**
  * The stats stage: the concentrator fed before sampling, flushed to the store every 10 s (and on
@@ -14,7 +14,7 @@ export class StatsService {
   private readonly timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: TraceStore, private readonly log: Logger, private readonly defaultEnv: string, o: { flushIntervalMs?: number; now?: () => bigint } = {}) {
+  constructor(private readonly store: StatsWriter & StatsReader, private readonly log: Logger, private readonly defaultEnv: string, o: { flushIntervalMs?: number; now?: () => bigint } = {}) {
     this.now = o.now ?? (() => BigInt(Date.now()) * 1_000_000n);
     this.concentrator = new Concentrator(this.now());
     const interval = o.flushIntervalMs ?? 10_000;
@@ -31,7 +31,7 @@ export class StatsService {
   }
 
   /** A /v0.6/stats payload; returns the number of groups that could not be used. */
-  addClientPayload(payload: unknown): number {
+  addClientPayload(payload: ClientStatsPayload): number {
     const { rows, skipped } = clientStatsRows(payload, this.defaultEnv);
     this.enqueue(rows);
     return skipped;

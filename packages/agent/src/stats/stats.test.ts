@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { emptySpan, encodeV04, MsgpackReader, type Span } from '@ecs-trace/protocol';
+import { clientStatsFromValue, decodeClientStats, emptySpan, encodeV04, type Span } from '@ecs-trace/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAgent, type TestAgent } from '../test-agent.js';
-import { groupBy, timeSeries } from './aggregate.js';
+import { startTestAgent, type TestAgent } from '../testing.js';
+import { groupBy, timeSeries } from '../query/aggregate.js';
 import { clientStatsRows } from './client-stats.js';
 import { BUCKET_NS, Concentrator, MAX_GROUPS_PER_BUCKET, OTHER_RESOURCE } from './concentrator.js';
 
@@ -87,7 +87,7 @@ describe('Concentrator', () => {
 
 describe('client-computed stats (/v0.6/stats)', () => {
   it('reads what dd-trace 5.132 sends, sketches included', () => {
-    const payload = new MsgpackReader(readFileSync(new URL('../../../protocol/fixtures/dd-trace-js-5.132-v0.6-stats.msgpack', import.meta.url))).readAny();
+    const payload = decodeClientStats(readFileSync(new URL('../../../protocol/fixtures/dd-trace-js-5.132-v0.6-stats.msgpack', import.meta.url)));
     const { rows, skipped } = clientStatsRows(payload, 'none');
     expect(skipped).toBe(0);
     expect(rows).toHaveLength(8);
@@ -101,7 +101,7 @@ describe('client-computed stats (/v0.6/stats)', () => {
   });
 
   it('skips groups without service or name, or with a broken sketch', () => {
-    const { rows, skipped } = clientStatsRows({ Stats: [{ Start: 1n, Duration: 10n, Stats: [{ Service: 's' }, { Service: 's', Name: 'n', OkSummary: new Uint8Array([255, 255]) }, { Service: 's', Name: 'n', Hits: 3 }] }] }, 'prod');
+    const { rows, skipped } = clientStatsRows(clientStatsFromValue({ Stats: [{ Start: 1n, Duration: 10n, Stats: [{ Service: 's' }, { Service: 's', Name: 'n', OkSummary: new Uint8Array([255, 255]) }, { Service: 's', Name: 'n', Hits: 3 }] }] }), 'prod');
     expect(skipped).toBe(2);
     expect(rows.map((r) => [r.resource, r.hits, r.env])).toEqual([['n', 3, 'prod']]);
   });

@@ -1,8 +1,7 @@
-import type { Span } from '@ecs-trace/protocol';
+import { markTopLevel, type Span } from '@ecs-trace/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { markTopLevel } from '../normalize.js';
-import type { TraceStore, WriteBatch } from './store.js';
-import { newSketch, type StatsRow } from '../stats/concentrator.js';
+import type { TraceStore, WriteBatch } from './contract.js';
+import { newSketch, type StatsRow, type TraceId } from './records.js';
 
 /*
  * The conformance suite every TraceStore must pass. An implementation's test file calls
@@ -25,6 +24,12 @@ export function batch(chunks: Span[][], extra: Partial<WriteBatch> = {}): WriteB
   return { chunks, env: 'none', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: T0, ...extra };
 }
 
+/** A trace id from its hex form, as the query API reads it (upper half first, if any). */
+export function tid(hex: string): TraceId {
+  const low = BigInt('0x' + hex.slice(-16));
+  return { high: hex.length > 16 ? BigInt('0x' + hex.slice(0, -16)) : 0n, low };
+}
+
 export function storeConformance(name: string, create: () => Promise<TraceStore>): void {
   describe(`${name} store conformance`, () => {
     let store: TraceStore;
@@ -35,27 +40,28 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       const root = span({ traceId: 0xfedcba9876543210n, spanId: 0xffffffffffffffffn, meta: { env: 'prod', '_dd.p.tid': '6b06514e00000000' }, metrics: { _sampling_priority_v1: 1 } });
       const child = span({ traceId: 0xfedcba9876543210n, spanId: 2n, parentId: 0xffffffffffffffffn, service: 'db', name: 'pg.query', resource: 'SELECT ?', type: 'sql', start: T0 + MS, duration: 2_000_000, error: 1, meta: { 'error.message': 'boom' } });
       await store.write(batch([[root, child]]));
-      const t = await store.getTrace('6b06514e00000000fedcba9876543210');
+      const t = await store.getTrace(tid('6b06514e00000000fedcba9876543210'));
       expect(t).toBeDefined();
       expect(t!.summary).toMatchObject({
-        traceId: '6b06514e00000000fedcba9876543210', rootService: 'checkout', rootResource: 'GET /cart',
-        spanCount: 2, errorCount: 1, services: ['checkout', 'db'], env: 'prod', incomplete: false, duration: 10_000_000, start: T0.toString(),
+        traceId: { high: 0x6b06514e00000000n, low: 0xfedcba9876543210n }, rootService: 'checkout', rootResource: 'GET /cart',
+        spanCount: 2, errorCount: 1, services: ['checkout', 'db'], env: 'prod', incomplete: false, duration: 10_000_000, start: T0,
       });
       const [r, c] = t!.spans;
-      expect(r).toMatchObject({ spanId: 'ffffffffffffffff', parentId: '0000000000000000', metrics: { _sampling_priority_v1: 1, _top_level: 1 } });
-      expect(c).toMatchObject({ spanId: '0000000000000002', parentId: 'ffffffffffffffff', service: 'db', error: 1, env: 'prod', meta: { 'error.message': 'boom' }, start: (T0 + MS).toString() });
+      expect(r!.span).toMatchObject({ spanId: 0xffffffffffffffffn, parentId: 0n, metrics: { _sampling_priority_v1: 1, _top_level: 1 } });
+      expect(c!.span).toMatchObject({ spanId: 2n, parentId: 0xffffffffffffffffn, service: 'db', error: 1, meta: { 'error.message': 'boom' }, start: T0 + MS });
+      expect(c!.env).toBe('prod');
       // The 64-bit form finds the same trace.
-      expect((await store.getTrace('0000000000000000fedcba9876543210'))?.spans).toHaveLength(2);
+      expect((await store.getTrace(tid('0000000000000000fedcba9876543210')))?.spans).toHaveLength(2);
       // A different upper half is a different trace.
-      expect(await store.getTrace('1111111111111111fedcba9876543210')).toBeUndefined();
+      expect(await store.getTrace(tid('1111111111111111fedcba9876543210'))).toBeUndefined();
     });
 
     it('merges chunks of one trace that arrive in separate payloads, child first', async () => {
       await store.write(batch([[span({ traceId: 7n, spanId: 2n, parentId: 1n, service: 'db', start: T0 + MS, duration: 1_000_000 })]]));
-      let t = await store.getTrace('7');
+      let t = await store.getTrace(tid('7'));
       expect(t!.summary.incomplete).toBe(true);
       await store.write(batch([[span({ traceId: 7n, spanId: 1n, duration: 50_000_000 })]]));
-      t = await store.getTrace('7');
+      t = await store.getTrace(tid('7'));
       // Services are listed in the order their chunks start: the root's first.
       expect(t!.summary).toMatchObject({ incomplete: false, rootService: 'checkout', spanCount: 2, duration: 50_000_000, services: ['checkout', 'db'] });
     });
@@ -68,10 +74,10 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
         metaStruct: { appsec: new Uint8Array([1, 2, 3]) },
       });
       await store.write(batch([[s]]));
-      const got = (await store.getTrace('9'))!.spans[0]!;
-      expect(got.spanLinks).toEqual([{ traceId: '5', traceIdHigh: '0', spanId: '6', attributes: { 'link.name': 'x' } }]);
-      expect(got.spanEvents).toEqual([{ timeUnixNano: T0.toString(), name: 'exception', attributes: { 'exception.message': 'boom' } }]);
-      expect(got.metaStruct).toEqual({ appsec: Buffer.from([1, 2, 3]).toString('base64') });
+      const got = (await store.getTrace(tid('9')))!.spans[0]!.span;
+      expect(got.spanLinks).toEqual([{ traceId: 5n, traceIdHigh: 0n, spanId: 6n, attributes: { 'link.name': 'x' } }]);
+      expect(got.spanEvents).toEqual([{ timeUnixNano: T0, name: 'exception', attributes: { 'exception.message': 'boom' } }]);
+      expect(got.metaStruct).toEqual({ appsec: new Uint8Array([1, 2, 3]) });
     });
 
     it('searches by service, resource, error, duration, env and time, newest first', async () => {
@@ -80,7 +86,7 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
         [span({ traceId: 2n, spanId: 1n, start: T0 + 10n * MS, error: 1 }), span({ traceId: 2n, spanId: 2n, parentId: 1n, service: 'db', resource: 'SELECT ?', start: T0 + 11n * MS, duration: 300_000_000 })],
         [span({ traceId: 3n, spanId: 1n, start: T0 + 20n * MS, meta: { env: 'staging' }, resource: 'POST /pay' })],
       ]));
-      const ids = async (q: Parameters<TraceStore['searchTraces']>[0]) => (await store.searchTraces(q)).map((t) => t.traceId.slice(-1));
+      const ids = async (q: Parameters<TraceStore['searchTraces']>[0]) => (await store.searchTraces(q)).map((t) => t.traceId.low.toString(16));
       expect(await ids({ limit: 10 })).toEqual(['3', '2', '1']);
       expect(await ids({ limit: 2 })).toEqual(['3', '2']);
       expect(await ids({ service: 'checkout', limit: 10 })).toEqual(['3', '2', '1']);
@@ -99,14 +105,14 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       await store.write(batch([[span({ traceId: 1n, spanId: 1n, error: 1 }), span({ traceId: 1n, spanId: 2n, parentId: 1n, service: 'db', type: 'sql' })]]));
       const services = await store.services({});
       expect(services).toEqual([
-        { service: 'checkout', env: 'prod', type: 'web', hits: 1, errors: 1, lastSeen: T0.toString() },
-        { service: 'db', env: 'prod', type: 'sql', hits: 1, errors: 0, lastSeen: T0.toString() },
+        { service: 'checkout', env: 'prod', type: 'web', hits: 1, errors: 1, lastSeen: T0 },
+        { service: 'db', env: 'prod', type: 'sql', hits: 1, errors: 0, lastSeen: T0 },
       ]);
     });
 
     it('uses the payload env for spans without one', async () => {
       await store.write(batch([[span({ traceId: 1n, spanId: 1n, meta: {} })]], { env: 'from-payload' }));
-      expect((await store.getTrace('1'))!.spans[0]!.env).toBe('from-payload');
+      expect((await store.getTrace(tid('1')))!.spans[0]!.env).toBe('from-payload');
     });
 
     it('deletes by age and leaves newer data whole', async () => {
@@ -114,8 +120,8 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       await store.write(batch([[span({ traceId: 2n, spanId: 1n, start: T0 + 3600n * 1000n * MS })]]));
       const r = await store.enforceRetention(T0 + 1000n * MS, 0);
       expect(r).toMatchObject({ deletedSpans: 1, reason: 'age' });
-      expect(await store.getTrace('1')).toBeUndefined();
-      expect((await store.getTrace('2'))!.spans).toHaveLength(1);
+      expect(await store.getTrace(tid('1'))).toBeUndefined();
+      expect((await store.getTrace(tid('2')))!.spans).toHaveLength(1);
     });
 
     it('deletes the oldest data when over the size limit', async () => {
@@ -129,8 +135,8 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(r.reason).toBe('size');
       const after = await store.stats();
       expect(after.diskBytes).toBeLessThanOrEqual(limit);
-      expect(await store.getTrace('1')).toBeUndefined();
-      expect(await store.getTrace(60n.toString(16))).toBeDefined();
+      expect(await store.getTrace(tid('1'))).toBeUndefined();
+      expect(await store.getTrace(tid(60n.toString(16)))).toBeDefined();
     });
 
     it('writes a batch atomically: a failing batch leaves nothing behind', async () => {
@@ -139,7 +145,7 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       (bad.chunks[0]![0]!.meta as Record<string, unknown>)['loop'] = 1n;
       bad.chunks.unshift([span({ traceId: 2n, spanId: 1n })]);
       await expect(store.write(bad)).rejects.toThrow();
-      expect(await store.getTrace('2')).toBeUndefined();
+      expect(await store.getTrace(tid('2'))).toBeUndefined();
       expect((await store.stats()).spans).toBe(0);
     });
 

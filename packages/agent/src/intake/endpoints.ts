@@ -1,0 +1,45 @@
+import type { TraceApiVersion } from '@ecs-trace/protocol';
+
+/*
+ * The intake's endpoints in one table, as the Datadog Agent's api/endpoints.go: routing and
+ * /info's `endpoints` list are both read from it, so the agent never advertises what it does not
+ * serve. Hidden endpoints are served but not advertised (old tracers still call them).
+ */
+
+export type EndpointHandler =
+  | { kind: 'traces'; version: TraceApiVersion }
+  | { kind: 'stats' }
+  | { kind: 'services' }
+  /** A feature this agent does not run: drained and answered with this status and message. */
+  | { kind: 'off'; status: number; message: string };
+
+export interface Endpoint {
+  pattern: string;
+  handler: EndpointHandler;
+  hidden?: boolean;
+}
+
+const DOGSTATSD_OFF: EndpointHandler = { kind: 'off', status: 503, message: 'DogStatsD is disabled: ecs-trace runs no DogStatsD server' };
+
+export const ENDPOINTS: readonly Endpoint[] = [
+  { pattern: '/services', handler: { kind: 'services' }, hidden: true },
+  { pattern: '/v0.1/services', handler: { kind: 'services' }, hidden: true },
+  { pattern: '/v0.2/services', handler: { kind: 'services' }, hidden: true },
+  { pattern: '/v0.3/traces', handler: { kind: 'traces', version: 'v0.3' } },
+  { pattern: '/v0.3/services', handler: { kind: 'services' } },
+  { pattern: '/v0.4/traces', handler: { kind: 'traces', version: 'v0.4' } },
+  { pattern: '/v0.4/services', handler: { kind: 'services' } },
+  { pattern: '/v0.5/traces', handler: { kind: 'traces', version: 'v0.5' } },
+  { pattern: '/v0.6/stats', handler: { kind: 'stats' } },
+  { pattern: '/dogstatsd/v1/proxy', handler: DOGSTATSD_OFF, hidden: true },
+  { pattern: '/dogstatsd/v2/proxy', handler: DOGSTATSD_OFF, hidden: true },
+];
+
+/** What /info lists, in the table's order. */
+export const INFO_ENDPOINTS: readonly string[] = ENDPOINTS.filter((e) => !e.hidden).map((e) => e.pattern);
+
+const BY_PATH = new Map(ENDPOINTS.map((e) => [e.pattern, e]));
+
+export function findEndpoint(path: string): Endpoint | undefined {
+  return BY_PATH.get(path);
+}

@@ -1,0 +1,4 @@
+export { Receiver, type ReceiverOptions, type TraceSink, type RateSource, type ClientStatsSink } from './receiver.js';
+export { ENDPOINTS, INFO_ENDPOINTS, type Endpoint, type EndpointHandler } from './endpoints.js';
+export { decodeTraces } from './content-type.js';
+export { intakeSettings, receiverHost, type IntakeConfig } from './settings.js';

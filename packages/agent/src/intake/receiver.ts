@@ -1,0 +1,303 @@
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { decodeClientStats, PayloadDecodeError, type ClientStatsPayload, type TraceApiVersion, type TraceChunk } from '@ecs-trace/protocol';
+import type { IntakePayload } from '../process/index.js';
+import { AGENT_VERSION, type AgentMetrics, type LogOnce, type Logger } from '../runtime/index.js';
+import { decodeTraces } from './content-type.js';
+import { findEndpoint } from './endpoints.js';
+import { BodyError, drain, drained, header, headerTrue, readBody, writeError } from './http.js';
+import { buildInfo, type InfoFacts } from './info.js';
+import { Semaphore } from './semaphore.js';
+import type { IntakeConfig } from './settings.js';
+
+/*
+ * The trace intake on 8126: the Datadog Agent's endpoints, status codes, headers and refusal
+ * rules (trace-agent spec sections 1, 2 and 12). Bodies are read only while a decoder slot is
+ * held, so memory is bounded by decoders x max payload size however many tracers send at once.
+ */
+
+/** Where decoded payloads go: resolves once the payload's kept traces are durable. */
+export interface TraceSink {
+  process(payload: IntakePayload): Promise<unknown>;
+}
+
+/** Where the sampling rates returned to tracers come from. */
+export interface RateSource {
+  ratesByService(): { version: string; rates: Record<string, number> };
+}
+
+/** Where client-computed stats go; returns the number of groups it could not use. */
+export interface ClientStatsSink {
+  addClientPayload(payload: ClientStatsPayload): number;
+}
+
+export interface ReceiverOptions {
+  config: IntakeConfig & InfoFacts;
+  traces: TraceSink;
+  rates: RateSource;
+  clientStats: ClientStatsSink;
+  metrics: AgentMetrics;
+  log: Logger;
+  logOnce: LogOnce;
+}
+
+export class Receiver {
+  readonly server: Server;
+  private socketServer: Server | undefined;
+  private readonly decoders: Semaphore;
+  private readonly info: { body: string; state: string };
+  private readonly always429: boolean;
+
+  constructor(private readonly opts: ReceiverOptions) {
+    const { config } = opts;
+    this.decoders = new Semaphore(config.decoders);
+    this.info = buildInfo(config);
+    this.always429 = config.features.includes('429');
+    this.server = this.newServer();
+  }
+
+  private newServer(): Server {
+    const { config, log } = this.opts;
+    const server = createServer({ keepAliveTimeout: 15_000, headersTimeout: config.receiverTimeoutMs || 5000, requestTimeout: 0 }, (req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        log.error({ err }, 'intake request failed unexpectedly');
+        if (!res.headersSent) writeError(res, 500, 'internal error');
+      });
+    });
+    server.maxConnections = config.maxConnections;
+    return server;
+  }
+
+  /**
+   * Also listens on a unix socket (DD_APM_RECEIVER_SOCKET), as the Datadog Agent does for
+   * containers that share /var/run/datadog with it: a stale socket file is replaced, and the
+   * socket is writable by every user, since apps run under their own users.
+   */
+  async listenSocket(path: string): Promise<void> {
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+    } catch {
+      // Nothing there yet.
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    const server = this.newServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(path, 0o722);
+    this.socketServer = server;
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const closing = [this.server, this.socketServer].filter((x): x is Server => x !== undefined).map((server) => new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }));
+    return Promise.all(closing).then(() => undefined);
+  }
+
+  private versionHeaders(res: ServerResponse): void {
+    res.setHeader('Datadog-Agent-Version', AGENT_VERSION);
+    res.setHeader('Datadog-Agent-State', this.info.state);
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === '/info') {
+      drain(req);
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(this.info.body) });
+      res.end(this.info.body);
+      return;
+    }
+    this.versionHeaders(res);
+    const handler = findEndpoint(path)?.handler;
+    switch (handler?.kind) {
+      case 'traces': return this.traces(req, res, handler.version, path);
+      case 'stats': return this.stats(req, res, path);
+      case 'services':
+        await drained(req);
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('OK\n');
+        return;
+      case 'off':
+        await drained(req);
+        return writeError(res, handler.status, handler.message);
+      case undefined:
+        // Remote config, telemetry, profiling, EVP and the other proxies are features this agent
+        // does not have; the Datadog Agent answers them with a 404 when they are off, and tracers stop.
+        await drained(req);
+        return writeError(res, 404, '404 page not found');
+    }
+  }
+
+  private reject(res: ServerResponse, endpoint: string, status: number, reason: string, message: string, close = false): void {
+    this.opts.metrics.payloadErrors.inc({ endpoint, reason });
+    this.opts.logOnce.warn(`${endpoint}:${reason}`, { endpoint, status, reason, detail: message }, 'payload rejected');
+    writeError(res, status, message, close);
+  }
+
+  /** Checks shared by every payload endpoint; answers and returns false when the request is refused. */
+  private precheck(req: IncomingMessage, res: ServerResponse, endpoint: string): boolean {
+    if (header(req, 'sec-fetch-site') === 'cross-site') {
+      drain(req);
+      this.reject(res, endpoint, 403, 'cross_site', 'cross-site request rejected');
+      return false;
+    }
+    const length = header(req, 'content-length');
+    if (length !== '' && Number(length) > this.opts.config.maxPayloadBytes) {
+      // Refused before reading: the connection is closed rather than drained.
+      this.reject(res, endpoint, 413, 'too_large', 'payload-too-large', true);
+      req.destroy();
+      return false;
+    }
+    return true;
+  }
+
+  private async traces(req: IncomingMessage, res: ServerResponse, version: TraceApiVersion, endpoint: string): Promise<void> {
+    const { config, metrics, traces } = this.opts;
+    if (!this.precheck(req, res, endpoint)) return;
+    const arrived = Date.now();
+    metrics.queueDepth.set(this.decoders.waiting + 1);
+    const granted = await this.decoders.acquire(config.decoderTimeoutMs);
+    metrics.queueDepth.set(this.decoders.waiting);
+    if (!granted) return this.refuse(req, res, endpoint, version);
+    metrics.inFlight.set(this.decoders.busy);
+    try {
+      let body: Buffer;
+      try {
+        body = await readBody(req, config.maxPayloadBytes, config.receiverTimeoutMs > 0 ? arrived + config.receiverTimeoutMs : 0);
+      } catch (err) {
+        if (!(err instanceof BodyError)) throw err;
+        const close = err.status !== 400;
+        this.reject(res, endpoint, err.status, err.reason, err.message, close);
+        if (close) req.destroy();
+        return;
+      }
+      metrics.bytes.inc({ endpoint }, body.length);
+      let chunks: TraceChunk[];
+      try {
+        chunks = decodeTraces(version, header(req, 'content-type'), body);
+      } catch (err) {
+        if (!(err instanceof PayloadDecodeError)) throw err;
+        this.reject(res, endpoint, 400, 'decode', err.message);
+        return;
+      }
+      const count = header(req, 'x-datadog-trace-count');
+      if (count !== '' && !/^\d+$/.test(count)) {
+        this.opts.logOnce.warn('trace-count', { value: count.slice(0, 64) }, 'X-Datadog-Trace-Count is not a number; ignored');
+      }
+      const payload = this.payloadFrom(req, chunks);
+      try {
+        await traces.process(payload);
+      } catch (err) {
+        this.opts.log.error({ err }, 'store write failed');
+        this.reject(res, endpoint, 503, 'store', `store unavailable: ${(err as Error).message}`);
+        return;
+      }
+      metrics.payloads.inc({ endpoint, lang: payload.lang, tracer_version: payload.tracerVersion });
+      this.ok(req, res, version);
+    } finally {
+      this.decoders.release();
+      metrics.inFlight.set(this.decoders.busy);
+    }
+  }
+
+  private payloadFrom(req: IncomingMessage, chunks: TraceChunk[]): IntakePayload {
+    let containerId = '';
+    for (const item of header(req, 'datadog-entity-id').split(',')) {
+      const v = item.trim();
+      if (v.startsWith('cid-')) containerId = v.slice(4);
+      else if (v.startsWith('ci-')) containerId = v.slice(3);
+    }
+    if (containerId === '') containerId = header(req, 'datadog-container-id');
+    const dropped = Number(header(req, 'datadog-client-dropped-p0-traces'));
+    return {
+      chunks,
+      lang: header(req, 'datadog-meta-lang'),
+      langVersion: header(req, 'datadog-meta-lang-version'),
+      tracerVersion: header(req, 'datadog-meta-tracer-version'),
+      containerId,
+      clientComputedStats: headerTrue(req.headers['datadog-client-computed-stats']),
+      clientComputedTopLevel: headerTrue(req.headers['datadog-client-computed-top-level']),
+      clientDroppedP0Traces: Number.isFinite(dropped) && dropped > 0 ? dropped : 0,
+      receivedAt: BigInt(Date.now()) * 1_000_000n,
+    };
+  }
+
+  private ok(req: IncomingMessage, res: ServerResponse, version: TraceApiVersion): void {
+    if (version === 'v0.3') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('OK\n');
+      return;
+    }
+    const { version: ratesVersion, rates } = this.opts.rates.ratesByService();
+    const unchanged = header(req, 'datadog-rates-payload-version') === ratesVersion;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Datadog-Rates-Payload-Version': ratesVersion });
+    // A tracer that already has this version of the rates gets an empty object, as from the Datadog Agent.
+    res.end(unchanged ? '{}\n' : JSON.stringify({ rate_by_service: rates }) + '\n');
+  }
+
+  /**
+   * No decoder came free in time. Like the Datadog Agent: the body is drained and dropped, and
+   * the answer is 200 with the normal rates, or 429 for a tracer that asks for real statuses.
+   */
+  private async refuse(req: IncomingMessage, res: ServerResponse, endpoint: string, version: TraceApiVersion): Promise<void> {
+    this.opts.metrics.payloadRefused.inc({ endpoint });
+    this.opts.logOnce.warn(`${endpoint}:refused`, { endpoint, decoders: this.decoders.size }, 'payload refused: all decoders busy (agent overloaded)');
+    await drained(req);
+    if (this.always429 || headerTrue(req.headers['datadog-send-real-http-status'])) {
+      res.writeHead(429, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ rate_by_service: this.opts.rates.ratesByService().rates }) + '\n');
+      return;
+    }
+    this.ok(req, res, version);
+  }
+
+  private async stats(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
+    const { config, metrics } = this.opts;
+    if (!this.precheck(req, res, endpoint)) return;
+    let body: Buffer;
+    try {
+      body = await readBody(req, config.maxPayloadBytes, config.receiverTimeoutMs > 0 ? Date.now() + config.receiverTimeoutMs : 0);
+    } catch (err) {
+      if (!(err instanceof BodyError)) throw err;
+      this.reject(res, endpoint, err.status, err.reason, err.message, err.status !== 400);
+      return;
+    }
+    let payload: ClientStatsPayload;
+    try {
+      payload = decodeClientStats(body);
+    } catch (err) {
+      if (!(err instanceof PayloadDecodeError)) throw err;
+      this.reject(res, endpoint, 400, 'decode', err.message);
+      return;
+    }
+    const lang = header(req, 'datadog-meta-lang');
+    const tracerVersion = header(req, 'datadog-meta-tracer-version');
+    const skipped = this.opts.clientStats.addClientPayload(payload);
+    if (skipped > 0) metrics.statsGroupsSkipped.inc({ lang }, skipped);
+    metrics.statsPayloads.inc({ lang, tracer_version: tracerVersion });
+    metrics.bytes.inc({ endpoint }, body.length);
+    res.writeHead(200);
+    res.end();
+  }
+}

@@ -1,0 +1,42 @@
+import type { Setting } from '../runtime/index.js';
+
+export interface IntakeConfig {
+  apmEnabled: boolean;
+  /** undefined: not set, so the container rule applies. */
+  nonLocalTraffic: boolean | undefined;
+  bindHost: string | undefined;
+  receiverPort: number;
+  receiverSocket: string | undefined;
+  maxPayloadBytes: number;
+  receiverTimeoutMs: number;
+  decoders: number;
+  decoderTimeoutMs: number;
+  maxConnections: number;
+  features: string[];
+}
+
+export const intakeSettings: Setting<IntakeConfig>[] = [
+  { key: 'apmEnabled', env: ['DD_APM_ENABLED'], type: 'boolean', default: 'true', description: 'Run the trace receiver. With `false` the agent starts without intake (query API only) and says so.' },
+  { key: 'nonLocalTraffic', env: ['DD_APM_NON_LOCAL_TRAFFIC'], type: 'boolean', default: undefined, description: '`true`: intake listens on all interfaces; `false`: loopback only. Unset: loopback, except inside a container, where it listens on all interfaces as the Datadog Agent does.' },
+  { key: 'bindHost', env: ['DD_BIND_HOST'], type: 'string', default: undefined, description: 'Address the intake binds to; takes precedence over `DD_APM_NON_LOCAL_TRAFFIC`.' },
+  { key: 'receiverPort', env: ['DD_APM_RECEIVER_PORT', 'DD_RECEIVER_PORT'], type: 'port', default: '8126', description: 'Intake TCP port (`0` disables the TCP listener).' },
+  { key: 'receiverSocket', env: ['DD_APM_RECEIVER_SOCKET'], type: 'string', default: undefined, description: 'Also accept traces on this unix socket (e.g. `/var/run/datadog/apm.socket`, shared with app containers through a host volume).' },
+  { key: 'maxPayloadBytes', env: ['DD_APM_MAX_PAYLOAD_SIZE'], type: 'bytes', default: '26214400', description: 'Largest accepted request body; larger ones get 413 before the body is read.' },
+  { key: 'receiverTimeoutMs', env: ['DD_APM_RECEIVER_TIMEOUT'], type: 'duration', default: '5s', zeroAllowed: true, description: 'Time allowed to read a request; slower requests get 408. A bare number is seconds, as in the Datadog Agent.' },
+  { key: 'decoders', env: ['DD_APM_DECODERS'], type: 'integer', default: undefined, description: 'Payloads decoded and stored at once. Unset: max(1, cores / 2); at least 2 with `ECS_TRACE_WRITER_THREAD`.' },
+  { key: 'decoderTimeoutMs', env: ['DD_APM_DECODER_TIMEOUT'], type: 'integer', default: '1000', description: 'Milliseconds a payload waits for a decoder before it is refused (200, or 429 when the tracer sends `Datadog-Send-Real-Http-Status`).' },
+  { key: 'maxConnections', env: ['DD_APM_MAX_CONNECTIONS'], type: 'integer', default: '1000', description: 'Concurrent intake connections.' },
+  { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated. `429`: answer refused payloads with 429 always.' },
+];
+
+/**
+ * The address the intake binds to, by the Datadog Agent's rule: DD_BIND_HOST; else all
+ * interfaces with DD_APM_NON_LOCAL_TRAFFIC=true; else loopback, except that an agent in a
+ * container with neither set opens itself (it could not be reached otherwise).
+ */
+export function receiverHost(config: Pick<IntakeConfig, 'bindHost' | 'nonLocalTraffic'>, containerized: boolean): string {
+  if (config.bindHost) return config.bindHost;
+  if (config.nonLocalTraffic === true) return '0.0.0.0';
+  if (config.nonLocalTraffic === false) return '127.0.0.1';
+  return containerized ? '0.0.0.0' : '127.0.0.1';
+}

@@ -1,0 +1,48 @@
+import type { AgentMetrics, Logger } from '../runtime/index.js';
+import { StatsService } from '../stats/index.js';
+import type { StatsReader, StatsWriter, TraceWriter } from '../store/index.js';
+import { EcsTagger } from './ecs-tags.js';
+import { Obfuscator } from './obfuscate/obfuscator.js';
+import { normalizedDefaultEnv, Pipeline } from './pipeline.js';
+import { TraceSampler } from './sampler/sampler.js';
+import { ecsAgentUrl, obfuscationConfig, traceFilters, type ProcessConfig } from './settings.js';
+
+export interface PipelineDeps {
+  store: TraceWriter & StatsWriter & StatsReader;
+  metrics: AgentMetrics;
+  log: Logger;
+  /** The process environment, for finding the ECS agent (defaults to process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** 0: the stats are flushed only on close (benchmarks). */
+  statsFlushIntervalMs?: number;
+}
+
+export interface CreatedPipeline {
+  pipeline: Pipeline;
+  stats: StatsService;
+  sampler: TraceSampler;
+  ecsTagger: EcsTagger | undefined;
+}
+
+/** The processing stage as the configuration describes it: one recipe for the agent and the benchmarks. */
+export function createPipeline(config: ProcessConfig, deps: PipelineDeps): CreatedPipeline {
+  const { store, metrics, log } = deps;
+  const env = deps.env ?? process.env;
+  const ecsUrl = ecsAgentUrl(config, env);
+  const ecsTagger = ecsUrl ? new EcsTagger({ agentUrl: ecsUrl, taskMetadataUrl: env['ECS_CONTAINER_METADATA_URI_V4'], log,
+    onRefresh: (r) => { if (r instanceof Error) metrics.ecsRefreshErrors.inc(); else metrics.ecsTasks.set(r); },
+  }) : undefined;
+  if (ecsTagger) {
+    log.info({ url: ecsUrl }, 'tagging spans with their ECS task and container');
+    void ecsTagger.refresh();
+  }
+  const defaultEnv = normalizedDefaultEnv(config.env);
+  const sampler = new TraceSampler({ targetTps: config.targetTps, errorTps: config.errorTps, rareSampler: config.rareSampler, defaultEnv });
+  const stats = new StatsService(store, log, defaultEnv, deps.statsFlushIntervalMs !== undefined ? { flushIntervalMs: deps.statsFlushIntervalMs } : {});
+  const pipeline = new Pipeline({
+    store, metrics, defaultEnv, hostname: config.hostname, sampler, stats,
+    obfuscator: new Obfuscator(obfuscationConfig(config)), filters: traceFilters(config),
+    ...(ecsTagger ? { ecsTagger } : {}),
+  });
+  return { pipeline, stats, sampler, ecsTagger };
+}

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startSimulator, type Simulator } from '@ecs-trace/simulator';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EcsTagger, splitImage } from './ecs-tags.js';
+import { createLogger } from '../runtime/index.js';
+
+const log = createLogger('off');
+let sim: Simulator | undefined;
+let server: Server | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+  if (server) await new Promise<void>((r) => { server!.close(() => r()); server!.closeAllConnections(); });
+  server = undefined;
+});
+
+describe('splitImage', () => {
+  it.each([
+    ['123456789012.dkr.ecr.us-east-1.amazonaws.com/checkout:1.4.2', '123456789012.dkr.ecr.us-east-1.amazonaws.com/checkout', '1.4.2'],
+    ['localhost:5000/app', 'localhost:5000/app', 'latest'],
+    ['nginx', 'nginx', 'latest'],
+    ['nginx@sha256:abc', 'nginx', ''],
+    ['repo/app:2@sha256:abc', 'repo/app', '2'],
+  ])('%s', (image, name, tag) => {
+    expect(splitImage(image)).toEqual({ name, tag });
+  });
+});
+
+describe('EcsTagger', () => {
+  it('tags a container of each task with its task, container, image, cluster and zone', async () => {
+    sim = await startSimulator({ metadataFiles: false });
+    const web = sim.world.tasks[0]!.containers[0]!;
+    const worker = sim.world.tasks[1]!.containers[1]!;
+    const tagger = new EcsTagger({ agentUrl: sim.ecsAgent.url, taskMetadataUrl: sim.containerEnv('web')['ECS_CONTAINER_METADATA_URI_V4'], log });
+    await tagger.refresh();
+    expect(tagger.lookup(web.dockerId)).toEqual({
+      ecs_cluster_name: 'ecs-trace-sim',
+      task_arn: sim.world.tasks[0]!.arn,
+      task_family: 'checkout',
+      task_version: '7',
+      ecs_container_name: 'web',
+      container_id: web.dockerId,
+      image_name: '123456789012.dkr.ecr.us-east-1.amazonaws.com/checkout',
+      image_tag: '1.4.2',
+      availability_zone: 'us-east-1a',
+    });
+    expect(tagger.lookup(worker.dockerId)).toMatchObject({ task_family: 'billing', task_version: '3', ecs_container_name: 'worker' });
+    expect(tagger.stats.tasks).toBe(2);
+  });
+
+  it('answers an unknown container at once, caches the miss, and refreshes at most once a second', async () => {
+    sim = await startSimulator({ metadataFiles: false });
+    let now = 0;
+    const tagger = new EcsTagger({ agentUrl: sim.ecsAgent.url, log, now: () => now });
+    expect(tagger.lookup('f'.repeat(64))).toBeUndefined();
+    await tagger.refresh();
+    expect(tagger.stats.refreshes).toBe(1);
+    for (let i = 0; i < 100; i++) expect(tagger.lookup('f'.repeat(64))).toBeUndefined();
+    await tagger.refresh();
+    expect(tagger.stats.refreshes).toBe(1);
+    now += 31_000; // past the miss TTL: asked again
+    tagger.lookup('f'.repeat(64));
+    await tagger.refresh();
+    expect(tagger.stats.refreshes).toBe(2);
+  });
+
+  it('never waits for an ECS agent that does not answer', async () => {
+    // Accepts and never answers.
+    server = createServer(() => {});
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const errors: unknown[] = [];
+    const tagger = new EcsTagger({ agentUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log, timeoutMs: 200, onRefresh: (r) => errors.push(r) });
+    expect(tagger.lookup('a'.repeat(64))).toBeUndefined();
+    // The lookup has answered while the ECS agent has not: the refresh it started is still pending.
+    expect(errors).toHaveLength(0);
+    await tagger.refresh();
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/abort|timeout/i);
+  });
+});

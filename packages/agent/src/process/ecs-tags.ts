@@ -1,0 +1,140 @@
+import type { Logger } from '../runtime/index.js';
+
+/*
+ * ECS tags for a container id (the Datadog-Container-ID header): the ECS agent's introspection
+ * API lists the tasks on this host (/v1/tasks) and the cluster (/v1/metadata); the availability
+ * zone comes from task metadata v4 of the agent's own task. Lookups never wait on the network:
+ * an unknown id schedules a refresh (one at a time, at most one a second) and is answered from
+ * the cache, so a slow or absent ECS agent never holds up intake. Misses are cached too.
+ */
+
+export type EcsTags = Readonly<Record<string, string>>;
+
+export interface EcsTaggerOptions {
+  /** The ECS agent's introspection API, e.g. http://169.254.172.1:51678. */
+  agentUrl: string;
+  /** Task metadata v4 of the agent's own task (ECS_CONTAINER_METADATA_URI_V4), for the AZ. */
+  taskMetadataUrl?: string;
+  log: Logger;
+  hitTtlMs?: number;
+  missTtlMs?: number;
+  timeoutMs?: number;
+  now?: () => number;
+  /** Told the number of running tasks after each refresh, and each failed refresh. */
+  onRefresh?: (tasks: number | Error) => void;
+}
+
+interface IntrospectionContainer { DockerId?: string; Name?: string; Image?: string }
+interface IntrospectionTask { Arn?: string; Family?: string; Version?: string; KnownStatus?: string; Containers?: IntrospectionContainer[] | null }
+
+/** `repo/name:tag` -> name and tag, as the Datadog Agent splits an image reference. */
+export function splitImage(image: string): { name: string; tag: string } {
+  const at = image.indexOf('@');
+  const ref = at >= 0 ? image.slice(0, at) : image;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  const hasTag = colon > slash;
+  return { name: hasTag ? ref.slice(0, colon) : ref, tag: hasTag ? ref.slice(colon + 1) : at >= 0 ? '' : 'latest' };
+}
+
+export class EcsTagger {
+  private readonly cache = new Map<string, { tags: EcsTags | undefined; expires: number }>();
+  private refreshing: Promise<void> | undefined;
+  private lastRefresh = -Infinity;
+  private cluster = '';
+  private availabilityZone = '';
+  private readonly hitTtl: number;
+  private readonly missTtl: number;
+  private readonly timeout: number;
+  private readonly now: () => number;
+  /** What the tagger has done (the payload-level hit and miss counts are in the pipeline's metrics). */
+  readonly stats = { refreshes: 0, refreshErrors: 0, tasks: 0 };
+
+  constructor(private readonly o: EcsTaggerOptions) {
+    this.hitTtl = o.hitTtlMs ?? 60_000;
+    this.missTtl = o.missTtlMs ?? 30_000;
+    this.timeout = o.timeoutMs ?? 1000;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Tags for a container, from the cache only; schedules a refresh when it knows nothing fresh. */
+  lookup(containerId: string): EcsTags | undefined {
+    if (containerId === '') return undefined;
+    const e = this.cache.get(containerId);
+    const now = this.now();
+    if (e === undefined || e.expires <= now) {
+      if (e === undefined) this.cache.set(containerId, { tags: undefined, expires: now + this.missTtl });
+      void this.refresh();
+    }
+    return e?.tags;
+  }
+
+  /** Fetches the task list; concurrent and too-frequent calls share one fetch. */
+  refresh(): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    if (this.now() - this.lastRefresh < 1000) return Promise.resolve();
+    this.lastRefresh = this.now();
+    this.refreshing = this.load()
+      .catch((err: unknown) => {
+        this.stats.refreshErrors++;
+        this.o.onRefresh?.(err as Error);
+        this.o.log.warn({ err: (err as Error).message, url: this.o.agentUrl }, 'cannot list ECS tasks; spans are not tagged with their task');
+      })
+      .finally(() => { this.refreshing = undefined; });
+    return this.refreshing;
+  }
+
+  private async getJson(url: string): Promise<unknown> {
+    const res = await fetch(url, { signal: AbortSignal.timeout(this.timeout) });
+    if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+    return res.json();
+  }
+
+  private async load(): Promise<void> {
+    this.stats.refreshes++;
+    const base = this.o.agentUrl.replace(/\/+$/, '');
+    if (this.cluster === '') {
+      const meta = (await this.getJson(`${base}/v1/metadata`)) as { Cluster?: string };
+      this.cluster = meta.Cluster ?? '';
+    }
+    if (this.availabilityZone === '' && this.o.taskMetadataUrl) {
+      try {
+        const task = (await this.getJson(`${this.o.taskMetadataUrl.replace(/\/+$/, '')}/task`)) as { AvailabilityZone?: string };
+        this.availabilityZone = task.AvailabilityZone ?? '';
+      } catch (err) {
+        this.o.log.debug({ err: (err as Error).message }, 'no availability zone from task metadata');
+      }
+    }
+    const { Tasks } = (await this.getJson(`${base}/v1/tasks`)) as { Tasks?: IntrospectionTask[] };
+    const expires = this.now() + this.hitTtl;
+    let tasks = 0;
+    for (const task of Tasks ?? []) {
+      if (task.KnownStatus === 'STOPPED') continue;
+      tasks++;
+      for (const c of task.Containers ?? []) {
+        if (!c.DockerId) continue;
+        const image = splitImage(c.Image ?? '');
+        const tags: Record<string, string> = {
+          ecs_cluster_name: this.cluster,
+          task_arn: task.Arn ?? '',
+          task_family: task.Family ?? '',
+          task_version: task.Version ?? '',
+          ecs_container_name: c.Name ?? '',
+          container_id: c.DockerId,
+          image_name: image.name,
+          image_tag: image.tag,
+          availability_zone: this.availabilityZone,
+        };
+        for (const k of Object.keys(tags)) if (tags[k] === '') delete tags[k];
+        this.cache.set(c.DockerId, { tags, expires });
+      }
+    }
+    this.stats.tasks = tasks;
+    this.o.onRefresh?.(tasks);
+    // Entries for containers the ECS agent no longer lists stay until their TTL ends; bound the rest.
+    if (this.cache.size > 10_000) {
+      const now = this.now();
+      for (const [id, e] of this.cache) if (e.expires <= now) this.cache.delete(id);
+    }
+  }
+}

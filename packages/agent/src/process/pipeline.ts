@@ -1,0 +1,167 @@
+import { EventEmitter } from 'node:events';
+import { findRoot, markTopLevel, type Span } from '@ecs-trace/protocol';
+import type { AgentMetrics } from '../runtime/index.js';
+import type { StatsService } from '../stats/index.js';
+import { chunkEnv, type TraceWriter } from '../store/index.js';
+import type { EcsTagger } from './ecs-tags.js';
+import type { TraceFilters } from './filters.js';
+import { normalizeTagValue } from './normalize-strings.js';
+import { normalizeChunk, type NormalizeCounters, type SpanFixReason } from './normalize.js';
+import type { Obfuscator } from './obfuscate/obfuscator.js';
+import type { TraceSampler } from './sampler/sampler.js';
+
+/** A decoded payload with what its request headers said about the sender. */
+export interface IntakePayload {
+  chunks: Span[][];
+  lang: string;
+  langVersion: string;
+  tracerVersion: string;
+  containerId: string;
+  clientComputedStats: boolean;
+  clientComputedTopLevel: boolean;
+  clientDroppedP0Traces: number;
+  /** ns since the epoch. */
+  receivedAt: bigint;
+}
+
+export interface ProcessResult {
+  traces: number;
+  spans: number;
+  /** Chunks dropped by normalization. */
+  dropped: number;
+  /** Chunks sampled out. */
+  sampledOut: number;
+}
+
+export interface PipelineOptions {
+  store: TraceWriter;
+  metrics: AgentMetrics;
+  /** Normalized default env. */
+  defaultEnv: string;
+  hostname: string;
+  sampler: TraceSampler;
+  obfuscator: Obfuscator;
+  filters: TraceFilters;
+  stats: StatsService;
+  ecsTagger?: EcsTagger;
+}
+
+/** A chunk as stored, with its root and env: what the live view is fed. */
+export interface StoredChunk {
+  chunk: Span[];
+  root: Span;
+  env: string;
+}
+
+/**
+ * Receiver -> normalize -> filter -> obfuscate -> top-level -> replace tags -> ECS tags -> stats
+ * -> sample -> store, in the Datadog Agent's order; the
+ * receiver only sees `process`, which resolves once the payload's kept chunks are stored.
+ */
+export class Pipeline {
+  private readonly store: TraceWriter;
+  private readonly metrics: AgentMetrics;
+  private readonly defaultEnv: string;
+  private readonly hostname: string;
+  private readonly ecsTagger: EcsTagger | undefined;
+  readonly sampler: TraceSampler;
+  private readonly obfuscator: Obfuscator;
+  private readonly filters: TraceFilters;
+  readonly stats: StatsService;
+  /** Emits 'chunks' (StoredChunk[]) after each payload is stored; for the live view. */
+  readonly live = new EventEmitter();
+
+  constructor(o: PipelineOptions) {
+    this.live.setMaxListeners(100);
+    this.stats = o.stats;
+    this.obfuscator = o.obfuscator;
+    this.filters = o.filters;
+    this.store = o.store;
+    this.metrics = o.metrics;
+    this.defaultEnv = o.defaultEnv;
+    this.hostname = o.hostname;
+    this.ecsTagger = o.ecsTagger;
+    this.sampler = o.sampler;
+  }
+
+  async process(p: IntakePayload): Promise<ProcessResult> {
+    const labels = { lang: p.lang, tracer_version: p.tracerVersion };
+    const fixed = new Map<SpanFixReason, number>();
+    const counters: NormalizeCounters = { spanFixed: (r) => fixed.set(r, (fixed.get(r) ?? 0) + 1) };
+    // Each kept chunk with its root, found once: filters, stats, sampling and the live view use it.
+    const kept: { chunk: Span[]; root: Span }[] = [];
+    let spans = 0;
+    let dropped = 0;
+    for (const chunk of p.chunks) {
+      spans += chunk.length;
+      const reason = normalizeChunk(chunk, p.lang, p.receivedAt, counters);
+      if (reason !== undefined) {
+        dropped++;
+        this.metrics.tracesDropped.inc({ reason, ...labels });
+        continue;
+      }
+      const root = findRoot(chunk);
+      if (this.filters.active) {
+        const filtered = this.filters.reject(root);
+        if (filtered !== undefined) {
+          this.metrics.tracesFiltered.inc({ reason: filtered });
+          continue;
+        }
+      }
+      for (const s of chunk) this.obfuscator.span(s);
+      markTopLevel(chunk, p.clientComputedTopLevel);
+      if (this.filters.active) for (const s of chunk) this.filters.rewrite(s);
+      kept.push({ chunk, root });
+    }
+    for (const [reason, n] of fixed) this.metrics.spansMalformed.inc({ reason, ...labels }, n);
+    this.metrics.traces.inc(labels, p.chunks.length);
+    this.metrics.spans.inc(labels, spans);
+    const ecs = this.ecsTagger?.lookup(p.containerId);
+    if (this.ecsTagger && p.containerId !== '') this.metrics.ecsLookups.inc({ result: ecs ? 'hit' : 'miss' });
+    if (ecs !== undefined) {
+      // A tag the tracer set itself wins.
+      for (const { chunk } of kept) for (const s of chunk) for (const k in ecs) if (s.meta[k] === undefined) s.meta[k] = ecs[k]!;
+    }
+    const sampled: { chunk: Span[]; root: Span }[] = [];
+    const outcomes = new Map<string, number>();
+    const extraWeight = p.chunks.length > 0 ? p.clientDroppedP0Traces / p.chunks.length : 0;
+    for (const k of kept) {
+      const { chunk, root } = k;
+      const env = chunkEnv(chunk, root, this.defaultEnv);
+      // Stats see every chunk before sampling, unless the tracer computed them itself.
+      if (!p.clientComputedStats) this.stats.add(chunk, { root, env, origin: root.meta['_dd.origin'] ?? '' });
+      const decision = this.sampler.sample(chunk, { root, env, extraWeight });
+      // Counted per payload, not per chunk: one metric update per outcome.
+      const outcome = `${decision.keep ? 'kept' : 'dropped'}:${decision.reason}`;
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      if (decision.keep) sampled.push(k);
+    }
+    for (const [outcome, n] of outcomes) {
+      const [decision, reason] = outcome.split(':') as [string, string];
+      this.metrics.sampled.inc({ decision, reason }, n);
+    }
+    if (sampled.length > 0) {
+      await this.store.write({
+        chunks: sampled.map((k) => k.chunk),
+        env: this.defaultEnv,
+        hostname: this.hostname,
+        containerId: p.containerId,
+        lang: p.lang,
+        tracerVersion: p.tracerVersion,
+        receivedAt: p.receivedAt,
+      });
+      let stored = 0;
+      for (const { chunk } of sampled) stored += chunk.length;
+      this.metrics.spansStored.inc({}, stored);
+      if (this.live.listenerCount('chunks') > 0) {
+        const events: StoredChunk[] = sampled.map(({ chunk, root }) => ({ chunk, root, env: chunkEnv(chunk, root, this.defaultEnv) }));
+        this.live.emit('chunks', events);
+      }
+    }
+    return { traces: p.chunks.length, spans, dropped, sampledOut: kept.length - sampled.length };
+  }
+}
+
+export function normalizedDefaultEnv(env: string): string {
+  return normalizeTagValue(env) || 'none';
+}

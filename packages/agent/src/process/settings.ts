@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import type { Setting } from '../runtime/index.js';
+import { TraceFilters } from './filters.js';
+import type { ObfuscationConfig } from './obfuscate/obfuscator.js';
+
+export interface ProcessConfig {
+  hostname: string;
+  env: string;
+  targetTps: number;
+  errorTps: number;
+  rareSampler: boolean;
+  ignoreResources: string;
+  filterTagsRequire: string;
+  filterTagsReject: string;
+  filterTagsRegexRequire: string;
+  filterTagsRegexReject: string;
+  replaceTags: string;
+  obfRedis: boolean;
+  obfRedisRemoveAllArgs: boolean;
+  obfMemcached: boolean;
+  obfMemcachedKeepCommand: boolean;
+  obfHttpRemoveQueryString: boolean;
+  obfHttpRemovePathDigits: boolean;
+  obfElasticsearch: boolean;
+  obfOpensearch: boolean;
+  obfMongodb: boolean;
+  obfCreditCards: boolean;
+  obfCreditCardsLuhn: boolean;
+  obfRemoveStackTraces: boolean;
+  ecsAgentUrl: string | undefined;
+}
+
+export const processSettings: Setting<ProcessConfig>[] = [
+  { key: 'hostname', env: ['DD_HOSTNAME'], type: 'string', default: undefined, description: 'Host name reported for traces. Unset: the OS host name.' },
+  { key: 'env', env: ['DD_APM_ENV', 'DD_ENV'], type: 'string', default: 'none', description: 'Default env for spans that carry none (normalized like a tag value).' },
+  { key: 'targetTps', env: ['DD_APM_TARGET_TPS', 'DD_APM_MAX_TPS'], type: 'number', default: '10', description: 'Traces per second to keep per `service,env`: the rates sent back to tracers in `rate_by_service` aim at it.' },
+  { key: 'errorTps', env: ['DD_APM_ERROR_TPS'], type: 'number', default: '10', description: 'Traces with errors per second kept on top of the priority decision (`0`: errors sampler off).' },
+  { key: 'rareSampler', env: ['DD_APM_ENABLE_RARE_SAMPLER'], type: 'boolean', default: 'false', description: 'Keep traces whose span shapes were not seen lately, even when sampled out (at most 5/s).' },
+  { key: 'ignoreResources', env: ['DD_APM_IGNORE_RESOURCES'], type: 'string', default: '', description: 'Regular expressions, comma-separated (double quotes group): traces whose root resource matches one are dropped.' },
+  { key: 'filterTagsRequire', env: ['DD_APM_FILTER_TAGS_REQUIRE'], type: 'string', default: '', description: '`key` or `key:value` tags the root span must have, space-separated (or a JSON array); other traces are dropped.' },
+  { key: 'filterTagsReject', env: ['DD_APM_FILTER_TAGS_REJECT'], type: 'string', default: '', description: '`key` or `key:value` tags that drop a trace when its root span has one.' },
+  { key: 'filterTagsRegexRequire', env: ['DD_APM_FILTER_TAGS_REGEX_REQUIRE'], type: 'string', default: '', description: 'Like `DD_APM_FILTER_TAGS_REQUIRE`, values as regular expressions.' },
+  { key: 'filterTagsRegexReject', env: ['DD_APM_FILTER_TAGS_REGEX_REJECT'], type: 'string', default: '', description: 'Like `DD_APM_FILTER_TAGS_REJECT`, values as regular expressions.' },
+  { key: 'replaceTags', env: ['DD_APM_REPLACE_TAGS'], type: 'string', default: '', description: 'JSON array of `{"name", "pattern", "repl"}` rewriting tag values (`*`: all; `resource.name`: the resource).' },
+  { key: 'obfRedis', env: ['DD_APM_OBFUSCATION_REDIS_ENABLED'], type: 'boolean', default: 'true', description: 'Replace values in `redis.raw_command` with `?` (resources are always quantized).' },
+  { key: 'obfRedisRemoveAllArgs', env: ['DD_APM_OBFUSCATION_REDIS_REMOVE_ALL_ARGS'], type: 'boolean', default: 'false', description: 'Keep only the Redis command and one `?`.' },
+  { key: 'obfMemcached', env: ['DD_APM_OBFUSCATION_MEMCACHED_ENABLED'], type: 'boolean', default: 'true', description: 'Empty `memcached.command`.' },
+  { key: 'obfMemcachedKeepCommand', env: ['DD_APM_OBFUSCATION_MEMCACHED_KEEP_COMMAND'], type: 'boolean', default: 'false', description: 'Keep the memcached command line, without its data.' },
+  { key: 'obfHttpRemoveQueryString', env: ['DD_APM_OBFUSCATION_HTTP_REMOVE_QUERY_STRING'], type: 'boolean', default: 'false', description: 'Replace the query string of `http.url` with `?` (credentials in URLs are always removed).' },
+  { key: 'obfHttpRemovePathDigits', env: ['DD_APM_OBFUSCATION_HTTP_REMOVE_PATHS_WITH_DIGITS'], type: 'boolean', default: 'false', description: 'Replace path segments of `http.url` that contain digits with `?`.' },
+  { key: 'obfElasticsearch', env: ['DD_APM_OBFUSCATION_ELASTICSEARCH_ENABLED'], type: 'boolean', default: 'true', description: 'Replace values in `elasticsearch.body` with `?`.' },
+  { key: 'obfOpensearch', env: ['DD_APM_OBFUSCATION_OPENSEARCH_ENABLED'], type: 'boolean', default: 'true', description: 'Replace values in `opensearch.body` with `?`.' },
+  { key: 'obfMongodb', env: ['DD_APM_OBFUSCATION_MONGODB_ENABLED'], type: 'boolean', default: 'true', description: 'Replace values in `mongodb.query` with `?`.' },
+  { key: 'obfCreditCards', env: ['DD_APM_OBFUSCATION_CREDIT_CARDS_ENABLED'], type: 'boolean', default: 'true', description: 'Replace tag values that are credit card numbers with `?`.' },
+  { key: 'obfCreditCardsLuhn', env: ['DD_APM_OBFUSCATION_CREDIT_CARDS_LUHN'], type: 'boolean', default: 'false', description: 'Also require the Luhn checksum before treating a value as a card number.' },
+  { key: 'obfRemoveStackTraces', env: ['DD_APM_OBFUSCATION_REMOVE_STACK_TRACES'], type: 'boolean', default: 'false', description: 'Replace `error.stack` with `?`.' },
+  { key: 'ecsAgentUrl', env: ['DD_ECS_AGENT_URL'], type: 'string', default: undefined, description: 'ECS agent introspection API, for tagging spans with their task and container. Unset: inside an ECS task, the default gateway on port 51678; elsewhere off.' },
+];
+
+export function traceFilters(c: ProcessConfig): TraceFilters {
+  return new TraceFilters({
+    ignoreResources: c.ignoreResources, tagsRequire: c.filterTagsRequire, tagsReject: c.filterTagsReject,
+    tagsRegexRequire: c.filterTagsRegexRequire, tagsRegexReject: c.filterTagsRegexReject, replaceTags: c.replaceTags,
+  });
+}
+
+export function obfuscationConfig(c: ProcessConfig): ObfuscationConfig {
+  return {
+    redis: c.obfRedis, redisRemoveAllArgs: c.obfRedisRemoveAllArgs, memcached: c.obfMemcached, memcachedKeepCommand: c.obfMemcachedKeepCommand,
+    httpRemoveQueryString: c.obfHttpRemoveQueryString, httpRemovePathDigits: c.obfHttpRemovePathDigits, elasticsearch: c.obfElasticsearch,
+    opensearch: c.obfOpensearch, mongodb: c.obfMongodb, creditCards: c.obfCreditCards, creditCardsLuhn: c.obfCreditCardsLuhn,
+    removeStackTraces: c.obfRemoveStackTraces,
+  };
+}
+
+/**
+ * Where the ECS agent's introspection API is: DD_ECS_AGENT_URL; else, inside an ECS task, port
+ * 51678 on the default gateway (the host, for a bridge-mode daemon); else nowhere.
+ */
+export function ecsAgentUrl(config: Pick<ProcessConfig, 'ecsAgentUrl'>, env: NodeJS.ProcessEnv, routeFile = '/proc/net/route'): string | undefined {
+  if (config.ecsAgentUrl) return config.ecsAgentUrl;
+  if (!env['ECS_CONTAINER_METADATA_URI_V4'] && !env['ECS_CONTAINER_METADATA_URI']) return undefined;
+  try {
+    for (const line of readFileSync(routeFile, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1] === '00000000' && f[2] && f[2] !== '00000000') {
+        // Little-endian hex, as the kernel prints it.
+        const n = parseInt(f[2], 16);
+        return `http://${n & 255}.${(n >> 8) & 255}.${(n >> 16) & 255}.${(n >>> 24) & 255}:51678`;
+      }
+    }
+  } catch {
+    // No route table to read: no ECS tags.
+  }
+  return undefined;
+}

@@ -1,0 +1,151 @@
+/*
+ * The query API's answers, declared once: the server builds them (json.ts) and the web UI reads
+ * them (`import type ... from '@ecs-trace/agent/api-types'`). Ids are lower-case hex (trace ids
+ * 32 characters, span ids 16); times are ns since the epoch, as decimal strings where they exceed
+ * 2^53. This file holds types only, so the UI's bundle takes nothing from the agent.
+ */
+
+export interface ApiError {
+  error: string;
+}
+
+export interface ApiService {
+  service: string;
+  env: string;
+  type: string;
+  /** Service entry (top-level) spans: the service's requests. */
+  hits: number;
+  errors: number;
+  /** ns since the epoch, decimal. */
+  lastSeen: string;
+}
+
+export interface ApiServices {
+  services: ApiService[];
+}
+
+export interface ApiTraceSummary {
+  traceId: string;
+  rootService: string;
+  rootName: string;
+  rootResource: string;
+  /** ns since the epoch, decimal. */
+  start: string;
+  /** ns. */
+  duration: number;
+  spanCount: number;
+  errorCount: number;
+  services: string[];
+  env: string;
+  incomplete: boolean;
+}
+
+export interface ApiTraces {
+  traces: ApiTraceSummary[];
+  /** With tag conditions: how many candidate traces were checked. */
+  scanned?: number;
+}
+
+export interface ApiSpanLink {
+  /** Decimal, as the tracer sent it. */
+  traceId: string;
+  traceIdHigh: string;
+  spanId: string;
+  attributes?: Record<string, string>;
+  tracestate?: string;
+  flags?: number;
+}
+
+export interface ApiSpanEvent {
+  /** ns since the epoch, decimal. */
+  timeUnixNano: string;
+  name: string;
+  attributes?: Record<string, unknown>;
+}
+
+export interface ApiSpan {
+  traceId: string;
+  spanId: string;
+  parentId: string;
+  service: string;
+  name: string;
+  resource: string;
+  type: string;
+  env: string;
+  /** ns since the epoch, decimal. */
+  start: string;
+  duration: number;
+  error: number;
+  meta: Record<string, string>;
+  metrics: Record<string, number>;
+  /** Values base64. */
+  metaStruct?: Record<string, string>;
+  spanLinks?: ApiSpanLink[];
+  spanEvents?: ApiSpanEvent[];
+}
+
+export interface ApiTrace {
+  summary: ApiTraceSummary;
+  spans: ApiSpan[];
+}
+
+export interface ApiStatsValues {
+  hits: number;
+  errors: number;
+  /** Mean duration, ns. */
+  avgDuration: number;
+  /** Sum of durations, ns. */
+  totalDuration: number;
+  p50: number | null;
+  p75: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface ApiStatsPoint extends ApiStatsValues {
+  /** Step start, ns since the epoch, decimal. */
+  time: string;
+}
+
+export interface ApiStatsGroup extends ApiStatsValues {
+  key: string;
+  versions: string[];
+}
+
+export type ApiGroupField = 'resource' | 'name' | 'service' | 'env' | 'httpStatusCode' | 'spanKind';
+
+export interface ApiStatsSeries {
+  /** Seconds. */
+  step: number;
+  points: ApiStatsPoint[];
+}
+
+export interface ApiStatsGroups {
+  groupBy: ApiGroupField;
+  groups: ApiStatsGroup[];
+}
+
+/** One stored chunk, as GET /api/v1/live streams them. */
+export interface ApiLiveChunk {
+  traceId: string;
+  service: string;
+  name: string;
+  resource: string;
+  /** ns since the epoch, decimal. */
+  start: string;
+  duration: number;
+  error: boolean;
+  spans: number;
+  env: string;
+  /** ECS task (family:revision) and container, when known. */
+  task?: string;
+  container?: string;
+}
+
+export interface ApiHealth {
+  status: 'ok';
+  version: string;
+  receiver: string | null;
+  store: { diskBytes: number; spans: number; payloads: number };
+}

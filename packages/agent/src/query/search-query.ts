@@ -1,0 +1,82 @@
+import type { SpanRecord, TraceQuery } from '../store/index.js';
+
+/*
+ * The trace search language, Datadog-style: `service:checkout env:prod -status:error
+ * http.status_code:5* resource:"GET /cart"`. Terms are ANDed (an explicit AND is allowed), `-`
+ * negates, `*` is a wildcard. Exact conditions on indexed fields narrow the search in the store;
+ * everything else (any tag, wildcards, negations) is checked against the trace's spans.
+ */
+
+export class SearchSyntaxError extends Error {
+  override name = 'SearchSyntaxError';
+}
+
+export interface SpanTerm {
+  key: string;
+  pattern: RegExp;
+  negate: boolean;
+}
+
+export interface ParsedSearch {
+  index: Partial<Pick<TraceQuery, 'service' | 'env' | 'resource' | 'name' | 'error'>>;
+  terms: SpanTerm[];
+}
+
+const FIELD_ALIASES: Record<string, string> = { resource_name: 'resource', operation_name: 'name', operation: 'name' };
+const INDEXED = new Set(['service', 'env', 'resource', 'name']);
+
+function tokens(q: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(-?[^\s:"]+:"(?:[^"\\]|\\.)*"|-?"(?:[^"\\]|\\.)*"|\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(q)) !== null) if (m[1]) out.push(m[1]);
+  return out;
+}
+
+function wildcard(value: string): RegExp {
+  return new RegExp('^' + value.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
+}
+
+export function parseSearchQuery(q: string): ParsedSearch {
+  const parsed: ParsedSearch = { index: {}, terms: [] };
+  for (let t of tokens(q)) {
+    if (t === 'AND') continue;
+    if (t === 'OR' || t === 'NOT') throw new SearchSyntaxError(`${t} is not supported: terms are ANDed; negate one with -`);
+    const negate = t.startsWith('-');
+    if (negate) t = t.slice(1);
+    const colon = t.indexOf(':');
+    let key = colon > 0 ? t.slice(0, colon) : '*text';
+    let value = colon > 0 ? t.slice(colon + 1) : t;
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1).replace(/\\(.)/g, '$1');
+    if (value === '') throw new SearchSyntaxError(`${t}: no value after the colon`);
+    key = FIELD_ALIASES[key] ?? key;
+    if (key === 'status') {
+      if (value !== 'error' && value !== 'ok') throw new SearchSyntaxError(`status:${value}: use status:error or status:ok`);
+      const error = (value === 'error') !== negate;
+      parsed.index.error = error;
+      continue;
+    }
+    if (!negate && !value.includes('*') && INDEXED.has(key)) {
+      (parsed.index as Record<string, string>)[key] = value;
+      continue;
+    }
+    parsed.terms.push({ key, pattern: key === '*text' ? wildcard(`*${value}*`) : wildcard(value), negate });
+  }
+  return parsed;
+}
+
+function spanMatches({ span: s, env }: SpanRecord, t: SpanTerm): boolean {
+  switch (t.key) {
+    case '*text': return t.pattern.test(s.resource) || t.pattern.test(s.name);
+    case 'env': return t.pattern.test(env);
+    case 'service': case 'resource': case 'name': case 'type':
+      return t.pattern.test(s[t.key]);
+  }
+  const v = s.meta[t.key] ?? (s.metrics[t.key] !== undefined ? String(s.metrics[t.key]) : undefined);
+  return v !== undefined && t.pattern.test(v);
+}
+
+/** A trace matches when, for every term, some span matches it (none, for a negated term). */
+export function traceMatches(spans: SpanRecord[], terms: SpanTerm[]): boolean {
+  return terms.every((t) => spans.some((s) => spanMatches(s, t)) !== t.negate);
+}

@@ -1,0 +1,100 @@
+import type { EventEmitter } from 'node:events';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { TraceIdParseError } from '@ecs-trace/protocol';
+import type { AgentMetrics } from '../runtime/index.js';
+import type { StatsService } from '../stats/index.js';
+import type { TraceQuery, TraceReader } from '../store/index.js';
+import { groupBy, timeSeries } from './aggregate.js';
+import type { ApiHealth, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
+import { parseTraceIdParam, toApiService, toApiSummary, toApiTrace } from './json.js';
+import { serveLive } from './live.js';
+import {
+  MAX_LIMIT, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, toStatsQuery, toTraceQuery,
+  tracesQuerySchema, type RangeParams, type StatsParams, type TracesParams,
+} from './params.js';
+import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
+import { serveUi } from './ui-static.js';
+
+/*
+ * The query API on 8127 (loopback by default): services, trace search, one trace, stats, live
+ * view, health and the agent's metrics, and the web UI. Answers are typed in api-types.ts and
+ * documented in the README's "Query API" table.
+ */
+
+export interface ApiOptions {
+  /** Where stored chunks are announced (the pipeline), when intake runs. */
+  live?: EventEmitter;
+  /** The built web UI; undefined for the default location. */
+  uiDir?: string;
+  stats: Pick<StatsService, 'query'>;
+  store: TraceReader;
+  metrics: AgentMetrics;
+  /** Facts for /healthz beside the store's. */
+  health: () => Omit<ApiHealth, 'status' | 'store'>;
+}
+
+export function buildApi({ store, stats, metrics, health, live, uiDir }: ApiOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    // The value and its schema on each validation error, so the 400 can name both.
+    ajv: { customOptions: { verbose: true } },
+    schemaErrorFormatter: (errors) => new QueryError(schemaErrorMessage(errors)),
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof QueryError || err instanceof TraceIdParseError || err instanceof SearchSyntaxError) {
+      void reply.code(400).send({ error: err.message });
+      return;
+    }
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    void reply.code(status).send({ error: status === 500 ? 'internal error' : (err as Error).message });
+  });
+
+  app.get('/healthz', async (): Promise<ApiHealth> => ({ status: 'ok', ...health(), store: await store.stats() }));
+
+  app.get('/metrics', async (_req, reply) => {
+    metrics.diskBytes.set((await store.stats()).diskBytes);
+    void reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return metrics.registry.render();
+  });
+
+  app.get<{ Querystring: RangeParams }>('/api/v1/services', { schema: { querystring: servicesQuerySchema } }, async (req): Promise<ApiServices> => {
+    return { services: (await store.services(parseRange(req.query))).map(toApiService) };
+  });
+
+  app.get<{ Querystring: StatsParams }>('/api/v1/stats', { schema: { querystring: statsQuerySchema } }, async (req): Promise<ApiStatsSeries | ApiStatsGroups> => {
+    const { query, stepNs, groupBy: field } = toStatsQuery(req.query, BigInt(Date.now()) * 1_000_000n);
+    const rows = await stats.query(query);
+    if (field) return { groupBy: field, groups: groupBy(rows, field) };
+    return { step: Number(stepNs / 1_000_000_000n), points: timeSeries(rows, query.start, query.end, stepNs) };
+  });
+
+  app.get<{ Querystring: TracesParams }>('/api/v1/traces', { schema: { querystring: tracesQuerySchema } }, async (req): Promise<ApiTraces> => {
+    const query = toTraceQuery(req.query);
+    const q = req.query.q;
+    if (!q) return { traces: (await store.searchTraces(query)).map(toApiSummary) };
+    const search = parseSearchQuery(q);
+    const merged: TraceQuery = { ...query, ...search.index };
+    if (search.terms.length === 0) return { traces: (await store.searchTraces(merged)).map(toApiSummary) };
+    // Conditions on tags are checked on the spans of up to 5x the limit of candidates, newest first.
+    const candidates = await store.searchTraces({ ...merged, limit: Math.min(MAX_LIMIT * 2, merged.limit * 5) });
+    const traces = [];
+    for (const c of candidates) {
+      const t = await store.getTrace(c.traceId);
+      if (t && traceMatches(t.spans, search.terms)) traces.push(toApiSummary(c));
+      if (traces.length >= merged.limit) break;
+    }
+    return { traces, scanned: candidates.length };
+  });
+
+  app.get<{ Params: { traceId: string } }>('/api/v1/traces/:traceId', async (req, reply): Promise<ApiTrace> => {
+    const { traceId } = req.params;
+    const trace = await store.getTrace(parseTraceIdParam(traceId));
+    if (trace === undefined) return reply.code(404).send({ error: `trace ${traceId} not found` });
+    return toApiTrace(trace);
+  });
+
+  serveLive(app, live);
+  serveUi(app, uiDir);
+  return app;
+}

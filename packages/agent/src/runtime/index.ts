@@ -1,0 +1,6 @@
+export { ConfigError, parseSetting, readSettings, settingsMarkdownTable, type Setting, type SettingSources, type SettingType, type SettingValue } from './settings.js';
+export { isContainerized } from './environment.js';
+export { createLogger, LogOnce, runtimeSettings, type Logger, type RuntimeConfig } from './log.js';
+export { agentMetrics, Counter, Gauge, Registry, type AgentMetrics } from './metrics.js';
+export { AGENT_VERSION } from './version.js';
+

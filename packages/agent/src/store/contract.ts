@@ -1,0 +1,92 @@
+import type { Span } from '@ecs-trace/protocol';
+import type { ServiceRecord, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
+
+/*
+ * The storage contract. The embedded SQLite store implements it today; a distributed store must
+ * pass the same conformance suite (conformance.ts) to be a drop-in replacement.
+ */
+
+/** Chunks from one payload, after normalization, with what the payload says about its origin. */
+export interface WriteBatch {
+  chunks: Span[][];
+  /** The payload's env (tracer env, else the agent's default env), for spans without `env`. */
+  env: string;
+  hostname: string;
+  containerId: string;
+  lang: string;
+  tracerVersion: string;
+  /** Receive time, ns since the epoch. */
+  receivedAt: bigint;
+}
+
+export interface TraceQuery {
+  service?: string;
+  env?: string;
+  resource?: string;
+  error?: boolean;
+  name?: string;
+  minDurationNs?: number;
+  maxDurationNs?: number;
+  /** ns since the epoch, inclusive. */
+  start?: bigint;
+  /** ns since the epoch, exclusive. */
+  end?: bigint;
+  limit: number;
+}
+
+export interface RetentionResult {
+  deletedSpans: number;
+  reason: 'age' | 'size' | 'none';
+}
+
+export interface StoreStats {
+  diskBytes: number;
+  spans: number;
+  payloads: number;
+}
+
+export interface StatsQuery {
+  service?: string;
+  env?: string;
+  resource?: string;
+  name?: string;
+  /** Only groups of service entry (top-level) spans: a service's own requests. */
+  topLevel?: boolean;
+  /** ns since the epoch, inclusive. */
+  start: bigint;
+  /** ns since the epoch, exclusive. */
+  end: bigint;
+}
+
+/** Where the pipeline puts kept traces. */
+export interface TraceWriter {
+  /** Stores a batch atomically: all of it, or (on error) none of it. Resolves once it is durable. */
+  write(batch: WriteBatch): Promise<void>;
+}
+
+/** Where finished stats buckets go (from the concentrator or from tracers), and where they are read. */
+export interface StatsWriter {
+  writeStats(rows: StatsRow[]): Promise<void>;
+}
+
+export interface StatsReader {
+  /** Stats rows whose bucket starts in [start, end), filtered by group fields. */
+  queryStats(q: StatsQuery): Promise<StatsRow[]>;
+}
+
+/** What the query API reads. */
+export interface TraceReader {
+  /** Traces are matched on their lower 64 bits, and on the upper ones when both sides have them. */
+  getTrace(traceId: TraceId): Promise<TraceRecord | undefined>;
+  /** Newest first. */
+  searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]>;
+  services(range: { start?: bigint; end?: bigint }): Promise<ServiceRecord[]>;
+  stats(): Promise<StoreStats>;
+}
+
+/** A whole backend, as the factory opens it: the agent hands each stage the part it needs. */
+export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, StatsReader {
+  /** Deletes data older than `olderThan` (ns) and, if over `maxBytes`, the oldest data until under it. */
+  enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult>;
+  close(): Promise<void>;
+}

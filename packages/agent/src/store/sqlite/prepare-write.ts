@@ -1,0 +1,103 @@
+import { findRoot } from '@ecs-trace/protocol';
+import type { WriteBatch } from '../contract.js';
+import { chunkEnv } from '../records.js';
+import { encodeSegment } from './segment-codec.js';
+
+/*
+ * Turns a batch into the rows the store writes: plain values only, so the result can be handed
+ * to a writer thread as is. Encoding happens here, outside the writer's transaction.
+ */
+
+export interface ChunkRow {
+  traceId: bigint;
+  traceIdHigh: string;
+  offset: number;
+  start: bigint;
+  end: bigint;
+  rootSpanId: bigint | null;
+  /** The chunk's root as the agent picks it; a real root only when rootSpanId is set. */
+  rootService: string;
+  rootName: string;
+  rootResource: string;
+  env: string;
+  spanCount: number;
+  errorCount: number;
+  services: string;
+}
+
+export interface IndexRow {
+  service: string;
+  env: string;
+  name: string;
+  resource: string;
+  type: string;
+  start: bigint;
+  duration: number;
+  error: number;
+  traceId: bigint;
+}
+
+export interface PreparedWrite {
+  blob: Buffer;
+  received: bigint;
+  maxEnd: bigint;
+  lang: string;
+  tracerVersion: string;
+  containerId: string;
+  hostname: string;
+  chunks: ChunkRow[];
+  index: IndexRow[];
+  spans: number;
+}
+
+export function prepareWrite(batch: WriteBatch): PreparedWrite {
+  const chunks = batch.chunks.filter((c) => c.length > 0);
+  const { blob, offsets } = encodeSegment(chunks);
+  const rows: ChunkRow[] = [];
+  const index: IndexRow[] = [];
+  let maxEnd = 0n;
+  let spans = 0;
+  chunks.forEach((chunk, i) => {
+    const root = findRoot(chunk);
+    // A span without env belongs to its chunk's env.
+    const env = chunkEnv(chunk, root, batch.env);
+    let tid = '';
+    let start = chunk[0]!.start;
+    let end = 0n;
+    let errors = 0;
+    const services = new Set<string>();
+    for (const s of chunk) {
+      if (tid === '' && s.meta['_dd.p.tid'] !== undefined) tid = s.meta['_dd.p.tid'];
+      const e = s.start + BigInt(s.duration);
+      if (s.start < start) start = s.start;
+      if (e > end) end = e;
+      if (s.error !== 0) errors++;
+      services.add(s.service);
+    }
+    const traceId = BigInt.asIntN(64, chunk[0]!.traceId);
+    const isRoot = root.parentId === 0n;
+    rows.push({
+      traceId, traceIdHigh: /^[0-9a-f]{16}$/.test(tid) ? tid : '', offset: offsets[i]!, start, end,
+      rootSpanId: isRoot ? BigInt.asIntN(64, root.spanId) : null,
+      rootService: root.service,
+      rootName: root.name,
+      rootResource: root.resource,
+      env, spanCount: chunk.length, errorCount: errors, services: [...services].join(','),
+    });
+    // Search indexes service entry spans (top-level) and error spans, as Datadog's trace search does.
+    for (const s of chunk) {
+      if (s.metrics['_top_level'] === 1 || s.error !== 0 || s === root) {
+        index.push({
+          service: s.service, env: s.meta['env'] || env, name: s.name, resource: s.resource, type: s.type,
+          start: s.start, duration: s.duration, error: s.error !== 0 ? 1 : 0, traceId,
+        });
+      }
+    }
+    if (end > maxEnd) maxEnd = end;
+    spans += chunk.length;
+  });
+  return {
+    blob, received: batch.receivedAt, maxEnd, lang: batch.lang, tracerVersion: batch.tracerVersion,
+    containerId: batch.containerId, hostname: batch.hostname, chunks: rows, index, spans,
+  };
+}

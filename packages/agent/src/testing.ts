@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAgent, type RunningAgent } from './agent.js';
+import { loadConfig } from './config.js';
+import { createLogger } from './runtime/index.js';
+
+/** An agent on ephemeral loopback ports with its own data dir, for tests. */
+export interface TestAgent extends RunningAgent {
+  intake: string;
+  apiUrl: string;
+  dataDir: string;
+}
+
+export async function startTestAgent(env: Record<string, string> = {}): Promise<TestAgent> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ecs-trace-agent-'));
+  const config = loadConfig({ env: { DD_APM_NON_LOCAL_TRAFFIC: 'false', ECS_TRACE_DATA_DIR: dataDir, DD_LOG_LEVEL: 'off', ...env } });
+  const agent = await startAgent(config, { ephemeralPorts: true, containerized: false, env, log: createLogger(config.logLevel) });
+  return {
+    ...agent,
+    intake: agent.receiver ? `http://127.0.0.1:${agent.receiver.port}` : '',
+    apiUrl: `http://127.0.0.1:${agent.api.port}`,
+    dataDir,
+    async close() {
+      await agent.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
