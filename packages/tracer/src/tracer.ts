@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { resolveAgentHost } from '@ecs-trace/discovery';
 import { agentUrl, resolveConfig, type ResolvedConfig, type TracerOptions } from './config.js';
 import { Exporter, type ExporterStats } from './exporter.js';
-import { instrument } from './instrument/index.js';
+import type { Instrumentation, InstrumentationTracer } from './instrumentation.js';
+import { ChunkProcessor } from './processor.js';
 import { extract, inject, type Carrier } from './propagation.js';
 import { PrioritySampler } from './sampler.js';
 import { scope, storage, type Scope } from './scope.js';
@@ -10,20 +11,29 @@ import { SpanContext, SpanImpl, type SpanOptions, type SpanSink } from './span.j
 
 export const TRACER_VERSION = '0.1.0';
 const RUNTIME_ID = randomUUID();
-/** Finished spans of an unfinished trace that are sent without waiting for the rest. */
-export const PARTIAL_FLUSH_SPANS = 1000;
+
+export interface TracerDeps {
+  /** Enabled by init() unless `plugins: false` (index.ts hands the process's tracer http and fetch). */
+  instrumentations?: Instrumentation[];
+}
 
 /**
  * The tracer. One per process (`tracer` in index.ts), configured with init(); until then, and
  * when disabled, spans are created but never sent, so instrumented code runs the same either way.
  */
-export class Tracer implements SpanSink {
+export class Tracer implements SpanSink, InstrumentationTracer {
   private config: ResolvedConfig = resolveConfig({ enabled: false }, {});
+  private readonly processor = new ChunkProcessor();
+  private readonly instrumentations: Instrumentation[];
   private exporter: Exporter | undefined;
   private sampler = new PrioritySampler(undefined);
   private discovery: Promise<void> | undefined;
   private errors = 0;
   private exitHook: (() => void) | undefined;
+
+  constructor(deps: TracerDeps = {}) {
+    this.instrumentations = deps.instrumentations ?? [];
+  }
 
   init(options: TracerOptions = {}): this {
     this.exporter?.close();
@@ -50,7 +60,10 @@ export class Tracer implements SpanSink {
       process.on('beforeExit', this.exitHook);
     }
     // Synchronously: a server created right after init() must already be traced.
-    if (this.config.plugins) instrument(this);
+    for (const i of this.instrumentations) {
+      if (this.config.plugins) i.enable(this);
+      else i.disable(this);
+    }
     return this;
   }
 
@@ -165,22 +178,7 @@ export class Tracer implements SpanSink {
   }
 
   onFinish(span: SpanImpl): void {
-    const trace = span.context().trace;
-    // A long trace (a batch job) is sent in parts, as dd-trace's partial flush does: memory stays
-    // bounded however many spans finish before the root; the agent joins the parts by trace id.
-    if (trace.started > 0 && trace.finished.length < PARTIAL_FLUSH_SPANS) return;
-    const finished = trace.finished.splice(0);
-    if (!this.exporter || finished.length === 0) return;
-    const wire = finished.map((s) => s.toWire());
-    // The chunk carries the trace's decision and propagated tags on its first span, as dd-trace does.
-    const first = wire[0]!;
-    if (trace.priority !== undefined) first.metrics['_sampling_priority_v1'] = trace.priority;
-    if (trace.origin) first.meta['_dd.origin'] = trace.origin;
-    for (const [k, v] of Object.entries(trace.tags)) first.meta[k] = v;
-    // Every span carries the upper trace id, which the agent needs to keep 128-bit ids whole.
-    const tid = trace.tags['_dd.p.tid'];
-    if (tid) for (const s of wire) s.meta['_dd.p.tid'] = tid;
-    this.exporter.enqueue(wire);
+    this.processor.onEnd(span, this.exporter);
   }
 
   /** Sends what is buffered now. */

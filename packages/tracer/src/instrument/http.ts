@@ -2,10 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, RequestOptions, ServerResponse } from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
+import type { Instrumentation, InstrumentationTracer } from '../instrumentation.js';
 import { inject } from '../propagation.js';
 import { storage } from '../scope.js';
 import type { SpanImpl } from '../span.js';
-import type { Tracer } from '../tracer.js';
 import { clientError, safeUrl, serverError } from './http-common.js';
 
 /*
@@ -15,14 +15,18 @@ import { clientError, safeUrl, serverError } from './http-common.js';
  * http.request and are never traced.
  */
 
-const PATCHED = Symbol.for('ecs-trace.http.patched');
-
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
-function patchServer(tracer: Tracer, proto: { emit: Emit }, scheme: string): void {
+/** The tracer the patches report to; undefined when disabled. */
+let active: InstrumentationTracer | undefined;
+/** Puts back what was patched; set while patched. */
+let restore: (() => void) | undefined;
+
+function patchServer(proto: { emit: Emit }, scheme: string): () => void {
   const original = proto.emit;
   proto.emit = function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-    if (event !== 'request') return original.call(this, event, ...args);
+    const tracer = active;
+    if (event !== 'request' || tracer === undefined) return original.call(this, event, ...args);
     const req = args[0] as IncomingMessage;
     const res = args[1] as ServerResponse;
     const parent = tracer.extract('http_headers', req.headers);
@@ -55,6 +59,7 @@ function patchServer(tracer: Tracer, proto: { emit: Emit }, scheme: string): voi
     res.once('close', done);
     return storage.run(span, () => original.call(this, event, ...args));
   };
+  return () => { proto.emit = original; };
 }
 
 /** Normalizes request(url, options, cb) / request(options, cb) to what we need. */
@@ -86,9 +91,12 @@ function describe(args: unknown[], defaultProtocol: string): { url: string; meth
   };
 }
 
-function patchClient(tracer: Tracer, mod: typeof http | typeof https, defaultProtocol: string): void {
+function patchClient(mod: typeof http | typeof https, defaultProtocol: string): () => void {
   const originalRequest = mod.request;
+  const originalGet = mod.get;
   const traced = function (this: unknown, ...args: unknown[]): http.ClientRequest {
+    const tracer = active;
+    if (tracer === undefined) return (originalRequest as (...a: unknown[]) => http.ClientRequest).apply(this, args);
     const d = describe(args, defaultProtocol);
     const span: SpanImpl = tracer.startSpan('http.request', {
       type: 'http',
@@ -133,16 +141,32 @@ function patchClient(tracer: Tracer, mod: typeof http | typeof https, defaultPro
     req.end();
     return req;
   };
+  return () => {
+    (mod as { request: unknown }).request = originalRequest;
+    (mod as { get: unknown }).get = originalGet;
+  };
 }
 
-export function instrumentHttp(tracer: Tracer): void {
-  const marked = http as unknown as Record<symbol, boolean>;
-  if (marked[PATCHED]) return;
-  marked[PATCHED] = true;
-  patchServer(tracer, http.Server.prototype as unknown as { emit: Emit }, 'http');
-  patchServer(tracer, https.Server.prototype as unknown as { emit: Emit }, 'https');
-  patchClient(tracer, http, 'http:');
-  patchClient(tracer, https, 'https:');
-  // ESM named imports of builtins (import { request } from 'node:http') see the patch too.
-  syncBuiltinESMExports();
-}
+export const httpInstrumentation: Instrumentation = {
+  name: 'http',
+  enable(tracer) {
+    active = tracer;
+    if (restore) return;
+    const undo = [
+      patchServer(http.Server.prototype as unknown as { emit: Emit }, 'http'),
+      patchServer(https.Server.prototype as unknown as { emit: Emit }, 'https'),
+      patchClient(http, 'http:'),
+      patchClient(https, 'https:'),
+    ];
+    restore = () => { for (const u of undo) u(); };
+    // ESM named imports of builtins (import { request } from 'node:http') see the patch too.
+    syncBuiltinESMExports();
+  },
+  disable(tracer) {
+    if (tracer !== undefined && tracer !== active) return;
+    active = undefined;
+    restore?.();
+    restore = undefined;
+    syncBuiltinESMExports();
+  },
+};

@@ -1,8 +1,10 @@
-import type { Tracer } from '../tracer.js';
-import { instrumentFetch } from './fetch.js';
-import { instrumentHttp } from './http.js';
+import type { Instrumentation } from '../instrumentation.js';
+import { fetchInstrumentation } from './fetch.js';
+import { httpInstrumentation } from './http.js';
 
-export function instrument(tracer: Tracer): void {
-  instrumentHttp(tracer);
-  instrumentFetch(tracer);
+export { fetchInstrumentation, httpInstrumentation };
+
+/** node:http/https servers and clients, and global fetch. */
+export function defaultInstrumentations(): Instrumentation[] {
+  return [httpInstrumentation, fetchInstrumentation];
 }
