@@ -59,9 +59,10 @@ export function schemaErrorMessage(errors: FastifySchemaValidationError[]): stri
   const e = errors[0] as (FastifySchemaValidationError & { data?: unknown; parentSchema?: SchemaLike }) | undefined;
   if (!e) return 'invalid query';
   const name = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? 'query');
-  const value = JSON.stringify(Array.isArray(e.data) ? e.data.join(',') : e.data);
-  const schema = e.parentSchema ?? {};
   if (Array.isArray(e.data)) return `${name}: give it once`;
+  // As the user wrote it (a coerced number is quoted like the rest).
+  const value = JSON.stringify(String(e.data));
+  const schema = e.parentSchema ?? {};
   if (schema.enum !== undefined) {
     const allowed = schema.enum.filter((v) => v !== '');
     return allowed.every((v) => ['true', 'false', '1', '0'].includes(v)) ? `${name}: ${value} is not true or false` : `${name}: ${value} is not one of ${allowed.join(', ')}`;

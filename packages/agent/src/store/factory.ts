@@ -1,7 +1,6 @@
 import type { TraceStore } from './contract.js';
 import type { StoreConfig } from './settings.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
-import { ThreadedSqliteStore } from './sqlite/threaded-sqlite-store.js';
+import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
 
 /**
  * Opens the backend the configuration names. Today that is the embedded SQLite store, with its

@@ -7,4 +7,4 @@ export {
 } from './records.js';
 export { openStore } from './factory.js';
 export { storeSettings, type StoreConfig } from './settings.js';
-export { SqliteStore } from './sqlite/sqlite-store.js';
+export { SqliteStore } from './sqlite/index.js';

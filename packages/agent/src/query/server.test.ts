@@ -1,0 +1,83 @@
+import { encodeV04, type Span } from '@ecs-trace/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAgent, type TestAgent } from '../testing.js';
+import type { ApiTrace, ApiTraces } from './api-types.js';
+
+/*
+ * The API's JSON, made from the store's raw records in one place: ids as hex, times as decimal
+ * strings, bytes as base64; and query parameters refused at the edge with a 400 naming them.
+ */
+
+const T0 = 1_795_576_142_000_000_000n;
+
+const sp = (p: Partial<Span> & Pick<Span, 'traceId' | 'spanId'>): Span => ({
+  service: 'shop', name: 'web.request', resource: 'GET /cart', type: 'web', parentId: 0n, start: T0,
+  duration: 10_000_000, error: 0, meta: { env: 'prod' }, metrics: { _sampling_priority_v1: 2 }, ...p,
+});
+
+describe('query API answers', () => {
+  let agent: TestAgent;
+  beforeAll(async () => {
+    agent = await startTestAgent();
+    const root = sp({
+      traceId: 0xfedcba9876543210n, spanId: 0xffffffffffffffffn, meta: { env: 'prod', '_dd.p.tid': '6b06514e00000000' },
+      spanLinks: [{ traceId: 5n, traceIdHigh: 0n, spanId: 6n, attributes: { 'link.name': 'x' } }],
+      spanEvents: [{ timeUnixNano: T0, name: 'exception', attributes: { 'exception.message': 'boom' } }],
+      metaStruct: { appsec: new Uint8Array([1, 2, 3]) },
+    });
+    const child = sp({ traceId: 0xfedcba9876543210n, spanId: 2n, parentId: 0xffffffffffffffffn, service: 'db', start: T0 + 1_000_000n, duration: 2_000_000, error: 1 });
+    const res = await fetch(`${agent.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([[root, child]]) });
+    expect(res.status).toBe(200);
+  });
+  afterAll(async () => { await agent.close(); });
+
+  it('gives a trace with hex ids, decimal times, base64 meta_struct and decimal link ids', async () => {
+    const res = await fetch(`${agent.apiUrl}/api/v1/traces/6b06514e00000000fedcba9876543210`);
+    expect(res.status).toBe(200);
+    const t = (await res.json()) as ApiTrace;
+    expect(t.summary).toMatchObject({
+      traceId: '6b06514e00000000fedcba9876543210', rootService: 'shop', spanCount: 2, errorCount: 1,
+      services: ['shop', 'db'], env: 'prod', incomplete: false, duration: 10_000_000, start: T0.toString(),
+    });
+    const [root, child] = t.spans;
+    expect(root).toMatchObject({ traceId: '6b06514e00000000fedcba9876543210', spanId: 'ffffffffffffffff', parentId: '0000000000000000', start: T0.toString() });
+    expect(root!.spanLinks).toEqual([{ traceId: '5', traceIdHigh: '0', spanId: '6', attributes: { 'link.name': 'x' } }]);
+    expect(root!.spanEvents).toEqual([{ timeUnixNano: T0.toString(), name: 'exception', attributes: { 'exception.message': 'boom' } }]);
+    expect(root!.metaStruct).toEqual({ appsec: Buffer.from([1, 2, 3]).toString('base64') });
+    expect(child).toMatchObject({ spanId: '0000000000000002', parentId: 'ffffffffffffffff', service: 'db', env: 'prod', start: (T0 + 1_000_000n).toString() });
+    // The decimal 64-bit id a tracer logs finds the same trace.
+    const byDecimal = (await (await fetch(`${agent.apiUrl}/api/v1/traces/${0xfedcba9876543210n.toString(10)}`)).json()) as ApiTrace;
+    expect(byDecimal.summary.traceId).toBe('6b06514e00000000fedcba9876543210');
+  });
+
+  it('lists services with lastSeen as a decimal string', async () => {
+    const body = (await (await fetch(`${agent.apiUrl}/api/v1/services`)).json()) as { services: { service: string; lastSeen: string }[] };
+    expect(body.services.find((s) => s.service === 'shop')?.lastSeen).toBe(T0.toString());
+  });
+
+  it.each([
+    ['traces?limit=1.5', 'limit: "1.5" is not a whole number from 1 to 1000'],
+    ['traces?limit=5000', 'limit: "5000" is not a whole number from 1 to 1000'],
+    ['traces?limit=many', 'limit: "many" is not a whole number from 1 to 1000'],
+    ['traces?error=maybe', 'error: "maybe" is not true or false'],
+    ['traces?minDurationMs=-1', 'minDurationMs: "-1" is not a number from 0 to 1000000000000'],
+    ['traces?start=99999999999999999999999', 'start: "99999999999999999999999" is after the year 9999'],
+    ['traces?start=yesterday', 'start: "yesterday" is not a time; use epoch milliseconds or an ISO 8601 date'],
+    ['traces?start=2000&end=1000', 'end must be after start'],
+    ['traces?service=a&service=b', 'service: give it once'],
+    ['services?end=soon', 'end: "soon" is not a time; use epoch milliseconds or an ISO 8601 date'],
+    ['stats?step=1', 'step: "1" is not a number from 10 to 2592000'],
+    ['stats?topLevel=yes', 'topLevel: "yes" is not true or false'],
+    ['traces/not-an-id', 'trace id "not-an-id" is neither 32 hex characters nor a decimal 64-bit id'],
+  ])('answers /api/v1/%s with 400 and the reason', async (path, error) => {
+    const res = await fetch(`${agent.apiUrl}/api/v1/${path}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error });
+  });
+
+  it('takes well-formed parameters', async () => {
+    const res = await fetch(`${agent.apiUrl}/api/v1/traces?limit=1&error=true&minDurationMs=0.5&start=${Number(T0 / 1_000_000n) - 1000}`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as ApiTraces).traces.map((t) => t.traceId)).toEqual(['6b06514e00000000fedcba9876543210']);
+  });
+});
