@@ -1,6 +1,6 @@
 import { isInteger, parse } from 'lossless-json';
 import { PayloadDecodeError } from './errors.js';
-import { setOwn } from './msgpack-reader.js';
+import { MAX_DEPTH, MAX_EXPANSION, setOwn } from './msgpack-reader.js';
 import type { Span, TraceChunk } from './span.js';
 
 /*
@@ -87,8 +87,35 @@ function toSpan(o: unknown, where: string): Span {
   };
 }
 
+const CONTAINER_COST = 64;
+const ENTRY_COST = 32;
+
+/**
+ * Refuses, in one pass over the bytes and before anything is built, a body nested deeper than
+ * MAX_DEPTH or whose objects and entries would cost more than MAX_EXPANSION times its size once
+ * parsed (`[[{},{},...]]`: 32x), as the msgpack reader refuses the same shapes.
+ */
+function checkShape(body: Buffer): void {
+  let depth = 0;
+  let cost = 0;
+  const budget = body.length * MAX_EXPANSION + 64 * 1024;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === 0x22) {
+      // Skip the string, escapes included.
+      for (i++; i < body.length && body[i] !== 0x22; i++) if (body[i] === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_DEPTH) fail('payload', `nested more than ${MAX_DEPTH} deep at offset ${i}`);
+      cost += CONTAINER_COST;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c || c === 0x3a) cost += ENTRY_COST;
+    if (cost > budget) fail('payload', `${body.length} bytes would take more than ${MAX_EXPANSION} times their size in memory when parsed (too many values for its size)`);
+  }
+}
+
 /** Decodes a JSON v0.3/v0.4 body: `[[span, ...], ...]`. */
 export function decodeJsonTraces(body: Buffer): TraceChunk[] {
+  checkShape(body);
   let doc: unknown;
   try {
     doc = parse(body.toString('utf8'), null, parseNumber);

@@ -1,5 +1,5 @@
 import { PayloadDecodeError } from './errors.js';
-import { MsgpackReader } from './msgpack-reader.js';
+import { MAX_EXPANSION, MsgpackReader } from './msgpack-reader.js';
 
 /*
  * /v0.6/stats payloads: stats a tracer computed itself (trace-agent spec 8.3). The msgpack keys
@@ -84,7 +84,7 @@ export function clientStatsFromValue(value: unknown): ClientStatsPayload {
 
 /** Decodes a /v0.6/stats body; throws PayloadDecodeError when it is not a msgpack map. */
 export function decodeClientStats(body: Buffer): ClientStatsPayload {
-  const r = new MsgpackReader(body);
+  const r = new MsgpackReader(body, { maxExpansion: MAX_EXPANSION });
   if (r.readMapHeader('stats payload') < 0) throw new PayloadDecodeError('stats payload: expected a map, got nil');
   r.pos = 0;
   return clientStatsFromValue(r.readAny());

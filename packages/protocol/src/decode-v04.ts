@@ -1,4 +1,4 @@
-import { MsgpackReader, setOwn } from './msgpack-reader.js';
+import { MAX_EXPANSION, MsgpackReader, setOwn } from './msgpack-reader.js';
 import type { AttributeValue, Span, SpanEvent, SpanLink, TraceChunk } from './span.js';
 
 /*
@@ -188,7 +188,7 @@ function readSpan(r: MsgpackReader): Span {
 
 /** Decodes a v0.3/v0.4 msgpack body. Throws PayloadDecodeError with the place and the reason. */
 export function decodeV04(body: Buffer): TraceChunk[] {
-  const r = new MsgpackReader(body);
+  const r = new MsgpackReader(body, { maxExpansion: MAX_EXPANSION });
   const nTraces = r.readArrayHeader('payload (an array of traces)');
   const traces: TraceChunk[] = [];
   for (let t = 0; t < nTraces; t++) {

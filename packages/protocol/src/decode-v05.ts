@@ -1,4 +1,4 @@
-import { MsgpackReader, setOwn } from './msgpack-reader.js';
+import { MAX_EXPANSION, MsgpackReader, setOwn } from './msgpack-reader.js';
 import type { Span, TraceChunk } from './span.js';
 
 /*
@@ -49,7 +49,7 @@ export function readIndexedSpan(r: MsgpackReader, str: (what: string) => string)
 }
 
 export function decodeV05(body: Buffer): TraceChunk[] {
-  const r = new MsgpackReader(body);
+  const r = new MsgpackReader(body, { maxExpansion: MAX_EXPANSION });
   const top = r.readArrayHeader('payload');
   if (top !== 2) r.fail(`payload: expected an array of 2 elements [dictionary, traces], got ${top < 0 ? 'nil' : top}`);
   const nDict = r.readArrayHeader('dictionary');

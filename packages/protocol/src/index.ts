@@ -6,7 +6,7 @@ export { decodeV05, readIndexedSpan } from './decode-v05.js';
 export { decodeJsonTraces } from './decode-json.js';
 export { encodeV04, encodeV05 } from './encode.js';
 export { MsgpackWriter } from './msgpack-writer.js';
-export { MsgpackReader, MAX_CONTAINER_LENGTH } from './msgpack-reader.js';
+export { MsgpackReader, MAX_CONTAINER_LENGTH, MAX_DEPTH, MAX_EXPANSION, type ReaderLimits } from './msgpack-reader.js';
 export { toHex64, traceIdHex, parseTraceId, TraceIdParseError, toSigned64, toUnsigned64 } from './ids.js';
 export { sampleByRate } from './sampling.js';
 export { decodeClientStats, clientStatsFromValue, type ClientStatsPayload, type ClientStatsBucket, type ClientGroupedStats } from './decode-stats.js';

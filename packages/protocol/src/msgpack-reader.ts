@@ -10,6 +10,26 @@ import { PayloadDecodeError } from './errors.js';
 const MAX_INT64 = (1n << 63n) - 1n;
 /** Array/map headers above this are refused, as the agent refuses them ("too long payload"). */
 export const MAX_CONTAINER_LENGTH = 25_000_000;
+/** Values nested deeper than this (in free-form fields: span events, stats) are refused. */
+export const MAX_DEPTH = 64;
+/*
+ * What decoding may cost, in bytes of memory per byte of payload: each array element is charged
+ * ELEMENT_COST and each map entry ENTRY_COST (what V8 spends on a slot and a property, roughly),
+ * so a payload of empty maps or tiny entries, which costs a few bytes on the wire and hundreds in
+ * memory, is refused before it is built. Real payloads stay below the bound: dd-trace's v0.4 and
+ * v0.5 captures are charged 2.2x and 3.4x, the intake benchmark's v0.5 payload (300 traces
+ * sharing one string table) 9.7x; an array of empty maps 64x (limits.test.ts).
+ */
+export const MAX_EXPANSION = 16;
+const ELEMENT_COST = 16;
+const ENTRY_COST = 48;
+/** Small payloads may always cost this much, whatever their size. */
+const BASE_BUDGET = 64 * 1024;
+
+export interface ReaderLimits {
+  /** Refuse payloads whose decoded form would cost more than this many times their size (see MAX_EXPANSION). */
+  maxExpansion?: number;
+}
 
 const CACHE_SIZE = 1 << 12;
 const CACHE_MASK = CACHE_SIZE - 1;
@@ -48,9 +68,25 @@ export class MsgpackReader {
   trace = -1;
   span = -1;
   key: string | undefined = undefined;
+  /** Memory decoding may still spend, in cost units (bytes, roughly); Infinity when unbounded. */
+  private budget: number;
+  private depth = 0;
 
-  constructor(readonly buf: Buffer) {
+  constructor(readonly buf: Buffer, limits: ReaderLimits = {}) {
     this.end = buf.length;
+    this.budget = limits.maxExpansion === undefined ? Infinity : buf.length * limits.maxExpansion + BASE_BUDGET;
+  }
+
+  /** What decoding has charged so far against `limits.maxExpansion`, per byte of payload (tests, benchmarks). */
+  spent(limits: Required<ReaderLimits>): number {
+    return (this.buf.length * limits.maxExpansion + BASE_BUDGET - this.budget) / this.buf.length;
+  }
+
+  private charge(cost: number): void {
+    this.budget -= cost;
+    if (this.budget < 0) {
+      this.fail(`payload of ${this.end} bytes would take more than ${MAX_EXPANSION} times its size in memory when decoded (too many elements for its size)`);
+    }
   }
 
   fail(message: string): never {
@@ -90,23 +126,33 @@ export class MsgpackReader {
   /** Array length, or -1 for nil. */
   readArrayHeader(what: string): number {
     const b = this.byte();
-    if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
-    if (b === 0xdc) { this.need(2); const n = this.buf.readUInt16BE(this.pos); this.pos += 2; return this.checkLength(n, 1); }
-    if (b === 0xdd) { this.need(4); const n = this.buf.readUInt32BE(this.pos); this.pos += 4; return this.checkLength(n, 1); }
-    if (b === 0xc0) return -1;
-    this.pos--;
-    return this.fail(`${this.label(what)}: expected an array, got ${typeName(b)}`);
+    let n: number;
+    if (b >= 0x90 && b <= 0x9f) n = b & 0x0f;
+    else if (b === 0xdc) { this.need(2); n = this.buf.readUInt16BE(this.pos); this.pos += 2; this.checkLength(n, 1); }
+    else if (b === 0xdd) { this.need(4); n = this.buf.readUInt32BE(this.pos); this.pos += 4; this.checkLength(n, 1); }
+    else if (b === 0xc0) return -1;
+    else {
+      this.pos--;
+      return this.fail(`${this.label(what)}: expected an array, got ${typeName(b)}`);
+    }
+    this.charge(ELEMENT_COST * (n + 1));
+    return n;
   }
 
   /** Map size, or -1 for nil. */
   readMapHeader(what: string): number {
     const b = this.byte();
-    if (b >= 0x80 && b <= 0x8f) return b & 0x0f;
-    if (b === 0xde) { this.need(2); const n = this.buf.readUInt16BE(this.pos); this.pos += 2; return this.checkLength(n, 2); }
-    if (b === 0xdf) { this.need(4); const n = this.buf.readUInt32BE(this.pos); this.pos += 4; return this.checkLength(n, 2); }
-    if (b === 0xc0) return -1;
-    this.pos--;
-    return this.fail(`${this.label(what)}: expected a map, got ${typeName(b)}`);
+    let n: number;
+    if (b >= 0x80 && b <= 0x8f) n = b & 0x0f;
+    else if (b === 0xde) { this.need(2); n = this.buf.readUInt16BE(this.pos); this.pos += 2; this.checkLength(n, 2); }
+    else if (b === 0xdf) { this.need(4); n = this.buf.readUInt32BE(this.pos); this.pos += 4; this.checkLength(n, 2); }
+    else if (b === 0xc0) return -1;
+    else {
+      this.pos--;
+      return this.fail(`${this.label(what)}: expected a map, got ${typeName(b)}`);
+    }
+    this.charge(ENTRY_COST * (n + 1));
+    return n;
   }
 
   /** Length of a str or bin (the agent accepts both for strings), -1 for nil, -2 for neither. */
@@ -302,19 +348,24 @@ export class MsgpackReader {
     if (t === 'uint' || t === 'int') return this.readInt53('value');
     if (t === 'str') return this.readString('value');
     if (t === 'bin') return this.readBytes('value');
-    if (t === 'array') {
-      const n = this.readArrayHeader('value');
-      const out: unknown[] = [];
-      for (let i = 0; i < n; i++) out.push(this.readAny());
-      return out;
-    }
-    if (t === 'map') {
-      const n = this.readMapHeader('value');
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < n; i++) {
-        const k = this.readAny();
-        setOwn(out, String(k), this.readAny());
+    if (t === 'array' || t === 'map') {
+      if (++this.depth > MAX_DEPTH) this.fail(`value nested more than ${MAX_DEPTH} deep at offset ${this.pos}`);
+      let out: unknown[] | Record<string, unknown>;
+      if (t === 'array') {
+        const n = this.readArrayHeader('value');
+        const arr: unknown[] = [];
+        for (let i = 0; i < n; i++) arr.push(this.readAny());
+        out = arr;
+      } else {
+        const n = this.readMapHeader('value');
+        const obj: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const k = this.readAny();
+          setOwn(obj, String(k), this.readAny());
+        }
+        out = obj;
       }
+      this.depth--;
       return out;
     }
     const start = this.pos;

@@ -208,13 +208,15 @@ describe('normalization through the intake', () => {
 
 describe('overload', () => {
   let agent: TestAgent;
-  beforeAll(async () => { agent = await startTestAgent({ DD_APM_DECODERS: '1', DD_APM_DECODER_TIMEOUT: '100', DD_APM_RECEIVER_TIMEOUT: '3' }); });
+  // Bodies in flight may hold (decoders + 1) x 2000 bytes.
+  beforeAll(async () => { agent = await startTestAgent({ DD_APM_DECODERS: '1', DD_APM_DECODER_TIMEOUT: '100', DD_APM_RECEIVER_TIMEOUT: '3', DD_APM_MAX_PAYLOAD_SIZE: '2000' }); });
   afterAll(async () => { await agent.close(); });
 
   it('refuses with 200 and rates by default, 429 for tracers that ask, and counts it', async () => {
-    // Hold the only decoder with a request whose body never finishes.
-    const holding = raw(agent, 'PUT /v0.4/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n\x91', { thenWaitMs: 1500 });
-    await new Promise((r) => setTimeout(r, 100));
+    // Hold the whole body budget with two requests that stall one byte short of their end.
+    const stall = () => raw(agent, 'PUT /v0.4/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n' + 'x'.repeat(1999), { thenWaitMs: 1500 });
+    const holding = [stall(), stall()];
+    await new Promise((r) => setTimeout(r, 200));
     const body = encodeV04([[sp({ traceId: 0x55n, spanId: 1n })]]);
     const plain = await put(agent, '/v0.4/traces', body);
     expect(plain).toMatchObject({ status: 200, text: '{"rate_by_service":{}}\n' });
@@ -223,7 +225,7 @@ describe('overload', () => {
     expect(await metric(agent, 'ecs_trace_receiver_payload_refused_total{endpoint="/v0.4/traces"}')).toBe(2);
     // Refused payloads are dropped, not queued.
     expect((await fetch(agent.apiUrl + '/api/v1/traces/0000000000000055')).status).toBe(404);
-    await holding;
+    await Promise.all(holding);
     expect((await put(agent, '/v0.4/traces', body)).status).toBe(200);
     expect((await fetch(agent.apiUrl + '/api/v1/traces/0000000000000055')).status).toBe(200);
   });

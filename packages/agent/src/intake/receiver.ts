@@ -7,7 +7,8 @@ import type { IntakePayload } from '../process/index.js';
 import { AGENT_VERSION, type AgentMetrics, type LogOnce, type Logger } from '../runtime/index.js';
 import { decodeTraces } from './content-type.js';
 import { findEndpoint } from './endpoints.js';
-import { BodyError, drain, drained, header, headerTrue, readBody, writeError } from './http.js';
+import { ByteBudget } from './byte-budget.js';
+import { BodyError, drain, drained, header, headerTrue, readBody, writeError, type ReadBody } from './http.js';
 import { buildInfo, type InfoFacts } from './info.js';
 import { Semaphore } from './semaphore.js';
 import type { IntakeConfig } from './settings.js';
@@ -47,12 +48,15 @@ export class Receiver {
   readonly server: Server;
   private socketServer: Server | undefined;
   private readonly decoders: Semaphore;
+  /** Bytes of bodies in memory: one more payload than the decoders hold at their largest. */
+  private readonly bodies: ByteBudget;
   private readonly info: { body: string; state: string };
   private readonly always429: boolean;
 
   constructor(private readonly opts: ReceiverOptions) {
     const { config } = opts;
     this.decoders = new Semaphore(config.decoders);
+    this.bodies = new ByteBudget((config.decoders + 1) * config.maxPayloadBytes);
     this.info = buildInfo(config);
     this.always429 = config.features.includes('429');
     this.server = this.newServer();
@@ -172,52 +176,83 @@ export class Receiver {
     return true;
   }
 
-  private async traces(req: IncomingMessage, res: ServerResponse, version: TraceApiVersion, endpoint: string): Promise<void> {
-    const { config, metrics, traces } = this.opts;
-    if (!this.precheck(req, res, endpoint)) return;
-    const arrived = Date.now();
+  /**
+   * Reads a payload's body under the receiver timeout and the bytes budget, before it takes a
+   * decoder: a slow sender holds only the bytes it has sent. Answers and returns undefined when
+   * the body cannot be had.
+   */
+  private async body(req: IncomingMessage, res: ServerResponse, endpoint: string, version: TraceApiVersion | undefined): Promise<ReadBody | undefined> {
+    const { config } = this.opts;
+    try {
+      return await readBody(req, {
+        limit: config.maxPayloadBytes,
+        deadline: config.receiverTimeoutMs > 0 ? Date.now() + config.receiverTimeoutMs : 0,
+        budget: this.bodies,
+        budgetWaitMs: config.decoderTimeoutMs,
+      });
+    } catch (err) {
+      if (!(err instanceof BodyError)) throw err;
+      if (err.reason === 'overloaded') {
+        this.refuse(req, res, endpoint, version);
+        return undefined;
+      }
+      const close = err.status !== 400;
+      this.reject(res, endpoint, err.status, err.reason, err.message, close);
+      if (close) req.destroy();
+      return undefined;
+    }
+  }
+
+  /** Runs `work` holding a decoder; refuses the payload when none comes free in time. */
+  private async withDecoder(req: IncomingMessage, res: ServerResponse, endpoint: string, version: TraceApiVersion | undefined, work: () => Promise<void>): Promise<void> {
+    const { config, metrics } = this.opts;
     metrics.queueDepth.set(this.decoders.waiting + 1);
     const granted = await this.decoders.acquire(config.decoderTimeoutMs);
     metrics.queueDepth.set(this.decoders.waiting);
     if (!granted) return this.refuse(req, res, endpoint, version);
     metrics.inFlight.set(this.decoders.busy);
     try {
-      let body: Buffer;
-      try {
-        body = await readBody(req, config.maxPayloadBytes, config.receiverTimeoutMs > 0 ? arrived + config.receiverTimeoutMs : 0);
-      } catch (err) {
-        if (!(err instanceof BodyError)) throw err;
-        const close = err.status !== 400;
-        this.reject(res, endpoint, err.status, err.reason, err.message, close);
-        if (close) req.destroy();
-        return;
-      }
-      metrics.bytes.inc({ endpoint }, body.length);
-      let chunks: TraceChunk[];
-      try {
-        chunks = decodeTraces(version, header(req, 'content-type'), body);
-      } catch (err) {
-        if (!(err instanceof PayloadDecodeError)) throw err;
-        this.reject(res, endpoint, 400, 'decode', err.message);
-        return;
-      }
-      const count = header(req, 'x-datadog-trace-count');
-      if (count !== '' && !/^\d+$/.test(count)) {
-        this.opts.logOnce.warn('trace-count', { value: count.slice(0, 64) }, 'X-Datadog-Trace-Count is not a number; ignored');
-      }
-      const payload = this.payloadFrom(req, chunks);
-      try {
-        await traces.process(payload);
-      } catch (err) {
-        this.opts.log.error({ err }, 'store write failed');
-        this.reject(res, endpoint, 503, 'store', `store unavailable: ${(err as Error).message}`);
-        return;
-      }
-      metrics.payloads.inc({ endpoint, lang: payload.lang, tracer_version: payload.tracerVersion });
-      this.ok(req, res, version);
+      await work();
     } finally {
       this.decoders.release();
       metrics.inFlight.set(this.decoders.busy);
+    }
+  }
+
+  private async traces(req: IncomingMessage, res: ServerResponse, version: TraceApiVersion, endpoint: string): Promise<void> {
+    const { metrics, traces } = this.opts;
+    if (!this.precheck(req, res, endpoint)) return;
+    const read = await this.body(req, res, endpoint, version);
+    if (!read) return;
+    const { body } = read;
+    try {
+      await this.withDecoder(req, res, endpoint, version, async () => {
+        metrics.bytes.inc({ endpoint }, body.length);
+        let chunks: TraceChunk[];
+        try {
+          chunks = decodeTraces(version, header(req, 'content-type'), body);
+        } catch (err) {
+          if (!(err instanceof PayloadDecodeError)) throw err;
+          this.reject(res, endpoint, 400, 'decode', err.message);
+          return;
+        }
+        const count = header(req, 'x-datadog-trace-count');
+        if (count !== '' && !/^\d+$/.test(count)) {
+          this.opts.logOnce.warn('trace-count', { value: count.slice(0, 64) }, 'X-Datadog-Trace-Count is not a number; ignored');
+        }
+        const payload = this.payloadFrom(req, chunks);
+        try {
+          await traces.process(payload);
+        } catch (err) {
+          this.opts.logOnce.error('store-write', { err }, 'store write failed');
+          this.reject(res, endpoint, 503, 'store', `store unavailable: ${(err as Error).message}`);
+          return;
+        }
+        metrics.payloads.inc({ endpoint, lang: payload.lang, tracer_version: payload.tracerVersion });
+        this.ok(req, res, version);
+      });
+    } finally {
+      read.release();
     }
   }
 
@@ -257,47 +292,56 @@ export class Receiver {
   }
 
   /**
-   * No decoder came free in time. Like the Datadog Agent: the body is drained and dropped, and
-   * the answer is 200 with the normal rates, or 429 for a tracer that asks for real statuses.
+   * No decoder (or no room for the body) came free in time. Like the Datadog Agent: the payload is
+   * dropped and answered 200 with the normal rates, or 429 for a tracer that asks for real
+   * statuses. A body not yet read whole is not waited for: the connection is closed after the answer.
    */
-  private async refuse(req: IncomingMessage, res: ServerResponse, endpoint: string, version: TraceApiVersion): Promise<void> {
+  private refuse(req: IncomingMessage, res: ServerResponse, endpoint: string, version: TraceApiVersion | undefined): void {
     this.opts.metrics.payloadRefused.inc({ endpoint });
-    this.opts.logOnce.warn(`${endpoint}:refused`, { endpoint, decoders: this.decoders.size }, 'payload refused: all decoders busy (agent overloaded)');
-    await drained(req);
+    this.opts.logOnce.warn(`${endpoint}:refused`, { endpoint, decoders: this.decoders.size, bodyBytes: this.bodies.inUse }, 'payload refused: agent overloaded');
+    const complete = req.complete;
+    if (!complete) res.setHeader('Connection', 'close');
     if (this.always429 || headerTrue(req.headers['datadog-send-real-http-status'])) {
       res.writeHead(429, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ rate_by_service: this.opts.rates.ratesByService().rates }) + '\n');
-      return;
-    }
-    this.ok(req, res, version);
+    } else if (version === undefined) {
+      res.writeHead(200);
+      res.end();
+    } else this.ok(req, res, version);
+    if (!complete) res.once('finish', () => req.destroy());
   }
 
   private async stats(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
-    const { config, metrics } = this.opts;
+    const { metrics } = this.opts;
     if (!this.precheck(req, res, endpoint)) return;
-    let body: Buffer;
+    const read = await this.body(req, res, endpoint, undefined);
+    if (!read) return;
+    const { body } = read;
     try {
-      body = await readBody(req, config.maxPayloadBytes, config.receiverTimeoutMs > 0 ? Date.now() + config.receiverTimeoutMs : 0);
-    } catch (err) {
-      if (!(err instanceof BodyError)) throw err;
-      this.reject(res, endpoint, err.status, err.reason, err.message, err.status !== 400);
-      return;
+      // Stats payloads take a decoder like traces: decoding is what costs memory.
+      await this.withDecoder(req, res, endpoint, undefined, async () => {
+        let payload: ClientStatsPayload;
+        try {
+          payload = decodeClientStats(body);
+        } catch (err) {
+          if (!(err instanceof PayloadDecodeError)) throw err;
+          this.reject(res, endpoint, 400, 'decode', err.message);
+          return;
+        }
+        const lang = header(req, 'datadog-meta-lang');
+        const tracerVersion = header(req, 'datadog-meta-tracer-version');
+        const skipped = this.opts.clientStats.addClientPayload(payload);
+        if (skipped > 0) {
+          metrics.statsGroupsSkipped.inc({ lang }, skipped);
+          this.opts.logOnce.warn(`${endpoint}:skipped`, { endpoint, lang, tracerVersion, skipped }, 'client stats groups skipped: missing service or name, broken sketch, or counts and times out of range');
+        }
+        metrics.statsPayloads.inc({ lang, tracer_version: tracerVersion });
+        metrics.bytes.inc({ endpoint }, body.length);
+        res.writeHead(200);
+        res.end();
+      });
+    } finally {
+      read.release();
     }
-    let payload: ClientStatsPayload;
-    try {
-      payload = decodeClientStats(body);
-    } catch (err) {
-      if (!(err instanceof PayloadDecodeError)) throw err;
-      this.reject(res, endpoint, 400, 'decode', err.message);
-      return;
-    }
-    const lang = header(req, 'datadog-meta-lang');
-    const tracerVersion = header(req, 'datadog-meta-tracer-version');
-    const skipped = this.opts.clientStats.addClientPayload(payload);
-    if (skipped > 0) metrics.statsGroupsSkipped.inc({ lang }, skipped);
-    metrics.statsPayloads.inc({ lang, tracer_version: tracerVersion });
-    metrics.bytes.inc({ endpoint }, body.length);
-    res.writeHead(200);
-    res.end();
   }
 }

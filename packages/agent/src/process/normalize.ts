@@ -32,6 +32,8 @@ export const MAX_META_VALUE_LENGTH = 25_000;
 export const MAX_METRIC_KEY_LENGTH = 200;
 const YEAR_2000_NS = 946_684_800_000_000_000n;
 const MAX_INT64 = (1n << 63n) - 1n;
+/** Starts beyond this are so far in the future that a duration of up to 2^53 ns could overflow. */
+const FAR_START = MAX_INT64 - (1n << 53n);
 const STRUCTURED_META_KEY = /^_dd\..*\.(json|msgpack|protobuf)$/;
 
 /** The service name the agent gives a span without one: `unnamed-<lang>-service`. */
@@ -100,7 +102,9 @@ export function normalizeSpan(span: Span, lang: string, now: bigint, counters: N
   // Zipkin-style roots carry parent_id == trace_id == span_id.
   if (span.parentId !== 0n && span.parentId === span.traceId && span.parentId === span.spanId) span.parentId = 0n;
 
-  if (span.duration < 0 || (span.duration > 2 ** 53 && BigInt(span.duration) > MAX_INT64 - span.start)) {
+  // start + duration must fit in int64 (the agent's rule). Checked in bigint only when either is
+  // large enough for it to matter, which real spans never are.
+  if (span.duration < 0 || ((span.duration > 2 ** 53 || span.start > FAR_START) && BigInt(span.duration) > MAX_INT64 - span.start)) {
     span.duration = 0;
     counters.spanFixed('invalid_duration');
   }

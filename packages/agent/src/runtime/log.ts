@@ -17,6 +17,14 @@ export class LogOnce {
   constructor(private readonly log: Logger, private readonly intervalMs = 60_000, private readonly now = Date.now) {}
 
   warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.log1('warn', kind, fields, message);
+  }
+
+  error(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.log1('error', kind, fields, message);
+  }
+
+  private log1(level: 'warn' | 'error', kind: string, fields: Record<string, unknown>, message: string): void {
     const t = this.now();
     const s = this.seen.get(kind);
     if (s !== undefined && t - s.last < this.intervalMs) {
@@ -26,7 +34,7 @@ export class LogOnce {
     if (this.seen.size > 1000) this.seen.clear();
     const suppressed = s?.suppressed ?? 0;
     this.seen.set(kind, { last: t, suppressed: 0 });
-    this.log.warn({ kind, ...fields, ...(suppressed ? { suppressedSinceLast: suppressed } : {}) }, message);
+    this.log[level]({ kind, ...fields, ...(suppressed ? { suppressedSinceLast: suppressed } : {}) }, message);
   }
 }
 

@@ -99,7 +99,7 @@ export function agentMetrics(registry = new Registry()) {
     tracesDropped: registry.counter('ecs_trace_normalizer_traces_dropped_total', 'Trace chunks dropped by normalization, by reason.', ['reason', 'lang', 'tracer_version']),
     spansMalformed: registry.counter('ecs_trace_normalizer_spans_malformed_total', 'Spans fixed by normalization, by reason.', ['reason', 'lang', 'tracer_version']),
     statsPayloads: registry.counter('ecs_trace_receiver_stats_payloads_total', 'Client stats payloads (/v0.6/stats) accepted.', ['lang', 'tracer_version']),
-    statsGroupsSkipped: registry.counter('ecs_trace_receiver_stats_groups_skipped_total', 'Client stats groups that could not be used (no service or name, bad sketch).', ['lang']),
+    statsGroupsSkipped: registry.counter('ecs_trace_receiver_stats_groups_skipped_total', 'Client stats groups that could not be used (no service or name, bad sketch, counts or times out of range).', ['lang']),
     spansStored: registry.counter('ecs_trace_store_spans_written_total', 'Spans written to the store.'),
     retentionDeleted: registry.counter('ecs_trace_store_retention_deleted_spans_total', 'Spans deleted by retention, by reason (age, size).', ['reason']),
     queueDepth: registry.gauge('ecs_trace_receiver_queue_depth', 'Payloads waiting for a decoder.'),

@@ -19,6 +19,10 @@ function sketch(v: Uint8Array | undefined): DDSketch | undefined {
   }
 }
 
+const MAX_INT64 = (1n << 63n) - 1n;
+/** Counts and sums must be finite and at least 0: NaN or a negative hit count is not a measurement. */
+const count = (v: number): boolean => Number.isFinite(v) && v >= 0;
+
 export interface ClientStatsResult {
   rows: StatsRow[];
   skipped: number;
@@ -31,14 +35,16 @@ export function clientStatsRows(payload: ClientStatsPayload, defaultEnv: string)
   const version = payload.version;
   for (const bucket of payload.stats) {
     const { start, duration } = bucket;
-    if (start === undefined || duration === undefined || duration <= 0n) {
+    // Bucket times must be int64 (a uint64 start overflows every store) and the bucket must end.
+    if (start === undefined || duration === undefined || duration <= 0n || start < 0n || start > MAX_INT64 || duration > MAX_INT64 - start) {
       skipped += bucket.stats.length;
       continue;
     }
     for (const g of bucket.stats) {
       const ok = sketch(g.okSummary);
       const err = sketch(g.errorSummary);
-      if (!ok || !err || g.name === '' || g.service === '') {
+      const numbersOk = count(g.hits) && count(g.topLevelHits) && count(g.errors) && count(g.duration) && Number.isInteger(g.httpStatusCode);
+      if (!ok || !err || g.name === '' || g.service === '' || !numbersOk) {
         skipped++;
         continue;
       }

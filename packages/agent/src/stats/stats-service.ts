@@ -39,8 +39,18 @@ export class StatsService {
 
   private enqueue(rows: StatsRow[]): void {
     if (rows.length === 0) return;
-    this.writing = this.writing.then(() => this.store.writeStats(rows)).catch((err: unknown) => {
-      this.log.error({ err }, 'cannot store stats');
+    this.writing = this.writing.then(() => this.store.writeStats(rows)).catch(async (err: unknown) => {
+      // One row the store refuses must not take the others with it: write them one by one and
+      // drop only those that fail.
+      let dropped = 0;
+      for (const r of rows) {
+        try {
+          await this.store.writeStats([r]);
+        } catch {
+          dropped++;
+        }
+      }
+      this.log.error({ err, rows: rows.length, dropped }, 'cannot store stats rows');
     });
   }
 
