@@ -4,7 +4,7 @@ import { Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
 import { AGENT_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
-import { openStore, type TraceStore } from './store/index.js';
+import { openReader, openStore, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
   /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
@@ -68,14 +68,17 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
   }
 
+  const reader = openReader(config, store, config.queryTimeoutMs);
   const api = buildApi({
-    store, stats, metrics, ...(receiver ? { live: pipeline.live } : {}),
+    store: reader, stats: { query: (q) => stats.query(q, reader) }, metrics, queryTimeoutMs: config.queryTimeoutMs,
+    ...(receiver ? { live: pipeline.live } : {}),
     health: () => ({ version: AGENT_VERSION, receiver: receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null }),
   });
   try {
     await api.listen({ host: config.apiHost, port: opts.ephemeralPorts ? 0 : config.apiPort });
   } catch (err) {
     await receiver?.close();
+    await reader.close();
     await store.close();
     throw new Error(`cannot listen for the query API on ${config.apiHost}:${config.apiPort}: ${(err as Error).message}`);
   }
@@ -112,6 +115,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       await receiver?.close();
       await api.close();
       await stats.close();
+      await reader.close();
       await store.close();
     },
   };

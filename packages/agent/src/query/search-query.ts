@@ -1,4 +1,5 @@
 import type { SpanRecord, TraceQuery } from '../store/index.js';
+import { Wildcard } from './wildcard.js';
 
 /*
  * The trace search language, Datadog-style: `service:checkout env:prod -status:error
@@ -13,7 +14,7 @@ export class SearchSyntaxError extends Error {
 
 export interface SpanTerm {
   key: string;
-  pattern: RegExp;
+  pattern: Wildcard;
   negate: boolean;
 }
 
@@ -31,10 +32,6 @@ function tokens(q: string): string[] {
   let m: RegExpExecArray | null;
   while ((m = re.exec(q)) !== null) if (m[1]) out.push(m[1]);
   return out;
-}
-
-function wildcard(value: string): RegExp {
-  return new RegExp('^' + value.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
 }
 
 export function parseSearchQuery(q: string): ParsedSearch {
@@ -60,7 +57,7 @@ export function parseSearchQuery(q: string): ParsedSearch {
       (parsed.index as Record<string, string>)[key] = value;
       continue;
     }
-    parsed.terms.push({ key, pattern: key === '*text' ? wildcard(`*${value}*`) : wildcard(value), negate });
+    parsed.terms.push({ key, pattern: new Wildcard(key === '*text' ? `*${value}*` : value), negate });
   }
   return parsed;
 }

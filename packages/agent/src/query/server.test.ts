@@ -81,3 +81,34 @@ describe('query API answers', () => {
     expect(((await res.json()) as ApiTraces).traces.map((t) => t.traceId)).toEqual(['6b06514e00000000fedcba9876543210']);
   });
 });
+
+describe('queries that would hold the agent', () => {
+  it('match wildcards against long values at once', async () => {
+    const agent = await startTestAgent();
+    try {
+      const long = sp({ traceId: 0x901n, spanId: 1n, resource: 'a'.repeat(5000), meta: { env: 'prod', big: 'a'.repeat(25_000) } });
+      expect((await fetch(`${agent.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([[long]]) })).status).toBe(200);
+      for (const q of ['a*a*a*a*zzz', 'big:a*a*a*b', 'big:a*a*a*a']) {
+        const res = await fetch(`${agent.apiUrl}/api/v1/traces?q=${encodeURIComponent(q)}`);
+        expect(res.status).toBe(200);
+        const ids = ((await res.json()) as ApiTraces).traces.map((t) => t.traceId);
+        expect(ids).toEqual(q === 'big:a*a*a*a' ? ['0000000000000000' + '0000000000000901'] : []);
+      }
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('stop a query past ECS_TRACE_QUERY_TIMEOUT with 503 and the reason, while intake keeps answering', async () => {
+    const agent = await startTestAgent({ ECS_TRACE_QUERY_TIMEOUT: '1ms' });
+    try {
+      const res = await fetch(`${agent.apiUrl}/api/v1/traces?service=shop`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: 'the query took longer than 1 ms and was stopped: narrow the time range or the query' });
+      const put = await fetch(`${agent.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([[sp({ traceId: 0x902n, spanId: 1n })]]) });
+      expect(put.status).toBe(200);
+    } finally {
+      await agent.close();
+    }
+  });
+});

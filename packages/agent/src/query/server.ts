@@ -2,8 +2,7 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics } from '../runtime/index.js';
-import type { StatsService } from '../stats/index.js';
-import type { TraceQuery, TraceReader } from '../store/index.js';
+import { StoreTimeoutError, type StatsQuery, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
 import { groupBy, timeSeries } from './aggregate.js';
 import type { ApiHealth, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
 import { parseTraceIdParam, toApiService, toApiSummary, toApiTrace } from './json.js';
@@ -26,14 +25,16 @@ export interface ApiOptions {
   live?: EventEmitter;
   /** The built web UI; undefined for the default location. */
   uiDir?: string;
-  stats: Pick<StatsService, 'query'>;
+  stats: { query(q: StatsQuery): Promise<StatsRow[]> };
   store: TraceReader;
+  /** Bound on one search that checks tags, over all the traces it reads. */
+  queryTimeoutMs: number;
   metrics: AgentMetrics;
   /** Facts for /healthz beside the store's. */
   health: () => Omit<ApiHealth, 'status' | 'store'>;
 }
 
-export function buildApi({ store, stats, metrics, health, live, uiDir }: ApiOptions): FastifyInstance {
+export function buildApi({ store, stats, metrics, health, live, uiDir, queryTimeoutMs }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -44,6 +45,10 @@ export function buildApi({ store, stats, metrics, health, live, uiDir }: ApiOpti
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof QueryError || err instanceof TraceIdParseError || err instanceof SearchSyntaxError) {
       void reply.code(400).send({ error: err.message });
+      return;
+    }
+    if (err instanceof StoreTimeoutError) {
+      void reply.code(503).send({ error: err.message });
       return;
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
@@ -79,7 +84,9 @@ export function buildApi({ store, stats, metrics, health, live, uiDir }: ApiOpti
     // Conditions on tags are checked on the spans of up to 5x the limit of candidates, newest first.
     const candidates = await store.searchTraces({ ...merged, limit: Math.min(MAX_LIMIT * 2, merged.limit * 5) });
     const traces = [];
+    const deadline = Date.now() + queryTimeoutMs;
     for (const c of candidates) {
+      if (Date.now() > deadline) throw new StoreTimeoutError(`the search took longer than ${queryTimeoutMs} ms and was stopped: narrow the time range or the query`);
       const t = await store.getTrace(c.traceId);
       if (t && traceMatches(t.spans, search.terms)) traces.push(toApiSummary(c));
       if (traces.length >= merged.limit) break;

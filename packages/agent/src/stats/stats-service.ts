@@ -59,9 +59,10 @@ export class StatsService {
     return this.writing;
   }
 
-  async query(q: StatsQuery): Promise<StatsRow[]> {
+  /** Stored rows (read through `reader`, the store itself unless given) and the buckets still open. */
+  async query(q: StatsQuery, reader: StatsReader = this.store): Promise<StatsRow[]> {
     await this.writing;
-    const stored = await this.store.queryStats(q);
+    const stored = await reader.queryStats(q);
     const open = this.concentrator.pending().filter((r) => r.start >= q.start && r.start < q.end
       && (q.service === undefined || r.service === q.service) && (q.env === undefined || r.env === q.env)
       && (q.resource === undefined || r.resource === q.resource) && (q.name === undefined || r.name === q.name)

@@ -84,9 +84,19 @@ export interface TraceReader {
   stats(): Promise<StoreStats>;
 }
 
+/** What the query API holds: every read, and a way to let go of it. */
+export interface StoreReader extends TraceReader, StatsReader {
+  close(): Promise<void>;
+}
+
 /** A whole backend, as the factory opens it: the agent hands each stage the part it needs. */
 export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, StatsReader {
   /** Deletes data older than `olderThan` (ns) and, if over `maxBytes`, the oldest data until under it. */
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult>;
   close(): Promise<void>;
+}
+
+/** A read that ran past its deadline and was stopped. */
+export class StoreTimeoutError extends Error {
+  override readonly name = 'StoreTimeoutError';
 }

@@ -1,4 +1,5 @@
-import type { TraceStore } from './contract.js';
+import type { StoreReader, TraceStore } from './contract.js';
+import { ReaderThread } from './reader-thread.js';
 import type { StoreConfig } from './settings.js';
 import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
 
@@ -10,4 +11,17 @@ import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
 export async function openStore(config: Pick<StoreConfig, 'dataDir' | 'writerThread'>): Promise<TraceStore> {
   if (config.writerThread && config.dataDir !== ':memory:') return ThreadedSqliteStore.open(config.dataDir);
   return new SqliteStore({ dataDir: config.dataDir });
+}
+
+/**
+ * What the query API reads through: for the embedded store, its own read-only connection on a
+ * worker thread, each read bounded by `timeoutMs`, so queries never hold up intake. (An
+ * in-memory store cannot be shared between threads; it is read where it is.)
+ */
+export function openReader(config: Pick<StoreConfig, 'dataDir'>, store: TraceStore, timeoutMs: number): StoreReader {
+  if (config.dataDir !== ':memory:') return new ReaderThread(config.dataDir, timeoutMs);
+  return {
+    getTrace: (id) => store.getTrace(id), searchTraces: (q) => store.searchTraces(q), services: (r) => store.services(r),
+    queryStats: (q) => store.queryStats(q), stats: () => store.stats(), close: async () => {},
+  };
 }

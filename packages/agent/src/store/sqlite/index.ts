@@ -1,2 +1,2 @@
-export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { encodeStatsRows, SqliteStore, type EncodedStatsRow, type SqliteStoreOptions } from './sqlite-store.js';
 export { ThreadedSqliteStore } from './threaded-sqlite-store.js';
