@@ -4,7 +4,7 @@ import { Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
 import { AGENT_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
-import { openReader, openStore, type TraceStore } from './store/index.js';
+import { DataDirLock, openReader, openStore, StoreMaintenance, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
   /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
@@ -25,98 +25,92 @@ export interface StartOptions {
   ephemeralPorts?: boolean;
 }
 
-const RETENTION_INTERVAL_MS = 30_000;
-
 /** Starts the store, the intake (unless disabled) and the query API. */
 export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = agentMetrics();
-  const store = await openStore(config);
-  const env = opts.env ?? process.env;
-  const { pipeline, stats, sampler } = createPipeline(config, { store, metrics, log, env });
+  // What has been started, closed in reverse order on shutdown or when a later step fails.
+  const started: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const close of started.splice(0).reverse()) await close();
+  };
+  try {
+    if (config.dataDir !== ':memory:') {
+      const lock = DataDirLock.acquire(config.dataDir);
+      started.push(() => lock.release());
+    }
+    const store = await openStore(config);
+    started.push(() => store.close());
+    const env = opts.env ?? process.env;
+    const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes: config.maxDiskBytes, dataDir: config.dataDir, metrics, log });
+    started.push(() => maintenance.close());
+    const { pipeline, stats, sampler } = createPipeline(config, { store: maintenance, metrics, log, env });
+    started.push(() => stats.close());
 
-  let receiver: Receiver | undefined;
-  let receiverAddress: AddressInfo | undefined;
-  const containerized = opts.containerized ?? isContainerized(env);
-  if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
-    receiver = new Receiver({ config, traces: pipeline, rates: sampler, clientStats: stats, metrics, log, logOnce: new LogOnce(log) });
-    if (config.receiverPort !== 0) {
-      const host = receiverHost(config, containerized);
-      try {
-        receiverAddress = await receiver.listen(host, opts.ephemeralPorts ? 0 : config.receiverPort);
-      } catch (err) {
-        await store.close();
-        throw new Error(`cannot listen for traces on ${host}:${config.receiverPort}: ${(err as Error).message}`);
+    let receiver: Receiver | undefined;
+    let receiverAddress: AddressInfo | undefined;
+    const containerized = opts.containerized ?? isContainerized(env);
+    if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
+      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats: stats, metrics, log, logOnce: new LogOnce(log) });
+      receiver = r;
+      started.push(() => r.close());
+      if (config.receiverPort !== 0) {
+        const host = receiverHost(config, containerized);
+        try {
+          receiverAddress = await r.listen(host, opts.ephemeralPorts ? 0 : config.receiverPort);
+        } catch (err) {
+          throw new Error(`cannot listen for traces on ${host}:${config.receiverPort}: ${(err as Error).message}`);
+        }
+        log.info({ host: receiverAddress.address, port: receiverAddress.port, nonLocal: host !== '127.0.0.1' && host !== '::1', containerized }, 'trace intake listening');
+      } else {
+        log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
       }
-      log.info({ host: receiverAddress.address, port: receiverAddress.port, nonLocal: host !== '127.0.0.1' && host !== '::1', containerized }, 'trace intake listening');
+      if (config.receiverSocket) {
+        try {
+          await r.listenSocket(config.receiverSocket);
+        } catch (err) {
+          throw new Error(`cannot listen for traces on unix socket ${config.receiverSocket}: ${(err as Error).message}`);
+        }
+        log.info({ socket: config.receiverSocket }, 'trace intake listening on a unix socket');
+      }
+    } else if (!config.apmEnabled) {
+      log.warn('DD_APM_ENABLED=false: the trace receiver is not started; the query API still serves stored traces');
     } else {
       log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
     }
-    if (config.receiverSocket) {
-      try {
-        await receiver.listenSocket(config.receiverSocket);
-      } catch (err) {
-        await receiver.close();
-        await store.close();
-        throw new Error(`cannot listen for traces on unix socket ${config.receiverSocket}: ${(err as Error).message}`);
-      }
-      log.info({ socket: config.receiverSocket }, 'trace intake listening on a unix socket');
+
+    const reader = openReader(config, store, config.queryTimeoutMs);
+    started.push(() => reader.close());
+    const receiverText = receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null;
+    const api = buildApi({
+      store: reader, stats: { query: (q) => stats.query(q, reader) }, metrics, queryTimeoutMs: config.queryTimeoutMs,
+      hardening: { bindHost: config.apiHost, allowedHosts: config.apiAllowedHosts },
+      ...(receiver ? { live: pipeline.live } : {}),
+      health: () => ({ version: AGENT_VERSION, receiver: receiverText, store: maintenance.health() }),
+    });
+    started.push(() => api.close());
+    try {
+      await api.listen({ host: config.apiHost, port: opts.ephemeralPorts ? 0 : config.apiPort });
+    } catch (err) {
+      throw new Error(`cannot listen for the query API on ${config.apiHost}:${config.apiPort}: ${(err as Error).message}`);
     }
-  } else if (!config.apmEnabled) {
-    log.warn('DD_APM_ENABLED=false: the trace receiver is not started; the query API still serves stored traces');
-  } else {
-    log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
-  }
+    const apiAddress = api.server.address() as AddressInfo;
+    log.info({ host: apiAddress.address, port: apiAddress.port, dataDir: config.dataDir }, 'query API listening');
 
-  const reader = openReader(config, store, config.queryTimeoutMs);
-  const api = buildApi({
-    store: reader, stats: { query: (q) => stats.query(q, reader) }, metrics, queryTimeoutMs: config.queryTimeoutMs,
-    ...(receiver ? { live: pipeline.live } : {}),
-    health: () => ({ version: AGENT_VERSION, receiver: receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null }),
-  });
-  try {
-    await api.listen({ host: config.apiHost, port: opts.ephemeralPorts ? 0 : config.apiPort });
+    // Shutdown order: stop taking traces, stop answering, flush stats, then the store.
+    const receiverClose = receiver ? () => receiver.close() : undefined;
+    return {
+      receiver: receiverAddress,
+      receiverSocket: receiver && config.receiverSocket ? config.receiverSocket : undefined,
+      api: apiAddress,
+      store,
+      async close() {
+        await receiverClose?.();
+        await closeAll();
+      },
+    };
   } catch (err) {
-    await receiver?.close();
-    await reader.close();
-    await store.close();
-    throw new Error(`cannot listen for the query API on ${config.apiHost}:${config.apiPort}: ${(err as Error).message}`);
+    await closeAll();
+    throw err;
   }
-  const apiAddress = api.server.address() as AddressInfo;
-  log.info({ host: apiAddress.address, port: apiAddress.port, dataDir: config.dataDir }, 'query API listening');
-
-  let retentionRunning = false;
-  const retention = setInterval(() => {
-    if (retentionRunning) return;
-    retentionRunning = true;
-    const cutoff = (BigInt(Date.now()) - BigInt(config.retentionMs)) * 1_000_000n;
-    store.enforceRetention(cutoff, config.maxDiskBytes)
-      .then((r) => {
-        if (r.deletedSpans > 0) {
-          metrics.retentionDeleted.inc({ reason: r.reason }, r.deletedSpans);
-          log.info(r, 'retention deleted old traces');
-        }
-      })
-      .catch((err: unknown) => log.error({ err }, 'retention failed'))
-      .finally(() => { retentionRunning = false; });
-  }, RETENTION_INTERVAL_MS);
-  retention.unref();
-
-  let closed = false;
-  return {
-    receiver: receiverAddress,
-    receiverSocket: receiver && config.receiverSocket ? config.receiverSocket : undefined,
-    api: apiAddress,
-    store,
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(retention);
-      await receiver?.close();
-      await api.close();
-      await stats.close();
-      await reader.close();
-      await store.close();
-    },
-  };
 }

@@ -4,6 +4,9 @@ import { simulateCommand } from './commands/simulate.js';
 import { taskdefCommands } from './commands/taskdef.js';
 import { configMarkdownTable, ConfigError, loadConfig, SETTINGS, startAgent, type AgentConfig } from '@ecs-trace/agent';
 
+/** ECS gives a container 30 s between SIGTERM and SIGKILL by default; the agent takes at most this. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
 /** Runs the CLI; resolves with an exit code, or undefined while a long-running command runs. */
 export async function main(argv: string[]): Promise<number | undefined> {
   let exitCode: number | undefined;
@@ -18,15 +21,19 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .description('Run the trace agent: intake on 8126, embedded store, query API on 8127.');
   for (const s of SETTINGS) {
     if (!s.flag) continue;
-    agent.addOption(new Option(`--${s.flag} <value>`, `${s.description} [env: ${s.env.join(', ')}]`));
+    // A boolean is a switch (`--writer-thread`, `--no-writer-thread`), not an option with a value.
+    if (s.type === 'boolean') {
+      agent.addOption(new Option(`--${s.flag}`, `${s.description} [env: ${s.env.join(', ')}]`));
+      agent.addOption(new Option(`--no-${s.flag}`, `turn --${s.flag} off`).hideHelp());
+    } else agent.addOption(new Option(`--${s.flag} <value>`, `${s.description} [env: ${s.env.join(', ')}]`));
   }
-  agent.action(async (opts: Record<string, string | undefined>) => {
+  agent.action(async (opts: Record<string, string | boolean | undefined>) => {
     const flags: Partial<Record<keyof AgentConfig, string>> = {};
     for (const s of SETTINGS) {
       if (!s.flag) continue;
       const camel = s.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       const v = opts[camel];
-      if (v !== undefined) flags[s.key] = v;
+      if (v !== undefined) flags[s.key] = String(v);
     }
     let config: AgentConfig;
     try {
@@ -40,12 +47,23 @@ export async function main(argv: string[]): Promise<number | undefined> {
       throw err;
     }
     const running = await startAgent(config);
+    let stopping = false;
     const stop = (signal: string) => {
+      // A second signal, or a shutdown past its bound, ends the process at once.
+      if (stopping) {
+        process.stderr.write(`ecs-trace: ${signal} again, exiting now\n`);
+        process.exit(1);
+      }
+      stopping = true;
       process.stderr.write(`ecs-trace: ${signal}, shutting down\n`);
+      setTimeout(() => {
+        process.stderr.write(`ecs-trace: shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s, exiting now\n`);
+        process.exit(1);
+      }, SHUTDOWN_TIMEOUT_MS).unref();
       running.close().then(() => process.exit(0), () => process.exit(1));
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
 
   program

@@ -144,6 +144,17 @@ describe('bad input', () => {
     expect(r).toMatchObject({ status: 403, text: 'cross-site request rejected\n' });
   });
 
+  it.each([
+    [{ Origin: 'http://evil.example' }, 'a browser Origin header'],
+    [{ 'Sec-Fetch-Site': 'same-site' }, 'Sec-Fetch-Site: same-site'],
+    [{ 'Content-Type': 'text/plain' }, 'Content-Type text/plain'],
+    [{ 'Content-Type': 'application/x-www-form-urlencoded' }, 'Content-Type application/x-www-form-urlencoded'],
+  ])('refuses what only a web page sends (%j) with 403 and stores nothing', async (extra, why) => {
+    const r = await put(agent, '/v0.4/traces', JSON.stringify([[{ trace_id: 0x5a, span_id: 1, name: 'x' }]]), { ...MSGPACK, 'Content-Type': 'application/json', ...extra });
+    expect(r).toMatchObject({ status: 403, text: `cross-site request rejected: ${why}\n` });
+    expect((await fetch(agent.apiUrl + '/api/v1/traces/000000000000005a')).status).toBe(404);
+  });
+
   it('refuses an oversized Content-Length with 413 before reading the body', async () => {
     const out = await raw(agent, 'PUT /v0.4/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nContent-Length: 999999999\r\n\r\n');
     expect(out).toMatch(/^HTTP\/1.1 413 /);
@@ -176,7 +187,7 @@ describe('bad input', () => {
 
   it('counts every rejection by reason in /metrics', async () => {
     expect(await metric(agent, 'ecs_trace_receiver_payload_errors_total{endpoint="/v0.4/traces",reason="decode"}')).toBeGreaterThanOrEqual(4);
-    expect(await metric(agent, 'ecs_trace_receiver_payload_errors_total{endpoint="/v0.4/traces",reason="cross_site"}')).toBe(1);
+    expect(await metric(agent, 'ecs_trace_receiver_payload_errors_total{endpoint="/v0.4/traces",reason="cross_site"}')).toBe(5);
     expect(await metric(agent, 'ecs_trace_receiver_payload_errors_total{endpoint="/v0.4/traces",reason="timeout"}')).toBe(1);
   });
 });

@@ -19,6 +19,27 @@ import type { IntakeConfig } from './settings.js';
  * held, so memory is bounded by decoders x max payload size however many tracers send at once.
  */
 
+/** Content types a browser may send cross-origin without asking first (CORS "simple" requests). */
+const FORM_TYPES = new Set(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+
+/**
+ * Why a request looks like it comes from a web page rather than a tracer (empty for the Datadog
+ * Agent's own rule), or undefined. The
+ * Datadog Agent refuses `Sec-Fetch-Site: cross-site`; tracers send none of these, so the other
+ * marks of a browser (an Origin, a same-site fetch from another port, a form's content type)
+ * are refused too: a page could otherwise post traces into a local agent.
+ */
+function browserRequest(req: IncomingMessage): string | undefined {
+  const site = header(req, 'sec-fetch-site');
+  // The Datadog Agent's own rule, answered in its words.
+  if (site === 'cross-site') return '';
+  if (site === 'same-site') return 'Sec-Fetch-Site: same-site';
+  if (header(req, 'origin') !== '') return 'a browser Origin header';
+  const media = header(req, 'content-type').split(';')[0]!.trim().toLowerCase();
+  if (FORM_TYPES.has(media)) return `Content-Type ${media}`;
+  return undefined;
+}
+
 /** Where decoded payloads go: resolves once the payload's kept traces are durable. */
 export interface TraceSink {
   process(payload: IntakePayload): Promise<unknown>;
@@ -161,9 +182,10 @@ export class Receiver {
 
   /** Checks shared by every payload endpoint; answers and returns false when the request is refused. */
   private precheck(req: IncomingMessage, res: ServerResponse, endpoint: string): boolean {
-    if (header(req, 'sec-fetch-site') === 'cross-site') {
+    const browser = browserRequest(req);
+    if (browser !== undefined) {
       drain(req);
-      this.reject(res, endpoint, 403, 'cross_site', 'cross-site request rejected');
+      this.reject(res, endpoint, 403, 'cross_site', browser === '' ? 'cross-site request rejected' : `cross-site request rejected: ${browser}`);
       return false;
     }
     const length = header(req, 'content-length');

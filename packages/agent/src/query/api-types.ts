@@ -144,7 +144,10 @@ export interface ApiLiveChunk {
 }
 
 export interface ApiHealth {
-  status: 'ok';
+  /** `error` (with HTTP 503) while the store cannot write. */
+  status: 'ok' | 'error';
+  /** What is wrong, when something is. */
+  problem?: string;
   version: string;
   receiver: string | null;
   store: { diskBytes: number; spans: number; payloads: number };

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../testing.js';
@@ -110,5 +111,39 @@ describe('queries that would hold the agent', () => {
     } finally {
       await agent.close();
     }
+  });
+});
+
+describe('the API in a browser', () => {
+  let agent: TestAgent;
+  beforeAll(async () => { agent = await startTestAgent({ ECS_TRACE_API_ALLOWED_HOSTS: 'traces.internal' }); });
+  afterAll(async () => { await agent.close(); });
+
+  const get = (path: string, host: string) => new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    // fetch cannot set Host; node:http can, as a rebinding page's browser would send it.
+    const url = new URL(agent.apiUrl + path);
+    request({ host: url.hostname, port: url.port, path, headers: { Host: host } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    }).on('error', reject).end();
+  });
+
+  it('answers only Host names that are loopback or allowed (DNS rebinding)', async () => {
+    const evil = await get('/api/v1/services', 'evil.example');
+    expect(evil.status).toBe(403);
+    expect(JSON.parse(evil.body).error).toMatch(/^Host "evil.example" is not a name this API answers to/);
+    for (const host of [`127.0.0.1:${new URL(agent.apiUrl).port}`, 'localhost:8127', '[::1]:8127', 'traces.internal']) {
+      expect((await get('/api/v1/services', host)).status).toBe(200);
+    }
+  });
+
+  it('forbids framing and sniffing, and gives pages a CSP that loads only its own files', async () => {
+    const page = await get('/services', 'localhost');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect((await get('/api/v1/services', 'localhost')).headers['x-frame-options']).toBe('DENY');
   });
 });

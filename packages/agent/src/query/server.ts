@@ -12,6 +12,7 @@ import {
   tracesQuerySchema, type RangeParams, type StatsParams, type TracesParams,
 } from './params.js';
 import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
+import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
 
 /*
@@ -29,18 +30,22 @@ export interface ApiOptions {
   store: TraceReader;
   /** Bound on one search that checks tags, over all the traces it reads. */
   queryTimeoutMs: number;
+  /** Where the API listens and which Host names it answers to (security.ts). */
+  hardening: HardeningOptions;
   metrics: AgentMetrics;
-  /** Facts for /healthz beside the store's. */
-  health: () => Omit<ApiHealth, 'status' | 'store'>;
+  /** Facts for /healthz beside the store's numbers, and whether the store is writing. */
+  health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; problem?: string } };
 }
 
-export function buildApi({ store, stats, metrics, health, live, uiDir, queryTimeoutMs }: ApiOptions): FastifyInstance {
+export function buildApi({ store, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
     ajv: { customOptions: { verbose: true } },
     schemaErrorFormatter: (errors) => new QueryError(schemaErrorMessage(errors)),
   });
+
+  hardenApi(app, hardening);
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof QueryError || err instanceof TraceIdParseError || err instanceof SearchSyntaxError) {
@@ -55,7 +60,14 @@ export function buildApi({ store, stats, metrics, health, live, uiDir, queryTime
     void reply.code(status).send({ error: status === 500 ? 'internal error' : (err as Error).message });
   });
 
-  app.get('/healthz', async (): Promise<ApiHealth> => ({ status: 'ok', ...health(), store: await store.stats() }));
+  // 503 while the store cannot write (a full disk, say), so load balancers and people see it.
+  app.get('/healthz', async (_req, reply): Promise<ApiHealth> => {
+    const { store: state, ...facts } = health();
+    const body: ApiHealth = { status: state.ok ? 'ok' : 'error', ...facts, store: await store.stats() };
+    if (state.problem !== undefined) body.problem = state.problem;
+    if (!state.ok) void reply.code(503);
+    return body;
+  });
 
   app.get('/metrics', async (_req, reply) => {
     metrics.diskBytes.set((await store.stats()).diskBytes);

@@ -93,6 +93,8 @@ export interface StoreReader extends TraceReader, StatsReader {
 export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, StatsReader {
   /** Deletes data older than `olderThan` (ns) and, if over `maxBytes`, the oldest data until under it. */
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult>;
+  /** Bytes the data takes on disk now; cheap enough to ask after every write. */
+  diskUsage(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -8,9 +8,9 @@ import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
  * commits on a worker thread when `writerThread` is set; a new backend is one more folder here
  * and one more branch below (ARCHITECTURE.md, "Add a store backend").
  */
-export async function openStore(config: Pick<StoreConfig, 'dataDir' | 'writerThread'>): Promise<TraceStore> {
-  if (config.writerThread && config.dataDir !== ':memory:') return ThreadedSqliteStore.open(config.dataDir);
-  return new SqliteStore({ dataDir: config.dataDir });
+export async function openStore(config: Pick<StoreConfig, 'dataDir' | 'writerThread' | 'maxDiskBytes'>): Promise<TraceStore> {
+  if (config.writerThread && config.dataDir !== ':memory:') return ThreadedSqliteStore.open(config.dataDir, config.maxDiskBytes);
+  return new SqliteStore({ dataDir: config.dataDir, maxDiskBytes: config.maxDiskBytes });
 }
 
 /**

@@ -7,5 +7,8 @@ export {
 } from './records.js';
 export { openReader, openStore } from './factory.js';
 export { StoreTimeoutError } from './contract.js';
+export { DataDirLock, DataDirLockedError } from './lock.js';
+export { StoreMaintenance, type StoreHealth } from './maintenance.js';
+export { StoreOpenError } from './sqlite/index.js';
 export { storeSettings, type StoreConfig } from './settings.js';
 export { SqliteStore } from './sqlite/index.js';

@@ -1,2 +1,2 @@
-export { encodeStatsRows, SqliteStore, type EncodedStatsRow, type SqliteStoreOptions } from './sqlite-store.js';
+export { encodeStatsRows, SqliteStore, openCause, StoreOpenError, type EncodedStatsRow, type SqliteStoreOptions } from './sqlite-store.js';
 export { ThreadedSqliteStore } from './threaded-sqlite-store.js';

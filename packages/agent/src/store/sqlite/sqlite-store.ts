@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DDSketch } from '@datadog/sketches-js';
@@ -118,6 +118,35 @@ export interface SqliteStoreOptions {
    * and keeps no cache of payload dictionaries (the writer may delete and reuse payload ids).
    */
   readonly?: boolean;
+  /**
+   * The disk the store may use (0: no bound). The write-ahead log is checkpointed and truncated
+   * at a twentieth of it, so that the log alone can never take the store over its bound.
+   */
+  maxDiskBytes?: number;
+}
+
+/** The store could not be opened: the message names the path and the cause. */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+}
+
+/** What went wrong opening a file, in words a person can act on. */
+export function openCause(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  switch (e.code) {
+    case 'EACCES': case 'EPERM': return 'permission denied (the agent\'s user cannot write there)';
+    case 'EROFS': case 'SQLITE_READONLY': return 'the file system is read-only';
+    case 'ENOTDIR': case 'EEXIST': return 'a part of the path is a file, not a directory';
+    case 'ENOSPC': case 'SQLITE_FULL': return 'no space left on the device';
+    case 'SQLITE_CANTOPEN': return 'cannot open the database file (missing, read-only, or not a directory)';
+  }
+  return e.message ?? String(err);
+}
+
+/** Pages of WAL between checkpoints: ~80 MB unbounded (1.75x intake), else a twentieth of the disk bound. */
+function walPages(maxDiskBytes: number, pageSize: number): number {
+  if (maxDiskBytes <= 0) return 20000;
+  return Math.max(100, Math.min(20000, Math.floor(maxDiskBytes / 20 / pageSize)));
 }
 
 /** A stats row with its sketches as protobuf bytes: plain data, safe to post to another thread. */
@@ -137,20 +166,34 @@ export class SqliteStore implements TraceStore {
   private readonly readonly: boolean;
 
   constructor(options: SqliteStoreOptions) {
+    this.readonly = options.readonly === true;
     if (options.dataDir === ':memory:') this.path = ':memory:';
     else {
-      mkdirSync(options.dataDir, { recursive: true });
       this.path = join(options.dataDir, 'traces.db');
+      try {
+        mkdirSync(options.dataDir, { recursive: true });
+      } catch (err) {
+        throw new StoreOpenError(`cannot use ${options.dataDir} as the data directory: ${openCause(err)}`);
+      }
     }
-    this.readonly = options.readonly === true;
-    this.db = new Database(this.path, this.readonly ? { readonly: true, fileMustExist: true } : {});
-    if (!this.readonly) this.db.pragma('journal_mode = WAL');
+    try {
+      this.db = new Database(this.path, this.readonly ? { readonly: true, fileMustExist: true } : {});
+      if (!this.readonly) this.db.pragma('journal_mode = WAL');
+    } catch (err) {
+      let cause = openCause(err);
+      if (this.path !== ':memory:' && !this.readonly) {
+        try { accessSync(options.dataDir, constants.W_OK); } catch (e) { cause = openCause(e); }
+      }
+      throw new StoreOpenError(`cannot open the store ${this.path}: ${cause}`);
+    }
     // NORMAL in WAL mode: a committed payload survives a crash of the agent (not of the machine).
     this.db.pragma('synchronous = NORMAL');
     // Checkpoint every ~80 MB of WAL instead of 4 MB: hot index pages are then written to the
-    // database once per checkpoint rather than after nearly every payload (1.75x intake).
-    this.db.pragma('wal_autocheckpoint = 20000');
-    this.db.pragma('journal_size_limit = 134217728');
+    // database once per checkpoint rather than after nearly every payload (1.75x intake). With a
+    // disk bound, at a twentieth of it, and the log is truncated to that size after a checkpoint.
+    const pages = walPages(options.maxDiskBytes ?? 0, 4096);
+    this.db.pragma(`wal_autocheckpoint = ${pages}`);
+    this.db.pragma(`journal_size_limit = ${pages * 4096}`);
     // 8 MB of page cache: intake touches few pages (mostly appends), and the agent's memory stays
     // bounded; 64 MB gave no measurable intake gain and ~40 MB more peak RSS (bench/README.md).
     this.db.pragma('cache_size = -8192');
@@ -311,6 +354,10 @@ export class SqliteStore implements TraceStore {
     return rows.map((r) => ({
       service: r.service, env: r.env, type: r.type, hits: Number(r.hits), errors: Number(r.errors), lastSeen: r.last_seen,
     }));
+  }
+
+  async diskUsage(): Promise<number> {
+    return this.diskBytes();
   }
 
   /** Bytes the data takes: live pages of the database plus the write-ahead log. */

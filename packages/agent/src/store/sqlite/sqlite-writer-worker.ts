@@ -19,7 +19,8 @@ export type WriterResponse = { id: number; ok: true; value?: unknown } | { id: n
 const port = parentPort!;
 let store: SqliteStore;
 try {
-  store = new SqliteStore({ dataDir: (workerData as { dataDir: string }).dataDir });
+  const { dataDir, maxDiskBytes } = workerData as { dataDir: string; maxDiskBytes: number };
+  store = new SqliteStore({ dataDir, maxDiskBytes });
   port.postMessage({ id: 0, ok: true } satisfies WriterResponse);
 } catch (err) {
   // A foreign schema or an unwritable directory: the agent reports it and does not start.

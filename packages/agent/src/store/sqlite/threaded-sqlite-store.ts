@@ -34,9 +34,9 @@ export class ThreadedSqliteStore implements TraceStore {
     worker.on('exit', (code) => { if (!this.closed) this.failAll(new Error(`the store's writer thread stopped (exit ${code})`)); });
   }
 
-  static async open(dataDir: string): Promise<ThreadedSqliteStore> {
+  static async open(dataDir: string, maxDiskBytes = 0): Promise<ThreadedSqliteStore> {
     if (dataDir === ':memory:') throw new Error('a threaded store needs a data directory; use SqliteStore for :memory:');
-    const worker = new Worker(WORKER, { workerData: { dataDir } });
+    const worker = new Worker(WORKER, { workerData: { dataDir, maxDiskBytes } });
     // The writer creates the schema (or refuses a foreign one) before the reader opens.
     // (Only these listeners are removed afterwards: Worker keeps internal ones of its own.)
     let onMessage: (m: WriterResponse) => void = () => {};
@@ -104,6 +104,10 @@ export class ThreadedSqliteStore implements TraceStore {
 
   stats(): Promise<StoreStats> {
     return this.reader.stats();
+  }
+
+  diskUsage(): Promise<number> {
+    return this.reader.diskUsage();
   }
 
   async close(): Promise<void> {
