@@ -20,7 +20,7 @@ function writeSpanV04(w: MsgpackWriter, s: Span): void {
   w.string('resource'); w.string(s.resource);
   w.string('service'); w.string(s.service);
   w.string('error'); w.int(s.error);
-  w.string('start'); w.uint64(s.start);
+  w.string('start'); w.int64(s.start);
   w.string('duration'); w.int(s.duration);
   const metaKeys = Object.keys(s.meta);
   w.string('meta'); w.mapHeader(metaKeys.length);
@@ -106,7 +106,7 @@ export function encodeV05(chunks: readonly TraceChunk[]): Buffer {
       body.arrayHeader(12);
       body.int(ref(s.service)); body.int(ref(s.name)); body.int(ref(s.resource));
       body.uint64(s.traceId); body.uint64(s.spanId); body.uint64(s.parentId);
-      body.uint64(s.start); body.int(s.duration); body.int(s.error);
+      body.int64(s.start); body.int(s.duration); body.int(s.error);
       const metaKeys = Object.keys(s.meta);
       body.mapHeader(metaKeys.length);
       for (const k of metaKeys) { body.int(ref(k)); body.int(ref(s.meta[k]!)); }

@@ -90,6 +90,15 @@ export class MsgpackWriter {
     this.pos += 8;
   }
 
+  /** Signed 64-bit integer (start): as uint64 when at least 0, as dd-trace sends it, else as int64. */
+  int64(v: bigint): void {
+    if (v >= 0n) return this.uint64(v);
+    this.ensure(9);
+    this.buf[this.pos++] = 0xd3;
+    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    this.pos += 8;
+  }
+
   /** A safe integer in its smallest encoding. */
   int(v: number): void {
     this.ensure(9);
