@@ -84,10 +84,10 @@ export class Receiver {
   }
 
   private newServer(): Server {
-    const { config, log } = this.opts;
+    const { config } = this.opts;
     const server = createServer({ keepAliveTimeout: 15_000, headersTimeout: config.receiverTimeoutMs || 5000, requestTimeout: 0 }, (req, res) => {
       this.route(req, res).catch((err: unknown) => {
-        log.error({ err }, 'intake request failed unexpectedly');
+        this.opts.logOnce.error('intake-unexpected', { err }, 'intake request failed unexpectedly');
         if (!res.headersSent) writeError(res, 500, 'internal error');
       });
     });
