@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { IMDS_MODES, startSimulator, type ImdsMode } from '@ecs-trace/simulator';
 
@@ -44,6 +47,7 @@ export function simulateCommand(program: Command, setExit: (code: number) => voi
     .option('--json', 'print the endpoints and every container\'s environment as one JSON line')
     .action(async (f: SimulateFlags) => {
       let sim;
+      let envDir: string | undefined;
       try {
         sim = await startSimulator({
           localIpv4: f.localIpv4,
@@ -74,16 +78,28 @@ export function simulateCommand(program: Command, setExit: (code: number) => voi
         }
         for (const [k, v] of Object.entries(env)) process.stdout.write(`export ${k}='${v}'\n`);
       } else {
+        // Each container's variables in a file of its own, so a second command needs no second
+        // simulator (which could not take the same ports).
+        envDir = mkdtempSync(join(tmpdir(), 'ecs-trace-sim-env-'));
+        const files = Object.entries(containers).map(([name, env]) => {
+          const file = join(envDir!, `${name.split('/').pop()}.env`);
+          writeFileSync(file, Object.entries(env).map(([k, v]) => `export ${k}='${v}'\n`).join(''));
+          return [name, file, env['ECS_CONTAINER_METADATA_FILE'] ?? '(no metadata file)'] as const;
+        });
+        const example = files[0]?.[1] ?? 'web.env';
         process.stdout.write([
           `ecs-trace simulator: cluster ${sim.world.cluster}, instance ${sim.world.instance.instanceId}, private IP ${sim.world.instance.localIpv4}`,
           `  IMDS (${f.imds}${f.hopLimit ? `, hop limit ${f.hopLimit}` : ''}): ${sim.imds.url}`,
           `  task metadata v4 + introspection: ${sim.ecsAgent.url}`,
-          ...Object.entries(containers).map(([name, env]) => `  ${name}: ${env['ECS_CONTAINER_METADATA_FILE'] ?? '(no metadata file)'}`),
-          `Each container's variables: ecs-trace simulate --env web > web.env (or --json); then: set -a; . ./web.env; ecs-trace run -- node app.js`,
+          ...files.map(([name, file, metadata]) => `  ${name}: metadata file ${metadata}; variables in ${file}`),
+          `Run an app as one of these containers, in another shell: set -a; . ${example}; set +a; ecs-trace run -- node app.js`,
           '',
         ].join('\n'));
       }
-      const stop = () => { sim.close().then(() => process.exit(0), () => process.exit(1)); };
+      const stop = () => {
+        if (envDir) rmSync(envDir, { recursive: true, force: true });
+        sim.close().then(() => process.exit(0), () => process.exit(1));
+      };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
