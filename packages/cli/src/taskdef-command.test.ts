@@ -111,3 +111,39 @@ describe('deploy/', () => {
     expect(svc).toMatchObject({ schedulingStrategy: 'DAEMON', launchType: 'EC2', taskDefinition: td['family'] });
   });
 });
+
+describe('first run, as a new user meets it', () => {
+  it('an API key secret without an execution role is refused, naming the flag; with one, lint passes', () => {
+    const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dd-api-key';
+    const refused = cli(['agent', '--api-key-secret', secret]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^ecs-trace taskdef: executionRoleArn: the DD_API_KEY secret needs a role .*--execution-role-arn ARN/);
+    const out = join(dir, 'agent-with-key.json');
+    expect(cli(['agent', '--api-key-secret', secret, '--execution-role-arn', 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole', '-o', out]).code).toBe(0);
+    expect(cli(['lint', out]).code).toBe(0);
+  });
+
+  it('taskdef app needs no --container when the task definition has one', () => {
+    const r = cli(['app', 'deploy/src/app.json', '--image-entrypoint', 'none']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).containerDefinitions[0].entryPoint).toEqual(['ecs-trace', 'run', '--']);
+    const two = cli(['app', join(FIXTURES, 'app.json')]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toBe('ecs-trace taskdef: containerDefinitions: has 2 containers ("web", "log-router"): say which one with --container\n');
+  });
+
+  it('the web UI\'s own hint works on the sample app', () => {
+    const page = readFileSync(join(ROOT, 'packages/ui/src/pages/services.ts'), 'utf8');
+    const hint = /<code>ecs-trace taskdef app app\.json ([^<]*)<\/code>/.exec(page)![1]!;
+    const args = [...hint.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+    const r = cli(['app', 'deploy/src/app.json', ...args]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).containerDefinitions[0].entryPoint).toEqual(['ecs-trace', 'run', '--', 'docker-entrypoint.sh']);
+  });
+
+  it('lint of a file that is not a task definition is bad input: exit 2', () => {
+    const r = cli(['lint', 'deploy/agent-service.json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('not-a-task-definition');
+  });
+});

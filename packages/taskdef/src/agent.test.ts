@@ -61,10 +61,15 @@ describe('agentTaskDefinition', () => {
     const e = refusal(() => agentTaskDefinition(input));
     expect(e.message).toContain('DD_API_KEY is a plain environment value');
     expect(e.message).not.toContain('abcdef0123456789');
-    const { doc, notes } = agentTaskDefinition(input, { apiKeySecret: 'arn:aws:ssm:us-east-1:123456789012:parameter/dd-api-key' });
+    const secret = { apiKeySecret: 'arn:aws:ssm:us-east-1:123456789012:parameter/dd-api-key' };
+    // A secret the ECS agent has no role to read would register and then fail every task.
+    const noRole = refusal(() => agentTaskDefinition(input, secret));
+    expect(noRole.message).toMatch(/^executionRoleArn: the DD_API_KEY secret needs a role .*--execution-role-arn ARN/);
+    expect(noRole.message).not.toContain('abcdef0123456789');
+    const { doc } = agentTaskDefinition(input, { ...secret, executionRoleArn: 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole' });
     expect(JSON.stringify(doc)).not.toContain('abcdef0123456789');
     expect(doc.containerDefinitions![0]!.secrets).toEqual([{ name: 'DD_API_KEY', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/dd-api-key' }]);
-    expect(notes).toContain('executionRoleArn is not set: the ECS agent needs a role allowed to read the DD_API_KEY secret (--execution-role-arn)');
+    expect(doc.executionRoleArn).toBe('arn:aws:iam::123456789012:role/ecsTaskExecutionRole');
   });
 
   it('does not change its input', () => {

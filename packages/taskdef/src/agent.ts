@@ -128,7 +128,8 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
   }
   if (o.executionRoleArn !== undefined) doc.executionRoleArn = o.executionRoleArn;
   if (hasSecret(c, 'DD_API_KEY') && !doc.executionRoleArn) {
-    notes.push('executionRoleArn is not set: the ECS agent needs a role allowed to read the DD_API_KEY secret (--execution-role-arn)');
+    // Registration would succeed and every task fail to start: refuse, as lint would.
+    throw new TaskdefInputError('executionRoleArn', 'the DD_API_KEY secret needs a role the ECS agent uses to read it: pass --execution-role-arn ARN (a task execution role allowed secretsmanager:GetSecretValue or ssm:GetParameters on it)');
   }
   return { doc, notes };
 }

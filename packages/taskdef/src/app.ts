@@ -1,6 +1,6 @@
 import { removeEnv, setEnv } from './container-env.js';
 import { TaskdefInputError } from './errors.js';
-import { findContainer, type Container, type TaskDefinition } from './input.js';
+import { findContainer, onlyContainer, type Container, type TaskDefinition } from './input.js';
 import { ownShellMode, shellScript, type ShellMode } from './shell-forms.js';
 import { mountSocketDir, SOCKET_PATH } from './uds.js';
 import type { PatchResult } from './agent.js';
@@ -18,7 +18,8 @@ export type DiscoveryMode = 'launcher' | ShellMode | 'uds';
 export const DISCOVERY_MODES: readonly DiscoveryMode[] = ['launcher', 'metadata-file', 'imdsv2', 'imdsv1', 'uds'];
 
 export interface AppOptions {
-  container: string;
+  /** The app container; may be left out when the task definition has only one. */
+  container?: string;
   discovery: DiscoveryMode;
   /** The image's ENTRYPOINT when the task definition has none; [] for an image without one. */
   imageEntrypoint?: string[];
@@ -50,7 +51,7 @@ function unwrap(entryPoint: string[] | undefined, launcherPath: string): string[
 export function patchAppTaskDefinition(existing: TaskDefinition, o: AppOptions): PatchResult {
   const notes: string[] = [];
   const doc = structuredClone(existing);
-  const { container: c, index } = findContainer(doc, o.container);
+  const { container: c, index } = o.container !== undefined ? findContainer(doc, o.container) : onlyContainer(doc);
   const path = `containerDefinitions[${index}]`;
   if (o.discovery === 'uds') return { doc: patchForSocket(doc, c, path, o, notes), notes };
   const launcherPath = o.launcherPath ?? 'ecs-trace';

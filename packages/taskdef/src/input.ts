@@ -128,6 +128,14 @@ export function findContainer(doc: TaskDefinition, name: string): { container: C
   return { container: containers[index]!, index };
 }
 
+/** The task definition's one container, when it has one; otherwise an error that lists them. */
+export function onlyContainer(doc: TaskDefinition): { container: Container; index: number } {
+  const containers = doc.containerDefinitions ?? [];
+  if (containers.length === 1) return { container: containers[0]!, index: 0 };
+  const names = containers.map((c) => JSON.stringify(c.name)).join(', ') || 'none';
+  throw new TaskdefInputError('containerDefinitions', `${containers.length === 0 ? 'has no container' : `has ${containers.length} containers (${names})`}: say which one with --container`);
+}
+
 /** JSON as register-task-definition --cli-input-json takes it. */
 export function formatTaskDefinition(doc: unknown): string {
   return JSON.stringify(doc, null, 2) + '\n';

@@ -96,7 +96,7 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
     .command('app')
     .description('Patch an app container so it starts with DD_AGENT_HOST set to the host\'s IP.')
     .argument('<file>', 'task definition (register input or describe output; - for stdin)')
-    .requiredOption('--container <name>', 'the app container')
+    .option('--container <name>', 'the app container (needed when the task definition has more than one)')
     .addOption(new Option('--discovery <mode>', 'how the container learns the host').choices([...DISCOVERY_MODES]).default('launcher'))
     .option('--image-entrypoint <argv>', 'the image\'s ENTRYPOINT when the task definition sets none (JSON array, or none)')
     .option('--startup-command <argv>', 'the app\'s whole start, replacing entryPoint and command (JSON array)')
@@ -104,9 +104,9 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
     .option('--service <name>', 'DD_SERVICE and the matching docker label')
     .option('--env <env>', 'DD_ENV and the matching docker label')
     .option('--version <version>', 'DD_VERSION and the matching docker label'))
-    .action(guard(async (file: string, f: OutputFlags & { container: string; discovery: DiscoveryMode; imageEntrypoint?: string; startupCommand?: string; launcherPath: string; service?: string; env?: string; version?: string }) => {
+    .action(guard(async (file: string, f: OutputFlags & { container?: string; discovery: DiscoveryMode; imageEntrypoint?: string; startupCommand?: string; launcherPath: string; service?: string; env?: string; version?: string }) => {
       await emit(patchAppTaskDefinition(load(file), {
-        container: f.container,
+        ...(f.container !== undefined ? { container: f.container } : {}),
         discovery: f.discovery,
         launcherPath: f.launcherPath,
         ...(f.imageEntrypoint !== undefined ? { imageEntrypoint: argvOption('image-entrypoint', f.imageEntrypoint) } : {}),
@@ -119,20 +119,23 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
 
   taskdef
     .command('lint')
-    .description('Findings (severity, JSON path, fix) for set-ups that lose traces; exit 1 on errors.')
+    .description('Findings (severity, JSON path, fix) for set-ups that lose traces; exit 1 on errors, 2 when a file is not a task definition.')
     .argument('<files...>', 'task definitions (- for stdin)')
     .option('--json', 'findings as JSON')
     .action(guard(async (files: string[], f: { json?: boolean }) => {
       let failed = false;
+      let notTaskDefinition = false;
       const all: Record<string, unknown> = {};
       for (const file of files) {
         const findings = lintTaskDefinition(parseJson(readInput(file), file));
         failed ||= hasErrors(findings);
+        notTaskDefinition ||= findings.some((x) => x.rule === 'not-a-task-definition');
         if (f.json) all[file] = findings;
         else process.stdout.write(formatFindings(findings, file));
       }
       if (f.json) process.stdout.write(JSON.stringify(files.length === 1 ? all[files[0]!] : all, null, 2) + '\n');
-      setExit(failed ? 1 : 0);
+      // Bad input is exit 2, as for every taskdef command; findings in a real task definition, 1.
+      setExit(notTaskDefinition ? 2 : failed ? 1 : 0);
     }));
 
   taskdef

@@ -49,7 +49,7 @@ function EmptyState() {
       <li>On one machine: <code>DD_AGENT_HOST=127.0.0.1 node --require dd-trace/init app.js</code></li>
       <li>On ECS, let the app find the host's IP itself: start it with <code>ecs-trace run -- node app.js</code></li>
       <li>Or write the task definitions: <code>ecs-trace taskdef agent</code> for this agent (host port 8126/tcp) and
-        <code>ecs-trace taskdef app app.json --container web --discovery launcher</code> for each app.</li>
+        <code>ecs-trace taskdef app app.json --image-entrypoint '["docker-entrypoint.sh"]'</code> for each app (the entry point of the official Node image; <code>none</code> for an image without one).</li>
     </ol>
     <p>Watch traces arrive on the <a href="/live">Live</a> page.</p>
   </section>`;
