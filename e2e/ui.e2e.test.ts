@@ -202,4 +202,23 @@ describe.skipIf(!available())('web UI', () => {
       await empty.close();
     }
   });
+
+  it('says a wrong address is no page, instead of showing another', async () => {
+    await page.goto(`${agent.apiUrl}/servicez/oops`);
+    await page.getByTestId('not-found').waitFor();
+    expect(await page.getByTestId('not-found').innerText()).toContain('/servicez/oops is not a page of ecs-trace');
+    expect(await page.getByTestId('services-table').count()).toBe(0);
+  });
+
+  it('says what failed when the agent answers an error without a message', async () => {
+    await page.route('**/api/v1/services*', (route) => route.fulfill({ status: 500, body: '' }));
+    try {
+      await page.goto(`${agent.apiUrl}/`);
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.innerText()).toMatch(/\/api\/v1\/services: the agent answered HTTP 500/);
+    } finally {
+      await page.unroute('**/api/v1/services*');
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { discoveryCommands } from './commands/discovery.js';
 import { simulateCommand } from './commands/simulate.js';
 import { taskdefCommands } from './commands/taskdef.js';
-import { configMarkdownTable, ConfigError, loadConfig, SETTINGS, startAgent, type AgentConfig } from '@ecs-trace/agent';
+import { configMarkdownTable, ConfigError, loadConfig, SETTINGS, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
 
 /** ECS gives a container 30 s between SIGTERM and SIGKILL by default; the agent takes at most this. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       throw err;
     }
     const running = await startAgent(config);
+    process.stderr.write(startupBanner(config, running));
     let stopping = false;
     const stop = (signal: string) => {
       // A second signal, or a shutdown past its bound, ends the process at once.

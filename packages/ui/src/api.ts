@@ -19,8 +19,15 @@ export class ApiError extends Error {}
 async function get<T>(path: string, params: Record<string, string | number | boolean | undefined> = {}): Promise<T> {
   const qs = Object.entries(params).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
   const res = await fetch(qs ? `${path}?${qs}` : path);
-  const body = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new ApiError(body.error ?? `${path}: HTTP ${res.status}`);
+  // An answer that is not JSON, or JSON without a message, still says what failed.
+  let body: (T & { error?: string }) | undefined;
+  try {
+    body = (await res.json()) as T & { error?: string };
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) throw new ApiError(body?.error ? `${body.error} (HTTP ${res.status})` : `${path}: the agent answered HTTP ${res.status} ${res.statusText}`.trim());
+  if (body === undefined) throw new ApiError(`${path}: the agent's answer is not JSON`);
   return body;
 }
 

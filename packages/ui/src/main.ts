@@ -19,7 +19,16 @@ function Page(props: { url: URL }) {
   if (parts[0] === 'traces' && parts[1] !== undefined) return html`<${TracePage} url=${props.url} traceId=${parts[1]} />`;
   if (parts[0] === 'traces') return html`<${TracesPage} url=${props.url} />`;
   if (parts[0] === 'live') return html`<${LivePage} />`;
-  return html`<${ServicesPage} url=${props.url} />`;
+  if (parts.length === 0 || (parts[0] === 'services' && parts.length === 1)) return html`<${ServicesPage} url=${props.url} />`;
+  return html`<${NotFound} path=${props.url.pathname} />`;
+}
+
+/** A path that is no page: said so, with the way back, rather than another page in its place. */
+function NotFound(props: { path: string }) {
+  return html`<section class="empty" data-testid="not-found">
+    <h2>No such page</h2>
+    <p><code>${props.path}</code> is not a page of ecs-trace. Go to the <a href="/">services</a>, the <a href="/traces">traces</a> or the <a href="/live">live view</a>.</p>
+  </section>`;
 }
 
 function App() {

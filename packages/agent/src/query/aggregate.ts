@@ -1,5 +1,5 @@
-import { newSketch, type StatsRow } from '../store/index.js';
-import type { ApiGroupField, ApiStatsGroup, ApiStatsPoint, ApiStatsValues } from './api-types.js';
+import { newSketch, type ServiceStatsRow, type StatsRow } from '../store/index.js';
+import type { ApiGroupField, ApiService, ApiStatsGroup, ApiStatsPoint, ApiStatsValues } from './api-types.js';
 
 /*
  * Stats rows rolled up for the query API: a time series (hits, errors, latency percentiles per
@@ -13,7 +13,7 @@ class Acc {
   total = 0;
   readonly sketch = newSketch();
 
-  add(r: StatsRow): void {
+  add(r: Pick<StatsRow, 'hits' | 'errors' | 'totalDuration' | 'okSketch' | 'errorSketch'>): void {
     this.hits += r.hits;
     this.errors += r.errors;
     this.total += r.totalDuration;
@@ -57,4 +57,43 @@ export function groupBy(rows: StatsRow[], field: ApiGroupField): ApiStatsGroup[]
     if (r.version) a.versions.add(r.version);
   }
   return [...accs].map(([key, a]) => ({ key, versions: [...a.versions].sort(), ...a.acc.values() })).sort((x, y) => y.hits - x.hits);
+}
+
+/**
+ * The services list from the services rollup (top-level stats, counted before sampling, so exact
+ * whatever is kept): each service's requests are the top-level spans of its primary operation,
+ * the operation name with the most of them, as Datadog picks it; a `dns.lookup` at start-up is
+ * not a request of a web service. Latency and errors are that operation's.
+ */
+export function servicesFromStats(rows: ServiceStatsRow[]): ApiService[] {
+  const byService = new Map<string, ServiceStatsRow[]>();
+  for (const r of rows) {
+    const key = `${r.service}\u0000${r.env}`;
+    const list = byService.get(key);
+    if (list) list.push(r);
+    else byService.set(key, [r]);
+  }
+  const out: ApiService[] = [];
+  for (const list of byService.values()) {
+    const byName = new Map<string, number>();
+    for (const r of list) byName.set(r.name, (byName.get(r.name) ?? 0) + r.topLevelHits);
+    const [operation, requests] = [...byName].reduce((a, b) => (b[1] > a[1] || (b[1] === a[1] && b[0] < a[0]) ? b : a));
+    const acc = new Acc();
+    const versions = new Set<string>();
+    let lastSeen = 0n;
+    let type = '';
+    for (const r of list) {
+      if (r.name !== operation) continue;
+      acc.add(r);
+      if (r.version) versions.add(r.version);
+      if (r.lastSeen > lastSeen) lastSeen = r.lastSeen;
+      type ||= r.type;
+    }
+    const v = acc.values();
+    out.push({
+      service: list[0]!.service, env: list[0]!.env, type, operation, hits: Math.round(requests * 1000) / 1000, errors: v.errors,
+      lastSeen: lastSeen.toString(), avgDuration: v.avgDuration, p50: v.p50, p95: v.p95, p99: v.p99, versions: [...versions].sort(),
+    });
+  }
+  return out.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.env < b.env ? -1 : a.env > b.env ? 1 : 0));
 }

@@ -9,15 +9,24 @@ export interface ApiError {
   error: string;
 }
 
+/** A service and its requests over the range, from the stats (exact whatever was sampled away). */
 export interface ApiService {
   service: string;
   env: string;
   type: string;
-  /** Service entry (top-level) spans: the service's requests. */
+  /** The primary operation: the span name with the most entry (top-level) spans. */
+  operation: string;
+  /** Requests: entry spans of the primary operation. */
   hits: number;
   errors: number;
-  /** ns since the epoch, decimal. */
+  /** ns since the epoch, decimal: the end of the last stats bucket with a request. */
   lastSeen: string;
+  /** Latency of the requests, ns (null without any). */
+  avgDuration: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  versions: string[];
 }
 
 export interface ApiServices {

@@ -1,7 +1,7 @@
 import { parseTraceId, toHex64, traceIdHex as chunkTraceIdHex } from '@ecs-trace/protocol';
 import type { StoredChunk } from '../process/index.js';
-import type { ServiceRecord, SpanRecord, TraceId, TraceRecord, TraceSummaryRecord } from '../store/index.js';
-import type { ApiLiveChunk, ApiService, ApiSpan, ApiSpanEvent, ApiSpanLink, ApiTrace, ApiTraceSummary } from './api-types.js';
+import type { SpanRecord, TraceId, TraceRecord, TraceSummaryRecord } from '../store/index.js';
+import type { ApiLiveChunk, ApiSpan, ApiSpanEvent, ApiSpanLink, ApiTrace, ApiTraceSummary } from './api-types.js';
 
 /*
  * Store records to the API's JSON, in one place: ids to hex, times to decimal strings, bytes to
@@ -61,10 +61,6 @@ function toApiSpan({ span: s, env }: SpanRecord, traceId: string): ApiSpan {
 export function toApiTrace(r: TraceRecord): ApiTrace {
   const summary = toApiSummary(r.summary);
   return { summary, spans: r.spans.map((s) => toApiSpan(s, summary.traceId)) };
-}
-
-export function toApiService(r: ServiceRecord): ApiService {
-  return { service: r.service, env: r.env, type: r.type, hits: r.hits, errors: r.errors, lastSeen: r.lastSeen.toString() };
 }
 
 export function toApiLiveChunk({ chunk, root, env }: StoredChunk): ApiLiveChunk {

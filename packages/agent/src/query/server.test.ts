@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../testing.js';
-import type { ApiTrace, ApiTraces } from './api-types.js';
+import type { ApiServices, ApiTrace, ApiTraces } from './api-types.js';
 
 /*
  * The API's JSON, made from the store's raw records in one place: ids as hex, times as decimal
@@ -51,9 +51,12 @@ describe('query API answers', () => {
     expect(byDecimal.summary.traceId).toBe('6b06514e00000000fedcba9876543210');
   });
 
-  it('lists services with lastSeen as a decimal string', async () => {
-    const body = (await (await fetch(`${agent.apiUrl}/api/v1/services`)).json()) as { services: { service: string; lastSeen: string }[] };
-    expect(body.services.find((s) => s.service === 'shop')?.lastSeen).toBe(T0.toString());
+  it('lists services from the stats, lastSeen as a decimal string (the end of the last bucket)', async () => {
+    const body = (await (await fetch(`${agent.apiUrl}/api/v1/services`)).json()) as ApiServices;
+    const shop = body.services.find((s) => s.service === 'shop')!;
+    expect(shop).toMatchObject({ env: 'prod', type: 'web', operation: 'web.request', hits: 1, errors: 0 });
+    // Late spans are counted in the oldest open bucket, as the Datadog Agent's concentrator does.
+    expect(BigInt(shop.lastSeen) > T0).toBe(true);
   });
 
   it.each([
@@ -81,6 +84,24 @@ describe('query API answers', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as ApiTraces).traces.map((t) => t.traceId)).toEqual(['6b06514e00000000fedcba9876543210']);
   });
+});
+
+describe('the services list', () => {
+  it('counts a service\'s requests on its primary operation: a dns.lookup at start-up is not a request', async () => {
+    const other = await startTestAgent();
+    try {
+    const t = BigInt(Date.now()) * 1_000_000n;
+    const web = (id: bigint, error = 0) => sp({ traceId: id, spanId: 1n, service: 'orders', name: 'web.request', resource: 'GET /orders', start: t, error });
+    const dns = sp({ traceId: 0x990n, spanId: 1n, service: 'orders', name: 'dns.lookup', resource: 'db.internal', type: '', start: t });
+    const res = await fetch(`${other.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([[web(0x991n)], [web(0x992n, 1)], [web(0x993n)], [dns]]) });
+    expect(res.status).toBe(200);
+    const body = (await (await fetch(`${other.apiUrl}/api/v1/services`)).json()) as ApiServices;
+    expect(body.services.find((s) => s.service === 'orders')).toMatchObject({ operation: 'web.request', type: 'web', hits: 3, errors: 1 });
+      } finally {
+      await other.close();
+    }
+  });
+
 });
 
 describe('queries that would hold the agent', () => {

@@ -2,10 +2,10 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics } from '../runtime/index.js';
-import { StoreTimeoutError, type StatsQuery, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
-import { groupBy, timeSeries } from './aggregate.js';
+import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
+import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiHealth, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
-import { parseTraceIdParam, toApiService, toApiSummary, toApiTrace } from './json.js';
+import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
 import { serveLive } from './live.js';
 import {
   MAX_LIMIT, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, toStatsQuery, toTraceQuery,
@@ -26,7 +26,7 @@ export interface ApiOptions {
   live?: EventEmitter;
   /** The built web UI; undefined for the default location. */
   uiDir?: string;
-  stats: { query(q: StatsQuery): Promise<StatsRow[]> };
+  stats: { query(q: StatsQuery): Promise<StatsRow[]>; serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> };
   store: TraceReader;
   /** Bound on one search that checks tags, over all the traces it reads. */
   queryTimeoutMs: number;
@@ -76,7 +76,9 @@ export function buildApi({ store, stats, metrics, health, live, uiDir, queryTime
   });
 
   app.get<{ Querystring: RangeParams }>('/api/v1/services', { schema: { querystring: servicesQuerySchema } }, async (req): Promise<ApiServices> => {
-    return { services: (await store.services(parseRange(req.query))).map(toApiService) };
+    const range = parseRange(req.query);
+    const end = range.end ?? (BigInt(Date.now()) + 3_600_000n) * 1_000_000n;
+    return { services: servicesFromStats(await stats.serviceStats({ start: range.start ?? 0n, end })) };
   });
 
   app.get<{ Querystring: StatsParams }>('/api/v1/stats', { schema: { querystring: statsQuerySchema } }, async (req): Promise<ApiStatsSeries | ApiStatsGroups> => {

@@ -1,11 +1,18 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import type { Setting } from './settings.js';
 
 export type { Logger };
 
-/** JSON lines on stdout, as container log drivers expect. */
-export function createLogger(level: string): Logger {
-  return pino({ level: level === 'off' ? 'silent' : level, base: { name: 'ecs-trace' } });
+/**
+ * JSON lines on stdout, as container log drivers expect; lines a person reads when stdout is a
+ * terminal (as pino-pretty users expect), unless `format` says otherwise.
+ */
+export function createLogger(level: string, format: 'json' | 'pretty' | 'auto' = 'auto'): Logger {
+  const options = { level: level === 'off' ? 'silent' : level, base: { name: 'ecs-trace' } };
+  const human = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  if (!human) return pino(options);
+  return pino(options, pretty({ colorize: process.stdout.isTTY === true, sync: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }));
 }
 
 /**

@@ -1,8 +1,15 @@
+import type { DDSketch } from '@datadog/sketches-js';
 import type { ClientStatsPayload, TraceChunk } from '@ecs-trace/protocol';
 import type { Logger } from '../runtime/index.js';
-import type { StatsQuery, StatsReader, StatsRow, StatsWriter } from '../store/index.js';
+import { mergeServiceStats, newSketch, type ServiceStatsRow, type StatsQuery, type StatsReader, type StatsRow, type StatsWriter } from '../store/index.js';
 import { clientStatsRows } from './client-stats.js';
 import { Concentrator, type ChunkInfo } from './concentrator.js';
+
+function copy(s: DDSketch): DDSketch {
+  const c = newSketch();
+  c.merge(s);
+  return c;
+}
 
 /**
  * The stats stage: the concentrator fed before sampling, flushed to the store every 10 s (and on
@@ -68,6 +75,20 @@ export class StatsService {
       && (q.resource === undefined || r.resource === q.resource) && (q.name === undefined || r.name === q.name)
       && (!q.topLevel || r.topLevelHits > 0));
     return [...stored, ...open];
+  }
+
+  /** Per service, env, operation and version: stored top-level stats and the buckets still open. */
+  async serviceStats(range: { start: bigint; end: bigint }, reader: StatsReader = this.store): Promise<ServiceStatsRow[]> {
+    await this.writing;
+    const stored = await reader.serviceStats(range);
+    const open: ServiceStatsRow[] = this.concentrator.pending()
+      .filter((r) => r.topLevelHits > 0 && r.start >= range.start && r.start < range.end)
+      .map((r) => ({
+        service: r.service, env: r.env, name: r.name, version: r.version, type: r.type, topLevelHits: r.topLevelHits, hits: r.hits,
+        // Copies: the open buckets' sketches keep counting.
+        errors: r.errors, totalDuration: r.totalDuration, okSketch: copy(r.okSketch), errorSketch: copy(r.errorSketch), lastSeen: r.start + r.durationNs,
+      }));
+    return mergeServiceStats([...stored, ...open]);
   }
 
   async close(): Promise<void> {

@@ -101,15 +101,6 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(await ids({ service: 'nope', limit: 10 })).toEqual([]);
     });
 
-    it('lists services with hits and errors of their entry spans', async () => {
-      await store.write(batch([[span({ traceId: 1n, spanId: 1n, error: 1 }), span({ traceId: 1n, spanId: 2n, parentId: 1n, service: 'db', type: 'sql' })]]));
-      const services = await store.services({});
-      expect(services).toEqual([
-        { service: 'checkout', env: 'prod', type: 'web', hits: 1, errors: 1, lastSeen: T0 },
-        { service: 'db', env: 'prod', type: 'sql', hits: 1, errors: 0, lastSeen: T0 },
-      ]);
-    });
-
     it('uses the payload env for spans without one', async () => {
       await store.write(batch([[span({ traceId: 1n, spanId: 1n, meta: {} })]], { env: 'from-payload' }));
       expect((await store.getTrace(tid('1')))!.spans[0]!.env).toBe('from-payload');
@@ -171,6 +162,48 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, service: 'other' })).toEqual([]);
       await store.enforceRetention(T0 + 5_000_000_000n, 0);
       expect((await store.queryStats({ start: T0, end: T0 + 20_000_000_000n })).map((r) => r.resource)).toEqual(['GET /b']);
+    });
+
+    it('sums top-level stats per service, operation and version for any range, exactly at its ragged ends', async () => {
+      const S = 1_000_000_000n;
+      const slot = 600n * S;
+      // An hour-aligned origin, so the range below starts 9 minutes into a 10-minute slot.
+      const base = (T0 / (6n * slot)) * 6n * slot;
+      const row = (at: bigint, name: string, hits: number, errors: number, version = '1.0'): StatsRow => {
+        const ok = newSketch();
+        for (let i = 0; i < hits - errors; i++) ok.accept(1000 * (i + 1));
+        const err = newSketch();
+        for (let i = 0; i < errors; i++) err.accept(5000);
+        return {
+          start: base + at, durationNs: 10n * S, service: 'web', name, resource: 'GET /', type: 'web', env: 'prod', version,
+          httpStatusCode: 200, spanKind: 'server', isTraceRoot: true, synthetics: false, peerTags: [], hits, topLevelHits: hits, errors,
+          totalDuration: hits * 1000, okSketch: ok, errorSketch: err, source: 'agent',
+        };
+      };
+      // One bucket before the range, then buckets across three slots, one after; and a row that is not top-level.
+      const inner = { ...row(700n * S, 'db.query', 7, 0), topLevelHits: 0 };
+      await store.writeStats([row(530n * S, 'web.request', 100, 0), row(550n * S, 'web.request', 3, 1), row(590n * S, 'web.request', 4, 0, '1.1')]);
+      await store.writeStats([row(700n * S, 'web.request', 5, 2), row(1300n * S, 'web.request', 6, 0), row(1310n * S, 'dns.lookup', 1, 0), inner]);
+      await store.writeStats([row(1810n * S, 'web.request', 2, 0), row(1850n * S, 'web.request', 100, 0)]);
+      const got = await store.serviceStats({ start: base + 540n * S, end: base + 1820n * S });
+      const by = (name: string, version: string) => got.find((r) => r.name === name && r.version === version);
+      expect(by('web.request', '1.0')).toMatchObject({ service: 'web', env: 'prod', type: 'web', topLevelHits: 3 + 5 + 6 + 2, errors: 3, lastSeen: base + 1820n * S });
+      expect(by('web.request', '1.0')!.okSketch.count + by('web.request', '1.0')!.errorSketch.count).toBe(16);
+      expect(by('web.request', '1.1')).toMatchObject({ topLevelHits: 4 });
+      expect(by('dns.lookup', '1.0')).toMatchObject({ topLevelHits: 1 });
+      expect(got.find((r) => r.name === 'db.query')).toBeUndefined();
+      // Within one slot, and a range that is all of it.
+      expect((await store.serviceStats({ start: base + 1300n * S, end: base + 1305n * S })).map((r) => [r.name, r.topLevelHits])).toEqual([['web.request', 6]]);
+      const whole = await store.serviceStats({ start: 0n, end: base + 3600n * S });
+      expect(whole.filter((r) => r.name === 'web.request').reduce((n, r) => n + r.topLevelHits, 0)).toBe(220);
+      // Retention takes the rows before the cutoff and the slots that ended before it.
+      await store.writeStats([row(3700n * S, 'web.request', 50, 0)]);
+      await store.enforceRetention(base + 3610n * S, 0);
+      for (const [start, end] of [[0n, base + 7200n * S], [base + 3610n * S, base + 3800n * S]] as const) {
+        const after = await store.serviceStats({ start, end });
+        expect(after.filter((r) => r.name === 'web.request').reduce((n, r) => n + r.topLevelHits, 0)).toBe(50);
+      }
+      expect(await store.queryStats({ start: 0n, end: base + 7200n * S })).toHaveLength(1);
     });
   });
 }

@@ -1,5 +1,5 @@
 import type { Span } from '@ecs-trace/protocol';
-import type { ServiceRecord, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
+import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
 
 /*
  * The storage contract. The embedded SQLite store implements it today; a distributed store must
@@ -72,6 +72,8 @@ export interface StatsWriter {
 export interface StatsReader {
   /** Stats rows whose bucket starts in [start, end), filtered by group fields. */
   queryStats(q: StatsQuery): Promise<StatsRow[]>;
+  /** Per service, env, operation and version: the top-level spans of buckets in [start, end). */
+  serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]>;
 }
 
 /** What the query API reads. */
@@ -80,7 +82,6 @@ export interface TraceReader {
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined>;
   /** Newest first. */
   searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]>;
-  services(range: { start?: bigint; end?: bigint }): Promise<ServiceRecord[]>;
   stats(): Promise<StoreStats>;
 }
 

@@ -21,7 +21,7 @@ export async function openStore(config: Pick<StoreConfig, 'dataDir' | 'writerThr
 export function openReader(config: Pick<StoreConfig, 'dataDir'>, store: TraceStore, timeoutMs: number): StoreReader {
   if (config.dataDir !== ':memory:') return new ReaderThread(config.dataDir, timeoutMs);
   return {
-    getTrace: (id) => store.getTrace(id), searchTraces: (q) => store.searchTraces(q), services: (r) => store.services(r),
-    queryStats: (q) => store.queryStats(q), stats: () => store.stats(), close: async () => {},
+    getTrace: (id) => store.getTrace(id), searchTraces: (q) => store.searchTraces(q),
+    queryStats: (q) => store.queryStats(q), serviceStats: (r) => store.serviceStats(r), stats: () => store.stats(), close: async () => {},
   };
 }

@@ -1,6 +1,6 @@
 import type { AgentMetrics, Logger } from '../runtime/index.js';
 import type { StatsQuery, StatsReader, StatsWriter, TraceStore, TraceWriter, WriteBatch } from './contract.js';
-import type { StatsRow } from './records.js';
+import type { ServiceStatsRow, StatsRow } from './records.js';
 
 /*
  * Keeping the store inside its bounds and saying how it is. Retention runs every 30 s, and also
@@ -59,6 +59,10 @@ export class StoreMaintenance implements TraceWriter, StatsWriter, StatsReader {
 
   queryStats(q: StatsQuery): Promise<StatsRow[]> {
     return this.o.store.queryStats(q);
+  }
+
+  serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {
+    return this.o.store.serviceStats(range);
   }
 
   private async guard(write: () => Promise<void>): Promise<void> {

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { DDSketch } from '@datadog/sketches-js';
 import type { StatsQuery, StoreReader, StoreStats, TraceQuery } from './contract.js';
 import { StoreTimeoutError } from './contract.js';
-import type { ServiceRecord, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
+import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
 import type { EncodedStatsRow } from './sqlite/index.js';
 
 /*
@@ -18,11 +18,14 @@ const WORKER = fileURLToPath(new URL('../../dist/store/reader-worker.js', import
 export type ReaderRequest = { id: number } & (
   | { op: 'getTrace'; traceId: TraceId }
   | { op: 'searchTraces'; query: TraceQuery }
-  | { op: 'services'; range: { start?: bigint; end?: bigint } }
   | { op: 'queryStats'; query: StatsQuery }
+  | { op: 'serviceStats'; range: { start: bigint; end: bigint } }
   | { op: 'stats' }
 );
 export type ReaderResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
+
+/** Sketches as protobuf bytes: plain data, to cross between threads. */
+export type EncodedServiceStatsRow = Omit<ServiceStatsRow, 'okSketch' | 'errorSketch'> & { okSketch: Uint8Array; errorSketch: Uint8Array };
 
 type Op = ReaderRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -90,12 +93,13 @@ export class ReaderThread implements StoreReader {
     return this.call({ op: 'searchTraces', query });
   }
 
-  services(range: { start?: bigint; end?: bigint }): Promise<ServiceRecord[]> {
-    return this.call({ op: 'services', range });
-  }
-
   async queryStats(query: StatsQuery): Promise<StatsRow[]> {
     const rows = await this.call<EncodedStatsRow[]>({ op: 'queryStats', query });
+    return rows.map((r) => ({ ...r, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch) }));
+  }
+
+  async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {
+    const rows = await this.call<EncodedServiceStatsRow[]>({ op: 'serviceStats', range });
     return rows.map((r) => ({ ...r, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch) }));
   }
 

@@ -17,8 +17,8 @@ port.on('message', (m: ReaderRequest) => {
       switch (m.op) {
         case 'getTrace': value = await store.getTrace(m.traceId); break;
         case 'searchTraces': value = await store.searchTraces(m.query); break;
-        case 'services': value = await store.services(m.range); break;
         case 'queryStats': value = encodeStatsRows(await store.queryStats(m.query)); break;
+        case 'serviceStats': value = (await store.serviceStats(m.range)).map((r) => ({ ...r, okSketch: r.okSketch.toProto(), errorSketch: r.errorSketch.toProto() })); break;
         case 'stats': value = await store.stats(); break;
       }
       port.postMessage({ id: m.id, ok: true, value } satisfies ReaderResponse);

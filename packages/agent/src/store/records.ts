@@ -42,18 +42,6 @@ export interface TraceRecord {
   spans: SpanRecord[];
 }
 
-export interface ServiceRecord {
-  service: string;
-  env: string;
-  type: string;
-  /** Service entry (top-level) spans: the service's requests. */
-  hits: number;
-  /** Service entry spans with an error. */
-  errors: number;
-  /** ns since the epoch. */
-  lastSeen: bigint;
-}
-
 /** The key of a stats group, as the Datadog Agent's concentrator keys it. */
 export interface GroupKey {
   service: string;
@@ -83,6 +71,54 @@ export interface StatsRow extends GroupKey {
   errorSketch: DDSketch;
   /** 'agent' (computed here) or 'client' (from /v0.6/stats). */
   source: 'agent' | 'client';
+}
+
+/**
+ * A service's entry spans of one operation and version over a time range: what the services
+ * list is made of. Summed from the 10-s stats rows whose spans were top-level, through a rollup
+ * of 10-minute slots, so a day of a cluster's stats is read in a few hundred rows.
+ */
+export interface ServiceStatsRow {
+  service: string;
+  env: string;
+  name: string;
+  version: string;
+  type: string;
+  topLevelHits: number;
+  hits: number;
+  errors: number;
+  totalDuration: number;
+  okSketch: DDSketch;
+  errorSketch: DDSketch;
+  /** End of the last bucket with such spans, ns since the epoch. */
+  lastSeen: bigint;
+}
+
+export const serviceStatsKey = (r: { service: string; env: string; name: string; version: string }) => `${r.service}\u0000${r.env}\u0000${r.name}\u0000${r.version}`;
+
+/** Adds `b` into `a` (sums, merged sketches, the later lastSeen). */
+export function addServiceStats(a: ServiceStatsRow, b: ServiceStatsRow): void {
+  a.topLevelHits += b.topLevelHits;
+  a.hits += b.hits;
+  a.errors += b.errors;
+  a.totalDuration += b.totalDuration;
+  if (b.okSketch.count > 0) a.okSketch.merge(b.okSketch);
+  if (b.errorSketch.count > 0) a.errorSketch.merge(b.errorSketch);
+  if (b.lastSeen > a.lastSeen) a.lastSeen = b.lastSeen;
+  a.type ||= b.type;
+}
+
+/** Merges rows by service, env, operation and version. */
+export function mergeServiceStats(rows: Iterable<ServiceStatsRow>): ServiceStatsRow[] {
+  const out = new Map<string, ServiceStatsRow>();
+  for (const r of rows) {
+    const k = serviceStatsKey(r);
+    const have = out.get(k);
+    // The rows are fresh from decoding: the first of each key takes the others in.
+    if (have) addServiceStats(have, r);
+    else out.set(k, r);
+  }
+  return [...out.values()];
 }
 
 /** Relative accuracy of every latency sketch: percentiles within 1%. */

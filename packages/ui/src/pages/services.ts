@@ -1,37 +1,34 @@
 import { html } from 'htm/preact';
-import { api, type ServiceSummary, type StatsGroup } from '../api.js';
+import { api, type ServiceSummary } from '../api.js';
 import { RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { ago, duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf } from '../router.js';
 
-/** Every service with its RED metrics over the range: requests, errors, latency. */
+/**
+ * Every service with its RED metrics over the range: requests (entry spans of its primary
+ * operation, counted before sampling), errors, latency.
+ */
 
-interface Row extends ServiceSummary { stats: StatsGroup | undefined; perSecond: number }
+interface Row extends ServiceSummary { perSecond: number }
 
 export function ServicesPage(props: { url: URL }) {
   const range = rangeOf(props.url);
-  const { data, error, loading } = useData(async () => {
-    const [services, stats] = await Promise.all([api.services(range), api.statsGroups(range, 'service', { topLevel: true })]);
-    return { services, stats };
-  }, [range.start, range.end]);
+  const { data, error, loading } = useData(() => api.services(range), [range.start, range.end]);
   const seconds = (range.end - range.start) / 1000;
-  const rows: Row[] = (data?.services ?? []).map((s) => {
-    const st = data!.stats.find((g) => g.key === s.service);
-    return { ...s, stats: st, perSecond: (st?.hits ?? s.hits) / seconds };
-  });
+  const rows: Row[] = (data ?? []).map((s) => ({ ...s, perSecond: s.hits / seconds }));
   const link = (r: Row) => `/services/${encodeURIComponent(r.service)}${keepRange(props.url)}`;
   const columns: Column<Row>[] = [
     { key: 'service', label: 'Service', value: (r) => r.service, render: (r) => html`<a href=${link(r)}>${r.service}</a>` },
     { key: 'type', label: 'Type', value: (r) => r.type },
     { key: 'env', label: 'Env', value: (r) => r.env },
     { key: 'rps', label: 'Req/s', value: (r) => r.perSecond, render: (r) => rate(r.perSecond), numeric: true },
-    { key: 'errors', label: 'Error %', value: (r) => (r.stats ? r.stats.errors / Math.max(1, r.stats.hits) : r.errors / Math.max(1, r.hits)), render: (r) => percent(r.stats?.errors ?? r.errors, r.stats?.hits ?? r.hits), numeric: true },
-    { key: 'p50', label: 'p50', value: (r) => r.stats?.p50 ?? -1, render: (r) => duration(r.stats?.p50), numeric: true },
-    { key: 'p95', label: 'p95', value: (r) => r.stats?.p95 ?? -1, render: (r) => duration(r.stats?.p95), numeric: true },
-    { key: 'p99', label: 'p99', value: (r) => r.stats?.p99 ?? -1, render: (r) => duration(r.stats?.p99), numeric: true },
+    { key: 'errors', label: 'Error %', value: (r) => r.errors / Math.max(1, r.hits), render: (r) => percent(r.errors, r.hits), numeric: true },
+    { key: 'p50', label: 'p50', value: (r) => r.p50 ?? -1, render: (r) => duration(r.p50), numeric: true },
+    { key: 'p95', label: 'p95', value: (r) => r.p95 ?? -1, render: (r) => duration(r.p95), numeric: true },
+    { key: 'p99', label: 'p99', value: (r) => r.p99 ?? -1, render: (r) => duration(r.p99), numeric: true },
     { key: 'lastSeen', label: 'Last seen', value: (r) => r.lastSeen, render: (r) => ago(r.lastSeen) },
-    { key: 'version', label: 'Version', value: (r) => r.stats?.versions.join(', ') ?? '' },
+    { key: 'version', label: 'Version', value: (r) => r.versions.join(', ') },
   ];
   return html`<main>
     <header class="page"><h1>Services</h1><${RangePicker} url=${props.url} label=${range.label} /></header>

@@ -4,8 +4,9 @@ import Database from 'better-sqlite3';
 import { DDSketch } from '@datadog/sketches-js';
 import { prepareWrite, type PreparedWrite } from './prepare-write.js';
 import { decodeSegmentChunk, readDictionary } from './segment-codec.js';
+import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
-import type { ServiceRecord, SpanRecord, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from '../records.js';
+import type { ServiceStatsRow, SpanRecord, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from '../records.js';
 
 /*
  * The embedded store: one SQLite file in WAL mode, laid out so that the write path appends
@@ -164,6 +165,7 @@ export class SqliteStore implements TraceStore {
   /** Decoded payload dictionaries, for trace reads that hit the same payload again. */
   private readonly dictionaries = new Map<bigint, string[]>();
   private readonly readonly: boolean;
+  private readonly rollup: ServiceRollup;
 
   constructor(options: SqliteStoreOptions) {
     this.readonly = options.readonly === true;
@@ -203,9 +205,11 @@ export class SqliteStore implements TraceStore {
       throw new Error(`${this.path} has store schema ${version}; this ecs-trace reads schema ${SCHEMA_VERSION}. Move it away or point --data-dir elsewhere.`);
     }
     if (!this.readonly) {
-      this.db.exec(SCHEMA);
+      this.db.exec(SCHEMA + ROLLUP_SCHEMA);
       if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
+    this.rollup = new ServiceRollup(this.db);
+    if (!this.readonly) this.rollup.backfill();
     this.statements = this.prepareStatements();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
   }
@@ -340,22 +344,6 @@ export class SqliteStore implements TraceStore {
     return out.sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : 0));
   }
 
-  async services(range: { start?: bigint; end?: bigint }): Promise<ServiceRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (range.start !== undefined) { where.push('start >= ?'); params.push(range.start); }
-    if (range.end !== undefined) { where.push('start < ?'); params.push(range.end); }
-    // Hits and errors of service entry spans, as Datadog counts a service's requests.
-    const rows = this.db.prepare(
-      `SELECT service, env, max(type) AS type, count(*) AS hits, sum(error) AS errors, max(start) AS last_seen
-       FROM span_index ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       GROUP BY service, env ORDER BY service, env`,
-    ).safeIntegers(true).all(...params) as { service: string; env: string; type: string; hits: bigint; errors: bigint; last_seen: bigint }[];
-    return rows.map((r) => ({
-      service: r.service, env: r.env, type: r.type, hits: Number(r.hits), errors: Number(r.errors), lastSeen: r.last_seen,
-    }));
-  }
-
   async diskUsage(): Promise<number> {
     return this.diskBytes();
   }
@@ -395,6 +383,7 @@ export class SqliteStore implements TraceStore {
     const lastId = this.db.prepare('SELECT max(id) FROM payloads').pluck().safeIntegers(true).get() as bigint | null;
     const upTo = firstYoung === null ? lastId : firstYoung - 1n;
     this.db.prepare('DELETE FROM stats WHERE start < ?').run(olderThan);
+    this.rollup.deleteBefore(olderThan);
     if (upTo !== null && upTo > 0n) {
       const r = this.deletePayloadsUpTo(upTo);
       if (r.payloads > 0) {
@@ -439,6 +428,7 @@ export class SqliteStore implements TraceStore {
           r.isTraceRoot ? 1 : 0, r.synthetics ? 1 : 0, r.peerTags.join(','), r.hits, r.topLevelHits, r.errors, r.totalDuration,
           r.okSketch, r.errorSketch, r.source);
       }
+      this.rollup.add(rows);
     })();
   }
 
@@ -459,6 +449,10 @@ export class SqliteStore implements TraceStore {
       okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer),
       source: r['source'] as 'agent' | 'client',
     }));
+  }
+
+  async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {
+    return this.rollup.query(range);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
-import type { ServiceRecord, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from '../records.js';
+import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from '../records.js';
 import { prepareWrite } from './prepare-write.js';
 import { encodeStatsRows, SqliteStore } from './sqlite-store.js';
 import type { WriterRequest, WriterResponse } from './sqlite-writer-worker.js';
@@ -94,12 +94,12 @@ export class ThreadedSqliteStore implements TraceStore {
     return this.reader.searchTraces(query);
   }
 
-  services(range: { start?: bigint; end?: bigint }): Promise<ServiceRecord[]> {
-    return this.reader.services(range);
-  }
-
   queryStats(q: StatsQuery): Promise<StatsRow[]> {
     return this.reader.queryStats(q);
+  }
+
+  serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {
+    return this.reader.serviceStats(range);
   }
 
   stats(): Promise<StoreStats> {

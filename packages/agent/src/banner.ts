@@ -1,0 +1,22 @@
+import type { AddressInfo } from 'node:net';
+import type { AgentConfig } from './config.js';
+import { AGENT_VERSION } from './runtime/index.js';
+
+/** Where a person finds each part of a running agent, in one screen (the CLI prints it at start). */
+export function startupBanner(config: AgentConfig, running: { receiver: AddressInfo | undefined; receiverSocket: string | undefined; api: AddressInfo }): string {
+  const url = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  const open = (host: string) => (host === '127.0.0.1' || host === '::1' || host === 'localhost' ? 'loopback only' : 'open beyond loopback');
+  const intake = running.receiver
+    ? `${url(running.receiver)} (${open(running.receiver.address)})${running.receiverSocket ? `, and unix socket ${running.receiverSocket}` : ''}`
+    : running.receiverSocket ? `unix socket ${running.receiverSocket}` : 'off (DD_APM_ENABLED=false or DD_APM_RECEIVER_PORT=0)';
+  const uiHost = running.api.address === '0.0.0.0' || running.api.address === '::' ? '127.0.0.1' : running.api.address;
+  const disk = config.maxDiskBytes > 0 ? `at most ${(config.maxDiskBytes / 1e6).toFixed(0)} MB` : 'no disk bound';
+  return [
+    `ecs-trace ${AGENT_VERSION.replace(/^.*ecs-trace\./, '')} agent`,
+    `  intake    ${intake}`,
+    `  web UI    ${url({ ...running.api, address: uiHost })}/ (${open(running.api.address)}); query API under /api/v1`,
+    `  data      ${config.dataDir} (embedded SQLite; traces kept ${Math.round(config.retentionMs / 3_600_000)} h, ${disk})`,
+    `  settings  ecs-trace config lists them; logs are JSON lines on stdout unless it is a terminal`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,138 @@
+import { DDSketch } from '@datadog/sketches-js';
+import type Database from 'better-sqlite3';
+import { addServiceStats, mergeServiceStats, serviceStatsKey, type ServiceStatsRow } from '../records.js';
+import type { EncodedStatsRow } from './sqlite-store.js';
+
+/*
+ * The services list's rollup: the top-level stats of each service, env, operation and version
+ * summed, as stats are written, into slots of an hour, of 10 minutes and of a minute. A range is
+ * read as whole hours, then whole 10-minute and 1-minute slots at its ends, then the 10-s rows
+ * left over (at most 2 x 50 s of them), so answers are exact for any range while a day of a
+ * service is about 40 rows instead of 8,640 buckets x its groups (bench/ui-api.bench.js).
+ */
+
+const S = 1_000_000_000n;
+/** Slot widths, widest first. */
+export const SLOT_WIDTHS = [3600n * S, 600n * S, 60n * S] as const;
+
+const ceilTo = (t: bigint, w: bigint) => (t % w === 0n ? t : t - (((t % w) + w) % w) + w);
+const floorTo = (t: bigint, w: bigint) => t - (((t % w) + w) % w);
+
+/** [start, end) as whole slots of each width, and what is left for the 10-s rows. */
+export function coverRange(start: bigint, end: bigint, widths: readonly bigint[] = SLOT_WIDTHS): { slots: { width: bigint; from: bigint; to: bigint }[]; raw: [bigint, bigint][] } {
+  const [w, ...rest] = widths;
+  if (w === undefined || end <= start) return { slots: [], raw: end > start ? [[start, end]] : [] };
+  const from = ceilTo(start, w);
+  const to = floorTo(end, w);
+  if (from >= to) return coverRange(start, end, rest);
+  const left = coverRange(start, from, rest);
+  const right = coverRange(to, end, rest);
+  return { slots: [...left.slots, { width: w, from, to }, ...right.slots], raw: [...left.raw, ...right.raw] };
+}
+
+export const ROLLUP_SCHEMA = `
+CREATE TABLE IF NOT EXISTS service_rollup (
+  width          INTEGER NOT NULL,
+  slot           INTEGER NOT NULL,
+  service        TEXT NOT NULL,
+  env            TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  version        TEXT NOT NULL,
+  type           TEXT NOT NULL,
+  top_level_hits REAL NOT NULL,
+  hits           REAL NOT NULL,
+  errors         REAL NOT NULL,
+  total_duration REAL NOT NULL,
+  ok_sketch      BLOB NOT NULL,
+  error_sketch   BLOB NOT NULL,
+  last_seen      INTEGER NOT NULL,
+  PRIMARY KEY (width, slot, service, env, name, version)
+) WITHOUT ROWID;
+`;
+
+function fromRow(r: Record<string, unknown>, lastSeen: bigint): ServiceStatsRow {
+  return {
+    service: r['service'] as string, env: r['env'] as string, name: r['name'] as string, version: r['version'] as string, type: r['type'] as string,
+    topLevelHits: Number(r['top_level_hits']), hits: Number(r['hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
+    okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer), lastSeen,
+  };
+}
+
+export class ServiceRollup {
+  private readonly select: Database.Statement;
+  private readonly upsert: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.select = db.prepare('SELECT * FROM service_rollup WHERE width = ? AND slot = ? AND service = ? AND env = ? AND name = ? AND version = ?').safeIntegers(true);
+    this.upsert = db.prepare(`INSERT OR REPLACE INTO service_rollup (width, slot, service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, last_seen)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  }
+
+  /** Folds new stats rows into their slots of every width; called inside the transaction that stores them. */
+  add(rows: EncodedStatsRow[]): void {
+    const slots = new Map<string, { width: bigint; slot: bigint; row: ServiceStatsRow }>();
+    for (const r of rows) {
+      if (!(r.topLevelHits > 0)) continue;
+      for (const width of SLOT_WIDTHS) {
+        const slot = floorTo(r.start, width);
+        // Each width gets its own decoded sketches: merging mutates them.
+        const row: ServiceStatsRow = {
+          service: r.service, env: r.env, name: r.name, version: r.version, type: r.type, topLevelHits: r.topLevelHits, hits: r.hits,
+          errors: r.errors, totalDuration: r.totalDuration, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch),
+          lastSeen: r.start + r.durationNs,
+        };
+        const k = `${width}\u0000${slot}\u0000${serviceStatsKey(r)}`;
+        const have = slots.get(k);
+        if (have) addServiceStats(have.row, row);
+        else slots.set(k, { width, slot, row });
+      }
+    }
+    for (const { width, slot, row } of slots.values()) {
+      const existing = this.select.get(width, slot, row.service, row.env, row.name, row.version) as Record<string, unknown> | undefined;
+      if (existing) addServiceStats(row, fromRow(existing, existing['last_seen'] as bigint));
+      this.upsert.run(width, slot, row.service, row.env, row.name, row.version, row.type, row.topLevelHits, row.hits, row.errors, row.totalDuration,
+        Buffer.from(row.okSketch.toProto()), Buffer.from(row.errorSketch.toProto()), row.lastSeen);
+    }
+  }
+
+  /** Whole slots from the rollup, the ragged ends from the 10-s rows, merged. */
+  query(range: { start: bigint; end: bigint }): ServiceStatsRow[] {
+    const { slots, raw } = coverRange(range.start, range.end);
+    const rawRows = this.db.prepare(`SELECT service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, start + duration AS last_seen
+      FROM stats WHERE start >= ? AND start < ? AND top_level_hits > 0`).safeIntegers(true);
+    const slotRows = this.db.prepare('SELECT * FROM service_rollup WHERE width = ? AND slot >= ? AND slot < ?').safeIntegers(true);
+    const out: ServiceStatsRow[] = [];
+    for (const [from, to] of raw) for (const r of rawRows.all(from, to) as Record<string, unknown>[]) out.push(fromRow(r, r['last_seen'] as bigint));
+    for (const { width, from, to } of slots) for (const r of slotRows.all(width, from, to) as Record<string, unknown>[]) out.push(fromRow(r, r['last_seen'] as bigint));
+    return mergeServiceStats(out);
+  }
+
+  /** Rebuilds the rollup from the 10-s rows, for a store written before it existed. */
+  backfill(): void {
+    const empty = this.db.prepare('SELECT 1 FROM service_rollup LIMIT 1').get() === undefined;
+    const hasStats = this.db.prepare('SELECT 1 FROM stats WHERE top_level_hits > 0 LIMIT 1').get() !== undefined;
+    if (!empty || !hasStats) return;
+    const page = this.db.prepare('SELECT rowid AS id, * FROM stats WHERE top_level_hits > 0 AND rowid > ? ORDER BY rowid LIMIT 10000').safeIntegers(true);
+    this.db.transaction(() => {
+      for (let after = 0n; ;) {
+        const rows = page.all(after) as Record<string, unknown>[];
+        if (rows.length === 0) break;
+        after = rows[rows.length - 1]!['id'] as bigint;
+        this.add(rows.map((r) => ({
+          start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,
+          resource: '', type: r['type'] as string, env: r['env'] as string, version: r['version'] as string, httpStatusCode: 0, spanKind: '',
+          isTraceRoot: false, synthetics: false, peerTags: [], hits: Number(r['hits']), topLevelHits: Number(r['top_level_hits']),
+          errors: Number(r['errors']), totalDuration: Number(r['total_duration']), okSketch: r['ok_sketch'] as Buffer, errorSketch: r['error_sketch'] as Buffer, source: 'agent' as const,
+        })));
+      }
+    })();
+  }
+
+  /**
+   * Deletes the slots that ended before the cutoff. A slot the cutoff falls in stays whole until
+   * it ends: a range that reaches back past retention may count up to an hour of expired stats.
+   */
+  deleteBefore(olderThan: bigint): void {
+    this.db.prepare('DELETE FROM service_rollup WHERE slot + width <= ?').run(olderThan);
+  }
+}
