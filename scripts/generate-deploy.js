@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs';
 const cli = (...args) => execFileSync(process.execPath, ['packages/cli/dist/bin.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 
 export const DEPLOY_FILES = {
-  'deploy/agent-task-definition.json': () => cli('taskdef', 'agent', '--image', 'ecs-trace/agent:0.1.0'),
+  'deploy/agent-task-definition.json': () => cli('taskdef', 'agent', '--image', 'ecs-trace/agent:0.2.0', '--region', 'us-east-1'),
   'deploy/agent-service.json': () => cli('taskdef', 'service', '--task-definition', 'ecs-trace-agent', '--cluster', 'default'),
-  'deploy/app-task-definition.json': () => cli('taskdef', 'app', 'deploy/src/app.json', '--container', 'web', '--discovery', 'launcher', '--image-entrypoint', 'none', '--service', 'checkout', '--env', 'prod', '--version', '1.4.2'),
+  'deploy/app-task-definition.json': () => cli('taskdef', 'app', 'deploy/src/app.json', '--discovery', 'launcher', '--image-entrypoint', 'none', '--service', 'checkout', '--env', 'prod', '--version', '1.4.2'),
 };
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
-import { AGENT_VERSION } from './runtime/index.js';
+import { ECS_TRACE_VERSION } from './runtime/index.js';
 
 /** Where a person finds each part of a running agent, in one screen (the CLI prints it at start). */
 export function startupBanner(config: AgentConfig, running: { receiver: AddressInfo | undefined; receiverSocket: string | undefined; api: AddressInfo }): string {
@@ -12,7 +12,7 @@ export function startupBanner(config: AgentConfig, running: { receiver: AddressI
   const uiHost = running.api.address === '0.0.0.0' || running.api.address === '::' ? '127.0.0.1' : running.api.address;
   const disk = config.maxDiskBytes > 0 ? `at most ${(config.maxDiskBytes / 1e6).toFixed(0)} MB` : 'no disk bound';
   return [
-    `ecs-trace ${AGENT_VERSION.replace(/^.*ecs-trace\./, '')} agent`,
+    `ecs-trace ${ECS_TRACE_VERSION} agent`,
     `  intake    ${intake}`,
     `  web UI    ${url({ ...running.api, address: uiHost })}/ (${open(running.api.address)}); query API under /api/v1`,
     `  data      ${config.dataDir} (embedded SQLite; traces kept ${Math.round(config.retentionMs / 3_600_000)} h, ${disk})`,

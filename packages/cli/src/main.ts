@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { discoveryCommands } from './commands/discovery.js';
 import { simulateCommand } from './commands/simulate.js';
 import { taskdefCommands } from './commands/taskdef.js';
-import { configMarkdownTable, ConfigError, loadConfig, SETTINGS, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
+import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, SETTINGS, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
 
 /** ECS gives a container 30 s between SIGTERM and SIGKILL by default; the agent takes at most this. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -13,6 +13,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   const program = new Command()
     .name('ecs-trace')
     .description('Self-hosted, Datadog-compatible APM tracing for Amazon ECS')
+    .version(ECS_TRACE_VERSION, '-V, --version', 'print the version')
     .showHelpAfterError()
     .enablePositionalOptions();
 

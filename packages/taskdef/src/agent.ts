@@ -12,7 +12,7 @@ import { mountSocketDir, SOCKET_PATH } from './uds.js';
 export const TRACE_PORT = 8126;
 export const DEFAULT_AGENT_CONTAINER = 'datadog-agent';
 export const DEFAULT_AGENT_FAMILY = 'ecs-trace-agent';
-export const DEFAULT_AGENT_IMAGE = 'ecs-trace/agent:0.1.0';
+export const DEFAULT_AGENT_IMAGE = 'ecs-trace/agent:0.2.0';
 export const DATA_DIR = '/var/lib/ecs-trace';
 
 export interface AgentOptions {
@@ -28,7 +28,11 @@ export interface AgentOptions {
   executionRoleArn?: string;
   /** Also accept traces on /var/run/datadog/apm.socket, shared with apps through a host volume. */
   uds?: boolean;
+  /** AWS region of the CloudWatch Logs group the agent logs to (a new definition only). */
+  region?: string;
 }
+
+export const LOG_GROUP = '/ecs/ecs-trace-agent';
 
 export interface PatchResult {
   doc: TaskDefinition;
@@ -52,8 +56,16 @@ function newAgentDefinition(o: AgentOptions): TaskDefinition {
       portMappings: [],
       environment: [{ name: 'ECS_TRACE_DATA_DIR', value: DATA_DIR }],
       mountPoints: [{ sourceVolume: 'ecs-trace-data', containerPath: DATA_DIR, readOnly: false }],
+      ...(o.region ? {
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: { 'awslogs-group': LOG_GROUP, 'awslogs-region': o.region, 'awslogs-stream-prefix': 'ecs-trace', 'awslogs-create-group': 'true' },
+        },
+      } : {}),
     }],
-    volumes: [{ name: 'ecs-trace-data', host: { sourcePath: DATA_DIR } }],
+    // A Docker volume shared by the host's agent tasks: it outlives each task, and Docker gives it
+    // the image's owner for the data directory, so the agent writes there without being root.
+    volumes: [{ name: 'ecs-trace-data', dockerVolumeConfiguration: { scope: 'shared', autoprovision: true, driver: 'local' } }],
   };
 }
 
@@ -96,6 +108,7 @@ function ensureTracePort(doc: TaskDefinition, c: Container, index: number, notes
 export function agentTaskDefinition(existing: TaskDefinition | undefined, o: AgentOptions = {}): PatchResult {
   const notes: string[] = [];
   const doc = existing ? structuredClone(existing) : newAgentDefinition(o);
+  if (!existing && !o.region) notes.push(`no logConfiguration: pass --region to send the agent's logs to CloudWatch Logs (${LOG_GROUP})`);
   const name = o.container ?? DEFAULT_AGENT_CONTAINER;
   const { container: c, index } = findContainer(doc, name);
   const path = `containerDefinitions[${index}]`;
@@ -124,6 +137,11 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
   }
   if (o.uds) {
     notes.push(...mountSocketDir(doc, c, path, false));
+    // The socket's directory comes from the host, owned by root: only root may create the socket in it.
+    if (c.user === undefined) {
+      c.user = '0';
+      notes.push(`${path}.user: "0" (the socket directory /var/run/datadog is the host's, owned by root)`);
+    }
     if (setEnv(c, 'DD_APM_RECEIVER_SOCKET', SOCKET_PATH) === undefined) notes.push(`${path}.environment: DD_APM_RECEIVER_SOCKET=${SOCKET_PATH}`);
   }
   if (o.executionRoleArn !== undefined) doc.executionRoleArn = o.executionRoleArn;

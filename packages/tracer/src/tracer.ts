@@ -9,7 +9,7 @@ import { PrioritySampler } from './sampler.js';
 import { scope, storage, type Scope } from './scope.js';
 import { SpanContext, SpanImpl, type SpanOptions, type SpanSink } from './span.js';
 
-export const TRACER_VERSION = '0.1.0';
+export const TRACER_VERSION = '0.2.0';
 const RUNTIME_ID = randomUUID();
 
 export interface TracerDeps {

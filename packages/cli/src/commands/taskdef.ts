@@ -82,13 +82,14 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
     .option('--family <family>', 'family of a new definition', 'ecs-trace-agent')
     .option('--api-key-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the Datadog API key')
     .option('--execution-role-arn <arn>', 'role the ECS agent uses to read the secret')
-    .option('--uds', 'also take traces on /var/run/datadog/apm.socket, shared with apps through a host volume'))
-    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string; uds?: boolean }) => {
+    .option('--uds', 'also take traces on /var/run/datadog/apm.socket, shared with apps through a host volume')
+    .option('--region <region>', 'AWS region of the CloudWatch Logs group the agent logs to (default: AWS_REGION)', process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']))
+    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string; uds?: boolean; region?: string }) => {
       const existing = file === undefined ? undefined : load(file);
       await emit(agentTaskDefinition(existing, {
         container: f.container, family: f.family,
         ...(f.image ? { image: f.image } : {}), ...(f.apiKeySecret ? { apiKeySecret: f.apiKeySecret } : {}), ...(f.executionRoleArn ? { executionRoleArn: f.executionRoleArn } : {}),
-        ...(f.uds ? { uds: true } : {}),
+        ...(f.uds ? { uds: true } : {}), ...(f.region ? { region: f.region } : {}),
       }), f);
     }));
 
