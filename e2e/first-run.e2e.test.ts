@@ -42,7 +42,7 @@ describe('first run', () => {
     try {
       expect(await until(() => up('http://127.0.0.1:18871/healthz'))).toBe(true);
       expect(await until(async () => err.includes('  data '))).toBe(true);
-      expect(err).toMatch(/ecs-trace \d+\.\d+\.\d+ agent\n  intake    http:\/\/127\.0\.0\.1:18870 \(loopback only\)\n  web UI    http:\/\/127\.0\.0\.1:18871\/ \(loopback only\)/);
+      expect(err).toMatch(/ecs-trace \d+\.\d+\.\d+ agent\n {2}intake {4}http:\/\/127\.0\.0\.1:18870 \(loopback only\)\n {2}web UI {4}http:\/\/127\.0\.0\.1:18871\/ \(loopback only\)/);
       expect(err).toContain(`  data      ${join(dir, 'npm-start')} (embedded SQLite`);
     } finally {
       npm.kill('SIGTERM');
