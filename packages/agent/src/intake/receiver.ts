@@ -241,41 +241,48 @@ export class Receiver {
     }
   }
 
-  private async traces(req: IncomingMessage, res: ServerResponse, version: TraceApiVersion, endpoint: string): Promise<void> {
-    const { metrics, traces } = this.opts;
+  /**
+   * What every payload endpoint does around its own work: the shared checks, the body read under
+   * the budget, a decoder held while `work` runs, and the body's bytes given back after.
+   */
+  private async payload(req: IncomingMessage, res: ServerResponse, endpoint: string, version: TraceApiVersion | undefined, work: (body: Buffer) => Promise<void>): Promise<void> {
     if (!this.precheck(req, res, endpoint)) return;
     const read = await this.body(req, res, endpoint, version);
     if (!read) return;
-    const { body } = read;
     try {
-      await this.withDecoder(req, res, endpoint, version, async () => {
-        metrics.bytes.inc({ endpoint }, body.length);
-        let chunks: TraceChunk[];
-        try {
-          chunks = decodeTraces(version, header(req, 'content-type'), body);
-        } catch (err) {
-          if (!(err instanceof PayloadDecodeError)) throw err;
-          this.reject(res, endpoint, 400, 'decode', err.message);
-          return;
-        }
-        const count = header(req, 'x-datadog-trace-count');
-        if (count !== '' && !/^\d+$/.test(count)) {
-          this.opts.logOnce.warn('trace-count', { value: count.slice(0, 64) }, 'X-Datadog-Trace-Count is not a number; ignored');
-        }
-        const payload = this.payloadFrom(req, chunks);
-        try {
-          await traces.process(payload);
-        } catch (err) {
-          this.opts.logOnce.error('store-write', { err }, 'store write failed');
-          this.reject(res, endpoint, 503, 'store', `store unavailable: ${(err as Error).message}`);
-          return;
-        }
-        metrics.payloads.inc({ endpoint, lang: payload.lang, tracer_version: payload.tracerVersion });
-        this.ok(req, res, version);
-      });
+      await this.withDecoder(req, res, endpoint, version, () => work(read.body));
     } finally {
       read.release();
     }
+  }
+
+  private traces(req: IncomingMessage, res: ServerResponse, version: TraceApiVersion, endpoint: string): Promise<void> {
+    const { metrics, traces } = this.opts;
+    return this.payload(req, res, endpoint, version, async (body) => {
+      metrics.bytes.inc({ endpoint }, body.length);
+      let chunks: TraceChunk[];
+      try {
+        chunks = decodeTraces(version, header(req, 'content-type'), body);
+      } catch (err) {
+        if (!(err instanceof PayloadDecodeError)) throw err;
+        this.reject(res, endpoint, 400, 'decode', err.message);
+        return;
+      }
+      const count = header(req, 'x-datadog-trace-count');
+      if (count !== '' && !/^\d+$/.test(count)) {
+        this.opts.logOnce.warn('trace-count', { value: count.slice(0, 64) }, 'X-Datadog-Trace-Count is not a number; ignored');
+      }
+      const payload = this.payloadFrom(req, chunks);
+      try {
+        await traces.process(payload);
+      } catch (err) {
+        this.opts.logOnce.error('store-write', { err }, 'store write failed');
+        this.reject(res, endpoint, 503, 'store', `store unavailable: ${(err as Error).message}`);
+        return;
+      }
+      metrics.payloads.inc({ endpoint, lang: payload.lang, tracer_version: payload.tracerVersion });
+      this.ok(req, res, version);
+    });
   }
 
   private payloadFrom(req: IncomingMessage, chunks: TraceChunk[]): IntakePayload {
@@ -333,37 +340,29 @@ export class Receiver {
     if (!complete) res.once('finish', () => req.destroy());
   }
 
-  private async stats(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
+  /** Stats payloads take a decoder like traces: decoding is what costs memory. */
+  private stats(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
     const { metrics } = this.opts;
-    if (!this.precheck(req, res, endpoint)) return;
-    const read = await this.body(req, res, endpoint, undefined);
-    if (!read) return;
-    const { body } = read;
-    try {
-      // Stats payloads take a decoder like traces: decoding is what costs memory.
-      await this.withDecoder(req, res, endpoint, undefined, async () => {
-        let payload: ClientStatsPayload;
-        try {
-          payload = decodeClientStats(body);
-        } catch (err) {
-          if (!(err instanceof PayloadDecodeError)) throw err;
-          this.reject(res, endpoint, 400, 'decode', err.message);
-          return;
-        }
-        const lang = header(req, 'datadog-meta-lang');
-        const tracerVersion = header(req, 'datadog-meta-tracer-version');
-        const skipped = this.opts.clientStats.addClientPayload(payload);
-        if (skipped > 0) {
-          metrics.statsGroupsSkipped.inc({ lang }, skipped);
-          this.opts.logOnce.warn(`${endpoint}:skipped`, { endpoint, lang, tracerVersion, skipped }, 'client stats groups skipped: missing service or name, broken sketch, or counts and times out of range');
-        }
-        metrics.statsPayloads.inc({ lang, tracer_version: tracerVersion });
-        metrics.bytes.inc({ endpoint }, body.length);
-        res.writeHead(200);
-        res.end();
-      });
-    } finally {
-      read.release();
-    }
+    return this.payload(req, res, endpoint, undefined, async (body) => {
+      let payload: ClientStatsPayload;
+      try {
+        payload = decodeClientStats(body);
+      } catch (err) {
+        if (!(err instanceof PayloadDecodeError)) throw err;
+        this.reject(res, endpoint, 400, 'decode', err.message);
+        return;
+      }
+      const lang = header(req, 'datadog-meta-lang');
+      const tracerVersion = header(req, 'datadog-meta-tracer-version');
+      const skipped = this.opts.clientStats.addClientPayload(payload);
+      if (skipped > 0) {
+        metrics.statsGroupsSkipped.inc({ lang }, skipped);
+        this.opts.logOnce.warn(`${endpoint}:skipped`, { endpoint, lang, tracerVersion, skipped }, 'client stats groups skipped: missing service or name, broken sketch, or counts and times out of range');
+      }
+      metrics.statsPayloads.inc({ lang, tracer_version: tracerVersion });
+      metrics.bytes.inc({ endpoint }, body.length);
+      res.writeHead(200);
+      res.end();
+    });
   }
 }
