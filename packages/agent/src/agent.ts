@@ -83,7 +83,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     started.push(() => reader.close());
     const receiverText = receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null;
     const api = buildApi({
-      store: reader, stats: { query: (q) => stats.query(q, reader), serviceStats: (r) => stats.serviceStats(r, reader) }, metrics, queryTimeoutMs: config.queryTimeoutMs,
+      store: reader, storeStats: () => store.stats(), stats: { query: (q) => stats.query(q, reader), serviceStats: (r) => stats.serviceStats(r, reader) }, metrics, queryTimeoutMs: config.queryTimeoutMs,
       hardening: { bindHost: config.apiHost, allowedHosts: config.apiAllowedHosts },
       ...(receiver ? { live: pipeline.live } : {}),
       health: () => ({ version: AGENT_VERSION, receiver: receiverText, store: maintenance.health() }),

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics } from '../runtime/index.js';
-import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
+import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiHealth, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
@@ -28,6 +28,8 @@ export interface ApiOptions {
   uiDir?: string;
   stats: { query(q: StatsQuery): Promise<StatsRow[]>; serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> };
   store: TraceReader;
+  /** The store's size, for /healthz and /metrics: cheap, and never waits on a query. */
+  storeStats: () => Promise<StoreStats>;
   /** Bound on one search that checks tags, over all the traces it reads. */
   queryTimeoutMs: number;
   /** Where the API listens and which Host names it answers to (security.ts). */
@@ -37,7 +39,7 @@ export interface ApiOptions {
   health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; problem?: string } };
 }
 
-export function buildApi({ store, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -63,14 +65,14 @@ export function buildApi({ store, stats, metrics, health, live, uiDir, queryTime
   // 503 while the store cannot write (a full disk, say), so load balancers and people see it.
   app.get('/healthz', async (_req, reply): Promise<ApiHealth> => {
     const { store: state, ...facts } = health();
-    const body: ApiHealth = { status: state.ok ? 'ok' : 'error', ...facts, store: await store.stats() };
+    const body: ApiHealth = { status: state.ok ? 'ok' : 'error', ...facts, store: await storeStats() };
     if (state.problem !== undefined) body.problem = state.problem;
     if (!state.ok) void reply.code(503);
     return body;
   });
 
   app.get('/metrics', async (_req, reply) => {
-    metrics.diskBytes.set((await store.stats()).diskBytes);
+    metrics.diskBytes.set((await storeStats()).diskBytes);
     void reply.type('text/plain; version=0.0.4; charset=utf-8');
     return metrics.registry.render();
   });

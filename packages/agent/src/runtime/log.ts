@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
 import type { Setting } from './settings.js';
+
+// pino-pretty and its dependencies are loaded only for a terminal: a container never pays for them.
+const require = createRequire(import.meta.url);
 
 export type { Logger };
 
@@ -12,6 +16,7 @@ export function createLogger(level: string, format: 'json' | 'pretty' | 'auto' =
   const options = { level: level === 'off' ? 'silent' : level, base: { name: 'ecs-trace' } };
   const human = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
   if (!human) return pino(options);
+  const pretty = require('pino-pretty') as (o: PrettyOptions) => NodeJS.WritableStream;
   return pino(options, pretty({ colorize: process.stdout.isTTY === true, sync: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }));
 }
 

@@ -109,8 +109,13 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
     it('deletes by age and leaves newer data whole', async () => {
       await store.write(batch([[span({ traceId: 1n, spanId: 1n, start: T0 })]]));
       await store.write(batch([[span({ traceId: 2n, spanId: 1n, start: T0 + 3600n * 1000n * MS })]]));
+      expect(await store.stats()).toMatchObject({ spans: 2, payloads: 2 });
       const r = await store.enforceRetention(T0 + 1000n * MS, 0);
       expect(r).toMatchObject({ deletedSpans: 1, reason: 'age' });
+      // The counts follow writes and deletions.
+      expect(await store.stats()).toMatchObject({ spans: 1, payloads: 1 });
+      await store.write(batch([[span({ traceId: 3n, spanId: 1n, start: T0 + 3600n * 1000n * MS }), span({ traceId: 3n, spanId: 2n, parentId: 1n, start: T0 + 3600n * 1000n * MS })]]));
+      expect(await store.stats()).toMatchObject({ spans: 3, payloads: 2 });
       expect(await store.getTrace(tid('1'))).toBeUndefined();
       expect((await store.getTrace(tid('2')))!.spans).toHaveLength(1);
     });

@@ -166,6 +166,8 @@ export class SqliteStore implements TraceStore {
   private readonly dictionaries = new Map<bigint, string[]>();
   private readonly readonly: boolean;
   private readonly rollup: ServiceRollup;
+  /** Spans and payloads stored, once counted (stats()). */
+  private counts: { spans: number; payloads: number } | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.readonly = options.readonly === true;
@@ -231,6 +233,10 @@ export class SqliteStore implements TraceStore {
   /** Writes rows already prepared (possibly on another thread) in one transaction. */
   applyWrite(w: PreparedWrite): void {
     this.applyTx(w);
+    if (this.counts) {
+      this.counts.spans += w.spans;
+      this.counts.payloads++;
+    }
   }
 
   private applyRows(w: PreparedWrite): void {
@@ -372,6 +378,10 @@ export class SqliteStore implements TraceStore {
       this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
     })();
     for (const k of this.dictionaries.keys()) if (k <= upTo) this.dictionaries.delete(k);
+    if (this.counts) {
+      this.counts.spans -= Number(row.spans);
+      this.counts.payloads -= Number(row.n);
+    }
     return { spans: Number(row.spans), payloads: Number(row.n) };
   }
 
@@ -407,9 +417,18 @@ export class SqliteStore implements TraceStore {
     return { deletedSpans, reason };
   }
 
+  /**
+   * Counted once, then kept up to date by this connection's writes and deletions, so /healthz and
+   * /metrics cost nothing however large the store (a read-only connection, which others write
+   * behind, counts every time).
+   */
   async stats(): Promise<StoreStats> {
-    const r = this.db.prepare('SELECT coalesce(sum(span_count), 0) AS spans, count(*) AS payloads FROM payloads').get() as { spans: number; payloads: number };
-    return { diskBytes: this.diskBytes(), spans: r.spans, payloads: r.payloads };
+    let counts = this.counts;
+    if (!counts) {
+      counts = this.db.prepare('SELECT coalesce(sum(span_count), 0) AS spans, count(*) AS payloads FROM payloads').get() as { spans: number; payloads: number };
+      if (!this.readonly) this.counts = counts;
+    }
+    return { diskBytes: this.diskBytes(), spans: counts.spans, payloads: counts.payloads };
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {
