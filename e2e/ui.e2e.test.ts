@@ -221,4 +221,26 @@ describe.skipIf(!available())('web UI', () => {
       await page.unroute('**/api/v1/services*');
     }
   });
+
+  it('asks for the token when the agent has one, and shows the traces once signed in', async () => {
+    const token = 'ui-e2e-token-0123456789';
+    const guarded = await startTestAgent({ ECS_TRACE_API_TOKEN: token });
+    try {
+      const context = await browser.newContext();
+      const p = await context.newPage();
+      await p.goto(`${guarded.apiUrl}/`);
+      await p.getByTestId('sign-in').waitFor();
+      await p.getByLabel('API token').fill('not-the-token-at-all');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByText('That is not the token of this agent.').waitFor();
+      await p.getByLabel('API token').fill(token);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByTestId('empty-state').waitFor();
+      const cookie = (await context.cookies()).find((c) => c.name === 'ecs_trace_token')!;
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+      await context.close();
+    } finally {
+      await guarded.close();
+    }
+  });
 });

@@ -79,12 +79,16 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
     }
 
+    if (config.apiInsecureNoAuth && !config.apiToken) {
+      log.warn({ apiHost: config.apiHost }, 'the API and UI ask for no token (--api-insecure-no-auth): anyone who reaches them reads every trace');
+    }
     const reader = openReader(config, store, config.queryTimeoutMs);
     started.push(() => reader.close());
     const receiverText = receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null;
     const api = buildApi({
       store: reader, storeStats: () => store.stats(), stats: { query: (q) => stats.query(q, reader), serviceStats: (r) => stats.serviceStats(r, reader) }, metrics, queryTimeoutMs: config.queryTimeoutMs,
       hardening: { bindHost: config.apiHost, allowedHosts: config.apiAllowedHosts },
+      ...(config.apiToken ? { token: config.apiToken } : {}),
       ...(receiver ? { live: pipeline.live } : {}),
       health: () => ({ version: AGENT_VERSION, receiver: receiverText, store: maintenance.health() }),
     });

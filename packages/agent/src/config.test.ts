@@ -63,3 +63,20 @@ describe('receiver bind address', () => {
     expect(isContainerized({}, root2)).toBe(true);
   });
 });
+
+describe('the API beyond loopback', () => {
+  it('asks for a token, naming the variable, unless told in so many words', () => {
+    expect(() => loadConfig({ env: { ECS_TRACE_API_HOST: '0.0.0.0' } })).toThrow('ECS_TRACE_API_HOST=0.0.0.0 opens the API and UI beyond loopback: set ECS_TRACE_API_TOKEN (or --api-token-file)');
+    expect(loadConfig({ env: { ECS_TRACE_API_HOST: '0.0.0.0', ECS_TRACE_API_TOKEN: 'x'.repeat(24) } }).apiToken).toBe('x'.repeat(24));
+    expect(loadConfig({ env: { ECS_TRACE_API_HOST: '0.0.0.0' }, flags: { apiInsecureNoAuth: 'true' } }).apiInsecureNoAuth).toBe(true);
+    expect(loadConfig({ env: { ECS_TRACE_API_HOST: '127.0.0.1' } }).apiToken).toBeUndefined();
+  });
+
+  it('reads the token from a file (an ECS secret) and refuses a short one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'token-'));
+    writeFileSync(join(dir, 'token'), 'y'.repeat(32) + '\n');
+    expect(loadConfig({ env: { ECS_TRACE_API_HOST: '0.0.0.0' }, flags: { apiTokenFile: join(dir, 'token') } }).apiToken).toBe('y'.repeat(32));
+    expect(() => loadConfig({ env: {}, flags: { apiTokenFile: join(dir, 'missing') } })).toThrow(/--api-token-file .*missing cannot be read: ENOENT/);
+    expect(() => loadConfig({ env: { ECS_TRACE_API_TOKEN: 'short' } })).toThrow('ECS_TRACE_API_TOKEN is too short');
+  });
+});

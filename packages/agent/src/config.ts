@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname as osHostname } from 'node:os';
 import { intakeSettings, type IntakeConfig } from './intake/index.js';
 import { FilterConfigError, processSettings, traceFilters, type ProcessConfig } from './process/index.js';
-import { querySettings, type QueryConfig } from './query/index.js';
+import { isLoopback, querySettings, type QueryConfig } from './query/index.js';
 import { ConfigError, readSettings, runtimeSettings, settingsMarkdownTable, type RuntimeConfig, type Setting, type SettingSources } from './runtime/index.js';
 import { storeSettings, type StoreConfig } from './store/index.js';
 
@@ -27,6 +28,7 @@ export function loadConfig(sources: LoadOptions): AgentConfig {
   config.hostname ??= osHostname();
   config.decoders ??= Math.max(config.writerThread ? 2 : 1, Math.floor(availableParallelism() / 2));
   if (config.decoders < 1) throw new ConfigError('DD_APM_DECODERS="0" is not valid: expected a whole number of at least 1');
+  resolveApiToken(config);
   try {
     traceFilters(config);
   } catch (err) {
@@ -34,6 +36,29 @@ export function loadConfig(sources: LoadOptions): AgentConfig {
     throw err;
   }
   return config;
+}
+
+/**
+ * The API token from ECS_TRACE_API_TOKEN or --api-token-file; and the rule that an API open
+ * beyond loopback asks for one, unless the operator says in so many words that it need not.
+ */
+function resolveApiToken(config: AgentConfig): void {
+  if (config.apiTokenFile) {
+    let text: string;
+    try {
+      text = readFileSync(config.apiTokenFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--api-token-file ${config.apiTokenFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    config.apiToken = text.trim();
+    if (config.apiToken === '') throw new ConfigError(`--api-token-file ${config.apiTokenFile} is empty`);
+  }
+  if (config.apiToken !== undefined && config.apiToken.length < 16) {
+    throw new ConfigError('ECS_TRACE_API_TOKEN is too short: use at least 16 characters (e.g. openssl rand -hex 24)');
+  }
+  if (!isLoopback(config.apiHost) && !config.apiToken && !config.apiInsecureNoAuth) {
+    throw new ConfigError(`ECS_TRACE_API_HOST=${config.apiHost} opens the API and UI beyond loopback: set ECS_TRACE_API_TOKEN (or --api-token-file) so that they ask for a token, or pass --api-insecure-no-auth to open them to anyone`);
+  }
 }
 
 /** The configuration table of the README, generated from SETTINGS. */

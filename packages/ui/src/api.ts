@@ -20,6 +20,11 @@ async function get<T>(path: string, params: Record<string, string | number | boo
   const qs = Object.entries(params).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
   const res = await fetch(qs ? `${path}?${qs}` : path);
   // An answer that is not JSON, or JSON without a message, still says what failed.
+  if (res.status === 401) {
+    // The agent asks for its token: the app shows the sign-in form.
+    dispatchEvent(new Event('ecs-trace:signin'));
+    throw new ApiError('sign in to see traces');
+  }
   let body: (T & { error?: string }) | undefined;
   try {
     body = (await res.json()) as T & { error?: string };
@@ -32,6 +37,12 @@ async function get<T>(path: string, params: Record<string, string | number | boo
 }
 
 export type Range = { start: number; end: number };
+
+/** Sends the token; the agent keeps it in an HttpOnly cookie. Resolves false for a wrong token. */
+export async function signIn(token: string): Promise<boolean> {
+  const res = await fetch('/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+  return res.ok;
+}
 
 export const api = {
   services: (r: Range) => get<ApiServices>('/api/v1/services', r).then((b) => b.services),

@@ -7,7 +7,9 @@ import { ServicePage } from './pages/service.js';
 import { ServicesPage } from './pages/services.js';
 import { TracePage } from './pages/trace.js';
 import { TracesPage } from './pages/traces.js';
-import { keepRange, onLinkClick, useLocation } from './router.js';
+import { useEffect, useState } from 'preact/hooks';
+import { signIn } from './api.js';
+import { keepRange, navigate, onLinkClick, useLocation } from './router.js';
 
 /** The web UI: one page per path, the time range and filters in the query string. */
 
@@ -31,8 +33,34 @@ function NotFound(props: { path: string }) {
   </section>`;
 }
 
+/** The agent's token, asked for when the API answers 401; the agent keeps it in a cookie. */
+function SignIn(props: { done: () => void }) {
+  const [error, setError] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const token = ((e.target as HTMLFormElement).elements.namedItem('token') as HTMLInputElement).value;
+    if (await signIn(token)) props.done();
+    else setError('That is not the token of this agent.');
+  };
+  return html`<main><section class="empty" data-testid="sign-in">
+    <h2>Sign in</h2>
+    <p>This agent asks for its API token (<code>ECS_TRACE_API_TOKEN</code>).</p>
+    <form onSubmit=${submit}>
+      <input type="password" name="token" autocomplete="current-password" aria-label="API token" required />
+      <button type="submit">Sign in</button>
+    </form>
+    ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+  </section></main>`;
+}
+
 function App() {
   const url = useLocation();
+  const [signingIn, setSigningIn] = useState(false);
+  useEffect(() => {
+    const show = () => setSigningIn(true);
+    addEventListener('ecs-trace:signin', show);
+    return () => removeEventListener('ecs-trace:signin', show);
+  }, []);
   const section = url.pathname.split('/')[1] || 'services';
   const range = keepRange(url);
   return html`<div class="app" onClick=${onLinkClick}>
@@ -42,7 +70,7 @@ function App() {
       <a class=${section === 'traces' ? 'on' : ''} href=${`/traces${range}`}>Traces</a>
       <a class=${section === 'live' ? 'on' : ''} href="/live">Live</a>
     </nav>
-    <${Page} url=${url} />
+    ${signingIn ? html`<${SignIn} done=${() => { setSigningIn(false); navigate(url.pathname + url.search, true); }} />` : html`<${Page} url=${url} />`}
   </div>`;
 }
 

@@ -168,3 +168,39 @@ describe('the API in a browser', () => {
     expect((await get('/api/v1/services', 'localhost')).headers['x-frame-options']).toBe('DENY');
   });
 });
+
+describe('the API token', () => {
+  const TOKEN = 'a-token-of-at-least-16-chars';
+  let agent: TestAgent;
+  beforeAll(async () => { agent = await startTestAgent({ ECS_TRACE_API_TOKEN: TOKEN }); });
+  afterAll(async () => { await agent.close(); });
+
+  it('asks every data call for the token: 401 without or wrong, 200 with it as a Bearer', async () => {
+    for (const path of ['/api/v1/services', '/api/v1/traces', '/metrics']) {
+      const none = await fetch(agent.apiUrl + path);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer realm="ecs-trace"');
+      expect((await fetch(agent.apiUrl + path, { headers: { Authorization: 'Bearer wrong-token-of-16-chars' } })).status).toBe(401);
+      expect((await fetch(agent.apiUrl + path, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    }
+  });
+
+  it('signs the UI in with an HttpOnly, SameSite=Strict cookie, and out', async () => {
+    expect((await fetch(`${agent.apiUrl}/api/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: 'nope' }) })).status).toBe(401);
+    const ok = await fetch(`${agent.apiUrl}/api/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: TOKEN }) });
+    expect(ok.status).toBe(200);
+    const cookie = ok.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^ecs_trace_token=.+; HttpOnly; SameSite=Strict; Path=\//);
+    expect((await fetch(`${agent.apiUrl}/api/v1/services`, { headers: { Cookie: cookie.split(';')[0]! } })).status).toBe(200);
+    const out = await fetch(`${agent.apiUrl}/api/v1/session`, { method: 'DELETE', headers: { Cookie: cookie.split(';')[0]! } });
+    expect(out.headers.get('set-cookie')).toContain('Max-Age=0');
+  });
+
+  it('serves the UI\'s files without it, and tells a load balancer only whether it is well', async () => {
+    expect((await fetch(`${agent.apiUrl}/`)).status).toBe(200);
+    expect(await (await fetch(`${agent.apiUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+    const full = (await (await fetch(`${agent.apiUrl}/healthz`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { version: string; store: unknown };
+    expect(full.version).toBeTruthy();
+    expect(full.store).toBeDefined();
+  });
+});

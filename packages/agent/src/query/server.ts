@@ -12,6 +12,7 @@ import {
   tracesQuerySchema, type RangeParams, type StatsParams, type TracesParams,
 } from './params.js';
 import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
+import { installAuth } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
 
@@ -34,12 +35,14 @@ export interface ApiOptions {
   queryTimeoutMs: number;
   /** Where the API listens and which Host names it answers to (security.ts). */
   hardening: HardeningOptions;
+  /** The API token (auth.ts); undefined: none asked. */
+  token?: string;
   metrics: AgentMetrics;
   /** Facts for /healthz beside the store's numbers, and whether the store is writing. */
   health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; problem?: string } };
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening, token }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -48,6 +51,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   });
 
   hardenApi(app, hardening);
+  const authorized = installAuth(app, token);
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof QueryError || err instanceof TraceIdParseError || err instanceof SearchSyntaxError) {
@@ -63,11 +67,13 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   });
 
   // 503 while the store cannot write (a full disk, say), so load balancers and people see it.
-  app.get('/healthz', async (_req, reply): Promise<ApiHealth> => {
+  app.get('/healthz', async (req, reply): Promise<ApiHealth | Pick<ApiHealth, 'status'>> => {
     const { store: state, ...facts } = health();
+    if (!state.ok) void reply.code(503);
+    // Without the token, a load balancer learns whether the agent is well, and nothing else.
+    if (!authorized(req)) return { status: state.ok ? 'ok' : 'error' };
     const body: ApiHealth = { status: state.ok ? 'ok' : 'error', ...facts, store: await storeStats() };
     if (state.problem !== undefined) body.problem = state.problem;
-    if (!state.ok) void reply.code(503);
     return body;
   });
 
