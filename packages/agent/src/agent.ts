@@ -44,14 +44,14 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     const env = opts.env ?? process.env;
     const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes: config.maxDiskBytes, dataDir: config.dataDir, metrics, log });
     started.push(() => maintenance.close());
-    const { pipeline, stats, sampler } = createPipeline(config, { store: maintenance, metrics, log, env });
+    const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: maintenance, metrics, log, env });
     started.push(() => stats.close());
 
     let receiver: Receiver | undefined;
     let receiverAddress: AddressInfo | undefined;
     const containerized = opts.containerized ?? isContainerized(env);
     if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
-      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats: stats, metrics, log, logOnce: new LogOnce(log) });
+      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log) });
       receiver = r;
       started.push(() => r.close());
       if (config.receiverPort !== 0) {

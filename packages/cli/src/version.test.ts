@@ -26,7 +26,7 @@ describe('the version', () => {
     const agent = await startTestAgent();
     try {
       const info = (await (await fetch(`${agent.intake}/info`)).json()) as { version: string };
-      expect(info.version).toBe(`7.60.0-ecs-trace.${version}`);
+      expect(info.version).toBe(`7.65.0-ecs-trace.${version}`);
     } finally {
       await agent.close();
     }

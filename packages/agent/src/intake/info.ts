@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AGENT_VERSION } from '../runtime/index.js';
+import { DEFAULT_PEER_TAGS, STATS_SPAN_KINDS } from '../stats/index.js';
 import { INFO_ENDPOINTS } from './endpoints.js';
 import type { IntakeConfig } from './settings.js';
 
@@ -39,7 +40,8 @@ export function buildInfo(config: IntakeConfig & InfoFacts): { body: string; sta
       max_cpu: 0,
       analyzed_spans_by_service: {},
     },
-    peer_tags: null,
+    peer_tags: DEFAULT_PEER_TAGS,
+    span_kinds_stats_computed: STATS_SPAN_KINDS,
     obfuscation_version: 0,
   };
   // The Datadog Agent pretty-prints /info with tabs.

@@ -88,6 +88,14 @@ describe('intake endpoints', () => {
     // Stats are computed and client stats kept: a tracer may drop P0 traces itself.
     expect(doc.endpoints).toContain('/v0.6/stats');
     expect(doc.client_drop_p0s).toBe(true);
+    // What tracers read to compute stats as the agent would: the default peer tags, the span
+    // kinds counted, and a version from which dd-trace-java computes them itself.
+    const stats = doc as unknown as { peer_tags: string[]; span_kinds_stats_computed: string[]; version: string };
+    expect(stats.peer_tags).toHaveLength(44);
+    expect(stats.peer_tags).toEqual([...stats.peer_tags].sort());
+    expect(stats.peer_tags).toEqual(expect.arrayContaining(['_dd.base_service', 'peer.service', 'db.system', 'out.host', 'rpc.service']));
+    expect([...stats.span_kinds_stats_computed].sort()).toEqual(['client', 'consumer', 'producer', 'server']);
+    expect(stats.version).toMatch(/^7\.65\.0-ecs-trace\./);
     for (const path of ['/v0.7/config', '/telemetry/proxy/api/v2/apmtelemetry', '/profiling/v1/input', '/evp_proxy/v2/x']) {
       const r = await fetch(agent.intake + path, { method: 'POST', body: '{}' });
       expect([path, r.status, await r.text()]).toEqual([path, 404, '404 page not found\n']);

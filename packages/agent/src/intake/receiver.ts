@@ -52,7 +52,7 @@ export interface RateSource {
 
 /** Where client-computed stats go; returns the number of groups it could not use. */
 export interface ClientStatsSink {
-  addClientPayload(payload: ClientStatsPayload): number;
+  addClientPayload(payload: ClientStatsPayload, o: { obfuscationVersion: string }): number;
 }
 
 export interface ReceiverOptions {
@@ -354,7 +354,7 @@ export class Receiver {
       }
       const lang = header(req, 'datadog-meta-lang');
       const tracerVersion = header(req, 'datadog-meta-tracer-version');
-      const skipped = this.opts.clientStats.addClientPayload(payload);
+      const skipped = this.opts.clientStats.addClientPayload(payload, { obfuscationVersion: header(req, 'datadog-obfuscation-version') });
       if (skipped > 0) {
         metrics.statsGroupsSkipped.inc({ lang }, skipped);
         this.opts.logOnce.warn(`${endpoint}:skipped`, { endpoint, lang, tracerVersion, skipped }, 'client stats groups skipped: missing service or name, broken sketch, or counts and times out of range');

@@ -1,6 +1,7 @@
 import type { AgentMetrics, Logger } from '../runtime/index.js';
 import { StatsService } from '../stats/index.js';
 import type { StatsReader, StatsWriter, TraceWriter } from '../store/index.js';
+import { ClientStatsIntake } from './client-stats.js';
 import { EcsTagger } from './ecs-tags.js';
 import { Obfuscator } from './obfuscate/obfuscator.js';
 import { normalizedDefaultEnv, Pipeline } from './pipeline.js';
@@ -19,6 +20,8 @@ export interface PipelineDeps {
 
 export interface CreatedPipeline {
   pipeline: Pipeline;
+  /** Where /v0.6/stats payloads go: obfuscated, then to the stats stage. */
+  clientStats: ClientStatsIntake;
   stats: StatsService;
   sampler: TraceSampler;
   ecsTagger: EcsTagger | undefined;
@@ -39,10 +42,10 @@ export function createPipeline(config: ProcessConfig, deps: PipelineDeps): Creat
   const defaultEnv = normalizedDefaultEnv(config.env);
   const sampler = new TraceSampler({ targetTps: config.targetTps, errorTps: config.errorTps, rareSampler: config.rareSampler, defaultEnv });
   const stats = new StatsService(store, log, defaultEnv, deps.statsFlushIntervalMs !== undefined ? { flushIntervalMs: deps.statsFlushIntervalMs } : {});
+  const obfuscator = new Obfuscator(obfuscationConfig(config));
   const pipeline = new Pipeline({
-    store, metrics, defaultEnv, hostname: config.hostname, sampler, stats,
-    obfuscator: new Obfuscator(obfuscationConfig(config)), filters: traceFilters(config),
+    store, metrics, defaultEnv, hostname: config.hostname, sampler, stats, obfuscator, filters: traceFilters(config),
     ...(ecsTagger ? { ecsTagger } : {}),
   });
-  return { pipeline, stats, sampler, ecsTagger };
+  return { pipeline, clientStats: new ClientStatsIntake(obfuscator, stats), stats, sampler, ecsTagger };
 }

@@ -1,5 +1,6 @@
 import type { Span, TraceChunk } from '@ecs-trace/protocol';
 import { newSketch, type StatsRow } from '../store/index.js';
+import { DEFAULT_PEER_TAGS, STATS_SPAN_KINDS } from './peer-tags.js';
 
 /*
  * APM stats as the Datadog Agent's concentrator computes them (trace-agent spec 8.1): every chunk
@@ -14,9 +15,9 @@ export const BUCKET_NS = 10_000_000_000n;
 /** Groups per 10-s bucket; past it, new groups are counted under resource OTHER_RESOURCE. */
 export const MAX_GROUPS_PER_BUCKET = 20_000;
 export const OTHER_RESOURCE = '(other: too many groups in 10 s)';
-const STATS_SPAN_KINDS = new Set(['server', 'consumer', 'client', 'producer']);
+const STATS_SPAN_KINDS_SET = new Set(STATS_SPAN_KINDS);
 const PEER_TAG_KINDS = new Set(['client', 'producer', 'consumer']);
-const PEER_TAG_KEYS = ['peer.service', 'out.host', 'db.instance', 'db.system', 'peer.hostname', 'network.destination.name', 'messaging.destination', 'rpc.service', 'aws.queue.name', 'topicname'];
+const PEER_TAG_KEYS = DEFAULT_PEER_TAGS;
 
 
 
@@ -32,7 +33,7 @@ function eligible(s: Span): boolean {
   if (partial !== undefined && partial >= 0) return false;
   if (s.metrics['_top_level'] === 1 || s.metrics['_dd.top_level'] === 1 || s.metrics['_dd.measured'] === 1) return true;
   const kind = s.meta['span.kind'];
-  return kind !== undefined && STATS_SPAN_KINDS.has(kind.toLowerCase());
+  return kind !== undefined && STATS_SPAN_KINDS_SET.has(kind.toLowerCase());
 }
 
 const NO_PEER_TAGS: string[] = [];
