@@ -2,9 +2,10 @@ import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DDSketch } from '@datadog/sketches-js';
-import { prepareWrite, type PreparedWrite } from './prepare-write.js';
-import { decodeSegmentChunk, readDictionary } from './segment-codec.js';
+import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
+import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
+import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import type { ServiceStatsRow, SpanRecord, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from '../records.js';
 
@@ -93,23 +94,6 @@ CREATE TABLE IF NOT EXISTS stats (
 CREATE INDEX IF NOT EXISTS stats_by_service ON stats (service, start);
 CREATE INDEX IF NOT EXISTS stats_by_start ON stats (start);
 `;
-
-interface ChunkRecord {
-  trace_id: bigint;
-  payload: bigint;
-  offset: bigint;
-  trace_id_high: string;
-  start: bigint;
-  end: bigint;
-  root_span_id: bigint | null;
-  root_service: string;
-  root_name: string;
-  root_resource: string;
-  env: string;
-  span_count: bigint;
-  error_count: bigint;
-  services: string;
-}
 
 export interface SqliteStoreOptions {
   /** Directory for `traces.db`; created if missing. `:memory:` keeps everything in memory. */
@@ -258,39 +242,6 @@ export class SqliteStore implements TraceStore {
     this.applyWrite(prepareWrite(batch));
   }
 
-  /** Merges a trace's chunk rows into its summary. */
-  private summarize(rows: ChunkRecord[]): TraceSummaryRecord {
-    let root = rows.find((r) => r.root_span_id !== null) ?? rows[0]!;
-    if (root.root_span_id === null) root = rows.reduce((a, b) => (b.start < a.start ? b : a));
-    let start = rows[0]!.start;
-    let end = rows[0]!.end;
-    let spans = 0;
-    let errors = 0;
-    let high = '';
-    const services = new Set<string>();
-    for (const r of rows) {
-      if (r.start < start) start = r.start;
-      if (r.end > end) end = r.end;
-      spans += Number(r.span_count);
-      errors += Number(r.error_count);
-      if (high === '') high = r.trace_id_high;
-      for (const s of r.services.split(',')) if (s) services.add(s);
-    }
-    return {
-      traceId: { high: high === '' ? 0n : BigInt('0x' + high), low: BigInt.asUintN(64, rows[0]!.trace_id) },
-      rootService: root.root_service,
-      rootName: root.root_name,
-      rootResource: root.root_resource,
-      start,
-      duration: Number(end - start),
-      spanCount: spans,
-      errorCount: errors,
-      services: [...services],
-      env: root.env,
-      incomplete: !rows.some((r) => r.root_span_id !== null),
-    };
-  }
-
   private chunksOf(traceId: bigint): ChunkRecord[] {
     return this.statements.chunksOf.all(traceId) as ChunkRecord[];
   }
@@ -309,7 +260,7 @@ export class SqliteStore implements TraceStore {
   async getTrace(traceId: TraceId): Promise<TraceRecord | undefined> {
     const rows = this.chunksOf(BigInt.asIntN(64, traceId.low));
     if (rows.length === 0) return undefined;
-    const summary = this.summarize(rows);
+    const summary = summarizeChunks(rows);
     // A 128-bit id must match its upper half too, unless the trace only ever had 64 bits.
     const storedHigh = summary.traceId.high;
     if (traceId.high !== 0n && storedHigh !== 0n && storedHigh !== traceId.high) return undefined;
@@ -345,7 +296,7 @@ export class SqliteStore implements TraceStore {
     const out: TraceSummaryRecord[] = [];
     for (const { trace_id } of ids) {
       const rows = this.chunksOf(trace_id);
-      if (rows.length > 0) out.push(this.summarize(rows));
+      if (rows.length > 0) out.push(summarizeChunks(rows));
     }
     return out.sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : 0));
   }

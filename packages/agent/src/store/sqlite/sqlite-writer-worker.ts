@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PreparedWrite } from './prepare-write.js';
+import type { PreparedWrite } from '../prepare-write.js';
 import { SqliteStore, type EncodedStatsRow } from './sqlite-store.js';
 
 /*

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from '../records.js';
-import { prepareWrite } from './prepare-write.js';
+import { prepareWrite } from '../prepare-write.js';
 import { encodeStatsRows, SqliteStore } from './sqlite-store.js';
 import type { WriterRequest, WriterResponse } from './sqlite-writer-worker.js';
 

@@ -1,6 +1,6 @@
 import { findRoot } from '@ecs-trace/protocol';
-import type { WriteBatch } from '../contract.js';
-import { chunkEnv } from '../records.js';
+import type { WriteBatch } from './contract.js';
+import { chunkEnv } from './records.js';
 import { encodeSegment } from './segment-codec.js';
 
 /*
