@@ -4,7 +4,7 @@ import { Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
 import { AGENT_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
-import { DataDirLock, openReader, openStore, StoreMaintenance, type TraceStore } from './store/index.js';
+import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
   /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
@@ -42,7 +42,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     const store = await openStore(config);
     started.push(() => store.close());
     const env = opts.env ?? process.env;
-    const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes: config.maxDiskBytes, dataDir: config.dataDir, metrics, log });
+    // PostgreSQL gives disk back on VACUUM, not on DELETE: --max-disk bounds the embedded store only.
+    const maxDiskBytes = storeKind(config) === 'postgres' ? 0 : config.maxDiskBytes;
+    if (storeKind(config) === 'postgres') log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL (retention by age; --max-disk applies to the embedded store only)');
+    const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes, dataDir: config.dataDir, metrics, log });
     started.push(() => maintenance.close());
     const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: maintenance, metrics, log, env });
     started.push(() => stats.close());

@@ -1,6 +1,7 @@
 import type { StoreReader, TraceStore } from './contract.js';
 import { ReaderThread } from './reader-thread.js';
-import type { StoreConfig } from './settings.js';
+import { PostgresStore } from './postgres/postgres-store.js';
+import { maskedStoreUrl, storeKind, type StoreConfig } from './settings.js';
 import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
 
 /**
@@ -8,7 +9,14 @@ import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
  * commits on a worker thread when `writerThread` is set; a new backend is one more folder here
  * and one more branch below (ARCHITECTURE.md, "Add a store backend").
  */
-export async function openStore(config: Pick<StoreConfig, 'dataDir' | 'writerThread' | 'maxDiskBytes'>): Promise<TraceStore> {
+export async function openStore(config: Pick<StoreConfig, 'store' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>): Promise<TraceStore> {
+  if (storeKind(config) === 'postgres') {
+    try {
+      return await PostgresStore.open({ url: config.store });
+    } catch (err) {
+      throw new Error(`cannot open the store at ${maskedStoreUrl(config.store)}: ${(err as Error).message}`);
+    }
+  }
   if (config.writerThread && config.dataDir !== ':memory:') return ThreadedSqliteStore.open(config.dataDir, config.maxDiskBytes);
   return new SqliteStore({ dataDir: config.dataDir, maxDiskBytes: config.maxDiskBytes });
 }
@@ -18,8 +26,9 @@ export async function openStore(config: Pick<StoreConfig, 'dataDir' | 'writerThr
  * worker thread, each read bounded by `timeoutMs`, so queries never hold up intake. (An
  * in-memory store cannot be shared between threads; it is read where it is.)
  */
-export function openReader(config: Pick<StoreConfig, 'dataDir'>, store: TraceStore, timeoutMs: number): StoreReader {
-  if (config.dataDir !== ':memory:') return new ReaderThread(config.dataDir, timeoutMs);
+export function openReader(config: Pick<StoreConfig, 'store' | 'dataDir'>, store: TraceStore, timeoutMs: number): StoreReader {
+  // PostgreSQL's reads are I/O already: the intake's thread only waits for them.
+  if (config.dataDir !== ':memory:' && storeKind(config) === 'sqlite') return new ReaderThread(config.dataDir, timeoutMs);
   return {
     getTrace: (id) => store.getTrace(id), searchTraces: (q) => store.searchTraces(q),
     queryStats: (q) => store.queryStats(q), serviceStats: (r) => store.serviceStats(r), stats: () => store.stats(), close: async () => {},

@@ -10,5 +10,5 @@ export { StoreTimeoutError } from './contract.js';
 export { DataDirLock, DataDirLockedError } from './lock.js';
 export { StoreMaintenance, type StoreHealth } from './maintenance.js';
 export { StoreOpenError } from './sqlite/index.js';
-export { storeSettings, type StoreConfig } from './settings.js';
+export { maskedStoreUrl, storeKind, storeSettings, type StoreConfig } from './settings.js';
 export { SqliteStore } from './sqlite/index.js';

@@ -1,6 +1,7 @@
 import type { Setting } from '../runtime/index.js';
 
 export interface StoreConfig {
+  store: string;
   dataDir: string;
   retentionMs: number;
   writerThread: boolean;
@@ -8,8 +9,19 @@ export interface StoreConfig {
 }
 
 export const storeSettings: Setting<StoreConfig>[] = [
+  { key: 'store', env: ['ECS_TRACE_STORE'], flag: 'store', type: 'string', default: 'sqlite', description: '`sqlite`: the embedded store in the data directory; or a `postgres://` URL: one PostgreSQL for a whole cluster (payloads acknowledged once it has committed them; the password is never logged).' },
   { key: 'dataDir', env: ['ECS_TRACE_DATA_DIR'], flag: 'data-dir', type: 'string', default: './data', description: 'Directory of the embedded store.' },
   { key: 'retentionMs', env: ['ECS_TRACE_RETENTION'], flag: 'retention', type: 'duration', default: '72h', description: 'How long traces are kept (e.g. `30m`, `72h`, `7d`).' },
   { key: 'writerThread', env: ['ECS_TRACE_WRITER_THREAD'], flag: 'writer-thread', type: 'boolean', default: 'false', description: 'Commit to the store on a second thread while intake decodes the next payload (and, unless `DD_APM_DECODERS` is set, two payloads at once): about 1.2x intake for about 15 MB more memory.' },
   { key: 'maxDiskBytes', env: ['ECS_TRACE_MAX_DISK'], flag: 'max-disk', type: 'bytes', default: '2GB', description: 'Disk the store may use; the oldest traces go first when over (e.g. `500MB`, `2GB`; `0`: no limit).' },
 ];
+
+/** Which backend the configuration names. */
+export function storeKind(config: Pick<StoreConfig, 'store'>): 'sqlite' | 'postgres' {
+  return /^postgres(ql)?:\/\//.test(config.store) ? 'postgres' : 'sqlite';
+}
+
+/** The store URL with its password masked, for logs and messages. */
+export function maskedStoreUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
+import { componentsAvailable } from './components.js';
+import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../packages/agent/src/store/postgres/test-server.js';
+
+/*
+ * One PostgreSQL for two hosts: two agents (each its own data directory, as on two EC2 hosts)
+ * store into the same database. Two services traced by the real dd-trace call each other, each
+ * sending to a different agent; either agent's API then shows the trace whole, with its parentage
+ * across the hosts, and both services in its services list.
+ */
+
+const SERVER = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
+const run = componentsAvailable(postgresUnavailable(), 'PostgreSQL cluster tests');
+
+interface ApiSpan { spanId: string; parentId: string; service: string; name: string }
+
+function service(name: string, agent: TestAgent): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', APP_SERVICE: name, DD_TRACE_AGENT_URL: agent.intake }, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout!.once('data', (d: Buffer) => resolve({ child, port: (JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port }));
+    child.once('exit', (code) => reject(new Error(`${name} exited ${code}`)));
+  });
+}
+
+describe.runIf(run)('two agents, one PostgreSQL', () => {
+  let pg: TestPostgres;
+  let a: TestAgent;
+  let b: TestAgent;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    pg = startTestPostgres(16_000 + (process.pid % 5000));
+    const url = pg.database('cluster');
+    a = await startTestAgent({ ECS_TRACE_STORE: url });
+    b = await startTestAgent({ ECS_TRACE_STORE: url });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await a?.close();
+    await b?.close();
+    pg?.stop();
+  });
+
+  it('shows a trace whose services sent to different agents whole, parentage across hosts included', async () => {
+    const back = await service('cluster-back', b);
+    const front = await service('cluster-front', a);
+    children.push(back.child, front.child);
+    expect((await fetch(`http://127.0.0.1:${front.port}/call?to=${encodeURIComponent(`http://127.0.0.1:${back.port}/leaf`)}`)).status).toBe(200);
+
+    // The front's root, found through agent A; the whole trace read through agent B.
+    let spans: ApiSpan[] = [];
+    for (let i = 0; i < 100 && new Set(spans.map((s) => s.service)).size < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const list = (await (await fetch(`${a.apiUrl}/api/v1/traces?service=cluster-front&limit=1`)).json()) as { traces: { traceId: string }[] };
+      if (list.traces.length === 0) continue;
+      const t = await fetch(`${b.apiUrl}/api/v1/traces/${list.traces[0]!.traceId}`);
+      if (t.status === 200) spans = ((await t.json()) as { spans: ApiSpan[] }).spans;
+    }
+    const client = spans.find((s) => s.service === 'cluster-front' && s.name === 'http.request')!;
+    const server = spans.find((s) => s.service === 'cluster-back' && s.name === 'web.request')!;
+    expect(client).toBeDefined();
+    expect(server).toBeDefined();
+    expect(server.parentId).toBe(client.spanId);
+  }, 30_000);
+
+  it('lists both services on either agent once their stats are stored', async () => {
+    // Stats buckets are stored when they close (10 s) or when an agent stops.
+    await a.close();
+    const names = async () => ((await (await fetch(`${b.apiUrl}/api/v1/services`)).json()) as { services: { service: string }[] }).services.map((s) => s.service);
+    let seen: string[] = [];
+    for (let i = 0; i < 150 && !(seen.includes('cluster-front') && seen.includes('cluster-back')); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = await names();
+    }
+    expect(seen).toEqual(expect.arrayContaining(['cluster-front', 'cluster-back']));
+  }, 30_000);
+});
