@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
@@ -77,5 +80,25 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
       seen = await names();
     }
     expect(seen).toEqual(expect.arrayContaining(['cluster-front', 'cluster-back']));
+  }, 30_000);
+
+  it('never writes the store password to its output', async () => {
+    const url = pg.database('masked').replace('postgres@', 'postgres:hunter2-very-secret@');
+    const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+    const dataDir = mkdtempSync(join(tmpdir(), 'ecs-trace-masked-'));
+    const agent = spawn(process.execPath, [BIN, 'agent', '--store', url, '--data-dir', dataDir, '--api-port', '18981'], {
+      env: { PATH: process.env['PATH'] ?? '', DD_APM_RECEIVER_PORT: '18980', DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    agent.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    agent.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    for (let i = 0; i < 100 && !out.includes('query API listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
+    expect(out).toContain('storing traces in PostgreSQL');
+    expect(out).toContain('postgres:***@127.0.0.1');
+    expect(out).not.toContain('hunter2-very-secret');
+    rmSync(dataDir, { recursive: true, force: true });
   }, 30_000);
 });

@@ -1,5 +1,6 @@
 import type { StoreReader, TraceStore } from './contract.js';
 import { ReaderThread } from './reader-thread.js';
+import { readFileSync } from 'node:fs';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { maskedStoreUrl, storeKind, type StoreConfig } from './settings.js';
 import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
@@ -9,10 +10,11 @@ import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
  * commits on a worker thread when `writerThread` is set; a new backend is one more folder here
  * and one more branch below (ARCHITECTURE.md, "Add a store backend").
  */
-export async function openStore(config: Pick<StoreConfig, 'store' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>): Promise<TraceStore> {
+export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>): Promise<TraceStore> {
   if (storeKind(config) === 'postgres') {
     try {
-      return await PostgresStore.open({ url: config.store });
+      const password = config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
+      return await PostgresStore.open({ url: config.store, ...(password ? { password } : {}) });
     } catch (err) {
       throw new Error(`cannot open the store at ${maskedStoreUrl(config.store)}: ${(err as Error).message}`);
     }

@@ -2,6 +2,7 @@ import type { Setting } from '../runtime/index.js';
 
 export interface StoreConfig {
   store: string;
+  storePasswordFile: string | undefined;
   dataDir: string;
   retentionMs: number;
   writerThread: boolean;
@@ -9,6 +10,7 @@ export interface StoreConfig {
 }
 
 export const storeSettings: Setting<StoreConfig>[] = [
+  { key: 'storePasswordFile', env: ['ECS_TRACE_STORE_PASSWORD_FILE'], flag: 'store-password-file', type: 'string', default: undefined, description: 'A file holding the PostgreSQL password (an ECS secret mounted as a file), when the URL and `PGPASSWORD` hold none.' },
   { key: 'store', env: ['ECS_TRACE_STORE'], flag: 'store', type: 'string', default: 'sqlite', description: '`sqlite`: the embedded store in the data directory; or a `postgres://` URL: one PostgreSQL for a whole cluster (payloads acknowledged once it has committed them; the password is never logged).' },
   { key: 'dataDir', env: ['ECS_TRACE_DATA_DIR'], flag: 'data-dir', type: 'string', default: './data', description: 'Directory of the embedded store.' },
   { key: 'retentionMs', env: ['ECS_TRACE_RETENTION'], flag: 'retention', type: 'duration', default: '72h', description: 'How long traces are kept (e.g. `30m`, `72h`, `7d`).' },

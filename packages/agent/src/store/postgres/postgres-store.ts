@@ -32,6 +32,8 @@ export interface PostgresStoreOptions {
   url: string;
   /** Connections at most. */
   poolSize?: number;
+  /** When neither the URL nor PGPASSWORD holds it (ECS_TRACE_STORE_PASSWORD_FILE). */
+  password?: string;
 }
 
 export class PostgresStore implements TraceStore {
@@ -39,7 +41,7 @@ export class PostgresStore implements TraceStore {
 
   /** Connects and applies the schema's migrations (one agent at a time, under an advisory lock). */
   static async open(o: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = new Pool({ connectionString: o.url, max: o.poolSize ?? 4, types: TYPES });
+    const pool = new Pool({ connectionString: o.url, max: o.poolSize ?? 4, types: TYPES, ...(o.password ? { password: o.password } : {}) });
     try {
       await migrate(pool);
     } catch (err) {
