@@ -43,8 +43,9 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     started.push(() => store.close());
     const env = opts.env ?? process.env;
     // PostgreSQL gives disk back on VACUUM, not on DELETE: --max-disk bounds the embedded store only.
-    const maxDiskBytes = storeKind(config) === 'postgres' ? 0 : config.maxDiskBytes;
-    if (storeKind(config) === 'postgres') log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL (retention by age; --max-disk applies to the embedded store only)');
+    const postgres = storeKind(config) === 'postgres';
+    const maxDiskBytes = postgres ? 0 : config.maxDiskBytes;
+    if (postgres) log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL (retention by age; --max-disk applies to the embedded store only)');
     const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes, dataDir: config.dataDir, metrics, log });
     started.push(() => maintenance.close());
     const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: maintenance, metrics, log, env });
