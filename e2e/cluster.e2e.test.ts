@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,13 +32,14 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
   let pg: TestPostgres;
   let a: TestAgent;
   let b: TestAgent;
+  let clusterUrl = '';
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     pg = startTestPostgres(16_000 + (process.pid % 5000));
-    const url = pg.database('cluster');
-    a = await startTestAgent({ ECS_TRACE_STORE: url });
-    b = await startTestAgent({ ECS_TRACE_STORE: url });
+    clusterUrl = pg.database('cluster');
+    a = await startTestAgent({ ECS_TRACE_STORE: clusterUrl });
+    b = await startTestAgent({ ECS_TRACE_STORE: clusterUrl });
   }, 60_000);
 
   afterAll(async () => {
@@ -100,5 +101,44 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
     expect(out).toContain('postgres:***@127.0.0.1');
     expect(out).not.toContain('hunter2-very-secret');
     rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('ecs-trace store status and migrate show and apply the schema', () => {
+    const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+    const url = pg.database('migrations');
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, 'store', ...args, '--store', url], { encoding: 'utf8' });
+    const first = cli('status');
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe('schema 0 of 1 (1 to apply: ecs-trace store migrate)\n');
+    expect(cli('migrate').stdout).toBe('schema 1 of 1 (up to date)\n');
+    expect(cli('status').stdout).toBe('schema 1 of 1 (up to date)\n');
+  });
+
+  it('ecs-trace ui serves the cluster without intake, behind its token', async () => {
+    const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+    const url = clusterUrl;
+    const open = spawnSync(process.execPath, [BIN, 'ui', '--store', url, '--api-host', '0.0.0.0', '--api-port', '18991'], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+    expect(open.status).toBe(2);
+    expect(open.stderr).toContain('ECS_TRACE_API_HOST=0.0.0.0 opens the API and UI beyond loopback: set ECS_TRACE_API_TOKEN');
+    // Both agents stopped: their last stats buckets are in the database.
+    await a.close();
+    await b.close();
+    const token = 'cluster-ui-token-0123456789';
+    const ui = spawn(process.execPath, [BIN, 'ui', '--store', url, '--api-port', '18992'], { env: { PATH: process.env['PATH'] ?? '', ECS_TRACE_API_TOKEN: token, DD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    ui.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    try {
+      for (let i = 0; i < 100 && !err.includes('web UI'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(err).toContain('intake    off');
+      expect((await fetch('http://127.0.0.1:18992/api/v1/services')).status).toBe(401);
+      const services = (await (await fetch('http://127.0.0.1:18992/api/v1/services', { headers: { Authorization: `Bearer ${token}` } })).json()) as { services: { service: string }[] };
+      expect(services.services.map((s) => s.service)).toEqual(expect.arrayContaining(['cluster-front', 'cluster-back']));
+    } finally {
+      ui.kill('SIGTERM');
+      await new Promise((r) => ui.once('exit', r));
+    }
+    const local = spawnSync(process.execPath, [BIN, 'ui', '--api-port', '18993'], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+    expect(local.status).toBe(1);
+    expect(local.stderr).toContain('ecs-trace ui serves a shared store: give --store postgres://');
   }, 30_000);
 });

@@ -23,10 +23,16 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Listen on ports the OS picks (tests, embedding); `receiverPort: 0` still turns intake off. */
   ephemeralPorts?: boolean;
+  /**
+   * `ui`: the query API and web UI over a shared store, without intake: no data directory, no
+   * retention (the agents do it), so that several replicas can run behind a load balancer.
+   */
+  role?: 'agent' | 'ui';
 }
 
 /** Starts the store, the intake (unless disabled) and the query API. */
-export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
+export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
+  let config = givenConfig;
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = agentMetrics();
   // What has been started, closed in reverse order on shutdown or when a later step fails.
@@ -35,7 +41,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     for (const close of started.splice(0).reverse()) await close();
   };
   try {
-    if (config.dataDir !== ':memory:') {
+    const ui = opts.role === 'ui';
+    if (ui && storeKind(config) !== 'postgres') throw new Error('ecs-trace ui serves a shared store: give --store postgres://... (the embedded store is served by its own agent)');
+    if (ui) config = { ...config, apmEnabled: false };
+    if (config.dataDir !== ':memory:' && !ui) {
       const lock = DataDirLock.acquire(config.dataDir);
       started.push(() => lock.release());
     }
@@ -46,7 +55,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     const postgres = storeKind(config) === 'postgres';
     const maxDiskBytes = postgres ? 0 : config.maxDiskBytes;
     if (postgres) log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL (retention by age; --max-disk applies to the embedded store only)');
-    const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes, dataDir: config.dataDir, metrics, log });
+    const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes, dataDir: config.dataDir, metrics, log, retention: !ui });
     started.push(() => maintenance.close());
     const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: maintenance, metrics, log, env });
     started.push(() => stats.close());

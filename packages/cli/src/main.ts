@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { discoveryCommands } from './commands/discovery.js';
 import { simulateCommand } from './commands/simulate.js';
 import { taskdefCommands } from './commands/taskdef.js';
-import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, SETTINGS, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
+import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, maskedStoreUrl, PostgresStore, SETTINGS, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
 
 /** ECS gives a container 30 s between SIGTERM and SIGKILL by default; the agent takes at most this. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -17,18 +17,20 @@ export async function main(argv: string[]): Promise<number | undefined> {
     .showHelpAfterError()
     .enablePositionalOptions();
 
-  const agent = program
-    .command('agent')
-    .description('Run the trace agent: intake on 8126, embedded store, query API on 8127.');
-  for (const s of SETTINGS) {
-    if (!s.flag) continue;
-    // A boolean is a switch (`--writer-thread`, `--no-writer-thread`), not an option with a value.
-    if (s.type === 'boolean') {
-      agent.addOption(new Option(`--${s.flag}`, `${s.description} [env: ${s.env.join(', ')}]`));
-      agent.addOption(new Option(`--no-${s.flag}`, `turn --${s.flag} off`).hideHelp());
-    } else agent.addOption(new Option(`--${s.flag} <value>`, `${s.description} [env: ${s.env.join(', ')}]`));
-  }
-  agent.action(async (opts: Record<string, string | boolean | undefined>) => {
+  /** Every setting with a flag, on a command; booleans as switches (`--writer-thread`, `--no-writer-thread`). */
+  const withSettings = (cmd: Command): Command => {
+    for (const s of SETTINGS) {
+      if (!s.flag) continue;
+      if (s.type === 'boolean') {
+        cmd.addOption(new Option(`--${s.flag}`, `${s.description} [env: ${s.env.join(', ')}]`));
+        cmd.addOption(new Option(`--no-${s.flag}`, `turn --${s.flag} off`).hideHelp());
+      } else cmd.addOption(new Option(`--${s.flag} <value>`, `${s.description} [env: ${s.env.join(', ')}]`));
+    }
+    return cmd;
+  };
+
+  /** The configuration from flags and the environment; undefined (exit 2, the reason on stderr) when it is wrong. */
+  const configFrom = (opts: Record<string, string | boolean | undefined>): AgentConfig | undefined => {
     const flags: Partial<Record<keyof AgentConfig, string>> = {};
     for (const s of SETTINGS) {
       if (!s.flag) continue;
@@ -36,18 +38,18 @@ export async function main(argv: string[]): Promise<number | undefined> {
       const v = opts[camel];
       if (v !== undefined) flags[s.key] = String(v);
     }
-    let config: AgentConfig;
     try {
-      config = loadConfig({ env: process.env, flags });
+      return loadConfig({ env: process.env, flags });
     } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`ecs-trace: ${err.message}\n`);
-        exitCode = 2;
-        return;
-      }
-      throw err;
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`ecs-trace: ${err.message}\n`);
+      exitCode = 2;
+      return undefined;
     }
-    const running = await startAgent(config);
+  };
+
+  const serve = async (config: AgentConfig, role: 'agent' | 'ui') => {
+    const running = await startAgent(config, { role });
     process.stderr.write(startupBanner(config, running));
     let stopping = false;
     const stop = (signal: string) => {
@@ -66,7 +68,41 @@ export async function main(argv: string[]): Promise<number | undefined> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-  });
+  };
+
+  withSettings(program
+    .command('agent')
+    .description('Run the trace agent: intake on 8126, embedded store, query API on 8127.'))
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const config = configFrom(opts);
+      if (config) await serve(config, 'agent');
+    });
+
+  withSettings(program
+    .command('ui')
+    .description('Serve the query API and web UI of a shared store (--store postgres://...), without intake: stateless, for replicas behind a load balancer.'))
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const config = configFrom(opts);
+      if (config) await serve(config, 'ui');
+    });
+
+  const store = program.command('store').description('The shared PostgreSQL store\'s schema.');
+  for (const [name, description] of [['migrate', 'apply the schema migrations this ecs-trace knows'], ['status', 'show the schema version of the database and of this ecs-trace']] as const) {
+    store
+      .command(name)
+      .description(description)
+      .requiredOption('--store <url>', 'postgres:// URL [env: ECS_TRACE_STORE]', process.env['ECS_TRACE_STORE'])
+      .action(async (o: { store: string }) => {
+        try {
+          if (name === 'migrate') await (await PostgresStore.open({ url: o.store })).close();
+          const s = await PostgresStore.status({ url: o.store });
+          process.stdout.write(`schema ${s.current} of ${s.latest}${s.current < s.latest ? ` (${s.latest - s.current} to apply: ecs-trace store migrate)` : ' (up to date)'}\n`);
+        } catch (err) {
+          process.stderr.write(`ecs-trace store ${name}: ${maskedStoreUrl(o.store)}: ${(err as Error).message}\n`);
+          exitCode = 1;
+        }
+      });
+  }
 
   program
     .command('config')

@@ -6,6 +6,7 @@ export {
   type TraceSummaryRecord,
 } from './records.js';
 export { openReader, openStore } from './factory.js';
+export { PostgresStore } from './postgres/postgres-store.js';
 export { StoreTimeoutError } from './contract.js';
 export { DataDirLock, DataDirLockedError } from './lock.js';
 export { StoreMaintenance, type StoreHealth } from './maintenance.js';

@@ -28,6 +28,8 @@ export interface MaintenanceOptions {
   dataDir: string;
   metrics: AgentMetrics;
   log: Logger;
+  /** false: never delete (a UI replica leaves retention to the agents). */
+  retention?: boolean;
 }
 
 function isDiskFull(err: unknown): boolean {
@@ -36,13 +38,15 @@ function isDiskFull(err: unknown): boolean {
 }
 
 export class StoreMaintenance implements TraceWriter, StatsWriter, StatsReader {
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private failure: string | undefined;
 
   constructor(private readonly o: MaintenanceOptions) {
-    this.timer = setInterval(() => { void this.run(); }, INTERVAL_MS);
-    this.timer.unref();
+    if (o.retention !== false) {
+      this.timer = setInterval(() => { void this.run(); }, INTERVAL_MS);
+      this.timer.unref();
+    }
   }
 
   health(): StoreHealth {
@@ -82,6 +86,7 @@ export class StoreMaintenance implements TraceWriter, StatsWriter, StatsReader {
 
   /** One retention pass (age and size); a pass already running is joined, not repeated. */
   run(): Promise<void> {
+    if (this.o.retention === false) return Promise.resolve();
     this.running ??= this.pass().finally(() => { this.running = undefined; });
     return this.running;
   }

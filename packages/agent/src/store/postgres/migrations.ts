@@ -34,6 +34,14 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX stats_by_service ON stats (service, start);`,
 ];
 
+/** The schema version a database has, and the one this ecs-trace knows. */
+export async function schemaStatus(pool: pg.Pool): Promise<{ current: number; latest: number }> {
+  const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('ecs_trace_migrations')::text AS t");
+  if (exists.rows[0]?.t === null) return { current: 0, latest: MIGRATIONS.length };
+  const { rows } = await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM ecs_trace_migrations');
+  return { current: rows[0]?.v ?? 0, latest: MIGRATIONS.length };
+}
+
 /** Applies what is missing; returns the schema version now in force. */
 export async function migrate(pool: pg.Pool): Promise<number> {
   const client = await pool.connect();

@@ -5,7 +5,7 @@ import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, W
 import { prepareWrite } from '../prepare-write.js';
 import { mergeServiceStats, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
-import { migrate } from './migrations.js';
+import { migrate, schemaStatus } from './migrations.js';
 
 /*
  * The store in PostgreSQL, for a whole cluster: the same layout as the embedded store (a payload's
@@ -49,6 +49,16 @@ export class PostgresStore implements TraceStore {
       throw err;
     }
     return new PostgresStore(pool);
+  }
+
+  /** `ecs-trace store status`: the schema version of the database, without changing it. */
+  static async status(o: PostgresStoreOptions): Promise<{ current: number; latest: number }> {
+    const pool = new Pool({ connectionString: o.url, max: 1, types: TYPES, ...(o.password ? { password: o.password } : {}) });
+    try {
+      return await schemaStatus(pool);
+    } finally {
+      await pool.end();
+    }
   }
 
   async write(batch: WriteBatch): Promise<void> {
