@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeV04 } from '@ecs-trace/protocol';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../packages/agent/src/store/postgres/test-server.js';
@@ -102,6 +103,78 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
     expect(out).not.toContain('hunter2-very-secret');
     rmSync(dataDir, { recursive: true, force: true });
   }, 30_000);
+
+  it('acknowledges traces through a database outage, and ships every one once it is back', async () => {
+    const url = pg.database('outage');
+    const agent = await startTestAgent({ ECS_TRACE_STORE: url });
+    try {
+      const ids: bigint[] = [];
+      const send = async (id: bigint) => {
+        const span = { service: 'outage', name: 'web.request', resource: 'GET /', type: 'web', traceId: id, spanId: 1n, parentId: 0n, start: BigInt(Date.now()) * 1_000_000n, duration: 1000, error: 0, meta: {}, metrics: { _sampling_priority_v1: 2 } };
+        const res = await fetch(`${agent.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([[span]]) });
+        expect(res.status).toBe(200);
+        ids.push(id);
+      };
+      await send(0xa001n);
+      pg.pause();
+      try {
+        for (let i = 2n; i <= 20n; i++) await send(0xa000n + i);
+      } finally {
+        pg.resume();
+      }
+      for (const id of ids) {
+        let status = 0;
+        for (let i = 0; i < 150 && status !== 200; i++) {
+          status = (await fetch(`${agent.apiUrl}/api/v1/traces/${id}`)).status;
+          if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect([id.toString(16), status]).toEqual([id.toString(16), 200]);
+      }
+    } finally {
+      await agent.close();
+    }
+  }, 60_000);
+
+  it('ships a spool left by an agent killed with -9 when it starts again', async () => {
+    const url = pg.database('killed');
+    const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+    const dataDir = mkdtempSync(join(tmpdir(), 'ecs-trace-spool-'));
+    const start = () => spawn(process.execPath, [BIN, 'agent', '--store', url, '--data-dir', dataDir, '--api-port', '18995'], {
+      env: { PATH: process.env['PATH'] ?? '', DD_APM_RECEIVER_PORT: '18994', DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'error' }, stdio: 'ignore',
+    });
+    const up = async () => {
+      for (let i = 0; i < 100; i++) {
+        try { if ((await fetch('http://127.0.0.1:18995/healthz')).ok) return; } catch { /* not yet */ }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('agent did not start');
+    };
+    let agent = start();
+    await up();
+    pg.pause();
+    const span = { service: 'killed', name: 'web.request', resource: 'GET /', type: 'web', traceId: 0xb001n, spanId: 1n, parentId: 0n, start: BigInt(Date.now()) * 1_000_000n, duration: 1000, error: 0, meta: {}, metrics: { _sampling_priority_v1: 2 } };
+    try {
+      expect((await fetch('http://127.0.0.1:18994/v0.4/traces', { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([[span]]) })).status).toBe(200);
+      agent.kill('SIGKILL');
+      await new Promise((r) => agent.once('exit', r));
+    } finally {
+      pg.resume();
+    }
+    agent = start();
+    try {
+      await up();
+      let status = 0;
+      for (let i = 0; i < 150 && status !== 200; i++) {
+        status = (await fetch(`http://127.0.0.1:18995/api/v1/traces/${0xb001n}`)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+    } finally {
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('ecs-trace store status and migrate show and apply the schema', () => {
     const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));

@@ -48,13 +48,14 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       const lock = DataDirLock.acquire(config.dataDir);
       started.push(() => lock.release());
     }
-    const store = await openStore(config);
+    // Agents spool for a shared store; a UI replica writes nothing.
+    const store = await openStore(config, ui ? undefined : { metrics, logOnce: new LogOnce(log) });
     started.push(() => store.close());
     const env = opts.env ?? process.env;
-    // PostgreSQL gives disk back on VACUUM, not on DELETE: --max-disk bounds the embedded store only.
+    // PostgreSQL gives disk back on VACUUM, not on DELETE: with it, --max-disk bounds the spool.
     const postgres = storeKind(config) === 'postgres';
     const maxDiskBytes = postgres ? 0 : config.maxDiskBytes;
-    if (postgres) log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL (retention by age; --max-disk applies to the embedded store only)');
+    if (postgres) log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL through a local spool (retention by age; --max-disk bounds the spool)');
     const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes, dataDir: config.dataDir, metrics, log, retention: !ui });
     started.push(() => maintenance.close());
     const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: maintenance, metrics, log, env });

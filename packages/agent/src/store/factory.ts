@@ -1,6 +1,8 @@
 import type { StoreReader, TraceStore } from './contract.js';
 import { ReaderThread } from './reader-thread.js';
 import { readFileSync } from 'node:fs';
+import type { AgentMetrics, LogOnce } from '../runtime/index.js';
+import { SpooledStore } from './spool.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { maskedStoreUrl, storeKind, type StoreConfig } from './settings.js';
 import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
@@ -10,14 +12,23 @@ import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
  * commits on a worker thread when `writerThread` is set; a new backend is one more folder here
  * and one more branch below (ARCHITECTURE.md, "Add a store backend").
  */
-export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>): Promise<TraceStore> {
+/** With a spool, a remote store acknowledges once a payload is in the local spool (spool.ts). */
+export interface SpoolDeps {
+  metrics: AgentMetrics;
+  logOnce: LogOnce;
+}
+
+export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>, spool?: SpoolDeps): Promise<TraceStore> {
   if (storeKind(config) === 'postgres') {
+    let remote: TraceStore;
     try {
       const password = config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
-      return await PostgresStore.open({ url: config.store, ...(password ? { password } : {}) });
+      remote = await PostgresStore.open({ url: config.store, ...(password ? { password } : {}) });
     } catch (err) {
       throw new Error(`cannot open the store at ${maskedStoreUrl(config.store)}: ${(err as Error).message}`);
     }
+    // The spool's bound is the disk bound; 0 (none) still keeps one at 1 GB.
+    return spool ? new SpooledStore(remote, { dataDir: config.dataDir, maxBytes: config.maxDiskBytes > 0 ? config.maxDiskBytes : 1e9, ...spool }) : remote;
   }
   if (config.writerThread && config.dataDir !== ':memory:') return ThreadedSqliteStore.open(config.dataDir, config.maxDiskBytes);
   return new SqliteStore({ dataDir: config.dataDir, maxDiskBytes: config.maxDiskBytes });

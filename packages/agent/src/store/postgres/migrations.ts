@@ -45,6 +45,9 @@ export async function schemaStatus(pool: pg.Pool): Promise<{ current: number; la
 /** Applies what is missing; returns the schema version now in force. */
 export async function migrate(pool: pg.Pool): Promise<number> {
   const client = await pool.connect();
+  // A server that ends the connection fails the migration, not the process.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     try {
@@ -68,6 +71,7 @@ export async function migrate(pool: pg.Pool): Promise<number> {
       await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
     }
   } finally {
+    client.off('error', ignore);
     client.release();
   }
 }

@@ -42,6 +42,10 @@ export class PostgresStore implements TraceStore {
   /** Connects and applies the schema's migrations (one agent at a time, under an advisory lock). */
   static async open(o: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = new Pool({ connectionString: o.url, max: o.poolSize ?? 4, types: TYPES, ...(o.password ? { password: o.password } : {}) });
+    // An idle connection the server ends (a restart, a failover) is an 'error' on the pool, which
+    // would end the process unhandled; the pool drops that connection and the next query opens
+    // another, and what failed meanwhile is retried from the spool.
+    pool.on('error', () => undefined);
     try {
       await migrate(pool);
     } catch (err) {
@@ -54,6 +58,7 @@ export class PostgresStore implements TraceStore {
   /** `ecs-trace store status`: the schema version of the database, without changing it. */
   static async status(o: PostgresStoreOptions): Promise<{ current: number; latest: number }> {
     const pool = new Pool({ connectionString: o.url, max: 1, types: TYPES, ...(o.password ? { password: o.password } : {}) });
+    pool.on('error', () => undefined);
     try {
       return await schemaStatus(pool);
     } finally {
@@ -61,9 +66,17 @@ export class PostgresStore implements TraceStore {
     }
   }
 
+  /** A connection held for a transaction; a server that ends it fails the transaction, not the process. */
+  private async connect(): Promise<{ client: pg.PoolClient; done: () => void }> {
+    const client = await this.pool.connect();
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    return { client, done: () => { client.off('error', ignore); client.release(); } };
+  }
+
   async write(batch: WriteBatch): Promise<void> {
     const w = prepareWrite(batch);
-    const client = await this.pool.connect();
+    const { client, done } = await this.connect();
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ id: bigint }>(
@@ -95,7 +108,7 @@ export class PostgresStore implements TraceStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      done();
     }
   }
 
@@ -195,7 +208,7 @@ export class PostgresStore implements TraceStore {
 
   /** Age only: PostgreSQL gives disk back on VACUUM, not on DELETE, so a size bound here would not hold. */
   async enforceRetention(olderThan: bigint): Promise<RetentionResult> {
-    const client = await this.pool.connect();
+    const { client, done } = await this.connect();
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ id: bigint; span_count: number }>('DELETE FROM payloads WHERE max_end < $1 RETURNING id, span_count', [olderThan]);
@@ -212,7 +225,7 @@ export class PostgresStore implements TraceStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      done();
     }
   }
 

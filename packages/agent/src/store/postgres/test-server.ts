@@ -13,6 +13,9 @@ export interface TestPostgres {
   url: string;
   /** A fresh database on the same server, for one test. */
   database(name: string): string;
+  /** Stops the server, keeping its data (an outage); `resume` starts it again on the same port. */
+  pause(): void;
+  resume(): void;
   stop(): void;
 }
 
@@ -42,13 +45,20 @@ export function startTestPostgres(port: number): TestPostgres {
     execFileSync(argv[0], [...argv[1]], { stdio: 'pipe', cwd: '/' });
   };
   run('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  run('pg_ctl', ['-D', join(dir, 'data'), '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  const start = () => run('pg_ctl', ['-D', join(dir, 'data'), '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  start();
   const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`;
   return {
     url: url('postgres'),
     database(name: string) {
       run('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-q', '-c', `CREATE DATABASE "${name}"`]);
       return url(name);
+    },
+    pause() {
+      run('pg_ctl', ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+    },
+    resume() {
+      start();
     },
     stop() {
       try { run('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']); } catch { /* already down */ }

@@ -1,0 +1,137 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import { DDSketch } from '@datadog/sketches-js';
+import Database from 'better-sqlite3';
+import type { AgentMetrics, LogOnce } from '../runtime/index.js';
+import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
+import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
+
+/*
+ * A remote store (PostgreSQL) behind a local spool: a payload is acknowledged once it is
+ * committed to `spool.db` in the data directory (WAL: it survives kill -9), and a shipper sends
+ * what is spooled to the remote store in order, one entry per transaction there, retrying with
+ * backoff while it is unreachable and resuming after a restart. Only when the spool passes its
+ * bound is the oldest dropped, counted and logged. Stats buckets go the same way. Reads go to the
+ * remote store: what is still spooled shows up once shipped.
+ */
+
+type Entry = { kind: 'traces'; batch: WriteBatch } | { kind: 'stats'; rows: SerializedStatsRow[] };
+type SerializedStatsRow = Omit<StatsRow, 'okSketch' | 'errorSketch'> & { okSketch: Uint8Array; errorSketch: Uint8Array };
+
+const MAX_BACKOFF_MS = 5000;
+
+export interface SpoolOptions {
+  dataDir: string;
+  /** Bytes the spool may hold; past it the oldest entries go, counted. */
+  maxBytes: number;
+  metrics: AgentMetrics;
+  logOnce: LogOnce;
+}
+
+export class SpooledStore implements TraceStore {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly oldest: Database.Statement;
+  private readonly remove: Database.Statement;
+  private bytes: number;
+  private shipping: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly remote: TraceStore, private readonly o: SpoolOptions) {
+    mkdirSync(o.dataDir, { recursive: true });
+    this.db = new Database(join(o.dataDir, 'spool.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec('CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, body BLOB NOT NULL)');
+    this.insert = this.db.prepare('INSERT INTO spool (size, body) VALUES (?, ?)');
+    this.oldest = this.db.prepare('SELECT id, size, body FROM spool ORDER BY id LIMIT 1');
+    this.remove = this.db.prepare('DELETE FROM spool WHERE id = ?');
+    this.bytes = (this.db.prepare('SELECT coalesce(sum(size), 0) AS n FROM spool').get() as { n: number }).n;
+    o.metrics.spoolBytes.set(this.bytes);
+    this.shipping = this.ship();
+  }
+
+  /** Durable in the spool when it resolves; shipped later. */
+  async write(batch: WriteBatch): Promise<void> {
+    this.add({ kind: 'traces', batch });
+  }
+
+  async writeStats(rows: StatsRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.add({ kind: 'stats', rows: rows.map((r) => ({ ...r, okSketch: r.okSketch.toProto(), errorSketch: r.errorSketch.toProto() })) });
+  }
+
+  private add(entry: Entry): void {
+    const body = serialize(entry);
+    this.insert.run(body.length, body);
+    this.bytes += body.length;
+    this.trim();
+    this.o.metrics.spoolBytes.set(this.bytes);
+    this.wake?.();
+  }
+
+  /** Past the bound, the oldest entries go: counted and logged, never silently. */
+  private trim(): void {
+    while (this.bytes > this.o.maxBytes) {
+      const row = this.oldest.get() as { id: number; size: number } | undefined;
+      if (!row) break;
+      this.remove.run(row.id);
+      this.bytes -= row.size;
+      this.o.metrics.spoolDropped.inc();
+      this.o.logOnce.warn('spool-full', { maxBytes: this.o.maxBytes }, 'the spool is full while the store is unreachable: the oldest spooled payload was dropped');
+    }
+  }
+
+  private async ship(): Promise<void> {
+    let backoff = 100;
+    while (!this.closed && this.db.open) {
+      const row = this.oldest.get() as { id: number; size: number; body: Buffer } | undefined;
+      if (!row) {
+        await new Promise<void>((resolve) => { this.wake = resolve; });
+        this.wake = undefined;
+        continue;
+      }
+      const entry = deserialize(row.body) as Entry;
+      try {
+        if (entry.kind === 'traces') await this.remote.write(entry.batch);
+        else await this.remote.writeStats(entry.rows.map((r) => ({ ...r, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch) })));
+        backoff = 100;
+      } catch (err) {
+        this.o.metrics.spoolErrors.inc();
+        this.o.logOnce.warn('spool-ship', { err: (err as Error).message, spooledBytes: this.bytes }, 'cannot ship to the store; retrying (acknowledged payloads wait in the spool)');
+        await new Promise((r) => setTimeout(r, backoff).unref());
+        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+        continue;
+      }
+      // Shipped: only now does it leave the spool (a crash in between ships it twice, never zero times).
+      if (!this.db.open) return;
+      this.remove.run(row.id);
+      this.bytes -= row.size;
+      this.o.metrics.spoolBytes.set(this.bytes);
+    }
+  }
+
+  /** Bytes waiting to be shipped (tests, /metrics). */
+  get spooledBytes(): number {
+    return this.bytes;
+  }
+
+  getTrace(traceId: TraceId): Promise<TraceRecord | undefined> { return this.remote.getTrace(traceId); }
+  searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]> { return this.remote.searchTraces(query); }
+  queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.remote.queryStats(q); }
+  serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.remote.serviceStats(range); }
+  stats(): Promise<StoreStats> { return this.remote.stats(); }
+  enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult> { return this.remote.enforceRetention(olderThan, maxBytes); }
+  diskUsage(): Promise<number> { return this.remote.diskUsage(); }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    // What is not shipped stays in the spool for the next start.
+    await Promise.race([this.shipping, new Promise((r) => setTimeout(r, 2000).unref())]);
+    this.db.close();
+    await this.remote.close();
+  }
+}
