@@ -147,3 +147,23 @@ describe('first run, as a new user meets it', () => {
     expect(r.stdout).toContain('not-a-task-definition');
   });
 });
+
+describe('a shared store for the agent', () => {
+  it('--store-secret reads the store URL from a secret (which needs an execution role), and lint flags a password in plain sight', () => {
+    const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecs-trace-store';
+    const noRole = cli(['agent', '--store-secret', secret]);
+    expect(noRole.code).toBe(2);
+    expect(noRole.stderr).toContain('executionRoleArn: the ECS_TRACE_STORE secret needs a role');
+    const r = cli(['agent', '--store-secret', secret, '--execution-role-arn', 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { containerDefinitions: { secrets: { name: string; valueFrom: string }[]; environment: { name: string }[] }[] };
+    expect(doc.containerDefinitions[0]!.secrets).toContainEqual({ name: 'ECS_TRACE_STORE', valueFrom: secret });
+    expect(doc.containerDefinitions[0]!.environment.map((e) => e.name)).not.toContain('ECS_TRACE_STORE');
+    const plain = JSON.parse(r.stdout) as { containerDefinitions: { environment: { name: string; value: string }[] }[] };
+    plain.containerDefinitions[0]!.environment.push({ name: 'ECS_TRACE_STORE', value: 'postgres://ecs:s3cret@db.internal/traces' });
+    const lint = cli(['lint', file('plain-store.json', JSON.stringify(plain))]);
+    expect(lint.code).toBe(1);
+    expect(lint.stdout).toContain('store-password-plain');
+    expect(lint.stdout).not.toContain('s3cret');
+  });
+});

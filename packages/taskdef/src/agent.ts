@@ -30,6 +30,8 @@ export interface AgentOptions {
   uds?: boolean;
   /** AWS region of the CloudWatch Logs group the agent logs to (a new definition only). */
   region?: string;
+  /** Secrets Manager ARN or SSM parameter holding the shared store's postgres:// URL (ECS_TRACE_STORE). */
+  storeSecret?: string;
 }
 
 export const LOG_GROUP = '/ecs/ecs-trace-agent';
@@ -135,6 +137,17 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
     // Never written back as plain text: refuse rather than carry the key into a generated file.
     throw new TaskdefInputError(`${path}.environment`, 'DD_API_KEY is a plain environment value; put the key in Secrets Manager or SSM Parameter Store and pass --api-key-secret ARN, so it is not stored in the task definition');
   }
+  if (o.storeSecret !== undefined) {
+    // The URL holds the database password: it comes from a secret, never from the environment.
+    if (getEnv(c, 'ECS_TRACE_STORE') !== undefined) {
+      removeEnv(c, 'ECS_TRACE_STORE');
+      notes.push(`${path}.environment: removed the plain ECS_TRACE_STORE; it is now read from the secret`);
+    }
+    c.secrets ??= [];
+    const s = c.secrets.find((x) => x.name === 'ECS_TRACE_STORE');
+    if (s) s.valueFrom = o.storeSecret;
+    else c.secrets.push({ name: 'ECS_TRACE_STORE', valueFrom: o.storeSecret });
+  }
   if (o.uds) {
     notes.push(...mountSocketDir(doc, c, path, false));
     // The socket's directory comes from the host, owned by root: only root may create the socket in it.
@@ -145,9 +158,11 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
     if (setEnv(c, 'DD_APM_RECEIVER_SOCKET', SOCKET_PATH) === undefined) notes.push(`${path}.environment: DD_APM_RECEIVER_SOCKET=${SOCKET_PATH}`);
   }
   if (o.executionRoleArn !== undefined) doc.executionRoleArn = o.executionRoleArn;
-  if (hasSecret(c, 'DD_API_KEY') && !doc.executionRoleArn) {
-    // Registration would succeed and every task fail to start: refuse, as lint would.
-    throw new TaskdefInputError('executionRoleArn', 'the DD_API_KEY secret needs a role the ECS agent uses to read it: pass --execution-role-arn ARN (a task execution role allowed secretsmanager:GetSecretValue or ssm:GetParameters on it)');
+  for (const secret of ['DD_API_KEY', 'ECS_TRACE_STORE']) {
+    if (hasSecret(c, secret) && !doc.executionRoleArn) {
+      // Registration would succeed and every task fail to start: refuse, as lint would.
+      throw new TaskdefInputError('executionRoleArn', `the ${secret} secret needs a role the ECS agent uses to read it: pass --execution-role-arn ARN (a task execution role allowed secretsmanager:GetSecretValue or ssm:GetParameters on it)`);
+    }
   }
   return { doc, notes };
 }

@@ -83,13 +83,14 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
     .option('--api-key-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the Datadog API key')
     .option('--execution-role-arn <arn>', 'role the ECS agent uses to read the secret')
     .option('--uds', 'also take traces on /var/run/datadog/apm.socket, shared with apps through a host volume')
+    .option('--store-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the shared PostgreSQL store\'s URL (ECS_TRACE_STORE)')
     .option('--region <region>', 'AWS region of the CloudWatch Logs group the agent logs to (default: AWS_REGION)', process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']))
-    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string; uds?: boolean; region?: string }) => {
+    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string; uds?: boolean; region?: string; storeSecret?: string }) => {
       const existing = file === undefined ? undefined : load(file);
       await emit(agentTaskDefinition(existing, {
         container: f.container, family: f.family,
         ...(f.image ? { image: f.image } : {}), ...(f.apiKeySecret ? { apiKeySecret: f.apiKeySecret } : {}), ...(f.executionRoleArn ? { executionRoleArn: f.executionRoleArn } : {}),
-        ...(f.uds ? { uds: true } : {}), ...(f.region ? { region: f.region } : {}),
+        ...(f.uds ? { uds: true } : {}), ...(f.region ? { region: f.region } : {}), ...(f.storeSecret ? { storeSecret: f.storeSecret } : {}),
       }), f);
     }));
 
