@@ -107,8 +107,8 @@ export class SpooledStore implements TraceStore {
       }
       // Shipped: only now does it leave the spool (a crash in between ships it twice, never zero times).
       if (!this.db.open) return;
-      this.remove.run(row.id);
-      this.bytes -= row.size;
+      // The bound may have dropped this entry while it was being shipped: count it out once.
+      if (this.remove.run(row.id).changes > 0) this.bytes -= row.size;
       this.o.metrics.spoolBytes.set(this.bytes);
     }
   }
