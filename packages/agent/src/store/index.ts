@@ -2,7 +2,7 @@ export type {
   RetentionResult, StatsQuery, StatsReader, StatsWriter, StoreReader, StoreStats, TraceQuery, TraceReader, TraceStore, TraceWriter, WriteBatch,
 } from './contract.js';
 export {
-  addServiceStats, chunkEnv, mergeServiceStats, newSketch, type GroupKey, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord,
+  addServiceStats, chunkEnv, decodeSketches, encodeSketches, mergeServiceStats, newSketch, type WithEncodedSketches, type GroupKey, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord,
   type TraceSummaryRecord,
 } from './records.js';
 export { openReader, openStore } from './factory.js';

@@ -1,10 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DDSketch } from '@datadog/sketches-js';
 import type { StatsQuery, StoreReader, StoreStats, TraceQuery } from './contract.js';
 import { StoreTimeoutError } from './contract.js';
-import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
-import type { EncodedStatsRow } from './sqlite/index.js';
+import { decodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from './records.js';
 
 /*
  * Reads of the embedded store on a worker thread, each with a deadline. A query past its deadline
@@ -23,9 +21,6 @@ export type ReaderRequest = { id: number } & (
   | { op: 'stats' }
 );
 export type ReaderResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
-
-/** Sketches as protobuf bytes: plain data, to cross between threads. */
-export type EncodedServiceStatsRow = Omit<ServiceStatsRow, 'okSketch' | 'errorSketch'> & { okSketch: Uint8Array; errorSketch: Uint8Array };
 
 type Op = ReaderRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -94,13 +89,11 @@ export class ReaderThread implements StoreReader {
   }
 
   async queryStats(query: StatsQuery): Promise<StatsRow[]> {
-    const rows = await this.call<EncodedStatsRow[]>({ op: 'queryStats', query });
-    return rows.map((r) => ({ ...r, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch) }));
+    return decodeSketches(await this.call<WithEncodedSketches<StatsRow>[]>({ op: 'queryStats', query }));
   }
 
   async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {
-    const rows = await this.call<EncodedServiceStatsRow[]>({ op: 'serviceStats', range });
-    return rows.map((r) => ({ ...r, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch) }));
+    return decodeSketches(await this.call<WithEncodedSketches<ServiceStatsRow>[]>({ op: 'serviceStats', range }));
   }
 
   stats(): Promise<StoreStats> {

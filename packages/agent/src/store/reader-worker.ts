@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeStatsRows, SqliteStore } from './sqlite/index.js';
+import { encodeSketches } from './records.js';
+import { SqliteStore } from './sqlite/index.js';
 import type { ReaderRequest, ReaderResponse } from './reader-thread.js';
 
 /*
@@ -17,8 +18,8 @@ port.on('message', (m: ReaderRequest) => {
       switch (m.op) {
         case 'getTrace': value = await store.getTrace(m.traceId); break;
         case 'searchTraces': value = await store.searchTraces(m.query); break;
-        case 'queryStats': value = encodeStatsRows(await store.queryStats(m.query)); break;
-        case 'serviceStats': value = (await store.serviceStats(m.range)).map((r) => ({ ...r, okSketch: r.okSketch.toProto(), errorSketch: r.errorSketch.toProto() })); break;
+        case 'queryStats': value = encodeSketches(await store.queryStats(m.query)); break;
+        case 'serviceStats': value = encodeSketches(await store.serviceStats(m.range)); break;
         case 'stats': value = await store.stats(); break;
       }
       port.postMessage({ id: m.id, ok: true, value } satisfies ReaderResponse);

@@ -121,6 +121,17 @@ export function mergeServiceStats(rows: Iterable<ServiceStatsRow>): ServiceStats
   return [...out.values()];
 }
 
+/** Rows with their sketches as protobuf bytes: plain data, to cross to another thread or into the spool. */
+export type WithEncodedSketches<T extends { okSketch: DDSketch; errorSketch: DDSketch }> = Omit<T, 'okSketch' | 'errorSketch'> & { okSketch: Uint8Array; errorSketch: Uint8Array };
+
+export function encodeSketches<T extends { okSketch: DDSketch; errorSketch: DDSketch }>(rows: T[]): WithEncodedSketches<T>[] {
+  return rows.map((r) => ({ ...r, okSketch: r.okSketch.toProto(), errorSketch: r.errorSketch.toProto() }));
+}
+
+export function decodeSketches<T extends { okSketch: DDSketch; errorSketch: DDSketch }>(rows: WithEncodedSketches<T>[]): T[] {
+  return rows.map((r) => ({ ...r, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch) }) as unknown as T);
+}
+
 /** Relative accuracy of every latency sketch: percentiles within 1%. */
 const RELATIVE_ACCURACY = 0.01;
 

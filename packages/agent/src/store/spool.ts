@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { DDSketch } from '@datadog/sketches-js';
 import Database from 'better-sqlite3';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
-import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
+import { decodeSketches, encodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from './records.js';
 
 /*
  * A remote store (PostgreSQL) behind a local spool: a payload is acknowledged once it is
@@ -16,8 +15,7 @@ import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecor
  * remote store: what is still spooled shows up once shipped.
  */
 
-type Entry = { kind: 'traces'; batch: WriteBatch } | { kind: 'stats'; rows: SerializedStatsRow[] };
-type SerializedStatsRow = Omit<StatsRow, 'okSketch' | 'errorSketch'> & { okSketch: Uint8Array; errorSketch: Uint8Array };
+type Entry = { kind: 'traces'; batch: WriteBatch } | { kind: 'stats'; rows: WithEncodedSketches<StatsRow>[] };
 
 const MAX_BACKOFF_MS = 5000;
 
@@ -60,7 +58,7 @@ export class SpooledStore implements TraceStore {
 
   async writeStats(rows: StatsRow[]): Promise<void> {
     if (rows.length === 0) return;
-    this.add({ kind: 'stats', rows: rows.map((r) => ({ ...r, okSketch: r.okSketch.toProto(), errorSketch: r.errorSketch.toProto() })) });
+    this.add({ kind: 'stats', rows: encodeSketches(rows) });
   }
 
   private add(entry: Entry): void {
@@ -96,7 +94,7 @@ export class SpooledStore implements TraceStore {
       const entry = deserialize(row.body) as Entry;
       try {
         if (entry.kind === 'traces') await this.remote.write(entry.batch);
-        else await this.remote.writeStats(entry.rows.map((r) => ({ ...r, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch) })));
+        else await this.remote.writeStats(decodeSketches(entry.rows));
         backoff = 100;
       } catch (err) {
         this.o.metrics.spoolErrors.inc();

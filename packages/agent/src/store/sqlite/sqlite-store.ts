@@ -7,7 +7,7 @@ import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
-import type { ServiceStatsRow, SpanRecord, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from '../records.js';
+import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
 
 /*
  * The embedded store: one SQLite file in WAL mode, laid out so that the write path appends
@@ -134,12 +134,8 @@ function walPages(maxDiskBytes: number, pageSize: number): number {
   return Math.max(100, Math.min(20000, Math.floor(maxDiskBytes / 20 / pageSize)));
 }
 
-/** A stats row with its sketches as protobuf bytes: plain data, safe to post to another thread. */
-export type EncodedStatsRow = Omit<StatsRow, 'okSketch' | 'errorSketch'> & { okSketch: Buffer; errorSketch: Buffer };
-
-export function encodeStatsRows(rows: StatsRow[]): EncodedStatsRow[] {
-  return rows.map((r) => ({ ...r, okSketch: Buffer.from(r.okSketch.toProto()), errorSketch: Buffer.from(r.errorSketch.toProto()) }));
-}
+/** A stats row with its sketches as protobuf bytes (as a writer thread receives them). */
+export type EncodedStatsRow = WithEncodedSketches<StatsRow>;
 
 export class SqliteStore implements TraceStore {
   readonly path: string;
@@ -383,7 +379,7 @@ export class SqliteStore implements TraceStore {
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {
-    this.insertStats(encodeStatsRows(rows));
+    this.insertStats(encodeSketches(rows));
   }
 
   /** Stats rows whose sketches are already serialized (as a writer thread receives them). */

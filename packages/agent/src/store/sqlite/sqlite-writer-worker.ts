@@ -33,7 +33,7 @@ port.on('message', (m: WriterRequest) => {
     try {
       let value: unknown;
       if (m.op === 'write') store.applyWrite(m.w);
-      else if (m.op === 'stats') store.insertStats(m.rows.map((r) => ({ ...r, okSketch: Buffer.from(r.okSketch), errorSketch: Buffer.from(r.errorSketch) })));
+      else if (m.op === 'stats') store.insertStats(m.rows);
       else if (m.op === 'retention') value = await store.enforceRetention(m.olderThan, m.maxBytes);
       else {
         await store.close();

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
-import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from '../records.js';
+import { encodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
 import { prepareWrite } from '../prepare-write.js';
-import { encodeStatsRows, SqliteStore } from './sqlite-store.js';
+import { SqliteStore } from './sqlite-store.js';
 import type { WriterRequest, WriterResponse } from './sqlite-writer-worker.js';
 
 /*
@@ -79,7 +79,7 @@ export class ThreadedSqliteStore implements TraceStore {
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {
-    return this.call({ op: 'stats', rows: encodeStatsRows(rows) });
+    return this.call({ op: 'stats', rows: encodeSketches(rows) });
   }
 
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult> {
