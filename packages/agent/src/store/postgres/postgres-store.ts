@@ -4,6 +4,7 @@ import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { prepareWrite } from '../prepare-write.js';
 import { mergeServiceStats, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
+import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { migrate, schemaStatus } from './migrations.js';
 
@@ -132,22 +133,10 @@ export class PostgresStore implements TraceStore {
   }
 
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, v: unknown) => { params.push(v); where.push(sql.replace('?', `$${params.length}`)); };
-    if (q.service !== undefined) add('service = ?', q.service);
-    if (q.env !== undefined) add('env = ?', q.env);
-    if (q.resource !== undefined) add('resource = ?', q.resource);
-    if (q.error !== undefined) add('error = ?', q.error ? 1 : 0);
-    if (q.name !== undefined) add('name = ?', q.name);
-    if (q.minDurationNs !== undefined) add('duration >= ?', q.minDurationNs);
-    if (q.maxDurationNs !== undefined) add('duration <= ?', q.maxDurationNs);
-    if (q.start !== undefined) add('start >= ?', q.start);
-    if (q.end !== undefined) add('start < ?', q.end);
-    params.push(q.limit);
+    const w = traceQueryWhere(q, postgresPlaceholder);
     const { rows: ids } = await this.pool.query<{ trace_id: bigint }>(
-      `SELECT trace_id, max(start) AS latest FROM span_index ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       GROUP BY trace_id ORDER BY latest DESC LIMIT $${params.length}`, params);
+      `SELECT trace_id, max(start) AS latest FROM span_index ${w.sql}
+       GROUP BY trace_id ORDER BY latest DESC LIMIT $${w.params.length + 1}`, [...w.params, q.limit]);
     if (ids.length === 0) return [];
     const { rows } = await this.pool.query<ChunkRecord>(
       `SELECT trace_id, payload, "offset"::bigint AS "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env,
@@ -177,13 +166,8 @@ export class PostgresStore implements TraceStore {
   }
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
-    const params: unknown[] = [q.start, q.end];
-    const where = ['start >= $1', 'start < $2'];
-    for (const [column, v] of [['service', q.service], ['env', q.env], ['resource', q.resource], ['name', q.name]] as const) {
-      if (v !== undefined) { params.push(v); where.push(`${column} = $${params.length}`); }
-    }
-    if (q.topLevel) where.push('top_level_hits > 0');
-    const { rows } = await this.pool.query<Record<string, unknown>>(`SELECT * FROM stats WHERE ${where.join(' AND ')} ORDER BY start`, params);
+    const w = statsQueryWhere(q, postgresPlaceholder);
+    const { rows } = await this.pool.query<Record<string, unknown>>(`SELECT * FROM stats ${w.sql} ORDER BY start`, w.params);
     return rows.map((r) => ({
       start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,
       resource: r['resource'] as string, type: r['type'] as string, env: r['env'] as string, version: r['version'] as string,

@@ -6,6 +6,7 @@ import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
+import { sqlitePlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
 
@@ -273,22 +274,12 @@ export class SqliteStore implements TraceStore {
   }
 
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (q.service !== undefined) { where.push('service = ?'); params.push(q.service); }
-    if (q.env !== undefined) { where.push('env = ?'); params.push(q.env); }
-    if (q.resource !== undefined) { where.push('resource = ?'); params.push(q.resource); }
-    if (q.error !== undefined) { where.push('error = ?'); params.push(q.error ? 1 : 0); }
-    if (q.name !== undefined) { where.push('name = ?'); params.push(q.name); }
-    if (q.minDurationNs !== undefined) { where.push('duration >= ?'); params.push(q.minDurationNs); }
-    if (q.maxDurationNs !== undefined) { where.push('duration <= ?'); params.push(q.maxDurationNs); }
-    if (q.start !== undefined) { where.push('start >= ?'); params.push(q.start); }
-    if (q.end !== undefined) { where.push('start < ?'); params.push(q.end); }
+    const w = traceQueryWhere(q, sqlitePlaceholder);
     // Traces with at least one indexed span matching every condition, newest first.
     const ids = this.db.prepare(
-      `SELECT trace_id, max(start) AS latest FROM span_index ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      `SELECT trace_id, max(start) AS latest FROM span_index ${w.sql}
        GROUP BY trace_id ORDER BY latest DESC LIMIT ?`,
-    ).safeIntegers(true).all(...params, q.limit) as { trace_id: bigint }[];
+    ).safeIntegers(true).all(...w.params, q.limit) as { trace_id: bigint }[];
     const out: TraceSummaryRecord[] = [];
     for (const { trace_id } of ids) {
       const rows = this.chunksOf(trace_id);
@@ -399,13 +390,8 @@ export class SqliteStore implements TraceStore {
   }
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
-    const where = ['start >= ?', 'start < ?'];
-    const params: unknown[] = [q.start, q.end];
-    for (const [col, v] of [['service', q.service], ['env', q.env], ['resource', q.resource], ['name', q.name]] as const) {
-      if (v !== undefined) { where.push(`${col} = ?`); params.push(v); }
-    }
-    if (q.topLevel) where.push('top_level_hits > 0');
-    const rows = this.db.prepare(`SELECT * FROM stats WHERE ${where.join(' AND ')} ORDER BY start`).safeIntegers(true).all(...params) as Record<string, unknown>[];
+    const w = statsQueryWhere(q, sqlitePlaceholder);
+    const rows = this.db.prepare(`SELECT * FROM stats ${w.sql} ORDER BY start`).safeIntegers(true).all(...w.params) as Record<string, unknown>[];
     return rows.map((r) => ({
       start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,
       resource: r['resource'] as string, type: r['type'] as string, env: r['env'] as string, version: r['version'] as string,

@@ -1,0 +1,52 @@
+import type { StatsQuery, TraceQuery } from './contract.js';
+
+/*
+ * The WHERE clauses of the contract's queries, written once for every SQL backend: each backend
+ * only says how it writes a parameter (`?` in SQLite, `$1` in PostgreSQL).
+ */
+
+export interface Where {
+  /** `WHERE a AND b`, or '' when there is no condition. */
+  sql: string;
+  params: unknown[];
+}
+
+type Condition = [sql: string, value?: unknown];
+
+function where(conditions: Condition[], placeholder: (n: number) => string): Where {
+  const params: unknown[] = [];
+  const parts = conditions.map(([sql, ...value]) => {
+    if (value.length === 0) return sql;
+    params.push(value[0]);
+    return sql.replace('?', placeholder(params.length));
+  });
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** The span index's conditions of a trace search. */
+export function traceQueryWhere(q: TraceQuery, placeholder: (n: number) => string): Where {
+  const c: Condition[] = [];
+  if (q.service !== undefined) c.push(['service = ?', q.service]);
+  if (q.env !== undefined) c.push(['env = ?', q.env]);
+  if (q.resource !== undefined) c.push(['resource = ?', q.resource]);
+  if (q.error !== undefined) c.push(['error = ?', q.error ? 1 : 0]);
+  if (q.name !== undefined) c.push(['name = ?', q.name]);
+  if (q.minDurationNs !== undefined) c.push(['duration >= ?', q.minDurationNs]);
+  if (q.maxDurationNs !== undefined) c.push(['duration <= ?', q.maxDurationNs]);
+  if (q.start !== undefined) c.push(['start >= ?', q.start]);
+  if (q.end !== undefined) c.push(['start < ?', q.end]);
+  return where(c, placeholder);
+}
+
+/** The stats table's conditions of a stats query. */
+export function statsQueryWhere(q: StatsQuery, placeholder: (n: number) => string): Where {
+  const c: Condition[] = [['start >= ?', q.start], ['start < ?', q.end]];
+  for (const [column, v] of [['service', q.service], ['env', q.env], ['resource', q.resource], ['name', q.name]] as const) {
+    if (v !== undefined) c.push([`${column} = ?`, v]);
+  }
+  if (q.topLevel) c.push(['top_level_hits > 0']);
+  return where(c, placeholder);
+}
+
+export const sqlitePlaceholder = (): string => '?';
+export const postgresPlaceholder = (n: number): string => `$${n}`;
