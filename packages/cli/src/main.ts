@@ -70,21 +70,17 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.on('SIGINT', () => stop('SIGINT'));
   };
 
-  withSettings(program
-    .command('agent')
-    .description('Run the trace agent: intake on 8126, embedded store, query API on 8127.'))
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const config = configFrom(opts);
-      if (config) await serve(config, 'agent');
-    });
-
-  withSettings(program
-    .command('ui')
-    .description('Serve the query API and web UI of a shared store (--store postgres://...), without intake: stateless, for replicas behind a load balancer.'))
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const config = configFrom(opts);
-      if (config) await serve(config, 'ui');
-    });
+  const servers = [
+    ['agent', 'Run the trace agent: intake on 8126, embedded store, query API on 8127.'],
+    ['ui', 'Serve the query API and web UI of a shared store (--store postgres://...), without intake: stateless, for replicas behind a load balancer.'],
+  ] as const;
+  for (const [role, description] of servers) {
+    withSettings(program.command(role).description(description))
+      .action(async (opts: Record<string, string | boolean | undefined>) => {
+        const config = configFrom(opts);
+        if (config) await serve(config, role);
+      });
+  }
 
   const store = program.command('store').description('The shared PostgreSQL store\'s schema.');
   for (const [name, description] of [['migrate', 'apply the schema migrations this ecs-trace knows'], ['status', 'show the schema version of the database and of this ecs-trace']] as const) {
