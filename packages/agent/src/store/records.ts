@@ -121,6 +121,15 @@ export function mergeServiceStats(rows: Iterable<ServiceStatsRow>): ServiceStats
   return [...out.values()];
 }
 
+/** A ServiceStatsRow from a SQL row of the stats table's column names (any backend). */
+export function serviceStatsFromColumns(r: Record<string, unknown>, lastSeen: bigint): ServiceStatsRow {
+  return {
+    service: r['service'] as string, env: r['env'] as string, name: r['name'] as string, version: r['version'] as string, type: r['type'] as string,
+    topLevelHits: Number(r['top_level_hits']), hits: Number(r['hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
+    okSketch: DDSketch.fromProto(r['ok_sketch'] as Uint8Array), errorSketch: DDSketch.fromProto(r['error_sketch'] as Uint8Array), lastSeen,
+  };
+}
+
 /** Rows with their sketches as protobuf bytes: plain data, to cross to another thread or into the spool. */
 export type WithEncodedSketches<T extends { okSketch: DDSketch; errorSketch: DDSketch }> = Omit<T, 'okSketch' | 'errorSketch'> & { okSketch: Uint8Array; errorSketch: Uint8Array };
 

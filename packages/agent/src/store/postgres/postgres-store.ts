@@ -3,7 +3,7 @@ import pg from 'pg';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { prepareWrite } from '../prepare-write.js';
-import { mergeServiceStats, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
+import { mergeServiceStats, serviceStatsFromColumns, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { migrate, schemaStatus } from './migrations.js';
@@ -183,11 +183,7 @@ export class PostgresStore implements TraceStore {
     const { rows } = await this.pool.query<Record<string, unknown>>(
       `SELECT service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, start + duration AS last_seen
        FROM stats WHERE start >= $1 AND start < $2 AND top_level_hits > 0`, [range.start, range.end]);
-    return mergeServiceStats(rows.map((r) => ({
-      service: r['service'] as string, env: r['env'] as string, name: r['name'] as string, version: r['version'] as string, type: r['type'] as string,
-      topLevelHits: r['top_level_hits'] as number, hits: r['hits'] as number, errors: r['errors'] as number, totalDuration: r['total_duration'] as number,
-      okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer), lastSeen: r['last_seen'] as bigint,
-    })));
+    return mergeServiceStats(rows.map((r) => serviceStatsFromColumns(r, r['last_seen'] as bigint)));
   }
 
   /** Age only: PostgreSQL gives disk back on VACUUM, not on DELETE, so a size bound here would not hold. */

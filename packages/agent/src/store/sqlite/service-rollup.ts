@@ -1,6 +1,6 @@
 import { DDSketch } from '@datadog/sketches-js';
 import type Database from 'better-sqlite3';
-import { addServiceStats, mergeServiceStats, serviceStatsKey, type ServiceStatsRow } from '../records.js';
+import { addServiceStats, mergeServiceStats, serviceStatsFromColumns, serviceStatsKey, type ServiceStatsRow } from '../records.js';
 import type { EncodedStatsRow } from './sqlite-store.js';
 
 /*
@@ -50,14 +50,6 @@ CREATE TABLE IF NOT EXISTS service_rollup (
 ) WITHOUT ROWID;
 `;
 
-function fromRow(r: Record<string, unknown>, lastSeen: bigint): ServiceStatsRow {
-  return {
-    service: r['service'] as string, env: r['env'] as string, name: r['name'] as string, version: r['version'] as string, type: r['type'] as string,
-    topLevelHits: Number(r['top_level_hits']), hits: Number(r['hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
-    okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer), lastSeen,
-  };
-}
-
 export class ServiceRollup {
   private readonly select: Database.Statement;
   private readonly upsert: Database.Statement;
@@ -89,7 +81,7 @@ export class ServiceRollup {
     }
     for (const { width, slot, row } of slots.values()) {
       const existing = this.select.get(width, slot, row.service, row.env, row.name, row.version) as Record<string, unknown> | undefined;
-      if (existing) addServiceStats(row, fromRow(existing, existing['last_seen'] as bigint));
+      if (existing) addServiceStats(row, serviceStatsFromColumns(existing, existing['last_seen'] as bigint));
       this.upsert.run(width, slot, row.service, row.env, row.name, row.version, row.type, row.topLevelHits, row.hits, row.errors, row.totalDuration,
         Buffer.from(row.okSketch.toProto()), Buffer.from(row.errorSketch.toProto()), row.lastSeen);
     }
@@ -102,8 +94,8 @@ export class ServiceRollup {
       FROM stats WHERE start >= ? AND start < ? AND top_level_hits > 0`).safeIntegers(true);
     const slotRows = this.db.prepare('SELECT * FROM service_rollup WHERE width = ? AND slot >= ? AND slot < ?').safeIntegers(true);
     const out: ServiceStatsRow[] = [];
-    for (const [from, to] of raw) for (const r of rawRows.all(from, to) as Record<string, unknown>[]) out.push(fromRow(r, r['last_seen'] as bigint));
-    for (const { width, from, to } of slots) for (const r of slotRows.all(width, from, to) as Record<string, unknown>[]) out.push(fromRow(r, r['last_seen'] as bigint));
+    for (const [from, to] of raw) for (const r of rawRows.all(from, to) as Record<string, unknown>[]) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint));
+    for (const { width, from, to } of slots) for (const r of slotRows.all(width, from, to) as Record<string, unknown>[]) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint));
     return mergeServiceStats(out);
   }
 
