@@ -31,27 +31,46 @@ async function timeWrites(store) {
   return (PAYLOADS * spansPerPayload) / (Number(process.hrtime.bigint() - t) / 1e9);
 }
 
+// As the spool ships: what has piled up (up to 32 payloads) in one write.
+const SHIP = 32;
+async function timeShipped(stores) {
+  const t = process.hrtime.bigint();
+  await Promise.all(stores.map(async (store) => {
+    for (let i = 0; i < PAYLOADS * 2; i += SHIP) await store.writeMany(Array.from({ length: SHIP }, batch));
+  }));
+  return (stores.length * Math.ceil((PAYLOADS * 2) / SHIP) * SHIP * spansPerPayload) / (Number(process.hrtime.bigint() - t) / 1e9);
+}
+
 const pg = startTestPostgres(17_500 + (process.pid % 1000));
 const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-store-bench-'));
 const sqlite = new SqliteStore({ dataDir: dir, maxDiskBytes: 0 });
-const postgres = await PostgresStore.open({ url: pg.database('bench') });
+const benchUrl = pg.database('bench');
+const postgres = await PostgresStore.open({ url: benchUrl });
+// A second agent: its own connections to the same database.
+const second = await PostgresStore.open({ url: benchUrl });
 try {
   await timeWrites(sqlite);
   await timeWrites(postgres);
-  const rates = { sqlite: [], postgres: [] };
+  const rates = { sqlite: [], postgres: [], shipped: [], two: [] };
   for (let r = 0; r < ROUNDS; r++) {
     rates.sqlite.push(await timeWrites(sqlite));
     rates.postgres.push(await timeWrites(postgres));
+    rates.shipped.push(await timeShipped([postgres]));
+    rates.two.push(await timeShipped([postgres, second]));
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const s = median(rates.sqlite);
   const p = median(rates.postgres);
   console.log(`node ${process.version}: ${spansPerPayload} spans a payload, ${PAYLOADS} payloads a round, ${ROUNDS} rounds, one writer`);
-  console.log(`  embedded SQLite   ${Math.round(s).toLocaleString('en-US').padStart(9)} spans/s   1.00x`);
-  console.log(`  PostgreSQL        ${Math.round(p).toLocaleString('en-US').padStart(9)} spans/s   ${(p / s).toFixed(2)}x of SQLite`);
+  console.log(`  ${'embedded SQLite, a payload a write'.padEnd(40)} ${Math.round(s).toLocaleString('en-US').padStart(9)} spans/s   1.00x`);
+  const line = (label, v) => console.log(`  ${label.padEnd(40)} ${Math.round(v).toLocaleString('en-US').padStart(9)} spans/s   ${(v / s).toFixed(2)}x of SQLite`);
+  line('PostgreSQL, a payload a write', p);
+  line(`PostgreSQL, shipped ${SHIP} payloads a write`, median(rates.shipped));
+  line('PostgreSQL, two agents shipping at once', median(rates.two));
 } finally {
   await sqlite.close();
   await postgres.close();
+  await second.close();
   pg.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -62,6 +62,8 @@ export interface StatsQuery {
 export interface TraceWriter {
   /** Stores a batch atomically: all of it, or (on error) none of it. Resolves once it is durable. */
   write(batch: WriteBatch): Promise<void>;
+  /** Several batches at once, each atomic (a remote store saves round trips); else one by one. */
+  writeMany?(batches: WriteBatch[]): Promise<void>;
 }
 
 /** Where finished stats buckets go (from the concentrator or from tracers), and where they are read. */

@@ -18,6 +18,9 @@ import { decodeSketches, encodeSketches, type ServiceStatsRow, type StatsRow, ty
 type Entry = { kind: 'traces'; batch: WriteBatch } | { kind: 'stats'; rows: WithEncodedSketches<StatsRow>[] };
 
 const MAX_BACKOFF_MS = 5000;
+/** Spooled entries shipped in one write at most (bench/store.bench.js: see bench/README.md). */
+const SHIP_BATCH = 32;
+const SHIP_BYTES = 16 * 1024 * 1024;
 
 export interface SpoolOptions {
   dataDir: string;
@@ -31,6 +34,8 @@ export class SpooledStore implements TraceStore {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly oldest: Database.Statement;
+  private readonly pending: Database.Statement;
+  private readonly body: Database.Statement;
   private readonly remove: Database.Statement;
   private bytes: number;
   private shipping: Promise<void> | undefined;
@@ -44,7 +49,9 @@ export class SpooledStore implements TraceStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec('CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, body BLOB NOT NULL)');
     this.insert = this.db.prepare('INSERT INTO spool (size, body) VALUES (?, ?)');
-    this.oldest = this.db.prepare('SELECT id, size, body FROM spool ORDER BY id LIMIT 1');
+    this.oldest = this.db.prepare('SELECT id, size FROM spool ORDER BY id LIMIT 1');
+    this.pending = this.db.prepare(`SELECT id, size FROM spool ORDER BY id LIMIT ${SHIP_BATCH}`);
+    this.body = this.db.prepare('SELECT body FROM spool WHERE id = ?').pluck();
     this.remove = this.db.prepare('DELETE FROM spool WHERE id = ?');
     this.bytes = (this.db.prepare('SELECT coalesce(sum(size), 0) AS n FROM spool').get() as { n: number }).n;
     o.metrics.spoolBytes.set(this.bytes);
@@ -85,30 +92,64 @@ export class SpooledStore implements TraceStore {
   private async ship(): Promise<void> {
     let backoff = 100;
     while (!this.closed && this.db.open) {
-      const row = this.oldest.get() as { id: number; size: number; body: Buffer } | undefined;
-      if (!row) {
+      const rows = this.nextRows();
+      if (rows.length === 0) {
         await new Promise<void>((resolve) => { this.wake = resolve; });
         this.wake = undefined;
         continue;
       }
-      const entry = deserialize(row.body) as Entry;
+      // What has piled up goes in runs of one kind, each run one write to the store.
+      const entries = rows.map((r) => ({ row: r, entry: deserialize(r.body) as Entry }));
+      rows.length = 0;
+      let shipped = 0;
       try {
-        if (entry.kind === 'traces') await this.remote.write(entry.batch);
-        else await this.remote.writeStats(decodeSketches(entry.rows));
+        while (shipped < entries.length) {
+          const kind = entries[shipped]!.entry.kind;
+          let end = shipped;
+          while (end < entries.length && entries[end]!.entry.kind === kind) end++;
+          const run = entries.slice(shipped, end);
+          await this.send(run.map((e) => e.entry));
+          // Shipped: only now does it leave the spool (a crash in between ships it twice, never zero times).
+          if (!this.db.open) return;
+          for (const { row } of run) {
+            // The bound may have dropped this entry while it was being shipped: count it out once.
+            if (this.remove.run(row.id).changes > 0) this.bytes -= row.size;
+          }
+          this.o.metrics.spoolBytes.set(this.bytes);
+          shipped = end;
+        }
         backoff = 100;
       } catch (err) {
         this.o.metrics.spoolErrors.inc();
         this.o.logOnce.warn('spool-ship', { err: (err as Error).message, spooledBytes: this.bytes }, 'cannot ship to the store; retrying (acknowledged payloads wait in the spool)');
         await new Promise((r) => setTimeout(r, backoff).unref());
         backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
-        continue;
       }
-      // Shipped: only now does it leave the spool (a crash in between ships it twice, never zero times).
-      if (!this.db.open) return;
-      // The bound may have dropped this entry while it was being shipped: count it out once.
-      if (this.remove.run(row.id).changes > 0) this.bytes -= row.size;
-      this.o.metrics.spoolBytes.set(this.bytes);
     }
+  }
+
+  /** The oldest entries, up to SHIP_BATCH of them and SHIP_BYTES (at least one). */
+  private nextRows(): { id: number; size: number; body: Buffer }[] {
+    const out: { id: number; size: number; body: Buffer }[] = [];
+    let bytes = 0;
+    for (const head of this.pending.all() as { id: number; size: number }[]) {
+      if (out.length > 0 && bytes + head.size > SHIP_BYTES) break;
+      const body = this.body.get(head.id) as Buffer | undefined;
+      if (!body) continue; // dropped by the bound meanwhile
+      out.push({ ...head, body });
+      bytes += head.size;
+    }
+    return out;
+  }
+
+  private async send(entries: Entry[]): Promise<void> {
+    const batches = entries.flatMap((e) => (e.kind === 'traces' ? [e.batch] : []));
+    if (batches.length > 0) {
+      if (this.remote.writeMany) await this.remote.writeMany(batches);
+      else for (const b of batches) await this.remote.write(b);
+    }
+    const stats = entries.flatMap((e) => (e.kind === 'stats' ? decodeSketches(e.rows) : []));
+    if (stats.length > 0) await this.remote.writeStats(stats);
   }
 
   /** Bytes waiting to be shipped (tests, /metrics). */

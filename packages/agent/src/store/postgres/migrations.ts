@@ -5,7 +5,10 @@ import type pg from 'pg';
  * the others wait on the same advisory lock, so ten agents starting at once migrate once.
  */
 
-const LOCK_KEY = 7_301_230_117; // any constant; the same in every agent
+const LOCK_KEY = 7_301_230_117; // any constants; the same in every agent
+const PARTITION_LOCK_KEY = 7_301_230_118;
+/** Held by the agent that runs retention; the others skip their turn. */
+export const RETENTION_LOCK_KEY = 7_301_230_119;
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the embedded store's layout.
@@ -32,7 +35,82 @@ export const MIGRATIONS: readonly string[] = [
      total_duration float8 NOT NULL, ok_sketch bytea NOT NULL, error_sketch bytea NOT NULL, source text NOT NULL);
    CREATE INDEX stats_by_start ON stats (start);
    CREATE INDEX stats_by_service ON stats (service, start);`,
+
+  // 2: the same tables partitioned by day (UTC), so retention drops whole days. A payload's chunk
+  // and index rows carry its receive time, so they sit in the same day as the payload; stats sit
+  // in the day of their bucket. ecs_trace_ensure_day() makes a day's four partitions, serialized
+  // by an advisory lock so that agents writing the first payload of a day at once do not collide.
+  `ALTER TABLE payloads RENAME TO payloads_v1;
+   ALTER TABLE chunks RENAME TO chunks_v1;
+   ALTER TABLE span_index RENAME TO span_index_v1;
+   ALTER TABLE stats RENAME TO stats_v1;
+   ALTER INDEX payloads_by_max_end RENAME TO payloads_v1_by_max_end;
+   ALTER INDEX chunks_by_trace RENAME TO chunks_v1_by_trace;
+   ALTER INDEX chunks_by_payload RENAME TO chunks_v1_by_payload;
+   ALTER INDEX span_index_by_service RENAME TO span_index_v1_by_service;
+   ALTER INDEX span_index_by_start RENAME TO span_index_v1_by_start;
+   ALTER INDEX span_index_by_payload RENAME TO span_index_v1_by_payload;
+   ALTER INDEX stats_by_start RENAME TO stats_v1_by_start;
+   ALTER INDEX stats_by_service RENAME TO stats_v1_by_service;
+
+   CREATE SEQUENCE payload_ids;
+   SELECT setval('payload_ids', coalesce((SELECT max(id) FROM payloads_v1), 0) + 1, false);
+   CREATE TABLE payloads (
+     id bigint NOT NULL, received bigint NOT NULL, max_end bigint NOT NULL, span_count int NOT NULL, lang text NOT NULL,
+     tracer_version text NOT NULL, container_id text NOT NULL, hostname text NOT NULL, spans bytea NOT NULL) PARTITION BY RANGE (received);
+   CREATE INDEX payloads_by_id ON payloads (id);
+   CREATE INDEX payloads_by_max_end ON payloads (max_end);
+   CREATE TABLE chunks (
+     trace_id bigint NOT NULL, payload bigint NOT NULL, received bigint NOT NULL, "offset" int NOT NULL, trace_id_high text NOT NULL, start bigint NOT NULL,
+     "end" bigint NOT NULL, root_span_id bigint, root_service text NOT NULL, root_name text NOT NULL, root_resource text NOT NULL, env text NOT NULL,
+     span_count int NOT NULL, error_count int NOT NULL, services text NOT NULL) PARTITION BY RANGE (received);
+   CREATE INDEX chunks_by_trace ON chunks (trace_id);
+   CREATE INDEX chunks_by_payload ON chunks (payload);
+   CREATE TABLE span_index (
+     payload bigint NOT NULL, received bigint NOT NULL, service text NOT NULL, env text NOT NULL, name text NOT NULL, resource text NOT NULL,
+     type text NOT NULL, start bigint NOT NULL, duration bigint NOT NULL, error int NOT NULL, trace_id bigint NOT NULL) PARTITION BY RANGE (received);
+   CREATE INDEX span_index_by_service ON span_index (service, start);
+   CREATE INDEX span_index_by_start ON span_index (start);
+   CREATE INDEX span_index_by_payload ON span_index (payload);
+   CREATE TABLE stats (LIKE stats_v1) PARTITION BY RANGE (start);
+   CREATE INDEX stats_by_start ON stats (start);
+   CREATE INDEX stats_by_service ON stats (service, start);
+
+   CREATE FUNCTION ecs_trace_ensure_day(day bigint) RETURNS void LANGUAGE plpgsql AS $$
+   DECLARE
+     lo numeric := day::numeric * 86400000000000;
+     hi numeric := (day + 1)::numeric * 86400000000000;
+     t text;
+   BEGIN
+     PERFORM pg_advisory_xact_lock(${PARTITION_LOCK_KEY});
+     FOREACH t IN ARRAY ARRAY['payloads', 'chunks', 'span_index', 'stats'] LOOP
+       EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)', t || '_d' || day, t,
+         CASE WHEN lo < -9223372036854775808 THEN 'MINVALUE' ELSE lo::text END,
+         CASE WHEN hi > 9223372036854775807 THEN 'MAXVALUE' ELSE hi::text END);
+     END LOOP;
+   END $$;
+
+   SELECT ecs_trace_ensure_day(d) FROM (
+     SELECT DISTINCT floor(received / 86400000000000.0)::bigint AS d FROM payloads_v1
+     UNION SELECT DISTINCT floor(start / 86400000000000.0)::bigint FROM stats_v1) days;
+   INSERT INTO payloads SELECT id, received, max_end, span_count, lang, tracer_version, container_id, hostname, spans FROM payloads_v1;
+   INSERT INTO chunks SELECT c.trace_id, c.payload, p.received, c."offset", c.trace_id_high, c.start, c."end", c.root_span_id, c.root_service,
+     c.root_name, c.root_resource, c.env, c.span_count, c.error_count, c.services FROM chunks_v1 c JOIN payloads_v1 p ON p.id = c.payload;
+   INSERT INTO span_index SELECT s.payload, p.received, s.service, s.env, s.name, s.resource, s.type, s.start, s.duration, s.error, s.trace_id
+     FROM span_index_v1 s JOIN payloads_v1 p ON p.id = s.payload;
+   INSERT INTO stats SELECT * FROM stats_v1;
+   DROP TABLE payloads_v1, chunks_v1, span_index_v1, stats_v1;`,
 ];
+
+/** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */
+export const DAY_NS = 86_400_000_000_000n;
+export const PARTITIONED_TABLES = ['payloads', 'chunks', 'span_index', 'stats'] as const;
+
+/** Floor division: the day a time (ns) falls in, before 1970 too. */
+export function dayOf(ns: bigint): bigint {
+  const d = ns / DAY_NS;
+  return ns < 0n && d * DAY_NS !== ns ? d - 1n : d;
+}
 
 /** The schema version a database has, and the one this ecs-trace knows. */
 export async function schemaStatus(pool: pg.Pool): Promise<{ current: number; latest: number }> {
@@ -42,8 +120,8 @@ export async function schemaStatus(pool: pg.Pool): Promise<{ current: number; la
   return { current: rows[0]?.v ?? 0, latest: MIGRATIONS.length };
 }
 
-/** Applies what is missing; returns the schema version now in force. */
-export async function migrate(pool: pg.Pool): Promise<number> {
+/** Applies what is missing (up to `target`, for tests of an upgrade); returns the schema version now in force. */
+export async function migrate(pool: pg.Pool, target = MIGRATIONS.length): Promise<number> {
   const client = await pool.connect();
   // A server that ends the connection fails the migration, not the process.
   const ignore = () => undefined;
@@ -57,13 +135,13 @@ export async function migrate(pool: pg.Pool): Promise<number> {
       if (current > MIGRATIONS.length) {
         throw new Error(`the database has ecs-trace schema ${current}; this ecs-trace knows ${MIGRATIONS.length}: upgrade it, or point it at another database`);
       }
-      for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+      for (let v = current + 1; v <= target; v++) {
         await client.query('BEGIN');
         await client.query(MIGRATIONS[v - 1]!);
         await client.query('INSERT INTO ecs_trace_migrations (version) VALUES ($1)', [v]);
         await client.query('COMMIT');
       }
-      return MIGRATIONS.length;
+      return Math.max(current, target);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;

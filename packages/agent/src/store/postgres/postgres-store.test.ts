@@ -1,6 +1,9 @@
-import { afterAll, beforeAll } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { componentsAvailable } from '../../../../../e2e/components.js';
-import { storeConformance } from '../conformance.js';
+import { batch, span, storeConformance, tid } from '../conformance.js';
+import { prepareWrite } from '../prepare-write.js';
+import { DAY_NS, migrate } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from './test-server.js';
 
@@ -10,8 +13,96 @@ const run = componentsAvailable(postgresUnavailable(), 'PostgreSQL store tests')
 let server: TestPostgres | undefined;
 let n = 0;
 
+async function partitions(url: string): Promise<string[]> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    const { rows } = await pool.query<{ name: string }>(
+      "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind = 'r' ORDER BY 1");
+    return rows.map((r) => r.name);
+  } finally {
+    await pool.end();
+  }
+}
+
 if (run) {
   beforeAll(() => { server = startTestPostgres(15_000 + (process.pid % 5000)); }, 60_000);
   afterAll(() => server?.stop());
   storeConformance('postgres', async () => PostgresStore.open({ url: server!.database(`conformance_${n++}`) }), { sizeRetention: false });
+
+  describe('postgres: days as partitions', () => {
+    const today = (BigInt(Date.now()) * 1_000_000n / DAY_NS) * DAY_NS;
+    const at = (days: bigint) => today + days * DAY_NS + 3_600_000_000_000n;
+
+    it('drops whole days past the retention and keeps the rest', async () => {
+      const url = server!.database('days_retention');
+      const store = await PostgresStore.open({ url });
+      try {
+        for (const d of [-3n, -2n, 0n]) {
+          await store.write(batch([[span({ traceId: 100n + d, spanId: 1n, start: at(d) })]], { receivedAt: at(d) }));
+        }
+        const day = (d: bigint) => String(today / DAY_NS + d);
+        expect(await partitions(url)).toContain(`payloads_d${day(-3n)}`);
+        const r = await store.enforceRetention(today - DAY_NS, 0);
+        expect(r).toEqual({ deletedSpans: 2, reason: 'age' });
+        const names = await partitions(url);
+        expect(names.filter((x) => x.endsWith(`_d${day(-3n)}`) || x.endsWith(`_d${day(-2n)}`))).toEqual([]);
+        expect(names).toContain(`chunks_d${day(0n)}`);
+        expect(await store.getTrace(tid((97n).toString(16)))).toBeUndefined();
+        expect((await store.getTrace(tid((100n).toString(16))))?.spans).toHaveLength(1);
+        // A late write into a dropped day makes the day again.
+        await store.write(batch([[span({ traceId: 555n, spanId: 1n, start: at(-3n) })]], { receivedAt: at(-3n) }));
+        expect((await store.getTrace(tid((555n).toString(16))))?.spans).toHaveLength(1);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('ten agents starting and writing the first payload of a day at once: one schema, one set of partitions', async () => {
+      const url = server!.database('days_ten');
+      const stores = await Promise.all(Array.from({ length: 10 }, () => PostgresStore.open({ url, poolSize: 2 })));
+      try {
+        await Promise.all(stores.map((s, i) => s.write(batch([[span({ traceId: 1000n + BigInt(i), spanId: 1n, start: at(0n) })]], { receivedAt: at(0n) }))));
+        expect((await partitions(url)).filter((x) => x.startsWith('payloads_d'))).toEqual([`payloads_d${today / DAY_NS}`]);
+        expect((await stores[0]!.searchTraces({ limit: 50 })).length).toBe(10);
+        // Retention by one agent at a time: the others skip their turn while it runs.
+        const results = await Promise.all(stores.map((s) => s.enforceRetention(today + DAY_NS, 0)));
+        expect(results.reduce((sum, r) => sum + r.deletedSpans, 0)).toBe(10);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('upgrades a schema-1 database, its data kept', async () => {
+      const url = server!.database('days_upgrade');
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      try {
+        expect(await migrate(pool, 1)).toBe(1);
+        const w = prepareWrite(batch([[span({ traceId: 77n, spanId: 1n, start: at(-1n) }), span({ traceId: 77n, spanId: 2n, parentId: 1n, start: at(-1n) })]], { receivedAt: at(-1n) }));
+        const { rows } = await pool.query<{ id: string }>(
+          `INSERT INTO payloads (received, max_end, span_count, lang, tracer_version, container_id, hostname, spans)
+           VALUES ($1, $2, $3, 'nodejs', '5', '', 'h', $4) RETURNING id`, [w.received, w.maxEnd, w.spans, w.blob]);
+        const c = w.chunks[0]!;
+        await pool.query(
+          `INSERT INTO chunks (trace_id, payload, "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+          [c.traceId, rows[0]!.id, c.offset, c.traceIdHigh, c.start, c.end, c.rootSpanId, c.rootService, c.rootName, c.rootResource, c.env, c.spanCount, c.errorCount, c.services]);
+        for (const x of w.index) {
+          await pool.query('INSERT INTO span_index (payload, service, env, name, resource, type, start, duration, error, trace_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+            [rows[0]!.id, x.service, x.env, x.name, x.resource, x.type, x.start, x.duration, x.error, x.traceId]);
+        }
+      } finally {
+        await pool.end();
+      }
+      const store = await PostgresStore.open({ url });
+      try {
+        expect(await PostgresStore.status({ url })).toEqual({ current: 2, latest: 2 });
+        expect((await store.getTrace(tid((77n).toString(16))))?.spans.map((s) => s.span.spanId)).toEqual([1n, 2n]);
+        expect((await store.searchTraces({ service: 'checkout', limit: 10 })).map((t) => t.traceId.low)).toEqual([77n]);
+        await store.write(batch([[span({ traceId: 78n, spanId: 1n, start: at(0n) })]], { receivedAt: at(0n) }));
+        expect((await store.searchTraces({ limit: 10 })).length).toBe(2);
+      } finally {
+        await store.close();
+      }
+    });
+  });
 }

@@ -6,7 +6,7 @@ import { prepareWrite } from '../prepare-write.js';
 import { mergeServiceStats, serviceStatsFromColumns, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
-import { migrate, schemaStatus } from './migrations.js';
+import { dayOf, DAY_NS, migrate, PARTITIONED_TABLES, RETENTION_LOCK_KEY, schemaStatus } from './migrations.js';
 
 /*
  * The store in PostgreSQL, for a whole cluster: the same layout as the embedded store (a payload's
@@ -14,9 +14,8 @@ import { migrate, schemaStatus } from './migrations.js';
  * and error spans, stats rows with their sketches), written in one transaction per payload, so a
  * payload is acknowledged once PostgreSQL has committed it. Ids are stored as signed bigint.
  *
- * Not yet (issue #11): time partitions, the services rollup (services are summed from the stats
- * rows of the range), the local spool that keeps acknowledging during an outage, and a meaning
- * for --max-disk (PostgreSQL frees disk only on VACUUM; size retention is left to the operator).
+ * Tables are partitioned by day (migrations.ts): retention drops whole days. A trace is found by
+ * id through each day's index on chunks(trace_id): one b-tree probe a day kept.
  */
 
 const { Pool } = pg;
@@ -75,41 +74,70 @@ export class PostgresStore implements TraceStore {
     return { client, done: () => { client.off('error', ignore); client.release(); } };
   }
 
+  /** One payload: see writeMany. */
   async write(batch: WriteBatch): Promise<void> {
-    const w = prepareWrite(batch);
-    const { client, done } = await this.connect();
+    await this.writeMany([batch]);
+  }
+
+  /**
+   * Payloads in one statement: their rows of payloads, chunks and index go in as arrays
+   * (unnest), in data-modifying CTEs that commit together. The spool's shipper hands over what
+   * has piled up, so a cluster's write rate is not bounded by a round trip per payload.
+   */
+  async writeMany(batches: WriteBatch[]): Promise<void> {
+    const ws = batches.map(prepareWrite);
+    if (ws.length === 0) return;
+    await this.inDays(ws.map((w) => dayOf(w.received)), async () => {
+      const { rows: idRows } = await this.pool.query<{ id: bigint }>('SELECT nextval(\'payload_ids\') AS id FROM generate_series(1, $1)', [ws.length]);
+      const ids = idRows.map((r) => r.id);
+      const c = ws.flatMap((w, i) => w.chunks.map((r) => ({ r, id: ids[i]!, received: w.received })));
+      const x = ws.flatMap((w, i) => w.index.map((r) => ({ r, id: ids[i]!, received: w.received })));
+      await this.pool.query(
+        `WITH p AS (
+           INSERT INTO payloads (id, received, max_end, span_count, lang, tracer_version, container_id, hostname, spans)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[])),
+         c AS (
+           INSERT INTO chunks (trace_id, payload, received, "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services)
+           SELECT * FROM unnest($10::bigint[], $11::bigint[], $12::bigint[], $13::int[], $14::text[], $15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::text[],
+                                $20::text[], $21::text[], $22::int[], $23::int[], $24::text[]))
+         INSERT INTO span_index (payload, received, service, env, name, resource, type, start, duration, error, trace_id)
+         SELECT * FROM unnest($25::bigint[], $26::bigint[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[], $32::bigint[], $33::bigint[], $34::int[], $35::bigint[])`,
+        [ids, ws.map((w) => w.received), ws.map((w) => w.maxEnd), ws.map((w) => w.spans), ws.map((w) => w.lang), ws.map((w) => w.tracerVersion),
+          ws.map((w) => w.containerId), ws.map((w) => w.hostname), ws.map((w) => w.blob),
+          c.map((e) => s64(e.r.traceId)), c.map((e) => e.id), c.map((e) => e.received), c.map((e) => e.r.offset), c.map((e) => e.r.traceIdHigh),
+          c.map((e) => e.r.start), c.map((e) => e.r.end), c.map((e) => (e.r.rootSpanId === null ? null : s64(e.r.rootSpanId))), c.map((e) => e.r.rootService),
+          c.map((e) => e.r.rootName), c.map((e) => e.r.rootResource), c.map((e) => e.r.env), c.map((e) => e.r.spanCount), c.map((e) => e.r.errorCount),
+          c.map((e) => e.r.services),
+          x.map((e) => e.id), x.map((e) => e.received), x.map((e) => e.r.service), x.map((e) => e.r.env), x.map((e) => e.r.name), x.map((e) => e.r.resource),
+          x.map((e) => e.r.type), x.map((e) => e.r.start), x.map((e) => BigInt(e.r.duration)), x.map((e) => e.r.error), x.map((e) => s64(e.r.traceId))]);
+    });
+  }
+
+  /** Days whose partitions this process has made or seen; forgotten when retention drops one. */
+  private readonly days = new Set<bigint>();
+
+  private async ensureDays(days: Iterable<bigint>): Promise<void> {
+    for (const day of new Set(days)) {
+      if (this.days.has(day)) continue;
+      await this.pool.query('SELECT ecs_trace_ensure_day($1)', [day]);
+      this.days.add(day);
+    }
+  }
+
+  /**
+   * Writes once the days' partitions exist. Another agent's retention may have dropped a day this
+   * one still writes to (a late stats bucket): PostgreSQL then finds no partition for the row
+   * (23514); the day is made again and the write tried once more.
+   */
+  private async inDays(days: bigint[], write: () => Promise<void>): Promise<void> {
+    await this.ensureDays(days);
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ id: bigint }>(
-        `INSERT INTO payloads (received, max_end, span_count, lang, tracer_version, container_id, hostname, spans)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [w.received, w.maxEnd, w.spans, w.lang, w.tracerVersion, w.containerId, w.hostname, w.blob]);
-      const payload = rows[0]!.id;
-      if (w.chunks.length > 0) {
-        const c = w.chunks;
-        await client.query(
-          `INSERT INTO chunks (trace_id, payload, "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services)
-           SELECT trace_id, $2, "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services
-           FROM unnest($1::bigint[], $3::int[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[], $14::text[])
-             AS u(trace_id, "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services)`,
-          [c.map((r) => s64(r.traceId)), payload, c.map((r) => r.offset), c.map((r) => r.traceIdHigh), c.map((r) => r.start), c.map((r) => r.end),
-            c.map((r) => (r.rootSpanId === null ? null : s64(r.rootSpanId))), c.map((r) => r.rootService), c.map((r) => r.rootName), c.map((r) => r.rootResource),
-            c.map((r) => r.env), c.map((r) => r.spanCount), c.map((r) => r.errorCount), c.map((r) => r.services)]);
-      }
-      if (w.index.length > 0) {
-        const x = w.index;
-        await client.query(
-          `INSERT INTO span_index (payload, service, env, name, resource, type, start, duration, error, trace_id)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::int[], $10::bigint[])`,
-          [payload, x.map((r) => r.service), x.map((r) => r.env), x.map((r) => r.name), x.map((r) => r.resource), x.map((r) => r.type),
-            x.map((r) => r.start), x.map((r) => BigInt(r.duration)), x.map((r) => r.error), x.map((r) => s64(r.traceId))]);
-      }
-      await client.query('COMMIT');
+      await write();
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      done();
+      if ((err as { code?: string }).code !== '23514') throw err;
+      this.days.clear();
+      await this.ensureDays(days);
+      await write();
     }
   }
 
@@ -117,7 +145,7 @@ export class PostgresStore implements TraceStore {
     const { rows } = await this.pool.query<ChunkRecord & { spans: Buffer }>(
       `SELECT c.trace_id, c.payload, c."offset"::bigint AS "offset", c.trace_id_high, c.start, c."end", c.root_span_id, c.root_service, c.root_name,
               c.root_resource, c.env, c.span_count::bigint AS span_count, c.error_count::bigint AS error_count, c.services, p.spans
-       FROM chunks c JOIN payloads p ON p.id = c.payload WHERE c.trace_id = $1 ORDER BY c.start`, [s64(traceId.low)]);
+       FROM chunks c JOIN payloads p ON p.id = c.payload AND p.received = c.received WHERE c.trace_id = $1 ORDER BY c.start`, [s64(traceId.low)]);
     if (rows.length === 0) return undefined;
     const summary = summarizeChunks(rows);
     if (traceId.high !== 0n && summary.traceId.high !== 0n && summary.traceId.high !== traceId.high) return undefined;
@@ -154,7 +182,7 @@ export class PostgresStore implements TraceStore {
   async writeStats(rows: StatsRow[]): Promise<void> {
     if (rows.length === 0) return;
     const col = <T>(f: (r: StatsRow) => T) => rows.map(f);
-    await this.pool.query(
+    await this.inDays(rows.map((r) => dayOf(r.start)), async () => { await this.pool.query(
       `INSERT INTO stats (start, duration, service, name, resource, type, env, version, http_status_code, span_kind, is_trace_root, synthetics,
                           peer_tags, hits, top_level_hits, errors, total_duration, ok_sketch, error_sketch, source)
        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[],
@@ -162,7 +190,7 @@ export class PostgresStore implements TraceStore {
       [col((r) => r.start), col((r) => r.durationNs), col((r) => r.service), col((r) => r.name), col((r) => r.resource), col((r) => r.type), col((r) => r.env),
         col((r) => r.version), col((r) => r.httpStatusCode), col((r) => r.spanKind), col((r) => r.isTraceRoot), col((r) => r.synthetics),
         col((r) => r.peerTags.join(',')), col((r) => r.hits), col((r) => r.topLevelHits), col((r) => r.errors), col((r) => r.totalDuration),
-        col((r) => Buffer.from(r.okSketch.toProto())), col((r) => Buffer.from(r.errorSketch.toProto())), col((r) => r.source)]);
+        col((r) => Buffer.from(r.okSketch.toProto())), col((r) => Buffer.from(r.errorSketch.toProto())), col((r) => r.source)]); });
   }
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
@@ -186,24 +214,57 @@ export class PostgresStore implements TraceStore {
     return mergeServiceStats(rows.map((r) => serviceStatsFromColumns(r, r['last_seen'] as bigint)));
   }
 
-  /** Age only: PostgreSQL gives disk back on VACUUM, not on DELETE, so a size bound here would not hold. */
+  /**
+   * Age only: PostgreSQL gives disk back on VACUUM, not on DELETE, so a size bound here would not
+   * hold (with PostgreSQL, `--max-disk` bounds the agent's local spool). Days wholly before the cutoff are
+   * dropped as partitions (their disk comes back at once); in the day the cutoff falls in, rows
+   * are deleted. One agent of the cluster at a time: the others find the lock held and skip.
+   */
   async enforceRetention(olderThan: bigint): Promise<RetentionResult> {
     const { client, done } = await this.connect();
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ id: bigint; span_count: number }>('DELETE FROM payloads WHERE max_end < $1 RETURNING id, span_count', [olderThan]);
-      const ids = rows.map((r) => r.id);
-      if (ids.length > 0) {
-        await client.query('DELETE FROM chunks WHERE payload = ANY($1::bigint[])', [ids]);
-        await client.query('DELETE FROM span_index WHERE payload = ANY($1::bigint[])', [ids]);
+      const { rows: locked } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RETENTION_LOCK_KEY]);
+      if (!locked[0]!.ok) return { deletedSpans: 0, reason: 'none' };
+      try {
+        let deletedSpans = 0;
+        const { rows: parts } = await client.query<{ table: string; name: string }>(
+          `SELECT p.relname AS table, c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+           WHERE p.relname = ANY($1::text[]) AND c.relkind = 'r' AND c.relname ~ '_d-?[0-9]+$'`, [[...PARTITIONED_TABLES]]);
+        const oldDays = new Set<bigint>();
+        for (const { name } of parts) {
+          const day = BigInt(name.slice(name.lastIndexOf('_d') + 2));
+          if ((day + 1n) * DAY_NS <= olderThan) oldDays.add(day);
+        }
+        for (const day of [...oldDays].sort((a, b) => (a < b ? -1 : 1))) {
+          await client.query('BEGIN');
+          const names = parts.filter((p) => p.name.endsWith(`_d${day}`)).map((p) => p.name);
+          if (names.includes(`payloads_d${day}`)) {
+            const { rows } = await client.query<{ n: bigint }>(`SELECT coalesce(sum(span_count), 0)::bigint AS n FROM "payloads_d${day}"`);
+            deletedSpans += Number(rows[0]!.n);
+          }
+          await client.query(`DROP TABLE ${names.map((n) => `"${n}"`).join(', ')}`);
+          await client.query('COMMIT');
+          this.days.delete(day);
+        }
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ id: bigint; received: bigint; span_count: number }>(
+          'DELETE FROM payloads WHERE max_end < $1 RETURNING id, received, span_count', [olderThan]);
+        if (rows.length > 0) {
+          const ids = rows.map((r) => r.id);
+          const received = rows.map((r) => r.received);
+          await client.query('DELETE FROM chunks c USING unnest($1::bigint[], $2::bigint[]) AS d(id, received) WHERE c.payload = d.id AND c.received = d.received', [ids, received]);
+          await client.query('DELETE FROM span_index s USING unnest($1::bigint[], $2::bigint[]) AS d(id, received) WHERE s.payload = d.id AND s.received = d.received', [ids, received]);
+        }
+        await client.query('DELETE FROM stats WHERE start < $1', [olderThan]);
+        await client.query('COMMIT');
+        deletedSpans += rows.reduce((n, r) => n + r.span_count, 0);
+        return { deletedSpans, reason: deletedSpans > 0 ? 'age' : 'none' };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]).catch(() => undefined);
       }
-      await client.query('DELETE FROM stats WHERE start < $1', [olderThan]);
-      await client.query('COMMIT');
-      const deletedSpans = rows.reduce((n, r) => n + r.span_count, 0);
-      return { deletedSpans, reason: deletedSpans > 0 ? 'age' : 'none' };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
     } finally {
       done();
     }
@@ -211,7 +272,8 @@ export class PostgresStore implements TraceStore {
 
   async diskUsage(): Promise<number> {
     const { rows } = await this.pool.query<{ bytes: bigint }>(
-      "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c WHERE c.relname IN ('payloads', 'chunks', 'span_index', 'stats') AND c.relkind = 'r'");
+      `SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)::bigint AS bytes
+       FROM unnest($1::text[]) AS p(name), LATERAL pg_partition_tree(p.name::regclass) t WHERE t.isleaf`, [[...PARTITIONED_TABLES]]);
     return Number(rows[0]!.bytes);
   }
 
@@ -221,7 +283,7 @@ export class PostgresStore implements TraceStore {
    */
   async stats(): Promise<StoreStats> {
     const { rows } = await this.pool.query<{ spans: bigint; payloads: bigint }>(
-      `WITH est AS (SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE relname = 'payloads' AND relkind = 'r')
+      `WITH est AS (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint AS n FROM pg_partition_tree('payloads') t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf)
        SELECT CASE WHEN (SELECT n FROM est) > 100000
                    THEN ((SELECT n FROM est) * (SELECT coalesce(avg(span_count), 0) FROM (SELECT span_count FROM payloads ORDER BY id DESC LIMIT 1000) recent))::bigint
                    ELSE (SELECT coalesce(sum(span_count), 0) FROM payloads)::bigint END AS spans,
