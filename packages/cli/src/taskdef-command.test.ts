@@ -100,8 +100,8 @@ describe('deploy/', () => {
   });
 
   it('its task definitions lint clean', () => {
-    const r = cli(['lint', 'deploy/agent-task-definition.json', 'deploy/app-task-definition.json']);
-    expect(r.stdout).toBe('deploy/agent-task-definition.json: no findings\ndeploy/app-task-definition.json: no findings\n');
+    const r = cli(['lint', 'deploy/agent-task-definition.json', 'deploy/app-task-definition.json', 'deploy/ui-task-definition.json']);
+    expect(r.stdout).toBe('deploy/agent-task-definition.json: no findings\ndeploy/app-task-definition.json: no findings\ndeploy/ui-task-definition.json: no findings\n');
     expect(r.code).toBe(0);
   });
 
@@ -109,6 +109,24 @@ describe('deploy/', () => {
     const svc = JSON.parse(readFileSync(join(ROOT, 'deploy/agent-service.json'), 'utf8')) as Record<string, unknown>;
     const td = JSON.parse(readFileSync(join(ROOT, 'deploy/agent-task-definition.json'), 'utf8')) as Record<string, unknown>;
     expect(svc).toMatchObject({ schedulingStrategy: 'DAEMON', launchType: 'EC2', taskDefinition: td['family'] });
+  });
+});
+
+describe('ecs-trace taskdef ui', () => {
+  it('names the missing flag, and a task size Fargate lacks, with exit 2', () => {
+    const missing = cli(['ui', '--store-secret', 'arn:s', '--execution-role-arn', 'arn:r']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("required option '--token-secret <arn>' not specified");
+    const size = cli(['ui', '--store-secret', 'arn:s', '--token-secret', 'arn:t', '--execution-role-arn', 'arn:r', '--memory', 'lots']);
+    expect(size.code).toBe(2);
+    expect(size.stderr).toBe('ecs-trace taskdef: --memory: must be a whole number, not "lots"\n');
+  });
+
+  it('the service points at the UI container and port of the UI task definition', () => {
+    const svc = JSON.parse(readFileSync(join(ROOT, 'deploy/ui-service.json'), 'utf8')) as { loadBalancers: { containerName: string; containerPort: number }[]; taskDefinition: string };
+    const td = JSON.parse(readFileSync(join(ROOT, 'deploy/ui-task-definition.json'), 'utf8')) as { family: string; containerDefinitions: { name: string; portMappings: { containerPort: number }[] }[] };
+    expect(svc.taskDefinition).toBe(td.family);
+    expect(svc.loadBalancers[0]).toEqual({ targetGroupArn: expect.any(String), containerName: td.containerDefinitions[0]!.name, containerPort: td.containerDefinitions[0]!.portMappings[0]!.containerPort });
   });
 });
 

@@ -12,3 +12,4 @@ export { shellScript, SHELL_MODES, type ShellMode } from './shell-forms.js';
 export { lintTaskDefinition, formatFindings, hasErrors, isAgentContainer, type Finding, type Severity } from './lint.js';
 export { registerTaskDefinition, RegisterError, type Registered } from './register.js';
 export { daemonService } from './service.js';
+export { uiTaskDefinition, uiService, uiTargetGroup, isUiContainer, UI_PORT, type UiOptions, type UiServiceOptions } from './ui.js';

@@ -4,6 +4,7 @@ import { OUTPUT_ONLY_KEYS, REGISTER_KEYS, SERVICE_KEYS, normalizeTaskDefinition,
 import { TRACE_PORT } from './agent.js';
 import { ownShellMode } from './shell-forms.js';
 import { afterLauncher } from './app.js';
+import { isUiContainer, UI_PORT } from './ui.js';
 
 /*
  * Findings for the set-ups that lose traces on ECS (ecs-spec 10 and 13): each with a severity,
@@ -105,6 +106,10 @@ function lintDefinition(doc: TaskDefinition): Finding[] {
     if ((c.secrets?.length ?? 0) > 0 && !doc.executionRoleArn) {
       add('secrets-without-role', 'error', 'executionRoleArn', `${name} reads secrets, but the task has no executionRoleArn for the ECS agent to read them with`, 'set executionRoleArn to a role allowed to read the secrets');
     }
+    if (isUiContainer(c)) {
+      lintUi(c, at, add);
+      return;
+    }
     if (agent) {
       const ports = c.portMappings ?? [];
       const j = ports.findIndex((p) => p.containerPort === TRACE_PORT);
@@ -132,6 +137,41 @@ function lintDefinition(doc: TaskDefinition): Finding[] {
     lintShellForm(c, at, mode, add);
   });
   return findings;
+}
+
+/** An `ecs-trace ui` container: the shared store, a token when it listens beyond loopback, its port mapped. */
+function lintUi(c: Container, at: string, add: (rule: string, severity: Severity, path: string, message: string, fix: string) => void): void {
+  const name = JSON.stringify(c.name);
+  const args = [...(c.entryPoint ?? []), ...(c.command ?? [])];
+  const flag = (f: string): string | undefined => {
+    const i = args.findIndex((a) => a === f || a.startsWith(`${f}=`));
+    if (i < 0) return undefined;
+    return args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
+  };
+  const env = (n: string) => getEnv(c, n) ?? ((c.secrets ?? []).some((s) => s.name === n) ? '(secret)' : undefined);
+  const store = env('ECS_TRACE_STORE') ?? flag('--store');
+  if (store === undefined || store === 'sqlite') {
+    add('ui-no-store', 'error', `${at}.secrets`, `${name} runs ecs-trace ui without the shared store: it would show its own empty embedded store, not the cluster's traces`, 'ecs-trace taskdef ui --store-secret ARN (the postgres:// URL in Secrets Manager or SSM)');
+  }
+  const host = flag('--api-host') ?? getEnv(c, 'ECS_TRACE_API_HOST') ?? '127.0.0.1';
+  const loopback = /^(127\.|localhost$|::1$)/.test(host);
+  if (loopback) {
+    add('ui-loopback', 'error', `${at}.command`, `${name} listens on ${host}: the load balancer cannot reach it`, `add "--api-host", "0.0.0.0" to the command (with a token: ecs-trace taskdef ui)`);
+  }
+  const plainToken = (c.environment ?? []).findIndex((e) => e.name === 'ECS_TRACE_API_TOKEN');
+  if (plainToken >= 0) {
+    add('ui-token-plain', 'error', `${at}.environment[${plainToken}]`, `${name} has ECS_TRACE_API_TOKEN as a plain value: anyone who can describe the task definition can sign in`, 'put the token in Secrets Manager or SSM and pass --token-secret ARN to ecs-trace taskdef ui');
+  }
+  const token = env('ECS_TRACE_API_TOKEN') !== undefined || env('ECS_TRACE_API_TOKEN_FILE') !== undefined || flag('--api-token-file') !== undefined;
+  if (args.includes('--api-insecure-no-auth')) {
+    add('ui-no-auth', 'warning', `${at}.command`, `${name} serves traces to anyone who reaches it (--api-insecure-no-auth)`, 'remove --api-insecure-no-auth and give a token (ecs-trace taskdef ui --token-secret ARN)');
+  } else if (!loopback && !token) {
+    add('ui-no-token', 'error', `${at}.secrets`, `${name} listens on ${host} without ECS_TRACE_API_TOKEN: ecs-trace ui refuses to start that way`, 'ecs-trace taskdef ui --token-secret ARN');
+  }
+  const port = Number(flag('--api-port') ?? getEnv(c, 'ECS_TRACE_API_PORT') ?? UI_PORT);
+  if (!(c.portMappings ?? []).some((p) => p.containerPort === port)) {
+    add('ui-port', 'error', `${at}.portMappings`, `${name} listens on ${port}, which no port mapping exposes: the target group cannot reach it`, `add {"containerPort": ${port}, "protocol": "tcp"}`);
+  }
 }
 
 function lintShellForm(c: Container, at: string, mode: string, add: (rule: string, severity: Severity, path: string, message: string, fix: string) => void): void {

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import {
   agentTaskDefinition, daemonService, DISCOVERY_MODES, formatFindings, formatTaskDefinition, hasErrors, lintTaskDefinition,
   parseJson, parseTaskDefinition, patchAppTaskDefinition, registerTaskDefinition, RegisterError, TaskdefInputError,
+  uiService, uiTargetGroup, uiTaskDefinition,
   type DiscoveryMode, type PatchResult, type TaskDefinition,
 } from '@ecs-trace/taskdef';
 
@@ -32,6 +33,12 @@ function argvOption(name: string, value: string): string[] {
   }
   if (/["'\\$`]/.test(value)) throw new TaskdefInputError(`--${name}`, 'has quotes or shell characters; give it as a JSON array, e.g. \'["node","-e","..."]\'');
   return value.trim().split(/\s+/).filter(Boolean);
+}
+
+function wholeNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new TaskdefInputError(flag, `must be a whole number, not ${JSON.stringify(v)}`);
+  return n;
 }
 
 interface OutputFlags { output?: string; register?: boolean }
@@ -92,6 +99,53 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
         ...(f.image ? { image: f.image } : {}), ...(f.apiKeySecret ? { apiKeySecret: f.apiKeySecret } : {}), ...(f.executionRoleArn ? { executionRoleArn: f.executionRoleArn } : {}),
         ...(f.uds ? { uds: true } : {}), ...(f.region ? { region: f.region } : {}), ...(f.storeSecret ? { storeSecret: f.storeSecret } : {}),
       }), f);
+    }));
+
+  withOutput(taskdef
+    .command('ui')
+    .description('The UI service\'s task definition: ecs-trace ui on the shared PostgreSQL store, port 8127 for an ALB (awsvpc), store URL and API token from secrets.')
+    .requiredOption('--store-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the store\'s postgres:// URL')
+    .requiredOption('--token-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the API token users sign in with')
+    .requiredOption('--execution-role-arn <arn>', 'role the ECS agent uses to read the two secrets')
+    .option('--image <image>', 'the ecs-trace image')
+    .option('--family <family>', 'family', 'ecs-trace-ui')
+    .option('--cpu <units>', 'task CPU units', '256')
+    .option('--memory <MiB>', 'task memory', '512')
+    .option('--region <region>', 'AWS region of the CloudWatch Logs group (default: AWS_REGION)', process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']))
+    .action(guard(async (f: OutputFlags & { storeSecret: string; tokenSecret: string; executionRoleArn: string; image?: string; family: string; cpu: string; memory: string; region?: string }) => {
+      await emit(uiTaskDefinition({
+        storeSecret: f.storeSecret, tokenSecret: f.tokenSecret, executionRoleArn: f.executionRoleArn, family: f.family,
+        cpu: wholeNumber('--cpu', f.cpu), memory: wholeNumber('--memory', f.memory),
+        ...(f.image ? { image: f.image } : {}), ...(f.region ? { region: f.region } : {}),
+      }), f);
+    }));
+
+  taskdef
+    .command('ui-service')
+    .description('The UI\'s REPLICA service behind an ALB target group, for aws ecs create-service --cli-input-json.')
+    .requiredOption('--task-definition <family[:revision]>', 'the UI task definition')
+    .requiredOption('--target-group-arn <arn>', 'the ALB target group (ecs-trace taskdef ui-target-group makes its input)')
+    .requiredOption('--subnets <ids>', 'subnet ids, comma-separated')
+    .requiredOption('--security-groups <ids>', 'security group ids, comma-separated')
+    .option('--cluster <cluster>', 'cluster name')
+    .option('--service-name <name>', 'service name', 'ecs-trace-ui')
+    .option('--desired-count <n>', 'replicas', '2')
+    .addOption(new Option('--launch-type <type>', 'launch type').choices(['FARGATE', 'EC2']).default('FARGATE'))
+    .action(guard(async (f: { taskDefinition: string; targetGroupArn: string; subnets: string; securityGroups: string; cluster?: string; serviceName: string; desiredCount: string; launchType: 'FARGATE' | 'EC2' }) => {
+      const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+      process.stdout.write(JSON.stringify(uiService({
+        taskDefinition: f.taskDefinition, targetGroupArn: f.targetGroupArn, subnets: list(f.subnets), securityGroups: list(f.securityGroups),
+        serviceName: f.serviceName, desiredCount: wholeNumber('--desired-count', f.desiredCount), launchType: f.launchType, ...(f.cluster ? { cluster: f.cluster } : {}),
+      }), null, 2) + '\n');
+    }));
+
+  taskdef
+    .command('ui-target-group')
+    .description('The ALB target group for the UI (task IPs on 8127, health check /healthz), for aws elbv2 create-target-group --cli-input-json.')
+    .requiredOption('--vpc-id <id>', 'the VPC of the UI tasks')
+    .option('--name <name>', 'target group name', 'ecs-trace-ui')
+    .action(guard(async (f: { vpcId: string; name: string }) => {
+      process.stdout.write(JSON.stringify(uiTargetGroup({ vpcId: f.vpcId, name: f.name }), null, 2) + '\n');
     }));
 
   withOutput(taskdef

@@ -42,7 +42,7 @@ if (run) {
         }
         const day = (d: bigint) => String(today / DAY_NS + d);
         expect(await partitions(url)).toContain(`payloads_d${day(-3n)}`);
-        const r = await store.enforceRetention(today - DAY_NS, 0);
+        const r = await store.enforceRetention(today - DAY_NS);
         expect(r).toEqual({ deletedSpans: 2, reason: 'age' });
         const names = await partitions(url);
         expect(names.filter((x) => x.endsWith(`_d${day(-3n)}`) || x.endsWith(`_d${day(-2n)}`))).toEqual([]);
@@ -65,7 +65,7 @@ if (run) {
         expect((await partitions(url)).filter((x) => x.startsWith('payloads_d'))).toEqual([`payloads_d${today / DAY_NS}`]);
         expect((await stores[0]!.searchTraces({ limit: 50 })).length).toBe(10);
         // Retention by one agent at a time: the others skip their turn while it runs.
-        const results = await Promise.all(stores.map((s) => s.enforceRetention(today + DAY_NS, 0)));
+        const results = await Promise.all(stores.map((s) => s.enforceRetention(today + DAY_NS)));
         expect(results.reduce((sum, r) => sum + r.deletedSpans, 0)).toBe(10);
       } finally {
         await Promise.all(stores.map((s) => s.close()));
