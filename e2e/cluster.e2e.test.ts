@@ -117,11 +117,19 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
       };
       await send(0xa001n);
       pg.pause();
+      const down = Date.now();
       try {
-        for (let i = 2n; i <= 20n; i++) await send(0xa000n + i);
+        // Over 10 s of outage, a payload every 250 ms, each acknowledged.
+        for (let i = 2n; Date.now() - down < 10_500; i++) {
+          await send(0xa000n + i);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
+        expect(Number(/^ecs_trace_store_spool_bytes (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
       } finally {
         pg.resume();
       }
+      expect(ids.length).toBeGreaterThan(30);
       for (const id of ids) {
         let status = 0;
         for (let i = 0; i < 150 && status !== 200; i++) {
@@ -182,9 +190,9 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
     const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, 'store', ...args, '--store', url], { encoding: 'utf8' });
     const first = cli('status');
     expect(first.stderr).toBe('');
-    expect(first.stdout).toBe('schema 0 of 1 (1 to apply: ecs-trace store migrate)\n');
-    expect(cli('migrate').stdout).toBe('schema 1 of 1 (up to date)\n');
-    expect(cli('status').stdout).toBe('schema 1 of 1 (up to date)\n');
+    expect(first.stdout).toBe('schema 0 of 3 (3 to apply: ecs-trace store migrate)\n');
+    expect(cli('migrate').stdout).toBe('schema 3 of 3 (up to date)\n');
+    expect(cli('status').stdout).toBe('schema 3 of 3 (up to date)\n');
   });
 
   it('ecs-trace ui serves the cluster without intake, behind its token', async () => {

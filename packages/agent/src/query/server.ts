@@ -78,7 +78,10 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   });
 
   app.get('/metrics', async (_req, reply) => {
-    metrics.diskBytes.set((await storeStats()).diskBytes);
+    // A shared store that is down must not take /metrics with it (the spool's growth is shown
+    // there): the last known size stays, and the store gets 2 s to answer.
+    const size = await Promise.race([storeStats().then((x) => x.diskBytes, () => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]);
+    if (size !== undefined) metrics.diskBytes.set(size);
     void reply.type('text/plain; version=0.0.4; charset=utf-8');
     return metrics.registry.render();
   });

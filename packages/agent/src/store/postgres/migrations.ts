@@ -100,6 +100,17 @@ export const MIGRATIONS: readonly string[] = [
      FROM span_index_v1 s JOIN payloads_v1 p ON p.id = s.payload;
    INSERT INTO stats SELECT * FROM stats_v1;
    DROP TABLE payloads_v1, chunks_v1, span_index_v1, stats_v1;`,
+
+  // 3: the services rollup (store/service-rollup.ts). Each store process writes rows of its own
+  // (writer), so agents never contend for a slot; a read sums them. Filled from the stats rows
+  // already there by the first agent that opens it (PostgresStore.backfill).
+  `CREATE TABLE service_rollup (
+     width bigint NOT NULL, slot bigint NOT NULL, writer text NOT NULL, service text NOT NULL, env text NOT NULL, name text NOT NULL,
+     version text NOT NULL, type text NOT NULL, top_level_hits float8 NOT NULL, hits float8 NOT NULL, errors float8 NOT NULL,
+     total_duration float8 NOT NULL, ok_sketch bytea NOT NULL, error_sketch bytea NOT NULL, last_seen bigint NOT NULL,
+     PRIMARY KEY (width, slot, service, env, name, version, writer));
+   CREATE TABLE ecs_trace_backfill (what text PRIMARY KEY, done bool NOT NULL);
+   INSERT INTO ecs_trace_backfill VALUES ('service_rollup', false);`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

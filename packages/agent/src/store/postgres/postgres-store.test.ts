@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { componentsAvailable } from '../../../../../e2e/components.js';
 import { batch, span, storeConformance, tid } from '../conformance.js';
 import { prepareWrite } from '../prepare-write.js';
+import { newSketch, type StatsRow } from '../records.js';
 import { DAY_NS, migrate } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from './test-server.js';
@@ -72,6 +73,38 @@ if (run) {
       }
     });
 
+    it('the services list sums every agent\'s rows of the rollup', async () => {
+      const url = server!.database('rollup_two');
+      const a = await PostgresStore.open({ url });
+      const b = await PostgresStore.open({ url });
+      const hour = 3_600_000_000_000n;
+      const t = (at(0n) / hour) * hour;
+      const row = (start: bigint, hits: number, latencyNs: number): StatsRow => {
+        const ok = newSketch();
+        for (let i = 0; i < hits; i++) ok.accept(latencyNs);
+        return {
+          start, durationNs: 10_000_000_000n, service: 'api', name: 'web.request', resource: 'GET /', type: 'web', env: 'prod', version: '',
+          httpStatusCode: 200, spanKind: 'server', isTraceRoot: true, synthetics: false, peerTags: [], hits, topLevelHits: hits, errors: 0,
+          totalDuration: hits * latencyNs, okSketch: ok, errorSketch: newSketch(), source: 'agent',
+        };
+      };
+      try {
+        await a.writeStats([row(t, 3, 1e6)]);
+        await b.writeStats([row(t + 20_000_000_000n, 2, 9e6)]);
+        await a.writeStats([row(t + 40_000_000_000n, 5, 1e6)]);
+        // A whole hour (rollup rows of two writers) and a ragged range (10-s rows) agree.
+        for (const range of [{ start: t, end: t + hour }, { start: t + 10_000_000_000n, end: t + 50_000_000_000n }]) {
+          const [r] = await b.serviceStats(range);
+          const expected = range.start === t ? 10 : 7;
+          expect(r?.topLevelHits).toBe(expected);
+          expect(r?.okSketch.count).toBe(expected);
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     it('upgrades a schema-1 database, its data kept', async () => {
       const url = server!.database('days_upgrade');
       const pool = new pg.Pool({ connectionString: url, max: 1 });
@@ -86,6 +119,12 @@ if (run) {
           `INSERT INTO chunks (trace_id, payload, "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
           [c.traceId, rows[0]!.id, c.offset, c.traceIdHigh, c.start, c.end, c.rootSpanId, c.rootService, c.rootName, c.rootResource, c.env, c.spanCount, c.errorCount, c.services]);
+        const sketch = Buffer.from(newSketch().toProto());
+        const ok = newSketch();
+        ok.accept(5e6);
+        await pool.query(
+          `INSERT INTO stats VALUES ($1, 10000000000, 'checkout', 'web.request', 'GET /cart', 'web', 'prod', '', 200, 'server', true, false, '', 4, 4, 0, 2e7, $2, $3, 'agent')`,
+          [at(-1n), Buffer.from(ok.toProto()), sketch]);
         for (const x of w.index) {
           await pool.query('INSERT INTO span_index (payload, service, env, name, resource, type, start, duration, error, trace_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
             [rows[0]!.id, x.service, x.env, x.name, x.resource, x.type, x.start, x.duration, x.error, x.traceId]);
@@ -95,7 +134,11 @@ if (run) {
       }
       const store = await PostgresStore.open({ url });
       try {
-        expect(await PostgresStore.status({ url })).toEqual({ current: 2, latest: 2 });
+        expect(await PostgresStore.status({ url })).toEqual({ current: 3, latest: 3 });
+        // The stats of schema 1 were folded into the services rollup: a whole-hours range reads it.
+        const hour = 3_600_000_000_000n;
+        const services = await store.serviceStats({ start: (at(-1n) / hour) * hour, end: (at(-1n) / hour + 2n) * hour });
+        expect(services.map((r) => [r.service, r.topLevelHits, r.okSketch.count])).toEqual([['checkout', 4, 1]]);
         expect((await store.getTrace(tid((77n).toString(16))))?.spans.map((s) => s.span.spanId)).toEqual([1n, 2n]);
         expect((await store.searchTraces({ service: 'checkout', limit: 10 })).map((t) => t.traceId.low)).toEqual([77n]);
         await store.write(batch([[span({ traceId: 78n, spanId: 1n, start: at(0n) })]], { receivedAt: at(0n) }));

@@ -1,9 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { DDSketch } from '@datadog/sketches-js';
 import pg from 'pg';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { prepareWrite } from '../prepare-write.js';
-import { mergeServiceStats, serviceStatsFromColumns, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
+import {
+  addServiceStats, encodeSketches, mergeServiceStats, serviceStatsFromColumns,
+  type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches,
+} from '../records.js';
+import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rollup.js';
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { dayOf, DAY_NS, migrate, PARTITIONED_TABLES, RETENTION_LOCK_KEY, schemaStatus } from './migrations.js';
@@ -27,6 +32,20 @@ const TYPES = {
 
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
+type EncodedStatsRow = WithEncodedSketches<StatsRow>;
+
+function statsFromColumns(r: Record<string, unknown>): StatsRow {
+  return {
+    start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,
+    resource: r['resource'] as string, type: r['type'] as string, env: r['env'] as string, version: r['version'] as string,
+    httpStatusCode: r['http_status_code'] as number, spanKind: r['span_kind'] as string, isTraceRoot: r['is_trace_root'] as boolean,
+    synthetics: r['synthetics'] as boolean, peerTags: (r['peer_tags'] as string) === '' ? [] : (r['peer_tags'] as string).split(','),
+    hits: r['hits'] as number, topLevelHits: r['top_level_hits'] as number, errors: r['errors'] as number, totalDuration: r['total_duration'] as number,
+    okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer),
+    source: r['source'] as 'agent' | 'client',
+  };
+}
+
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// URL; `?sslmode=` as libpq reads it. */
   url: string;
@@ -37,6 +56,9 @@ export interface PostgresStoreOptions {
 }
 
 export class PostgresStore implements TraceStore {
+  /** This process's name on its rows of the services rollup. */
+  private readonly writer = randomUUID();
+
   private constructor(private readonly pool: pg.Pool) {}
 
   /** Connects and applies the schema's migrations (one agent at a time, under an advisory lock). */
@@ -46,13 +68,15 @@ export class PostgresStore implements TraceStore {
     // would end the process unhandled; the pool drops that connection and the next query opens
     // another, and what failed meanwhile is retried from the spool.
     pool.on('error', () => undefined);
+    const store = new PostgresStore(pool);
     try {
       await migrate(pool);
+      await store.backfill();
     } catch (err) {
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool);
+    return store;
   }
 
   /** `ecs-trace store status`: the schema version of the database, without changing it. */
@@ -181,8 +205,26 @@ export class PostgresStore implements TraceStore {
 
   async writeStats(rows: StatsRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const col = <T>(f: (r: StatsRow) => T) => rows.map(f);
-    await this.inDays(rows.map((r) => dayOf(r.start)), async () => { await this.pool.query(
+    const encoded = encodeSketches(rows);
+    await this.inDays(rows.map((r) => dayOf(r.start)), async () => {
+      const { client, done } = await this.connect();
+      try {
+        await client.query('BEGIN');
+        await this.insertStats(client, encoded);
+        await this.addToRollup(client, encoded);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        done();
+      }
+    });
+  }
+
+  private async insertStats(client: pg.PoolClient, rows: EncodedStatsRow[]): Promise<void> {
+    const col = <T>(f: (r: EncodedStatsRow) => T) => rows.map(f);
+    await client.query(
       `INSERT INTO stats (start, duration, service, name, resource, type, env, version, http_status_code, span_kind, is_trace_root, synthetics,
                           peer_tags, hits, top_level_hits, errors, total_duration, ok_sketch, error_sketch, source)
        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[],
@@ -190,28 +232,96 @@ export class PostgresStore implements TraceStore {
       [col((r) => r.start), col((r) => r.durationNs), col((r) => r.service), col((r) => r.name), col((r) => r.resource), col((r) => r.type), col((r) => r.env),
         col((r) => r.version), col((r) => r.httpStatusCode), col((r) => r.spanKind), col((r) => r.isTraceRoot), col((r) => r.synthetics),
         col((r) => r.peerTags.join(',')), col((r) => r.hits), col((r) => r.topLevelHits), col((r) => r.errors), col((r) => r.totalDuration),
-        col((r) => Buffer.from(r.okSketch.toProto())), col((r) => Buffer.from(r.errorSketch.toProto())), col((r) => r.source)]); });
+        col((r) => Buffer.from(r.okSketch)), col((r) => Buffer.from(r.errorSketch)), col((r) => r.source)]);
+  }
+
+  /**
+   * Folds stats rows into this writer's slots: its rows there are read, merged in (sketches merge
+   * here, not in SQL) and written back. Only this process writes them, one stats write at a time
+   * (the spool ships in order), so nothing else changes them in between.
+   */
+  private async addToRollup(client: pg.PoolClient, rows: EncodedStatsRow[]): Promise<void> {
+    const slots = foldIntoSlots(rows);
+    if (slots.length === 0) return;
+    const { rows: existing } = await client.query<Record<string, unknown>>(
+      `SELECT r.* FROM service_rollup r JOIN unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS k(width, slot, service, env, name, version)
+         USING (width, slot, service, env, name, version) WHERE r.writer = $1`,
+      [this.writer, slots.map((x) => x.width), slots.map((x) => x.slot), slots.map((x) => x.row.service), slots.map((x) => x.row.env),
+        slots.map((x) => x.row.name), slots.map((x) => x.row.version)]);
+    const have = new Map(existing.map((r) => [slotKey({ width: r['width'] as bigint, slot: r['slot'] as bigint, row: serviceStatsFromColumns(r, r['last_seen'] as bigint) }), r]));
+    for (const x of slots) {
+      const r = have.get(slotKey(x));
+      if (r) addServiceStats(x.row, serviceStatsFromColumns(r, r['last_seen'] as bigint));
+    }
+    const v = <T>(f: (x: SlotRow) => T) => slots.map(f);
+    await client.query(
+      `INSERT INTO service_rollup (width, slot, writer, service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, last_seen)
+       SELECT u.width, u.slot, $1, u.service, u.env, u.name, u.version, u.type, u.tlh, u.hits, u.errors, u.td, u.ok, u.err, u.last_seen
+       FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::float8[], $11::float8[],
+                   $12::float8[], $13::bytea[], $14::bytea[], $15::bigint[]) AS u(width, slot, service, env, name, version, type, tlh, hits, errors, td, ok, err, last_seen)
+       ON CONFLICT (width, slot, service, env, name, version, writer) DO UPDATE SET type = EXCLUDED.type, top_level_hits = EXCLUDED.top_level_hits,
+         hits = EXCLUDED.hits, errors = EXCLUDED.errors, total_duration = EXCLUDED.total_duration, ok_sketch = EXCLUDED.ok_sketch,
+         error_sketch = EXCLUDED.error_sketch, last_seen = EXCLUDED.last_seen`,
+      [this.writer, v((x) => x.width), v((x) => x.slot), v((x) => x.row.service), v((x) => x.row.env), v((x) => x.row.name), v((x) => x.row.version),
+        v((x) => x.row.type), v((x) => x.row.topLevelHits), v((x) => x.row.hits), v((x) => x.row.errors), v((x) => x.row.totalDuration),
+        v((x) => Buffer.from(x.row.okSketch.toProto())), v((x) => Buffer.from(x.row.errorSketch.toProto())), v((x) => x.row.lastSeen)]);
+  }
+
+  /**
+   * Fills the rollup from stats rows stored before it existed (schema 2 and older), once, by the
+   * first store that opens the database at schema 3; the others find it done.
+   */
+  private async backfill(): Promise<void> {
+    const { client, done } = await this.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ done: boolean }>("SELECT done FROM ecs_trace_backfill WHERE what = 'service_rollup' FOR UPDATE");
+      if (rows[0]?.done !== false) {
+        await client.query('COMMIT');
+        return;
+      }
+      const cursor = 'ecs_trace_backfill_rows';
+      await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT * FROM stats WHERE top_level_hits > 0`);
+      for (;;) {
+        const { rows: page } = await client.query<Record<string, unknown>>(`FETCH 10000 FROM ${cursor}`);
+        if (page.length === 0) break;
+        await this.addToRollup(client, page.map((r) => ({ ...statsFromColumns(r), okSketch: r['ok_sketch'] as Buffer, errorSketch: r['error_sketch'] as Buffer })));
+      }
+      await client.query(`CLOSE ${cursor}`);
+      await client.query("UPDATE ecs_trace_backfill SET done = true WHERE what = 'service_rollup'");
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      done();
+    }
   }
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
     const w = statsQueryWhere(q, postgresPlaceholder);
     const { rows } = await this.pool.query<Record<string, unknown>>(`SELECT * FROM stats ${w.sql} ORDER BY start`, w.params);
-    return rows.map((r) => ({
-      start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,
-      resource: r['resource'] as string, type: r['type'] as string, env: r['env'] as string, version: r['version'] as string,
-      httpStatusCode: r['http_status_code'] as number, spanKind: r['span_kind'] as string, isTraceRoot: r['is_trace_root'] as boolean,
-      synthetics: r['synthetics'] as boolean, peerTags: (r['peer_tags'] as string) === '' ? [] : (r['peer_tags'] as string).split(','),
-      hits: r['hits'] as number, topLevelHits: r['top_level_hits'] as number, errors: r['errors'] as number, totalDuration: r['total_duration'] as number,
-      okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer),
-      source: r['source'] as 'agent' | 'client',
-    }));
+    return rows.map(statsFromColumns);
   }
 
+  /** Whole slots from the rollup (every writer's rows), the ragged ends from the 10-s rows, merged. */
   async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {
-    const { rows } = await this.pool.query<Record<string, unknown>>(
-      `SELECT service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, start + duration AS last_seen
-       FROM stats WHERE start >= $1 AND start < $2 AND top_level_hits > 0`, [range.start, range.end]);
-    return mergeServiceStats(rows.map((r) => serviceStatsFromColumns(r, r['last_seen'] as bigint)));
+    const { slots, raw } = coverRange(range.start, range.end);
+    const out: ServiceStatsRow[] = [];
+    for (const [from, to] of raw) {
+      const { rows } = await this.pool.query<Record<string, unknown>>(
+        `SELECT service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, start + duration AS last_seen
+         FROM stats WHERE start >= $1 AND start < $2 AND top_level_hits > 0`, [from, to]);
+      for (const r of rows) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint));
+    }
+    if (slots.length > 0) {
+      const { rows } = await this.pool.query<Record<string, unknown>>(
+        `SELECT r.* FROM service_rollup r JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS p(width, "from", "to")
+           ON r.width = p.width AND r.slot >= p."from" AND r.slot < p."to"`,
+        [slots.map((x) => x.width), slots.map((x) => x.from), slots.map((x) => x.to)]);
+      for (const r of rows) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint));
+    }
+    return mergeServiceStats(out);
   }
 
   /**
@@ -256,6 +366,8 @@ export class PostgresStore implements TraceStore {
           await client.query('DELETE FROM span_index s USING unnest($1::bigint[], $2::bigint[]) AS d(id, received) WHERE s.payload = d.id AND s.received = d.received', [ids, received]);
         }
         await client.query('DELETE FROM stats WHERE start < $1', [olderThan]);
+        // A slot the cutoff falls in stays whole until it ends, as in the embedded store.
+        await client.query('DELETE FROM service_rollup WHERE slot + width <= $1', [olderThan]);
         await client.query('COMMIT');
         deletedSpans += rows.reduce((n, r) => n + r.span_count, 0);
         return { deletedSpans, reason: deletedSpans > 0 ? 'age' : 'none' };
