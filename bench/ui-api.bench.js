@@ -1,15 +1,19 @@
 // Query API latency on a day of data: seeds 1M spans (dd-trace-shaped chunks spread over 24 h,
 // 20 services) into a fresh embedded store, then times the calls the UI makes. Every figure is
 // also printed as a ratio to a index.html round trip measured in the same run (noisy machine).
-//   node bench/ui-api.bench.js [--quick]      (--quick: 200k spans)
+// With --postgres the same spans also go into PostgreSQL (a throwaway local server), and the same
+// calls are timed through `ecs-trace ui` on it, as ratios to the embedded store's.
+//   node bench/ui-api.bench.js [--quick] [--spans N] [--postgres]      (--quick: 200k spans)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent, loadConfig, createLogger, Concentrator } from '@ecs-trace/agent';
+import { startAgent, loadConfig, createLogger, Concentrator, PostgresStore } from '@ecs-trace/agent';
 import { ddTraceChunks } from './payloads.js';
 
 const quick = process.argv.includes('--quick');
-const TARGET_SPANS = quick ? 200_000 : 1_000_000;
+const spansArg = process.argv.indexOf('--spans');
+const TARGET_SPANS = spansArg > 0 ? Number(process.argv[spansArg + 1]) : quick ? 200_000 : 1_000_000;
+const withPostgres = process.argv.includes('--postgres');
 const DAY_NS = 86_400_000_000_000n;
 const SERVICES = Array.from({ length: 20 }, (_, i) => `service-${i}`);
 
@@ -17,6 +21,20 @@ const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-ui-bench-'));
 const config = loadConfig({ env: { ECS_TRACE_DATA_DIR: dir, DD_APM_NON_LOCAL_TRAFFIC: 'false', ECS_TRACE_MAX_DISK: '0' } });
 const agent = await startAgent(config, { ephemeralPorts: true, containerized: false, log: createLogger('off') });
 const base = `http://127.0.0.1:${agent.api.port}`;
+let pg;
+let pgStore;
+if (withPostgres) {
+  const { startTestPostgres } = await import('../packages/agent/dist/store/postgres/test-server.js');
+  pg = startTestPostgres(17_700 + (process.pid % 1000));
+  pgStore = await PostgresStore.open({ url: pg.database('ui') });
+}
+// PostgreSQL takes payloads as the spool ships them: what has piled up, in one write.
+const pgPending = [];
+async function toPostgres(b, flush = false) {
+  if (!pgStore) return;
+  if (b) pgPending.push(b);
+  if (pgPending.length >= 32 || flush) await pgStore.writeMany(pgPending.splice(0));
+}
 
 // Seed through the store directly: the intake's cost is the other benchmark's business. The
 // stats rows of the same spans (which the services list reads) come from the agent's own
@@ -36,21 +54,28 @@ while (spans < TARGET_SPANS) {
     const service = SERVICES[(batch + ci) % SERVICES.length];
     return c.map((s) => ({ ...s, traceId, service, start: now - DAY_NS + offset + (s.start - template[0][0].start), error: (batch + ci) % 50 === 0 ? 1 : s.error, meta: { ...s.meta }, metrics: { ...s.metrics, _top_level: s.parentId === 0n ? 1 : 0 } }));
   });
-  await agent.store.write({ chunks, env: 'prod', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: now });
+  const b = { chunks, env: 'prod', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: now };
+  await agent.store.write(b);
+  await toPostgres(b);
   for (const c of chunks) concentrator.add(c, { root: c.find((x) => x.parentId === 0n) ?? c[0], env: 'prod', origin: '' });
-  await agent.store.writeStats(concentrator.flush(now - DAY_NS + offset));
+  const statsRows = concentrator.flush(now - DAY_NS + offset);
+  await agent.store.writeStats(statsRows);
+  if (pgStore && statsRows.length > 0) await pgStore.writeStats(statsRows);
   for (const c of chunks) spans += c.length;
   lastTraceId = (chunks[0][0].traceId).toString(16).padStart(32, '0');
   batch++;
 }
-await agent.store.writeStats(concentrator.flush(now, true));
+const lastRows = concentrator.flush(now, true);
+await agent.store.writeStats(lastRows);
+await toPostgres(undefined, true);
+if (pgStore) await pgStore.writeStats(lastRows);
 const seedS = (Date.now() - t0) / 1000;
 
-async function time(path, n = 15) {
+async function time(path, n = 15, at = base) {
   const xs = [];
   for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
-    const res = await fetch(base + path);
+    const res = await fetch(at + path);
     await res.arrayBuffer();
     if (res.status !== 200 && res.status !== 503) throw new Error(`${path}: ${res.status}`);
     xs.push(Number(process.hrtime.bigint() - t) / 1e6);
@@ -72,10 +97,22 @@ const cases = [
   ['one trace (trace view)', `/api/v1/traces/${lastTraceId}`],
 ];
 console.log(`node ${process.version}: ${spans.toLocaleString('en-US')} spans seeded over 24 h in ${seedS.toFixed(1)} s (${Math.round(spans / seedS).toLocaleString('en-US')} spans/s); index.html round trip ${healthz.toFixed(2)} ms`);
-console.log('  call                                   median ms   ratio to index.html   target');
+let ui;
+if (pgStore) {
+  await pgStore.close();
+  // `ecs-trace ui` on the shared store: what a cluster's users reach.
+  ui = await startAgent(loadConfig({ env: { ECS_TRACE_STORE: pg.database === undefined ? '' : `${pg.url.replace(/\/postgres$/, '/ui')}`, ECS_TRACE_MAX_DISK: '0' } }), { role: 'ui', ephemeralPorts: true, containerized: false, log: createLogger('off') });
+}
+const uiBase = ui ? `http://127.0.0.1:${ui.api.port}` : undefined;
+console.log(`  call                                   median ms   ratio to index.html   target${uiBase ? '      PostgreSQL (ecs-trace ui)   ratio to SQLite' : ''}`);
 for (const [label, path] of cases) {
   const ms = await time(path);
-  console.log(`  ${label.padEnd(38)} ${ms.toFixed(1).padStart(8)}    ${(ms / healthz).toFixed(1).padStart(8)}x          < 500 ms`);
+  let pgText = '';
+  if (uiBase) {
+    const pms = await time(path, 15, uiBase);
+    pgText = `   ${pms.toFixed(1).padStart(12)} ms           ${(pms / ms).toFixed(2).padStart(6)}x`;
+  }
+  console.log(`  ${label.padEnd(38)} ${ms.toFixed(1).padStart(8)}    ${(ms / healthz).toFixed(1).padStart(8)}x          < 300 ms${pgText}`);
 }
 // The UI itself, in Debian's Chromium when it is there: first paint, and the services table filled.
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -99,4 +136,6 @@ if (existsSync(chromiumPath)) {
   console.log(`  (no Chromium at ${chromiumPath}: UI paint not measured)`);
 }
 await agent.close();
+await ui?.close();
+pg?.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
+import { decodeSketch, encodeSketch } from './sketch-codec.js';
 import type { Span, TraceChunk } from '@ecs-trace/protocol';
 
 /*
@@ -126,7 +127,7 @@ export function serviceStatsFromColumns(r: Record<string, unknown>, lastSeen: bi
   return {
     service: r['service'] as string, env: r['env'] as string, name: r['name'] as string, version: r['version'] as string, type: r['type'] as string,
     topLevelHits: Number(r['top_level_hits']), hits: Number(r['hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
-    okSketch: DDSketch.fromProto(r['ok_sketch'] as Uint8Array), errorSketch: DDSketch.fromProto(r['error_sketch'] as Uint8Array), lastSeen,
+    okSketch: decodeSketch(r['ok_sketch'] as Uint8Array), errorSketch: decodeSketch(r['error_sketch'] as Uint8Array), lastSeen,
   };
 }
 
@@ -134,19 +135,14 @@ export function serviceStatsFromColumns(r: Record<string, unknown>, lastSeen: bi
 export type WithEncodedSketches<T extends { okSketch: DDSketch; errorSketch: DDSketch }> = Omit<T, 'okSketch' | 'errorSketch'> & { okSketch: Uint8Array; errorSketch: Uint8Array };
 
 export function encodeSketches<T extends { okSketch: DDSketch; errorSketch: DDSketch }>(rows: T[]): WithEncodedSketches<T>[] {
-  return rows.map((r) => ({ ...r, okSketch: r.okSketch.toProto(), errorSketch: r.errorSketch.toProto() }));
+  return rows.map((r) => ({ ...r, okSketch: encodeSketch(r.okSketch), errorSketch: encodeSketch(r.errorSketch) }));
 }
 
 export function decodeSketches<T extends { okSketch: DDSketch; errorSketch: DDSketch }>(rows: WithEncodedSketches<T>[]): T[] {
-  return rows.map((r) => ({ ...r, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch) }) as unknown as T);
+  return rows.map((r) => ({ ...r, okSketch: decodeSketch(r.okSketch), errorSketch: decodeSketch(r.errorSketch) }) as unknown as T);
 }
 
-/** Relative accuracy of every latency sketch: percentiles within 1%. */
-const RELATIVE_ACCURACY = 0.01;
-
-export function newSketch(): DDSketch {
-  return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
-}
+export { newSketch } from './sketch-codec.js';
 
 /** The chunk's env: the root's, else any span's, else `fallback` (the payload's or the agent's). */
 export function chunkEnv(chunk: TraceChunk, root: Span, fallback: string): string {

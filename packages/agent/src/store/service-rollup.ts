@@ -1,4 +1,4 @@
-import { DDSketch } from '@datadog/sketches-js';
+import { decodeSketch } from './sketch-codec.js';
 import { addServiceStats, serviceStatsKey, type ServiceStatsRow, type StatsRow, type WithEncodedSketches } from './records.js';
 
 /*
@@ -45,7 +45,7 @@ export function foldIntoSlots(rows: readonly WithEncodedSketches<StatsRow>[]): S
       // Each width gets its own decoded sketches: merging mutates them.
       const row: ServiceStatsRow = {
         service: r.service, env: r.env, name: r.name, version: r.version, type: r.type, topLevelHits: r.topLevelHits, hits: r.hits,
-        errors: r.errors, totalDuration: r.totalDuration, okSketch: DDSketch.fromProto(r.okSketch), errorSketch: DDSketch.fromProto(r.errorSketch),
+        errors: r.errors, totalDuration: r.totalDuration, okSketch: decodeSketch(r.okSketch), errorSketch: decodeSketch(r.errorSketch),
         lastSeen: r.start + r.durationNs,
       };
       const k = `${width}\u0000${slot}\u0000${serviceStatsKey(r)}`;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DDSketch } from '@datadog/sketches-js';
+import { decodeSketch, encodeSketch } from '../sketch-codec.js';
 import pg from 'pg';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
@@ -41,7 +41,7 @@ function statsFromColumns(r: Record<string, unknown>): StatsRow {
     httpStatusCode: r['http_status_code'] as number, spanKind: r['span_kind'] as string, isTraceRoot: r['is_trace_root'] as boolean,
     synthetics: r['synthetics'] as boolean, peerTags: (r['peer_tags'] as string) === '' ? [] : (r['peer_tags'] as string).split(','),
     hits: r['hits'] as number, topLevelHits: r['top_level_hits'] as number, errors: r['errors'] as number, totalDuration: r['total_duration'] as number,
-    okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer),
+    okSketch: decodeSketch(r['ok_sketch'] as Buffer), errorSketch: decodeSketch(r['error_sketch'] as Buffer),
     source: r['source'] as 'agent' | 'client',
   };
 }
@@ -264,7 +264,7 @@ export class PostgresStore implements TraceStore {
          error_sketch = EXCLUDED.error_sketch, last_seen = EXCLUDED.last_seen`,
       [this.writer, v((x) => x.width), v((x) => x.slot), v((x) => x.row.service), v((x) => x.row.env), v((x) => x.row.name), v((x) => x.row.version),
         v((x) => x.row.type), v((x) => x.row.topLevelHits), v((x) => x.row.hits), v((x) => x.row.errors), v((x) => x.row.totalDuration),
-        v((x) => Buffer.from(x.row.okSketch.toProto())), v((x) => Buffer.from(x.row.errorSketch.toProto())), v((x) => x.row.lastSeen)]);
+        v((x) => Buffer.from(encodeSketch(x.row.okSketch))), v((x) => Buffer.from(encodeSketch(x.row.errorSketch))), v((x) => x.row.lastSeen)]);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { encodeSketch } from '../sketch-codec.js';
 import { addServiceStats, mergeServiceStats, serviceStatsFromColumns, type ServiceStatsRow } from '../records.js';
 import { coverRange, foldIntoSlots } from '../service-rollup.js';
 import type { EncodedStatsRow } from './sqlite-store.js';
@@ -41,7 +42,7 @@ export class ServiceRollup {
       const existing = this.select.get(width, slot, row.service, row.env, row.name, row.version) as Record<string, unknown> | undefined;
       if (existing) addServiceStats(row, serviceStatsFromColumns(existing, existing['last_seen'] as bigint));
       this.upsert.run(width, slot, row.service, row.env, row.name, row.version, row.type, row.topLevelHits, row.hits, row.errors, row.totalDuration,
-        Buffer.from(row.okSketch.toProto()), Buffer.from(row.errorSketch.toProto()), row.lastSeen);
+        Buffer.from(encodeSketch(row.okSketch)), Buffer.from(encodeSketch(row.errorSketch)), row.lastSeen);
     }
   }
 

@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { decodeSketch } from '../sketch-codec.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DDSketch } from '@datadog/sketches-js';
 import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
@@ -398,7 +398,7 @@ export class SqliteStore implements TraceStore {
       httpStatusCode: Number(r['http_status_code']), spanKind: r['span_kind'] as string, isTraceRoot: r['is_trace_root'] === 1n,
       synthetics: r['synthetics'] === 1n, peerTags: (r['peer_tags'] as string) === '' ? [] : (r['peer_tags'] as string).split(','),
       hits: Number(r['hits']), topLevelHits: Number(r['top_level_hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
-      okSketch: DDSketch.fromProto(r['ok_sketch'] as Buffer), errorSketch: DDSketch.fromProto(r['error_sketch'] as Buffer),
+      okSketch: decodeSketch(r['ok_sketch'] as Buffer), errorSketch: decodeSketch(r['error_sketch'] as Buffer),
       source: r['source'] as 'agent' | 'client',
     }));
   }

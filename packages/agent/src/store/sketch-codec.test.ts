@@ -1,0 +1,58 @@
+import { DDSketch } from '@datadog/sketches-js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeSketch, encodeSketch, newSketch } from './sketch-codec.js';
+
+const QUANTILES = [0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
+const quantiles = (s: DDSketch) => QUANTILES.map((q) => s.getValueAtQuantile(q));
+
+function sketchOf(values: number[], make = newSketch): DDSketch {
+  const s = make();
+  for (const v of values) s.accept(v);
+  return s;
+}
+
+const latencies = fc.array(fc.oneof(fc.double({ min: 1, max: 1e11, noNaN: true }), fc.constant(0), fc.double({ min: -1e9, max: -1e-3, noNaN: true })), { maxLength: 300 });
+
+describe('sketch codec', () => {
+  it('reads what sketches-js writes, and sketches-js reads what it writes, with the same counts and percentiles', () => {
+    fc.assert(fc.property(latencies, (values) => {
+      const s = sketchOf(values);
+      // Read here, a sketch answers as the one written; sketches-js rebuilds its mapping from gamma
+      // (the last digits of a value move), the same whichever wrote the bytes.
+      expect(quantiles(decodeSketch(s.toProto()))).toEqual(quantiles(s));
+      expect(quantiles(decodeSketch(encodeSketch(s)))).toEqual(quantiles(s));
+      expect(quantiles(DDSketch.fromProto(encodeSketch(s)))).toEqual(quantiles(DDSketch.fromProto(s.toProto())));
+      expect(decodeSketch(encodeSketch(s)).count).toBe(values.length);
+    }), { numRuns: 300 });
+  });
+
+  it('decoded sketches merge as the originals do', () => {
+    fc.assert(fc.property(latencies, latencies, (a, b) => {
+      const merged = decodeSketch(encodeSketch(sketchOf(a)));
+      merged.merge(decodeSketch(encodeSketch(sketchOf(b))));
+      const reference = sketchOf(a);
+      reference.merge(sketchOf(b));
+      expect(merged.count).toBe(a.length + b.length);
+      expect(quantiles(merged)).toEqual(quantiles(reference));
+    }), { numRuns: 200 });
+  });
+
+  it('a sketch of another mapping (a tracer\'s) is read by sketches-js itself', () => {
+    const theirs = sketchOf([1e6, 2e6, 5e7], () => new DDSketch({ relativeAccuracy: 0.0075 }));
+    const decoded = decodeSketch(theirs.toProto());
+    expect(decoded.mapping.gamma).toBe(theirs.mapping.gamma);
+    expect(quantiles(decoded)).toEqual(quantiles(DDSketch.fromProto(theirs.toProto())));
+    expect(decoded.count).toBe(3);
+    expect(encodeSketch(theirs)).toEqual(theirs.toProto());
+  });
+
+  it('writes only the occupied bins', () => {
+    const s = sketchOf([5e6, 5.1e6]);
+    expect(encodeSketch(s).length).toBeLessThan(s.toProto().length / 10);
+  });
+
+  it('refuses bytes that are not a sketch, as sketches-js does', () => {
+    expect(() => decodeSketch(Uint8Array.from([0x0a, 0xff, 0xff]))).toThrow();
+  });
+});
