@@ -113,3 +113,29 @@ describe('the real dd-trace computing stats itself (DD_TRACE_STATS_COMPUTATION_E
     }
   }, 40_000);
 });
+
+describe('single-span sampling with the real dd-trace (DD_SPAN_SAMPLING_RULES)', () => {
+  let agent: TestAgent;
+  beforeAll(async () => { agent = await startTestAgent(); });
+  afterAll(async () => { await agent.close(); });
+
+  it('keeps the spans a span rule kept when the trace is dropped, and nothing else of it', async () => {
+    // Every trace is rejected by a trace rule; the span rule keeps the failing op's span.
+    const app = await runApp({
+      DD_TRACE_AGENT_URL: agent.intake,
+      DD_TRACE_SAMPLING_RULES: JSON.stringify([{ sample_rate: 0 }]),
+      DD_SPAN_SAMPLING_RULES: JSON.stringify([{ service: 'e2e-checkout', name: 'failing.op' }]),
+    });
+    const trace = await waitForTrace<{ summary: Record<string, unknown>; spans: ApiSpan[] }>(agent.apiUrl, app.traceId, 1);
+    // Let the rest of the payloads arrive: nothing else of the trace may be stored.
+    await new Promise((r) => setTimeout(r, 1000));
+    const again = (await (await fetch(`${agent.apiUrl}/api/v1/traces/${app.traceId}`)).json()) as { spans: ApiSpan[] };
+    expect(again.spans.map((s) => s.name)).toEqual(['failing.op']);
+    const span = trace.spans[0]!;
+    expect(span.spanId).toBe(app.failingSpanId);
+    expect(span.metrics['_dd.span_sampling.mechanism']).toBe(8);
+    expect(span.metrics['_sampling_priority_v1']).toBe(2);
+    const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
+    expect(metrics).toMatch(/ecs_trace_sampler_traces_total\{decision="kept",reason="single_span"\} [1-9]/);
+  });
+});

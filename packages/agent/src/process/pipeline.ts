@@ -131,10 +131,12 @@ export class Pipeline {
       // Stats see every chunk before sampling, unless the tracer computed them itself.
       if (!p.clientComputedStats) this.stats.add(chunk, { root, env, origin: root.meta['_dd.origin'] ?? '' });
       const decision = this.sampler.sample(chunk, { root, env, extraWeight });
+      const single = decision.keep ? undefined : singleSpans(chunk);
       // Counted per payload, not per chunk: one metric update per outcome.
-      const outcome = `${decision.keep ? 'kept' : 'dropped'}:${decision.reason}`;
+      const outcome = decision.keep ? `kept:${decision.reason}` : single ? 'kept:single_span' : `dropped:${decision.reason}`;
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       if (decision.keep) sampled.push(k);
+      else if (single) sampled.push({ chunk: single, root: findRoot(single) });
     }
     for (const [outcome, n] of outcomes) {
       const [decision, reason] = outcome.split(':') as [string, string];
@@ -161,6 +163,24 @@ export class Pipeline {
     return { traces: p.chunks.length, spans, dropped, sampledOut: kept.length - sampled.length };
   }
 }
+
+/**
+ * Single-span sampling, as the Datadog Agent does it: of a chunk the sampler drops, the spans a
+ * tracer's span sampling rule kept (`_dd.span_sampling.mechanism`, any value) are kept, as a
+ * chunk of their own at priority 2 (user keep); a chunk without any is dropped whole.
+ */
+export function singleSpans(chunk: Span[]): Span[] | undefined {
+  let kept: Span[] | undefined;
+  for (const s of chunk) {
+    if (s.metrics[SPAN_SAMPLING_MECHANISM] === undefined) continue;
+    s.metrics[SAMPLING_PRIORITY] = 2;
+    (kept ??= []).push(s);
+  }
+  return kept;
+}
+
+const SPAN_SAMPLING_MECHANISM = '_dd.span_sampling.mechanism';
+const SAMPLING_PRIORITY = '_sampling_priority_v1';
 
 export function normalizedDefaultEnv(env: string): string {
   return normalizeTagValue(env) || 'none';
