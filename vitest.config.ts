@@ -10,7 +10,7 @@ export default defineConfig({
     maxWorkers: 2,
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
-      { extends: true, test: { name: 'all', include: ['packages/*/src/**/*.test.ts', 'e2e/**/*.test.ts'], exclude: [FIRST_RUN], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'all', include: ['packages/*/src/**/*.test.ts', 'e2e/**/*.test.ts'], exclude: [FIRST_RUN, 'e2e/apps/.build/**'], sequence: { groupOrder: 0 } } },
       // `npm start` rebuilds the web UI, which the browser tests read: it runs after everything else.
       { extends: true, test: { name: 'first-run', include: [FIRST_RUN], sequence: { groupOrder: 1 } } },
     ],

@@ -3,7 +3,7 @@ import type { AgentConfig } from './config.js';
 import { Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
-import { AGENT_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
+import { ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
 import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
@@ -104,7 +104,8 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       hardening: { bindHost: config.apiHost, allowedHosts: config.apiAllowedHosts },
       ...(config.apiToken ? { token: config.apiToken } : {}),
       ...(receiver ? { live: pipeline.live } : {}),
-      health: () => ({ version: AGENT_VERSION, receiver: receiverText, store: maintenance.health() }),
+      logOnce: new LogOnce(log),
+      health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: maintenance.health() }),
     });
     started.push(() => api.close());
     try {

@@ -25,8 +25,12 @@ describe('the version', () => {
     expect(r.stdout.trim()).toBe(version);
     const agent = await startTestAgent();
     try {
-      const info = (await (await fetch(`${agent.intake}/info`)).json()) as { version: string };
-      expect(info.version).toBe(`7.65.0-ecs-trace.${version}`);
+      const info = (await (await fetch(`${agent.intake}/info`)).json()) as { version: string; git_commit: string };
+      // The Datadog Agent version tracers gate features on, bare (see runtime/version.ts); ours beside it.
+      expect(info.version).toBe('7.65.0');
+      expect(info.git_commit).toBe(`ecs-trace ${version}`);
+      const health = (await (await fetch(`${agent.apiUrl}/healthz`)).json()) as { version: string };
+      expect(health.version).toBe(version);
     } finally {
       await agent.close();
     }

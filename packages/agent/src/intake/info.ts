@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AGENT_VERSION } from '../runtime/index.js';
+import { AGENT_BUILD, AGENT_VERSION } from '../runtime/index.js';
 import { DEFAULT_PEER_TAGS, STATS_SPAN_KINDS } from '../stats/index.js';
 import { INFO_ENDPOINTS } from './endpoints.js';
 import type { IntakeConfig } from './settings.js';
@@ -19,7 +19,7 @@ export interface InfoFacts {
 export function buildInfo(config: IntakeConfig & InfoFacts): { body: string; state: string } {
   const doc = {
     version: AGENT_VERSION,
-    git_commit: '',
+    git_commit: AGENT_BUILD,
     endpoints: INFO_ENDPOINTS,
     client_drop_p0s: true,
     span_meta_structs: true,

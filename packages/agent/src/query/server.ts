@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
-import type { AgentMetrics } from '../runtime/index.js';
+import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiHealth, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
@@ -40,9 +40,11 @@ export interface ApiOptions {
   metrics: AgentMetrics;
   /** Facts for /healthz beside the store's numbers, and whether the store is writing. */
   health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; problem?: string } };
+  /** Where an answer the API could not give (a 500) is told, with its cause; throttled per route. */
+  logOnce?: LogOnce;
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening, token }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening, token, logOnce }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -53,7 +55,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   hardenApi(app, hardening);
   const authorized = installAuth(app, token);
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     if (err instanceof QueryError || err instanceof TraceIdParseError || err instanceof SearchSyntaxError) {
       void reply.code(400).send({ error: err.message });
       return;
@@ -63,6 +65,8 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
       return;
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
+    // The caller learns nothing of the inside; the operator learns all of it.
+    if (status === 500) logOnce?.error(`api-500:${req.routeOptions.url ?? ''}`, { err, route: req.routeOptions.url }, 'a query API call failed: it was answered 500');
     void reply.code(status).send({ error: status === 500 ? 'internal error' : (err as Error).message });
   });
 

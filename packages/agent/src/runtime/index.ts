@@ -2,5 +2,5 @@ export { ConfigError, parseSetting, readSettings, settingsMarkdownTable, type Se
 export { isContainerized } from './environment.js';
 export { createLogger, LogOnce, runtimeSettings, type Logger, type RuntimeConfig } from './log.js';
 export { agentMetrics, Counter, Gauge, Registry, type AgentMetrics } from './metrics.js';
-export { AGENT_VERSION, ECS_TRACE_VERSION } from './version.js';
+export { AGENT_BUILD, AGENT_VERSION, ECS_TRACE_VERSION } from './version.js';
 

@@ -1,6 +1,6 @@
-import { DDSketch } from '@datadog/sketches-js';
+import type { DDSketch } from '@datadog/sketches-js';
 import type { ClientStatsPayload } from '@ecs-trace/protocol';
-import { newSketch, type StatsRow } from '../store/index.js';
+import { decodeSketch, newSketch, type StatsRow } from '../store/index.js';
 
 /*
  * Stats a tracer computed itself (/v0.6/stats, trace-agent spec 8.3), as rows beside the agent's
@@ -13,7 +13,8 @@ function sketch(v: Uint8Array | undefined): DDSketch | undefined {
   if (v === undefined) return undefined;
   if (v.length === 0) return newSketch();
   try {
-    return DDSketch.fromProto(v);
+    // In the agent's mapping: a tracer's sketch could not be merged with the agent's own.
+    return decodeSketch(v);
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ export {
   addServiceStats, chunkEnv, decodeSketches, encodeSketches, mergeServiceStats, newSketch, type WithEncodedSketches, type GroupKey, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord,
   type TraceSummaryRecord,
 } from './records.js';
+export { decodeSketch } from './sketch-codec.js';
 export { openReader, openStore } from './factory.js';
 export { PostgresStore } from './postgres/postgres-store.js';
 export { StoreTimeoutError } from './contract.js';

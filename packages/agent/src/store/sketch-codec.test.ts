@@ -38,12 +38,8 @@ describe('sketch codec', () => {
     }), { numRuns: 200 });
   });
 
-  it('a sketch of another mapping (a tracer\'s) is read by sketches-js itself', () => {
+  it('a sketch of another mapping is written as sketches-js writes it', () => {
     const theirs = sketchOf([1e6, 2e6, 5e7], () => new DDSketch({ relativeAccuracy: 0.0075 }));
-    const decoded = decodeSketch(theirs.toProto());
-    expect(decoded.mapping.gamma).toBe(theirs.mapping.gamma);
-    expect(quantiles(decoded)).toEqual(quantiles(DDSketch.fromProto(theirs.toProto())));
-    expect(decoded.count).toBe(3);
     expect(encodeSketch(theirs)).toEqual(theirs.toProto());
   });
 
@@ -54,5 +50,19 @@ describe('sketch codec', () => {
 
   it('refuses bytes that are not a sketch, as sketches-js does', () => {
     expect(() => decodeSketch(Uint8Array.from([0x0a, 0xff, 0xff]))).toThrow();
+  });
+});
+
+describe('a tracer\'s sketch (another mapping)', () => {
+  it('is read in the agent\'s mapping, so that it merges with the agent\'s own, its values within 1%', () => {
+    // ddtrace (libdatadog) and dd-trace-java send sketches of another relative accuracy.
+    const theirs = sketchOf([1e6, 2e6, 5e7, 0, -3e3], () => new DDSketch({ relativeAccuracy: 0.0078125 }));
+    const read = decodeSketch(theirs.toProto());
+    expect(read.mapping.gamma).toBe(newSketch().mapping.gamma);
+    expect(read.count).toBe(5);
+    const ours = sketchOf([3e6]);
+    ours.merge(read);
+    expect(ours.count).toBe(6);
+    for (const [q, v] of [[1, 5e7], [0.5, 1e6]] as const) expect(Math.abs(read.getValueAtQuantile(q) - v) / v).toBeLessThan(0.02);
   });
 });

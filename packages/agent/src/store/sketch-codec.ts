@@ -100,6 +100,29 @@ function fillStore(target: DDSketch['store'], s: ProtoStore): void {
   target.count = count;
 }
 
+/**
+ * A sketch of another mapping (a tracer's client stats: ddtrace's and dd-trace-java's differ from
+ * ours) rebuilt in the agent's: each bin's value added with its count. Sketches of two mappings
+ * cannot be merged (sketches-js throws), and the stores merge every sketch of a range; the values
+ * keep within both accuracies (1% here).
+ */
+export function toAgentMapping(sketch: DDSketch): DDSketch {
+  if (sketch.mapping.gamma === GAMMA) return sketch;
+  const out = newSketch();
+  const add = (store: DDSketch['store'], sign: number) => {
+    if (store.count === 0) return;
+    for (let key = store.minKey; key <= store.maxKey; key++) {
+      const n = store.bins[key - store.offset] ?? 0;
+      if (n > 0) out.accept(sign * sketch.mapping.value(key), n);
+    }
+  };
+  add(sketch.store, 1);
+  add(sketch.negativeStore, -1);
+  if (sketch.zeroCount > 0) out.accept(0, sketch.zeroCount);
+  return out;
+}
+
+/** Bytes of a DDSketch, in the agent's mapping whatever mapping wrote them. */
 export function decodeSketch(buf: Uint8Array): DDSketch {
   let gamma = NaN;
   let indexOffset = 0;
@@ -128,9 +151,9 @@ export function decodeSketch(buf: Uint8Array): DDSketch {
       else r.skip(wire);
     }
   } catch {
-    return DDSketch.fromProto(buf); // let sketches-js say what is wrong with it
+    return toAgentMapping(DDSketch.fromProto(buf)); // let sketches-js say what is wrong with it
   }
-  if (gamma !== GAMMA || indexOffset !== 0 || interpolation !== 0 || pos.sparse || neg.sparse) return DDSketch.fromProto(buf);
+  if (gamma !== GAMMA || indexOffset !== 0 || interpolation !== 0 || pos.sparse || neg.sparse) return toAgentMapping(DDSketch.fromProto(buf));
   const sketch = newSketch();
   fillStore(sketch.store, pos);
   fillStore(sketch.negativeStore, neg);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the other languages' e2e apps with their real tracers, installed as their users install
+# them: a venv with ddtrace from PyPI, dd-java-agent and Jetty from Maven Central, a Go module with
+# dd-trace-go v2 from the Go module proxy. Output in e2e/apps/.build (or $ECS_TRACE_E2E_APPS), which
+# the e2e tests read; a step already done is skipped, so a second run costs seconds.
+#   bash e2e/apps/prepare.sh [python|java|go ...]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${ECS_TRACE_E2E_APPS:-$here/.build}"
+mkdir -p "$out"
+langs=("$@")
+[ ${#langs[@]} -eq 0 ] && langs=(python java go)
+
+for lang in "${langs[@]}"; do
+  start=$(date +%s)
+  case "$lang" in
+    python)
+      if [ ! -x "$out/python/bin/ddtrace-run" ] || ! cmp -s "$here/python/requirements.txt" "$out/python/requirements.txt"; then
+        rm -rf "$out/python"
+        python3 -m venv "$out/python"
+        "$out/python/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
+        cp "$here/python/requirements.txt" "$out/python/requirements.txt"
+      fi
+      ;;
+    java)
+      if [ ! -f "$out/java/classes/App.class" ] || ! cmp -s "$here/java/pom.xml" "$out/java/pom.xml" || [ "$here/java/App.java" -nt "$out/java/classes/App.class" ]; then
+        rm -rf "$out/java"
+        plugin=org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies
+        mvn --batch-mode --quiet -f "$here/java/pom.xml" "$plugin" -DoutputDirectory="$out/java/lib" -DexcludeArtifactIds=dd-java-agent
+        mvn --batch-mode --quiet -f "$here/java/pom.xml" "$plugin" -DoutputDirectory="$out/java/agent" -DincludeArtifactIds=dd-java-agent
+        javac -d "$out/java/classes" -cp "$out/java/lib/*" "$here/java/App.java"
+        cp "$here/java/pom.xml" "$out/java/pom.xml"
+      fi
+      ;;
+    go)
+      # go build decides itself what is up to date.
+      mkdir -p "$out/go"
+      (cd "$here/go" && go build -o "$out/go/app" .)
+      ;;
+    *) echo "prepare.sh: unknown language $lang (python, java or go)" >&2; exit 2 ;;
+  esac
+  echo "e2e apps: $lang ready in $(( $(date +%s) - start )) s"
+done

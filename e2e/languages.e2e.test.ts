@@ -1,0 +1,120 @@
+import { fileURLToPath } from 'node:url';
+import { startSimulator, type SimulatorOptions } from '@ecs-trace/simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
+import { componentsAvailable } from './components.js';
+import { appMissing, LANGUAGES, randomId, startApp, tracedRequest, type Lang } from './languages.js';
+import { waitForTrace } from './traces.js';
+
+/*
+ * The real Python, Java and Go tracers, installed as their users install them (e2e/apps/prepare.sh),
+ * each started by `ecs-trace run` under the simulator so that discovery sets DD_AGENT_HOST as on
+ * ECS: the agent listens only on the host's "private IP" (127.0.0.3), which the tracers' default
+ * (localhost) would not reach. Each app continues a trace from Datadog headers, so the test knows
+ * the trace id and the server span's parent.
+ */
+
+const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+const HOST_IP = '127.0.0.3';
+
+interface ApiSpan { traceId: string; spanId: string; parentId: string; service: string; name: string; resource: string; error: number; env: string; meta: Record<string, string>; metrics: Record<string, number> }
+interface ApiTrace { summary: { spanCount: number; errorCount: number; services: string[] }; spans: ApiSpan[] }
+
+const sources: [string, SimulatorOptions][] = [
+  ['metadata-file', { imds: { mode: 'off' }, metadataFiles: { readyAfterMs: 200 } }],
+  ['imdsv2', { imds: { mode: 'v2-required' }, metadataFiles: false }],
+  ['imdsv1', { imds: { mode: 'v1' }, metadataFiles: false }],
+];
+
+async function metrics(agent: TestAgent): Promise<string> {
+  return (await fetch(`${agent.apiUrl}/metrics`)).text();
+}
+
+const langs = (Object.keys(LANGUAGES) as Lang[]).filter((l) => componentsAvailable(appMissing(l), `${l} tracer e2e tests`));
+
+describe.each(langs)('the real %s tracer', (lang) => {
+  const app = LANGUAGES[lang];
+  const service = `${lang}-web`;
+  let agent: TestAgent;
+  beforeAll(async () => { agent = await startTestAgent({ DD_BIND_HOST: HOST_IP }); });
+  afterAll(async () => { await agent?.close(); });
+
+  it.each(sources)('started by ecs-trace run, host found by %s: its traces come back whole', async (source, simOptions) => {
+    const sim = await startSimulator({ localIpv4: HOST_IP, ...simOptions });
+    try {
+      const env = { ...sim.containerEnv('checkout/web'), ...app.env, DD_SERVICE: service, DD_ENV: 'e2e', DD_VERSION: '1.0.0', DD_TRACE_AGENT_PORT: String(agent.receiver!.port) };
+      const running = await startApp([process.execPath, BIN, 'run', '--json', '--', ...app.argv], env);
+      const ok = randomId();
+      const failed = randomId();
+      const upstream = randomId();
+      let trace: ApiTrace;
+      let bad: ApiTrace;
+      try {
+        expect(running.resolution).toMatchObject({ source, host: HOST_IP });
+        expect(await tracedRequest(`http://127.0.0.1:${running.port}/work`, ok.id, upstream.id)).toBe(200);
+        expect(await tracedRequest(`http://127.0.0.1:${running.port}/work?fail=1`, failed.id, upstream.id)).toBe(500);
+        // Sent on the tracer's own schedule, while the app runs.
+        trace = await waitForTrace<ApiTrace>(agent.apiUrl, ok.hex, app.manualSpan ? 2 : 1, 30_000);
+        bad = await waitForTrace<ApiTrace>(agent.apiUrl, failed.hex, 1, 30_000);
+      } finally {
+        await running.stop();
+      }
+      const server = trace.spans.find((s) => s.name === app.serverSpan)!;
+      expect(server).toMatchObject({ traceId: ok.hex.padStart(32, '0'), parentId: upstream.hex, service, resource: 'GET /work', error: 0, env: 'e2e' });
+      expect(server.meta).toMatchObject({ 'http.method': 'GET', 'http.status_code': '200', 'span.kind': 'server' });
+      expect(server.metrics['_sampling_priority_v1']).toBe(1);
+      if (app.manualSpan) {
+        const manual = trace.spans.find((s) => s.name === 'work.compute')!;
+        expect(manual).toMatchObject({ service, resource: 'compute', error: 0 });
+        expect(manual.meta['custom.tag']).toBe(lang);
+        expect(manual.metrics['custom.metric']).toBe(42);
+        // Its parent is the server span, or a span under it (Python's wsgi.application).
+        const byId = new Map(trace.spans.map((s) => [s.spanId, s]));
+        let up = byId.get(manual.parentId);
+        while (up && up !== server) up = byId.get(up.parentId);
+        expect(up).toBe(server);
+      }
+      expect(bad.spans.find((s) => s.name === app.serverSpan)).toMatchObject({ error: 1, meta: expect.objectContaining({ 'http.status_code': '500' }) });
+      expect(bad.summary.errorCount).toBeGreaterThanOrEqual(1);
+      expect(await metrics(agent)).toMatch(new RegExp(`ecs_trace_receiver_payloads_total\\{endpoint="${app.defaultEndpoint}",lang="${app.metaLang}",tracer_version="${app.tracerVersion.replace(/\./g, '\\.')}[^"]*"\\} [1-9]`));
+    } finally {
+      await sim.close();
+    }
+  }, 90_000);
+
+  it.each(app.otherEndpoints)('sends to %s when set to', async (endpoint, versionEnv) => {
+    const running = await startApp(app.argv, { ...app.env, ...versionEnv, DD_SERVICE: `${service}-alt`, DD_AGENT_HOST: HOST_IP, DD_TRACE_AGENT_PORT: String(agent.receiver!.port) });
+    const t = randomId();
+    let trace: ApiTrace;
+    try {
+      expect(await tracedRequest(`http://127.0.0.1:${running.port}/work`, t.id, 7n)).toBe(200);
+      trace = await waitForTrace<ApiTrace>(agent.apiUrl, t.hex, 1, 30_000);
+    } finally {
+      await running.stop();
+    }
+    expect(trace.spans.find((s) => s.name === app.serverSpan)).toMatchObject({ service: `${service}-alt`, parentId: '0000000000000007' });
+    expect(await metrics(agent)).toMatch(new RegExp(`ecs_trace_receiver_payloads_total\\{endpoint="${endpoint}",lang="${app.metaLang}",[^}]*\\} [1-9]`));
+  }, 60_000);
+
+  it('computes stats itself and sends them to /v0.6/stats, which the agent keeps and serves', async () => {
+    const statsService = `${service}-stats`;
+    const running = await startApp(app.argv, { ...app.env, ...app.statsEnv, DD_SERVICE: statsService, DD_AGENT_HOST: HOST_IP, DD_TRACE_AGENT_PORT: String(agent.receiver!.port) });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const t = randomId();
+        expect(await tracedRequest(`http://127.0.0.1:${running.port}/work`, t.id, 9n)).toBe(200);
+      }
+      // Tracers flush their stats buckets every 10 s; stopping flushes what is left.
+      let hits = 0;
+      for (let i = 0; i < 300 && hits < 4; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const body = (await (await fetch(`${agent.apiUrl}/api/v1/stats?service=${statsService}&groupBy=name&start=${Date.now() - 600_000}`)).json()) as { groups: { key: string; hits: number }[] };
+        hits = body.groups.find((g) => g.key === app.serverSpan)?.hits ?? 0;
+      }
+      expect(hits).toBe(4);
+      expect(await metrics(agent)).toMatch(new RegExp(`ecs_trace_receiver_stats_payloads_total\\{lang="${app.metaLang}",[^}]*\\} [1-9]`));
+    } finally {
+      await running.stop();
+    }
+  }, 60_000);
+});
