@@ -107,6 +107,31 @@ function ensureTracePort(doc: TaskDefinition, c: Container, index: number, notes
   }
 }
 
+const CGROUP_SOURCE = '/sys/fs/cgroup/';
+export const HOST_CGROUP_PATH = '/host/sys/fs/cgroup';
+
+/**
+ * The host's cgroup hierarchy, read-only at /host/sys/fs/cgroup as in the Datadog Agent's ECS task
+ * definition: on cgroup v2 (Amazon Linux 2023) tracers name their container by the inode of its
+ * cgroup directory, which the agent looks up there. Not on Fargate, which has no host volumes.
+ */
+function mountHostCgroups(doc: TaskDefinition, c: Container, path: string): string[] {
+  const notes: string[] = [];
+  doc.volumes ??= [];
+  let volume = doc.volumes.find((v) => v.host?.sourcePath?.replace(/\/+$/, '') === '/sys/fs/cgroup');
+  if (!volume) {
+    volume = { name: 'cgroup', host: { sourcePath: CGROUP_SOURCE } };
+    doc.volumes.push(volume);
+    notes.push(`volumes: added cgroup (host ${CGROUP_SOURCE}), for the containers of tracers on cgroup v2 hosts`);
+  }
+  c.mountPoints ??= [];
+  if (!c.mountPoints.some((m) => m.containerPath?.replace(/\/+$/, '') === HOST_CGROUP_PATH)) {
+    c.mountPoints.push({ sourceVolume: volume.name!, containerPath: HOST_CGROUP_PATH, readOnly: true });
+    notes.push(`${path}.mountPoints: ${HOST_CGROUP_PATH} (read-only) from volume ${volume.name}`);
+  }
+  return notes;
+}
+
 export function agentTaskDefinition(existing: TaskDefinition | undefined, o: AgentOptions = {}): PatchResult {
   const notes: string[] = [];
   const doc = existing ? structuredClone(existing) : newAgentDefinition(o);
@@ -118,6 +143,7 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
     notes.push('networkMode is awsvpc: apps cannot reach the agent at the host IP this way; run the agent in bridge or host mode (ecs-trace taskdef lint explains)');
   }
   ensureTracePort(doc, c, index, notes);
+  if (doc.requiresCompatibilities?.includes('FARGATE') !== true) notes.push(...mountHostCgroups(doc, c, path));
   for (const v of ['DD_APM_ENABLED', 'DD_APM_NON_LOCAL_TRAFFIC']) {
     const prev = setEnv(c, v, 'true');
     if (prev === undefined) notes.push(`${path}.environment: ${v}=true (${APM_ENV_WHY})`);

@@ -8,6 +8,7 @@ import { AGENT_VERSION, type AgentMetrics, type LogOnce, type Logger } from '../
 import { decodeTraces } from './content-type.js';
 import { findEndpoint } from './endpoints.js';
 import { ByteBudget } from './byte-budget.js';
+import { CgroupInodes, defaultCgroupRoot, entityInode } from './cgroup-inodes.js';
 import { BodyError, drain, drained, header, headerTrue, readBody, writeError, type ReadBody } from './http.js';
 import { buildInfo, type InfoFacts } from './info.js';
 import { Semaphore } from './semaphore.js';
@@ -69,6 +70,8 @@ export class Receiver {
   readonly server: Server;
   private socketServer: Server | undefined;
   private readonly decoders: Semaphore;
+  /** Containers of tracers that name themselves by cgroup inode (cgroup v2, private cgroupns). */
+  private readonly cgroupInodes: CgroupInodes;
   /** Bytes of bodies in memory: one more payload than the decoders hold at their largest. */
   private readonly bodies: ByteBudget;
   private readonly info: { body: string; state: string };
@@ -77,6 +80,7 @@ export class Receiver {
   constructor(private readonly opts: ReceiverOptions) {
     const { config } = opts;
     this.decoders = new Semaphore(config.decoders);
+    this.cgroupInodes = new CgroupInodes(config.cgroupRoot ?? defaultCgroupRoot());
     this.bodies = new ByteBudget((config.decoders + 1) * config.maxPayloadBytes);
     this.info = buildInfo(config);
     this.always429 = config.features.includes('429');
@@ -273,6 +277,10 @@ export class Receiver {
         this.opts.logOnce.warn('trace-count', { value: count.slice(0, 64) }, 'X-Datadog-Trace-Count is not a number; ignored');
       }
       const payload = this.payloadFrom(req, chunks);
+      if (payload.containerId === '') {
+        const inode = entityInode(header(req, 'datadog-entity-id'));
+        if (inode !== undefined) payload.containerId = (await this.cgroupInodes.containerId(inode)) ?? '';
+      }
       try {
         await traces.process(payload);
       } catch (err) {

@@ -13,6 +13,8 @@ export interface IntakeConfig {
   decoderTimeoutMs: number;
   maxConnections: number;
   features: string[];
+  /** undefined: /host/sys/fs/cgroup when mounted, else /sys/fs/cgroup. */
+  cgroupRoot: string | undefined;
 }
 
 export const intakeSettings: Setting<IntakeConfig>[] = [
@@ -26,6 +28,7 @@ export const intakeSettings: Setting<IntakeConfig>[] = [
   { key: 'decoders', env: ['DD_APM_DECODERS'], type: 'integer', default: undefined, description: 'Payloads decoded and stored at once. Unset: max(1, cores / 2); at least 2 with `ECS_TRACE_WRITER_THREAD`.' },
   { key: 'decoderTimeoutMs', env: ['DD_APM_DECODER_TIMEOUT'], type: 'integer', default: '1000', description: 'Milliseconds a payload waits for a decoder before it is refused (200, or 429 when the tracer sends `Datadog-Send-Real-Http-Status`).' },
   { key: 'maxConnections', env: ['DD_APM_MAX_CONNECTIONS'], type: 'integer', default: '1000', description: 'Concurrent intake connections.' },
+  { key: 'cgroupRoot', env: ['DD_CONTAINER_CGROUP_ROOT'], type: 'string', default: undefined, description: 'The host\'s cgroup hierarchy, where a tracer\'s `Datadog-Entity-ID: in-<inode>` (cgroup v2, private cgroup namespace) is looked up for its container. Unset: `/host/sys/fs/cgroup` when mounted there (`taskdef agent` does), else `/sys/fs/cgroup`.' },
   { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated. `429`: answer refused payloads with 429 always.' },
 ];
 
