@@ -116,6 +116,6 @@ describe('ecs-trace discover', () => {
   it('refuses an unknown source in --order', async () => {
     const r = await cli(['discover', '--order', 'imdsv3'], {});
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('--order: unknown source "imdsv3"; use env, uds, metadata-file, imdsv2, imdsv1, loopback');
+    expect(r.stderr).toContain('--order: unknown source "imdsv3"; use env, uds, fargate, metadata-file, imdsv2, imdsv1, loopback');
   });
 });

@@ -89,7 +89,7 @@ describe('explicit configuration', () => {
   });
 
   it('names the variable and the sources when ECS_TRACE_DISCOVERY_ORDER has an unknown one', async () => {
-    await expect(resolveAgentHost({ env: { ...SAFE, ECS_TRACE_DISCOVERY_ORDER: 'imdsv2,dns' } })).rejects.toThrow('ECS_TRACE_DISCOVERY_ORDER: unknown source "dns"; use env, uds, metadata-file, imdsv2, imdsv1, loopback');
+    await expect(resolveAgentHost({ env: { ...SAFE, ECS_TRACE_DISCOVERY_ORDER: 'imdsv2,dns' } })).rejects.toThrow('ECS_TRACE_DISCOVERY_ORDER: unknown source "dns"; use env, uds, fargate, metadata-file, imdsv2, imdsv1, loopback');
   });
 });
 
@@ -240,7 +240,19 @@ describe('IMDS', () => {
 
   it('skips IMDS when AWS_EC2_METADATA_DISABLED is set', async () => {
     const r = await resolveAgentHost({ env: { ...SAFE, AWS_EC2_METADATA_DISABLED: 'true' } });
-    expect(r.tried.map((t) => `${t.source}:${t.outcome}`)).toEqual(['env:skipped', 'uds:skipped', 'metadata-file:skipped', 'imdsv2:skipped', 'imdsv1:skipped', 'loopback:found']);
+    expect(r.tried.map((t) => `${t.source}:${t.outcome}`)).toEqual(['env:skipped', 'uds:skipped', 'fargate:skipped', 'metadata-file:skipped', 'imdsv2:skipped', 'imdsv1:skipped', 'loopback:found']);
+  });
+
+  it('on Fargate answers localhost (the agent sidecar) without asking IMDS, which is not there', async () => {
+    const url = await closedPort();
+    for (const fargate of [{ AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE' }, { ECS_FARGATE: 'true' }]) {
+      const r = await resolveAgentHost({ env: { ...SAFE, ...fargate, AWS_EC2_METADATA_SERVICE_ENDPOINT: url } });
+      expect(r).toMatchObject({ host: '127.0.0.1', url: 'http://127.0.0.1:8126', source: 'fargate' });
+      expect(r.tried.map((t) => t.source)).toEqual(['env', 'uds', 'fargate']);
+    }
+    // DD_AGENT_HOST set by the task definition still wins.
+    expect((await resolveAgentHost({ env: { ...SAFE, AWS_EXECUTION_ENV: 'AWS_ECS_FARGATE', DD_AGENT_HOST: '127.0.0.9' } })).source).toBe('env');
+    expect((await resolveAgentHost({ env: { ...SAFE, AWS_EXECUTION_ENV: 'AWS_ECS_EC2', AWS_EC2_METADATA_DISABLED: 'true' } })).source).toBe('loopback');
   });
 
   it('does not retry IMDS without a token when nothing listens there', async () => {

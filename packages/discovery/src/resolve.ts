@@ -12,8 +12,8 @@ import { statSync } from 'node:fs';
  * result says which source won and why each one before it did not (ecs-spec 11).
  */
 
-export type DiscoverySource = 'env' | 'uds' | 'metadata-file' | 'imdsv2' | 'imdsv1' | 'loopback';
-export const DISCOVERY_SOURCES: readonly DiscoverySource[] = ['env', 'uds', 'metadata-file', 'imdsv2', 'imdsv1', 'loopback'];
+export type DiscoverySource = 'env' | 'uds' | 'fargate' | 'metadata-file' | 'imdsv2' | 'imdsv1' | 'loopback';
+export const DISCOVERY_SOURCES: readonly DiscoverySource[] = ['env', 'uds', 'fargate', 'metadata-file', 'imdsv2', 'imdsv1', 'loopback'];
 /** Where a Datadog Agent's socket appears in a container that mounts the host's /var/run/datadog. */
 export const DEFAULT_APM_SOCKET = '/var/run/datadog/apm.socket';
 
@@ -90,6 +90,11 @@ export function imdsEndpointFrom(env: Record<string, string | undefined>): strin
 
 const isTrue = (v: string | undefined) => v !== undefined && /^(true|1)$/i.test(v.trim());
 
+/** ECS on Fargate, as the Datadog Agent detects it: AWS_EXECUTION_ENV, or ECS_FARGATE set. */
+export function isFargate(env: Record<string, string | undefined>): boolean {
+  return env['AWS_EXECUTION_ENV'] === 'AWS_ECS_FARGATE' || (env['ECS_FARGATE'] !== undefined && env['ECS_FARGATE'] !== '' && !/^(false|0)$/i.test(env['ECS_FARGATE']));
+}
+
 type StepResult = { found: string; detail: string } | { skipped: string } | { failed: string };
 
 export async function resolveAgentHost(options: ResolveOptions = {}): Promise<AgentHostResolution> {
@@ -129,6 +134,11 @@ export async function resolveAgentHost(options: ResolveOptions = {}): Promise<Ag
       }
       if (!st.isSocket()) return { failed: `${path} exists but is not a socket` };
       return { found: `unix://${path}`, detail: `the agent's socket at ${path}` };
+    },
+    fargate: async () => {
+      // One network namespace per task: the agent sidecar is on localhost, and IMDS is not there.
+      if (isFargate(env)) return { found: '127.0.0.1', detail: `on Fargate (${env['AWS_EXECUTION_ENV'] === 'AWS_ECS_FARGATE' ? 'AWS_EXECUTION_ENV=AWS_ECS_FARGATE' : 'ECS_FARGATE'}) the agent is a sidecar in this task, on localhost` };
+      return { skipped: `not on Fargate (AWS_EXECUTION_ENV is ${env['AWS_EXECUTION_ENV'] ? JSON.stringify(env['AWS_EXECUTION_ENV']) : 'unset'})` };
     },
     'metadata-file': async () => {
       const path = env['ECS_CONTAINER_METADATA_FILE'];
