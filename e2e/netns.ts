@@ -103,9 +103,12 @@ export function link(a: Netns, aAddr: string, b: Netns, bAddr: string): void {
   b.ip('link', 'set', vb, 'up');
 }
 
-/** Runs `cmd` as if inside the Docker container `dockerId`: /proc/self/cgroup names it, as tracers read it. */
-export function inFakeContainer(dockerId: string, cgroupFile: string, cmd: string, args: string[]): [string, string[]] {
-  return ['unshare', ['-m', 'sh', '-c', 'printf "0::/docker/%s\\n" "$1" > "$2" && mount --bind "$2" /proc/$$/cgroup && shift 2 && exec "$@"', 'sh', dockerId, cgroupFile, cmd, ...args]];
+/**
+ * Runs `cmd` as if inside the Docker container `dockerId`: /proc/self/cgroup names it, as tracers
+ * read it (`/docker/<id>`, or another path such as Fargate's `/ecs/<task>/<id>`).
+ */
+export function inFakeContainer(dockerId: string, cgroupFile: string, cmd: string, args: string[], cgroupPath = `/docker/${dockerId}`): [string, string[]] {
+  return ['unshare', ['-m', 'sh', '-c', 'printf "0::%s\\n" "$1" > "$2" && mount --bind "$2" /proc/$$/cgroup && shift 2 && exec "$@"', 'sh', cgroupPath, cgroupFile, cmd, ...args]];
 }
 
 export function requireMountNamespaces(): boolean {

@@ -56,7 +56,8 @@ export function v4Container(world: SimWorld, task: SimTask, c: SimContainer): Re
 
 export function v4Task(world: SimWorld, task: SimTask): Record<string, unknown> {
   return {
-    Cluster: world.cluster,
+    // Fargate gives the cluster's ARN, EC2 its name.
+    Cluster: world.launchType === 'FARGATE' ? `arn:aws:ecs:${world.instance.region}:${world.instance.accountId}:cluster/${world.cluster}` : world.cluster,
     TaskARN: task.arn,
     Family: task.family,
     Revision: task.revision,
@@ -66,7 +67,7 @@ export function v4Task(world: SimWorld, task: SimTask): Record<string, unknown> 
     PullStartedAt: task.createdAt,
     PullStoppedAt: task.createdAt,
     AvailabilityZone: world.instance.availabilityZone,
-    LaunchType: 'EC2',
+    LaunchType: world.launchType,
     Containers: task.containers.map((c) => v4Container(world, task, c)),
     VPCID: world.instance.vpcId,
     FaultInjectionEnabled: false,
@@ -120,6 +121,8 @@ export function startEcsAgentServer(world: SimWorld, host = '127.0.0.1', port = 
       const task = v4Task(world, found.task);
       return json(res, 200, v4[2] === '/taskWithTags' ? { ...task, TaskTags: {}, ContainerInstanceTags: {} } : task);
     }
+    // Fargate has no ECS agent on the host to introspect: only task metadata answers.
+    if (world.launchType === 'FARGATE') return json(res, 404, '404 page not found');
     if (path === '/') return json(res, 200, { AvailableCommands: ['/v1/metadata', '/v1/tasks', '/license'] });
     if (path === '/v1/metadata') return json(res, 200, { Cluster: world.cluster, ContainerInstanceArn: world.containerInstanceArn, Version: ECS_AGENT_VERSION });
     if (path === '/license') {

@@ -87,3 +87,24 @@ describe('task metadata v4 and introspection', () => {
     expect(() => sim!.containerEnv('nope')).toThrow('no container "nope" in the simulated host; it runs checkout/web, billing/api, billing/worker');
   });
 });
+
+describe('Fargate mode', () => {
+  it('is one awsvpc task with Fargate\'s ids, task metadata v4 only, and the Fargate environment', async () => {
+    sim = await startSimulator({ launchType: 'FARGATE' });
+    expect(sim.world.tasks).toHaveLength(1);
+    const task = sim.world.tasks[0]!;
+    const web = task.containers[0]!;
+    expect(web.dockerId).toMatch(/^[0-9a-f]{32}-\d{10}$/);
+    expect(web.dockerId.startsWith(task.arn.split('/').pop()!)).toBe(true);
+    const env = sim.containerEnv('web');
+    expect(env['AWS_EXECUTION_ENV']).toBe('AWS_ECS_FARGATE');
+    expect(env).not.toHaveProperty('ECS_CONTAINER_METADATA_FILE');
+    expect(env).not.toHaveProperty('AWS_EC2_METADATA_SERVICE_ENDPOINT');
+    const { body } = await getJson(`${env['ECS_CONTAINER_METADATA_URI_V4']}/task`);
+    expect(body).toMatchObject({ LaunchType: 'FARGATE', Cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/ecs-trace-sim', TaskARN: task.arn, Family: 'checkout' });
+    expect((body as { Containers: { DockerId: string; Networks: { NetworkMode: string }[] }[] }).Containers[0]).toMatchObject({ DockerId: web.dockerId, Networks: [{ NetworkMode: 'awsvpc' }] });
+    // No ECS agent on a host to introspect, and no IMDS to answer.
+    expect((await fetch(`${sim.ecsAgent.url}/v1/tasks`)).status).toBe(404);
+    expect((await fetch(`${sim.imds.url}/latest/meta-data/local-ipv4`)).status).toBe(403);
+  });
+});

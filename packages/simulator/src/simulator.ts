@@ -31,14 +31,16 @@ export class UnknownContainerError extends Error {
 export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulator> {
   const world = createWorld(o);
   const { host: imdsHost, port: imdsPort, ...imdsOptions } = o.imds ?? {};
-  const imds = await startImdsServer({ world, ...imdsOptions }, imdsHost ?? '127.0.0.1', imdsPort ?? 0);
+  // Fargate tasks cannot reach IMDS: it refuses, as a stand-in for nothing answering.
+  const imds = await startImdsServer({ world, ...imdsOptions, ...(world.launchType === 'FARGATE' ? { mode: 'off' as const } : {}) }, imdsHost ?? '127.0.0.1', imdsPort ?? 0);
   const ecsAgent = await startEcsAgentServer(world, o.ecsAgent?.host ?? '127.0.0.1', o.ecsAgent?.port ?? 0).catch(async (err: unknown) => {
     await imds.close();
     throw err;
   });
   let ownDir: string | undefined;
   let metadataFiles: MetadataFiles | undefined;
-  if (o.metadataFiles !== false) {
+  // Container metadata files are an EC2 container instance's feature.
+  if (o.metadataFiles !== false && world.launchType !== 'FARGATE') {
     const dir = o.metadataFiles?.dir ?? (ownDir = mkdtempSync(join(tmpdir(), 'ecs-trace-sim-metadata-')));
     metadataFiles = writeMetadataFiles(world, { ...o.metadataFiles, dir });
   }
@@ -52,8 +54,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       if (!found) throw new UnknownContainerError(`no container ${JSON.stringify(name)} in the simulated host; it runs ${world.tasks.flatMap((t) => t.containers.map((c) => `${t.family}/${c.name}`)).join(', ')}`);
       const id = found.container.endpointId;
       const env: Record<string, string> = {
-        AWS_EXECUTION_ENV: 'AWS_ECS_EC2',
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+        AWS_EXECUTION_ENV: world.launchType === 'FARGATE' ? 'AWS_ECS_FARGATE' : 'AWS_ECS_EC2',
+        ...(world.launchType === 'FARGATE' ? {} : { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url }),
         ECS_CONTAINER_METADATA_URI: `${ecsAgent.url}/v3/${id}`,
         ECS_CONTAINER_METADATA_URI_V4: `${ecsAgent.url}/v4/${id}`,
         ECS_AGENT_URI: `${ecsAgent.url}/api/${id}`,

@@ -33,7 +33,7 @@ export interface SimTask {
   arn: string;
   family: string;
   revision: string;
-  networkMode: 'bridge' | 'host';
+  networkMode: 'bridge' | 'host' | 'awsvpc';
   containers: SimContainer[];
   createdAt: string;
 }
@@ -56,6 +56,8 @@ export interface SimInstance {
 }
 
 export interface SimWorld {
+  /** FARGATE: one task in its own network namespace, no EC2 instance to ask, no introspection API. */
+  launchType: 'EC2' | 'FARGATE';
   cluster: string;
   containerInstanceArn: string;
   instance: SimInstance;
@@ -78,6 +80,8 @@ export interface WorldOptions {
    */
   localIpv4?: string;
   tasks?: TaskSpec[];
+  /** FARGATE: the first task only, awsvpc, Fargate's container ids (`<task id>-<digits>`). */
+  launchType?: 'EC2' | 'FARGATE';
 }
 
 export const DEFAULT_TASKS: TaskSpec[] = [
@@ -126,10 +130,12 @@ export function createWorld(o: WorldOptions = {}): SimWorld {
     pendingTime: '2026-11-25T08:00:00Z',
   };
   let bridgeIp = 2;
-  const tasks = (o.tasks ?? DEFAULT_TASKS).map((spec): SimTask => {
+  const fargate = o.launchType === 'FARGATE';
+  const specs = o.tasks ?? DEFAULT_TASKS;
+  const tasks = (fargate ? specs.slice(0, 1) : specs).map((spec): SimTask => {
     const taskId = hex(`${cluster}/${spec.family}/task`, 32);
     const revision = String(spec.revision ?? 1);
-    const networkMode = spec.networkMode ?? 'bridge';
+    const networkMode = fargate ? 'awsvpc' : spec.networkMode ?? 'bridge';
     return {
       arn: `arn:aws:ecs:${region}:${accountId}:task/${cluster}/${taskId}`,
       family: spec.family,
@@ -137,7 +143,8 @@ export function createWorld(o: WorldOptions = {}): SimWorld {
       networkMode,
       createdAt: '2026-11-25T08:01:00Z',
       containers: spec.containers.map((c) => {
-        const dockerId = hex(`${taskId}/${c.name}/docker`, 64);
+        // Fargate names a container `<task id>-<10 digits>`, as its cgroup path does.
+        const dockerId = fargate ? `${taskId}-${String(parseInt(hex(`${taskId}/${c.name}/docker`, 8), 16)).padStart(10, '0').slice(0, 10)}` : hex(`${taskId}/${c.name}/docker`, 64);
         return {
           name: c.name,
           image: c.image,
@@ -147,13 +154,15 @@ export function createWorld(o: WorldOptions = {}): SimWorld {
           ports: c.ports ?? [],
           endpointId: uuid(`${taskId}/${c.name}/endpoint`),
           // docker0 addresses stand in the loopback range here: tests never leave this machine.
-          ipv4: networkMode === 'bridge' ? `127.17.0.${bridgeIp++}` : '',
+          // A Fargate task's containers share its ENI: the loopback here.
+          ipv4: networkMode === 'bridge' ? `127.17.0.${bridgeIp++}` : networkMode === 'awsvpc' ? '127.0.0.1' : '',
           dockerLabels: c.dockerLabels ?? {},
         };
       }),
     };
   });
   return {
+    launchType: fargate ? 'FARGATE' : 'EC2',
     cluster,
     containerInstanceArn: `arn:aws:ecs:${region}:${accountId}:container-instance/${cluster}/${hex(cluster + 'ci', 32)}`,
     instance,

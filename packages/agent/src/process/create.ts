@@ -2,6 +2,7 @@ import type { AgentMetrics, Logger } from '../runtime/index.js';
 import { StatsService } from '../stats/index.js';
 import type { StatsReader, StatsWriter, TraceWriter } from '../store/index.js';
 import { ClientStatsIntake } from './client-stats.js';
+import { isFargate } from '../runtime/index.js';
 import { EcsTagger } from './ecs-tags.js';
 import { Obfuscator } from './obfuscate/obfuscator.js';
 import { normalizedDefaultEnv, Pipeline } from './pipeline.js';
@@ -31,12 +32,16 @@ export interface CreatedPipeline {
 export function createPipeline(config: ProcessConfig, deps: PipelineDeps): CreatedPipeline {
   const { store, metrics, log } = deps;
   const env = deps.env ?? process.env;
-  const ecsUrl = ecsAgentUrl(config, env);
-  const ecsTagger = ecsUrl ? new EcsTagger({ agentUrl: ecsUrl, taskMetadataUrl: env['ECS_CONTAINER_METADATA_URI_V4'], log,
-    onRefresh: (r) => { if (r instanceof Error) metrics.ecsRefreshErrors.inc(); else metrics.ecsTasks.set(r); },
-  }) : undefined;
+  // On Fargate the agent's own task is the only one, and task metadata v4 describes it.
+  const fargate = isFargate(env) && env['ECS_CONTAINER_METADATA_URI_V4'] !== undefined && !config.ecsAgentUrl;
+  const ecsUrl = fargate ? undefined : ecsAgentUrl(config, env);
+  const onRefresh = (r: number | Error) => { if (r instanceof Error) metrics.ecsRefreshErrors.inc(); else metrics.ecsTasks.set(r); };
+  const taskMetadataUrl = env['ECS_CONTAINER_METADATA_URI_V4'];
+  const ecsTagger = fargate || ecsUrl
+    ? new EcsTagger({ ...(ecsUrl ? { agentUrl: ecsUrl } : {}), ...(taskMetadataUrl ? { taskMetadataUrl } : {}), log, onRefresh })
+    : undefined;
   if (ecsTagger) {
-    log.info({ url: ecsUrl }, 'tagging spans with their ECS task and container');
+    log.info(fargate ? { taskMetadata: taskMetadataUrl, fargate: true } : { url: ecsUrl }, 'tagging spans with their ECS task and container');
     void ecsTagger.refresh();
   }
   const defaultEnv = normalizedDefaultEnv(config.env);

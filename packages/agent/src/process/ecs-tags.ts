@@ -1,9 +1,10 @@
 import type { Logger } from '../runtime/index.js';
 
 /*
- * ECS tags for a container id (the Datadog-Container-ID header): the ECS agent's introspection
- * API lists the tasks on this host (/v1/tasks) and the cluster (/v1/metadata); the availability
- * zone comes from task metadata v4 of the agent's own task. Lookups never wait on the network:
+ * ECS tags for a container id (the Datadog-Container-ID header). On EC2 the ECS agent's
+ * introspection API lists the tasks on this host (/v1/tasks) and the cluster (/v1/metadata); the
+ * availability zone comes from task metadata v4 of the agent's own task. On Fargate the agent is a
+ * sidecar and its task is the only one: task metadata v4 (`/task`) says it all. Lookups never wait on the network:
  * an unknown id schedules a refresh (one at a time, at most one a second) and is answered from
  * the cache, so a slow or absent ECS agent never holds up intake. Misses are cached too.
  */
@@ -11,9 +12,9 @@ import type { Logger } from '../runtime/index.js';
 export type EcsTags = Readonly<Record<string, string>>;
 
 export interface EcsTaggerOptions {
-  /** The ECS agent's introspection API, e.g. http://169.254.172.1:51678. */
-  agentUrl: string;
-  /** Task metadata v4 of the agent's own task (ECS_CONTAINER_METADATA_URI_V4), for the AZ. */
+  /** The ECS agent's introspection API, e.g. http://169.254.172.1:51678; unset on Fargate. */
+  agentUrl?: string;
+  /** Task metadata v4 of the agent's own task (ECS_CONTAINER_METADATA_URI_V4): the AZ, and on Fargate everything. */
   taskMetadataUrl?: string;
   log: Logger;
   hitTtlMs?: number;
@@ -26,6 +27,13 @@ export interface EcsTaggerOptions {
 
 interface IntrospectionContainer { DockerId?: string; Name?: string; Image?: string }
 interface IntrospectionTask { Arn?: string; Family?: string; Version?: string; KnownStatus?: string; Containers?: IntrospectionContainer[] | null }
+interface MetadataTask {
+  Cluster?: string; TaskARN?: string; Family?: string; Revision?: string; AvailabilityZone?: string; KnownStatus?: string;
+  Containers?: (IntrospectionContainer & { KnownStatus?: string })[] | null;
+}
+
+/** Fargate's task metadata names the cluster by ARN; the tag is its name. */
+const clusterName = (c: string): string => c.slice(c.lastIndexOf('cluster/') >= 0 ? c.lastIndexOf('cluster/') + 'cluster/'.length : 0);
 
 /** `repo/name:tag` -> name and tag, as the Datadog Agent splits an image reference. */
 export function splitImage(image: string): { name: string; tag: string } {
@@ -78,7 +86,7 @@ export class EcsTagger {
       .catch((err: unknown) => {
         this.stats.refreshErrors++;
         this.o.onRefresh?.(err as Error);
-        this.o.log.warn({ err: (err as Error).message, url: this.o.agentUrl }, 'cannot list ECS tasks; spans are not tagged with their task');
+        this.o.log.warn({ err: (err as Error).message, url: this.o.agentUrl ?? this.o.taskMetadataUrl }, 'cannot list ECS tasks; spans are not tagged with their task');
       })
       .finally(() => { this.refreshing = undefined; });
     return this.refreshing;
@@ -90,9 +98,8 @@ export class EcsTagger {
     return res.json();
   }
 
-  private async load(): Promise<void> {
-    this.stats.refreshes++;
-    const base = this.o.agentUrl.replace(/\/+$/, '');
+  private async loadIntrospection(agentUrl: string): Promise<{ Tasks?: IntrospectionTask[] }> {
+    const base = agentUrl.replace(/\/+$/, '');
     if (this.cluster === '') {
       const meta = (await this.getJson(`${base}/v1/metadata`)) as { Cluster?: string };
       this.cluster = meta.Cluster ?? '';
@@ -105,7 +112,27 @@ export class EcsTagger {
         this.o.log.debug({ err: (err as Error).message }, 'no availability zone from task metadata');
       }
     }
-    const { Tasks } = (await this.getJson(`${base}/v1/tasks`)) as { Tasks?: IntrospectionTask[] };
+    return (await this.getJson(`${base}/v1/tasks`)) as { Tasks?: IntrospectionTask[] };
+  }
+
+  /** Fargate: the agent's own task, the only one, from task metadata v4. */
+  private async loadTaskMetadata(): Promise<{ Tasks?: IntrospectionTask[] }> {
+    if (!this.o.taskMetadataUrl) throw new Error('no task metadata endpoint (ECS_CONTAINER_METADATA_URI_V4)');
+    const task = (await this.getJson(`${this.o.taskMetadataUrl.replace(/\/+$/, '')}/task`)) as MetadataTask;
+    this.cluster = clusterName(task.Cluster ?? '');
+    this.availabilityZone = task.AvailabilityZone ?? '';
+    return {
+      Tasks: [{
+        ...(task.TaskARN !== undefined ? { Arn: task.TaskARN } : {}), ...(task.Family !== undefined ? { Family: task.Family } : {}),
+        ...(task.Revision !== undefined ? { Version: task.Revision } : {}), ...(task.KnownStatus !== undefined ? { KnownStatus: task.KnownStatus } : {}),
+        Containers: (task.Containers ?? []).filter((c) => c.KnownStatus !== 'STOPPED'),
+      }],
+    };
+  }
+
+  private async load(): Promise<void> {
+    this.stats.refreshes++;
+    const { Tasks } = this.o.agentUrl === undefined ? await this.loadTaskMetadata() : await this.loadIntrospection(this.o.agentUrl);
     const expires = this.now() + this.hitTtl;
     let tasks = 0;
     for (const task of Tasks ?? []) {

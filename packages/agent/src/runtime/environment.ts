@@ -13,3 +13,9 @@ export function isContainerized(env: NodeJS.ProcessEnv, root = '/'): boolean {
     return false;
   }
 }
+
+/** ECS on Fargate, as the Datadog Agent detects it: AWS_EXECUTION_ENV, or ECS_FARGATE set. */
+export function isFargate(env: NodeJS.ProcessEnv): boolean {
+  const flag = env['ECS_FARGATE'];
+  return env['AWS_EXECUTION_ENV'] === 'AWS_ECS_FARGATE' || (flag !== undefined && flag !== '' && !/^(false|0)$/i.test(flag));
+}

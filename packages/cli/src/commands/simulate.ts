@@ -19,6 +19,7 @@ interface SimulateFlags {
   readyAfter: string;
   env?: string;
   json?: boolean;
+  fargate?: boolean;
 }
 
 class UsageError extends Error {}
@@ -45,11 +46,13 @@ export function simulateCommand(program: Command, setExit: (code: number) => voi
     .option('--ready-after <ms>', 'delay before the metadata files become READY', '300')
     .option('--env <container>', 'print `export` lines for this container (name or family/name)')
     .option('--json', 'print the endpoints and every container\'s environment as one JSON line')
+    .option('--fargate', 'an ECS Fargate task instead: one task (awsvpc), task metadata v4 only (no IMDS, metadata files or introspection API), AWS_EXECUTION_ENV=AWS_ECS_FARGATE')
     .action(async (f: SimulateFlags) => {
       let sim;
       let envDir: string | undefined;
       try {
         sim = await startSimulator({
+          ...(f.fargate ? { launchType: 'FARGATE' as const } : {}),
           localIpv4: f.localIpv4,
           imds: {
             mode: f.imds, host: f.imdsHost, port: intFlag('imds-port', f.imdsPort, 0, 65535),
