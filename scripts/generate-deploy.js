@@ -9,6 +9,7 @@ export const DEPLOY_FILES = {
   'deploy/agent-task-definition.json': () => cli('taskdef', 'agent', '--image', 'ecs-trace/agent:0.2.0', '--region', 'us-east-1'),
   'deploy/agent-service.json': () => cli('taskdef', 'service', '--task-definition', 'ecs-trace-agent', '--cluster', 'default'),
   'deploy/app-task-definition.json': () => cli('taskdef', 'app', 'deploy/src/app.json', '--discovery', 'launcher', '--image-entrypoint', 'none', '--service', 'checkout', '--env', 'prod', '--version', '1.4.2'),
+  'deploy/app-fargate-task-definition.json': () => cli('taskdef', 'app', 'deploy/src/app.json', '--fargate', '--agent-image', 'ecs-trace/agent:0.2.0', '--region', 'us-east-1', '--service', 'checkout', '--env', 'prod', '--version', '1.4.2'),
   'deploy/ui-task-definition.json': () => cli('taskdef', 'ui', '--image', 'ecs-trace/agent:0.2.0', '--region', 'us-east-1',
     '--store-secret', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecs-trace/store-url',
     '--token-secret', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecs-trace/ui-token',

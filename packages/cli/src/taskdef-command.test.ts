@@ -100,8 +100,8 @@ describe('deploy/', () => {
   });
 
   it('its task definitions lint clean', () => {
-    const r = cli(['lint', 'deploy/agent-task-definition.json', 'deploy/app-task-definition.json', 'deploy/ui-task-definition.json']);
-    expect(r.stdout).toBe('deploy/agent-task-definition.json: no findings\ndeploy/app-task-definition.json: no findings\ndeploy/ui-task-definition.json: no findings\n');
+    const r = cli(['lint', 'deploy/agent-task-definition.json', 'deploy/app-task-definition.json', 'deploy/app-fargate-task-definition.json', 'deploy/ui-task-definition.json']);
+    expect(r.stdout).toBe(['agent-task-definition', 'app-task-definition', 'app-fargate-task-definition', 'ui-task-definition'].map((f) => `deploy/${f}.json: no findings\n`).join(''));
     expect(r.code).toBe(0);
   });
 

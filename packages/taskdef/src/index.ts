@@ -8,6 +8,7 @@ export {
   type AgentOptions, type PatchResult,
 } from './agent.js';
 export { patchAppTaskDefinition, DISCOVERY_MODES, type AppOptions, type DiscoveryMode } from './app.js';
+export { patchAppForFargate, type FargateOptions } from './fargate.js';
 export { shellScript, SHELL_MODES, type ShellMode } from './shell-forms.js';
 export { lintTaskDefinition, formatFindings, hasErrors, isAgentContainer, type Finding, type Severity } from './lint.js';
 export { registerTaskDefinition, RegisterError, type Registered } from './register.js';

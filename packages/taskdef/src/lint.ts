@@ -90,6 +90,8 @@ function lintDefinition(doc: TaskDefinition): Finding[] {
   const add = (rule: string, severity: Severity, path: string, message: string, fix: string) => findings.push({ rule, severity, path, message, fix });
   const mode = doc.networkMode ?? 'bridge';
   const containers = doc.containerDefinitions ?? [];
+  const fargate = doc.requiresCompatibilities?.includes('FARGATE') === true;
+  if (fargate) lintFargate(doc, add);
   containers.forEach((c, i) => {
     const at = `containerDefinitions[${i}]`;
     const name = JSON.stringify(c.name);
@@ -110,6 +112,8 @@ function lintDefinition(doc: TaskDefinition): Finding[] {
       lintUi(c, at, add);
       return;
     }
+    // The agent and the apps of a Fargate task: lintFargate's rules, not the EC2 daemon's.
+    if (fargate) return;
     if (agent) {
       const ports = c.portMappings ?? [];
       const j = ports.findIndex((p) => p.containerPort === TRACE_PORT);
@@ -137,6 +141,38 @@ function lintDefinition(doc: TaskDefinition): Finding[] {
     lintShellForm(c, at, mode, add);
   });
   return findings;
+}
+
+/**
+ * A Fargate task: awsvpc, a task size, no host volumes or host ports; the agent a sidecar in the
+ * same task (tracers reach it on localhost), which traced apps wait for.
+ */
+function lintFargate(doc: TaskDefinition, add: (rule: string, severity: Severity, path: string, message: string, fix: string) => void): void {
+  const containers = doc.containerDefinitions ?? [];
+  if (doc.networkMode !== 'awsvpc') add('fargate-network-mode', 'error', 'networkMode', `Fargate runs only awsvpc tasks, not ${doc.networkMode ?? 'bridge (unset)'}`, 'set "networkMode": "awsvpc" (ecs-trace taskdef app FILE --fargate)');
+  if (doc.cpu === undefined || doc.memory === undefined) add('fargate-task-size', 'error', doc.cpu === undefined ? 'cpu' : 'memory', 'Fargate needs the task\'s cpu and memory', 'set both, e.g. "cpu": "512", "memory": "1024"');
+  (doc.volumes ?? []).forEach((v, i) => {
+    if (v.host !== undefined) add('fargate-host-volume', 'error', `volumes[${i}].host`, `Fargate has no host volumes (${JSON.stringify(v.name)})`, 'use a task volume without host, or EFS');
+  });
+  const agentAt = containers.findIndex((c) => isAgentContainer(c) && !isUiContainer(c));
+  containers.forEach((c, i) => {
+    const at = `containerDefinitions[${i}]`;
+    (c.portMappings ?? []).forEach((p, j) => {
+      if (p.hostPort !== undefined && p.hostPort !== p.containerPort) add('fargate-host-port', 'error', `${at}.portMappings[${j}].hostPort`, `on Fargate the host port is the container port (${p.containerPort}), not ${p.hostPort}`, 'remove hostPort');
+    });
+    if (i === agentAt || isUiContainer(c) || !isTraced(c)) return;
+    const name = JSON.stringify(c.name);
+    if (agentAt < 0) {
+      add('fargate-no-agent', 'error', 'containerDefinitions', `${name} is traced, but the task has no agent: on Fargate it runs as a sidecar in the same task`, `ecs-trace taskdef app FILE --container ${c.name} --fargate`);
+      return;
+    }
+    const host = getEnv(c, 'DD_AGENT_HOST');
+    if (host !== undefined && !/^(localhost|127\.0\.0\.1|::1)$/.test(host)) add('fargate-agent-host', 'error', `${at}.environment`, `${name} sends traces to ${host}; on Fargate the agent is the sidecar on localhost`, 'remove DD_AGENT_HOST (localhost is the tracers\' default)');
+    const agentName = containers[agentAt]!.name;
+    if (!(c.dependsOn ?? []).some((d) => d.containerName === agentName && (d.condition === 'HEALTHY' || d.condition === 'START'))) {
+      add('fargate-no-depends-on', 'warning', `${at}.dependsOn`, `${name} may start before the agent listens: traces it sends then are lost`, `add {"containerName": ${JSON.stringify(agentName)}, "condition": "HEALTHY"} (with a health check on the agent)`);
+    }
+  });
 }
 
 /** An `ecs-trace ui` container: the shared store, a token when it listens beyond loopback, its port mapped. */

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   agentTaskDefinition, daemonService, DISCOVERY_MODES, formatFindings, formatTaskDefinition, hasErrors, lintTaskDefinition,
-  parseJson, parseTaskDefinition, patchAppTaskDefinition, registerTaskDefinition, RegisterError, TaskdefInputError,
+  parseJson, parseTaskDefinition, patchAppForFargate, patchAppTaskDefinition, registerTaskDefinition, RegisterError, TaskdefInputError,
   uiService, uiTargetGroup, uiTaskDefinition,
   type DiscoveryMode, type PatchResult, type TaskDefinition,
 } from '@ecs-trace/taskdef';
@@ -159,8 +159,18 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
     .option('--launcher-path <path>', 'where ecs-trace is inside the image', 'ecs-trace')
     .option('--service <name>', 'DD_SERVICE and the matching docker label')
     .option('--env <env>', 'DD_ENV and the matching docker label')
-    .option('--version <version>', 'DD_VERSION and the matching docker label'))
-    .action(guard(async (file: string, f: OutputFlags & { container?: string; discovery: DiscoveryMode; imageEntrypoint?: string; startupCommand?: string; launcherPath: string; service?: string; env?: string; version?: string }) => {
+    .option('--version <version>', 'DD_VERSION and the matching docker label')
+    .option('--fargate', 'a Fargate task instead: add the agent as a sidecar (essential, 8126/tcp, health check) that the app waits for; the app\'s start is left as it is (tracers reach the sidecar on localhost)')
+    .option('--agent-image <image>', 'with --fargate: the sidecar\'s image')
+    .option('--region <region>', 'with --fargate: AWS region of the sidecar\'s CloudWatch Logs group (default: AWS_REGION)', process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']))
+    .action(guard(async (file: string, f: OutputFlags & { container?: string; discovery: DiscoveryMode; imageEntrypoint?: string; startupCommand?: string; launcherPath: string; service?: string; env?: string; version?: string; fargate?: boolean; agentImage?: string; region?: string }) => {
+      if (f.fargate) {
+        await emit(patchAppForFargate(load(file), {
+          ...(f.container !== undefined ? { container: f.container } : {}), ...(f.agentImage ? { agentImage: f.agentImage } : {}), ...(f.region ? { region: f.region } : {}),
+          ...(f.service !== undefined ? { service: f.service } : {}), ...(f.env !== undefined ? { env: f.env } : {}), ...(f.version !== undefined ? { version: f.version } : {}),
+        }), f);
+        return;
+      }
       await emit(patchAppTaskDefinition(load(file), {
         ...(f.container !== undefined ? { container: f.container } : {}),
         discovery: f.discovery,
