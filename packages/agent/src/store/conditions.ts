@@ -29,7 +29,8 @@ export function traceQueryWhere(q: TraceQuery, placeholder: (n: number) => strin
   if (q.service !== undefined) c.push(['service = ?', q.service]);
   if (q.env !== undefined) c.push(['env = ?', q.env]);
   if (q.resource !== undefined) c.push(['resource = ?', q.resource]);
-  if (q.error !== undefined) c.push(['error = ?', q.error ? 1 : 0]);
+  // A literal, so that the planners can use the partial index of error spans.
+  if (q.error !== undefined) c.push([q.error ? 'error = 1' : 'error = 0']);
   if (q.name !== undefined) c.push(['name = ?', q.name]);
   if (q.minDurationNs !== undefined) c.push(['duration >= ?', q.minDurationNs]);
   if (q.maxDurationNs !== undefined) c.push(['duration <= ?', q.maxDurationNs]);

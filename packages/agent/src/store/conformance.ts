@@ -106,6 +106,19 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(await ids({ service: 'nope', limit: 10 })).toEqual([]);
     });
 
+    it('finds the newest traces when their matches fill many pages of the index', async () => {
+      // Five traces of 300 error spans each, one after the other: the newest three are 5, 4, 3.
+      for (let t = 1n; t <= 5n; t++) {
+        const chunk = [span({ traceId: t, spanId: 1n, start: T0 + t * 1000n * MS, error: 1 })];
+        for (let i = 2n; i <= 300n; i++) chunk.push(span({ traceId: t, spanId: i, parentId: 1n, start: T0 + t * 1000n * MS + i * MS, error: 1, service: 'db' }));
+        await store.write(batch([chunk]));
+      }
+      const ids = async (q: Parameters<TraceStore['searchTraces']>[0]) => (await store.searchTraces(q)).map((t) => t.traceId.low.toString(16));
+      expect(await ids({ error: true, limit: 3 })).toEqual(['5', '4', '3']);
+      expect(await ids({ service: 'db', limit: 5 })).toEqual(['5', '4', '3', '2', '1']);
+      expect(await ids({ error: true, end: T0 + 3000n * MS, limit: 10 })).toEqual(['2', '1']);
+    });
+
     it('uses the payload env for spans without one', async () => {
       await store.write(batch([[span({ traceId: 1n, spanId: 1n, meta: {} })]], { env: 'from-payload' }));
       expect((await store.getTrace(tid('1')))!.spans[0]!.env).toBe('from-payload');

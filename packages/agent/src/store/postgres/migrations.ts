@@ -111,6 +111,9 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (width, slot, service, env, name, version, writer));
    CREATE TABLE ecs_trace_backfill (what text PRIMARY KEY, done bool NOT NULL);
    INSERT INTO ecs_trace_backfill VALUES ('service_rollup', false);`,
+
+  // 4: error spans have an index of their own, newest first, for "errors only" searches.
+  `CREATE INDEX span_index_errors ON span_index (start) WHERE error = 1;`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

@@ -11,6 +11,7 @@ import {
 import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rollup.js';
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
+import { newestTraceIds } from '../newest-traces.js';
 import { dayOf, DAY_NS, migrate, PARTITIONED_TABLES, RETENTION_LOCK_KEY, schemaStatus } from './migrations.js';
 
 /*
@@ -186,14 +187,17 @@ export class PostgresStore implements TraceStore {
 
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
     const w = traceQueryWhere(q, postgresPlaceholder);
-    const { rows: ids } = await this.pool.query<{ trace_id: bigint }>(
-      `SELECT trace_id, max(start) AS latest FROM span_index ${w.sql}
-       GROUP BY trace_id ORDER BY latest DESC LIMIT $${w.params.length + 1}`, [...w.params, q.limit]);
+    const n = w.params.length;
+    const ids = await newestTraceIds(q.limit,
+      async (offset, count) => (await this.pool.query<{ trace_id: bigint }>(
+        `SELECT trace_id FROM span_index ${w.sql} ORDER BY start DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...w.params, count, offset])).rows.map((r) => r.trace_id),
+      async () => (await this.pool.query<{ trace_id: bigint }>(
+        `SELECT trace_id FROM span_index ${w.sql} GROUP BY trace_id ORDER BY max(start) DESC LIMIT $${n + 1}`, [...w.params, q.limit])).rows.map((r) => r.trace_id));
     if (ids.length === 0) return [];
     const { rows } = await this.pool.query<ChunkRecord>(
       `SELECT trace_id, payload, "offset"::bigint AS "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env,
               span_count::bigint AS span_count, error_count::bigint AS error_count, services
-       FROM chunks WHERE trace_id = ANY($1::bigint[]) ORDER BY start`, [ids.map((r) => r.trace_id)]);
+       FROM chunks WHERE trace_id = ANY($1::bigint[]) ORDER BY start`, [ids]);
     const byTrace = new Map<bigint, ChunkRecord[]>();
     for (const r of rows) {
       const list = byTrace.get(r.trace_id);

@@ -1,3 +1,4 @@
+import { newestTraceIds } from '../newest-traces.js';
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { decodeSketch } from '../sketch-codec.js';
 import { join } from 'node:path';
@@ -70,6 +71,7 @@ CREATE TABLE IF NOT EXISTS span_index (
 );
 CREATE INDEX IF NOT EXISTS span_index_by_service ON span_index (service, start);
 CREATE INDEX IF NOT EXISTS span_index_by_start ON span_index (start);
+CREATE INDEX IF NOT EXISTS span_index_errors ON span_index (start) WHERE error = 1;
 CREATE TABLE IF NOT EXISTS stats (
   start            INTEGER NOT NULL,
   duration         INTEGER NOT NULL,
@@ -276,12 +278,11 @@ export class SqliteStore implements TraceStore {
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
     const w = traceQueryWhere(q, sqlitePlaceholder);
     // Traces with at least one indexed span matching every condition, newest first.
-    const ids = this.db.prepare(
-      `SELECT trace_id, max(start) AS latest FROM span_index ${w.sql}
-       GROUP BY trace_id ORDER BY latest DESC LIMIT ?`,
-    ).safeIntegers(true).all(...w.params, q.limit) as { trace_id: bigint }[];
+    const newest = this.db.prepare(`SELECT trace_id FROM span_index ${w.sql} ORDER BY start DESC LIMIT ? OFFSET ?`).pluck().safeIntegers(true);
+    const grouped = this.db.prepare(`SELECT trace_id FROM span_index ${w.sql} GROUP BY trace_id ORDER BY max(start) DESC LIMIT ?`).pluck().safeIntegers(true);
+    const ids = await newestTraceIds(q.limit, (offset, count) => newest.all(...w.params, count, offset) as bigint[], () => grouped.all(...w.params, q.limit) as bigint[]);
     const out: TraceSummaryRecord[] = [];
-    for (const { trace_id } of ids) {
+    for (const trace_id of ids) {
       const rows = this.chunksOf(trace_id);
       if (rows.length > 0) out.push(summarizeChunks(rows));
     }
