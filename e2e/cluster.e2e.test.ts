@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeV04 } from '@ecs-trace/protocol';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
@@ -18,6 +19,9 @@ import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../pa
 
 const SERVER = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
 const run = componentsAvailable(postgresUnavailable(), 'PostgreSQL cluster tests');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const UI_BUILT = existsSync(fileURLToPath(new URL('../packages/ui/dist/index.html', import.meta.url)));
+const browserReady = run && componentsAvailable(!existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : !UI_BUILT ? 'the UI is not built (npm run build)' : undefined, 'the cluster\'s browser test');
 
 interface ApiSpan { spanId: string; parentId: string; service: string; name: string }
 
@@ -34,6 +38,8 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
   let a: TestAgent;
   let b: TestAgent;
   let clusterUrl = '';
+  /** The trace of the first test, which crossed the two hosts. */
+  let crossHostTrace = '';
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -62,6 +68,7 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
       await new Promise((r) => setTimeout(r, 100));
       const list = (await (await fetch(`${a.apiUrl}/api/v1/traces?service=cluster-front&limit=1`)).json()) as { traces: { traceId: string }[] };
       if (list.traces.length === 0) continue;
+      crossHostTrace = list.traces[0]!.traceId;
       const t = await fetch(`${b.apiUrl}/api/v1/traces/${list.traces[0]!.traceId}`);
       if (t.status === 200) spans = ((await t.json()) as { spans: ApiSpan[] }).spans;
     }
@@ -214,6 +221,26 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
       expect((await fetch('http://127.0.0.1:18992/api/v1/services')).status).toBe(401);
       const services = (await (await fetch('http://127.0.0.1:18992/api/v1/services', { headers: { Authorization: `Bearer ${token}` } })).json()) as { services: { service: string }[] };
       expect(services.services.map((s) => s.service)).toEqual(expect.arrayContaining(['cluster-front', 'cluster-back']));
+      if (browserReady) {
+        // A person signs in to the UI service and opens the trace that crossed the two hosts.
+        const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+        try {
+          const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+          await page.goto(`http://127.0.0.1:18992/traces/${crossHostTrace}`);
+          await page.getByTestId('sign-in').waitFor();
+          await page.getByLabel('API token').fill(token);
+          await page.getByRole('button', { name: 'Sign in' }).click();
+          await page.getByTestId('trace-spans').waitFor();
+          expect(await page.getByTestId('trace-root').locator('strong').innerText()).toMatch(/^cluster-front /);
+          await page.getByRole('button', { name: 'Span list' }).click();
+          const listed = await page.getByTestId('span-list').locator('tbody tr td:first-child').allInnerTexts();
+          expect([...new Set(listed)].sort()).toEqual(['cluster-back', 'cluster-front']);
+          mkdirSync(fileURLToPath(new URL('./screenshots/', import.meta.url)), { recursive: true });
+          await page.screenshot({ path: fileURLToPath(new URL('./screenshots/cluster-trace.png', import.meta.url)), fullPage: true });
+        } finally {
+          await browser.close();
+        }
+      }
     } finally {
       ui.kill('SIGTERM');
       await new Promise((r) => ui.once('exit', r));
