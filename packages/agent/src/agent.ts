@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
-import { Receiver, receiverHost } from './intake/index.js';
+import { OtlpHttpReceiver, otlpHttpAddress, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
 import { ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
@@ -11,6 +11,8 @@ export interface RunningAgent {
   receiver: AddressInfo | undefined;
   /** The intake's unix socket, when DD_APM_RECEIVER_SOCKET is set. */
   receiverSocket: string | undefined;
+  /** The OTLP/HTTP intake, when it is on. */
+  otlpHttp: AddressInfo | undefined;
   api: AddressInfo;
   store: TraceStore;
   close(): Promise<void>;
@@ -93,6 +95,22 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
     }
 
+    let otlpAddress: AddressInfo | undefined;
+    const otlpAt = config.apmEnabled ? otlpHttpAddress(config, containerized) : undefined;
+    if (otlpAt) {
+      const otlp = new OtlpHttpReceiver({
+        traces: pipeline, metrics, logOnce: new LogOnce(log), maxPayloadBytes: config.maxPayloadBytes, receiverTimeoutMs: config.receiverTimeoutMs,
+        decoders: config.decoders, decoderTimeoutMs: config.decoderTimeoutMs,
+      });
+      started.push(() => otlp.close());
+      try {
+        otlpAddress = await otlp.listen(otlpAt.host, opts.ephemeralPorts ? 0 : otlpAt.port);
+      } catch (err) {
+        throw new Error(`cannot listen for OTLP on ${otlpAt.host}:${otlpAt.port}: ${(err as Error).message}`);
+      }
+      log.info({ host: otlpAddress.address, port: otlpAddress.port }, 'OTLP/HTTP trace intake listening (POST /v1/traces)');
+    }
+
     if (config.apiInsecureNoAuth && !config.apiToken) {
       log.warn({ apiHost: config.apiHost }, 'the API and UI ask for no token (--api-insecure-no-auth): anyone who reaches them reads every trace');
     }
@@ -120,6 +138,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const receiverClose = receiver ? () => receiver.close() : undefined;
     return {
       receiver: receiverAddress,
+      otlpHttp: otlpAddress,
       receiverSocket: receiver && config.receiverSocket ? config.receiverSocket : undefined,
       api: apiAddress,
       store,

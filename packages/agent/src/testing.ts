@@ -8,6 +8,8 @@ import { createLogger } from './runtime/index.js';
 /** An agent on ephemeral loopback ports with its own data dir, for tests. */
 export interface TestAgent extends RunningAgent {
   intake: string;
+  /** The OTLP/HTTP intake's base URL, when on (DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT or ECS_TRACE_OTLP). */
+  otlpUrl: string;
   apiUrl: string;
   dataDir: string;
 }
@@ -19,6 +21,7 @@ export async function startTestAgent(env: Record<string, string> = {}): Promise<
   return {
     ...agent,
     intake: agent.receiver ? `http://127.0.0.1:${agent.receiver.port}` : '',
+    otlpUrl: agent.otlpHttp ? `http://127.0.0.1:${agent.otlpHttp.port}` : '',
     apiUrl: `http://127.0.0.1:${agent.api.port}`,
     dataDir,
     async close() {

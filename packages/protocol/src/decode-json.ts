@@ -95,7 +95,7 @@ const ENTRY_COST = 32;
  * MAX_DEPTH or whose objects and entries would cost more than MAX_EXPANSION times its size once
  * parsed (`[[{},{},...]]`: 32x), as the msgpack reader refuses the same shapes.
  */
-function checkShape(body: Buffer): void {
+export function checkJsonShape(body: Buffer): void {
   let depth = 0;
   let cost = 0;
   const budget = body.length * MAX_EXPANSION + 64 * 1024;
@@ -115,7 +115,7 @@ function checkShape(body: Buffer): void {
 
 /** Decodes a JSON v0.3/v0.4 body: `[[span, ...], ...]`. */
 export function decodeJsonTraces(body: Buffer): TraceChunk[] {
-  checkShape(body);
+  checkJsonShape(body);
   let doc: unknown;
   try {
     doc = parse(body.toString('utf8'), null, parseNumber);

@@ -11,3 +11,7 @@ export { toHex64, traceIdHex, parseTraceId, TraceIdParseError, toSigned64, toUns
 export { sampleByRate } from './sampling.js';
 export { decodeClientStats, clientStatsFromValue, type ClientStatsPayload, type ClientStatsBucket, type ClientGroupedStats } from './decode-stats.js';
 export { findRoot, markTopLevel } from './trace.js';
+export type { OtlpTraceRequest, OtlpResourceSpans, OtlpScopeSpans, OtlpSpan, OtlpAttribute, OtlpValue } from './otlp/model.js';
+export { decodeOtlpProtobuf } from './otlp/decode-protobuf.js';
+export { decodeOtlpJson } from './otlp/decode-json.js';
+export { otlpToDatadog, type OtlpPayload } from './otlp/to-datadog.js';

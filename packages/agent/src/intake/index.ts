@@ -1,4 +1,5 @@
 export { Receiver, type ReceiverOptions, type TraceSink, type RateSource, type ClientStatsSink } from './receiver.js';
 export { ENDPOINTS, INFO_ENDPOINTS, type Endpoint, type EndpointHandler } from './endpoints.js';
 export { decodeTraces } from './content-type.js';
-export { intakeSettings, receiverHost, type IntakeConfig } from './settings.js';
+export { intakeSettings, otlpHttpAddress, receiverHost, type IntakeConfig } from './settings.js';
+export { OtlpHttpReceiver } from './otlp-http.js';

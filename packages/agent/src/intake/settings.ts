@@ -15,6 +15,10 @@ export interface IntakeConfig {
   features: string[];
   /** undefined: /host/sys/fs/cgroup when mounted, else /sys/fs/cgroup. */
   cgroupRoot: string | undefined;
+  /** host:port of the OTLP/HTTP intake; undefined: off (unless `otlp`). */
+  otlpHttpEndpoint: string | undefined;
+  /** The OTLP intakes on their usual port (4318), bound as the trace intake is. */
+  otlp: boolean;
 }
 
 export const intakeSettings: Setting<IntakeConfig>[] = [
@@ -29,6 +33,8 @@ export const intakeSettings: Setting<IntakeConfig>[] = [
   { key: 'decoderTimeoutMs', env: ['DD_APM_DECODER_TIMEOUT'], type: 'integer', default: '1000', description: 'Milliseconds a payload waits for a decoder before it is refused (200, or 429 when the tracer sends `Datadog-Send-Real-Http-Status`).' },
   { key: 'maxConnections', env: ['DD_APM_MAX_CONNECTIONS'], type: 'integer', default: '1000', description: 'Concurrent intake connections.' },
   { key: 'cgroupRoot', env: ['DD_CONTAINER_CGROUP_ROOT'], type: 'string', default: undefined, description: 'The host\'s cgroup hierarchy, where a tracer\'s `Datadog-Entity-ID: in-<inode>` (cgroup v2, private cgroup namespace) is looked up for its container. Unset: `/host/sys/fs/cgroup` when mounted there (`taskdef agent` does), else `/sys/fs/cgroup`.' },
+  { key: 'otlpHttpEndpoint', env: ['DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT'], type: 'string', default: undefined, description: 'OTLP/HTTP trace intake (`POST /v1/traces`, protobuf or JSON, gzip) on this `host:port`, as the Datadog Agent configures it, e.g. `0.0.0.0:4318`. Off unless set (or `--otlp`).' },
+  { key: 'otlp', env: ['ECS_TRACE_OTLP'], flag: 'otlp', type: 'boolean', default: 'false', description: 'Turn the OTLP intake on at its usual port, 4318, bound as the trace intake is (loopback unless non-local traffic is on).' },
   { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated. `429`: answer refused payloads with 429 always.' },
 ];
 
@@ -37,6 +43,15 @@ export const intakeSettings: Setting<IntakeConfig>[] = [
  * interfaces with DD_APM_NON_LOCAL_TRAFFIC=true; else loopback, except that an agent in a
  * container with neither set opens itself (it could not be reached otherwise).
  */
+/** Where the OTLP/HTTP intake listens, if anywhere: the setting, or `--otlp` beside the trace intake. */
+export function otlpHttpAddress(config: Pick<IntakeConfig, 'otlpHttpEndpoint' | 'otlp' | 'bindHost' | 'nonLocalTraffic'>, containerized: boolean): { host: string; port: number } | undefined {
+  const endpoint = config.otlpHttpEndpoint ?? (config.otlp ? `${receiverHost(config, containerized)}:4318` : undefined);
+  if (endpoint === undefined || endpoint === '') return undefined;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(endpoint.replace(/^https?:\/\//, ''));
+  if (!m || Number(m[3]) > 65535) throw new Error(`DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: ${JSON.stringify(endpoint)} is not host:port (e.g. 0.0.0.0:4318)`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) };
+}
+
 export function receiverHost(config: Pick<IntakeConfig, 'bindHost' | 'nonLocalTraffic'>, containerized: boolean): string {
   if (config.bindHost) return config.bindHost;
   if (config.nonLocalTraffic === true) return '0.0.0.0';
