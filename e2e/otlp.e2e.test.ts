@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
-import { randomId, startApp } from './languages.js';
+import { componentsAvailable } from './components.js';
+import { BUILD, randomId, startApp } from './languages.js';
 import { waitForTrace } from './traces.js';
 
 /*
@@ -13,6 +16,9 @@ import { waitForTrace } from './traces.js';
 
 const OTEL_APP = fileURLToPath(new URL('./apps/otel-app.mjs', import.meta.url));
 const DD_APP = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
+const PY_OTEL_APP = fileURLToPath(new URL('./apps/python/otel_app.py', import.meta.url));
+const PY_OTEL = join(BUILD, 'python-otel/bin/python');
+const pythonReady = componentsAvailable(existsSync(PY_OTEL) ? undefined : `the OpenTelemetry SDK for Python is not installed (${PY_OTEL}): bash e2e/apps/prepare.sh python-otel`, 'OTLP tests with the Python SDK');
 
 interface ApiSpan { traceId: string; spanId: string; parentId: string; service: string; name: string; resource: string; type: string; error: number; env: string; meta: Record<string, string>; metrics: Record<string, number> }
 interface ApiTrace { summary: { services: string[]; spanCount: number }; spans: ApiSpan[] }
@@ -59,6 +65,30 @@ describe('OTLP/HTTP intake with the real OpenTelemetry SDK for Node', () => {
     expect(failing.meta['error.stack']).toMatch(/^TypeError: boom otel\n\s+at /);
     const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
     expect(metrics).toMatch(/ecs_trace_receiver_payloads_total\{endpoint="otlp \/v1\/traces",lang="nodejs",tracer_version="otlp-2\.[^"]+"\} [1-9]/);
+  }, 60_000);
+
+  it.runIf(pythonReady)('the real OpenTelemetry SDK for Python (http/protobuf)', async () => {
+    const app = await startApp([PY_OTEL, PY_OTEL_APP], { OTLP_URL: agent.otlpUrl, SERVICE: 'otel-python' });
+    const ok = traceparent();
+    const bad = traceparent();
+    let trace: ApiTrace;
+    let failed: ApiTrace;
+    try {
+      expect((await fetch(`http://127.0.0.1:${app.port}/work`, { headers: { traceparent: ok.header } })).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${app.port}/work?fail=1`, { headers: { traceparent: bad.header } })).status).toBe(500);
+      trace = await waitForTrace<ApiTrace>(agent.apiUrl, ok.traceHex, 2, 30_000);
+      failed = await waitForTrace<ApiTrace>(agent.apiUrl, bad.traceHex, 1, 30_000);
+    } finally {
+      await app.stop();
+    }
+    const server = trace.spans.find((s) => s.name === 'http.server.request')!;
+    expect(server).toMatchObject({ parentId: ok.parent, service: 'otel-python', resource: 'GET /work', type: 'web', env: 'e2e' });
+    const child = trace.spans.find((s) => s.resource === 'work.compute')!;
+    expect(child).toMatchObject({ parentId: server.spanId });
+    expect(child.meta['custom.tag']).toBe('python');
+    expect(child.metrics['custom.metric']).toBe(42);
+    expect(failed.spans.find((s) => s.name === 'http.server.request')!.meta).toMatchObject({ 'error.msg': 'boom python', 'error.type': 'ValueError' });
+    expect(await (await fetch(`${agent.apiUrl}/metrics`)).text()).toMatch(/ecs_trace_receiver_payloads_total\{endpoint="otlp \/v1\/traces",lang="python",tracer_version="otlp-1\.45\.2"\} [1-9]/);
   }, 60_000);
 
   it('a trace from dd-trace into an OTel service (W3C traceparent) comes back whole', async () => {

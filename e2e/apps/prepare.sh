@@ -9,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 out="${ECS_TRACE_E2E_APPS:-$here/.build}"
 mkdir -p "$out"
 langs=("$@")
-[ ${#langs[@]} -eq 0 ] && langs=(python java go)
+[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go)
 
 for lang in "${langs[@]}"; do
   start=$(date +%s)
@@ -20,6 +20,15 @@ for lang in "${langs[@]}"; do
         python3 -m venv "$out/python"
         "$out/python/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
         cp "$here/python/requirements.txt" "$out/python/requirements.txt"
+      fi
+      ;;
+    python-otel)
+      # The OpenTelemetry SDK in a venv of its own: ddtrace brings an OpenTelemetry API of its own.
+      if [ ! -x "$out/python-otel/bin/python" ] || ! cmp -s "$here/python/otel-requirements.txt" "$out/python-otel/requirements.txt"; then
+        rm -rf "$out/python-otel"
+        python3 -m venv "$out/python-otel"
+        "$out/python-otel/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/otel-requirements.txt"
+        cp "$here/python/otel-requirements.txt" "$out/python-otel/requirements.txt"
       fi
       ;;
     java)
@@ -37,7 +46,7 @@ for lang in "${langs[@]}"; do
       mkdir -p "$out/go"
       (cd "$here/go" && go build -o "$out/go/app" .)
       ;;
-    *) echo "prepare.sh: unknown language $lang (python, java or go)" >&2; exit 2 ;;
+    *) echo "prepare.sh: unknown language $lang (python, python-otel, java or go)" >&2; exit 2 ;;
   esac
   echo "e2e apps: $lang ready in $(( $(date +%s) - start )) s"
 done
