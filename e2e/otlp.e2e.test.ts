@@ -31,13 +31,13 @@ function traceparent(): { header: string; traceHex: string; low: string; parent:
   return { header: `00-${high}${low}-${parent}-01`, traceHex: `${high}${low}`, low, parent };
 }
 
-describe('OTLP/HTTP intake with the real OpenTelemetry SDK for Node', () => {
+describe('OTLP intake with the real OpenTelemetry SDKs', () => {
   let agent: TestAgent;
   beforeAll(async () => { agent = await startTestAgent({ ECS_TRACE_OTLP: 'true' }); });
   afterAll(async () => { await agent?.close(); });
 
-  it.each(['proto', 'json'])('over http/%s: spans mapped as the Datadog Agent maps them', async (protocol) => {
-    const app = await startApp([process.execPath, OTEL_APP], { OTLP_URL: agent.otlpUrl, OTLP_PROTOCOL: protocol, SERVICE: `otel-${protocol}` });
+  it.each(['proto', 'json', 'grpc'])('over %s: spans mapped as the Datadog Agent maps them', async (protocol) => {
+    const app = await startApp([process.execPath, OTEL_APP], { OTLP_URL: agent.otlpUrl, OTLP_GRPC: agent.otlpGrpc, OTLP_PROTOCOL: protocol, SERVICE: `otel-${protocol}` });
     const ok = traceparent();
     const bad = traceparent();
     let trace: ApiTrace;
@@ -64,7 +64,8 @@ describe('OTLP/HTTP intake with the real OpenTelemetry SDK for Node', () => {
     expect(failing.meta).toMatchObject({ 'error.msg': 'boom otel', 'error.type': 'TypeError', 'otel.status_code': 'Error', 'otel.status_description': 'failed on purpose' });
     expect(failing.meta['error.stack']).toMatch(/^TypeError: boom otel\n\s+at /);
     const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
-    expect(metrics).toMatch(/ecs_trace_receiver_payloads_total\{endpoint="otlp \/v1\/traces",lang="nodejs",tracer_version="otlp-2\.[^"]+"\} [1-9]/);
+    const endpoint = protocol === 'grpc' ? 'otlp grpc' : 'otlp \\/v1\\/traces';
+    expect(metrics).toMatch(new RegExp(`ecs_trace_receiver_payloads_total\\{endpoint="${endpoint}",lang="nodejs",tracer_version="otlp-2\\.[^"]+"\\} [1-9]`));
   }, 60_000);
 
   it.runIf(pythonReady)('the real OpenTelemetry SDK for Python (http/protobuf)', async () => {
@@ -134,6 +135,14 @@ describe('OTLP/HTTP intake with the real OpenTelemetry SDK for Node', () => {
     expect(flood.status).toBe(400);
     expect(Buffer.from(await flood.arrayBuffer()).toString()).toContain('times the payload\'s size in memory');
     expect(await (await post('{"resourceSpans":[]}', { 'Content-Type': 'application/json' })).json()).toEqual({});
+    // gRPC: a message that is not OTLP is INVALID_ARGUMENT, with the place it stopped.
+    const grpc = await import('@grpc/grpc-js');
+    const client = new grpc.Client(agent.otlpGrpc, grpc.credentials.createInsecure());
+    const err = await new Promise<{ code: number; details: string } | null>((resolve) => {
+      client.makeUnaryRequest('/opentelemetry.proto.collector.trace.v1.TraceService/Export', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0xff, 0x01]), (e) => resolve(e as { code: number; details: string } | null));
+    });
+    client.close();
+    expect(err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('truncated') });
   }, 60_000);
 });
 

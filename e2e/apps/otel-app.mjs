@@ -1,5 +1,6 @@
 // A small http service traced by the real OpenTelemetry SDK for Node, exporting over OTLP with
-// the exporter OTLP_PROTOCOL names (`proto`: http/protobuf, `json`: http/json) to OTLP_URL. It
+// the exporter OTLP_PROTOCOL names (`proto`: http/protobuf, `json`: http/json, `grpc`: gRPC to
+// OTLP_GRPC, host:port) to OTLP_URL. It
 // continues a W3C traceparent it receives, makes a child span and, with ?fail, records an
 // exception and an ERROR status. Prints {"port": N}; SIGTERM flushes and exits.
 import http from 'node:http';
@@ -9,9 +10,12 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 
 const url = `${process.env.OTLP_URL}/v1/traces`;
-const exporter = process.env.OTLP_PROTOCOL === 'json' ? new JsonExporter({ url }) : new ProtoExporter({ url });
+const exporter = process.env.OTLP_PROTOCOL === 'json' ? new JsonExporter({ url })
+  : process.env.OTLP_PROTOCOL === 'grpc' ? new GrpcExporter({ url: `http://${process.env.OTLP_GRPC}` })
+  : new ProtoExporter({ url });
 const provider = new NodeTracerProvider({
   resource: defaultResource().merge(resourceFromAttributes({
     'service.name': process.env.SERVICE ?? 'otel-web',

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
-import { OtlpHttpReceiver, otlpHttpAddress, Receiver, receiverHost } from './intake/index.js';
+import { otlpAddress, OtlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
 import { ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
@@ -13,6 +13,8 @@ export interface RunningAgent {
   receiverSocket: string | undefined;
   /** The OTLP/HTTP intake, when it is on. */
   otlpHttp: AddressInfo | undefined;
+  /** The OTLP/gRPC intake's port, when it is on. */
+  otlpGrpcPort: number | undefined;
   api: AddressInfo;
   store: TraceStore;
   close(): Promise<void>;
@@ -95,8 +97,8 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');
     }
 
-    let otlpAddress: AddressInfo | undefined;
-    const otlpAt = config.apmEnabled ? otlpHttpAddress(config, containerized) : undefined;
+    let otlpHttpBound: AddressInfo | undefined;
+    const otlpAt = config.apmEnabled ? otlpAddress('http', config, containerized) : undefined;
     if (otlpAt) {
       const otlp = new OtlpHttpReceiver({
         traces: pipeline, metrics, logOnce: new LogOnce(log), maxPayloadBytes: config.maxPayloadBytes, receiverTimeoutMs: config.receiverTimeoutMs,
@@ -104,11 +106,25 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       });
       started.push(() => otlp.close());
       try {
-        otlpAddress = await otlp.listen(otlpAt.host, opts.ephemeralPorts ? 0 : otlpAt.port);
+        otlpHttpBound = await otlp.listen(otlpAt.host, opts.ephemeralPorts ? 0 : otlpAt.port);
       } catch (err) {
         throw new Error(`cannot listen for OTLP on ${otlpAt.host}:${otlpAt.port}: ${(err as Error).message}`);
       }
-      log.info({ host: otlpAddress.address, port: otlpAddress.port }, 'OTLP/HTTP trace intake listening (POST /v1/traces)');
+      log.info({ host: otlpHttpBound.address, port: otlpHttpBound.port }, 'OTLP/HTTP trace intake listening (POST /v1/traces)');
+    }
+    let otlpGrpcPort: number | undefined;
+    const grpcAt = config.apmEnabled ? otlpAddress('grpc', config, containerized) : undefined;
+    if (grpcAt) {
+      const grpcIntake = new OtlpGrpcReceiver({
+        traces: pipeline, metrics, logOnce: new LogOnce(log), maxPayloadBytes: config.maxPayloadBytes, decoders: config.decoders, decoderTimeoutMs: config.decoderTimeoutMs,
+      });
+      started.push(() => grpcIntake.close());
+      try {
+        otlpGrpcPort = await grpcIntake.listen(grpcAt.host, opts.ephemeralPorts ? 0 : grpcAt.port);
+      } catch (err) {
+        throw new Error(`cannot listen for OTLP/gRPC on ${grpcAt.host}:${grpcAt.port}: ${(err as Error).message}`);
+      }
+      log.info({ host: grpcAt.host, port: otlpGrpcPort }, 'OTLP/gRPC trace intake listening (TraceService/Export)');
     }
 
     if (config.apiInsecureNoAuth && !config.apiToken) {
@@ -138,7 +154,8 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const receiverClose = receiver ? () => receiver.close() : undefined;
     return {
       receiver: receiverAddress,
-      otlpHttp: otlpAddress,
+      otlpHttp: otlpHttpBound,
+      otlpGrpcPort,
       receiverSocket: receiver && config.receiverSocket ? config.receiverSocket : undefined,
       api: apiAddress,
       store,

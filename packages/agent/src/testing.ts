@@ -10,6 +10,8 @@ export interface TestAgent extends RunningAgent {
   intake: string;
   /** The OTLP/HTTP intake's base URL, when on (DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT or ECS_TRACE_OTLP). */
   otlpUrl: string;
+  /** The OTLP/gRPC intake's address (host:port), when on. */
+  otlpGrpc: string;
   apiUrl: string;
   dataDir: string;
 }
@@ -22,6 +24,7 @@ export async function startTestAgent(env: Record<string, string> = {}): Promise<
     ...agent,
     intake: agent.receiver ? `http://127.0.0.1:${agent.receiver.port}` : '',
     otlpUrl: agent.otlpHttp ? `http://127.0.0.1:${agent.otlpHttp.port}` : '',
+    otlpGrpc: agent.otlpGrpcPort !== undefined ? `127.0.0.1:${agent.otlpGrpcPort}` : '',
     apiUrl: `http://127.0.0.1:${agent.api.port}`,
     dataDir,
     async close() {

@@ -17,6 +17,8 @@ export interface IntakeConfig {
   cgroupRoot: string | undefined;
   /** host:port of the OTLP/HTTP intake; undefined: off (unless `otlp`). */
   otlpHttpEndpoint: string | undefined;
+  /** host:port of the OTLP/gRPC intake; undefined: off (unless `otlp`). */
+  otlpGrpcEndpoint: string | undefined;
   /** The OTLP intakes on their usual port (4318), bound as the trace intake is. */
   otlp: boolean;
 }
@@ -34,7 +36,8 @@ export const intakeSettings: Setting<IntakeConfig>[] = [
   { key: 'maxConnections', env: ['DD_APM_MAX_CONNECTIONS'], type: 'integer', default: '1000', description: 'Concurrent intake connections.' },
   { key: 'cgroupRoot', env: ['DD_CONTAINER_CGROUP_ROOT'], type: 'string', default: undefined, description: 'The host\'s cgroup hierarchy, where a tracer\'s `Datadog-Entity-ID: in-<inode>` (cgroup v2, private cgroup namespace) is looked up for its container. Unset: `/host/sys/fs/cgroup` when mounted there (`taskdef agent` does), else `/sys/fs/cgroup`.' },
   { key: 'otlpHttpEndpoint', env: ['DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT'], type: 'string', default: undefined, description: 'OTLP/HTTP trace intake (`POST /v1/traces`, protobuf or JSON, gzip) on this `host:port`, as the Datadog Agent configures it, e.g. `0.0.0.0:4318`. Off unless set (or `--otlp`).' },
-  { key: 'otlp', env: ['ECS_TRACE_OTLP'], flag: 'otlp', type: 'boolean', default: 'false', description: 'Turn the OTLP intake on at its usual port, 4318, bound as the trace intake is (loopback unless non-local traffic is on).' },
+  { key: 'otlpGrpcEndpoint', env: ['DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_ENDPOINT'], type: 'string', default: undefined, description: 'OTLP/gRPC trace intake (`TraceService/Export`) on this `host:port`, e.g. `0.0.0.0:4317`. Off unless set (or `--otlp`).' },
+  { key: 'otlp', env: ['ECS_TRACE_OTLP'], flag: 'otlp', type: 'boolean', default: 'false', description: 'Turn the OTLP intakes on at their usual ports, 4318 (HTTP) and 4317 (gRPC), bound as the trace intake is (loopback unless non-local traffic is on).' },
   { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated. `429`: answer refused payloads with 429 always.' },
 ];
 
@@ -43,12 +46,13 @@ export const intakeSettings: Setting<IntakeConfig>[] = [
  * interfaces with DD_APM_NON_LOCAL_TRAFFIC=true; else loopback, except that an agent in a
  * container with neither set opens itself (it could not be reached otherwise).
  */
-/** Where the OTLP/HTTP intake listens, if anywhere: the setting, or `--otlp` beside the trace intake. */
-export function otlpHttpAddress(config: Pick<IntakeConfig, 'otlpHttpEndpoint' | 'otlp' | 'bindHost' | 'nonLocalTraffic'>, containerized: boolean): { host: string; port: number } | undefined {
-  const endpoint = config.otlpHttpEndpoint ?? (config.otlp ? `${receiverHost(config, containerized)}:4318` : undefined);
+/** Where an OTLP intake listens, if anywhere: its setting, or `--otlp` beside the trace intake at the usual port. */
+export function otlpAddress(protocol: 'http' | 'grpc', config: Pick<IntakeConfig, 'otlpHttpEndpoint' | 'otlpGrpcEndpoint' | 'otlp' | 'bindHost' | 'nonLocalTraffic'>, containerized: boolean): { host: string; port: number } | undefined {
+  const setting = protocol === 'http' ? config.otlpHttpEndpoint : config.otlpGrpcEndpoint;
+  const endpoint = setting ?? (config.otlp ? `${receiverHost(config, containerized)}:${protocol === 'http' ? 4318 : 4317}` : undefined);
   if (endpoint === undefined || endpoint === '') return undefined;
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(endpoint.replace(/^https?:\/\//, ''));
-  if (!m || Number(m[3]) > 65535) throw new Error(`DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: ${JSON.stringify(endpoint)} is not host:port (e.g. 0.0.0.0:4318)`);
+  if (!m || Number(m[3]) > 65535) throw new Error(`DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_${protocol.toUpperCase()}_ENDPOINT: ${JSON.stringify(endpoint)} is not host:port (e.g. 0.0.0.0:${protocol === 'http' ? 4318 : 4317})`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) };
 }
 
