@@ -18,40 +18,74 @@ const OBJECT_COST = 64;
  */
 const SPAN_COST = 600;
 
+/** What every reader of one request shares: the bytes, one view of them, the memory budget. */
+interface Shared {
+  buf: Buffer;
+  view: DataView;
+  budget: number;
+}
+
+/**
+ * One reader for the whole request: a nested message narrows `end` while it is read and widens it
+ * again after (no reader object per message: they were most of the garbage). `path` names the
+ * messages it is in, for errors.
+ */
 class Wire {
-  pos: number;
-  private readonly view: DataView;
-  constructor(readonly buf: Uint8Array, readonly end: number, pos: number, readonly budget: { left: number }, readonly depth: number, readonly where: string) {
-    this.pos = pos;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  pos = 0;
+  private readonly path: string[] = ['request'];
+  constructor(private readonly ctx: Shared, public end: number) {}
+  get depth(): number {
+    return this.path.length - 1;
+  }
+  /** Where this reader is, e.g. `request.resourceSpans[0].scopeSpans[1]`. */
+  private where(): string {
+    return this.path.join('.');
   }
   fail(message: string): never {
-    throw new PayloadDecodeError(`${this.where}: ${message}`);
+    throw new PayloadDecodeError(`${this.where()}: ${message}`);
   }
   more(): boolean { return this.pos < this.end; }
   charge(bytes: number): void {
-    this.budget.left -= bytes;
-    if (this.budget.left < 0) this.fail(`would take more than ${MAX_EXPANSION} times the payload's size in memory (too many values for its size)`);
+    this.ctx.budget -= bytes;
+    if (this.ctx.budget < 0) this.fail(`would take more than ${MAX_EXPANSION} times the payload's size in memory (too many values for its size)`);
   }
   varint(): bigint {
+    // Most varints fit 7 bytes: read them as a number, and only longer ones as a bigint.
+    const start = this.pos;
+    const small = this.small53();
+    if (small !== undefined) return BigInt(small);
+    this.pos = start;
     let result = 0n;
     let shift = 0n;
     for (;;) {
       if (this.pos >= this.end) this.fail('truncated varint');
-      const b = this.buf[this.pos++]!;
+      const b = this.ctx.buf[this.pos++]!;
       result |= BigInt(b & 0x7f) << shift;
       if (b < 0x80) return result;
       shift += 7n;
       if (shift > 63n) this.fail('varint longer than 10 bytes');
     }
   }
+  private small53(): number | undefined {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 7; i++) {
+      if (this.pos >= this.end) this.fail('truncated varint');
+      const b = this.ctx.buf[this.pos++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 128;
+    }
+    return undefined;
+  }
   /** A varint small enough for a number (tags, lengths, enums). */
   small(): number {
     let result = 0;
     let mul = 1;
+    const buf = this.ctx.buf;
     for (;;) {
       if (this.pos >= this.end) this.fail('truncated varint');
-      const b = this.buf[this.pos++]!;
+      const b = buf[this.pos++]!;
       result += (b & 0x7f) * mul;
       if (b < 0x80) return result;
       mul *= 128;
@@ -60,37 +94,45 @@ class Wire {
   }
   fixed64(): bigint {
     if (this.pos + 8 > this.end) this.fail('truncated fixed64');
-    const v = this.view.getBigUint64(this.pos, true);
+    const v = this.ctx.view.getBigUint64(this.pos, true);
     this.pos += 8;
     return v;
   }
   double(): number {
     if (this.pos + 8 > this.end) this.fail('truncated double');
-    const v = this.view.getFloat64(this.pos, true);
+    const v = this.ctx.view.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
   }
-  bytes(): Uint8Array {
+  private span(): [number, number] {
     const len = this.small();
-    if (this.pos + len > this.end) this.fail('truncated length-delimited field');
-    const out = this.buf.subarray(this.pos, this.pos + len);
+    const start = this.pos;
+    if (start + len > this.end) this.fail('truncated length-delimited field');
     this.pos += len;
-    return out;
+    return [start, start + len];
+  }
+  bytes(): Uint8Array {
+    const [from, to] = this.span();
+    return this.ctx.buf.subarray(from, to);
   }
   string(): string {
-    const b = this.bytes();
-    this.charge(b.length * 2);
-    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+    const [from, to] = this.span();
+    this.charge((to - from) * 2);
+    return this.ctx.buf.toString('utf8', from, to);
   }
-  /** A nested message, read by `read` from a reader of its own bytes. */
+  /** A nested message, read by `read` within its own bytes. */
   message<T>(name: string, read: (w: Wire) => T): T {
     const len = this.small();
     if (this.pos + len > this.end) this.fail(`truncated ${name}`);
     if (this.depth + 1 > MAX_DEPTH) this.fail(`nested more than ${MAX_DEPTH} deep`);
     this.charge(OBJECT_COST);
-    const w = new Wire(this.buf, this.pos + len, this.pos, this.budget, this.depth + 1, `${this.where}.${name}`);
-    const v = read(w);
-    this.pos += len;
+    const outer = this.end;
+    this.end = this.pos + len;
+    this.path.push(name);
+    const v = read(this);
+    if (this.pos !== this.end) this.fail('a field runs past the end of its message');
+    this.path.pop();
+    this.end = outer;
     return v;
   }
   skip(wire: number): void {
@@ -103,9 +145,9 @@ class Wire {
   }
   /** Calls `field(number, wireType)` for each field until the message ends. */
   fields(field: (n: number, wire: number) => boolean): void {
-    while (this.more()) {
+    while (this.pos < this.end) {
       const tag = this.small();
-      const n = Math.floor(tag / 8);
+      const n = tag >>> 3;
       const wire = tag & 7;
       if (!field(n, wire)) this.skip(wire);
     }
@@ -235,8 +277,9 @@ function resourceSpans(w: Wire): OtlpResourceSpans {
 
 /** Decodes an OTLP/protobuf ExportTraceServiceRequest; PayloadDecodeError names where it stopped. */
 export function decodeOtlpProtobuf(body: Uint8Array): OtlpTraceRequest {
-  const budget = { left: body.length * MAX_EXPANSION + 64 * 1024 };
-  const w = new Wire(body, body.length, 0, budget, 0, 'request');
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const ctx: Shared = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), budget: body.length * MAX_EXPANSION + 64 * 1024 };
+  const w = new Wire(ctx, body.length);
   const req: OtlpTraceRequest = { resourceSpans: [] };
   w.fields((n, wire) => {
     if (n === 1 && wire === 2) {

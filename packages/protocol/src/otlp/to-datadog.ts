@@ -50,11 +50,8 @@ const s = (m: Attrs, k: string): string | undefined => {
   return v === undefined ? undefined : valueString(v);
 };
 const first = (...vals: (string | undefined)[]): string | undefined => vals.find((v) => v !== undefined && v !== '');
-const u64 = (b: Uint8Array, from: number): bigint => {
-  let v = 0n;
-  for (let i = from; i < from + 8 && i < b.length; i++) v = (v << 8n) | BigInt(b[i]!);
-  return v;
-};
+/** 8 bytes of an id, big-endian, from `from` (0 when the id is shorter, as an absent parent is). */
+const u64 = (b: Uint8Array, from: number): bigint => (b.length >= from + 8 ? new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(from, false) : 0n);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function spanName(sp: OtlpSpan, a: Attrs): string {
