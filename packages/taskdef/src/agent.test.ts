@@ -79,3 +79,18 @@ describe('agentTaskDefinition', () => {
     expect(input).toEqual(copy);
   });
 });
+
+describe('taskdef agent --otlp', () => {
+  it('opens 4318 and 4317 on the host and sets the Datadog Agent\'s OTLP endpoint variables', () => {
+    const { doc } = agentTaskDefinition(undefined, { otlp: true, region: 'us-east-1' });
+    const c = doc.containerDefinitions![0]!;
+    expect(c.portMappings).toEqual(expect.arrayContaining([
+      { containerPort: 4318, hostPort: 4318, protocol: 'tcp' }, { containerPort: 4317, hostPort: 4317, protocol: 'tcp' },
+    ]));
+    expect(c.environment).toEqual(expect.arrayContaining([
+      { name: 'DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT', value: '0.0.0.0:4318' },
+      { name: 'DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_ENDPOINT', value: '0.0.0.0:4317' },
+    ]));
+    expect(agentTaskDefinition(doc, { otlp: true }).doc).toEqual(doc);
+  });
+});

@@ -32,7 +32,11 @@ export interface AgentOptions {
   region?: string;
   /** Secrets Manager ARN or SSM parameter holding the shared store's postgres:// URL (ECS_TRACE_STORE). */
   storeSecret?: string;
+  /** Also take OTLP: 4318/tcp (HTTP) and 4317/tcp (gRPC) on the host, as the Datadog Agent's OTLP ingest. */
+  otlp?: boolean;
 }
+
+export const OTLP_PORTS = { http: 4318, grpc: 4317 } as const;
 
 export const LOG_GROUP = '/ecs/ecs-trace-agent';
 
@@ -173,6 +177,17 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
     const s = c.secrets.find((x) => x.name === 'ECS_TRACE_STORE');
     if (s) s.valueFrom = o.storeSecret;
     else c.secrets.push({ name: 'ECS_TRACE_STORE', valueFrom: o.storeSecret });
+  }
+  if (o.otlp) {
+    for (const [protocol, port] of Object.entries(OTLP_PORTS)) {
+      c.portMappings ??= [];
+      if (!c.portMappings.some((p) => p.containerPort === port)) {
+        c.portMappings.push({ containerPort: port, hostPort: port, protocol: 'tcp' });
+        notes.push(`${path}.portMappings: added ${port}/tcp on the host (OTLP/${protocol === 'http' ? 'HTTP' : 'gRPC'})`);
+      }
+      const variable = `DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_${protocol.toUpperCase()}_ENDPOINT`;
+      if (setEnv(c, variable, `0.0.0.0:${port}`) === undefined) notes.push(`${path}.environment: ${variable}=0.0.0.0:${port}`);
+    }
   }
   if (o.uds) {
     notes.push(...mountSocketDir(doc, c, path, false));
