@@ -23,7 +23,17 @@ export function obfuscateHttpUrl(raw: string, o: HttpUrlOptions): string {
   if (url.username !== '' || url.password !== '') out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
   if (o.removeQueryString) out = out.replace(/\?[^#]*/, '?');
   if (o.removePathDigits) {
-    out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/]*)(\/[^?#]*)/i, (_m, origin: string, path: string) => origin + path.split('/').map((seg) => (/\d/.test(seg) ? '?' : seg)).join('/'));
+    // A segment is judged by what it says once decoded, as the Agent judges it: `1%3F3` has
+    // digits, `nam%3Fe` ("nam?e") has none and stays as written.
+    out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/]*)(\/[^?#]*)/i, (_m, origin: string, path: string) => origin + path.split('/').map((seg) => (/\d/.test(decodeSegment(seg)) ? '?' : seg)).join('/'));
   }
   return out;
+}
+
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg; // a malformed escape is judged as written
+  }
 }

@@ -110,6 +110,10 @@ describe('http.url options', () => {
     expect(obfuscateHttpUrl('http://h/users/42/orders?x=1', { removeQueryString: false, removePathDigits: true })).toBe('http://h/users/?/orders?x=1');
     expect(obfuscateHttpUrl('not a url', { removeQueryString: true, removePathDigits: false })).toBe('?');
   });
+
+  it('judges a path segment by what it says once decoded, as the Agent does', () => {
+    expect(obfuscateHttpUrl('http://foo.com/1%3F3/nam%3Fe/abcd9', { removeQueryString: false, removePathDigits: true })).toBe('http://foo.com/?/nam%3Fe/?');
+  });
 });
 
 describe('JSON bodies', () => {

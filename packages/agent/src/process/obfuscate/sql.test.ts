@@ -101,3 +101,21 @@ describe('SQL obfuscation (the Datadog Agent\'s cases)', () => {
     expect(obfuscateSql(input)).toBe(NON_PARSABLE_SQL);
   });
 });
+
+describe('the Agent tokenizer\'s operators and rejections (issue #18)', () => {
+  it.each([
+    ["SELECT * FROM pg_namespace WHERE nspname !~ '^pg_'", 'SELECT * FROM pg_namespace WHERE nspname !~ ?'],
+    ["SELECT * FROM t WHERE name !~* 'abc'", 'SELECT * FROM t WHERE name !~* ?'],
+    ["SELECT * FROM t WHERE name ~* 'abc'", 'SELECT * FROM t WHERE name ~* ?'],
+    ['SELECT 🥒', NON_PARSABLE_SQL],
+    ['SELECT a FROM b WHERE a.x !* 2', NON_PARSABLE_SQL],
+    ['SELECT a FROM b WHERE a.x ! 2', 'SELECT a FROM b WHERE a.x ! ?'],
+    ['SELECT 𝒳 FROM t WHERE 𝒳 = 1', 'SELECT 𝒳 FROM t WHERE 𝒳 = ?'],
+    ['SELECT a \\ b', NON_PARSABLE_SQL],
+  ])('%s', (input, expected) => {
+    const out = obfuscateSql(input);
+    expect(out).toBe(expected);
+    // Always valid Unicode: no lone surrogate half survives.
+    expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(out)).toBe(false);
+  });
+});

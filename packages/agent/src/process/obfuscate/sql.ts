@@ -8,7 +8,7 @@
 
 export const NON_PARSABLE_SQL = 'Non-parsable SQL query';
 
-type Kind = 'ident' | 'quoted' | 'literal' | 'dquote' | 'op' | 'punct' | 'var' | 'keep';
+type Kind = 'ident' | 'quoted' | 'literal' | 'dquote' | 'op' | 'punct' | 'var';
 
 interface Token { kind: Kind; text: string }
 
@@ -16,7 +16,11 @@ class SqlSyntaxError extends Error {}
 
 const IDENT_START = /[\p{L}_]/u;
 const IDENT_PART = /[\p{L}\p{N}_.$#]/u;
-const OPERATORS = ['<=>', '<>', '<=', '>=', '!=', '::', ':=', '||', '&&', '->>', '->', '==', '=', '<', '>', '+', '-', '*', '/', '%', '!', '&', '|', '^', '~', ':'];
+// Longest first: `!~*` is one operator (PostgreSQL's "does not match, case-insensitive"), as in the
+// Agent's tokenizer.
+const OPERATORS = ['<=>', '!~*', '<>', '<=', '>=', '!=', '!~', '~*', '::', ':=', '||', '&&', '->>', '->', '==', '=', '<', '>', '+', '-', '*', '/', '%', '!', '&', '|', '^', '~', ':'];
+/** What may follow `!` (the Agent's isValidCharAfterOperator); anything else makes the query non-parsable. */
+const AFTER_BANG = /^[(`'"+\-\s\p{L}\p{N}_@#]/u;
 
 function tokenize(sql: string, backslashEscapes: boolean): Token[] {
   const out: Token[] = [];
@@ -125,9 +129,16 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
       out.push({ kind: 'var', text: v[0] });
       continue;
     }
-    if (IDENT_START.test(c) || /[0-9]/.test(c)) {
-      let j = i + 1;
-      while (j < n && (IDENT_PART.test(sql[j]!) || (sql[j] === '*' && sql[j - 1] === '.'))) j++;
+    // Identifiers by code point: a letter outside the BMP is one letter, not two halves.
+    const cp = String.fromCodePoint(sql.codePointAt(i)!);
+    if (IDENT_START.test(cp) || /[0-9]/.test(c)) {
+      let j = i + cp.length;
+      for (;;) {
+        if (j >= n) break;
+        const part = String.fromCodePoint(sql.codePointAt(j)!);
+        if (!(IDENT_PART.test(part) || (part === '*' && sql[j - 1] === '.'))) break;
+        j += part.length;
+      }
       const word = sql.slice(i, j);
       i = j;
       out.push(/^(null|true|false)$/i.test(word) ? { kind: 'literal', text: '?' } : { kind: 'ident', text: word });
@@ -135,10 +146,11 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
     }
     if ('(),;[]{}.'.includes(c)) { i++; out.push({ kind: 'punct', text: c }); continue; }
     const op = OPERATORS.find((o) => sql.startsWith(o, i));
+    if (op === '!' && !AFTER_BANG.test(sql.slice(i + 1, i + 3))) throw new SqlSyntaxError(`unexpected character after "!"`);
     if (op) { i += op.length; out.push({ kind: 'op', text: op }); continue; }
-    // Anything else stands for itself.
-    i++;
-    out.push({ kind: 'keep', text: c });
+    // Anything else (a backslash outside a string, a symbol, an emoji) is a character the
+    // Agent's tokenizer does not know: the query is not parsable.
+    throw new SqlSyntaxError(`unexpected character ${JSON.stringify(cp)}`);
   }
   return out;
 }
