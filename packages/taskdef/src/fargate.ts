@@ -1,5 +1,6 @@
 import { getEnv, removeEnv, setEnv } from './container-env.js';
 import { TaskdefInputError } from './errors.js';
+import { healthzCheck } from './health-check.js';
 import { findContainer, onlyContainer, type Container, type TaskDefinition } from './input.js';
 import { DEFAULT_AGENT_CONTAINER, DEFAULT_AGENT_IMAGE, LOG_GROUP, TRACE_PORT, type PatchResult } from './agent.js';
 
@@ -30,11 +31,8 @@ function agentSidecar(o: FargateOptions): Container {
     memoryReservation: 256,
     portMappings: [{ containerPort: TRACE_PORT, protocol: 'tcp' }],
     environment: [{ name: 'DD_APM_ENABLED', value: 'true' }, { name: 'ECS_FARGATE', value: 'true' }],
-    // The image has no curl: Node asks the agent's /healthz itself (its API listens on loopback).
-    healthCheck: {
-      command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${API_PORT}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
-      interval: 10, timeout: 5, retries: 3, startPeriod: 10,
-    },
+    // The agent's API listens on loopback, inside its own container: where the check runs.
+    healthCheck: healthzCheck(API_PORT, { interval: 10, startPeriod: 10 }),
     ...(o.region ? {
       logConfiguration: {
         logDriver: 'awslogs',

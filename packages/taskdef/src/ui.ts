@@ -1,6 +1,7 @@
 import type { CreateServiceCommandInput } from '@aws-sdk/client-ecs';
 import { DEFAULT_AGENT_IMAGE } from './agent.js';
 import { TaskdefInputError } from './errors.js';
+import { healthzCheck } from './health-check.js';
 import type { Container, TaskDefinition } from './input.js';
 
 /*
@@ -59,11 +60,7 @@ export function uiTaskDefinition(o: UiOptions): { doc: TaskDefinition; notes: st
       { name: 'ECS_TRACE_STORE', valueFrom: o.storeSecret },
       { name: 'ECS_TRACE_API_TOKEN', valueFrom: o.tokenSecret },
     ],
-    // The image has no curl: Node asks /healthz itself.
-    healthCheck: {
-      command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${UI_PORT}${HEALTH_PATH}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
-      interval: 30, timeout: 5, retries: 3, startPeriod: 15,
-    },
+    healthCheck: healthzCheck(UI_PORT, { interval: 30, startPeriod: 15 }),
     ...(o.region ? {
       logConfiguration: {
         logDriver: 'awslogs',

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { decodeOtlpProtobuf, otlpToDatadog, PayloadDecodeError } from '@ecs-trace/protocol';
+import { decodeOtlpProtobuf, PayloadDecodeError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
+import { deliverOtlp } from './otlp-deliver.js';
 import type { TraceSink } from './receiver.js';
 import { Semaphore } from './semaphore.js';
 
@@ -53,28 +54,18 @@ export class OtlpGrpcReceiver {
     }
     try {
       this.o.metrics.bytes.inc({ endpoint: ENDPOINT }, body.length);
-      let payloads;
+      let request;
       try {
-        payloads = otlpToDatadog(decodeOtlpProtobuf(body));
+        request = decodeOtlpProtobuf(body);
       } catch (err) {
         if (!(err instanceof PayloadDecodeError)) throw err;
         this.fail(done, grpc.status.INVALID_ARGUMENT, 'decode', err.message);
         return;
       }
-      const receivedAt = BigInt(Date.now()) * 1_000_000n;
-      for (const p of payloads) {
-        if (p.chunks.length === 0) continue;
-        try {
-          await this.o.traces.process({
-            chunks: p.chunks, lang: p.lang, langVersion: '', tracerVersion: p.tracerVersion, containerId: p.containerId,
-            clientComputedStats: p.clientComputedStats, clientComputedTopLevel: false, clientDroppedP0Traces: 0, receivedAt,
-          });
-        } catch (err) {
-          this.o.logOnce.error('store-write', { err }, 'store write failed');
-          this.fail(done, grpc.status.UNAVAILABLE, 'store', `store unavailable: ${(err as Error).message}`);
-          return;
-        }
-        this.o.metrics.payloads.inc({ endpoint: ENDPOINT, lang: p.lang, tracer_version: p.tracerVersion });
+      const refused = await deliverOtlp(request, this.o, ENDPOINT);
+      if (refused !== undefined) {
+        this.fail(done, grpc.status.UNAVAILABLE, 'store', refused);
+        return;
       }
       done(null, Buffer.alloc(0));
     } finally {

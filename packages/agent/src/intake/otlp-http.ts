@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
-import { decodeOtlpJson, decodeOtlpProtobuf, otlpToDatadog, PayloadDecodeError, type OtlpTraceRequest } from '@ecs-trace/protocol';
+import { decodeOtlpJson, decodeOtlpProtobuf, PayloadDecodeError, type OtlpTraceRequest } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { ByteBudget } from './byte-budget.js';
 import { BodyError, drain, header, readBody } from './http.js';
+import { deliverOtlp } from './otlp-deliver.js';
 import type { TraceSink } from './receiver.js';
 import { Semaphore } from './semaphore.js';
 
@@ -143,20 +144,10 @@ export class OtlpHttpReceiver {
         this.reject(res, format, 400, INVALID_ARGUMENT, 'decode', err.message);
         return;
       }
-      const receivedAt = BigInt(Date.now()) * 1_000_000n;
-      for (const p of otlpToDatadog(request)) {
-        if (p.chunks.length === 0) continue;
-        try {
-          await this.o.traces.process({
-            chunks: p.chunks, lang: p.lang, langVersion: '', tracerVersion: p.tracerVersion, containerId: p.containerId,
-            clientComputedStats: p.clientComputedStats, clientComputedTopLevel: false, clientDroppedP0Traces: 0, receivedAt,
-          });
-        } catch (err) {
-          this.o.logOnce.error('store-write', { err }, 'store write failed');
-          this.reject(res, format, 503, UNAVAILABLE, 'store', `store unavailable: ${(err as Error).message}`, { 'Retry-After': '5' });
-          return;
-        }
-        this.o.metrics.payloads.inc({ endpoint: ENDPOINT, lang: p.lang, tracer_version: p.tracerVersion });
+      const refused = await deliverOtlp(request, this.o, ENDPOINT);
+      if (refused !== undefined) {
+        this.reject(res, format, 503, UNAVAILABLE, 'store', refused, { 'Retry-After': '5' });
+        return;
       }
       this.answer(res, format, 200, undefined, '');
     } finally {

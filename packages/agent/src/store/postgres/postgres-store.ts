@@ -91,6 +91,22 @@ export class PostgresStore implements TraceStore {
     }
   }
 
+  /** `work` in one transaction on a connection of its own: committed, or rolled back and thrown. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const { client, done } = await this.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      done();
+    }
+  }
+
   /** A connection held for a transaction; a server that ends it fails the transaction, not the process. */
   private async connect(): Promise<{ client: pg.PoolClient; done: () => void }> {
     const client = await this.pool.connect();
@@ -210,20 +226,10 @@ export class PostgresStore implements TraceStore {
   async writeStats(rows: StatsRow[]): Promise<void> {
     if (rows.length === 0) return;
     const encoded = encodeSketches(rows);
-    await this.inDays(rows.map((r) => dayOf(r.start)), async () => {
-      const { client, done } = await this.connect();
-      try {
-        await client.query('BEGIN');
-        await this.insertStats(client, encoded);
-        await this.addToRollup(client, encoded);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        done();
-      }
-    });
+    await this.inDays(rows.map((r) => dayOf(r.start)), () => this.transaction(async (client) => {
+      await this.insertStats(client, encoded);
+      await this.addToRollup(client, encoded);
+    }));
   }
 
   private async insertStats(client: pg.PoolClient, rows: EncodedStatsRow[]): Promise<void> {
@@ -276,14 +282,9 @@ export class PostgresStore implements TraceStore {
    * first store that opens the database at schema 3; the others find it done.
    */
   private async backfill(): Promise<void> {
-    const { client, done } = await this.connect();
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       const { rows } = await client.query<{ done: boolean }>("SELECT done FROM ecs_trace_backfill WHERE what = 'service_rollup' FOR UPDATE");
-      if (rows[0]?.done !== false) {
-        await client.query('COMMIT');
-        return;
-      }
+      if (rows[0]?.done !== false) return;
       const cursor = 'ecs_trace_backfill_rows';
       await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT * FROM stats WHERE top_level_hits > 0`);
       for (;;) {
@@ -293,13 +294,7 @@ export class PostgresStore implements TraceStore {
       }
       await client.query(`CLOSE ${cursor}`);
       await client.query("UPDATE ecs_trace_backfill SET done = true WHERE what = 'service_rollup'");
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      done();
-    }
+    });
   }
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
