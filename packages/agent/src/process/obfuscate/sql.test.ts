@@ -112,6 +112,7 @@ describe('the Agent tokenizer\'s operators and rejections (issue #18)', () => {
     ['SELECT a FROM b WHERE a.x ! 2', 'SELECT a FROM b WHERE a.x ! ?'],
     ['SELECT 𝒳 FROM t WHERE 𝒳 = 1', 'SELECT 𝒳 FROM t WHERE 𝒳 = ?'],
     ['SELECT a \\ b', NON_PARSABLE_SQL],
+    ['WITH T1 AS (SELECT PNO , PNAME , COLOR , WEIGHT , CITY FROM P WHERE CITY = ?) SELECT * FROM T1', 'WITH T1 SELECT PNO, PNAME, COLOR, WEIGHT, CITY FROM P WHERE CITY = ? ) SELECT * FROM T1'],
   ])('%s', (input, expected) => {
     const out = obfuscateSql(input);
     expect(out).toBe(expected);

@@ -165,7 +165,8 @@ function discardAndReplace(tokens: Token[]): Token[] {
       const next = tokens[k + 1];
       if (next?.kind === 'punct' && next.text === '[') {
         while (k < tokens.length && !(tokens[k]!.kind === 'punct' && tokens[k]!.text === ']')) k++;
-      } else if (next !== undefined && !(next.kind === 'punct' && next.text === '(')) {
+      } else if (next !== undefined) {
+        // Whatever follows AS goes, a parenthesis too (`WITH t AS (SELECT ...`), as in the Agent.
         k++;
       }
       continue;
