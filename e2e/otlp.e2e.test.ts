@@ -18,6 +18,8 @@ const OTEL_APP = fileURLToPath(new URL('./apps/otel-app.mjs', import.meta.url));
 const DD_APP = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
 const PY_OTEL_APP = fileURLToPath(new URL('./apps/python/otel_app.py', import.meta.url));
 const PY_OTEL = join(BUILD, 'python-otel/bin/python');
+const GO_OTEL = join(BUILD, 'go/otel-app');
+const goReady = componentsAvailable(existsSync(GO_OTEL) ? undefined : `the OpenTelemetry SDK for Go app is not built (${GO_OTEL}): bash e2e/apps/prepare.sh go`, 'OTLP tests with the Go SDK');
 const pythonReady = componentsAvailable(existsSync(PY_OTEL) ? undefined : `the OpenTelemetry SDK for Python is not installed (${PY_OTEL}): bash e2e/apps/prepare.sh python-otel`, 'OTLP tests with the Python SDK');
 
 interface ApiSpan { traceId: string; spanId: string; parentId: string; service: string; name: string; resource: string; type: string; error: number; env: string; meta: Record<string, string>; metrics: Record<string, number> }
@@ -90,6 +92,30 @@ describe('OTLP intake with the real OpenTelemetry SDKs', () => {
     expect(child.metrics['custom.metric']).toBe(42);
     expect(failed.spans.find((s) => s.name === 'http.server.request')!.meta).toMatchObject({ 'error.msg': 'boom python', 'error.type': 'ValueError' });
     expect(await (await fetch(`${agent.apiUrl}/metrics`)).text()).toMatch(/ecs_trace_receiver_payloads_total\{endpoint="otlp \/v1\/traces",lang="python",tracer_version="otlp-1\.45\.2"\} [1-9]/);
+  }, 60_000);
+
+  it.runIf(goReady)('the real OpenTelemetry SDK for Go (otlptracehttp)', async () => {
+    const app = await startApp([GO_OTEL], { OTLP_ENDPOINT: agent.otlpUrl.replace('http://', ''), SERVICE: 'otel-go' });
+    const ok = traceparent();
+    const bad = traceparent();
+    let trace: ApiTrace;
+    let failed: ApiTrace;
+    try {
+      expect((await fetch(`http://127.0.0.1:${app.port}/work`, { headers: { traceparent: ok.header } })).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${app.port}/work?fail=1`, { headers: { traceparent: bad.header } })).status).toBe(500);
+      trace = await waitForTrace<ApiTrace>(agent.apiUrl, ok.traceHex, 2, 30_000);
+      failed = await waitForTrace<ApiTrace>(agent.apiUrl, bad.traceHex, 1, 30_000);
+    } finally {
+      await app.stop();
+    }
+    const server = trace.spans.find((s) => s.name === 'http.server.request')!;
+    expect(server).toMatchObject({ parentId: ok.parent, service: 'otel-go', resource: 'GET /work', type: 'web', env: 'e2e' });
+    const child = trace.spans.find((s) => s.resource === 'work.compute')!;
+    expect(child).toMatchObject({ parentId: server.spanId });
+    expect(child.meta['custom.tag']).toBe('go');
+    expect(child.metrics['custom.metric']).toBe(42);
+    expect(failed.spans.find((s) => s.name === 'http.server.request')!).toMatchObject({ error: 1, meta: expect.objectContaining({ 'error.msg': 'boom go' }) });
+    expect(await (await fetch(`${agent.apiUrl}/metrics`)).text()).toMatch(/ecs_trace_receiver_payloads_total\{endpoint="otlp \/v1\/traces",lang="go",tracer_version="otlp-1\.[^"]+"\} [1-9]/);
   }, 60_000);
 
   it('a trace from dd-trace into an OTel service (W3C traceparent) comes back whole', async () => {

@@ -44,7 +44,7 @@ for lang in "${langs[@]}"; do
     go)
       # go build decides itself what is up to date.
       mkdir -p "$out/go"
-      (cd "$here/go" && go build -o "$out/go/app" .)
+      (cd "$here/go" && go build -o "$out/go/app" . && go build -o "$out/go/otel-app" ./otel)
       ;;
     *) echo "prepare.sh: unknown language $lang (python, python-otel, java or go)" >&2; exit 2 ;;
   esac

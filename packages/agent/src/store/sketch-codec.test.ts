@@ -43,6 +43,13 @@ describe('sketch codec', () => {
     expect(encodeSketch(theirs)).toEqual(theirs.toProto());
   });
 
+  it('skips fields it does not know, length-delimited ones too', () => {
+    const s = sketchOf([1e6, 2e6, 3e6]);
+    const unknown = Uint8Array.from([(9 << 3) | 2, 3, 1, 2, 3]);
+    const withUnknown = new Uint8Array([...unknown, ...encodeSketch(s)]);
+    expect(quantiles(decodeSketch(withUnknown))).toEqual(quantiles(s));
+  });
+
   it('writes only the occupied bins', () => {
     const s = sketchOf([5e6, 5.1e6]);
     expect(encodeSketch(s).length).toBeLessThan(s.toProto().length / 10);

@@ -52,7 +52,7 @@ class Reader {
   skip(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.varint();
+    else if (wire === 2) { const len = this.varint(); this.pos += len; } // the length first: `pos +=` would read pos before it
     else if (wire === 5) this.pos += 4;
     else throw new RangeError(`wire type ${wire}`);
   }

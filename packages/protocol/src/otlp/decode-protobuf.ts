@@ -138,7 +138,7 @@ class Wire {
   skip(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.small();
+    else if (wire === 2) { const len = this.small(); this.pos += len; } // the length first: `pos +=` would read pos before it
     else if (wire === 5) this.pos += 4;
     else this.fail(`unknown wire type ${wire}`);
     if (this.pos > this.end) this.fail('truncated field');

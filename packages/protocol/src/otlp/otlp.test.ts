@@ -98,6 +98,15 @@ describe('OTLP codecs', () => {
     expect(fromProto.resourceSpans[0]!.scopeSpans[0]!.spans[0]).toMatchObject({ name: 'op', kind: 2, startTimeUnixNano: 1000n, endTimeUnixNano: 3000n });
   });
 
+  it('skips fields it does not read, length-delimited ones too (schema_url, as the Go SDK sends it)', () => {
+    const schema = (field: number) => Buffer.concat([Buffer.from([(field << 3) | 2, 5]), Buffer.from('s/1.0')]);
+    const scope = Buffer.concat([schema(3)]);
+    const rs = Buffer.concat([Buffer.from([0x12, scope.length]), scope, schema(3)]);
+    const req = decodeOtlpProtobuf(Buffer.concat([Buffer.from([0x0a, rs.length]), rs, schema(9)]));
+    expect(req.resourceSpans).toHaveLength(1);
+    expect(req.resourceSpans[0]!.scopeSpans).toHaveLength(1);
+  });
+
   it('names the field where a body stops making sense', () => {
     expect(() => decodeOtlpProtobuf(Uint8Array.from([0x0a, 2, 0x12, 9]))).toThrow(/^request\.resourceSpans\[0\]: truncated scopeSpans\[0\]/);
     expect(() => decodeOtlpJson(Buffer.from('{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"soon"}]}]}]}'))).toThrow(/spans\[0\]\.startTimeUnixNano: expected an integer/);
