@@ -67,6 +67,9 @@ describe('OTLP intake with the real OpenTelemetry SDKs', () => {
     expect(failing.meta['error.stack']).toMatch(/^TypeError: boom otel\n\s+at /);
     const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
     const endpoint = protocol === 'grpc' ? 'otlp grpc' : 'otlp \\/v1\\/traces';
+    // /metrics says which OTLP intakes are on.
+    expect(metrics).toContain('ecs_trace_receiver_otlp_listening{protocol="http"} 1');
+    expect(metrics).toContain('ecs_trace_receiver_otlp_listening{protocol="grpc"} 1');
     expect(metrics).toMatch(new RegExp(`ecs_trace_receiver_payloads_total\\{endpoint="${endpoint}",lang="nodejs",tracer_version="otlp-2\\.[^"]+"\\} [1-9]`));
   }, 60_000);
 

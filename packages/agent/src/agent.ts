@@ -111,6 +111,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
         throw new Error(`cannot listen for OTLP on ${otlpAt.host}:${otlpAt.port}: ${(err as Error).message}`);
       }
       log.info({ host: otlpHttpBound.address, port: otlpHttpBound.port }, 'OTLP/HTTP trace intake listening (POST /v1/traces)');
+      metrics.otlpIntakes.set(1, { protocol: 'http' });
     }
     let otlpGrpcPort: number | undefined;
     const grpcAt = config.apmEnabled ? otlpAddress('grpc', config, containerized) : undefined;
@@ -125,6 +126,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
         throw new Error(`cannot listen for OTLP/gRPC on ${grpcAt.host}:${grpcAt.port}: ${(err as Error).message}`);
       }
       log.info({ host: grpcAt.host, port: otlpGrpcPort }, 'OTLP/gRPC trace intake listening (TraceService/Export)');
+      metrics.otlpIntakes.set(1, { protocol: 'grpc' });
     }
 
     if (config.apiInsecureNoAuth && !config.apiToken) {
