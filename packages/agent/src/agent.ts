@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
+import { Forwarder, ForwardingWriter, intakeBaseUrl } from './forward/index.js';
 import { otlpAddress, OtlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
-import { ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
+import { AGENT_VERSION, ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
 import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
@@ -62,7 +63,18 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     if (postgres) log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL through a local spool (retention by age; --max-disk bounds the spool)');
     const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes, dataDir: config.dataDir, metrics, log, retention: !ui });
     started.push(() => maintenance.close());
-    const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: maintenance, metrics, log, env });
+    // With DD_API_KEY, kept traces and stats also go to Datadog, after the local store has them.
+    let writer: ConstructorParameters<typeof ForwardingWriter>[0] = maintenance;
+    if (config.apiKey && !ui) {
+      const forwarder = new Forwarder({
+        baseUrl: intakeBaseUrl(config), apiKey: config.apiKey, maxQueueBytes: config.forwardQueueBytes, metrics, logOnce: new LogOnce(log),
+        info: { hostName: config.hostname, env: config.env, agentVersion: AGENT_VERSION, targetTPS: config.targetTps, errorTPS: config.errorTps, rareSamplerEnabled: config.rareSampler },
+      });
+      started.push(() => forwarder.close());
+      writer = new ForwardingWriter(maintenance, forwarder, new LogOnce(log));
+      log.info({ url: intakeBaseUrl(config) }, 'forwarding kept traces and stats to Datadog');
+    }
+    const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: writer, metrics, log, env });
     started.push(() => stats.close());
 
     let receiver: Receiver | undefined;

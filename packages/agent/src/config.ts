@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname as osHostname } from 'node:os';
+import { forwardSettings, type ForwardConfig } from './forward/index.js';
 import { intakeSettings, type IntakeConfig } from './intake/index.js';
 import { FilterConfigError, processSettings, traceFilters, type ProcessConfig } from './process/index.js';
 import { isLoopback, querySettings, type QueryConfig } from './query/index.js';
@@ -11,10 +12,10 @@ import { storeSettings, type StoreConfig } from './store/index.js';
  * one registry. The CLI's flags and the README's table are generated from SETTINGS.
  */
 
-export type AgentConfig = IntakeConfig & ProcessConfig & RuntimeConfig & StoreConfig & QueryConfig;
+export type AgentConfig = IntakeConfig & ProcessConfig & RuntimeConfig & StoreConfig & QueryConfig & ForwardConfig;
 
 export const SETTINGS: readonly Setting<AgentConfig>[] = [
-  ...intakeSettings, ...processSettings, ...runtimeSettings, ...storeSettings, ...querySettings,
+  ...intakeSettings, ...processSettings, ...runtimeSettings, ...storeSettings, ...querySettings, ...forwardSettings,
 ];
 
 export interface LoadOptions extends SettingSources {

@@ -109,6 +109,8 @@ export function agentMetrics(registry = new Registry()) {
     inFlight: registry.gauge('ecs_trace_receiver_decoders_busy', 'Decoders busy decoding or storing a payload.'),
     tracesFiltered: registry.counter('ecs_trace_filter_traces_total', 'Trace chunks dropped by DD_APM_IGNORE_RESOURCES or DD_APM_FILTER_TAGS_*, by reason.', ['reason']),
     sampled: registry.counter('ecs_trace_sampler_traces_total', 'Trace chunks kept or dropped by sampling, by reason (priority, user_keep, rare, no_priority, errors, single_span: its span-sampled spans only; user_reject, priority_drop, no_priority_drop).', ['decision', 'reason']),
+    forwardPayloads: registry.counter('ecs_trace_forward_payloads_total', 'Payloads forwarded to Datadog, by kind (traces, stats) and outcome (sent, retried, rejected, dropped: the queue was full).', ['kind', 'outcome']),
+    forwardQueueBytes: registry.gauge('ecs_trace_forward_queue_bytes', 'Compressed bytes waiting to be forwarded to Datadog.'),
     otlpIntakes: registry.gauge('ecs_trace_receiver_otlp_listening', 'OTLP intakes listening (1), by protocol (http, grpc).', ['protocol']),
     ecsTasks: registry.gauge('ecs_trace_ecs_tasks_known', 'Running tasks the ECS agent lists on this host (for span tags).'),
     ecsLookups: registry.counter('ecs_trace_ecs_tag_lookups_total', 'Payloads with a container id, by whether its ECS task was known (hit) or not (miss).', ['result']),

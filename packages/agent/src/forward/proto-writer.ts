@@ -1,0 +1,144 @@
+/*
+ * Protobuf written by hand for the two messages the forwarder sends (the trace-agent's
+ * AgentPayload and its spans): varints, fixed64 doubles and length-delimited fields, each nested
+ * message written into a buffer of its own and copied once into its parent.
+ */
+
+/** Map keys repeat across spans (`http.method`, `_dd.p.dm`, ...): their bytes, kept once. */
+const keyBytes = new Map<string, Buffer>();
+function keyOf(k: string): Buffer {
+  let b = keyBytes.get(k);
+  if (b === undefined) {
+    b = Buffer.from(k, 'utf8');
+    if (keyBytes.size < 4096) keyBytes.set(k, b);
+  }
+  return b;
+}
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) { n = Math.floor(n / 128); len++; }
+  return len;
+}
+
+export class ProtoWriter {
+  private buf = Buffer.allocUnsafe(256);
+  private len = 0;
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** A 64-bit varint from two 32-bit halves: bigint arithmetic per byte was most of the time. */
+  private rawVarint(v: bigint): void {
+    this.room(10);
+    const u = BigInt.asUintN(64, v);
+    let lo = Number(u & 0xffffffffn);
+    let hi = Number(u >> 32n);
+    while (hi > 0 || lo >= 0x80) {
+      this.buf[this.len++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    this.buf[this.len++] = lo;
+  }
+
+  private smallVarint(n: number): void {
+    this.room(10);
+    while (n >= 0x80) {
+      this.buf[this.len++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[this.len++] = n;
+  }
+
+  /** A varint field (uint64, int64 as two's complement, int32, bool); zero is left out, as proto3 does. */
+  varint(field: number, v: bigint | number | boolean): void {
+    const b = typeof v === 'bigint' ? v : BigInt(typeof v === 'boolean' ? (v ? 1 : 0) : Math.trunc(v));
+    if (b === 0n) return;
+    this.smallVarint(field * 8);
+    if (b > 0n && b < 2n ** 52n) this.smallVarint(Number(b));
+    else this.rawVarint(b);
+  }
+
+  double(field: number, v: number): void {
+    if (v === 0) return;
+    this.smallVarint(field * 8 + 1);
+    this.room(8);
+    this.buf.writeDoubleLE(v, this.len);
+    this.len += 8;
+  }
+
+  bytes(field: number, b: Uint8Array): void {
+    this.smallVarint(field * 8 + 2);
+    this.smallVarint(b.length);
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  string(field: number, s: string): void {
+    if (s === '') return;
+    this.smallVarint(field * 8 + 2);
+    this.rawString(s);
+  }
+
+  /** Length and UTF-8 bytes, written in place. */
+  private rawString(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.smallVarint(n);
+    this.room(n);
+    this.len += this.buf.write(s, this.len, 'utf8');
+  }
+
+  /** A map<string, string> entry, written in place (no writer of its own: meta has many). */
+  stringEntry(field: number, k: string, v: string): void {
+    const key = keyOf(k);
+    const vn = Buffer.byteLength(v, 'utf8');
+    this.smallVarint(field * 8 + 2);
+    this.smallVarint(1 + varintLength(key.length) + key.length + 1 + varintLength(vn) + vn);
+    this.smallVarint(0x0a);
+    this.rawBytes(key);
+    this.smallVarint(0x12);
+    this.smallVarint(vn);
+    this.room(vn);
+    this.len += this.buf.write(v, this.len, 'utf8');
+  }
+
+  private rawBytes(b: Buffer): void {
+    this.smallVarint(b.length);
+    this.room(b.length);
+    b.copy(this.buf, this.len);
+    this.len += b.length;
+  }
+
+  /** A map<string, double> entry, written in place. */
+  doubleEntry(field: number, k: string, v: number): void {
+    const key = keyOf(k);
+    this.smallVarint(field * 8 + 2);
+    this.smallVarint(1 + varintLength(key.length) + key.length + 1 + 8);
+    this.smallVarint(0x0a);
+    this.rawBytes(key);
+    this.smallVarint(0x11);
+    this.room(8);
+    this.buf.writeDoubleLE(v, this.len);
+    this.len += 8;
+  }
+
+  /** A nested message, written into a scratch writer (reused, one per depth) and copied once. */
+  message(field: number, write: (w: ProtoWriter) => void): void {
+    const w = (this.child ??= new ProtoWriter());
+    w.len = 0;
+    write(w);
+    this.bytes(field, w.finish());
+  }
+
+  private child: ProtoWriter | undefined;
+
+  finish(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
