@@ -153,6 +153,17 @@ describe('forwarding to Datadog (DD_API_KEY)', () => {
     expect(intake.received.find((r) => r.path === '/api/v0.2/stats')!.headers['content-type']).toBe('application/msgpack');
   }, 60_000);
 
+  it('ECS_TRACE_STORE=none forwards and keeps nothing, and refuses to start without DD_API_KEY', async () => {
+    intake = new Intake();
+    await intake.start();
+    await expect(startTestAgent({ ECS_TRACE_STORE: 'none' })).rejects.toThrow('ECS_TRACE_STORE=none keeps nothing: set DD_API_KEY');
+    agent = await startTestAgent({ ECS_TRACE_STORE: 'none', DD_API_KEY: API_KEY, DD_APM_DD_URL: intake.url });
+    const app = await runApp(agent);
+    const traceLow = BigInt('0x' + app.traceId.slice(-16)).toString();
+    await until(() => intake.traces().find((p) => p.tracerPayloads.some((tp) => tp.chunks.some((c) => c.spans.some((s) => s.traceID === traceLow)))));
+    expect((await fetch(`${agent.apiUrl}/api/v1/traces/${app.traceId}`)).status).toBe(404);
+  }, 60_000);
+
   it('retries through an intake outage (503s) and loses nothing; a refusal (403) is dropped and counted', async () => {
     intake = new Intake();
     await intake.start();

@@ -4,7 +4,7 @@ import { Forwarder, ForwardingWriter, intakeBaseUrl } from './forward/index.js';
 import { otlpAddress, OtlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
-import { AGENT_VERSION, ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
+import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
 import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
@@ -49,7 +49,8 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const ui = opts.role === 'ui';
     if (ui && storeKind(config) !== 'postgres') throw new Error('ecs-trace ui serves a shared store: give --store postgres://... (the embedded store is served by its own agent)');
     if (ui) config = { ...config, apmEnabled: false };
-    if (config.dataDir !== ':memory:' && !ui) {
+    if (storeKind(config) === 'none' && !config.apiKey) throw new ConfigError('ECS_TRACE_STORE=none keeps nothing: set DD_API_KEY to forward to Datadog, or use ECS_TRACE_STORE=sqlite');
+    if (config.dataDir !== ':memory:' && !ui && storeKind(config) !== 'none') {
       const lock = DataDirLock.acquire(config.dataDir);
       started.push(() => lock.release());
     }

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
+import { intakeBaseUrl } from './forward/index.js';
 import { ECS_TRACE_VERSION } from './runtime/index.js';
+import { maskedStoreUrl, storeKind } from './store/index.js';
 
 /** Where a person finds each part of a running agent, in one screen (the CLI prints it at start). */
 export function startupBanner(config: AgentConfig, running: { receiver: AddressInfo | undefined; receiverSocket: string | undefined; api: AddressInfo }): string {
@@ -15,8 +17,18 @@ export function startupBanner(config: AgentConfig, running: { receiver: AddressI
     `ecs-trace ${ECS_TRACE_VERSION} agent`,
     `  intake    ${intake}`,
     `  web UI    ${url({ ...running.api, address: uiHost })}/ (${open(running.api.address)}); query API under /api/v1`,
-    `  data      ${config.dataDir} (embedded SQLite; traces kept ${Math.round(config.retentionMs / 3_600_000)} h, ${disk})`,
+    dataLine(config, disk),
+    ...(config.apiKey ? [`  forward   to Datadog, ${intakeBaseUrl(config)}`] : []),
     `  settings  ecs-trace config lists them; logs are JSON lines on stdout unless it is a terminal`,
     '',
   ].join('\n');
+}
+
+function dataLine(config: AgentConfig, disk: string): string {
+  const kept = `traces kept ${Math.round(config.retentionMs / 3_600_000)} h`;
+  switch (storeKind(config)) {
+    case 'none': return '  data      none kept (ECS_TRACE_STORE=none: forwarding only)';
+    case 'postgres': return `  data      PostgreSQL ${maskedStoreUrl(config.store)} (${kept}; a spool in ${config.dataDir}, ${disk})`;
+    default: return `  data      ${config.dataDir} (embedded SQLite; ${kept}, ${disk})`;
+  }
 }

@@ -2,6 +2,7 @@ import type { StoreReader, TraceStore } from './contract.js';
 import { ReaderThread } from './reader-thread.js';
 import { readFileSync } from 'node:fs';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
+import { DiscardStore } from './discard-store.js';
 import { SpooledStore } from './spool.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { maskedStoreUrl, storeKind, type StoreConfig } from './settings.js';
@@ -19,6 +20,7 @@ export interface SpoolDeps {
 }
 
 export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>, spool?: SpoolDeps): Promise<TraceStore> {
+  if (storeKind(config) === 'none') return new DiscardStore();
   if (storeKind(config) === 'postgres') {
     let remote: TraceStore;
     try {

@@ -11,7 +11,7 @@ export interface StoreConfig {
 
 export const storeSettings: Setting<StoreConfig>[] = [
   { key: 'storePasswordFile', env: ['ECS_TRACE_STORE_PASSWORD_FILE'], flag: 'store-password-file', type: 'string', default: undefined, description: 'A file holding the PostgreSQL password (an ECS secret mounted as a file), when the URL and `PGPASSWORD` hold none.' },
-  { key: 'store', env: ['ECS_TRACE_STORE'], flag: 'store', type: 'string', default: 'sqlite', description: '`sqlite`: the embedded store in the data directory; or a `postgres://` URL: one PostgreSQL for a whole cluster (payloads acknowledged once it has committed them; the password is never logged).' },
+  { key: 'store', env: ['ECS_TRACE_STORE'], flag: 'store', type: 'string', default: 'sqlite', description: '`sqlite`: the embedded store in the data directory; or a `postgres://` URL: one PostgreSQL for a whole cluster (payloads acknowledged once it has committed them; the password is never logged); or `none`: keep nothing, only forward to Datadog (needs `DD_API_KEY`).' },
   { key: 'dataDir', env: ['ECS_TRACE_DATA_DIR'], flag: 'data-dir', type: 'string', default: './data', description: 'Directory of the embedded store.' },
   { key: 'retentionMs', env: ['ECS_TRACE_RETENTION'], flag: 'retention', type: 'duration', default: '72h', description: 'How long traces are kept (e.g. `30m`, `72h`, `7d`).' },
   { key: 'writerThread', env: ['ECS_TRACE_WRITER_THREAD'], flag: 'writer-thread', type: 'boolean', default: 'false', description: 'Commit to the store on a second thread while intake decodes the next payload (and, unless `DD_APM_DECODERS` is set, two payloads at once): about 1.2x intake for about 15 MB more memory.' },
@@ -19,7 +19,8 @@ export const storeSettings: Setting<StoreConfig>[] = [
 ];
 
 /** Which backend the configuration names. */
-export function storeKind(config: Pick<StoreConfig, 'store'>): 'sqlite' | 'postgres' {
+export function storeKind(config: Pick<StoreConfig, 'store'>): 'sqlite' | 'postgres' | 'none' {
+  if (config.store === 'none') return 'none';
   return /^postgres(ql)?:\/\//.test(config.store) ? 'postgres' : 'sqlite';
 }
 
