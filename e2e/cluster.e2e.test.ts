@@ -235,6 +235,14 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
           await page.getByRole('button', { name: 'Span list' }).click();
           const listed = await page.getByTestId('span-list').locator('tbody tr td:first-child').allInnerTexts();
           expect([...new Set(listed)].sort()).toEqual(['cluster-back', 'cluster-front']);
+          // The critical path: the trace waited on both hosts' services, marked in the waterfall.
+          const critical = page.getByTestId('critical-path');
+          const rows = await critical.locator('tbody tr td:first-child').allInnerTexts();
+          expect([...rows].sort()).toEqual(['cluster-back', 'cluster-front']);
+          const shares = (await critical.locator('tbody tr td:last-child').allInnerTexts()).map((t) => Number.parseFloat(t));
+          expect(Math.round(shares.reduce((a, b) => a + b, 0))).toBe(100);
+          await page.getByRole('button', { name: 'Waterfall' }).click();
+          expect(await page.locator('.wf-row.crit').count()).toBeGreaterThanOrEqual(2);
           mkdirSync(fileURLToPath(new URL('./screenshots/', import.meta.url)), { recursive: true });
           await page.screenshot({ path: fileURLToPath(new URL('./screenshots/cluster-trace.png', import.meta.url)), fullPage: true });
         } finally {

@@ -4,11 +4,14 @@ import { api, type Span, type Trace } from '../api.js';
 import { Stat, Status, useData } from '../components/common.js';
 import { duration, percent, serviceColour, time } from '../format.js';
 import { keepRange, navigate, withParams } from '../router.js';
+import { criticalPath, shareByService, type PathNode, type Segment } from '../critical-path.js';
 
 /*
  * One trace: header, flame graph (default; wheel to zoom, drag to pan), waterfall (virtualized
  * rows, so traces of 10,000+ spans stay responsive), spans grouped by service with their own
- * execution time, and a side panel with everything a span carries.
+ * execution time, and a side panel with everything a span carries. The critical path (the
+ * spans the trace waited on, as Jaeger computes it) is marked in the flame graph and the
+ * waterfall, with each service's share of it.
  */
 
 interface Node { span: Span; depth: number; start: number; end: number; children: Node[]; self: number }
@@ -58,7 +61,7 @@ function layout(trace: Trace): { nodes: Node[]; order: Node[]; t0: bigint; total
   return { nodes, order, t0, total, maxDepth };
 }
 
-function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; selected: string | undefined; onSelect: (id: string) => void }) {
+function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; selected: string | undefined; onSelect: (id: string) => void; critical: Segment[] }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [view, setView] = useState({ from: 0, to: props.total });
   const drag = useRef<{ x: number; from: number; to: number; moved: boolean } | null>(null);
@@ -95,7 +98,15 @@ function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; sel
         g.restore();
       }
     }
-  }, [props.order, view, props.selected]);
+    // The critical path: a dark line along the bottom of each segment's span.
+    const depthOf = new Map(props.order.map((n) => [n.span.spanId, n.depth]));
+    g.fillStyle = '#1b1530';
+    for (const seg of props.critical) {
+      const depth = depthOf.get(seg.id);
+      if (depth === undefined || seg.end < view.from || seg.start > view.to) continue;
+      g.fillRect((seg.start - view.from) * scale, (depth + 1) * ROW * dpr - 4 * dpr, Math.max(1, (seg.end - seg.start) * scale), 3 * dpr);
+    }
+  }, [props.order, view, props.selected, props.critical]);
   const at = (e: MouseEvent) => {
     const r = canvas.current!.getBoundingClientRect();
     return { t: view.from + ((e.clientX - r.left) / r.width) * (view.to - view.from), depth: Math.floor((e.clientY - r.top) / ROW) };
@@ -133,7 +144,12 @@ function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; sel
   </div>`;
 }
 
-function Waterfall(props: { order: Node[]; total: number; selected: string | undefined; onSelect: (id: string) => void }) {
+function Waterfall(props: { order: Node[]; total: number; selected: string | undefined; onSelect: (id: string) => void; critical: Segment[] }) {
+  const segments = useMemo(() => {
+    const by = new Map<string, Segment[]>();
+    for (const seg of props.critical) by.set(seg.id, [...(by.get(seg.id) ?? []), seg]);
+    return by;
+  }, [props.critical]);
   const box = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(0);
   const height = 480;
@@ -142,9 +158,9 @@ function Waterfall(props: { order: Node[]; total: number; selected: string | und
   const last = Math.min(props.order.length, Math.ceil((top + height) / rowH) + 10);
   return html`<div class="waterfall" ref=${box} style=${`height:${height}px`} data-testid="waterfall" onScroll=${() => setTop(box.current!.scrollTop)}>
     <div style=${`height:${props.order.length * rowH}px;position:relative`}>
-      ${props.order.slice(first, last).map((n, i) => html`<div key=${n.span.spanId} class=${`wf-row${n.span.spanId === props.selected ? ' sel' : ''}`} style=${`top:${(first + i) * rowH}px`} onClick=${() => props.onSelect(n.span.spanId)}>
+      ${props.order.slice(first, last).map((n, i) => html`<div key=${n.span.spanId} class=${`wf-row${n.span.spanId === props.selected ? ' sel' : ''}${segments.has(n.span.spanId) ? ' crit' : ''}`} style=${`top:${(first + i) * rowH}px`} onClick=${() => props.onSelect(n.span.spanId)}>
         <div class="wf-name" style=${`padding-left:${Math.min(n.depth, 30) * 10 + 4}px`}><span class="dot" style=${`background:${serviceColour(n.span.service)}`}></span>${n.span.service} <b>${n.span.name}</b> ${n.span.resource}</div>
-        <div class="wf-track"><div class=${n.span.error ? 'wf-bar err' : 'wf-bar'} style=${`left:${(n.start / props.total) * 100}%;width:${Math.max(0.2, (n.span.duration / props.total) * 100)}%;background:${serviceColour(n.span.service)}`}></div><span class="wf-dur">${duration(n.span.duration)}</span></div>
+        <div class="wf-track"><div class=${n.span.error ? 'wf-bar err' : 'wf-bar'} style=${`left:${(n.start / props.total) * 100}%;width:${Math.max(0.2, (n.span.duration / props.total) * 100)}%;background:${serviceColour(n.span.service)}`}></div>${(segments.get(n.span.spanId) ?? []).map((seg) => html`<div class="wf-crit" style=${`left:${(seg.start / props.total) * 100}%;width:${Math.max(0.2, ((seg.end - seg.start) / props.total) * 100)}%`}></div>`)}<span class="wf-dur">${duration(n.span.duration)}</span></div>
       </div>`)}
     </div>
   </div>`;
@@ -161,6 +177,22 @@ function ByService(props: { nodes: Node[] }) {
   const total = [...groups.values()].reduce((a, g) => a + g.self, 0);
   return html`<table class="grid" data-testid="span-list"><thead><tr><th>Service</th><th class="num">Spans</th><th class="num">Exec time</th><th class="num">% exec time</th></tr></thead>
     <tbody>${[...groups].sort((a, b) => b[1].self - a[1].self).map(([s, g]) => html`<tr><td><span class="dot" style=${`background:${serviceColour(s)}`}></span>${s}</td><td class="num">${g.spans}</td><td class="num">${duration(g.self)}</td><td class="num">${percent(g.self, total)}</td></tr>`)}</tbody></table>`;
+}
+
+function CriticalPath(props: { segments: Segment[]; total: number }) {
+  const shares = shareByService(props.segments);
+  if (shares.length === 0) return null;
+  return html`<section class="critical" data-testid="critical-path"><h4>Critical path</h4>
+    <p class="muted">The spans the trace waited on (marked in the flame graph and the waterfall), by service:</p>
+    <table class="grid"><thead><tr><th>Service</th><th class="num">Time on the path</th><th class="num">Share</th></tr></thead>
+    <tbody>${shares.map((x) => html`<tr><td><span class="dot" style=${`background:${serviceColour(x.service)}`}></span>${x.service}</td><td class="num">${duration(x.ns)}</td><td class="num">${percent(x.ns, props.total)}</td></tr>`)}</tbody></table>
+  </section>`;
+}
+
+/** The layout's trees as the critical path reads them. */
+function pathNodes(roots: Node[]): PathNode[] {
+  const convert = (n: Node): PathNode => ({ id: n.span.spanId, service: n.span.service, start: n.start, end: n.end, children: n.children.map(convert) });
+  return roots.map(convert);
 }
 
 function KeyValues(props: { title: string; entries: [string, string | number][]; testId?: string }) {
@@ -193,6 +225,8 @@ function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => v
 export function TracePage(props: { url: URL; traceId: string }) {
   const { data, error, loading } = useData(() => api.trace(props.traceId), [props.traceId]);
   const lay = useMemo(() => (data ? layout(data) : undefined), [data]);
+  const critical = useMemo(() => (lay ? criticalPath(pathNodes(lay.order.filter((n) => n.depth === 0))) : []), [lay]);
+  const criticalTotal = critical.reduce((a, seg) => a + seg.end - seg.start, 0);
   const view = props.url.searchParams.get('view') ?? 'flame';
   const selected = props.url.searchParams.get('span') ?? undefined;
   const select = (id: string | undefined) => navigate(withParams(props.url, { span: id }), true);
@@ -214,10 +248,11 @@ export function TracePage(props: { url: URL; traceId: string }) {
         <nav class="tabs">${[['flame', 'Flame graph'], ['waterfall', 'Waterfall'], ['list', 'Span list']].map(([k, l]) => html`<button class=${view === k ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { view: k }), true)}>${l}</button>`)}</nav>
         <div class="trace-body">
           <div class="trace-main">
-            ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} />` : null}
-            ${view === 'waterfall' ? html`<${Waterfall} order=${lay.order} total=${lay.total} selected=${selected} onSelect=${select} />` : null}
+            ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} critical=${critical} />` : null}
+            ${view === 'waterfall' ? html`<${Waterfall} order=${lay.order} total=${lay.total} selected=${selected} onSelect=${select} critical=${critical} />` : null}
             ${view === 'list' ? html`<${ByService} nodes=${lay.nodes} />` : null}
             <div class="legend">${sum.services.map((s) => html`<span><span class="dot" style=${`background:${serviceColour(s)}`}></span>${s}</span>`)}</div>
+            <${CriticalPath} segments=${critical} total=${criticalTotal} />
           </div>
           <${SpanPanel} node=${node} t0=${lay.t0} onClose=${() => select(undefined)} />
         </div>` : null}
