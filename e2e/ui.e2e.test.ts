@@ -24,9 +24,9 @@ function available(): boolean {
   return componentsAvailable(missing, 'browser tests');
 }
 
-function runApp(agent: TestAgent): Promise<{ traceId: string }> {
+function runApp(agent: TestAgent, extraEnv: Record<string, string> = {}): Promise<{ traceId: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [APP], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { traceId: string }) : reject(new Error(`app exited ${code}`))));
@@ -220,6 +220,25 @@ describe.skipIf(!available())('web UI', () => {
     } finally {
       await page.unroute('**/api/v1/services*');
     }
+  });
+
+  it('compares two traces: the span only one has, and the same spans side by side', async () => {
+    const other = await runApp(agent, { E2E_NO_FAILURE: '1' });
+    await waitForTrace(agent.apiUrl, other.traceId, 5);
+    await page.goto(`${agent.apiUrl}/traces/${traceIds[0]}`);
+    await page.getByLabel('Compare with trace').fill(other.traceId);
+    await page.getByRole('button', { name: 'Compare' }).click();
+    const table = page.getByTestId('compare-table');
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
+    const byName = new Map(rows.map((r) => [r[0]!.replace(/^e2e-checkout\s*/, ''), r]));
+    expect(byName.get('failing.op')).toEqual(['e2e-checkout failing.op', 'failing', expect.stringMatching(/\d/), '—', '', 'only in A']);
+    expect(rows).toHaveLength(6);
+    for (const name of ['e2e.root', 'http.request', 'web.request', 'inner.compute', 'tcp.connect']) {
+      expect(byName.get(name)?.[5]).toMatch(/^(same|slower in B|faster in B)$/);
+    }
+    expect(await page.getByTestId('compare-b').locator('strong').innerText()).toMatch(/, 5 spans$/);
+    await shot(page, '9-compare');
   });
 
   it('asks for the token when the agent has one, and shows the traces once signed in', async () => {

@@ -19,12 +19,15 @@ server.listen(0, '127.0.0.1', async () => {
     await new Promise((resolve, reject) => {
       http.get(`http://127.0.0.1:${port}/cart?session=secret`, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
     });
-    try {
-      tracer.trace('failing.op', { resource: 'failing' }, (span) => {
-        out.failingSpanId = span.context().toSpanId(true);
-        throw new TypeError('boom e2e');
-      });
-    } catch { /* recorded on the span */ }
+    // E2E_NO_FAILURE=1: the same flow without its failing step (a second shape to compare with).
+    if (process.env.E2E_NO_FAILURE !== '1') {
+      try {
+        tracer.trace('failing.op', { resource: 'failing' }, (span) => {
+          out.failingSpanId = span.context().toSpanId(true);
+          throw new TypeError('boom e2e');
+        });
+      } catch { /* recorded on the span */ }
+    }
   });
   server.close();
   process.stdout.write(JSON.stringify(out) + '\n');

@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { render } from 'preact';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
+import { ComparePage } from './pages/compare.js';
 import { LivePage } from './pages/live.js';
 import { ServicePage } from './pages/service.js';
 import { ServicesPage } from './pages/services.js';
@@ -21,6 +22,7 @@ function Page(props: { url: URL }) {
   if (parts[0] === 'traces' && parts[1] !== undefined) return html`<${TracePage} url=${props.url} traceId=${parts[1]} />`;
   if (parts[0] === 'traces') return html`<${TracesPage} url=${props.url} />`;
   if (parts[0] === 'live') return html`<${LivePage} />`;
+  if (parts[0] === 'compare' && parts[1] !== undefined && parts[2] !== undefined) return html`<${ComparePage} a=${parts[1]} b=${parts[2]} />`;
   if (parts.length === 0 || (parts[0] === 'services' && parts.length === 1)) return html`<${ServicesPage} url=${props.url} />`;
   return html`<${NotFound} path=${props.url.pathname} />`;
 }

@@ -245,7 +245,10 @@ export function TracePage(props: { url: URL; traceId: string }) {
           <${Stat} label="Errors" value=${String(sum.errorCount)} warn=${sum.errorCount > 0} testId="trace-errors" />
           ${sum.incomplete ? html`<span class="badge warn" data-testid="incomplete">incomplete: no root span</span>` : null}
         </div>
-        <nav class="tabs">${[['flame', 'Flame graph'], ['waterfall', 'Waterfall'], ['list', 'Span list']].map(([k, l]) => html`<button class=${view === k ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { view: k }), true)}>${l}</button>`)}</nav>
+        <nav class="tabs">${[['flame', 'Flame graph'], ['waterfall', 'Waterfall'], ['list', 'Span list']].map(([k, l]) => html`<button class=${view === k ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { view: k }), true)}>${l}</button>`)}
+          <form class="compare" onSubmit=${(e: Event) => { e.preventDefault(); const other = ((e.target as HTMLFormElement).elements.namedItem('other') as HTMLInputElement).value.trim(); if (other) navigate(`/compare/${props.traceId}/${encodeURIComponent(other)}`); }}>
+            <input name="other" aria-label="Compare with trace" placeholder="compare with trace id" /><button type="submit">Compare</button>
+          </form></nav>
         <div class="trace-body">
           <div class="trace-main">
             ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} critical=${critical} />` : null}
