@@ -222,6 +222,21 @@ describe.skipIf(!available())('web UI', () => {
     }
   });
 
+  it('groups the errors: one group for the failing step of every run, with traces to open', async () => {
+    await page.goto(`${agent.apiUrl}/errors?range=1h`);
+    const table = page.getByTestId('errors-table');
+    await table.waitFor();
+    const row = table.locator('tbody tr', { hasText: 'boom e2e' });
+    expect(await row.count()).toBe(1);
+    const cells = await row.locator('td').allInnerTexts();
+    expect(Number(cells[0])).toBeGreaterThanOrEqual(3);
+    expect(cells.slice(1, 4)).toEqual(['e2e-checkout', 'TypeError: boom e2e', 'failing']);
+    await shot(page, '10-errors');
+    await row.getByRole('link', { name: '#1' }).click();
+    await page.getByTestId('trace-errors').waitFor();
+    expect(await page.getByTestId('trace-errors').locator('strong').innerText()).toBe('1');
+  });
+
   it('compares two traces: the span only one has, and the same spans side by side', async () => {
     const other = await runApp(agent, { E2E_NO_FAILURE: '1' });
     await waitForTrace(agent.apiUrl, other.traceId, 5);

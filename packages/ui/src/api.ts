@@ -1,7 +1,7 @@
 /** The agent's query API, typed as the UI reads it. */
 
 import type {
-  ApiLiveChunk, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces,
+  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces,
   ApiTraceSummary,
 } from '@ecs-trace/agent/api-types';
 
@@ -13,6 +13,7 @@ export type TraceSummary = ApiTraceSummary;
 export type Span = ApiSpan;
 export type Trace = ApiTrace;
 export type LiveChunk = ApiLiveChunk;
+export type ErrorGroup = ApiErrorGroup;
 
 export class ApiError extends Error {}
 
@@ -52,4 +53,5 @@ export const api = {
     get<ApiStatsSeries>('/api/v1/stats', { ...r, ...filter }),
   traces: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params).then((b) => b.traces),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),
+  errors: (r: Range) => get<ApiErrors>('/api/v1/errors', r),
 };

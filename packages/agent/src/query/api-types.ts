@@ -161,3 +161,26 @@ export interface ApiHealth {
   receiver: string | null;
   store: { diskBytes: number; spans: number; payloads: number };
 }
+
+/** One error group of /api/v1/errors: error spans of one service, type, normalized message and stack top. */
+export interface ApiErrorGroup {
+  id: string;
+  service: string;
+  /** Its most common resource. */
+  resource: string;
+  errorType: string;
+  /** The message with numbers, ids and quoted values as `?`. */
+  message: string;
+  count: number;
+  /** ms since the epoch. */
+  firstSeen: number;
+  lastSeen: number;
+  /** Up to 5 traces to open. */
+  sampleTraceIds: string[];
+}
+
+export interface ApiErrors {
+  groups: ApiErrorGroup[];
+  /** How many of the range's most recent traces with errors were read (at most 200). */
+  scannedTraces: number;
+}

@@ -32,6 +32,8 @@ export const tracesQuerySchema = {
   },
 } as const;
 
+export const errorsQuerySchema = { type: 'object', properties: { ...RANGE, service: text, env: text } } as const;
+
 export const statsQuerySchema = {
   type: 'object',
   properties: {
@@ -45,6 +47,7 @@ export interface TracesParams extends RangeParams {
   q?: string; service?: string; env?: string; resource?: string; name?: string; error?: string;
   minDurationMs?: number; maxDurationMs?: number; limit?: number;
 }
+export interface ErrorsParams extends RangeParams { service?: string; env?: string }
 export interface StatsParams extends RangeParams {
   service?: string; env?: string; resource?: string; name?: string; topLevel?: string; step?: number; groupBy?: ApiGroupField;
 }

@@ -4,13 +4,17 @@ import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
-import type { ApiHealth, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
-import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
+import type { ApiErrors, ApiHealth, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
+import { parseTraceIdParam, toApiSummary, toApiTrace, traceIdToHex } from './json.js';
+import { ErrorGroups } from './errors.js';
 import { serveLive } from './live.js';
 import {
-  MAX_LIMIT, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, toStatsQuery, toTraceQuery,
-  tracesQuerySchema, type RangeParams, type StatsParams, type TracesParams,
+  errorsQuerySchema, MAX_LIMIT, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, toStatsQuery, toTraceQuery,
+  tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type TracesParams,
 } from './params.js';
+
+/** Traces with errors read for /api/v1/errors: a day's recent errors, answered in well under the query timeout. */
+const ERROR_TRACES = 200;
 import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
 import { installAuth } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
@@ -121,6 +125,28 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
       if (traces.length >= merged.limit) break;
     }
     return { traces, scanned: candidates.length };
+  });
+
+  // Error groups of the range's most recent traces with errors (up to ERROR_TRACES of them).
+  app.get<{ Querystring: ErrorsParams }>('/api/v1/errors', { schema: { querystring: errorsQuerySchema } }, async (req): Promise<ApiErrors> => {
+    const range = parseRange(req.query);
+    const candidates = await store.searchTraces({
+      error: true, limit: ERROR_TRACES, ...(range.start !== undefined ? { start: range.start } : {}), ...(range.end !== undefined ? { end: range.end } : {}),
+      ...(req.query.service ? { service: req.query.service } : {}), ...(req.query.env ? { env: req.query.env } : {}),
+    });
+    const groups = new ErrorGroups();
+    const deadline = Date.now() + queryTimeoutMs;
+    for (const c of candidates) {
+      if (Date.now() > deadline) throw new StoreTimeoutError(`grouping the errors took longer than ${queryTimeoutMs} ms and was stopped: narrow the time range`);
+      const t = await store.getTrace(c.traceId);
+      const hex = traceIdToHex(c.traceId);
+      for (const { span, env } of t?.spans ?? []) {
+        if (req.query.service && span.service !== req.query.service) continue;
+        if (req.query.env && env !== req.query.env) continue;
+        groups.add(span, hex);
+      }
+    }
+    return { groups: groups.list(), scannedTraces: candidates.length };
   });
 
   app.get<{ Params: { traceId: string } }>('/api/v1/traces/:traceId', async (req, reply): Promise<ApiTrace> => {
