@@ -16,6 +16,7 @@ import { componentsAvailable } from './components.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const APP = fileURLToPath(new URL('./apps/dd-trace-app.cjs', import.meta.url));
+const SERVER = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const UI_BUILT = existsSync(fileURLToPath(new URL('../packages/ui/dist/index.html', import.meta.url)));
 
@@ -220,6 +221,39 @@ describe.skipIf(!available())('web UI', () => {
     } finally {
       await page.unroute('**/api/v1/services*');
     }
+  });
+
+  it('draws the service map: services as nodes, the calls between them as edges, a service opening on click', async () => {
+    const start = (service: string) => new Promise<{ child: ReturnType<typeof spawn>; port: number }>((resolve, reject) => {
+      const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: service }, stdio: ['ignore', 'pipe', 'ignore'] });
+      child.stdout!.once('data', (d: Buffer) => resolve({ child, port: (JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port }));
+      child.once('exit', (code) => reject(new Error(`${service} exited ${code}`)));
+    });
+    const back = await start('map-back');
+    const front = await start('map-front');
+    try {
+      for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${front.port}/call?to=${encodeURIComponent(`http://127.0.0.1:${back.port}/leaf`)}`)).status).toBe(200);
+      let map: { edges: { from: string; to: string }[] } = { edges: [] };
+      for (let i = 0; i < 100 && !map.edges.some((e) => e.from === 'map-front' && e.to === 'map-back'); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        map = (await (await fetch(`${agent.apiUrl}/api/v1/service-map`)).json()) as typeof map;
+      }
+    } finally {
+      front.child.kill('SIGKILL');
+      back.child.kill('SIGKILL');
+    }
+    await page.goto(`${agent.apiUrl}/map?range=1h`);
+    await page.getByTestId('service-map').waitFor();
+    const nodes = await page.getByTestId('map-node').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-service')));
+    expect(nodes).toEqual(expect.arrayContaining(['map-front', 'map-back', 'e2e-checkout']));
+    const edge = page.locator('[data-testid=map-edge][data-from="map-front"][data-to="map-back"]');
+    expect(await edge.locator('text').textContent()).toMatch(/^3 calls, p95 /);
+    const backText = (await page.locator('[data-testid=map-node][data-service="map-back"]').textContent()) ?? '';
+    expect(Number(/(\d+) req/.exec(backText)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(backText).toMatch(/ 0(\.0)?% err/);
+    await shot(page, '11-service-map');
+    await page.locator('[data-testid=map-node][data-service="map-back"]').click();
+    await page.waitForURL(/\/services\/map-back/);
   });
 
   it('groups the errors: one group for the failing step of every run, with traces to open', async () => {

@@ -1,7 +1,7 @@
 /** The agent's query API, typed as the UI reads it. */
 
 import type {
-  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces,
+  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces,
   ApiTraceSummary,
 } from '@ecs-trace/agent/api-types';
 
@@ -54,4 +54,5 @@ export const api = {
   traces: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params).then((b) => b.traces),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),
   errors: (r: Range) => get<ApiErrors>('/api/v1/errors', r),
+  serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),
 };

@@ -4,6 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { ComparePage } from './pages/compare.js';
 import { ErrorsPage } from './pages/errors.js';
+import { ServiceMapPage } from './pages/service-map.js';
 import { LivePage } from './pages/live.js';
 import { ServicePage } from './pages/service.js';
 import { ServicesPage } from './pages/services.js';
@@ -24,6 +25,7 @@ function Page(props: { url: URL }) {
   if (parts[0] === 'traces') return html`<${TracesPage} url=${props.url} />`;
   if (parts[0] === 'live') return html`<${LivePage} />`;
   if (parts[0] === 'errors') return html`<${ErrorsPage} url=${props.url} />`;
+  if (parts[0] === 'map') return html`<${ServiceMapPage} url=${props.url} />`;
   if (parts[0] === 'compare' && parts[1] !== undefined && parts[2] !== undefined) return html`<${ComparePage} a=${parts[1]} b=${parts[2]} />`;
   if (parts.length === 0 || (parts[0] === 'services' && parts.length === 1)) return html`<${ServicesPage} url=${props.url} />`;
   return html`<${NotFound} path=${props.url.pathname} />`;
@@ -72,6 +74,7 @@ function App() {
       <a class="brand" href=${`/${range}`}>ecs-trace</a>
       <a class=${section === 'services' ? 'on' : ''} href=${`/${range}`}>Services</a>
       <a class=${section === 'traces' ? 'on' : ''} href=${`/traces${range}`}>Traces</a>
+      <a class=${section === 'map' ? 'on' : ''} href=${`/map${range}`}>Service map</a>
       <a class=${section === 'errors' ? 'on' : ''} href=${`/errors${range}`}>Errors</a>
       <a class=${section === 'live' ? 'on' : ''} href="/live">Live</a>
     </nav>

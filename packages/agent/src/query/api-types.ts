@@ -184,3 +184,31 @@ export interface ApiErrors {
   /** How many of the range's most recent traces with errors were read (at most 200). */
   scannedTraces: number;
 }
+
+/** A node of /api/v1/service-map: a traced service, or a leaf it calls (a database, a cache, an outside host). */
+export interface ApiServiceMapNode {
+  service: string;
+  type: string;
+  /** Entry spans (for a leaf: calls to it) in the traces read. */
+  hits: number;
+  errors: number;
+  /** ns */
+  p95: number;
+  leaf: boolean;
+}
+
+export interface ApiServiceMapEdge {
+  from: string;
+  to: string;
+  calls: number;
+  errors: number;
+  /** ns, of the called side's spans. */
+  p95: number;
+}
+
+export interface ApiServiceMap {
+  nodes: ApiServiceMapNode[];
+  edges: ApiServiceMapEdge[];
+  /** How many of the range's most recent traces were read (at most 500). */
+  scannedTraces: number;
+}

@@ -4,9 +4,10 @@ import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
-import type { ApiErrors, ApiHealth, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
+import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace, traceIdToHex } from './json.js';
 import { ErrorGroups } from './errors.js';
+import { ServiceMap } from './service-map.js';
 import { serveLive } from './live.js';
 import {
   errorsQuerySchema, MAX_LIMIT, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, toStatsQuery, toTraceQuery,
@@ -15,6 +16,8 @@ import {
 
 /** Traces with errors read for /api/v1/errors: a day's recent errors, answered in well under the query timeout. */
 const ERROR_TRACES = 200;
+/** Traces read for /api/v1/service-map. */
+const MAP_TRACES = 500;
 import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
 import { installAuth } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
@@ -125,6 +128,23 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
       if (traces.length >= merged.limit) break;
     }
     return { traces, scanned: candidates.length };
+  });
+
+  // The service map of the range's most recent traces (up to MAP_TRACES of them).
+  app.get<{ Querystring: ErrorsParams }>('/api/v1/service-map', { schema: { querystring: errorsQuerySchema } }, async (req): Promise<ApiServiceMap> => {
+    const range = parseRange(req.query);
+    const candidates = await store.searchTraces({
+      limit: MAP_TRACES, ...(range.start !== undefined ? { start: range.start } : {}), ...(range.end !== undefined ? { end: range.end } : {}),
+      ...(req.query.env ? { env: req.query.env } : {}),
+    });
+    const map = new ServiceMap();
+    const deadline = Date.now() + queryTimeoutMs;
+    for (const c of candidates) {
+      if (Date.now() > deadline) throw new StoreTimeoutError(`building the service map took longer than ${queryTimeoutMs} ms and was stopped: narrow the time range`);
+      const t = await store.getTrace(c.traceId);
+      if (t) map.add(t.spans);
+    }
+    return { ...map.result(), scannedTraces: candidates.length };
   });
 
   // Error groups of the range's most recent traces with errors (up to ERROR_TRACES of them).

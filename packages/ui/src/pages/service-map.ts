@@ -1,0 +1,67 @@
+import dagre from '@dagrejs/dagre';
+import { html } from 'htm/preact';
+import { useMemo } from 'preact/hooks';
+import { api } from '../api.js';
+import { RangePicker, Status, useData } from '../components/common.js';
+import { duration, percent } from '../format.js';
+import { keepRange, navigate, rangeOf } from '../router.js';
+
+/*
+ * The service map: services and what they call, laid out left to right by dagre (layered, so it
+ * stays readable as services grow), each node coloured by its error rate, each edge labelled
+ * with its calls; a traced service opens its page on click.
+ */
+
+const W = 190;
+const H = 56;
+
+function errorColour(errors: number, hits: number): string {
+  const r = hits > 0 ? errors / hits : 0;
+  return r >= 0.05 ? '#f8d7da' : r > 0 ? '#fff3cd' : '#e8f5e9';
+}
+
+export function ServiceMapPage(props: { url: URL }) {
+  const range = rangeOf(props.url);
+  const env = props.url.searchParams.get('env') ?? undefined;
+  const { data, error, loading } = useData(() => api.serviceMap(range, env), [range.start, range.end, env]);
+  const layout = useMemo(() => {
+    if (!data) return undefined;
+    const g = new dagre.graphlib.Graph();
+    g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 90, marginx: 10, marginy: 10 });
+    g.setDefaultEdgeLabel(() => ({}));
+    for (const n of data.nodes) g.setNode(n.service, { width: W, height: H });
+    for (const e of data.edges) g.setEdge(e.from, e.to);
+    dagre.layout(g);
+    const graph = g.graph();
+    return { width: (graph.width ?? 0) + 20, height: (graph.height ?? 0) + 20, g };
+  }, [data]);
+  return html`<main>
+    <header class="page"><h1>Service map</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
+    <${Status} loading=${loading} error=${error}>
+      ${data && layout ? html`
+        <p class="muted">From the ${data.scannedTraces} most recent traces in the range. Green: no errors; yellow: some; red: 5% or more.</p>
+        ${data.nodes.length === 0 ? html`<section class="empty"><h2>No services</h2><p>No traces in this range.</p></section>` : html`
+        <svg class="service-map" data-testid="service-map" width=${layout.width} height=${layout.height} viewBox=${`0 0 ${layout.width} ${layout.height}`}>
+          <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#777" /></marker></defs>
+          ${data.edges.map((e) => {
+            const points: { x: number; y: number }[] = layout.g.edge(e.from, e.to)?.points ?? [];
+            const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' ');
+            const mid = points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
+            return html`<g class="edge" data-testid="map-edge" data-from=${e.from} data-to=${e.to}>
+              <path d=${d} fill="none" stroke=${e.errors > 0 ? '#d9534f' : '#999'} stroke-width="1.5" marker-end="url(#arrow)" />
+              <text x=${mid.x} y=${mid.y - 4} text-anchor="middle" class="edge-label">${e.calls} calls${e.errors ? `, ${e.errors} err` : ''}, p95 ${duration(e.p95)}</text>
+            </g>`;
+          })}
+          ${data.nodes.map((n) => {
+            const p = layout.g.node(n.service);
+            const open = () => { if (!n.leaf) navigate(`/services/${encodeURIComponent(n.service)}${keepRange(props.url)}`); };
+            return html`<g class=${`node${n.leaf ? ' leaf' : ''}`} data-testid="map-node" data-service=${n.service} transform=${`translate(${p.x - W / 2},${p.y - H / 2})`} onClick=${open}>
+              <rect width=${W} height=${H} rx="6" fill=${errorColour(n.errors, n.hits)} stroke=${n.leaf ? '#999' : '#555'} stroke-dasharray=${n.leaf ? '4 3' : ''} />
+              <text x="10" y="20" class="node-name">${n.service}</text>
+              <text x="10" y="40" class="node-stats">${n.hits} ${n.leaf ? 'calls' : 'req'} · ${percent(n.errors, n.hits)} err · p95 ${duration(n.p95)}</text>
+            </g>`;
+          })}
+        </svg>`}` : null}
+    </${Status}>
+  </main>`;
+}
