@@ -1,7 +1,8 @@
-// The cost of forwarding to Datadog: the same v0.4 payloads sent over HTTP to an agent without
-// DD_API_KEY and to one that forwards every kept trace to a local intake stand-in (which reads
-// and discards), rounds interleaved in one run. Printed as the forwarding agent's time per span
-// relative to the other's (target: under 1.3x).
+// The cost of forwarding: the same v0.4 payloads sent over HTTP to an agent without DD_API_KEY,
+// to one that forwards every kept trace to a local Datadog intake stand-in, and to one that
+// exports them over OTLP/HTTP to a stand-in (both read and discard), rounds interleaved in one
+// run. Printed as each forwarding agent's time per span relative to the plain one's (target for
+// Datadog forwarding: under 1.3x).
 //   node bench/forward.bench.js [--quick]
 import { createServer, request, Agent } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,17 +52,20 @@ async function send(port) {
 
 const plain = await agentWith({});
 const forwarding = await agentWith({ DD_API_KEY: 'bench-key-0123456789abcdef', DD_APM_DD_URL: intakeUrl });
-const rates = { plain: [], forwarding: [] };
+const exporting = await agentWith({ ECS_TRACE_OTLP_EXPORT_ENDPOINT: intakeUrl });
+const rates = { plain: [], forwarding: [], exporting: [] };
 for (let r = 0; r < ROUNDS; r++) {
   rates.plain.push(await send(plain.agent.receiver.port));
   rates.forwarding.push(await send(forwarding.agent.receiver.port));
+  rates.exporting.push(await send(exporting.agent.receiver.port));
 }
-for (const a of [plain, forwarding]) {
+for (const a of [plain, forwarding, exporting]) {
   await a.agent.close();
   rmSync(a.dir, { recursive: true, force: true });
 }
 intake.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const [p, f] = [median(rates.plain), median(rates.forwarding)];
+const [p, f, o] = [median(rates.plain), median(rates.forwarding), median(rates.exporting)];
 console.log(`node ${process.version}: ${spans} spans a payload, ${ROUNDS} rounds of ${SECONDS} s, 4 connections, agents and senders in one process`);
 console.log(`  without forwarding ${Math.round(p).toLocaleString('en-US')} spans/s; forwarding ${Math.round(f).toLocaleString('en-US')} spans/s: time per span ${(p / f).toFixed(2)}x (target < 1.3x)`);
+console.log(`  OTLP export ${Math.round(o).toLocaleString('en-US')} spans/s: time per span ${(p / o).toFixed(2)}x`);

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
+import { runDdTraceApp, until } from './dd-trace-app.js';
 
 /*
  * Forwarding to Datadog, against a stand-in of the Datadog intake that decodes what it receives
@@ -15,7 +14,6 @@ import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
  * traces come from the real dd-trace.
  */
 
-const APP = fileURLToPath(new URL('./apps/dd-trace-app.cjs', import.meta.url));
 const API_KEY = 'forward-test-key-0123456789abcdef';
 
 // The proto JSON of the Datadog schema (maps as keyType fields, which IField does not type).
@@ -84,24 +82,7 @@ class Intake {
   }
 }
 
-function runApp(agent: TestAgent): Promise<{ traceId: string; failingSpanId: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { traceId: string; failingSpanId: string }) : reject(new Error(`app exited ${code}`))));
-  });
-}
-
-async function until<T>(what: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = what();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const runApp = (agent: TestAgent) => runDdTraceApp(agent.intake);
 
 describe('forwarding to Datadog (DD_API_KEY)', () => {
   let intake: Intake;

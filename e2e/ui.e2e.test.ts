@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDdTraceApp } from './dd-trace-app.js';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { waitForTrace } from './traces.js';
 import { componentsAvailable } from './components.js';
@@ -15,7 +16,6 @@ import { componentsAvailable } from './components.js';
  */
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const APP = fileURLToPath(new URL('./apps/dd-trace-app.cjs', import.meta.url));
 const SERVER = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const UI_BUILT = existsSync(fileURLToPath(new URL('../packages/ui/dist/index.html', import.meta.url)));
@@ -25,14 +25,7 @@ function available(): boolean {
   return componentsAvailable(missing, 'browser tests');
 }
 
-function runApp(agent: TestAgent, extraEnv: Record<string, string> = {}): Promise<{ traceId: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { traceId: string }) : reject(new Error(`app exited ${code}`))));
-  });
-}
+const runApp = (agent: TestAgent, extraEnv: Record<string, string> = {}) => runDdTraceApp(agent.intake, extraEnv);
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Builds the other languages' e2e apps with their real tracers, installed as their users install
 # them: a venv with ddtrace from PyPI, dd-java-agent and Jetty from Maven Central, a Go module with
-# dd-trace-go v2 from the Go module proxy. Output in e2e/apps/.build (or $ECS_TRACE_E2E_APPS), which
+# dd-trace-go v2 from the Go module proxy, and an OpenTelemetry Collector (OTLP in, file out) built
+# from the Go module proxy as the collector builder would assemble it. Output in e2e/apps/.build (or $ECS_TRACE_E2E_APPS), which
 # the e2e tests read; a step already done is skipped, so a second run costs seconds.
-#   bash e2e/apps/prepare.sh [python|java|go ...]
+#   bash e2e/apps/prepare.sh [python|python-otel|java|go|otelcol ...]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${ECS_TRACE_E2E_APPS:-$here/.build}"
 mkdir -p "$out"
 langs=("$@")
-[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go)
+[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go otelcol)
 
 for lang in "${langs[@]}"; do
   start=$(date +%s)
@@ -46,7 +47,11 @@ for lang in "${langs[@]}"; do
       mkdir -p "$out/go"
       (cd "$here/go" && go build -o "$out/go/app" . && go build -o "$out/go/otel-app" ./otel)
       ;;
-    *) echo "prepare.sh: unknown language $lang (python, python-otel, java or go)" >&2; exit 2 ;;
+    otelcol)
+      mkdir -p "$out/otelcol"
+      (cd "$here/otelcol" && go build -o "$out/otelcol/otelcol" .)
+      ;;
+    *) echo "prepare.sh: unknown language $lang (python, python-otel, java, go or otelcol)" >&2; exit 2 ;;
   esac
   echo "e2e apps: $lang ready in $(( $(date +%s) - start )) s"
 done

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
-import { Forwarder, ForwardingWriter, intakeBaseUrl } from './forward/index.js';
+import { Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
 import { otlpAddress, OtlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
@@ -49,7 +49,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const ui = opts.role === 'ui';
     if (ui && storeKind(config) !== 'postgres') throw new Error('ecs-trace ui serves a shared store: give --store postgres://... (the embedded store is served by its own agent)');
     if (ui) config = { ...config, apmEnabled: false };
-    if (storeKind(config) === 'none' && !config.apiKey) throw new ConfigError('ECS_TRACE_STORE=none keeps nothing: set DD_API_KEY to forward to Datadog, or use ECS_TRACE_STORE=sqlite');
+    if (storeKind(config) === 'none' && !config.apiKey && !config.otlpExportEndpoint) throw new ConfigError('ECS_TRACE_STORE=none keeps nothing: set DD_API_KEY to forward to Datadog or ECS_TRACE_OTLP_EXPORT_ENDPOINT to export over OTLP, or use ECS_TRACE_STORE=sqlite');
     if (config.dataDir !== ':memory:' && !ui && storeKind(config) !== 'none') {
       const lock = DataDirLock.acquire(config.dataDir);
       started.push(() => lock.release());
@@ -64,17 +64,28 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     if (postgres) log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL through a local spool (retention by age; --max-disk bounds the spool)');
     const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes, dataDir: config.dataDir, metrics, log, retention: !ui });
     started.push(() => maintenance.close());
-    // With DD_API_KEY, kept traces and stats also go to Datadog, after the local store has them.
+    // With DD_API_KEY, kept traces and stats also go to Datadog, and with an OTLP export endpoint
+    // kept traces go there too: each after the local store has them.
     let writer: ConstructorParameters<typeof ForwardingWriter>[0] = maintenance;
+    const outlets: Outlet[] = [];
     if (config.apiKey && !ui) {
       const forwarder = new Forwarder({
         baseUrl: intakeBaseUrl(config), apiKey: config.apiKey, maxQueueBytes: config.forwardQueueBytes, metrics, logOnce: new LogOnce(log),
         info: { hostName: config.hostname, env: config.env, agentVersion: AGENT_VERSION, targetTPS: config.targetTps, errorTPS: config.errorTps, rareSamplerEnabled: config.rareSampler },
       });
       started.push(() => forwarder.close());
-      writer = new ForwardingWriter(maintenance, forwarder, new LogOnce(log));
+      outlets.push(forwarder);
       log.info({ url: intakeBaseUrl(config) }, 'forwarding kept traces and stats to Datadog');
     }
+    if (config.otlpExportEndpoint && !ui) {
+      const url = otlpExportUrl(config.otlpExportEndpoint);
+      const headers = parseOtlpHeaders(config.otlpExportHeaders);
+      const exporter = new OtlpExporter({ url, headers, userAgent: `ecs-trace/${ECS_TRACE_VERSION}`, maxQueueBytes: config.forwardQueueBytes, metrics, logOnce: new LogOnce(log) });
+      started.push(() => exporter.close());
+      outlets.push(exporter);
+      log.info({ url: url.href, headers: Object.keys(headers) }, 'exporting kept traces over OTLP/HTTP');
+    }
+    if (outlets.length > 0) writer = new ForwardingWriter(maintenance, outlets, new LogOnce(log));
     const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: writer, metrics, log, env });
     started.push(() => stats.close());
 

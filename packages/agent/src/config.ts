@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname as osHostname } from 'node:os';
-import { forwardSettings, type ForwardConfig } from './forward/index.js';
+import { forwardSettings, otlpExportSettings, otlpExportUrl, parseOtlpHeaders, type ForwardConfig, type OtlpExportConfig } from './forward/index.js';
 import { intakeSettings, type IntakeConfig } from './intake/index.js';
 import { FilterConfigError, processSettings, traceFilters, type ProcessConfig } from './process/index.js';
 import { isLoopback, querySettings, type QueryConfig } from './query/index.js';
@@ -12,10 +12,10 @@ import { storeSettings, type StoreConfig } from './store/index.js';
  * one registry. The CLI's flags and the README's table are generated from SETTINGS.
  */
 
-export type AgentConfig = IntakeConfig & ProcessConfig & RuntimeConfig & StoreConfig & QueryConfig & ForwardConfig;
+export type AgentConfig = IntakeConfig & ProcessConfig & RuntimeConfig & StoreConfig & QueryConfig & ForwardConfig & OtlpExportConfig;
 
 export const SETTINGS: readonly Setting<AgentConfig>[] = [
-  ...intakeSettings, ...processSettings, ...runtimeSettings, ...storeSettings, ...querySettings, ...forwardSettings,
+  ...intakeSettings, ...processSettings, ...runtimeSettings, ...storeSettings, ...querySettings, ...forwardSettings, ...otlpExportSettings,
 ];
 
 export interface LoadOptions extends SettingSources {
@@ -30,6 +30,9 @@ export function loadConfig(sources: LoadOptions): AgentConfig {
   config.decoders ??= Math.max(config.writerThread ? 2 : 1, Math.floor(availableParallelism() / 2));
   if (config.decoders < 1) throw new ConfigError('DD_APM_DECODERS="0" is not valid: expected a whole number of at least 1');
   resolveApiToken(config);
+  // Checked at start-up, so that a typo names its variable instead of failing every export.
+  if (config.otlpExportEndpoint !== undefined) otlpExportUrl(config.otlpExportEndpoint);
+  parseOtlpHeaders(config.otlpExportHeaders);
   try {
     traceFilters(config);
   } catch (err) {

@@ -94,3 +94,32 @@ describe('taskdef agent --otlp', () => {
     expect(agentTaskDefinition(doc, { otlp: true }).doc).toEqual(doc);
   });
 });
+
+describe('taskdef agent --otlp-export', () => {
+  const role = 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole';
+  const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:otlp-headers-AbCdEf';
+
+  it('sets the endpoint in the environment and the headers from a secret', () => {
+    const { doc, notes } = agentTaskDefinition(undefined, { otlpExport: 'http://otel-collector.local:4318', otlpExportHeadersSecret: secret, executionRoleArn: role, region: 'us-east-1' });
+    const c = doc.containerDefinitions![0]!;
+    expect(c.environment).toContainEqual({ name: 'ECS_TRACE_OTLP_EXPORT_ENDPOINT', value: 'http://otel-collector.local:4318' });
+    expect(c.secrets).toContainEqual({ name: 'ECS_TRACE_OTLP_EXPORT_HEADERS', valueFrom: secret });
+    expect(notes.join('\n')).toContain('ECS_TRACE_OTLP_EXPORT_ENDPOINT=http://otel-collector.local:4318');
+    expect(agentTaskDefinition(doc, { otlpExport: 'http://otel-collector.local:4318', otlpExportHeadersSecret: secret }).notes).toEqual([]);
+  });
+
+  it('moves plain headers into the secret, and refuses them without one', () => {
+    const plain: TaskDefinition = { family: 'a', containerDefinitions: [{ name: 'datadog-agent', image: 'ecs-trace/agent:0.2.0', environment: [{ name: 'ECS_TRACE_OTLP_EXPORT_HEADERS', value: 'authorization=Bearer%20s3cret' }] }] };
+    expect(() => agentTaskDefinition(structuredClone(plain), {})).toThrow(/ECS_TRACE_OTLP_EXPORT_HEADERS is a plain environment value/);
+    const { doc } = agentTaskDefinition(structuredClone(plain), { otlpExportHeadersSecret: secret, executionRoleArn: role });
+    expect(JSON.stringify(doc)).not.toContain('s3cret');
+    expect(() => agentTaskDefinition(undefined, { otlpExportHeadersSecret: secret })).toThrow(/ECS_TRACE_OTLP_EXPORT_HEADERS secret needs a role/);
+  });
+
+  it('names the option when the endpoint is not an http(s) URL, or carries credentials', () => {
+    for (const bad of ['otel-collector:4317', 'grpc://c:4317', 'https://user:pw@c/otlp']) {
+      expect(() => agentTaskDefinition(undefined, { otlpExport: bad })).toThrow(TaskdefInputError);
+      expect(() => agentTaskDefinition(undefined, { otlpExport: bad })).toThrow(/--otlp-export/);
+    }
+  });
+});

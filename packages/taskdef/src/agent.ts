@@ -34,6 +34,10 @@ export interface AgentOptions {
   storeSecret?: string;
   /** Also take OTLP: 4318/tcp (HTTP) and 4317/tcp (gRPC) on the host, as the Datadog Agent's OTLP ingest. */
   otlp?: boolean;
+  /** OTLP/HTTP endpoint to export kept traces to (ECS_TRACE_OTLP_EXPORT_ENDPOINT). */
+  otlpExport?: string;
+  /** Secrets Manager ARN or SSM parameter holding the export's headers (ECS_TRACE_OTLP_EXPORT_HEADERS: credentials). */
+  otlpExportHeadersSecret?: string;
 }
 
 export const OTLP_PORTS = { http: 4318, grpc: 4317 } as const;
@@ -153,30 +157,24 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
     if (prev === undefined) notes.push(`${path}.environment: ${v}=true (${APM_ENV_WHY})`);
     else if (prev !== 'true') notes.push(`${path}.environment: ${v} changed from ${JSON.stringify(prev)} to "true" (${APM_ENV_WHY})`);
   }
-  const plainKey = getEnv(c, 'DD_API_KEY') !== undefined;
-  if (o.apiKeySecret !== undefined) {
-    if (plainKey) {
-      removeEnv(c, 'DD_API_KEY');
-      notes.push(`${path}.environment: removed the plain DD_API_KEY value; it is now read from the secret`);
-    }
-    c.secrets ??= [];
-    const s = c.secrets.find((x) => x.name === 'DD_API_KEY');
-    if (s) s.valueFrom = o.apiKeySecret;
-    else c.secrets.push({ name: 'DD_API_KEY', valueFrom: o.apiKeySecret });
-  } else if (plainKey) {
+  if (o.apiKeySecret === undefined && getEnv(c, 'DD_API_KEY') !== undefined) {
     // Never written back as plain text: refuse rather than carry the key into a generated file.
     throw new TaskdefInputError(`${path}.environment`, 'DD_API_KEY is a plain environment value; put the key in Secrets Manager or SSM Parameter Store and pass --api-key-secret ARN, so it is not stored in the task definition');
   }
-  if (o.storeSecret !== undefined) {
-    // The URL holds the database password: it comes from a secret, never from the environment.
-    if (getEnv(c, 'ECS_TRACE_STORE') !== undefined) {
-      removeEnv(c, 'ECS_TRACE_STORE');
-      notes.push(`${path}.environment: removed the plain ECS_TRACE_STORE; it is now read from the secret`);
+  if (o.otlpExportHeadersSecret === undefined && getEnv(c, 'ECS_TRACE_OTLP_EXPORT_HEADERS') !== undefined) {
+    throw new TaskdefInputError(`${path}.environment`, 'ECS_TRACE_OTLP_EXPORT_HEADERS is a plain environment value (it usually holds credentials); put it in Secrets Manager or SSM Parameter Store and pass --otlp-export-headers-secret ARN');
+  }
+  // Each read from a secret, never from the environment: the API key, the store URL (it holds the
+  // database password), the OTLP export's headers.
+  if (o.apiKeySecret !== undefined) notes.push(...secretEnv(c, path, 'DD_API_KEY', o.apiKeySecret, 'the plain DD_API_KEY value'));
+  if (o.storeSecret !== undefined) notes.push(...secretEnv(c, path, 'ECS_TRACE_STORE', o.storeSecret, 'the plain ECS_TRACE_STORE'));
+  if (o.otlpExportHeadersSecret !== undefined) notes.push(...secretEnv(c, path, 'ECS_TRACE_OTLP_EXPORT_HEADERS', o.otlpExportHeadersSecret, 'the plain ECS_TRACE_OTLP_EXPORT_HEADERS'));
+  if (o.otlpExport !== undefined) {
+    if (!/^https?:\/\/[^\s/@]+(\/\S*)?$/.test(o.otlpExport)) {
+      throw new TaskdefInputError('--otlp-export', `${JSON.stringify(o.otlpExport)} is not an http(s) URL without credentials: the export speaks OTLP/HTTP (e.g. http://otel-collector.local:4318); credentials go in --otlp-export-headers-secret`);
     }
-    c.secrets ??= [];
-    const s = c.secrets.find((x) => x.name === 'ECS_TRACE_STORE');
-    if (s) s.valueFrom = o.storeSecret;
-    else c.secrets.push({ name: 'ECS_TRACE_STORE', valueFrom: o.storeSecret });
+    const prev = setEnv(c, 'ECS_TRACE_OTLP_EXPORT_ENDPOINT', o.otlpExport);
+    if (prev !== o.otlpExport) notes.push(`${path}.environment: ECS_TRACE_OTLP_EXPORT_ENDPOINT=${o.otlpExport} (kept traces are also exported over OTLP/HTTP)`);
   }
   if (o.otlp) {
     for (const [protocol, port] of Object.entries(OTLP_PORTS)) {
@@ -199,11 +197,25 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
     if (setEnv(c, 'DD_APM_RECEIVER_SOCKET', SOCKET_PATH) === undefined) notes.push(`${path}.environment: DD_APM_RECEIVER_SOCKET=${SOCKET_PATH}`);
   }
   if (o.executionRoleArn !== undefined) doc.executionRoleArn = o.executionRoleArn;
-  for (const secret of ['DD_API_KEY', 'ECS_TRACE_STORE']) {
+  for (const secret of ['DD_API_KEY', 'ECS_TRACE_STORE', 'ECS_TRACE_OTLP_EXPORT_HEADERS']) {
     if (hasSecret(c, secret) && !doc.executionRoleArn) {
       // Registration would succeed and every task fail to start: refuse, as lint would.
       throw new TaskdefInputError('executionRoleArn', `the ${secret} secret needs a role the ECS agent uses to read it: pass --execution-role-arn ARN (a task execution role allowed secretsmanager:GetSecretValue or ssm:GetParameters on it)`);
     }
   }
   return { doc, notes };
+}
+
+/** Sets `name` to come from the secret `arn`, dropping a plain value of it. */
+function secretEnv(c: Container, path: string, name: string, arn: string, plain: string): string[] {
+  const notes: string[] = [];
+  if (getEnv(c, name) !== undefined) {
+    removeEnv(c, name);
+    notes.push(`${path}.environment: removed ${plain}; it is now read from the secret`);
+  }
+  c.secrets ??= [];
+  const s = c.secrets.find((x) => x.name === name);
+  if (s) s.valueFrom = arn;
+  else c.secrets.push({ name, valueFrom: arn });
+  return notes;
 }

@@ -32,6 +32,7 @@ describe('taskdef lint', () => {
 
   it('flags DD_API_KEY as a plain value, and secrets without an execution role', () => {
     expect(rules(lintTaskDefinition(agent({ environment: [{ name: 'DD_API_KEY', value: 'abc' }] })))).toEqual(['error:api-key-plain:containerDefinitions[0].environment[0]']);
+    expect(rules(lintTaskDefinition(agent({ environment: [{ name: 'ECS_TRACE_OTLP_EXPORT_HEADERS', value: 'authorization=Bearer%20x' }] })))).toEqual(['error:otlp-headers-plain:containerDefinitions[0].environment[0]']);
     expect(rules(lintTaskDefinition(agent({ secrets: [{ name: 'DD_API_KEY', valueFrom: 'arn:aws:ssm:us-east-1:1:parameter/dd' }] })))).toEqual(['error:secrets-without-role:executionRoleArn']);
   });
 

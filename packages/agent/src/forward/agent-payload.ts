@@ -1,6 +1,6 @@
 import type { Span } from '@ecs-trace/protocol';
 import type { WriteBatch } from '../store/index.js';
-import { ProtoWriter } from './proto-writer.js';
+import { ProtoWriter } from '@ecs-trace/protocol';
 
 /*
  * The trace-agent's AgentPayload (datadog.trace, agent_payload.proto and span.proto): one

@@ -1,8 +1,10 @@
-import { gzip } from 'node:zlib';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import type { StatsQuery, StatsReader, StatsRow, StatsWriter, TraceWriter, WriteBatch } from '../store/index.js';
 import type { ServiceStatsRow } from '../store/index.js';
 import { encodeAgentPayload, type AgentPayloadInfo } from './agent-payload.js';
+import { Batcher } from './batcher.js';
+import { gzipped } from './gzip.js';
+import { BatchingOutlet, type Outlet } from './outlet.js';
 import { Sender } from './sender.js';
 import { encodeStatsPayload } from './stats-payload.js';
 
@@ -25,38 +27,27 @@ export interface ForwarderOptions {
   logOnce: LogOnce;
 }
 
-const gzipped = (b: Buffer): Promise<Buffer> => new Promise((resolve, reject) => gzip(b, { level: 1 }, (err, out) => (err ? reject(err) : resolve(out))));
-
-export class Forwarder {
-  private readonly sender: Sender;
-  private pending: WriteBatch[] = [];
-  private pendingSpans = 0;
-  private readonly timer: NodeJS.Timeout;
+export class Forwarder extends BatchingOutlet {
+  protected readonly sender: Sender;
+  protected readonly batcher: Batcher;
 
   constructor(private readonly o: ForwarderOptions) {
+    super();
     this.sender = new Sender({
-      baseUrl: o.baseUrl, apiKey: o.apiKey, userAgent: `Datadog Trace Agent/${o.info.agentVersion}/ecs-trace`, maxQueueBytes: o.maxQueueBytes,
-      metrics: o.metrics, logOnce: o.logOnce,
+      baseUrl: o.baseUrl, headers: { 'DD-Api-Key': o.apiKey, 'User-Agent': `Datadog Trace Agent/${o.info.agentVersion}/ecs-trace` },
+      destination: 'Datadog', label: 'datadog', rejectedHint: 'check DD_API_KEY and DD_SITE',
+      // The trace-agent's rule: 408 and 5xx are worth another try.
+      retryable: (status) => status === 408 || status >= 500,
+      maxQueueBytes: o.maxQueueBytes, metrics: o.metrics, logOnce: o.logOnce,
     });
-    this.timer = setInterval(() => { void this.flush(); }, FLUSH_MS);
-    this.timer.unref();
-  }
-
-  traces(batch: WriteBatch): void {
-    this.pending.push(batch);
-    for (const c of batch.chunks) this.pendingSpans += c.length;
     // About 1 KB a span encoded: flush before the payload passes the intake's 3.2 MB.
-    if (this.pendingSpans * 1024 >= FLUSH_BYTES) void this.flush();
+    this.batcher = new Batcher(FLUSH_BYTES / 1024, FLUSH_MS, (batches) => this.send(batches));
   }
 
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const batches = this.pending;
-    this.pending = [];
-    this.pendingSpans = 0;
+  private async send(batches: WriteBatch[]): Promise<void> {
     const languages = [...new Set(batches.map((b) => b.lang).filter(Boolean))];
     const body = await gzipped(encodeAgentPayload(this.o.info, batches));
-    this.sender.push({ kind: 'traces', path: '/api/v0.2/traces', contentType: 'application/x-protobuf', body, languages });
+    this.sender.push({ kind: 'traces', path: '/api/v0.2/traces', headers: { 'Content-Type': 'application/x-protobuf', 'X-Datadog-Reported-Languages': languages.join('|') }, body });
   }
 
   async stats(rows: StatsRow[]): Promise<void> {
@@ -64,35 +55,26 @@ export class Forwarder {
       const part = rows.filter((r) => (r.source === 'client') === clientComputed);
       if (part.length === 0) continue;
       const body = await gzipped(encodeStatsPayload({ hostname: this.o.info.hostName, env: this.o.info.env, agentVersion: this.o.info.agentVersion }, part, clientComputed));
-      this.sender.push({ kind: 'stats', path: '/api/v0.2/stats', contentType: 'application/msgpack', body, languages: [] });
+      this.sender.push({ kind: 'stats', path: '/api/v0.2/stats', headers: { 'Content-Type': 'application/msgpack', 'X-Datadog-Reported-Languages': '' }, body });
     }
   }
 
-  /** Everything handed over so far sent (tests). */
-  async drained(): Promise<void> {
-    await this.flush();
-    await this.sender.idle();
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
-    await this.sender.close();
-  }
 }
 
-/** The local store first (durable, acknowledged), then the forwarder (queued, never thrown). */
+/** The local store first (durable, acknowledged), then each outlet (queued, never thrown). */
 export class ForwardingWriter implements TraceWriter, StatsWriter, StatsReader {
-  constructor(private readonly local: TraceWriter & StatsWriter & StatsReader, private readonly forwarder: Forwarder, private readonly logOnce: LogOnce) {}
+  constructor(private readonly local: TraceWriter & StatsWriter & StatsReader, private readonly outlets: Outlet[], private readonly logOnce: LogOnce) {}
 
   async write(batch: WriteBatch): Promise<void> {
     await this.local.write(batch);
-    this.forwarder.traces(batch);
+    for (const o of this.outlets) o.traces(batch);
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {
     await this.local.writeStats(rows);
-    await this.forwarder.stats(rows).catch((err: unknown) => this.logOnce.error('forward-stats', { err }, 'stats could not be prepared for Datadog'));
+    for (const o of this.outlets) {
+      await o.stats?.(rows).catch((err: unknown) => this.logOnce.error('forward-stats', { err }, 'stats could not be prepared for forwarding'));
+    }
   }
 
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.local.queryStats(q); }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { agentMetrics, LogOnce, createLogger } from '../runtime/index.js';
 import { Sender, type OutgoingPayload } from './sender.js';
 
-const payload = (n: number): OutgoingPayload => ({ kind: 'traces', path: '/api/v0.2/traces', contentType: 'application/x-protobuf', body: Buffer.alloc(100, n), languages: ['go'] });
+const payload = (n: number): OutgoingPayload => ({ kind: 'traces', path: '/api/v0.2/traces', headers: { 'Content-Type': 'application/x-protobuf' }, body: Buffer.alloc(100, n) });
 
 describe('the forwarding queue', () => {
   const held: ServerResponse[] = [];
@@ -22,7 +22,7 @@ describe('the forwarding queue', () => {
     close = () => { server.close(); server.closeAllConnections(); };
     const metrics = agentMetrics();
     const sender = new Sender({
-      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: 'k', userAgent: 'test', maxQueueBytes: 250,
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, headers: { 'DD-Api-Key': 'k' }, destination: 'Datadog', label: 'datadog', rejectedHint: '', retryable: (s) => s >= 500, maxQueueBytes: 250,
       metrics, logOnce: new LogOnce(createLogger('off')), connections: 1,
     });
     sender.push(payload(1));

@@ -1,25 +1,35 @@
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 
 /*
- * Sends payloads to the Datadog intake as the trace-agent's senders do: a bounded queue (past its
- * bytes the oldest payload goes, counted), a few at a time, network errors, 408 and 5xx retried
- * after a random wait in [0, min(10 s, 100 ms x 2^attempts)) with the attempt count halved on
- * each success, any other refusal dropped as rejected (counted and logged once a minute).
+ * Sends payloads out of the agent as the trace-agent's senders do: a bounded queue (past its
+ * bytes the oldest payload goes, counted), a few at a time, network errors and retryable statuses
+ * retried after a random wait in [0, min(10 s, 100 ms x 2^attempts)) with the attempt count
+ * halved on each success, any other refusal dropped as rejected (counted and logged once a
+ * minute). One Sender per destination: Datadog's intake, an OTLP endpoint.
  */
 
 export interface OutgoingPayload {
-  kind: 'traces' | 'stats';
+  /** The `kind` label of ecs_trace_forward_payloads_total. */
+  kind: 'traces' | 'stats' | 'otlp_traces';
   path: string;
-  contentType: string;
+  /** Headers of this payload (Content-Type, ...), beside the destination's. */
+  headers: Record<string, string>;
   /** gzip-compressed body. */
   body: Buffer;
-  languages: string[];
 }
 
 export interface SenderOptions {
   baseUrl: string;
-  apiKey: string;
-  userAgent: string;
+  /** Sent with every payload (credentials, User-Agent). Never logged. */
+  headers: Record<string, string>;
+  /** What to call the destination in logs ("Datadog", "the OTLP endpoint"). */
+  destination: string;
+  /** Its `destination` label in /metrics. */
+  label: 'datadog' | 'otlp';
+  /** What to tell the user when the destination refuses a payload. */
+  rejectedHint: string;
+  /** Statuses worth sending again; network errors always are. */
+  retryable: (status: number) => boolean;
   maxQueueBytes: number;
   metrics: AgentMetrics;
   logOnce: LogOnce;
@@ -41,6 +51,7 @@ export class Sender {
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(private readonly o: SenderOptions) {
+    o.metrics.forwardEnabled.set(1, { destination: o.label });
     this.workers = Array.from({ length: o.connections ?? 2 }, () => this.work());
   }
 
@@ -51,9 +62,9 @@ export class Sender {
       const dropped = this.queue.shift()!;
       this.queuedBytes -= dropped.body.length;
       this.o.metrics.forwardPayloads.inc({ kind: dropped.kind, outcome: 'dropped' });
-      this.o.logOnce.warn('forward-queue-full', { maxBytes: this.o.maxQueueBytes }, 'the forwarding queue is full (Datadog unreachable or slow): the oldest payload was dropped');
+      this.o.logOnce.warn(`forward-queue-full-${dropped.kind}`, { maxBytes: this.o.maxQueueBytes }, `the forwarding queue is full (${this.o.destination} unreachable or slow): the oldest payload was dropped`);
     }
-    this.o.metrics.forwardQueueBytes.set(this.queuedBytes);
+    this.o.metrics.forwardQueueBytes.set(this.queuedBytes, { destination: this.o.label });
     this.wake?.();
   }
 
@@ -67,7 +78,7 @@ export class Sender {
         continue;
       }
       this.queuedBytes -= p.body.length;
-      this.o.metrics.forwardQueueBytes.set(this.queuedBytes);
+      this.o.metrics.forwardQueueBytes.set(this.queuedBytes, { destination: this.o.label });
       this.inFlight++;
       try {
         await this.send(p);
@@ -84,10 +95,7 @@ export class Sender {
       const res = await fetch(this.o.baseUrl + p.path, {
         method: 'POST',
         body: p.body,
-        headers: {
-          'Content-Type': p.contentType, 'Content-Encoding': 'gzip', 'DD-Api-Key': this.o.apiKey,
-          'X-Datadog-Reported-Languages': p.languages.join('|'), 'User-Agent': this.o.userAgent,
-        },
+        headers: { ...this.o.headers, ...p.headers, 'Content-Encoding': 'gzip' },
         signal: AbortSignal.timeout(15_000),
       });
       status = res.status;
@@ -101,10 +109,10 @@ export class Sender {
       this.o.metrics.forwardPayloads.inc({ kind: p.kind, outcome: 'sent' });
       return;
     }
-    if (status === undefined || status === 408 || status >= 500) {
+    if (status === undefined || this.o.retryable(status)) {
       // Retried: back in the queue after a wait, unless the queue is closing.
       this.o.metrics.forwardPayloads.inc({ kind: p.kind, outcome: 'retried' });
-      this.o.logOnce.warn('forward-retry', { status: status ?? 'network error', reason, path: p.path }, 'forwarding to Datadog failed; retrying');
+      this.o.logOnce.warn(`forward-retry-${p.kind}`, { status: status ?? 'network error', reason, path: p.path }, `forwarding to ${this.o.destination} failed; retrying`);
       const wait = (this.o.random ?? Math.random)() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.attempts);
       this.attempts = Math.min(this.attempts + 1, 20);
       await new Promise((r) => setTimeout(r, wait).unref());
@@ -113,7 +121,7 @@ export class Sender {
       return;
     }
     this.o.metrics.forwardPayloads.inc({ kind: p.kind, outcome: 'rejected' });
-    this.o.logOnce.error('forward-rejected', { status, reason, path: p.path }, 'Datadog refused a forwarded payload; it is dropped (check DD_API_KEY and DD_SITE)');
+    this.o.logOnce.error(`forward-rejected-${p.kind}`, { status, reason, path: p.path }, `${this.o.destination} refused a forwarded payload; it is dropped (${this.o.rejectedHint})`);
   }
 
   /** Resolves when nothing is queued or being sent (tests, shutdown). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { AGENT_BUILD, AGENT_VERSION } from '../runtime/index.js';
 import { DEFAULT_PEER_TAGS, STATS_SPAN_KINDS } from '../stats/index.js';
 import { INFO_ENDPOINTS } from './endpoints.js';
+import { otlpAddress } from './settings.js';
 import type { IntakeConfig } from './settings.js';
 
 /** What /info reports beyond the intake's own settings. */
@@ -9,6 +10,9 @@ export interface InfoFacts {
   /** The default env. */
   env: string;
   targetTps: number;
+  /** Forwarding is on when these are set (only whether, never the values, reaches /info). */
+  apiKey?: string | undefined;
+  otlpExportEndpoint?: string | undefined;
 }
 
 /**
@@ -43,6 +47,11 @@ export function buildInfo(config: IntakeConfig & InfoFacts): { body: string; sta
     peer_tags: DEFAULT_PEER_TAGS,
     span_kinds_stats_computed: STATS_SPAN_KINDS,
     obfuscation_version: 0,
+    // Ours, beside the Datadog Agent's fields (tracers ignore keys they do not know): what is on.
+    ecs_trace: {
+      otlp_intake: { http: otlpAddress('http', config, false) !== undefined, grpc: otlpAddress('grpc', config, false) !== undefined },
+      forwarding: { datadog: Boolean(config.apiKey), otlp_export: Boolean(config.otlpExportEndpoint) },
+    },
   };
   // The Datadog Agent pretty-prints /info with tabs.
   const body = JSON.stringify(doc, null, '\t');

@@ -1,4 +1,4 @@
-import type { Span } from '@ecs-trace/protocol';
+import type { DatadogTracerPayload } from '@ecs-trace/protocol';
 import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
 
 /*
@@ -7,14 +7,7 @@ import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecor
  */
 
 /** Chunks from one payload, after normalization, with what the payload says about its origin. */
-export interface WriteBatch {
-  chunks: Span[][];
-  /** The payload's env (tracer env, else the agent's default env), for spans without `env`. */
-  env: string;
-  hostname: string;
-  containerId: string;
-  lang: string;
-  tracerVersion: string;
+export interface WriteBatch extends DatadogTracerPayload {
   /** Receive time, ns since the epoch. */
   receivedAt: bigint;
 }

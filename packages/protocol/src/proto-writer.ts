@@ -1,7 +1,7 @@
 /*
- * Protobuf written by hand for the two messages the forwarder sends (the trace-agent's
- * AgentPayload and its spans): varints, fixed64 doubles and length-delimited fields, each nested
- * message written into a buffer of its own and copied once into its parent.
+ * Protobuf written by hand for the messages the agent sends (the trace-agent's AgentPayload, an
+ * OTLP ExportTraceServiceRequest): varints, fixed-width numbers and length-delimited fields, each
+ * nested message written into a buffer of its own and copied once into its parent.
  */
 
 /** Map keys repeat across spans (`http.method`, `_dd.p.dm`, ...): their bytes, kept once. */
@@ -72,6 +72,45 @@ export class ProtoWriter {
     this.len += 8;
   }
 
+  /** A string written even when empty (a oneof member, such as OTLP's AnyValue). */
+  stringKeep(field: number, s: string): void {
+    this.smallVarint(field * 8 + 2);
+    this.rawString(s);
+  }
+
+  /** A double written even when zero (a oneof member). */
+  doubleKeep(field: number, v: number): void {
+    this.smallVarint(field * 8 + 1);
+    this.room(8);
+    this.buf.writeDoubleLE(v, this.len);
+    this.len += 8;
+  }
+
+  /** A bool or int64 written even when zero (a oneof member). */
+  varintKeep(field: number, v: bigint | boolean): void {
+    const b = typeof v === 'boolean' ? (v ? 1n : 0n) : v;
+    this.smallVarint(field * 8);
+    this.rawVarint(b);
+  }
+
+  /** A fixed64 field (OTLP's times); zero is left out. */
+  fixed64(field: number, v: bigint): void {
+    if (v === 0n) return;
+    this.smallVarint(field * 8 + 1);
+    this.room(8);
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.len);
+    this.len += 8;
+  }
+
+  /** A fixed32 field (OTLP's span flags); zero is left out. */
+  fixed32(field: number, v: number): void {
+    if (v === 0) return;
+    this.smallVarint(field * 8 + 5);
+    this.room(4);
+    this.buf.writeUInt32LE(v >>> 0, this.len);
+    this.len += 4;
+  }
+
   bytes(field: number, b: Uint8Array): void {
     this.smallVarint(field * 8 + 2);
     this.smallVarint(b.length);
@@ -123,6 +162,38 @@ export class ProtoWriter {
     this.smallVarint(0x0a);
     this.rawBytes(key);
     this.smallVarint(0x11);
+    this.room(8);
+    this.buf.writeDoubleLE(v, this.len);
+    this.len += 8;
+  }
+
+  /** An OTLP KeyValue with a string AnyValue, written in place (spans carry dozens). */
+  keyValueString(field: number, k: string, v: string): void {
+    const key = keyOf(k);
+    const vn = Buffer.byteLength(v, 'utf8');
+    const any = 1 + varintLength(vn) + vn;
+    this.smallVarint(field * 8 + 2);
+    this.smallVarint(1 + varintLength(key.length) + key.length + 1 + varintLength(any) + any);
+    this.smallVarint(0x0a);
+    this.rawBytes(key);
+    this.smallVarint(0x12);
+    this.smallVarint(any);
+    this.smallVarint(0x0a);
+    this.smallVarint(vn);
+    this.room(vn);
+    this.len += this.buf.write(v, this.len, 'utf8');
+  }
+
+  /** An OTLP KeyValue with a double AnyValue, written in place. */
+  keyValueDouble(field: number, k: string, v: number): void {
+    const key = keyOf(k);
+    this.smallVarint(field * 8 + 2);
+    this.smallVarint(1 + varintLength(key.length) + key.length + 1 + 1 + 9);
+    this.smallVarint(0x0a);
+    this.rawBytes(key);
+    this.smallVarint(0x12);
+    this.smallVarint(9);
+    this.smallVarint(0x21);
     this.room(8);
     this.buf.writeDoubleLE(v, this.len);
     this.len += 8;
