@@ -95,6 +95,8 @@ const cases = [
   ['trace search with a tag query', `/api/v1/traces?q=${encodeURIComponent('service:service-3 http.method:GET')}&${range}&limit=50`],
   ['services list, a day (from stats rows)', `/api/v1/services?${range}`],
   ['one trace (trace view)', `/api/v1/traces/${lastTraceId}`],
+  ['service map, a day', `/api/v1/service-map?${range}`],
+  ['error groups, a day', `/api/v1/errors?${range}`],
 ];
 console.log(`node ${process.version}: ${spans.toLocaleString('en-US')} spans seeded over 24 h in ${seedS.toFixed(1)} s (${Math.round(spans / seedS).toLocaleString('en-US')} spans/s); index.html round trip ${healthz.toFixed(2)} ms`);
 let ui;
@@ -105,8 +107,10 @@ if (pgStore) {
 }
 const uiBase = ui ? `http://127.0.0.1:${ui.api.port}` : undefined;
 console.log(`  call                                   median ms   ratio to index.html   target${uiBase ? '      PostgreSQL (ecs-trace ui)   ratio to SQLite' : ''}`);
+const measured = new Map();
 for (const [label, path] of cases) {
   const ms = await time(path);
+  measured.set(label, ms);
   let pgText = '';
   if (uiBase) {
     const pms = await time(path, 15, uiBase);
@@ -114,6 +118,9 @@ for (const [label, path] of cases) {
   }
   console.log(`  ${label.padEnd(38)} ${ms.toFixed(1).padStart(8)}    ${(ms / healthz).toFixed(1).padStart(8)}x          < 300 ms${pgText}`);
 }
+// Issue 16 asks the map and the error groups as ratios to the services list of the same run.
+const servicesMs = measured.get('services list, a day (from stats rows)');
+console.log(`  service map ${(measured.get('service map, a day') / servicesMs).toFixed(2)}x and error groups ${(measured.get('error groups, a day') / servicesMs).toFixed(2)}x the services list's time (SQLite)`);
 // The UI itself, in Debian's Chromium when it is there: first paint, and the services table filled.
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 if (existsSync(chromiumPath)) {
