@@ -19,9 +19,13 @@ describe('span obfuscation by type', () => {
     expect(s.meta['db.statement']).toBe('UPDATE t SET a = ?');
   });
 
-  it('SQL that cannot be parsed says so everywhere, and an empty sql.query goes', () => {
+  it('SQL that cannot be parsed says so everywhere, counted, and an empty sql.query goes', () => {
+    let counted = 0;
+    const counting = new Obfuscator(undefined, () => counted++);
     const s = span({ type: 'cassandra', resource: "SELECT * FROM t WHERE a = 'open", meta: { 'sql.query': "SELECT * FROM t WHERE a = 'open" } });
-    obf.span(s);
+    counting.span(s);
+    counting.span(span({ type: 'sql', resource: "SELECT * FROM t WHERE a = 'open" }));
+    expect(counted).toBe(2);
     expect(s.resource).toBe(NON_PARSABLE_SQL);
     expect(s.meta['sql.query']).toBe(NON_PARSABLE_SQL);
     const e = span({ type: 'sql', resource: 'SELECT 1', meta: { 'sql.query': '' } });

@@ -37,7 +37,8 @@ const SQL_META_KEYS = ['sql.query', 'db.statement', 'db.query.text'];
 export class Obfuscator {
   private readonly sqlCache = new Map<string, string>();
 
-  constructor(private readonly c: ObfuscationConfig = DEFAULT_OBFUSCATION) {}
+  /** `onNonParsable` counts each query that could not be tokenized (cached repeats included). */
+  constructor(private readonly c: ObfuscationConfig = DEFAULT_OBFUSCATION, private readonly onNonParsable: () => void = () => undefined) {}
 
   sql(query: string): string {
     let out = this.sqlCache.get(query);
@@ -46,6 +47,7 @@ export class Obfuscator {
       if (this.sqlCache.size >= SQL_CACHE_ENTRIES) this.sqlCache.delete(this.sqlCache.keys().next().value!);
       this.sqlCache.set(query, out);
     }
+    if (out === NON_PARSABLE_SQL) this.onNonParsable();
     return out;
   }
 

@@ -73,34 +73,44 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
     if (c === '`') { i++; out.push({ kind: 'quoted', text: quoted('`') }); continue; }
     // Dollar-quoted strings ($$...$$, $tag$...$tag$) and positional parameters ($1).
     if (c === '$') {
-      const tag = /^\$([A-Za-z_]\w*)?\$/.exec(sql.slice(i));
-      if (tag) {
-        const end = sql.indexOf(tag[0], i + tag[0].length);
-        if (end < 0) throw new SqlSyntaxError('unterminated dollar-quoted string');
-        i = end + tag[0].length;
-        out.push({ kind: 'literal', text: '?' });
-        continue;
-      }
       const param = /^\$\d+/.exec(sql.slice(i));
       if (param) { i += param[0].length; out.push({ kind: 'literal', text: '?' }); continue; }
+      // The tag is whatever lies between the first two `$`s, spaces included (`$some tag$`), as
+      // the Agent's tokenizer reads it; no second `$` is an unterminated string.
+      const tagEnd = sql.indexOf('$', i + 1);
+      if (tagEnd < 0) throw new SqlSyntaxError('unexpected EOF in string');
+      const tag = sql.slice(i, tagEnd + 1);
+      const end = sql.indexOf(tag, tagEnd + 1);
+      if (end < 0) throw new SqlSyntaxError('unterminated dollar-quoted string');
+      i = end + tag.length;
+      out.push({ kind: 'literal', text: '?' });
+      continue;
     }
     // Python-style placeholders: %s, %(name)s, %d.
     if (c === '%') {
       const ph = /^%(\([^)]*\))?[sdif]/.exec(sql.slice(i));
       if (ph) { i += ph[0].length; out.push({ kind: 'literal', text: '?' }); continue; }
+      // `%(name)` must go on with its conversion letter.
+      if (sql[i + 1] === '(') throw new SqlSyntaxError('invalid character after variable identifier');
     }
     if (c === '?') { i++; out.push({ kind: 'literal', text: '?' }); continue; }
-    // ODBC escape functions ({fn ...}) are values; {call ...} is kept.
-    if (c === '{' && /^\{\s*fn\b/i.test(sql.slice(i))) {
+    // Braces open an escape sequence that must close. ODBC calls ({call ...}, {? = call ...})
+    // are kept and their arguments obfuscated; anything else in braces (an ODBC function
+    // {fn ...}, a CQL map literal {'class': 'SimpleStrategy'}) is one value.
+    if (c === '{') {
       let depth = 0;
-      for (; i < n; i++) {
-        if (sql[i] === "'") { i++; quoted("'"); i--; continue; }
-        if (sql[i] === '{') depth++;
-        else if (sql[i] === '}' && --depth === 0) { i++; break; }
+      let j = i;
+      for (; j < n; j++) {
+        if (sql[j] === "'") { const save = i; i = j + 1; quoted("'"); j = i - 1; i = save; continue; }
+        if (sql[j] === '{') depth++;
+        else if (sql[j] === '}' && --depth === 0) break;
       }
-      if (depth !== 0) throw new SqlSyntaxError('unterminated escape');
-      out.push({ kind: 'literal', text: '?' });
-      continue;
+      if (depth !== 0) throw new SqlSyntaxError('unexpected EOF in escape sequence');
+      if (!/^\{\s*(\?\s*=\s*)?call\b/i.test(sql.slice(i))) {
+        i = j + 1;
+        out.push({ kind: 'literal', text: '?' });
+        continue;
+      }
     }
     // Numbers, with a sign when the minus cannot be an operator.
     const prev = prevSignificant();
@@ -123,6 +133,8 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
       out.push({ kind: 'var', text: v[0] });
       continue;
     }
+    // A bind variable starts with a letter or digit (`:name`); `:.` is none.
+    if (c === ':' && /^[.,;)\]}]/.test(sql[i + 1] ?? '')) throw new SqlSyntaxError('bind variables should start with letters or digits');
     if (c === ':' && /[\p{L}\p{N}_]/u.test(sql[i + 1] ?? '')) {
       const v = /^:[\p{L}\p{N}_]+/u.exec(sql.slice(i))!;
       i += v[0].length;
