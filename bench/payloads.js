@@ -60,3 +60,30 @@ export function freshV04(body) {
     return out;
   };
 }
+
+/**
+ * The same for v0.5 bodies: every call returns `body` (encoded from `chunks`) with fresh trace ids
+ * and start times moved to now. The positions are found by value: each trace id and start time is
+ * a distinct 64-bit number written after its msgpack marker (0xcf, or 0xd3 for a signed start).
+ */
+export function freshV05(body, chunks) {
+  const at = (value, markers) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt.asUintN(64, value));
+    const out = [];
+    for (let i = body.indexOf(b); i >= 0; i = body.indexOf(b, i + 1)) if (markers.includes(body[i - 1])) out.push(i);
+    return out;
+  };
+  const traceIdAt = [...new Set(chunks.map((c) => c[0].traceId))].flatMap((id) => at(id, [0xcf]));
+  const startAt = chunks.flatMap((c) => c.map((s) => s.start)).flatMap((t) => at(t, [0xcf, 0xd3]));
+  const firstStart = chunks[0][0].start;
+  let n = 0n;
+  return () => {
+    const out = Buffer.from(body);
+    const salt = ((++n * 0x9e3779b97f4a7c15n) & 0x7fffffffffff0000n);
+    for (const i of traceIdAt) out.writeBigUInt64BE(out.readBigUInt64BE(i) ^ salt, i);
+    const shift = BigInt(Date.now()) * 1_000_000n - firstStart;
+    for (const i of new Set(startAt)) out.writeBigUInt64BE(out.readBigUInt64BE(i) + shift, i);
+    return out;
+  };
+}
