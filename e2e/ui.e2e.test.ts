@@ -216,34 +216,44 @@ describe.skipIf(!available())('web UI', () => {
     }
   });
 
-  it('draws the service map: services as nodes, the calls between them as edges, a service opening on click', async () => {
+  it('draws the service map: a chain of three services and their database as nodes, the calls between them as edges with their errors, a service opening on click', async () => {
     const start = (service: string) => new Promise<{ child: ReturnType<typeof spawn>; port: number }>((resolve, reject) => {
       const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: service }, stdio: ['ignore', 'pipe', 'ignore'] });
       child.stdout!.once('data', (d: Buffer) => resolve({ child, port: (JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port }));
       child.once('exit', (code) => reject(new Error(`${service} exited ${code}`)));
     });
     const back = await start('map-back');
+    const middle = await start('map-middle');
     const front = await start('map-front');
+    const chain = (fail: boolean) => `http://127.0.0.1:${front.port}/call?to=${encodeURIComponent(`http://127.0.0.1:${middle.port}/call?to=${encodeURIComponent(`http://127.0.0.1:${back.port}/leaf${fail ? '?fail=1' : ''}`)}`)}`;
+    type Map = { edges: { from: string; to: string; calls: number; errors: number }[] };
+    const edge = (m: Map, from: string, to: string) => m.edges.find((e) => e.from === from && e.to === to);
     try {
-      for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${front.port}/call?to=${encodeURIComponent(`http://127.0.0.1:${back.port}/leaf`)}`)).status).toBe(200);
-      let map: { edges: { from: string; to: string }[] } = { edges: [] };
-      for (let i = 0; i < 100 && !map.edges.some((e) => e.from === 'map-front' && e.to === 'map-back'); i++) {
+      for (let i = 0; i < 3; i++) expect((await fetch(chain(false))).status).toBe(200);
+      expect((await fetch(chain(true))).status).toBe(500);
+      let map: Map = { edges: [] };
+      for (let i = 0; i < 100 && !(edge(map, 'map-front', 'map-middle')?.calls === 4 && edge(map, 'map-middle', 'map-back')?.calls === 4 && edge(map, 'map-back', 'postgresql:orders')?.calls === 4); i++) {
         await new Promise((r) => setTimeout(r, 200));
-        map = (await (await fetch(`${agent.apiUrl}/api/v1/service-map`)).json()) as typeof map;
+        map = (await (await fetch(`${agent.apiUrl}/api/v1/service-map`)).json()) as Map;
       }
+      // Counted in the rollups: every call, with the failing one's errors on each hop it failed.
+      expect(edge(map, 'map-front', 'map-middle')).toMatchObject({ calls: 4, errors: 1 });
+      expect(edge(map, 'map-middle', 'map-back')).toMatchObject({ calls: 4, errors: 1 });
+      expect(edge(map, 'map-back', 'postgresql:orders')).toMatchObject({ calls: 4, errors: 1 });
     } finally {
       front.child.kill('SIGKILL');
+      middle.child.kill('SIGKILL');
       back.child.kill('SIGKILL');
     }
     await page.goto(`${agent.apiUrl}/map?range=1h`);
     await page.getByTestId('service-map').waitFor();
     const nodes = await page.getByTestId('map-node').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-service')));
-    expect(nodes).toEqual(expect.arrayContaining(['map-front', 'map-back', 'e2e-checkout']));
-    const edge = page.locator('[data-testid=map-edge][data-from="map-front"][data-to="map-back"]');
-    expect(await edge.locator('text').textContent()).toMatch(/^3 calls, p95 /);
-    const backText = (await page.locator('[data-testid=map-node][data-service="map-back"]').textContent()) ?? '';
-    expect(Number(/(\d+) req/.exec(backText)?.[1])).toBeGreaterThanOrEqual(3);
-    expect(backText).toMatch(/ 0(\.0)?% err/);
+    expect(nodes).toEqual(expect.arrayContaining(['map-front', 'map-middle', 'map-back', 'postgresql:orders', 'e2e-checkout']));
+    const label = (from: string, to: string) => page.locator(`[data-testid=map-edge][data-from="${from}"][data-to="${to}"]`).locator('text').textContent();
+    expect(await label('map-front', 'map-middle')).toMatch(/^4 calls, 1 err, p95 /);
+    expect(await label('map-back', 'postgresql:orders')).toMatch(/^4 calls, 1 err, p95 /);
+    const db = (await page.locator('[data-testid=map-node][data-service="postgresql:orders"]').textContent()) ?? '';
+    expect(db).toMatch(/4 calls · 25(\.0)?% err/);
     await shot(page, '11-service-map');
     await page.locator('[data-testid=map-node][data-service="map-back"]').click();
     await page.waitForURL(/\/services\/map-back/);

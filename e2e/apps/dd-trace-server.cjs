@@ -12,10 +12,22 @@ const server = http.createServer(async (req, res) => {
   if (url.pathname === '/call') {
     const to = url.searchParams.get('to');
     const b = await get(to);
+    res.statusCode = b;
     res.end(JSON.stringify({ http: b }));
     return;
   }
   tracer.trace('leaf.work', { resource: 'leaf' }, () => undefined);
+  // A query as a database integration records it (a client span naming its database); ?fail=1
+  // makes it fail, and the request with it.
+  let failed = false;
+  try {
+    tracer.trace('pg.query', { type: 'sql', resource: 'SELECT * FROM orders WHERE id = ?', tags: { 'db.system': 'postgresql', 'db.instance': 'orders', 'span.kind': 'client' } }, () => {
+      if (url.searchParams.get('fail') === '1') throw new Error('relation "orders" is locked');
+    });
+  } catch {
+    failed = true;
+  }
+  res.statusCode = failed ? 500 : 200;
   res.end('leaf');
 });
 

@@ -179,17 +179,16 @@ export interface ApiErrorGroup {
   sampleTraceIds: string[];
 }
 
+/** Error groups of a range, counted over all of it (from the store's rollup, to the minute). */
 export interface ApiErrors {
   groups: ApiErrorGroup[];
-  /** How many of the range's most recent traces with errors were read (at most 200). */
-  scannedTraces: number;
 }
 
 /** A node of /api/v1/service-map: a traced service, or a leaf it calls (a database, a cache, an outside host). */
 export interface ApiServiceMapNode {
   service: string;
   type: string;
-  /** Entry spans (for a leaf: calls to it) in the traces read. */
+  /** Requests (for a leaf: calls to it) in the range. */
   hits: number;
   errors: number;
   /** ns */
@@ -209,6 +208,4 @@ export interface ApiServiceMapEdge {
 export interface ApiServiceMap {
   nodes: ApiServiceMapNode[];
   edges: ApiServiceMapEdge[];
-  /** How many of the range's most recent traces were read (at most 500). */
-  scannedTraces: number;
 }

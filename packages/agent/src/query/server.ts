@@ -2,22 +2,18 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader } from '../store/index.js';
+import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader, type RollupReader, type EdgeData, type ErrorData } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
-import { parseTraceIdParam, toApiSummary, toApiTrace, traceIdToHex } from './json.js';
-import { ErrorGroups } from './errors.js';
-import { ServiceMap } from './service-map.js';
+import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
+import { errorGroupsOf } from './errors.js';
+import { serviceMapOf } from './service-map.js';
 import { serveLive } from './live.js';
 import {
   errorsQuerySchema, MAX_LIMIT, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, toStatsQuery, toTraceQuery,
   tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type TracesParams,
 } from './params.js';
 
-/** Traces with errors read for /api/v1/errors: a day's recent errors, answered in well under the query timeout. */
-const ERROR_TRACES = 200;
-/** Traces read for /api/v1/service-map. */
-const MAP_TRACES = 500;
 import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
 import { installAuth } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
@@ -35,7 +31,7 @@ export interface ApiOptions {
   /** The built web UI; undefined for the default location. */
   uiDir?: string;
   stats: { query(q: StatsQuery): Promise<StatsRow[]>; serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> };
-  store: TraceReader;
+  store: TraceReader & RollupReader;
   /** The store's size, for /healthz and /metrics: cheap, and never waits on a query. */
   storeStats: () => Promise<StoreStats>;
   /** Bound on one search that checks tags, over all the traces it reads. */
@@ -49,6 +45,11 @@ export interface ApiOptions {
   health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; problem?: string } };
   /** Where an answer the API could not give (a 500) is told, with its cause; throttled per route. */
   logOnce?: LogOnce;
+}
+
+/** A range with its ends filled in: from the beginning, to an hour from now (clocks drift). */
+function wholeRange(range: { start?: bigint; end?: bigint }): { start: bigint; end: bigint } {
+  return { start: range.start ?? 0n, end: range.end ?? (BigInt(Date.now()) + 3_600_000n) * 1_000_000n };
 }
 
 export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening, token, logOnce }: ApiOptions): FastifyInstance {
@@ -98,9 +99,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   });
 
   app.get<{ Querystring: RangeParams }>('/api/v1/services', { schema: { querystring: servicesQuerySchema } }, async (req): Promise<ApiServices> => {
-    const range = parseRange(req.query);
-    const end = range.end ?? (BigInt(Date.now()) + 3_600_000n) * 1_000_000n;
-    return { services: servicesFromStats(await stats.serviceStats({ start: range.start ?? 0n, end })) };
+    return { services: servicesFromStats(await stats.serviceStats(wholeRange(parseRange(req.query)))) };
   });
 
   app.get<{ Querystring: StatsParams }>('/api/v1/stats', { schema: { querystring: statsQuerySchema } }, async (req): Promise<ApiStatsSeries | ApiStatsGroups> => {
@@ -130,43 +129,16 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     return { traces, scanned: candidates.length };
   });
 
-  // The service map of the range's most recent traces (up to MAP_TRACES of them).
+  // The service map and the error groups of a range, from the store's rollups (to the minute).
   app.get<{ Querystring: ErrorsParams }>('/api/v1/service-map', { schema: { querystring: errorsQuerySchema } }, async (req): Promise<ApiServiceMap> => {
-    const range = parseRange(req.query);
-    const candidates = await store.searchTraces({
-      limit: MAP_TRACES, ...(range.start !== undefined ? { start: range.start } : {}), ...(range.end !== undefined ? { end: range.end } : {}),
-      ...(req.query.env ? { env: req.query.env } : {}),
-    });
-    const map = new ServiceMap();
-    const deadline = Date.now() + queryTimeoutMs;
-    for (const c of candidates) {
-      if (Date.now() > deadline) throw new StoreTimeoutError(`building the service map took longer than ${queryTimeoutMs} ms and was stopped: narrow the time range`);
-      const t = await store.getTrace(c.traceId);
-      if (t) map.add(t.spans);
-    }
-    return { ...map.result(), scannedTraces: candidates.length };
+    const r = wholeRange(parseRange(req.query));
+    const [edges, services] = await Promise.all([store.readRollups('edge', r), stats.serviceStats(r)]);
+    return serviceMapOf(edges.map((e) => e.data as EdgeData), servicesFromStats(services), req.query.env);
   });
 
-  // Error groups of the range's most recent traces with errors (up to ERROR_TRACES of them).
   app.get<{ Querystring: ErrorsParams }>('/api/v1/errors', { schema: { querystring: errorsQuerySchema } }, async (req): Promise<ApiErrors> => {
-    const range = parseRange(req.query);
-    const candidates = await store.searchTraces({
-      error: true, limit: ERROR_TRACES, ...(range.start !== undefined ? { start: range.start } : {}), ...(range.end !== undefined ? { end: range.end } : {}),
-      ...(req.query.service ? { service: req.query.service } : {}), ...(req.query.env ? { env: req.query.env } : {}),
-    });
-    const groups = new ErrorGroups();
-    const deadline = Date.now() + queryTimeoutMs;
-    for (const c of candidates) {
-      if (Date.now() > deadline) throw new StoreTimeoutError(`grouping the errors took longer than ${queryTimeoutMs} ms and was stopped: narrow the time range`);
-      const t = await store.getTrace(c.traceId);
-      const hex = traceIdToHex(c.traceId);
-      for (const { span, env } of t?.spans ?? []) {
-        if (req.query.service && span.service !== req.query.service) continue;
-        if (req.query.env && env !== req.query.env) continue;
-        groups.add(span, hex);
-      }
-    }
-    return { groups: groups.list(), scannedTraces: candidates.length };
+    const rows = await store.readRollups('error', wholeRange(parseRange(req.query)));
+    return { groups: errorGroupsOf(rows as { key: string; data: ErrorData }[], { ...(req.query.service ? { service: req.query.service } : {}), ...(req.query.env ? { env: req.query.env } : {}) }) };
   });
 
   app.get<{ Params: { traceId: string } }>('/api/v1/traces/:traceId', async (req, reply): Promise<ApiTrace> => {

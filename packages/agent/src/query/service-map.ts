@@ -1,84 +1,49 @@
-import type { SpanRecord } from '../store/index.js';
-import type { ApiServiceMap, ApiServiceMapEdge, ApiServiceMapNode } from './api-types.js';
+import { histPercentile, mergeRollupData, type EdgeData } from '../store/index.js';
+import type { ApiService, ApiServiceMap, ApiServiceMapEdge, ApiServiceMapNode } from './api-types.js';
 
 /*
- * The service map of a set of traces: an edge wherever a span's parent is in another service
- * (a client call answered by a server, a producer read by a consumer), and a leaf node for calls
- * out of the traced world named by `peer.service`, `db.system` (with its instance) or
- * `out.host` on client spans that have no traced child. Each edge counts its calls and errors
- * and keeps their durations for its p95.
+ * The service map of a range, from the store's rollups (store/trace-rollup.ts): its edges are the
+ * calls rolled up across service boundaries and out to leaves; its traced nodes take their
+ * requests, errors and p95 from the services list (the same stats rows), its leaves the calls
+ * made to them.
  */
 
-interface Acc { calls: number; errors: number; durations: number[] }
-
-const p95 = (xs: number[]): number => {
-  if (xs.length === 0) return 0;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!;
-};
-
-function leafOf(meta: Record<string, string>, type: string): { name: string; type: string } | undefined {
-  const peer = meta['peer.service'];
-  if (peer) return { name: peer, type: type || 'external' };
-  const db = meta['db.system'] ?? meta['db.type'];
-  if (db) return { name: meta['db.instance'] || meta['db.name'] ? `${db}:${meta['db.instance'] || meta['db.name']}` : db, type: type || 'db' };
-  const host = meta['out.host'] ?? meta['peer.hostname'] ?? meta['server.address'];
-  if (host && (meta['span.kind'] === 'client' || meta['span.kind'] === 'producer')) return { name: host, type: type || 'external' };
-  return undefined;
-}
-
-export class ServiceMap {
-  private readonly edges = new Map<string, Acc & { from: string; to: string }>();
-  private readonly nodes = new Map<string, { type: string; hits: number; errors: number; durations: number[]; leaf: boolean }>();
-
-  private node(name: string, type: string, leaf: boolean) {
-    let n = this.nodes.get(name);
-    if (!n) this.nodes.set(name, n = { type, hits: 0, errors: 0, durations: [], leaf });
-    if (!leaf) n.leaf = false;
-    if (!n.type && type) n.type = type;
-    return n;
+export function serviceMapOf(edgeRows: readonly EdgeData[], services: readonly ApiService[], env?: string): ApiServiceMap {
+  const byPair = new Map<string, EdgeData>();
+  for (const e of edgeRows) {
+    if (env && e.env !== env) continue;
+    const k = `${e.from}\u0000${e.to}`;
+    const have = byPair.get(k);
+    byPair.set(k, have ? (mergeRollupData(have, e) as EdgeData) : e);
   }
-
-  private edge(from: string, to: string, duration: number, error: boolean): void {
-    const k = `${from}\u0000${to}`;
-    let e = this.edges.get(k);
-    if (!e) this.edges.set(k, e = { from, to, calls: 0, errors: 0, durations: [] });
-    e.calls++;
-    if (error) e.errors++;
-    e.durations.push(duration);
-  }
-
-  add(spans: SpanRecord[]): void {
-    const byId = new Map(spans.map((r) => [r.span.spanId, r.span]));
-    const hasChild = new Set(spans.map((r) => r.span.parentId));
-    for (const { span } of spans) {
-      const parent = span.parentId !== 0n ? byId.get(span.parentId) : undefined;
-      const entry = parent === undefined || parent.service !== span.service;
-      if (entry) {
-        const n = this.node(span.service, span.type, false);
-        n.hits++;
-        if (span.error) n.errors++;
-        n.durations.push(span.duration);
-      }
-      if (parent && parent.service !== span.service) this.edge(parent.service, span.service, span.duration, span.error !== 0);
-      else if (!hasChild.has(span.spanId)) {
-        const leaf = leafOf(span.meta, span.type);
-        if (leaf && leaf.name !== span.service) {
-          const n = this.node(leaf.name, leaf.type, true);
-          n.hits++;
-          if (span.error) n.errors++;
-          n.durations.push(span.duration);
-          this.edge(span.service, leaf.name, span.duration, span.error !== 0);
-        }
-      }
+  const nodes = new Map<string, ApiServiceMapNode>();
+  for (const s of services) {
+    if (env && s.env !== env) continue;
+    const have = nodes.get(s.service);
+    if (have) {
+      have.hits += s.hits;
+      have.errors += s.errors;
+      have.p95 = Math.max(have.p95, s.p95 ?? 0);
+    } else {
+      nodes.set(s.service, { service: s.service, type: s.type || 'custom', hits: s.hits, errors: s.errors, p95: s.p95 ?? 0, leaf: false });
     }
   }
-
-  result(): ApiServiceMap {
-    const nodes: ApiServiceMapNode[] = [...this.nodes].map(([service, n]) => ({ service, type: n.type || 'custom', hits: n.hits, errors: n.errors, p95: p95(n.durations), leaf: n.leaf }))
-      .sort((a, b) => a.service.localeCompare(b.service));
-    const edges: ApiServiceMapEdge[] = [...this.edges.values()].map((e) => ({ from: e.from, to: e.to, calls: e.calls, errors: e.errors, p95: p95(e.durations) }))
-      .sort((a, b) => b.calls - a.calls);
-    return { nodes, edges, scannedTraces: 0 };
+  const leaves = new Map<string, EdgeData>();
+  for (const e of byPair.values()) {
+    if (!nodes.has(e.from)) nodes.set(e.from, { service: e.from, type: 'custom', hits: 0, errors: 0, p95: 0, leaf: false });
+    if (e.leaf) {
+      const have = leaves.get(e.to);
+      leaves.set(e.to, have ? (mergeRollupData(have, e) as EdgeData) : e);
+    } else if (!nodes.has(e.to)) {
+      // A traced service without stats rows in the range (e.g. its tracer computes none): its calls in.
+      nodes.set(e.to, { service: e.to, type: e.toType || 'custom', hits: e.calls, errors: e.errors, p95: histPercentile(e.hist, 0.95), leaf: false });
+    }
   }
+  for (const [name, e] of leaves) {
+    if (nodes.get(name)?.leaf === false) continue;
+    nodes.set(name, { service: name, type: e.toType || 'external', hits: e.calls, errors: e.errors, p95: histPercentile(e.hist, 0.95), leaf: true });
+  }
+  const edges: ApiServiceMapEdge[] = [...byPair.values()].map((e) => ({ from: e.from, to: e.to, calls: e.calls, errors: e.errors, p95: histPercentile(e.hist, 0.95) }))
+    .sort((a, b) => b.calls - a.calls || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  return { nodes: [...nodes.values()].sort((a, b) => a.service.localeCompare(b.service)), edges };
 }

@@ -2,6 +2,7 @@ import { markTopLevel, type Span } from '@ecs-trace/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TraceStore, WriteBatch } from './contract.js';
 import { newSketch, type StatsRow, type TraceId } from './records.js';
+import { histPercentile, type EdgeData, type ErrorData } from './trace-rollup.js';
 
 /*
  * The conformance suite every TraceStore must pass. An implementation's test file calls
@@ -59,6 +60,60 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect((await store.getTrace(tid('0000000000000000fedcba9876543210')))?.spans).toHaveLength(2);
       // A different upper half is a different trace.
       expect(await store.getTrace(tid('1111111111111111fedcba9876543210'))).toBeUndefined();
+    });
+
+    it('rolls up calls across services (also when their sides arrive apart) and to databases, for the service map', async () => {
+      const day = { start: T0 - 3_600_000n * MS, end: T0 + 3_600_000n * MS };
+      // web calls api in one payload (both sides); api's client span to billing arrives after
+      // billing's server span, in another payload; api queries PostgreSQL.
+      const web = span({ traceId: 21n, spanId: 1n, service: 'web', meta: { env: 'prod', 'span.kind': 'server' } });
+      const api = span({ traceId: 21n, spanId: 2n, parentId: 1n, service: 'api', duration: 4_000_000, meta: { env: 'prod', 'span.kind': 'server' } });
+      const db = span({ traceId: 21n, spanId: 3n, parentId: 2n, service: 'api', name: 'pg.query', type: 'sql', duration: 1_000_000, error: 1, meta: { env: 'prod', 'span.kind': 'client', 'db.system': 'postgresql' } });
+      const out = span({ traceId: 21n, spanId: 4n, parentId: 2n, service: 'api', name: 'http.request', type: 'http', meta: { env: 'prod', 'span.kind': 'client', 'out.host': 'billing' } });
+      const billing = span({ traceId: 21n, spanId: 5n, parentId: 4n, service: 'billing', duration: 2_000_000, meta: { env: 'prod', 'span.kind': 'server' } });
+      await store.write(batch([[web, api, db]]));
+      await store.write(batch([[billing]]));
+      expect((await store.readRollups('edge', day)).map((r) => r.data).filter((d) => 'calls' in d && d.to === 'billing')).toEqual([]);
+      await store.write(batch([[out]]));
+      const edges = (await store.readRollups('edge', day)).map((r) => r.data as EdgeData).map(({ from, to, calls, errors, leaf, env }) => ({ from, to, calls, errors, leaf, env }));
+      expect(edges.sort((a, b) => a.to.localeCompare(b.to))).toEqual([
+        { from: 'web', to: 'api', calls: 1, errors: 0, leaf: false, env: 'prod' },
+        { from: 'api', to: 'billing', calls: 1, errors: 0, leaf: false, env: 'prod' },
+        { from: 'api', to: 'postgresql', calls: 1, errors: 1, leaf: true, env: 'prod' },
+      ]);
+      // A second call adds up; the p95 comes from the called side's durations.
+      await store.write(batch([[span({ ...web, traceId: 22n }), span({ ...api, traceId: 22n, duration: 6_000_000 })]]));
+      const webApi = (await store.readRollups('edge', day)).map((r) => r.data as EdgeData).find((d) => d.to === 'api')!;
+      expect(webApi.calls).toBe(2);
+      expect(histPercentile(webApi.hist, 0.95)).toBeGreaterThan(5_700_000);
+      expect(histPercentile(webApi.hist, 0.95)).toBeLessThan(6_300_000);
+      // Outside the range: nothing.
+      expect(await store.readRollups('edge', { start: T0 + 7_200_000n * MS, end: T0 + 9_000_000n * MS })).toEqual([]);
+    });
+
+    it('counts a call out that no traced service answered as a call to its leaf, once its wait is over', async () => {
+      const day = { start: T0 - 3_600_000n * MS, end: T0 + 3_600_000n * MS };
+      await store.write(batch([[span({ traceId: 41n, spanId: 1n, service: 'api', name: 'http.request', type: 'http', meta: { env: 'prod', 'span.kind': 'client', 'out.host': 'payments.example' } })]]));
+      expect(await store.readRollups('edge', day)).toEqual([]);
+      // Maintenance runs with retention; these halves were written long enough ago (T0).
+      await store.enforceRetention(0n, 0);
+      expect((await store.readRollups('edge', day)).map((r) => r.data)).toMatchObject([{ from: 'api', to: 'payments.example', toType: 'http', leaf: true, calls: 1 }]);
+    });
+
+    it('rolls up error spans by fingerprint, for error tracking', async () => {
+      const day = { start: T0 - 3_600_000n * MS, end: T0 + 3_600_000n * MS };
+      const boom = (traceId: bigint, id: string, at: bigint) => span({
+        traceId, spanId: 1n, start: at, error: 1,
+        meta: { env: 'prod', 'error.type': 'TypeError', 'error.message': `order ${id} not found`, 'error.stack': `TypeError: x\n    at find (/app/orders.js:${traceId}:3)\n    at main (/app/index.js:9:1)` },
+      });
+      await store.write(batch([[boom(31n, '1234', T0)]]));
+      await store.write(batch([[boom(32n, '98765', T0 + 60_000n * MS)]]));
+      await store.write(batch([[span({ traceId: 33n, spanId: 1n, error: 1, meta: { env: 'prod', 'error.type': 'RangeError', 'error.message': 'too big' } })]]));
+      const groups = (await store.readRollups('error', day)).map((r) => r.data as ErrorData).sort((a, b) => b.count - a.count);
+      expect(groups).toHaveLength(2);
+      expect(groups[0]).toMatchObject({ service: 'checkout', env: 'prod', errorType: 'TypeError', message: 'order ? not found', count: 2, firstSeen: Number(T0 / MS), lastSeen: Number(T0 / MS) + 60_000 });
+      expect(groups[0]!.samples.sort()).toEqual(['000000000000001f', '0000000000000020']);
+      expect(groups[1]).toMatchObject({ errorType: 'RangeError', count: 1 });
     });
 
     it('merges chunks of one trace that arrive in separate payloads, child first', async () => {

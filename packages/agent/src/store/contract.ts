@@ -1,4 +1,5 @@
 import type { DatadogTracerPayload } from '@ecs-trace/protocol';
+import type { RollupData, RollupKind } from './trace-rollup.js';
 import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
 
 /*
@@ -71,6 +72,12 @@ export interface StatsReader {
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]>;
 }
 
+/** The service map's and error tracking's rollups (store/trace-rollup.ts). */
+export interface RollupReader {
+  /** Rows of `kind` in the slots covering [start, end) (to the minute), merged per key. */
+  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]>;
+}
+
 /** What the query API reads. */
 export interface TraceReader {
   /** Traces are matched on their lower 64 bits, and on the upper ones when both sides have them. */
@@ -81,12 +88,12 @@ export interface TraceReader {
 }
 
 /** What the query API holds: every read, and a way to let go of it. */
-export interface StoreReader extends TraceReader, StatsReader {
+export interface StoreReader extends TraceReader, StatsReader, RollupReader {
   close(): Promise<void>;
 }
 
 /** A whole backend, as the factory opens it: the agent hands each stage the part it needs. */
-export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, StatsReader {
+export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, StatsReader, RollupReader {
   /** Deletes data older than `olderThan` (ns) and, if over `maxBytes`, the oldest data until under it. */
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult>;
   /** Bytes the data takes on disk now; cheap enough to ask after every write. */

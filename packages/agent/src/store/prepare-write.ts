@@ -2,6 +2,7 @@ import { findRoot } from '@ecs-trace/protocol';
 import type { WriteBatch } from './contract.js';
 import { chunkEnv } from './records.js';
 import { encodeSegment } from './segment-codec.js';
+import { rollupsOf, type Half, type RollupRow } from './trace-rollup.js';
 
 /*
  * Turns a batch into the rows the store writes: plain values only, so the result can be handed
@@ -48,6 +49,9 @@ export interface PreparedWrite {
   chunks: ChunkRow[];
   index: IndexRow[];
   spans: number;
+  /** The service map's and error tracking's rows (store/trace-rollup.ts), and calls' halves. */
+  rollups: RollupRow[];
+  halves: Half[];
 }
 
 export function prepareWrite(batch: WriteBatch): PreparedWrite {
@@ -99,5 +103,8 @@ export function prepareWrite(batch: WriteBatch): PreparedWrite {
   return {
     blob, received: batch.receivedAt, maxEnd, lang: batch.lang, tracerVersion: batch.tracerVersion,
     containerId: batch.containerId, hostname: batch.hostname, chunks: rows, index, spans,
+    ...renameRows(rollupsOf(batch, batch.receivedAt)),
   };
 }
+
+const renameRows = ({ rows, halves }: { rows: RollupRow[]; halves: Half[] }) => ({ rollups: rows, halves });

@@ -1,3 +1,4 @@
+import type { RollupData, RollupKind } from './trace-rollup.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { StatsQuery, StoreReader, StoreStats, TraceQuery } from './contract.js';
@@ -18,6 +19,7 @@ export type ReaderRequest = { id: number } & (
   | { op: 'searchTraces'; query: TraceQuery }
   | { op: 'queryStats'; query: StatsQuery }
   | { op: 'serviceStats'; range: { start: bigint; end: bigint } }
+  | { op: 'readRollups'; kind: RollupKind; range: { start: bigint; end: bigint } }
   | { op: 'stats' }
 );
 export type ReaderResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
@@ -90,6 +92,10 @@ export class ReaderThread implements StoreReader {
 
   async queryStats(query: StatsQuery): Promise<StatsRow[]> {
     return decodeSketches(await this.call<WithEncodedSketches<StatsRow>[]>({ op: 'queryStats', query }));
+  }
+
+  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
+    return this.call<{ key: string; data: RollupData }[]>({ op: 'readRollups', kind, range });
   }
 
   async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {

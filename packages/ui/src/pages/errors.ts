@@ -23,7 +23,7 @@ export function ErrorsPage(props: { url: URL }) {
     <header class="page"><h1>Errors</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
     <${Status} loading=${loading} error=${error}>
       ${data ? html`
-        <p class="muted">Grouped by service, error type, message (numbers, ids and quoted values as ?) and the top of the stack; from the ${data.scannedTraces} most recent traces with errors in the range.</p>
+        <p class="muted">Grouped by service, error type, message (numbers, ids and quoted values as ?) and the top of the stack; every error span of the range counted.</p>
         ${data.groups.length === 0 ? html`<section class="empty"><h2>No errors</h2><p>No error spans in this range.</p></section>`
           : html`<${SortableTable} testId="errors-table" columns=${columns} rows=${data.groups} initialSort="count" rowKey=${(g: ErrorGroup) => g.id} />`}` : null}
     </${Status}>

@@ -14,6 +14,7 @@ import { keepRange, navigate, rangeOf } from '../router.js';
 
 const W = 190;
 const H = 56;
+const LABEL_W = 170;
 
 function errorColour(errors: number, hits: number): string {
   const r = hits > 0 ? errors / hits : 0;
@@ -30,7 +31,8 @@ export function ServiceMapPage(props: { url: URL }) {
     g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 90, marginx: 10, marginy: 10 });
     g.setDefaultEdgeLabel(() => ({}));
     for (const n of data.nodes) g.setNode(n.service, { width: W, height: H });
-    for (const e of data.edges) g.setEdge(e.from, e.to);
+    // dagre keeps room for each edge's label between the ranks, so a label never runs under a node.
+    for (const e of data.edges) g.setEdge(e.from, e.to, { width: LABEL_W, height: 18, labelpos: 'c' });
     dagre.layout(g);
     const graph = g.graph();
     return { width: (graph.width ?? 0) + 20, height: (graph.height ?? 0) + 20, g };
@@ -39,14 +41,15 @@ export function ServiceMapPage(props: { url: URL }) {
     <header class="page"><h1>Service map</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
     <${Status} loading=${loading} error=${error}>
       ${data && layout ? html`
-        <p class="muted">From the ${data.scannedTraces} most recent traces in the range. Green: no errors; yellow: some; red: 5% or more.</p>
+        <p class="muted">Every call of the range (calls out without a traced answer appear after two minutes). Green: no errors; yellow: some; red: 5% or more.</p>
         ${data.nodes.length === 0 ? html`<section class="empty"><h2>No services</h2><p>No traces in this range.</p></section>` : html`
         <svg class="service-map" data-testid="service-map" width=${layout.width} height=${layout.height} viewBox=${`0 0 ${layout.width} ${layout.height}`}>
           <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#777" /></marker></defs>
           ${data.edges.map((e) => {
-            const points: { x: number; y: number }[] = layout.g.edge(e.from, e.to)?.points ?? [];
+            const laid = layout.g.edge(e.from, e.to) as { points?: { x: number; y: number }[]; x?: number; y?: number } | undefined;
+            const points = laid?.points ?? [];
             const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' ');
-            const mid = points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
+            const mid = laid?.x !== undefined && laid.y !== undefined ? { x: laid.x, y: laid.y } : points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
             return html`<g class="edge" data-testid="map-edge" data-from=${e.from} data-to=${e.to}>
               <path d=${d} fill="none" stroke=${e.errors > 0 ? '#d9534f' : '#999'} stroke-width="1.5" marker-end="url(#arrow)" />
               <text x=${mid.x} y=${mid.y - 4} text-anchor="middle" class="edge-label">${e.calls} calls${e.errors ? `, ${e.errors} err` : ''}, p95 ${duration(e.p95)}</text>

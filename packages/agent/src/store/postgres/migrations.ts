@@ -114,6 +114,16 @@ export const MIGRATIONS: readonly string[] = [
 
   // 4: error spans have an index of their own, newest first, for "errors only" searches.
   `CREATE INDEX span_index_errors ON span_index (start) WHERE error = 1;`,
+
+  // 5: the service map's and error tracking's rollups, each writer's rows apart, and the halves
+  // of calls waiting for their other side (store/trace-rollup.ts). They start empty: a store
+  // upgraded from 4 counts from then on.
+  `CREATE TABLE trace_rollup (
+     width bigint NOT NULL, slot bigint NOT NULL, writer text NOT NULL, kind text NOT NULL, key text NOT NULL, data text NOT NULL,
+     PRIMARY KEY (width, slot, kind, key, writer));
+   CREATE TABLE call_halves (trace_id bigint NOT NULL, span_id bigint NOT NULL, side text NOT NULL, at bigint NOT NULL, data text NOT NULL);
+   CREATE INDEX call_halves_span ON call_halves (trace_id, span_id);
+   CREATE INDEX call_halves_at ON call_halves (at);`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

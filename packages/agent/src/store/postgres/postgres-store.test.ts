@@ -73,6 +73,31 @@ if (run) {
       }
     });
 
+    it('a call whose two sides two agents wrote at the same moment is counted at the next maintenance, once', async () => {
+      const url = server!.database('halves_race');
+      const a = await PostgresStore.open({ url });
+      const b = await PostgresStore.open({ url });
+      const client = span({ traceId: 51n, spanId: 7n, parentId: 1n, service: 'api', type: 'http', start: at(0n), meta: { env: 'prod', 'span.kind': 'client', 'out.host': 'billing' } });
+      const server_ = span({ traceId: 51n, spanId: 8n, parentId: 7n, service: 'billing', start: at(0n), meta: { env: 'prod', 'span.kind': 'server' } });
+      const range = { start: at(0n) - 3_600_000_000_000n, end: at(0n) + 3_600_000_000_000n };
+      try {
+        // Each side stored as if the other were not committed yet: both wait.
+        const pool = new pg.Pool({ connectionString: url });
+        for (const [s, side, id] of [[client, 'client', 7n], [server_, 'server', 7n]] as const) {
+          await pool.query('INSERT INTO call_halves (trace_id, span_id, side, at, data) VALUES ($1, $2, $3, $4, $5)',
+            [51n, id, side, BigInt(Date.now()) * 1_000_000n, JSON.stringify({ service: s.service, env: 'prod', type: s.type, start: String(s.start), duration: s.duration, error: 0 })]);
+        }
+        await pool.end();
+        expect(await a.readRollups('edge', range)).toEqual([]);
+        await Promise.all([a.enforceRetention(0n), b.enforceRetention(0n)]);
+        await a.enforceRetention(0n);
+        expect((await b.readRollups('edge', range)).map((r) => r.data)).toMatchObject([{ from: 'api', to: 'billing', calls: 1, leaf: false }]);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     it('the services list sums every agent\'s rows of the rollup', async () => {
       const url = server!.database('rollup_two');
       const a = await PostgresStore.open({ url });
@@ -134,7 +159,7 @@ if (run) {
       }
       const store = await PostgresStore.open({ url });
       try {
-        expect(await PostgresStore.status({ url })).toEqual({ current: 4, latest: 4 });
+        expect(await PostgresStore.status({ url })).toEqual({ current: 5, latest: 5 });
         // The stats of schema 1 were folded into the services rollup: a whole-hours range reads it.
         const hour = 3_600_000_000_000n;
         const services = await store.serviceStats({ start: (at(-1n) / hour) * hour, end: (at(-1n) / hour + 2n) * hour });

@@ -3,7 +3,7 @@ import { decodeSketch, encodeSketch } from '../sketch-codec.js';
 import pg from 'pg';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
-import { prepareWrite } from '../prepare-write.js';
+import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import {
   addServiceStats, encodeSketches, mergeServiceStats, serviceStatsFromColumns,
   type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches,
@@ -12,6 +12,8 @@ import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rol
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { newestTraceIds } from '../newest-traces.js';
+import { addRollups, maintainRollups, meetHalves, readRollups } from './trace-rollup-table.js';
+import { HALF_TTL_NS, type RollupData, type RollupKind } from '../trace-rollup.js';
 import { dayOf, DAY_NS, migrate, PARTITIONED_TABLES, RETENTION_LOCK_KEY, schemaStatus } from './migrations.js';
 
 /*
@@ -129,11 +131,30 @@ export class PostgresStore implements TraceStore {
     const ws = batches.map(prepareWrite);
     if (ws.length === 0) return;
     await this.inDays(ws.map((w) => dayOf(w.received)), async () => {
-      const { rows: idRows } = await this.pool.query<{ id: bigint }>('SELECT nextval(\'payload_ids\') AS id FROM generate_series(1, $1)', [ws.length]);
+      const { client, done } = await this.connect();
+      try {
+        await client.query('BEGIN');
+        await this.insertPrepared(client, ws);
+        // The rollups commit with the spans they count: a retried write neither loses nor doubles them.
+        const edges = await meetHalves(client, ws.flatMap((w) => w.halves));
+        await addRollups(client, this.writer, [...ws.flatMap((w) => w.rollups), ...edges]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        done();
+      }
+    });
+  }
+
+  private async insertPrepared(client: pg.PoolClient, ws: PreparedWrite[]): Promise<void> {
+    {
+      const { rows: idRows } = await client.query<{ id: bigint }>('SELECT nextval(\'payload_ids\') AS id FROM generate_series(1, $1)', [ws.length]);
       const ids = idRows.map((r) => r.id);
       const c = ws.flatMap((w, i) => w.chunks.map((r) => ({ r, id: ids[i]!, received: w.received })));
       const x = ws.flatMap((w, i) => w.index.map((r) => ({ r, id: ids[i]!, received: w.received })));
-      await this.pool.query(
+      await client.query(
         `WITH p AS (
            INSERT INTO payloads (id, received, max_end, span_count, lang, tracer_version, container_id, hostname, spans)
            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[])),
@@ -151,7 +172,7 @@ export class PostgresStore implements TraceStore {
           c.map((e) => e.r.services),
           x.map((e) => e.id), x.map((e) => e.received), x.map((e) => e.r.service), x.map((e) => e.r.env), x.map((e) => e.r.name), x.map((e) => e.r.resource),
           x.map((e) => e.r.type), x.map((e) => e.r.start), x.map((e) => BigInt(e.r.duration)), x.map((e) => e.r.error), x.map((e) => s64(e.r.traceId))]);
-    });
+    }
   }
 
   /** Days whose partitions this process has made or seen; forgotten when retention drops one. */
@@ -303,6 +324,10 @@ export class PostgresStore implements TraceStore {
     return rows.map(statsFromColumns);
   }
 
+  async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
+    return readRollups(this.pool, kind, range);
+  }
+
   /** Whole slots from the rollup (every writer's rows), the ragged ends from the 10-s rows, merged. */
   async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {
     const { slots, raw } = coverRange(range.start, range.end);
@@ -367,6 +392,7 @@ export class PostgresStore implements TraceStore {
         await client.query('DELETE FROM stats WHERE start < $1', [olderThan]);
         // A slot the cutoff falls in stays whole until it ends, as in the embedded store.
         await client.query('DELETE FROM service_rollup WHERE slot + width <= $1', [olderThan]);
+        await maintainRollups(client, `${this.writer}:maintenance`, BigInt(Date.now()) * 1_000_000n - HALF_TTL_NS, olderThan);
         await client.query('COMMIT');
         deletedSpans += rows.reduce((n, r) => n + r.span_count, 0);
         return { deletedSpans, reason: deletedSpans > 0 ? 'age' : 'none' };

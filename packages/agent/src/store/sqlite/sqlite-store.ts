@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
+import { TRACE_ROLLUP_SCHEMA, TraceRollupTable } from './trace-rollup-table.js';
+import { HALF_TTL_NS, type RollupData, type RollupKind } from '../trace-rollup.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import { sqlitePlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
@@ -149,6 +151,7 @@ export class SqliteStore implements TraceStore {
   private readonly dictionaries = new Map<bigint, string[]>();
   private readonly readonly: boolean;
   private readonly rollup: ServiceRollup;
+  private readonly traceRollup: TraceRollupTable;
   /** Spans and payloads stored, once counted (stats()). */
   private counts: { spans: number; payloads: number } | undefined;
 
@@ -190,11 +193,12 @@ export class SqliteStore implements TraceStore {
       throw new Error(`${this.path} has store schema ${version}; this ecs-trace reads schema ${SCHEMA_VERSION}. Move it away or point --data-dir elsewhere.`);
     }
     if (!this.readonly) {
-      this.db.exec(SCHEMA + ROLLUP_SCHEMA);
+      this.db.exec(SCHEMA + ROLLUP_SCHEMA + TRACE_ROLLUP_SCHEMA);
       if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
     this.rollup = new ServiceRollup(this.db);
     if (!this.readonly) this.rollup.backfill();
+    this.traceRollup = new TraceRollupTable(this.db);
     this.statements = this.prepareStatements();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
   }
@@ -235,6 +239,7 @@ export class SqliteStore implements TraceStore {
       if (first === 0n) first = last;
     }
     s.setPayloadIndex.run(first, last, payload);
+    this.traceRollup.add(w.rollups, w.halves);
   }
 
   async write(batch: WriteBatch): Promise<void> {
@@ -333,6 +338,10 @@ export class SqliteStore implements TraceStore {
     const upTo = firstYoung === null ? lastId : firstYoung - 1n;
     this.db.prepare('DELETE FROM stats WHERE start < ?').run(olderThan);
     this.rollup.deleteBefore(olderThan);
+    this.db.transaction(() => {
+      this.traceRollup.expire(BigInt(Date.now()) * 1_000_000n - HALF_TTL_NS);
+      this.traceRollup.deleteBefore(olderThan);
+    })();
     if (upTo !== null && upTo > 0n) {
       const r = this.deletePayloadsUpTo(upTo);
       if (r.payloads > 0) {
@@ -402,6 +411,10 @@ export class SqliteStore implements TraceStore {
       okSketch: decodeSketch(r['ok_sketch'] as Buffer), errorSketch: decodeSketch(r['error_sketch'] as Buffer),
       source: r['source'] as 'agent' | 'client',
     }));
+  }
+
+  async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
+    return this.traceRollup.read(kind, range);
   }
 
   async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {

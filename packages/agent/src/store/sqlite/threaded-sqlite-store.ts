@@ -1,3 +1,4 @@
+import type { RollupData, RollupKind } from '../trace-rollup.js';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
@@ -96,6 +97,10 @@ export class ThreadedSqliteStore implements TraceStore {
 
   queryStats(q: StatsQuery): Promise<StatsRow[]> {
     return this.reader.queryStats(q);
+  }
+
+  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
+    return this.reader.readRollups(kind, range);
   }
 
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {

@@ -1,0 +1,118 @@
+import type pg from 'pg';
+import {
+  expiredEdge, foldRollups, mergeByKey, mergeRollupData, pairedEdge, rollupRowKey, rollupSlots,
+  type Half, type HalfData, type RollupData, type RollupKind, type RollupRow,
+} from '../trace-rollup.js';
+
+/*
+ * PostgreSQL's tables of the trace rollups (store/trace-rollup.ts). As with the services rollup,
+ * each writer keeps rows of its own (agents never contend for a slot) and a read merges them.
+ * Halves of calls are shared: a half meets its other side when it is written (if that side is
+ * already committed), and halves whose other sides were written at the same moment by two agents
+ * meet at the next maintenance, which the agents take turns at.
+ */
+
+type Queryable = pg.PoolClient | pg.Pool;
+
+const s64 = (v: bigint) => BigInt.asIntN(64, v);
+
+/** Rows merged into `writer`'s slots (read, merged here, written back). */
+export async function addRollups(client: Queryable, writer: string, rows: readonly RollupRow[]): Promise<void> {
+  const folded = foldRollups(rows);
+  if (folded.length === 0) return;
+  const v = <T>(f: (r: RollupRow) => T) => folded.map(f);
+  const { rows: existing } = await client.query<{ width: bigint; slot: bigint; kind: RollupKind; key: string; data: string }>(
+    `SELECT r.width, r.slot, r.kind, r.key, r.data FROM trace_rollup r
+       JOIN unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS k(width, slot, kind, key) USING (width, slot, kind, key)
+     WHERE r.writer = $1`,
+    [writer, v((r) => r.width), v((r) => r.slot), v((r) => r.kind), v((r) => r.key)]);
+  const have = new Map(existing.map((r) => [rollupRowKey(r), JSON.parse(r.data) as RollupData]));
+  const data = folded.map((r) => {
+    const old = have.get(rollupRowKey(r));
+    return JSON.stringify(old ? mergeRollupData(old, r.data) : r.data);
+  });
+  await client.query(
+    `INSERT INTO trace_rollup (width, slot, writer, kind, key, data)
+     SELECT u.width, u.slot, $1, u.kind, u.key, u.data FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(width, slot, kind, key, data)
+     ON CONFLICT (width, slot, kind, key, writer) DO UPDATE SET data = EXCLUDED.data`,
+    [writer, v((r) => r.width), v((r) => r.slot), v((r) => r.kind), v((r) => r.key), data]);
+}
+
+/**
+ * New halves: those whose other side is already stored meet it (both go, the call is counted),
+ * the others are stored to wait. Returns the calls made.
+ */
+export async function meetHalves(client: Queryable, halves: readonly Half[]): Promise<RollupRow[]> {
+  if (halves.length === 0) return [];
+  const edges: RollupRow[] = [];
+  const waiting = new Map<string, Half[]>();
+  const k = (h: { traceId: bigint; spanId: bigint; side: string }) => `${s64(h.traceId)}:${s64(h.spanId)}:${h.side}`;
+  const opposite = (side: string) => (side === 'client' ? 'server' : 'client');
+  const pair = (h: Half, other: HalfData) => edges.push(...(h.side === 'client' ? pairedEdge(h.data, other) : pairedEdge(other, h.data)));
+  // Both sides in this write: they meet here.
+  for (const h of halves) {
+    const list = waiting.get(k({ ...h, side: opposite(h.side) }));
+    if (list && list.length > 0) pair(h, list.shift()!.data);
+    else waiting.set(k(h), [...(waiting.get(k(h)) ?? []), h]);
+  }
+  const left = [...waiting.values()].flat();
+  if (left.length === 0) return edges;
+  const { rows: met } = await client.query<{ trace_id: bigint; span_id: bigint; side: string; data: string }>(
+    `DELETE FROM call_halves o USING unnest($1::bigint[], $2::bigint[], $3::text[]) AS m(trace_id, span_id, side)
+     WHERE o.trace_id = m.trace_id AND o.span_id = m.span_id AND o.side <> m.side
+     RETURNING o.trace_id, o.span_id, o.side, o.data`,
+    [left.map((h) => s64(h.traceId)), left.map((h) => s64(h.spanId)), left.map((h) => h.side)]);
+  const unmet = new Set(left);
+  for (const m of met) {
+    const h = left.find((x) => unmet.has(x) && s64(x.traceId) === BigInt(m.trace_id) && s64(x.spanId) === BigInt(m.span_id) && x.side !== m.side);
+    if (!h) continue;
+    unmet.delete(h);
+    pair(h, JSON.parse(m.data) as HalfData);
+  }
+  const rest = [...unmet];
+  if (rest.length > 0) {
+    await client.query(
+      'INSERT INTO call_halves (trace_id, span_id, side, at, data) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[])',
+      [rest.map((h) => s64(h.traceId)), rest.map((h) => s64(h.spanId)), rest.map((h) => h.side), rest.map((h) => h.at), rest.map((h) => JSON.stringify(h.data))]);
+  }
+  return edges;
+}
+
+/**
+ * Maintenance (one agent at a time): halves whose sides were written at once by two agents meet;
+ * those past their time go (a client's as a call to its leaf); slots past retention go.
+ */
+export async function maintainRollups(client: pg.PoolClient, writer: string, halvesBefore: bigint, olderThan: bigint): Promise<void> {
+  const { rows: clients } = await client.query<{ trace_id: bigint; span_id: bigint; data: string }>(
+    `DELETE FROM call_halves c USING call_halves s
+     WHERE s.trace_id = c.trace_id AND s.span_id = c.span_id AND c.side = 'client' AND s.side = 'server'
+     RETURNING c.trace_id, c.span_id, c.data`);
+  const edges: RollupRow[] = [];
+  if (clients.length > 0) {
+    const { rows: servers } = await client.query<{ trace_id: bigint; span_id: bigint; data: string }>(
+      `DELETE FROM call_halves s USING unnest($1::bigint[], $2::bigint[]) AS m(trace_id, span_id)
+       WHERE s.trace_id = m.trace_id AND s.span_id = m.span_id AND s.side = 'server' RETURNING s.trace_id, s.span_id, s.data`,
+      [clients.map((c) => c.trace_id), clients.map((c) => c.span_id)]);
+    const byCall = new Map(clients.map((c) => [`${c.trace_id}:${c.span_id}`, JSON.parse(c.data) as HalfData]));
+    for (const s of servers) {
+      const c = byCall.get(`${s.trace_id}:${s.span_id}`);
+      if (c) edges.push(...pairedEdge(c, JSON.parse(s.data) as HalfData));
+    }
+  }
+  const { rows: expired } = await client.query<{ side: string; data: string }>('DELETE FROM call_halves WHERE at < $1 RETURNING side, data', [halvesBefore]);
+  for (const e of expired) if (e.side === 'client') edges.push(...expiredEdge(JSON.parse(e.data) as HalfData));
+  await addRollups(client, writer, edges);
+  await client.query('DELETE FROM trace_rollup WHERE slot + width <= $1', [olderThan]);
+}
+
+/** Rows of `kind` in the slots covering the range, every writer's, merged per key. */
+export async function readRollups(pool: pg.Pool, kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
+  const slots = rollupSlots(range.start, range.end);
+  if (slots.length === 0) return [];
+  const { rows } = await pool.query<{ key: string; data: string }>(
+    `SELECT r.key, r.data FROM trace_rollup r JOIN unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS p(width, "from", "to")
+       ON r.width = p.width AND r.slot >= p."from" AND r.slot < p."to"
+     WHERE r.kind = $1`,
+    [kind, slots.map((x) => x.width), slots.map((x) => x.from), slots.map((x) => x.to)]);
+  return mergeByKey(rows.map((r) => ({ key: r.key, data: JSON.parse(r.data) as RollupData })));
+}

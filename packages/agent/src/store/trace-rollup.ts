@@ -1,0 +1,263 @@
+import { createHash } from 'node:crypto';
+import { findRoot, type Span } from '@ecs-trace/protocol';
+import type { WriteBatch } from './contract.js';
+import { chunkEnv } from './records.js';
+import { coverRange, SLOT_WIDTHS } from './service-rollup.js';
+
+/*
+ * The rollups behind the service map and error tracking, the same for every backend: written with
+ * the spans, in slots of an hour, 10 minutes and a minute (as the services rollup), so a day of a
+ * cluster is read as a few dozen rows per key instead of its traces.
+ *
+ * - error: error spans counted by fingerprint (service, error type, the message with its variable
+ *   parts as `?`, the top stack frames without line numbers), with first/last seen and samples.
+ * - edge: calls across a service boundary (a span whose parent is in another service), and calls
+ *   out of the traced world (a client span naming a database, a peer service or a host, with no
+ *   traced child), with calls, errors and a latency histogram for the p95.
+ *
+ * A call's two sides often arrive apart (the client's and the server's tracers flush on their own,
+ * perhaps to agents on other hosts): each side that crosses a process boundary is kept as a "half"
+ * until its other side comes, and the backend pairs them (store/halves in each backend). A client
+ * half left alone for HALF_TTL becomes a call to its leaf, if it names one.
+ */
+
+export type RollupKind = 'error' | 'edge';
+
+export interface ErrorData {
+  service: string;
+  env: string;
+  errorType: string;
+  message: string;
+  resource: string;
+  count: number;
+  /** ms since the epoch. */
+  firstSeen: number;
+  lastSeen: number;
+  /** Up to 5 trace ids (hex). */
+  samples: string[];
+}
+
+export interface EdgeData {
+  env: string;
+  from: string;
+  to: string;
+  /** The called side's type (a leaf's: db, cache, http, ...). */
+  toType: string;
+  leaf: boolean;
+  calls: number;
+  errors: number;
+  /** Durations (ns) by log bucket (LOG_BASE), for percentiles within ~2.5%. */
+  hist: Record<string, number>;
+}
+
+export type RollupData = ErrorData | EdgeData;
+
+export interface RollupRow {
+  width: bigint;
+  slot: bigint;
+  kind: RollupKind;
+  key: string;
+  data: RollupData;
+}
+
+/** One side of a call across a process boundary, waiting for the other. */
+export interface Half {
+  traceId: bigint;
+  /** The client side's own span id; the server side's parent id: the two meet on it. */
+  spanId: bigint;
+  side: 'client' | 'server';
+  /** When it was written (ns), for its expiry. */
+  at: bigint;
+  data: HalfData;
+}
+
+export interface HalfData {
+  service: string;
+  env: string;
+  type: string;
+  start: string;
+  duration: number;
+  error: number;
+  /** The client side's leaf, when it names one (used if no server side comes). */
+  leaf?: { name: string; type: string };
+}
+
+/** How long a half waits for its other side. */
+export const HALF_TTL_NS = 120n * 1_000_000_000n;
+
+const FRAMES = 3;
+/** Between the parts of a rollup key: PostgreSQL's text cannot hold NUL. */
+const SEP = '\u001f';
+const LOG_BASE = 1.05;
+
+/** The message with what varies between occurrences of one error made `?`. */
+export function normalizeMessage(message: string): string {
+  return message
+    .replace(/"[^"]*"|'[^']*'/g, '?')
+    .replace(/\b[0-9a-f]{8,}(-[0-9a-f]{4,})*\b/gi, '?')
+    .replace(/\b\d+(\.\d+)?\b/g, '?')
+    .slice(0, 300);
+}
+
+/** The first frames of a stack, without line and column numbers. */
+export function topFrames(stack: string): string[] {
+  return stack.split('\n').map((l) => l.trim()).filter((l) => /^(at |File |\S+\.\w+\(|\S+:\d+)/.test(l))
+    .slice(0, FRAMES).map((l) => l.replace(/:\d+(:\d+)?\)?$/, '').replace(/, line \d+/, ''));
+}
+
+const metaOf = (s: Span, ...keys: string[]) => keys.map((k) => s.meta[k]).find((v) => v !== undefined && v !== '') ?? '';
+
+/** The error group of an error span: its id (a fingerprint) and what the group shows. */
+export function errorGroupOf(span: Span): { id: string; errorType: string; message: string } {
+  const errorType = metaOf(span, 'error.type', 'error.kind');
+  const message = normalizeMessage(metaOf(span, 'error.message', 'error.msg'));
+  const frames = topFrames(metaOf(span, 'error.stack'));
+  const id = createHash('sha256').update([span.service, errorType, message, ...frames].join('\u0000')).digest('hex').slice(0, 16);
+  return { id, errorType, message };
+}
+
+/** The leaf a client span calls, when it names one: a peer service, a database, an outside host. */
+export function leafOf(meta: Record<string, string>, type: string): { name: string; type: string; database: boolean } | undefined {
+  const peer = meta['peer.service'];
+  if (peer) return { name: peer, type: type || 'external', database: false };
+  const db = meta['db.system'] ?? meta['db.type'];
+  if (db) return { name: meta['db.instance'] || meta['db.name'] ? `${db}:${meta['db.instance'] || meta['db.name']}` : db, type: type || 'db', database: true };
+  const host = meta['out.host'] ?? meta['peer.hostname'] ?? meta['server.address'];
+  if (host && (meta['span.kind'] === 'client' || meta['span.kind'] === 'producer')) return { name: host, type: type || 'external', database: false };
+  return undefined;
+}
+
+const floorTo = (t: bigint, w: bigint) => t - (((t % w) + w) % w);
+const bucketOf = (ns: number) => String(ns <= 1 ? 0 : Math.floor(Math.log(ns) / Math.log(LOG_BASE)));
+
+function slotted(kind: RollupKind, key: string, at: bigint, data: () => RollupData): RollupRow[] {
+  return SLOT_WIDTHS.map((width) => ({ width, slot: floorTo(at, width), kind, key, data: data() }));
+}
+
+function edgeRows(env: string, from: string, to: string, toType: string, leaf: boolean, start: bigint, duration: number, error: number): RollupRow[] {
+  return slotted('edge', `${env}${SEP}${from}${SEP}${to}`, start, () => ({ env, from, to, toType, leaf, calls: 1, errors: error !== 0 ? 1 : 0, hist: { [bucketOf(duration)]: 1 } }));
+}
+
+/** A client half and its server half, paired: one call from the client's service to the server's. */
+export function pairedEdge(client: HalfData, server: HalfData): RollupRow[] {
+  if (client.service === server.service) return [];
+  return edgeRows(server.env || client.env, client.service, server.service, server.type, false, BigInt(server.start), server.duration, server.error);
+}
+
+/** A client half no server came for: a call to its leaf, if it names one. */
+export function expiredEdge(client: HalfData): RollupRow[] {
+  if (!client.leaf || client.leaf.name === client.service) return [];
+  return edgeRows(client.env, client.service, client.leaf.name, client.leaf.type, true, BigInt(client.start), client.duration, client.error);
+}
+
+/** What a batch adds to the rollups, and the halves it leaves waiting. */
+export function rollupsOf(batch: WriteBatch, now: bigint): { rows: RollupRow[]; halves: Half[] } {
+  const rows: RollupRow[] = [];
+  const halves: Half[] = [];
+  const spans = batch.chunks.flat();
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const hasChild = new Set(spans.map((s) => s.parentId));
+  // Client spans answered in this very batch (their server span is here): no half to wait.
+  const answered = new Set(spans.filter((s) => byId.get(s.parentId)?.service !== undefined && byId.get(s.parentId)!.service !== s.service).map((s) => s.parentId));
+  for (const chunk of batch.chunks) {
+    if (chunk.length === 0) continue;
+    const env = chunkEnv(chunk, findRoot(chunk), batch.env);
+    for (const s of chunk) {
+      if (s.error !== 0) {
+        const g = errorGroupOf(s);
+        const at = Number(s.start / 1_000_000n);
+        const hex = s.traceId.toString(16).padStart(16, '0');
+        const tid = s.meta['_dd.p.tid'] ?? chunk.find((x) => x.meta['_dd.p.tid'])?.meta['_dd.p.tid'];
+        const traceHex = tid && /^[0-9a-f]{16}$/.test(tid) ? tid + hex : hex;
+        rows.push(...slotted('error', `${env}${SEP}${s.service}${SEP}${g.id}`, s.start, () => ({
+          service: s.service, env, errorType: g.errorType, message: g.message, resource: s.resource, count: 1, firstSeen: at, lastSeen: at, samples: [traceHex],
+        })));
+      }
+      const parent = s.parentId !== 0n ? byId.get(s.parentId) : undefined;
+      if (parent !== undefined) {
+        if (parent.service !== s.service) rows.push(...edgeRows(env, parent.service, s.service, s.type, false, s.start, s.duration, s.error));
+      } else if (s.parentId !== 0n) {
+        halves.push({ traceId: s.traceId, spanId: s.parentId, side: 'server', at: now, data: { service: s.service, env, type: s.type, start: String(s.start), duration: s.duration, error: s.error } });
+      }
+      const kind = s.meta['span.kind'];
+      const leaf = leafOf(s.meta, s.type);
+      // A database is never traced: the innermost span naming it is a call to it, now. Other
+      // calls out may reach a traced service, whose side is still to come (a client span's own
+      // children, such as tcp.connect, are in its service and do not answer it).
+      if (leaf?.database) {
+        if (leaf.name !== s.service && !hasChild.has(s.spanId)) rows.push(...edgeRows(env, s.service, leaf.name, leaf.type, true, s.start, s.duration, s.error));
+      } else if ((kind === 'client' || kind === 'producer' || leaf !== undefined) && !answered.has(s.spanId)) {
+        halves.push({
+          traceId: s.traceId, spanId: s.spanId, side: 'client', at: now,
+          data: { service: s.service, env, type: s.type, start: String(s.start), duration: s.duration, error: s.error, ...(leaf ? { leaf: { name: leaf.name, type: leaf.type } } : {}) },
+        });
+      }
+    }
+  }
+  return { rows: foldRollups(rows), halves };
+}
+
+/** `b` merged into `a` (the same kind and key). */
+export function mergeRollupData(a: RollupData, b: RollupData): RollupData {
+  if ('count' in a && 'count' in b) {
+    const samples = [...a.samples];
+    for (const t of b.samples) if (samples.length < 5 && !samples.includes(t)) samples.push(t);
+    return { ...a, count: a.count + b.count, firstSeen: Math.min(a.firstSeen, b.firstSeen), lastSeen: Math.max(a.lastSeen, b.lastSeen), samples, resource: a.resource || b.resource };
+  }
+  if ('calls' in a && 'calls' in b) {
+    const hist = { ...a.hist };
+    for (const [k, n] of Object.entries(b.hist)) hist[k] = (hist[k] ?? 0) + n;
+    return { ...a, calls: a.calls + b.calls, errors: a.errors + b.errors, hist, toType: a.toType || b.toType };
+  }
+  throw new Error('rollup rows of different kinds cannot merge');
+}
+
+/** Rows of the same slot and key merged into one. */
+export function foldRollups(rows: readonly RollupRow[]): RollupRow[] {
+  const out = new Map<string, RollupRow>();
+  for (const r of rows) {
+    const k = rollupRowKey(r);
+    const have = out.get(k);
+    if (have) have.data = mergeRollupData(have.data, r.data);
+    else out.set(k, { ...r });
+  }
+  return [...out.values()];
+}
+
+export function rollupRowKey(r: Pick<RollupRow, 'width' | 'slot' | 'kind' | 'key'>): string {
+  return `${r.width}\u0000${r.slot}\u0000${r.kind}\u0000${r.key}`;
+}
+
+/** The p-th percentile (0..1) of a histogram, in ns. */
+export function histPercentile(hist: Record<string, number>, p: number): number {
+  const entries = Object.entries(hist).map(([k, n]) => [Number(k), n] as const).sort((a, b) => a[0] - b[0]);
+  const total = entries.reduce((s, [, n]) => s + n, 0);
+  if (total === 0) return 0;
+  let seen = 0;
+  for (const [k, n] of entries) {
+    seen += n;
+    if (seen >= Math.ceil(total * p)) return k === 0 ? 0 : Math.round(LOG_BASE ** (k + 0.5));
+  }
+  return 0;
+}
+
+/**
+ * The slots that cover [start, end): whole hours, then 10-minute and minute slots at the ends; the
+ * ragged ends finer than a minute are widened to their minute (this rollup has no finer rows).
+ */
+export function rollupSlots(start: bigint, end: bigint): { width: bigint; from: bigint; to: bigint }[] {
+  const minute = SLOT_WIDTHS[SLOT_WIDTHS.length - 1]!;
+  const from = floorTo(start, minute);
+  const to = end % minute === 0n ? end : floorTo(end, minute) + minute;
+  return coverRange(from, to).slots;
+}
+
+/** Rows read from the slots of a range, merged per key. */
+export function mergeByKey(rows: readonly { key: string; data: RollupData }[]): { key: string; data: RollupData }[] {
+  const out = new Map<string, RollupData>();
+  for (const r of rows) {
+    const have = out.get(r.key);
+    out.set(r.key, have ? mergeRollupData(have, r.data) : r.data);
+  }
+  return [...out].map(([key, data]) => ({ key, data }));
+}
