@@ -1,5 +1,5 @@
 // Query API latency on a day of data: seeds 1M spans (dd-trace-shaped chunks spread over 24 h,
-// 20 services) into a fresh embedded store, then times the calls the UI makes. Every figure is
+// 20 services, each trace's root calling the next service) into a fresh embedded store, then times the calls the UI makes. Every figure is
 // also printed as a ratio to a index.html round trip measured in the same run (noisy machine).
 // With --postgres the same spans also go into PostgreSQL (a throwaway local server), and the same
 // calls are timed through `ecs-trace ui` on it, as ratios to the embedded store's.
@@ -52,7 +52,9 @@ while (spans < TARGET_SPANS) {
     // Scattered, as random tracer ids are.
     const traceId = ((BigInt(batch) * 1000n + BigInt(ci) + 1n) * 0x9e3779b97f4a7c15n) & 0x7fffffffffffffffn;
     const service = SERVICES[(batch + ci) % SERVICES.length];
-    return c.map((s) => ({ ...s, traceId, service, start: now - DAY_NS + offset + (s.start - template[0][0].start), error: (batch + ci) % 50 === 0 ? 1 : s.error, meta: { ...s.meta }, metrics: { ...s.metrics, _top_level: s.parentId === 0n ? 1 : 0 } }));
+    // The root's service calls the next one, which does the rest: an edge a trace for the map.
+    const callee = SERVICES[(batch + ci + 1) % SERVICES.length];
+    return c.map((s) => ({ ...s, traceId, service: s.parentId === 0n ? service : callee, start: now - DAY_NS + offset + (s.start - template[0][0].start), error: (batch + ci) % 50 === 0 ? 1 : s.error, meta: { ...s.meta }, metrics: { ...s.metrics, _top_level: s.parentId === 0n ? 1 : 0 } }));
   });
   const b = { chunks, env: 'prod', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: now };
   await agent.store.write(b);
