@@ -268,6 +268,8 @@ describe.skipIf(!available())('web UI', () => {
     const cells = await row.locator('td').allInnerTexts();
     expect(Number(cells[0])).toBeGreaterThanOrEqual(3);
     expect(cells.slice(1, 4)).toEqual(['e2e-checkout', 'TypeError: boom e2e', 'failing']);
+    // Its counts over time add up to its count.
+    expect(await row.getByTestId('error-sparkline').getAttribute('data-total')).toBe(cells[0]);
     await shot(page, '10-errors');
     await row.getByRole('link', { name: '#1' }).click();
     await page.getByTestId('trace-errors').waitFor();

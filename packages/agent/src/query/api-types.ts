@@ -175,6 +175,8 @@ export interface ApiErrorGroup {
   /** ms since the epoch. */
   firstSeen: number;
   lastSeen: number;
+  /** Occurrences over the range: counts[i] in [start + i x step, + step), times in ms. */
+  series?: { start: number; step: number; counts: number[] };
   /** Up to 5 traces to open. */
   sampleTraceIds: string[];
 }

@@ -8,17 +8,40 @@ import type { ApiErrorGroup } from './api-types.js';
  * happens. Counted over the whole range, every env merged unless one is asked for.
  */
 
-export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[], filter: { service?: string; env?: string }): ApiErrorGroup[] {
+/** Counts over time: the group's occurrences in each step from `first` (ns), `steps` of `width`. */
+export interface SeriesRequest {
+  rows: readonly { key: string; data: ErrorData; slot?: bigint }[];
+  first: bigint;
+  width: bigint;
+  steps: number;
+}
+
+const groupId = (key: string) => key.slice(key.lastIndexOf('\u001f') + 1);
+
+export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[], filter: { service?: string; env?: string }, series?: SeriesRequest): ApiErrorGroup[] {
+  const counts = new Map<string, number[]>();
+  if (series) {
+    for (const { key, data, slot } of series.rows) {
+      if (slot === undefined || (filter.service && data.service !== filter.service) || (filter.env && data.env !== filter.env)) continue;
+      const i = Number((slot - series.first) / series.width);
+      if (i < 0 || i >= series.steps) continue;
+      const k = `${data.service}\u0000${groupId(key)}`;
+      let list = counts.get(k);
+      if (!list) counts.set(k, list = new Array<number>(series.steps).fill(0));
+      list[i]! += data.count;
+    }
+  }
   const groups = new Map<string, { id: string; data: ErrorData }>();
   for (const { key, data } of rows) {
     if (filter.service && data.service !== filter.service) continue;
     if (filter.env && data.env !== filter.env) continue;
-    const id = key.slice(key.lastIndexOf('\u001f') + 1);
+    const id = groupId(key);
     const k = `${data.service}\u0000${id}`;
     const have = groups.get(k);
     groups.set(k, { id, data: have ? (mergeRollupData(have.data, data) as ErrorData) : data });
   }
   return [...groups.values()].map(({ id, data: d }) => ({
     id, service: d.service, resource: d.resource, errorType: d.errorType, message: d.message, count: d.count, firstSeen: d.firstSeen, lastSeen: d.lastSeen, sampleTraceIds: d.samples,
+    ...(series ? { series: { start: Number(series.first / 1_000_000n), step: Number(series.width / 1_000_000n), counts: counts.get(`${d.service}\u0000${id}`) ?? new Array<number>(series.steps).fill(0) } } : {}),
   })).sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
 }

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader, type RollupReader, type EdgeData, type ErrorData } from '../store/index.js';
+import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
@@ -137,8 +137,16 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   });
 
   app.get<{ Querystring: ErrorsParams }>('/api/v1/errors', { schema: { querystring: errorsQuerySchema } }, async (req): Promise<ApiErrors> => {
-    const rows = await store.readRollups('error', wholeRange(parseRange(req.query)));
-    return { groups: errorGroupsOf(rows as { key: string; data: ErrorData }[], { ...(req.query.service ? { service: req.query.service } : {}), ...(req.query.env ? { env: req.query.env } : {}) }) };
+    const asked = parseRange(req.query);
+    const r = wholeRange(asked);
+    // Counts over time in the finest slots that give at most 60 steps (a day without a start: the last one).
+    const from = asked.start ?? (asked.end ?? BigInt(Date.now()) * 1_000_000n) - 86_400_000_000_000n;
+    const width = [...SLOT_WIDTHS].reverse().find((w) => (r.end - from) / w <= 60n) ?? SLOT_WIDTHS[0];
+    const first = from - (((from % width) + width) % width);
+    const steps = Number((r.end - first + width - 1n) / width);
+    const [rows, slots] = await Promise.all([store.readRollups('error', r), store.readRollups('error', { start: first, end: r.end }, width)]);
+    const filter = { ...(req.query.service ? { service: req.query.service } : {}), ...(req.query.env ? { env: req.query.env } : {}) };
+    return { groups: errorGroupsOf(rows as { key: string; data: ErrorData }[], filter, { rows: slots as { key: string; data: ErrorData; slot: bigint }[], first, width, steps }) };
   });
 
   app.get<{ Params: { traceId: string } }>('/api/v1/traces/:traceId', async (req, reply): Promise<ApiTrace> => {

@@ -1,5 +1,12 @@
 import type { DatadogTracerPayload } from '@ecs-trace/protocol';
 import type { RollupData, RollupKind } from './trace-rollup.js';
+
+/** A row read from the rollups: merged over the range, or one slot's (`slot`). */
+export interface RollupRead {
+  key: string;
+  data: RollupData;
+  slot?: bigint;
+}
 import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
 
 /*
@@ -74,8 +81,12 @@ export interface StatsReader {
 
 /** The service map's and error tracking's rollups (store/trace-rollup.ts). */
 export interface RollupReader {
-  /** Rows of `kind` in the slots covering [start, end) (to the minute), merged per key. */
-  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]>;
+  /**
+   * Rows of `kind` in the slots covering [start, end) (to the minute), merged per key; with
+   * `width` (one of the slot widths), that width's slots from the one holding `start`, each apart
+   * (`slot` set): a series over time.
+   */
+  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]>;
 }
 
 /** What the query API reads. */

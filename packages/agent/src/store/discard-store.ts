@@ -1,4 +1,4 @@
-import type { RollupData } from './trace-rollup.js';
+import type { RollupRead } from './contract.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
 import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
 
@@ -13,7 +13,7 @@ export class DiscardStore implements TraceStore {
   async searchTraces(_q: TraceQuery): Promise<TraceSummaryRecord[]> { return []; }
   async queryStats(_q: StatsQuery): Promise<StatsRow[]> { return []; }
   async serviceStats(_range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return []; }
-  async readRollups(): Promise<{ key: string; data: RollupData }[]> { return []; }
+  async readRollups(): Promise<RollupRead[]> { return []; }
   async enforceRetention(): Promise<RetentionResult> { return { deletedSpans: 0, reason: 'none' }; }
   async diskUsage(): Promise<number> { return 0; }
   async stats(): Promise<StoreStats> { return { diskBytes: 0, spans: 0, payloads: 0 }; }

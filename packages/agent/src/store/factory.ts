@@ -47,6 +47,6 @@ export function openReader(config: Pick<StoreConfig, 'store' | 'dataDir'>, store
   return {
     getTrace: (id) => store.getTrace(id), searchTraces: (q) => store.searchTraces(q),
     queryStats: (q) => store.queryStats(q), serviceStats: (r) => store.serviceStats(r), stats: () => store.stats(), close: async () => {},
-    readRollups: (kind, range) => store.readRollups(kind, range),
+    readRollups: (kind, range, width) => store.readRollups(kind, range, width),
   };
 }

@@ -1,5 +1,5 @@
 export type {
-  RetentionResult, RollupReader, StatsQuery, StatsReader, StatsWriter, StoreReader, StoreStats, TraceQuery, TraceReader, TraceStore, TraceWriter, WriteBatch,
+  RetentionResult, RollupRead, RollupReader, StatsQuery, StatsReader, StatsWriter, StoreReader, StoreStats, TraceQuery, TraceReader, TraceStore, TraceWriter, WriteBatch,
 } from './contract.js';
 export {
   addServiceStats, chunkEnv, decodeSketches, encodeSketches, mergeServiceStats, newSketch, type WithEncodedSketches, type GroupKey, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord,
@@ -14,4 +14,5 @@ export { StoreMaintenance, type StoreHealth } from './maintenance.js';
 export { StoreOpenError } from './sqlite/index.js';
 export { maskedStoreUrl, storeKind, storeSettings, type StoreConfig } from './settings.js';
 export { SqliteStore } from './sqlite/index.js';
+export { SLOT_WIDTHS } from './service-rollup.js';
 export { histPercentile, mergeRollupData, type EdgeData, type ErrorData, type RollupData, type RollupKind } from './trace-rollup.js';

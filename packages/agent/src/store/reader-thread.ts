@@ -1,4 +1,5 @@
-import type { RollupData, RollupKind } from './trace-rollup.js';
+import type { RollupKind } from './trace-rollup.js';
+import type { RollupRead } from './contract.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { StatsQuery, StoreReader, StoreStats, TraceQuery } from './contract.js';
@@ -19,7 +20,7 @@ export type ReaderRequest = { id: number } & (
   | { op: 'searchTraces'; query: TraceQuery }
   | { op: 'queryStats'; query: StatsQuery }
   | { op: 'serviceStats'; range: { start: bigint; end: bigint } }
-  | { op: 'readRollups'; kind: RollupKind; range: { start: bigint; end: bigint } }
+  | { op: 'readRollups'; kind: RollupKind; range: { start: bigint; end: bigint }; width?: bigint }
   | { op: 'stats' }
 );
 export type ReaderResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
@@ -94,8 +95,8 @@ export class ReaderThread implements StoreReader {
     return decodeSketches(await this.call<WithEncodedSketches<StatsRow>[]>({ op: 'queryStats', query }));
   }
 
-  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
-    return this.call<{ key: string; data: RollupData }[]>({ op: 'readRollups', kind, range });
+  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> {
+    return this.call<RollupRead[]>({ op: 'readRollups', kind, range, ...(width !== undefined ? { width } : {}) });
   }
 
   async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {

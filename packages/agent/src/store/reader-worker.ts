@@ -20,7 +20,7 @@ port.on('message', (m: ReaderRequest) => {
         case 'searchTraces': value = await store.searchTraces(m.query); break;
         case 'queryStats': value = encodeSketches(await store.queryStats(m.query)); break;
         case 'serviceStats': value = encodeSketches(await store.serviceStats(m.range)); break;
-        case 'readRollups': value = await store.readRollups(m.kind, m.range); break;
+        case 'readRollups': value = await store.readRollups(m.kind, m.range, m.width); break;
         case 'stats': value = await store.stats(); break;
       }
       port.postMessage({ id: m.id, ok: true, value } satisfies ReaderResponse);

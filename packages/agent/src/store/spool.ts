@@ -1,4 +1,5 @@
-import type { RollupData, RollupKind } from './trace-rollup.js';
+import type { RollupKind } from './trace-rollup.js';
+import type { RollupRead } from './contract.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -162,7 +163,7 @@ export class SpooledStore implements TraceStore {
   searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]> { return this.remote.searchTraces(query); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.remote.queryStats(q); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.remote.serviceStats(range); }
-  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> { return this.remote.readRollups(kind, range); }
+  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.remote.readRollups(kind, range, width); }
   stats(): Promise<StoreStats> { return this.remote.stats(); }
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult> { return this.remote.enforceRetention(olderThan, maxBytes); }
   diskUsage(): Promise<number> { return this.remote.diskUsage(); }

@@ -138,7 +138,7 @@ export function leafOf(meta: Record<string, string>, type: string): { name: stri
   return undefined;
 }
 
-const floorTo = (t: bigint, w: bigint) => t - (((t % w) + w) % w);
+export const floorTo = (t: bigint, w: bigint): bigint => t - (((t % w) + w) % w);
 const bucketOf = (ns: number) => String(ns <= 1 ? 0 : Math.floor(Math.log(ns) / Math.log(LOG_BASE)));
 
 const MINUTE = SLOT_WIDTHS[SLOT_WIDTHS.length - 1]!;
@@ -298,4 +298,15 @@ export function mergeByKey(rows: readonly { key: string; data: RollupData }[]): 
     out.set(r.key, have ? mergeRollupData(have, r.data) : r.data);
   }
   return [...out].map(([key, data]) => ({ key, data }));
+}
+
+/** Rows of several writers for the same slot and key merged into one. */
+export function mergeBySlotAndKey(rows: readonly { key: string; data: RollupData; slot: bigint }[]): { key: string; data: RollupData; slot: bigint }[] {
+  const out = new Map<string, { key: string; data: RollupData; slot: bigint }>();
+  for (const r of rows) {
+    const k = `${r.slot}\u0000${r.key}`;
+    const have = out.get(k);
+    out.set(k, have ? { ...have, data: mergeRollupData(have.data, r.data) } : r);
+  }
+  return [...out.values()];
 }

@@ -5,7 +5,20 @@ import { SortableTable, type Column } from '../components/table.js';
 import { ago } from '../format.js';
 import { keepRange, rangeOf } from '../router.js';
 
-/* Error tracking: the range's errors grouped by service, type, normalized message and stack top, with traces to open. */
+/* Error tracking: the range's errors grouped by service, type, normalized message and stack top, with counts over time and traces to open. */
+
+/** Bars of the group's counts over the range, tallest = its busiest step. */
+function Sparkline(props: { series: NonNullable<ErrorGroup['series']> }) {
+  const { counts, step } = props.series;
+  const max = Math.max(1, ...counts);
+  const w = 120;
+  const bar = w / Math.max(1, counts.length);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return html`<svg class="sparkline" data-testid="error-sparkline" data-total=${total} width=${w} height="20" viewBox=${`0 0 ${w} 20`}>
+    <title>${total} over the range, in steps of ${step >= 3_600_000 ? `${step / 3_600_000} h` : `${step / 60_000} min`}</title>
+    ${counts.map((c, i) => (c > 0 ? html`<rect x=${i * bar} y=${20 - Math.max(2, (c / max) * 20)} width=${Math.max(1, bar - 1)} height=${Math.max(2, (c / max) * 20)} fill="#d9534f" />` : null))}
+  </svg>`;
+}
 
 export function ErrorsPage(props: { url: URL }) {
   const range = rangeOf(props.url);
@@ -17,6 +30,7 @@ export function ErrorsPage(props: { url: URL }) {
     { key: 'resource', label: 'Resource', value: (g) => g.resource },
     { key: 'firstSeen', label: 'First seen', value: (g) => g.firstSeen, render: (g) => ago(String(BigInt(g.firstSeen) * 1_000_000n)) },
     { key: 'lastSeen', label: 'Last seen', value: (g) => g.lastSeen, render: (g) => ago(String(BigInt(g.lastSeen) * 1_000_000n)) },
+    { key: 'series', label: 'Over time', value: (g) => g.lastSeen, render: (g) => (g.series ? html`<${Sparkline} series=${g.series} />` : null) },
     { key: 'traces', label: 'Traces', value: (g) => g.sampleTraceIds.length, render: (g) => html`${g.sampleTraceIds.map((id, i) => html`<a href=${`/traces/${id}${keepRange(props.url)}`}>#${i + 1}</a> `)}` },
   ];
   return html`<main>

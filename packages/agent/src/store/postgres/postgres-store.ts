@@ -12,8 +12,9 @@ import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rol
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { newestTraceIds } from '../newest-traces.js';
-import { addRollups, maintainRollups, meetHalves, readRollups } from './trace-rollup-table.js';
-import { HALF_TTL_NS, type RollupData, type RollupKind } from '../trace-rollup.js';
+import { addRollups, maintainRollups, meetHalves, readRollups, readRollupSlots } from './trace-rollup-table.js';
+import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
+import type { RollupRead } from '../contract.js';
 import { dayOf, DAY_NS, migrate, PARTITIONED_TABLES, RETENTION_LOCK_KEY, schemaStatus } from './migrations.js';
 
 /*
@@ -324,8 +325,8 @@ export class PostgresStore implements TraceStore {
     return rows.map(statsFromColumns);
   }
 
-  async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
-    return readRollups(this.pool, kind, range);
+  async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> {
+    return width === undefined ? readRollups(this.pool, kind, range) : readRollupSlots(this.pool, kind, range, width);
   }
 
   /** Whole slots from the rollup (every writer's rows), the ragged ends from the 10-s rows, merged. */

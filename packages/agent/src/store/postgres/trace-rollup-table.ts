@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import {
-  expiredEdge, foldRollups, mergeByKey, mergeRollupData, pairedEdge, rollupRowKey, rollupSlots,
+  expiredEdge, floorTo, foldRollups, mergeByKey, mergeBySlotAndKey, mergeRollupData, pairedEdge, rollupRowKey, rollupSlots,
   type Half, type HalfData, type RollupData, type RollupKind, type RollupRow,
 } from '../trace-rollup.js';
 
@@ -103,6 +103,14 @@ export async function maintainRollups(client: pg.PoolClient, writer: string, hal
   for (const e of expired) if (e.side === 'client') edges.push(...expiredEdge(JSON.parse(e.data) as HalfData));
   await addRollups(client, writer, edges);
   await client.query('DELETE FROM trace_rollup WHERE slot + width <= $1', [olderThan]);
+}
+
+/** One width's slots from the one holding `start` to `end`, each slot's rows (every writer's) merged per key. */
+export async function readRollupSlots(pool: pg.Pool, kind: RollupKind, range: { start: bigint; end: bigint }, width: bigint): Promise<{ key: string; data: RollupData; slot: bigint }[]> {
+  const { rows } = await pool.query<{ key: string; data: string; slot: bigint }>(
+    'SELECT key, data, slot FROM trace_rollup WHERE kind = $1 AND width = $2 AND slot >= $3 AND slot < $4',
+    [kind, width, floorTo(range.start, width), range.end]);
+  return mergeBySlotAndKey(rows.map((r) => ({ key: r.key, data: JSON.parse(r.data) as RollupData, slot: BigInt(r.slot) })));
 }
 
 /** Rows of `kind` in the slots covering the range, every writer's, merged per key. */

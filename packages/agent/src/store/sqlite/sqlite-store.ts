@@ -7,7 +7,8 @@ import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
 import { TRACE_ROLLUP_SCHEMA, TraceRollupTable } from './trace-rollup-table.js';
-import { HALF_TTL_NS, type RollupData, type RollupKind } from '../trace-rollup.js';
+import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
+import type { RollupRead } from '../contract.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import { sqlitePlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
@@ -413,8 +414,8 @@ export class SqliteStore implements TraceStore {
     }));
   }
 
-  async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
-    return this.traceRollup.read(kind, range);
+  async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> {
+    return width === undefined ? this.traceRollup.read(kind, range) : this.traceRollup.readSlots(kind, range, width);
   }
 
   async serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {

@@ -1,4 +1,5 @@
-import type { RollupData, RollupKind } from '../trace-rollup.js';
+import type { RollupKind } from '../trace-rollup.js';
+import type { RollupRead } from '../contract.js';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
@@ -99,8 +100,8 @@ export class ThreadedSqliteStore implements TraceStore {
     return this.reader.queryStats(q);
   }
 
-  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }): Promise<{ key: string; data: RollupData }[]> {
-    return this.reader.readRollups(kind, range);
+  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> {
+    return this.reader.readRollups(kind, range, width);
   }
 
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import {
-  expiredEdge, foldRollups, mergeByKey, mergeRollupData, pairedEdge, rollupSlots,
+  expiredEdge, floorTo, foldRollups, mergeByKey, mergeRollupData, pairedEdge, rollupSlots,
   type Half, type HalfData, type RollupData, type RollupKind, type RollupRow,
 } from '../trace-rollup.js';
 
@@ -84,6 +84,15 @@ export class TraceRollupTable {
       for (const r of q.all(width, kind, from, to) as { key: string; data: string }[]) rows.push({ key: r.key, data: JSON.parse(r.data) as RollupData });
     }
     return mergeByKey(rows);
+  }
+
+  /** One width's slots from the one holding `start` to `end`, each apart. */
+  readSlots(kind: RollupKind, range: { start: bigint; end: bigint }, width: bigint): { key: string; data: RollupData; slot: bigint }[] {
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'trace_rollup'").get() !== undefined;
+    if (!exists) return [];
+    const rows = this.db.prepare('SELECT key, data, slot FROM trace_rollup WHERE kind = ? AND width = ? AND slot >= ? AND slot < ?').safeIntegers(true)
+      .all(kind, width, floorTo(range.start, width), range.end) as { key: string; data: string; slot: bigint }[];
+    return rows.map((r) => ({ key: r.key, data: JSON.parse(r.data) as RollupData, slot: r.slot }));
   }
 
   /** Halves that waited past their time: a client's becomes a call to its leaf; a server's goes. */
