@@ -22,7 +22,8 @@ describe('service map', () => {
       s({ spanId: 2n, parentId: 1n, service: 'web', name: 'http.request', type: 'http', meta: { 'span.kind': 'client' } }),
       s({ spanId: 3n, parentId: 2n, service: 'api', name: 'web.request', type: 'web', error: 1, duration: 5_000_000 }),
       s({ spanId: 4n, parentId: 3n, service: 'api', name: 'pg.query', type: 'sql', meta: { 'db.system': 'postgresql', 'db.instance': 'orders', 'span.kind': 'client' } }),
-      s({ spanId: 5n, parentId: 1n, service: 'web', name: 'http.request', type: 'http', meta: { 'span.kind': 'client', 'out.host': 'api.stripe.com' } }),
+      s({ spanId: 5n, parentId: 1n, service: 'web', name: 'http.request', type: 'http', meta: { 'span.kind': 'client', 'out.host': 'api.stripe.com', 'http.method': 'POST' } }),
+      s({ spanId: 6n, parentId: 5n, service: 'web', name: 'tcp.connect', meta: { 'span.kind': 'client', 'out.host': 'api.stripe.com' } }),
     ]), T);
     // The call to Stripe waits for a traced answer that may come from another payload.
     expect(halves.map((h) => [h.side, h.data.service, h.data.leaf?.name])).toEqual([['client', 'web', 'api.stripe.com']]);

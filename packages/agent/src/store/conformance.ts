@@ -69,7 +69,7 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       const web = span({ traceId: 21n, spanId: 1n, service: 'web', meta: { env: 'prod', 'span.kind': 'server' } });
       const api = span({ traceId: 21n, spanId: 2n, parentId: 1n, service: 'api', duration: 4_000_000, meta: { env: 'prod', 'span.kind': 'server' } });
       const db = span({ traceId: 21n, spanId: 3n, parentId: 2n, service: 'api', name: 'pg.query', type: 'sql', duration: 1_000_000, error: 1, meta: { env: 'prod', 'span.kind': 'client', 'db.system': 'postgresql' } });
-      const out = span({ traceId: 21n, spanId: 4n, parentId: 2n, service: 'api', name: 'http.request', type: 'http', meta: { env: 'prod', 'span.kind': 'client', 'out.host': 'billing' } });
+      const out = span({ traceId: 21n, spanId: 4n, parentId: 2n, service: 'api', name: 'http.request', type: 'http', meta: { env: 'prod', 'span.kind': 'client', 'out.host': 'billing', 'http.method': 'GET' } });
       const billing = span({ traceId: 21n, spanId: 5n, parentId: 4n, service: 'billing', duration: 2_000_000, meta: { env: 'prod', 'span.kind': 'server' } });
       await store.write(batch([[web, api, db]]));
       await store.write(batch([[billing]]));
@@ -93,7 +93,7 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
 
     it('counts a call out that no traced service answered as a call to its leaf, once its wait is over', async () => {
       const day = { start: T0 - 3_600_000n * MS, end: T0 + 3_600_000n * MS };
-      await store.write(batch([[span({ traceId: 41n, spanId: 1n, service: 'api', name: 'http.request', type: 'http', meta: { env: 'prod', 'span.kind': 'client', 'out.host': 'payments.example' } })]]));
+      await store.write(batch([[span({ traceId: 41n, spanId: 1n, service: 'api', name: 'http.request', type: 'http', meta: { env: 'prod', 'span.kind': 'client', 'out.host': 'payments.example', 'http.method': 'POST' } })]]));
       expect(await store.readRollups('edge', day)).toEqual([]);
       // Maintenance runs with retention; these halves were written long enough ago (T0).
       await store.enforceRetention(0n, 0);

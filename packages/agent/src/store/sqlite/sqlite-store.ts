@@ -415,6 +415,7 @@ export class SqliteStore implements TraceStore {
   }
 
   async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> {
+    if (!this.readonly) this.flushRollups();
     return width === undefined ? this.traceRollup.read(kind, range) : this.traceRollup.readSlots(kind, range, width);
   }
 
@@ -422,7 +423,14 @@ export class SqliteStore implements TraceStore {
     return this.rollup.query(range);
   }
 
+  /** Writes the rollup counts summed in memory (they are written at most once a second otherwise). */
+  flushRollups(): void {
+    this.db.transaction(() => this.traceRollup.flush())();
+  }
+
   async close(): Promise<void> {
+    this.traceRollup.stop();
+    if (this.db.open && !this.readonly) this.db.transaction(() => this.traceRollup.flush())();
     if (this.db.open) this.db.close();
   }
 }

@@ -12,6 +12,7 @@ export type WriterRequest =
   | { id: number; op: 'write'; w: PreparedWrite }
   | { id: number; op: 'stats'; rows: EncodedStatsRow[] }
   | { id: number; op: 'retention'; olderThan: bigint; maxBytes: number }
+  | { id: number; op: 'flushRollups' }
   | { id: number; op: 'close' };
 
 export type WriterResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
@@ -35,6 +36,7 @@ port.on('message', (m: WriterRequest) => {
       if (m.op === 'write') store.applyWrite(m.w);
       else if (m.op === 'stats') store.insertStats(m.rows);
       else if (m.op === 'retention') value = await store.enforceRetention(m.olderThan, m.maxBytes);
+      else if (m.op === 'flushRollups') store.flushRollups();
       else {
         await store.close();
         port.postMessage({ id: m.id, ok: true } satisfies WriterResponse);

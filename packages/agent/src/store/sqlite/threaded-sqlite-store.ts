@@ -100,7 +100,9 @@ export class ThreadedSqliteStore implements TraceStore {
     return this.reader.queryStats(q);
   }
 
-  readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> {
+  async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> {
+    // The writer sums rollup counts in memory for up to a second: written first, then read.
+    await this.call({ op: 'flushRollups' });
     return this.reader.readRollups(kind, range, width);
   }
 
