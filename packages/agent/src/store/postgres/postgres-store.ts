@@ -12,7 +12,7 @@ import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rol
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { newestTraceIds } from '../newest-traces.js';
-import { addRollups, maintainRollups, meetHalves, readRollups, readRollupSlots } from './trace-rollup-table.js';
+import { maintainRollups, PendingRollups, readRollups, readRollupSlots } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
 import type { RollupRead } from '../contract.js';
 import { dayOf, DAY_NS, migrate, PARTITIONED_TABLES, RETENTION_LOCK_KEY, schemaStatus } from './migrations.js';
@@ -63,7 +63,12 @@ export class PostgresStore implements TraceStore {
   /** This process's name on its rows of the services rollup. */
   private readonly writer = randomUUID();
 
-  private constructor(private readonly pool: pg.Pool) {}
+  /** Rollup counts summed in memory, written once a second. */
+  private readonly rollups: PendingRollups;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.rollups = new PendingRollups(pool, this.writer, () => undefined);
+  }
 
   /** Connects and applies the schema's migrations (one agent at a time, under an advisory lock). */
   static async open(o: PostgresStoreOptions): Promise<PostgresStore> {
@@ -131,26 +136,14 @@ export class PostgresStore implements TraceStore {
   async writeMany(batches: WriteBatch[]): Promise<void> {
     const ws = batches.map(prepareWrite);
     if (ws.length === 0) return;
-    await this.inDays(ws.map((w) => dayOf(w.received)), async () => {
-      const { client, done } = await this.connect();
-      try {
-        await client.query('BEGIN');
-        await this.insertPrepared(client, ws);
-        // The rollups commit with the spans they count: a retried write neither loses nor doubles them.
-        const edges = await meetHalves(client, ws.flatMap((w) => w.halves));
-        await addRollups(client, this.writer, [...ws.flatMap((w) => w.rollups), ...edges]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        done();
-      }
-    });
+    await this.inDays(ws.map((w) => dayOf(w.received)), () => this.insertPrepared(ws));
+    // Counted once the spans are stored (a failed write is retried whole, and counted then).
+    for (const w of ws) this.rollups.add(w.rollups, w.halves);
   }
 
-  private async insertPrepared(client: pg.PoolClient, ws: PreparedWrite[]): Promise<void> {
+  private async insertPrepared(ws: PreparedWrite[]): Promise<void> {
     {
+      const client = this.pool;
       const { rows: idRows } = await client.query<{ id: bigint }>('SELECT nextval(\'payload_ids\') AS id FROM generate_series(1, $1)', [ws.length]);
       const ids = idRows.map((r) => r.id);
       const c = ws.flatMap((w, i) => w.chunks.map((r) => ({ r, id: ids[i]!, received: w.received })));
@@ -326,6 +319,8 @@ export class PostgresStore implements TraceStore {
   }
 
   async readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> {
+    // This agent's own counts first (other agents' reach the table within a second).
+    await this.rollups.flush(true);
     return width === undefined ? readRollups(this.pool, kind, range) : readRollupSlots(this.pool, kind, range, width);
   }
 
@@ -430,6 +425,7 @@ export class PostgresStore implements TraceStore {
   }
 
   async close(): Promise<void> {
+    await this.rollups.close();
     await this.pool.end();
   }
 }
