@@ -259,6 +259,37 @@ describe.skipIf(!available())('web UI', () => {
     await page.waitForURL(/\/services\/map-back/);
   });
 
+  it('keeps the service map readable at 50 services: no node over another, no edge label over a node', async () => {
+    // 50 services in layers, each calling two of the next layer, and ten databases.
+    const services = Array.from({ length: 50 }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
+    const nodes = [...services.map((s) => ({ service: s, type: 'web', hits: 100, errors: 1, p95: 5e6, leaf: false })),
+      ...Array.from({ length: 10 }, (_, i) => ({ service: `postgresql:db${i}`, type: 'sql', hits: 50, errors: 0, p95: 1e6, leaf: true }))];
+    const edges = services.flatMap((s, i) => [i + 5, i + 7].filter((j) => j < 50).map((j) => ({ from: s, to: services[j]!, calls: 10, errors: 0, p95: 2e6 })))
+      .concat(services.slice(40).map((s, i) => ({ from: s, to: `postgresql:db${i}`, calls: 5, errors: 0, p95: 1e6 })));
+    await page.route('**/api/v1/service-map*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ nodes, edges }) }));
+    try {
+      await page.goto(`${agent.apiUrl}/map?range=1h`);
+      await page.getByTestId('service-map').waitFor();
+      type Box = { x: number; y: number; width: number; height: number };
+      const boxes = (await page.getByTestId('map-node').evaluateAll((gs) => gs.map((g) => g.querySelector('rect')!.getBoundingClientRect().toJSON()))) as Box[];
+      const labels = (await page.locator('[data-testid=map-edge] text').evaluateAll((ts) => ts.map((t) => t.getBoundingClientRect().toJSON()))) as Box[];
+      expect(boxes).toHaveLength(60);
+      expect(labels).toHaveLength(edges.length);
+      const overlap = (a: Box, b: Box) => a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 && a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5;
+      for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) expect(overlap(boxes[i]!, boxes[j]!)).toBe(false);
+      for (const l of labels) for (const b of boxes) expect(overlap(l, b)).toBe(false);
+      // Drawn at its own size (names at 13 px), the map scrolls rather than shrinking to fit.
+      expect(boxes.every((b) => Math.round(b.width) === 204)).toBe(true);
+      const fontPx = await page.getByTestId('map-node').first().locator('.node-name').evaluate((t) => t.getBoundingClientRect().height);
+      expect(fontPx).toBeGreaterThanOrEqual(12);
+      const scroll = await page.getByTestId('map-scroll').evaluate((d) => ({ scrollWidth: d.scrollWidth, clientWidth: d.clientWidth }));
+      expect(scroll.scrollWidth).toBeGreaterThan(scroll.clientWidth);
+      await shot(page, '12-service-map-50');
+    } finally {
+      await page.unroute('**/api/v1/service-map*');
+    }
+  });
+
   it('groups the errors: one group for the failing step of every run, with traces to open', async () => {
     await page.goto(`${agent.apiUrl}/errors?range=1h`);
     const table = page.getByTestId('errors-table');

@@ -9,10 +9,11 @@ import { keepRange, navigate, rangeOf } from '../router.js';
 /*
  * The service map: services and what they call, laid out left to right by dagre (layered, so it
  * stays readable as services grow), each node coloured by its error rate, each edge labelled
- * with its calls; a traced service opens its page on click.
+ * with its calls; a traced service opens its page on click. Drawn at its own size in a box that
+ * scrolls: scaled to fit, 50 services made its text about 4 px high.
  */
 
-const W = 190;
+const W = 204;
 const H = 56;
 const LABEL_W = 170;
 
@@ -43,6 +44,7 @@ export function ServiceMapPage(props: { url: URL }) {
       ${data && layout ? html`
         <p class="muted">Every call of the range (calls out without a traced answer appear after two minutes). Green: no errors; yellow: some; red: 5% or more.</p>
         ${data.nodes.length === 0 ? html`<section class="empty"><h2>No services</h2><p>No traces in this range.</p></section>` : html`
+        <div class="map-scroll" data-testid="map-scroll">
         <svg class="service-map" data-testid="service-map" width=${layout.width} height=${layout.height} viewBox=${`0 0 ${layout.width} ${layout.height}`}>
           <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#777" /></marker></defs>
           ${data.edges.map((e) => {
@@ -64,7 +66,8 @@ export function ServiceMapPage(props: { url: URL }) {
               <text x="10" y="40" class="node-stats">${n.hits} ${n.leaf ? 'calls' : 'req'} · ${percent(n.errors, n.hits)} err · p95 ${duration(n.p95)}</text>
             </g>`;
           })}
-        </svg>`}` : null}
+        </svg>
+        </div>`}` : null}
     </${Status}>
   </main>`;
 }
