@@ -30,6 +30,12 @@ async function metrics(agent: TestAgent): Promise<string> {
   return (await fetch(`${agent.apiUrl}/metrics`)).text();
 }
 
+/** The service's traces the agent holds, newest first, one line each: for a failure's message. */
+async function recentTraces(agent: TestAgent, service: string): Promise<string> {
+  const res = await fetch(`${agent.apiUrl}/api/v1/traces?service=${service}&start=${Date.now() - 600_000}&limit=20`);
+  return res.ok ? JSON.stringify(await res.json()) : `status ${res.status}`;
+}
+
 const langs = (Object.keys(LANGUAGES) as Lang[]).filter((l) => componentsAvailable(appMissing(l), `${l} tracer e2e tests`));
 
 describe.each(langs)('the real %s tracer', (lang) => {
@@ -64,7 +70,7 @@ describe.each(langs)('the real %s tracer', (lang) => {
             trace = await waitForTrace<ApiTrace>(agent.apiUrl, ok.hex, app.manualSpan ? 2 : 1, 20_000);
             bad = await waitForTrace<ApiTrace>(agent.apiUrl, failed.hex, 1, 10_000);
           } catch (e) {
-            throw new Error(`${(e as Error).message}; the app said:\n${running.stderr().slice(-4000)}\nthe agent counted:\n${(await metrics(agent)).split('\n').filter((l) => /receiver_(payloads|traces|rejected)/.test(l)).join('\n')}`);
+            throw new Error(`${(e as Error).message}; the app said:\n${running.stderr().slice(-4000)}\nthe agent counted:\n${(await metrics(agent)).split('\n').filter((l) => /^ecs_trace_(receiver_(payloads|traces|spans|payload)|normalizer_traces|sampler|store_spans|filter)/.test(l)).join('\n')}\nand holds for ${service}:\n${await recentTraces(agent, service)}`);
           }
         }
       } finally {
