@@ -2,15 +2,16 @@
 # Builds the other languages' e2e apps with their real tracers, installed as their users install
 # them: a venv with ddtrace from PyPI, dd-java-agent and Jetty from Maven Central, a Go module with
 # dd-trace-go v2 from the Go module proxy, and an OpenTelemetry Collector (OTLP in, file out) built
-# from the Go module proxy as the collector builder would assemble it. Output in e2e/apps/.build (or $ECS_TRACE_E2E_APPS), which
+# from the Go module proxy as the collector builder would assemble it, and the Datadog Agent's own
+# obfuscator (pkg/obfuscate from the Go module proxy) to compare ecs-trace's with. Output in e2e/apps/.build (or $ECS_TRACE_E2E_APPS), which
 # the e2e tests read; a step already done is skipped, so a second run costs seconds.
-#   bash e2e/apps/prepare.sh [python|python-otel|java|go|otelcol ...]
+#   bash e2e/apps/prepare.sh [python|python-otel|java|go|otelcol|agent-obfuscate ...]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${ECS_TRACE_E2E_APPS:-$here/.build}"
 mkdir -p "$out"
 langs=("$@")
-[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go otelcol)
+[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go otelcol agent-obfuscate)
 
 for lang in "${langs[@]}"; do
   start=$(date +%s)
@@ -51,7 +52,16 @@ for lang in "${langs[@]}"; do
       mkdir -p "$out/otelcol"
       (cd "$here/otelcol" && go build -o "$out/otelcol/otelcol" .)
       ;;
-    *) echo "prepare.sh: unknown language $lang (python, python-otel, java, go or otelcol)" >&2; exit 2 ;;
+    agent-obfuscate)
+      # The Datadog Agent's obfuscator, and the go-sqllexer fixtures (their inputs are the corpus
+      # the obfuscation e2e test compares on) from the module it builds with.
+      mkdir -p "$out/agent-obfuscate"
+      (cd "$here/agent-obfuscate" && go build -o "$out/agent-obfuscate/agent-obfuscate" . \
+        && rm -rf "$out/agent-obfuscate/sqllexer-testdata" \
+        && cp -r "$(go list -m -f '{{.Dir}}' github.com/DataDog/go-sqllexer)/testdata" "$out/agent-obfuscate/sqllexer-testdata" \
+        && chmod -R u+w "$out/agent-obfuscate/sqllexer-testdata")
+      ;;
+    *) echo "prepare.sh: unknown app $lang (python, python-otel, java, go, otelcol or agent-obfuscate)" >&2; exit 2 ;;
   esac
   echo "e2e apps: $lang ready in $(( $(date +%s) - start )) s"
 done

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname as osHostname } from 'node:os';
 import { forwardSettings, otlpExportSettings, otlpExportUrl, parseOtlpHeaders, type ForwardConfig, type OtlpExportConfig } from './forward/index.js';
 import { intakeSettings, type IntakeConfig } from './intake/index.js';
-import { FilterConfigError, processSettings, traceFilters, type ProcessConfig } from './process/index.js';
+import { FilterConfigError, processSettings, sqlObfuscation, traceFilters, type ProcessConfig } from './process/index.js';
 import { isLoopback, querySettings, type QueryConfig } from './query/index.js';
 import { ConfigError, readSettings, runtimeSettings, settingsMarkdownTable, type RuntimeConfig, type Setting, type SettingSources } from './runtime/index.js';
 import { storeSettings, type StoreConfig } from './store/index.js';
@@ -33,6 +33,7 @@ export function loadConfig(sources: LoadOptions): AgentConfig {
   // Checked at start-up, so that a typo names its variable instead of failing every export.
   if (config.otlpExportEndpoint !== undefined) otlpExportUrl(config.otlpExportEndpoint);
   parseOtlpHeaders(config.otlpExportHeaders);
+  sqlObfuscation(config);
   try {
     traceFilters(config);
   } catch (err) {

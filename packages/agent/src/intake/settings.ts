@@ -38,7 +38,6 @@ export const intakeSettings: Setting<IntakeConfig>[] = [
   { key: 'otlpHttpEndpoint', env: ['DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT'], type: 'string', default: undefined, description: 'OTLP/HTTP trace intake (`POST /v1/traces`, protobuf or JSON, gzip) on this `host:port`, as the Datadog Agent configures it, e.g. `0.0.0.0:4318`. Off unless set (or `--otlp`).' },
   { key: 'otlpGrpcEndpoint', env: ['DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_ENDPOINT'], type: 'string', default: undefined, description: 'OTLP/gRPC trace intake (`TraceService/Export`) on this `host:port`, e.g. `0.0.0.0:4317`. Off unless set (or `--otlp`).' },
   { key: 'otlp', env: ['ECS_TRACE_OTLP'], flag: 'otlp', type: 'boolean', default: 'false', description: 'Turn the OTLP intakes on at their usual ports, 4318 (HTTP) and 4317 (gRPC), bound as the trace intake is (loopback unless non-local traffic is on).' },
-  { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated. `429`: answer refused payloads with 429 always.' },
 ];
 
 /**

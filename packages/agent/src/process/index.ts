@@ -4,4 +4,4 @@ export { normalizeChunk, type NormalizeCounters } from './normalize.js';
 export { TraceSampler } from './sampler/sampler.js';
 export { Obfuscator } from './obfuscate/obfuscator.js';
 export { FilterConfigError } from './filters.js';
-export { processSettings, traceFilters, obfuscationConfig, ecsAgentUrl, type ProcessConfig } from './settings.js';
+export { processSettings, traceFilters, obfuscationConfig, sqlObfuscation, ecsAgentUrl, type ProcessConfig } from './settings.js';

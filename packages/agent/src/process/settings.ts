@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { Setting } from '../runtime/index.js';
+import { ConfigError, type Setting } from '../runtime/index.js';
 import { TraceFilters } from './filters.js';
 import type { ObfuscationConfig } from './obfuscate/obfuscator.js';
+import { SQL_LEXER_MODES, type SqlLexerMode } from './obfuscate/sqllexer/index.js';
 
 export interface ProcessConfig {
   hostname: string;
@@ -27,6 +28,9 @@ export interface ProcessConfig {
   obfCreditCards: boolean;
   obfCreditCardsLuhn: boolean;
   obfRemoveStackTraces: boolean;
+  sqlObfuscationMode: string;
+  /** DD_APM_FEATURES: read here and by the intake. */
+  features: string[];
   ecsAgentUrl: string | undefined;
 }
 
@@ -54,6 +58,8 @@ export const processSettings: Setting<ProcessConfig>[] = [
   { key: 'obfCreditCards', env: ['DD_APM_OBFUSCATION_CREDIT_CARDS_ENABLED'], type: 'boolean', default: 'true', description: 'Replace tag values that are credit card numbers with `?`.' },
   { key: 'obfCreditCardsLuhn', env: ['DD_APM_OBFUSCATION_CREDIT_CARDS_LUHN'], type: 'boolean', default: 'false', description: 'Also require the Luhn checksum before treating a value as a card number.' },
   { key: 'obfRemoveStackTraces', env: ['DD_APM_OBFUSCATION_REMOVE_STACK_TRACES'], type: 'boolean', default: 'false', description: 'Replace `error.stack` with `?`.' },
+  { key: 'sqlObfuscationMode', env: ['DD_APM_SQL_OBFUSCATION_MODE'], type: 'string', default: '', description: 'SQL obfuscation as the Datadog Agent\'s newer modes do it, built on its SQL lexer and the DBMS in `db.type`: `obfuscate_only` (literals become `?`, the text is kept), `normalize_only` (spacing, comments and aliases normalized, literals kept), `obfuscate_and_normalize`. Empty: the Agent\'s default tokenizer.' },
+  { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated, as the Datadog Agent reads them. `429`: answer refused payloads with 429 always. SQL: `sqllexer` (mode `obfuscate_only` unless one is set), `table_names` (the tables a query names in `sql.tables`, lexer modes that normalize), `replace_sql_digits` or `quantize_sql_tables` (digits in names become `?`), `keep_sql_alias`, `dollar_quoted_func` (obfuscate inside `$func$` bodies).' },
   { key: 'ecsAgentUrl', env: ['DD_ECS_AGENT_URL'], type: 'string', default: undefined, description: 'ECS agent introspection API, for tagging spans with their task and container. Unset: inside an ECS task, the default gateway on port 51678; elsewhere off.' },
 ];
 
@@ -70,6 +76,23 @@ export function obfuscationConfig(c: ProcessConfig): ObfuscationConfig {
     httpRemoveQueryString: c.obfHttpRemoveQueryString, httpRemovePathDigits: c.obfHttpRemovePathDigits, elasticsearch: c.obfElasticsearch,
     opensearch: c.obfOpensearch, mongodb: c.obfMongodb, creditCards: c.obfCreditCards, creditCardsLuhn: c.obfCreditCardsLuhn,
     removeStackTraces: c.obfRemoveStackTraces,
+    sql: sqlObfuscation(c),
+  };
+}
+
+/** The SQL obfuscation the trace-agent would run with these settings; a mode it does not know is an error naming the variable. */
+export function sqlObfuscation(c: Pick<ProcessConfig, 'sqlObfuscationMode' | 'features'>): ObfuscationConfig['sql'] {
+  const has = (f: string) => c.features.includes(f);
+  let mode: SqlLexerMode | '' = '';
+  if (c.sqlObfuscationMode !== '') {
+    if (!(SQL_LEXER_MODES as readonly string[]).includes(c.sqlObfuscationMode)) {
+      throw new ConfigError(`DD_APM_SQL_OBFUSCATION_MODE=${JSON.stringify(c.sqlObfuscationMode)} is not valid: expected ${SQL_LEXER_MODES.join(', ')} (or empty for the default tokenizer)`);
+    }
+    mode = c.sqlObfuscationMode as SqlLexerMode;
+  } else if (has('sqllexer')) mode = 'obfuscate_only';
+  return {
+    mode, tableNames: has('table_names'), replaceDigits: has('quantize_sql_tables') || has('replace_sql_digits'),
+    keepSqlAlias: has('keep_sql_alias'), dollarQuotedFunc: has('dollar_quoted_func'),
   };
 }
 

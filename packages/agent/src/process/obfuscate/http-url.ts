@@ -1,6 +1,10 @@
+import { formatGoUrl, fromGoBytes, GoUrlError, parseGoUrl, toGoBytes } from './go-url.js';
+
 /*
- * `http.url` (trace-agent spec 7.3): credentials in the URL always go; the query string and path
- * segments with digits go when configured. A URL that cannot be parsed, with an option on, is "?".
+ * `http.url` as the Datadog Agent obfuscates it (pkg/obfuscate/http.go): parsed and written back
+ * as Go's net/url does, without its credentials; with the options on, the query string and path
+ * segments with digits (judged once decoded) go. A URL Go cannot parse is kept as it is, or, with
+ * an option on, becomes "?".
  */
 
 export interface HttpUrlOptions {
@@ -8,32 +12,40 @@ export interface HttpUrlOptions {
   removePathDigits: boolean;
 }
 
-export function obfuscateHttpUrl(raw: string, o: HttpUrlOptions): string {
-  // The common case, checked without parsing: no options on and no credentials to strip.
-  if (!o.removeQueryString && !o.removePathDigits && !raw.includes('@')) return raw;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    if (o.removeQueryString || o.removePathDigits) return '?';
-    // Not absolute: still strip anything that looks like user:pass@.
-    return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-  }
-  let out = raw;
-  if (url.username !== '' || url.password !== '') out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-  if (o.removeQueryString) out = out.replace(/\?[^#]*/, '?');
-  if (o.removePathDigits) {
-    // A segment is judged by what it says once decoded, as the Agent judges it: `1%3F3` has
-    // digits, `nam%3Fe` ("nam?e") has none and stays as written.
-    out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/]*)(\/[^?#]*)/i, (_m, origin: string, path: string) => origin + path.split('/').map((seg) => (/\d/.test(decodeSegment(seg)) ? '?' : seg)).join('/'));
-  }
-  return out;
-}
+// What Go would write back unchanged: a lower-case scheme, no credentials, no escapes, fragment or
+// characters it would escape. Most URLs tracers send; they skip the parse.
+const UNCHANGED = /^[a-z][a-z0-9+.-]*:\/\/[A-Za-z0-9\-._~!$&'()*+,;=:[\]/?]*$/;
+// Go's url package cannot write `?` into a path, so the Agent marks redacted segments with this
+// and replaces it after.
+const REDACTED = '/REDACTED/';
 
-function decodeSegment(seg: string): string {
+export function obfuscateHttpUrl(raw: string, o: HttpUrlOptions): string {
+  const options = o.removeQueryString || o.removePathDigits;
+  if (!options && UNCHANGED.test(raw)) return raw;
+  const bytes = toGoBytes(raw);
+  let u;
   try {
-    return decodeURIComponent(seg);
-  } catch {
-    return seg; // a malformed escape is judged as written
+    u = parseGoUrl(bytes);
+  } catch (err) {
+    if (!(err instanceof GoUrlError)) throw err;
+    return options ? '?' : raw;
   }
+  u.hasUser = false;
+  if (o.removeQueryString && u.rawQuery !== '') {
+    u.forceQuery = true;
+    u.rawQuery = '';
+  }
+  if (o.removePathDigits) {
+    const segs = u.path.split('/');
+    let changed = false;
+    for (let i = 0; i < segs.length; i++) {
+      if (/[0-9]/.test(segs[i]!)) {
+        segs[i] = REDACTED;
+        changed = true;
+      }
+    }
+    if (changed) u.path = segs.join('/');
+  }
+  const out = fromGoBytes(formatGoUrl(u));
+  return options ? out.split(REDACTED).join('?') : out;
 }

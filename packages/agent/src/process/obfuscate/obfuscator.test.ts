@@ -19,7 +19,7 @@ describe('span obfuscation by type', () => {
     expect(s.meta['db.statement']).toBe('UPDATE t SET a = ?');
   });
 
-  it('SQL that cannot be parsed says so everywhere, counted, and an empty sql.query goes', () => {
+  it('SQL that cannot be parsed says so everywhere, counted; otherwise sql.query holds the obfuscated query, as the Agent sets it', () => {
     let counted = 0;
     const counting = new Obfuscator(undefined, () => counted++);
     const s = span({ type: 'cassandra', resource: "SELECT * FROM t WHERE a = 'open", meta: { 'sql.query': "SELECT * FROM t WHERE a = 'open" } });
@@ -30,7 +30,23 @@ describe('span obfuscation by type', () => {
     expect(s.meta['sql.query']).toBe(NON_PARSABLE_SQL);
     const e = span({ type: 'sql', resource: 'SELECT 1', meta: { 'sql.query': '' } });
     obf.span(e);
-    expect(e.meta).not.toHaveProperty('sql.query');
+    expect(e.meta['sql.query']).toBe('SELECT ?');
+    const plain = span({ type: 'sql', resource: "SELECT * FROM t WHERE a = 'x'" });
+    obf.span(plain);
+    expect(plain.meta['sql.query']).toBe('SELECT * FROM t WHERE a = ?');
+  });
+
+  it('in a lexer mode, reads the DBMS from db.type (else db.system) and puts the tables in sql.tables', () => {
+    const lexer = new Obfuscator({ ...DEFAULT_OBFUSCATION, sql: { mode: 'obfuscate_and_normalize', tableNames: true, replaceDigits: false, keepSqlAlias: false, dollarQuotedFunc: false } });
+    const mysql = span({ type: 'sql', resource: 'SELECT * FROM `orders` WHERE note = "x" AND id IN (1, 2)', meta: { 'db.type': 'mysql' } });
+    lexer.span(mysql);
+    expect(mysql.resource).toBe('SELECT * FROM orders WHERE note = ? AND id IN ( ? )');
+    expect(mysql.meta).toMatchObject({ 'sql.tables': 'orders', 'sql.query': mysql.resource });
+    // The same text as PostgreSQL (OpenTelemetry's db.system): "x" is a column, not a value.
+    const pg = span({ type: 'sql', resource: 'SELECT * FROM orders WHERE note = "x"', meta: { 'db.system': 'postgresql', 'db.statement': 'SELECT * FROM orders WHERE note = "x"' } });
+    lexer.span(pg);
+    expect(pg.resource).toBe('SELECT * FROM orders WHERE note = x');
+    expect(pg.meta['db.statement']).toBe(pg.resource);
   });
 
   it('Redis: quantized resource, raw command without values', () => {
@@ -112,7 +128,11 @@ describe('http.url options', () => {
   it('removes the query string and digit path segments when configured', () => {
     expect(obfuscateHttpUrl('http://h/users/42/orders?x=1', { removeQueryString: true, removePathDigits: false })).toBe('http://h/users/42/orders?');
     expect(obfuscateHttpUrl('http://h/users/42/orders?x=1', { removeQueryString: false, removePathDigits: true })).toBe('http://h/users/?/orders?x=1');
-    expect(obfuscateHttpUrl('not a url', { removeQueryString: true, removePathDigits: false })).toBe('?');
+    // Go's url package reads this as a relative path, so the Agent writes it back escaped...
+    expect(obfuscateHttpUrl('not a url', { removeQueryString: true, removePathDigits: false })).toBe('not%20a%20url');
+    // ...and what it cannot parse becomes "?" with an option on, or stays as it was.
+    expect(obfuscateHttpUrl('http://[::1/x?token=1', { removeQueryString: true, removePathDigits: false })).toBe('?');
+    expect(obfuscateHttpUrl('http://[::1/x?token=1', { removeQueryString: false, removePathDigits: false })).toBe('http://[::1/x?token=1');
   });
 
   it('judges a path segment by what it says once decoded, as the Agent does', () => {

@@ -4,6 +4,7 @@ import { obfuscateHttpUrl } from './http-url.js';
 import { obfuscateJsonBody } from './json-body.js';
 import { obfuscateRedisCommand, quantizeRedis, removeAllRedisArgs } from './redis.js';
 import { NON_PARSABLE_SQL, obfuscateSql } from './sql.js';
+import { SqlLexerObfuscator, type SqlLexerMode } from './sqllexer/index.js';
 
 /*
  * Span obfuscation, dispatched on span.type as the Datadog Agent does it (trace-agent spec 7),
@@ -23,32 +24,62 @@ export interface ObfuscationConfig {
   creditCards: boolean;
   creditCardsLuhn: boolean;
   removeStackTraces: boolean;
+  sql: SqlObfuscationConfig;
+}
+
+export interface SqlObfuscationConfig {
+  /** '' is the Agent's default tokenizer; the others its lexer-based modes. */
+  mode: SqlLexerMode | '';
+  /** `sql.tables` (lexer modes that normalize). */
+  tableNames: boolean;
+  replaceDigits: boolean;
+  keepSqlAlias: boolean;
+  dollarQuotedFunc: boolean;
+}
+
+export const DEFAULT_SQL_OBFUSCATION: SqlObfuscationConfig = { mode: '', tableNames: false, replaceDigits: false, keepSqlAlias: false, dollarQuotedFunc: false };
+
+/** An obfuscated query, and the tables it names when they are collected. */
+export interface ObfuscatedSql {
+  query: string;
+  tables: string;
 }
 
 export const DEFAULT_OBFUSCATION: ObfuscationConfig = {
   redis: true, redisRemoveAllArgs: false, memcached: true, memcachedKeepCommand: false,
   httpRemoveQueryString: false, httpRemovePathDigits: false, elasticsearch: true, opensearch: true, mongodb: true,
-  creditCards: true, creditCardsLuhn: false, removeStackTraces: false,
+  creditCards: true, creditCardsLuhn: false, removeStackTraces: false, sql: DEFAULT_SQL_OBFUSCATION,
 };
 
 const SQL_CACHE_ENTRIES = 5000;
-const SQL_META_KEYS = ['sql.query', 'db.statement', 'db.query.text'];
+const OTEL_SQL_KEYS = ['db.statement', 'db.query.text'];
 
 export class Obfuscator {
-  private readonly sqlCache = new Map<string, string>();
+  private readonly sqlCache = new Map<string, ObfuscatedSql>();
+  private readonly lexer: SqlLexerObfuscator | undefined;
 
   /** `onNonParsable` counts each query that could not be tokenized (cached repeats included). */
-  constructor(private readonly c: ObfuscationConfig = DEFAULT_OBFUSCATION, private readonly onNonParsable: () => void = () => undefined) {}
+  constructor(private readonly c: ObfuscationConfig = DEFAULT_OBFUSCATION, private readonly onNonParsable: () => void = () => undefined) {
+    const sql = c.sql;
+    if (sql.mode !== '') this.lexer = new SqlLexerObfuscator({ ...sql, mode: sql.mode });
+  }
 
-  sql(query: string): string {
-    let out = this.sqlCache.get(query);
+  /** A query as the Agent's SQL obfuscation leaves it; `dbms` (from `db.type`) matters in its lexer modes only. */
+  sql(query: string, dbms = ''): ObfuscatedSql {
+    const key = this.lexer ? `${dbms}\u0000${query}` : query;
+    let out = this.sqlCache.get(key);
     if (out === undefined) {
-      out = obfuscateSql(query);
+      out = this.lexer ? this.lexed(query, dbms) : { query: obfuscateSql(query), tables: '' };
       if (this.sqlCache.size >= SQL_CACHE_ENTRIES) this.sqlCache.delete(this.sqlCache.keys().next().value!);
-      this.sqlCache.set(query, out);
+      this.sqlCache.set(key, out);
     }
-    if (out === NON_PARSABLE_SQL) this.onNonParsable();
+    if (out.query === NON_PARSABLE_SQL) this.onNonParsable();
     return out;
+  }
+
+  private lexed(query: string, dbms: string): ObfuscatedSql {
+    const { query: q, tables } = this.lexer!.obfuscate(query, dbms);
+    return { query: q, tables: tables.join(',') };
   }
 
   span(s: Span): void {
@@ -56,14 +87,26 @@ export class Obfuscator {
       case 'sql':
       case 'cassandra': {
         const raw = s.resource;
-        s.resource = this.sql(raw);
-        for (const k of SQL_META_KEYS) {
-          const v = s.meta[k];
-          if (v === undefined) continue;
-          if (k === 'sql.query' && v === '') delete s.meta[k];
-          else s.meta[k] = v === raw ? s.resource : this.sql(v);
+        // An empty resource is left alone, as the Agent leaves it.
+        if (raw === '') break;
+        // OpenTelemetry's db.system where no tracer set db.type.
+        const dbms = s.meta['db.type'] ?? s.meta['db.system'] ?? '';
+        const out = this.sql(raw, dbms);
+        s.resource = out.query;
+        if (out.query === NON_PARSABLE_SQL) {
+          // The Agent leaves OpenTelemetry's statement attributes as they were here; a statement
+          // that could not be obfuscated is not kept anywhere.
+          s.meta['sql.query'] = NON_PARSABLE_SQL;
+          for (const k of OTEL_SQL_KEYS) if (s.meta[k] !== undefined) s.meta[k] = NON_PARSABLE_SQL;
+          break;
         }
-        if (s.resource === NON_PARSABLE_SQL) for (const k of SQL_META_KEYS) if (s.meta[k] !== undefined) s.meta[k] = NON_PARSABLE_SQL;
+        // Statements in OpenTelemetry's attributes: the same result when they are the resource.
+        for (const k of OTEL_SQL_KEYS) {
+          const v = s.meta[k];
+          if (v !== undefined) s.meta[k] = v === raw ? out.query : this.sql(v, dbms).query;
+        }
+        if (out.tables !== '') s.meta['sql.tables'] = out.tables;
+        s.meta['sql.query'] = out.query;
         break;
       }
       case 'redis':

@@ -8,7 +8,9 @@
 
 export const NON_PARSABLE_SQL = 'Non-parsable SQL query';
 
-type Kind = 'ident' | 'quoted' | 'literal' | 'dquote' | 'op' | 'punct' | 'var';
+// 'comment' and 'filtered' (AS and its alias) write nothing but end a group of values, as the
+// Agent's filtered tokens do; 'semi' (`;`) writes nothing and counts as a value.
+type Kind = 'ident' | 'quoted' | 'literal' | 'dquote' | 'op' | 'punct' | 'var' | 'comment' | 'filtered' | 'semi';
 
 interface Token { kind: Kind; text: string }
 
@@ -18,7 +20,7 @@ const IDENT_START = /[\p{L}_]/u;
 const IDENT_PART = /[\p{L}\p{N}_.$#]/u;
 // Longest first: `!~*` is one operator (PostgreSQL's "does not match, case-insensitive"), as in the
 // Agent's tokenizer.
-const OPERATORS = ['<=>', '!~*', '<>', '<=', '>=', '!=', '!~', '~*', '::', ':=', '||', '&&', '->>', '->', '==', '=', '<', '>', '+', '-', '*', '/', '%', '!', '&', '|', '^', '~', ':'];
+const OPERATORS = ['<=>', '!~*', '<>', '<=', '>=', '!=', '!~', '~*', '::', ':=', '&&', '==', '=', '<', '>', '+', '-', '*', '/', '%', '!', '&', '|', '^', '~', ':'];
 /** What may follow `!` (the Agent's isValidCharAfterOperator); anything else makes the query non-parsable. */
 const AFTER_BANG = /^[(`'"+\-\s\p{L}\p{N}_@#]/u;
 
@@ -26,7 +28,6 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
   const out: Token[] = [];
   let i = 0;
   const n = sql.length;
-  const prevSignificant = () => out[out.length - 1];
   const quoted = (q: string): string => {
     // From just after the opening quote to the closing one; doubled quotes are one quote.
     let s = '';
@@ -55,14 +56,18 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
     const c = sql[i]!;
     if (/\s/.test(c)) { i++; continue; }
     // Comments.
-    if (c === '-' && sql[i + 1] === '-') { while (i < n && sql[i] !== '\n') i++; continue; }
-    if (c === '#') { while (i < n && sql[i] !== '\n') i++; continue; }
+    if (c === '-' && sql[i + 1] === '-') { while (i < n && sql[i] !== '\n') i++; out.push({ kind: 'comment', text: '' }); continue; }
+    if (c === '#') { while (i < n && sql[i] !== '\n') i++; out.push({ kind: 'comment', text: '' }); continue; }
     if (c === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
       if (end < 0) throw new SqlSyntaxError('unterminated comment');
       i = end + 2;
+      out.push({ kind: 'comment', text: '' });
       continue;
     }
+    // Without a DBMS (the Agent's default tokenizer is given none) `->` is a minus sign read as
+    // a number, and `->>` one too, followed by `>`s.
+    if (c === '-' && sql[i + 1] === '>') { i++; out.push({ kind: 'literal', text: '?' }); continue; }
     if (c === "'") { i++; quoted("'"); out.push({ kind: 'literal', text: '?' }); continue; }
     if (c === '"') {
       i++;
@@ -88,7 +93,8 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
     }
     // Python-style placeholders: %s, %(name)s, %d.
     if (c === '%') {
-      const ph = /^%(\([^)]*\))?[sdif]/.exec(sql.slice(i));
+      // A letter after `%` is a format parameter (`%s`), as the Agent reads it: `x%ROWTYPE` is `x ? OWTYPE`.
+      const ph = /^%(\([^)]*\)[sdif]|[A-Za-z_])/.exec(sql.slice(i));
       if (ph) { i += ph[0].length; out.push({ kind: 'literal', text: '?' }); continue; }
       // `%(name)` must go on with its conversion letter.
       if (sql[i + 1] === '(') throw new SqlSyntaxError('invalid character after variable identifier');
@@ -112,15 +118,13 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
         continue;
       }
     }
-    // Numbers, with a sign when the minus cannot be an operator.
-    const prev = prevSignificant();
-    const signAllowed = prev === undefined || prev.kind === 'op' || (prev.kind === 'punct' && prev.text !== ')' && prev.text !== ']');
-    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? '')) || ((c === '-' || c === '+') && signAllowed && /[0-9.]/.test(sql[i + 1] ?? ''))) {
-      const num = /^[-+]?(0x[0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)/.exec(sql.slice(i));
+    // Numbers; a minus before a digit is always a sign to the Agent's tokenizer (`a -1` is `a ?`), a plus never.
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? '')) || (c === '-' && /[0-9.]/.test(sql[i + 1] ?? ''))) {
+      const num = /^-?(0x[0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)/.exec(sql.slice(i));
       if (num) {
         const after = sql[i + num[0].length] ?? '';
         // Digits followed by letters are an identifier (e.g. 49a39c4c...).
-        if (!IDENT_START.test(after) || /^[-+]?0x/i.test(num[0])) {
+        if (!IDENT_START.test(after) || /^-?0x/i.test(num[0])) {
           i += num[0].length;
           out.push({ kind: 'literal', text: '?' });
           continue;
@@ -167,13 +171,15 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
   return out;
 }
 
-/** Drops `;`, `AS alias`; turns literals (and SAVEPOINT names, double-quoted values after `=`) into `?`. */
+/** Marks `;`, comments and `AS alias` as writing nothing; turns literals (and SAVEPOINT names, double-quoted values after `=`) into `?`. */
 function discardAndReplace(tokens: Token[]): Token[] {
   const out: Token[] = [];
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
-    if (t.kind === 'punct' && t.text === ';') continue;
+    if (t.kind === 'punct' && t.text === ';') { out.push({ kind: 'semi', text: '' }); continue; }
+    if (t.kind === 'comment') { out.push({ kind: 'filtered', text: '' }); continue; }
     if (t.kind === 'ident' && /^as$/i.test(t.text)) {
+      out.push({ kind: 'filtered', text: '' });
       const next = tokens[k + 1];
       if (next?.kind === 'punct' && next.text === '[') {
         while (k < tokens.length && !(tokens[k]!.kind === 'punct' && tokens[k]!.text === ']')) k++;
@@ -197,36 +203,42 @@ function discardAndReplace(tokens: Token[]): Token[] {
   return out;
 }
 
-const isQ = (t: Token | undefined) => t?.kind === 'literal';
-const isP = (t: Token | undefined, p: string) => t?.kind === 'punct' && t.text === p;
-
-/** `?, ?, ?` -> `?`; `( ? ), ( ? )` -> `( ? )`. */
-function group(tokens: Token[]): Token[] {
-  const out: Token[] = [];
-  let droppedComma = false;
-  for (let k = 0; k < tokens.length; k++) {
-    const t = tokens[k]!;
-    const last = out[out.length - 1];
-    if (isP(t, ',') && isQ(last)) { droppedComma = true; continue; }
-    if (isQ(t) && isQ(last) && droppedComma) continue;
-    droppedComma = false;
-    // A repeated group of values after a group of values: drop it.
-    if (isP(t, ',') && isP(last, ')') && isQ(out[out.length - 2]) && isP(out[out.length - 3], '(') && isP(tokens[k + 1], '(')) {
-      let j = k + 2;
-      while (j < tokens.length && (isQ(tokens[j]) || isP(tokens[j], ','))) j++;
-      if (isP(tokens[j], ')')) { k = j; continue; }
-    }
-    out.push(t);
-  }
-  return out;
-}
-
-function join(tokens: Token[]): string {
+/*
+ * The Agent's grouping filter: values in a row (commas between them dropped) become one `?`,
+ * and a list of groups one group: `( ?, ? ), ( ?, ? )` -> `( ? )`. Like the Agent, it only ends
+ * a group at a token that is none of `,`, `(`, `)`, so `IF ( a > ? ), b` loses its comma too.
+ */
+function groupAndJoin(tokens: Token[]): string {
+  let groupFilter = 0;
+  let groupMulti = 0;
+  // The last token as the filter saw it: 'value' for a value it counted, 'valueParen' for a `(`
+  // it dropped in a group of groups.
+  let last: string = '';
   let s = '';
+  const isValue = (k: string) => k === 'value' || k === 'valueParen';
   for (const t of tokens) {
-    if (s === '') s = t.text;
-    else if (t.kind === 'punct' && t.text === ',') s += ',';
-    else s += ' ' + t.text;
+    let kind: string = t.kind === 'literal' || t.kind === 'semi' ? 'value' : t.kind === 'punct' && '(),'.includes(t.text) ? t.text : t.kind;
+    let text: string | undefined = t.kind === 'semi' || t.kind === 'filtered' ? undefined : t.text;
+    if ((last === '(' && isValue(kind)) || (kind === '(' && groupMulti > 0)) groupMulti++;
+    const drop = () => { kind = kind === '(' ? 'valueParen' : 'value'; text = undefined; };
+    if (groupMulti > 0 && last === 'valueParen' && kind === 'ident') {
+      // A subquery after a group: grouping stops, and its parenthesis is written after all.
+      groupFilter = 0;
+      groupMulti = 0;
+      text = `( ${text!}`;
+    } else if (isValue(kind)) {
+      if (++groupFilter > 1) drop();
+    } else if (groupFilter > 0 && kind === ',') drop();
+    else if (groupMulti > 1) drop();
+    else if (kind !== ',' && kind !== '(' && kind !== ')') {
+      groupFilter = 0;
+      groupMulti = 0;
+    }
+    if (text !== undefined) {
+      if (s !== '' && kind !== ',' && !(t.kind === 'op' && t.text === '=' && last === 'op:')) s += ' ';
+      s += text;
+    }
+    last = t.kind === 'op' && t.text === ':' && kind === 'op' ? 'op:' : kind;
   }
   return s;
 }
@@ -244,6 +256,6 @@ export function obfuscateSql(sql: string): string {
       return NON_PARSABLE_SQL;
     }
   }
-  const result = join(group(discardAndReplace(tokens)));
+  const result = groupAndJoin(discardAndReplace(tokens));
   return result === '' ? NON_PARSABLE_SQL : result;
 }
