@@ -126,6 +126,8 @@ describe.runIf(ready)("obfuscation side by side with the Datadog Agent's", () =>
     ['obfuscate_and_normalize', ['replace_sql_digits', 'dollar_quoted_func']],
     ['obfuscate_only', ['quantize_sql_tables', 'dollar_quoted_func']],
     ['', ['sqllexer']],
+    ['', ['table_names', 'replace_sql_digits']],
+    ['', ['table_names', 'keep_sql_alias']],
   ] as [string, string[]][])('%s with %j: every query and its tables as the Agent gives them', async (mode, features) => {
     expect((await compare(mode, features)).join('\n')).toBe('');
   });

@@ -3,7 +3,7 @@ import { isCardNumber, shouldScanKey } from './credit-cards.js';
 import { obfuscateHttpUrl } from './http-url.js';
 import { obfuscateJsonBody } from './json-body.js';
 import { obfuscateRedisCommand, quantizeRedis, removeAllRedisArgs } from './redis.js';
-import { NON_PARSABLE_SQL, obfuscateSql } from './sql.js';
+import { NON_PARSABLE_SQL, obfuscateSqlWith } from './sql.js';
 import { SqlLexerObfuscator, type SqlLexerMode } from './sqllexer/index.js';
 
 /*
@@ -30,7 +30,7 @@ export interface ObfuscationConfig {
 export interface SqlObfuscationConfig {
   /** '' is the Agent's default tokenizer; the others its lexer-based modes. */
   mode: SqlLexerMode | '';
-  /** `sql.tables` (lexer modes that normalize). */
+  /** `sql.tables` (the default tokenizer and the lexer modes that normalize). */
   tableNames: boolean;
   replaceDigits: boolean;
   keepSqlAlias: boolean;
@@ -69,12 +69,17 @@ export class Obfuscator {
     const key = this.lexer ? `${dbms}\u0000${query}` : query;
     let out = this.sqlCache.get(key);
     if (out === undefined) {
-      out = this.lexer ? this.lexed(query, dbms) : { query: obfuscateSql(query), tables: '' };
+      out = this.lexer ? this.lexed(query, dbms) : this.legacy(query);
       if (this.sqlCache.size >= SQL_CACHE_ENTRIES) this.sqlCache.delete(this.sqlCache.keys().next().value!);
       this.sqlCache.set(key, out);
     }
     if (out.query === NON_PARSABLE_SQL) this.onNonParsable();
     return out;
+  }
+
+  private legacy(query: string): ObfuscatedSql {
+    const { query: q, tables } = obfuscateSqlWith(query, this.c.sql);
+    return { query: q, tables: tables.join(',') };
   }
 
   private lexed(query: string, dbms: string): ObfuscatedSql {

@@ -14,6 +14,18 @@ type Kind = 'ident' | 'quoted' | 'literal' | 'dquote' | 'op' | 'punct' | 'var' |
 
 interface Token { kind: Kind; text: string }
 
+/** The Agent's SQL options for its default tokenizer (DD_APM_FEATURES). */
+export interface LegacySqlOptions {
+  tableNames: boolean;
+  replaceDigits: boolean;
+  keepSqlAlias: boolean;
+}
+
+const NO_OPTIONS: LegacySqlOptions = { tableNames: false, replaceDigits: false, keepSqlAlias: false };
+const LETTER = /^\p{L}/u;
+const digitsToPlaceholder = (s: string) => s.replace(/[0-9]+/g, '?');
+const isP = (t: Token | undefined, p: string) => t?.kind === 'punct' && t.text === p;
+
 class SqlSyntaxError extends Error {}
 
 const IDENT_START = /[\p{L}_]/u;
@@ -171,13 +183,33 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
   return out;
 }
 
-/** Marks `;`, comments and `AS alias` as writing nothing; turns literals (and SAVEPOINT names, double-quoted values after `=`) into `?`. */
-function discardAndReplace(tokens: Token[]): Token[] {
+/**
+ * Marks `;`, comments and `AS alias` as writing nothing; turns literals (and SAVEPOINT names,
+ * double-quoted values after `=`) into `?`; collects the tables named after FROM, JOIN, UPDATE and
+ * INTO, as the Agent's metadata filter does (`table_names`).
+ */
+function discardAndReplace(tokens: Token[], o: LegacySqlOptions, tables: string[]): Token[] {
   const out: Token[] = [];
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
+    const before = out[out.length - 1];
+    if (o.tableNames && before?.kind === 'ident') {
+      const kw = before.text.toUpperCase();
+      if (((kw === 'FROM' || kw === 'JOIN') && LETTER.test(t.text)) || kw === 'UPDATE' || kw === 'INTO') {
+        const name = o.replaceDigits ? digitsToPlaceholder(t.text) : t.text;
+        if (!tables.includes(name)) tables.push(name);
+      }
+    }
     if (t.kind === 'punct' && t.text === ';') { out.push({ kind: 'semi', text: '' }); continue; }
     if (t.kind === 'comment') { out.push({ kind: 'filtered', text: '' }); continue; }
+    if (t.kind === 'ident' && /^as$/i.test(t.text) && o.keepSqlAlias) {
+      // A bracketed alias goes even when aliases are kept, all but its `]`: the Agent writes `AS ]`.
+      out.push(t);
+      if (isP(tokens[k + 1], '[')) {
+        while (k + 1 < tokens.length && !isP(tokens[k + 1], ']')) k++;
+      }
+      continue;
+    }
     if (t.kind === 'ident' && /^as$/i.test(t.text)) {
       out.push({ kind: 'filtered', text: '' });
       const next = tokens[k + 1];
@@ -187,6 +219,10 @@ function discardAndReplace(tokens: Token[]): Token[] {
         // Whatever follows AS goes, a parenthesis too (`WITH t AS (SELECT ...`), as in the Agent.
         k++;
       }
+      continue;
+    }
+    if (o.replaceDigits && (t.kind === 'ident' || t.kind === 'quoted' || (t.kind === 'var' && t.text.startsWith('@'))) && /[0-9]/.test(t.text)) {
+      out.push({ kind: t.kind, text: digitsToPlaceholder(t.text) });
       continue;
     }
     const prev = out[out.length - 1];
@@ -245,6 +281,11 @@ function groupAndJoin(tokens: Token[]): string {
 
 /** The obfuscated query, or NON_PARSABLE_SQL. */
 export function obfuscateSql(sql: string): string {
+  return obfuscateSqlWith(sql, NO_OPTIONS).query;
+}
+
+/** The obfuscated query (or NON_PARSABLE_SQL) and, with `tableNames`, the tables it names. */
+export function obfuscateSqlWith(sql: string, o: LegacySqlOptions): { query: string; tables: string[] } {
   let tokens: Token[];
   try {
     tokens = tokenize(sql, true);
@@ -253,9 +294,10 @@ export function obfuscateSql(sql: string): string {
     try {
       tokens = tokenize(sql, false);
     } catch {
-      return NON_PARSABLE_SQL;
+      return { query: NON_PARSABLE_SQL, tables: [] };
     }
   }
-  const result = groupAndJoin(discardAndReplace(tokens));
-  return result === '' ? NON_PARSABLE_SQL : result;
+  const tables: string[] = [];
+  const result = groupAndJoin(discardAndReplace(tokens, o, tables));
+  return result === '' ? { query: NON_PARSABLE_SQL, tables: [] } : { query: result, tables };
 }
