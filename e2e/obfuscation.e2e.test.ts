@@ -139,7 +139,7 @@ describe.runIf(ready)("obfuscation side by side with the Datadog Agent's", () =>
       'http://foo.com/a b/1', 'http://foo.com?', 'http://foo.com/#frag1', 'HTTP://Foo.COM/Path/7', 'http://foo.com/caf\u00e9/2?q=\u00e9',
       'http://foo.com/a%zz/1', 'http://foo.com:80a/x', 'http://[::1/x', 'http://user:p%41ss@host/1/x', 'http://us er@host/x', 'mailto:bob@example.com',
       'http://foo.com/x#a#b', 'http://foo.com/x?a=1#f 2', '//cdn.example.com/lib/3.2/x.js', 'http://foo.com/~user/%2Fetc/2', 'http://h/a?b?c',
-      '*', 'http://foo.com/a;b=1,c/d', 'http://a@b@c/x',
+      '*', 'http://foo.com/a;b=1,c/d', 'http://a@b@c/x', 'http://127.0.0.1:45559/a?<redacted>', 'http://h/p?q=\u00e9 x|y', 'http://h/p?a\tb',
     ];
     const options = [[false, false], [true, false], [false, true], [true, true]] as const;
     const requests = options.flatMap(([q, d]) => urls.map((url): UrlRequest => ({ kind: 'url', query: url, removeQueryString: q, removePathDigits: d })));

@@ -12,9 +12,10 @@ export interface HttpUrlOptions {
   removePathDigits: boolean;
 }
 
-// What Go would write back unchanged: a lower-case scheme, no credentials, no escapes, fragment or
-// characters it would escape. Most URLs tracers send; they skip the parse.
-const UNCHANGED = /^[a-z][a-z0-9+.-]*:\/\/[A-Za-z0-9\-._~!$&'()*+,;=:[\]/?]*$/;
+// What Go would write back unchanged: a lower-case scheme, no credentials, escapes or characters
+// it would escape before the query, which it keeps as written (dd-trace's `?<redacted>` too), and
+// no fragment. Most URLs tracers send; they skip the parse.
+const UNCHANGED = /^[a-z][a-z0-9+.-]*:\/\/[A-Za-z0-9\-._~!$&'()*+,;=:[\]/]*(?:\?[^#]*)?$/;
 // Go's url package cannot write `?` into a path, so the Agent marks redacted segments with this
 // and replaces it after.
 const REDACTED = '/REDACTED/';
