@@ -79,6 +79,10 @@ const APP_QUERIES: [string, string][] = [
   ['BEGIN', 'postgres'],
   ['SELECT 1', ''],
   ['SELECT * FROM users_2024 u1 JOIN shard_07.logs l ON l.uid = u1.id', 'postgres'],
+  ["CREATE OR REPLACE FUNCTION bump(n int) RETURNS int AS $func$ SELECT n + 1 FROM counters_2 WHERE name = 'x' $func$ LANGUAGE sql", 'postgres'],
+  ['SELECT $func$$func$, $func$ SELECT ) $func$', 'postgres'],
+  ['SELECT $a$x$$a$ FROM t', 'postgres'],
+  ["SELECT $$ it's $$, $ $x$ $, $t$a$$b$t$ FROM t", 'postgres'],
 ];
 
 const MODES = ['obfuscate_only', 'normalize_only', 'obfuscate_and_normalize'] as const;
@@ -128,6 +132,7 @@ describe.runIf(ready)("obfuscation side by side with the Datadog Agent's", () =>
     ['', ['sqllexer']],
     ['', ['table_names', 'replace_sql_digits']],
     ['', ['table_names', 'keep_sql_alias']],
+    ['', ['dollar_quoted_func', 'replace_sql_digits']],
   ] as [string, string[]][])('%s with %j: every query and its tables as the Agent gives them', async (mode, features) => {
     expect((await compare(mode, features)).join('\n')).toBe('');
   });

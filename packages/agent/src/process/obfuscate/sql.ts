@@ -10,7 +10,7 @@ export const NON_PARSABLE_SQL = 'Non-parsable SQL query';
 
 // 'comment' and 'filtered' (AS and its alias) write nothing but end a group of values, as the
 // Agent's filtered tokens do; 'semi' (`;`) writes nothing and counts as a value.
-type Kind = 'ident' | 'quoted' | 'literal' | 'dquote' | 'op' | 'punct' | 'var' | 'comment' | 'filtered' | 'semi';
+type Kind = 'ident' | 'quoted' | 'literal' | 'dquote' | 'op' | 'punct' | 'var' | 'comment' | 'filtered' | 'semi' | 'func';
 
 interface Token { kind: Kind; text: string }
 
@@ -19,9 +19,11 @@ export interface LegacySqlOptions {
   tableNames: boolean;
   replaceDigits: boolean;
   keepSqlAlias: boolean;
+  /** A `$func$...$func$` body is obfuscated as a query of its own and kept (else it is one `?`). */
+  dollarQuotedFunc: boolean;
 }
 
-const NO_OPTIONS: LegacySqlOptions = { tableNames: false, replaceDigits: false, keepSqlAlias: false };
+const NO_OPTIONS: LegacySqlOptions = { tableNames: false, replaceDigits: false, keepSqlAlias: false, dollarQuotedFunc: false };
 const LETTER = /^\p{L}/u;
 const digitsToPlaceholder = (s: string) => s.replace(/[0-9]+/g, '?');
 const isP = (t: Token | undefined, p: string) => t?.kind === 'punct' && t.text === p;
@@ -36,7 +38,7 @@ const OPERATORS = ['<=>', '!~*', '<>', '<=', '>=', '!=', '!~', '~*', '::', ':=',
 /** What may follow `!` (the Agent's isValidCharAfterOperator); anything else makes the query non-parsable. */
 const AFTER_BANG = /^[(`'"+\-\s\p{L}\p{N}_@#]/u;
 
-function tokenize(sql: string, backslashEscapes: boolean): Token[] {
+function tokenize(sql: string, backslashEscapes: boolean, o: LegacySqlOptions = NO_OPTIONS): Token[] {
   const out: Token[] = [];
   let i = 0;
   const n = sql.length;
@@ -92,15 +94,35 @@ function tokenize(sql: string, backslashEscapes: boolean): Token[] {
     if (c === '$') {
       const param = /^\$\d+/.exec(sql.slice(i));
       if (param) { i += param[0].length; out.push({ kind: 'literal', text: '?' }); continue; }
-      // The tag is whatever lies between the first two `$`s, spaces included (`$some tag$`), as
-      // the Agent's tokenizer reads it; no second `$` is an unterminated string.
-      const tagEnd = sql.indexOf('$', i + 1);
-      if (tagEnd < 0) throw new SqlSyntaxError('unexpected EOF in string');
-      const tag = sql.slice(i, tagEnd + 1);
-      const end = sql.indexOf(tag, tagEnd + 1);
-      if (end < 0) throw new SqlSyntaxError('unterminated dollar-quoted string');
-      i = end + tag.length;
-      out.push({ kind: 'literal', text: '?' });
+      // The tag is read as the Agent's tokenizer reads a string delimited by `$`: `$$` inside it is
+      // one `$`, a backslash escapes (where backslashes escape), spaces are kept (`$some tag$`),
+      // and an empty or blank tag means `$$`.
+      let j = i + 1;
+      let tagText = '';
+      for (;;) {
+        let ch = sql[j++];
+        if (ch === '$') {
+          if (sql[j] !== '$') break;
+          j++;
+        } else if (ch === '\\' && backslashEscapes) ch = sql[j++];
+        if (ch === undefined) throw new SqlSyntaxError('unexpected EOF in string');
+        tagText += ch;
+      }
+      const tag = tagText.trim() === '' ? '$$' : `$${tagText}$`;
+      // The closing tag is matched without stepping back, as the Agent matches it: in `x$$a$` the
+      // second `$` does not start a new try at `$a$`.
+      const bodyStart = j;
+      let got = 0;
+      for (;;) {
+        const ch = sql[j++];
+        if (ch === undefined) throw new SqlSyntaxError('unexpected EOF in dollar-quoted string');
+        if (ch === tag[got]) {
+          if (++got === tag.length) break;
+        } else got = 0;
+      }
+      const inner = tag === '$func$' && o.dollarQuotedFunc ? embedded(sql.slice(bodyStart, j - tag.length), backslashEscapes, o) : undefined;
+      i = j;
+      out.push(inner === undefined ? { kind: 'literal', text: '?' } : { kind: 'func', text: `$func$${inner}$func$` });
       continue;
     }
     // Python-style placeholders: %s, %(name)s, %d.
@@ -279,6 +301,17 @@ function groupAndJoin(tokens: Token[]): string {
   return s;
 }
 
+/** A `$func$` body obfuscated as the Agent does it (one try, its tables not collected), or undefined when that fails. */
+function embedded(body: string, backslashEscapes: boolean, o: LegacySqlOptions): string | undefined {
+  try {
+    const out = groupAndJoin(discardAndReplace(tokenize(body, backslashEscapes, o), o, []));
+    return out === '' ? undefined : out;
+  } catch (err) {
+    if (err instanceof SqlSyntaxError) return undefined;
+    throw err;
+  }
+}
+
 /** The obfuscated query, or NON_PARSABLE_SQL. */
 export function obfuscateSql(sql: string): string {
   return obfuscateSqlWith(sql, NO_OPTIONS).query;
@@ -288,11 +321,11 @@ export function obfuscateSql(sql: string): string {
 export function obfuscateSqlWith(sql: string, o: LegacySqlOptions): { query: string; tables: string[] } {
   let tokens: Token[];
   try {
-    tokens = tokenize(sql, true);
+    tokens = tokenize(sql, true, o);
   } catch {
     // Backslashes may not be escapes in this dialect: try again without.
     try {
-      tokens = tokenize(sql, false);
+      tokens = tokenize(sql, false, o);
     } catch {
       return { query: NON_PARSABLE_SQL, tables: [] };
     }
