@@ -13,7 +13,8 @@ import { BUILD } from './languages.js';
  * (pkg/obfuscate v0.85.4 from the Go module proxy, configured as the trace-agent configures it;
  * e2e/apps/agent-obfuscate, built by prepare.sh), on every input of go-sqllexer's DBMS fixtures
  * (374 queries of PostgreSQL, MySQL, SQL Server, Oracle and Snowflake, from the module the Agent
- * builds with) and on queries as ORMs and tracers send them. The match rate of each mode is
+ * builds with), on the inputs of 72 of the Agent's own SQL test cases, and on queries as ORMs and
+ * tracers send them. The match rate of each mode is
  * printed; a difference fails with both outputs.
  */
 
@@ -85,6 +86,9 @@ const APP_QUERIES: [string, string][] = [
   ["SELECT $$ it's $$, $ $x$ $, $t$a$$b$t$ FROM t", 'postgres'],
 ];
 
+/** The Agent's own SQL test cases the unit tests check against their expected outputs (inputs only here). */
+const AGENT_CASES = JSON.parse(readFileSync(new URL('../packages/agent/src/process/obfuscate/testdata/agent-sql-cases.json', import.meta.url), 'utf8')) as [string, string][];
+
 const MODES = ['obfuscate_only', 'normalize_only', 'obfuscate_and_normalize'] as const;
 
 function ours(query: string, dbms: string, mode: string, features: string[]): { out: string; tables: string } {
@@ -99,8 +103,9 @@ const DEFAULTS = loadConfig({ env: {} });
 describe.runIf(ready)("obfuscation side by side with the Datadog Agent's", () => {
   let corpus: { query: string; dbms: string; name: string }[];
   beforeAll(() => {
-    corpus = [...fixtures(), ...APP_QUERIES.map(([query, dbms], i) => ({ query, dbms, name: `app query ${i}` }))];
-    expect(corpus.length).toBeGreaterThan(350);
+    corpus = [...fixtures(), ...APP_QUERIES.map(([query, dbms], i) => ({ query, dbms, name: `app query ${i}` })),
+      ...AGENT_CASES.map(([query], i) => ({ query, dbms: '', name: `Agent test case ${i}` }))];
+    expect(corpus.length).toBeGreaterThan(450);
   });
 
   /** Compares every corpus query in one mode and feature set; prints the rate; returns the differences. */
