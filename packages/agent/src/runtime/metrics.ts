@@ -71,6 +71,11 @@ export class Gauge extends Metric {
 
 export class Registry {
   private readonly metrics: Metric[] = [];
+  private readonly collectors: (() => void)[] = [];
+  /** `collect` runs before each render, for values read at scrape time (memory, CPU). */
+  onCollect(collect: () => void): void {
+    this.collectors.push(collect);
+  }
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     const c = new Counter(name, help, labelNames);
     this.metrics.push(c);
@@ -82,12 +87,37 @@ export class Registry {
     return g;
   }
   render(): string {
+    for (const c of this.collectors) c();
     return this.metrics.map((m) => m.render()).join('');
   }
 }
 
+/** The process's memory and CPU, under the names Prometheus' Node client gives them, read at scrape time. */
+function processMetrics(registry: Registry): void {
+  const rss = registry.gauge('process_resident_memory_bytes', 'Resident memory of the agent process, all its threads.');
+  const heapTotal = registry.gauge('nodejs_heap_size_total_bytes', 'V8 heap of the main thread, reserved.');
+  const heapUsed = registry.gauge('nodejs_heap_size_used_bytes', 'V8 heap of the main thread, in use.');
+  const external = registry.gauge('nodejs_external_memory_bytes', 'Memory outside the V8 heap held by JavaScript objects (buffers included).');
+  const cpu = registry.counter('process_cpu_seconds_total', 'CPU time of the agent process (user and system), all its threads.');
+  const start = registry.gauge('process_start_time_seconds', 'When the agent process started, in seconds since the epoch.');
+  start.set(Math.round(Date.now() / 1000 - process.uptime()));
+  let cpuSeen = 0;
+  registry.onCollect(() => {
+    const m = process.memoryUsage();
+    rss.set(m.rss);
+    heapTotal.set(m.heapTotal);
+    heapUsed.set(m.heapUsed);
+    external.set(m.external);
+    const u = process.cpuUsage();
+    const seconds = (u.user + u.system) / 1e6;
+    cpu.inc({}, seconds - cpuSeen);
+    cpuSeen = seconds;
+  });
+}
+
 /** The agent's metrics, named after the Datadog Agent's `datadog.trace_agent.*` where they exist. */
 export function agentMetrics(registry = new Registry()) {
+  processMetrics(registry);
   return {
     registry,
     payloads: registry.counter('ecs_trace_receiver_payloads_total', 'Trace payloads accepted, by endpoint and tracer.', ['endpoint', 'lang', 'tracer_version']),
