@@ -3,7 +3,7 @@ import { startSimulator, type SimulatorOptions } from '@ecs-trace/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
-import { appMissing, LANGUAGES, randomId, startApp, tracedRequest, type Lang } from './languages.js';
+import { appMissing, LANGUAGES, randomId, startApp, tracedRequest, type Lang, type RunningApp } from './languages.js';
 import { waitForTrace } from './traces.js';
 
 /*
@@ -30,6 +30,30 @@ async function metrics(agent: TestAgent): Promise<string> {
   return (await fetch(`${agent.apiUrl}/metrics`)).text();
 }
 
+/** A traced request whose trace never reached the agent's store, even after its app was stopped. */
+class TraceNeverCame extends Error {}
+
+/**
+ * Runs a test again, once, when its trace never came: on a loaded machine the real tracers have
+ * been seen (twice in CI, never here) to send one trace fewer than asked, with nothing in their
+ * output. The first miss is printed with its evidence; two in a row fail the test.
+ */
+async function twice(test: () => Promise<void>): Promise<void> {
+  try {
+    await test();
+  } catch (err) {
+    if (!(err instanceof TraceNeverCame)) throw err;
+    console.warn(`a trace never came; trying once more. ${err.message}`);
+    await test();
+  }
+}
+
+/** A trace that never came, with what the app printed and what the agent counted and holds. */
+async function explained(e: unknown, running: RunningApp, agent: TestAgent, service: string): Promise<TraceNeverCame> {
+  const counted = (await metrics(agent)).split('\n').filter((l) => /^ecs_trace_(receiver_(payloads|traces|spans|payload)|normalizer_traces|sampler|store_spans|filter)/.test(l)).join('\n');
+  return new TraceNeverCame(`${(e as Error).message}; the app said:\n${running.stderr().slice(-4000)}\nthe agent counted:\n${counted}\nand holds for ${service}:\n${await recentTraces(agent, service)}`);
+}
+
 /** The service's traces the agent holds, newest first, one line each: for a failure's message. */
 async function recentTraces(agent: TestAgent, service: string): Promise<string> {
   const res = await fetch(`${agent.apiUrl}/api/v1/traces?service=${service}&start=${Date.now() - 600_000}&limit=20`);
@@ -45,7 +69,7 @@ describe.each(langs)('the real %s tracer', (lang) => {
   beforeAll(async () => { agent = await startTestAgent({ DD_BIND_HOST: HOST_IP }); });
   afterAll(async () => { await agent?.close(); });
 
-  it.each(sources)('started by ecs-trace run, host found by %s: its traces come back whole', async (source, simOptions) => {
+  it.each(sources)('started by ecs-trace run, host found by %s: its traces come back whole', (source, simOptions) => twice(async () => {
     const sim = await startSimulator({ localIpv4: HOST_IP, ...simOptions });
     try {
       const env = { ...sim.containerEnv('checkout/web'), ...app.env, DD_SERVICE: service, DD_ENV: 'e2e', DD_VERSION: '1.0.0', DD_TRACE_AGENT_PORT: String(agent.receiver!.port) };
@@ -70,7 +94,7 @@ describe.each(langs)('the real %s tracer', (lang) => {
             trace = await waitForTrace<ApiTrace>(agent.apiUrl, ok.hex, app.manualSpan ? 2 : 1, 20_000);
             bad = await waitForTrace<ApiTrace>(agent.apiUrl, failed.hex, 1, 10_000);
           } catch (e) {
-            throw new Error(`${(e as Error).message}; the app said:\n${running.stderr().slice(-4000)}\nthe agent counted:\n${(await metrics(agent)).split('\n').filter((l) => /^ecs_trace_(receiver_(payloads|traces|spans|payload)|normalizer_traces|sampler|store_spans|filter)/.test(l)).join('\n')}\nand holds for ${service}:\n${await recentTraces(agent, service)}`);
+            throw await explained(e, running, agent, service);
           }
         }
       } finally {
@@ -97,21 +121,31 @@ describe.each(langs)('the real %s tracer', (lang) => {
     } finally {
       await sim.close();
     }
-  }, 120_000);
+  }), 240_000);
 
-  it.each(app.otherEndpoints)('sends to %s when set to', async (endpoint, versionEnv) => {
+  it.each(app.otherEndpoints)('sends to %s when set to', (endpoint, versionEnv) => twice(async () => {
     const running = await startApp(app.argv, { ...app.env, ...versionEnv, DD_SERVICE: `${service}-alt`, DD_AGENT_HOST: HOST_IP, DD_TRACE_AGENT_PORT: String(agent.receiver!.port) });
     const t = randomId();
     let trace: ApiTrace;
     try {
       expect(await tracedRequest(`http://127.0.0.1:${running.port}/work`, t.id, 7n)).toBe(200);
-      trace = await waitForTrace<ApiTrace>(agent.apiUrl, t.hex, 1, 30_000);
+      try {
+        trace = await waitForTrace<ApiTrace>(agent.apiUrl, t.hex, 1, 30_000);
+      } catch {
+        // As above: stopping the app flushes what its tracer still holds.
+        await running.stop();
+        try {
+          trace = await waitForTrace<ApiTrace>(agent.apiUrl, t.hex, 1, 20_000);
+        } catch (e) {
+          throw await explained(e, running, agent, `${service}-alt`);
+        }
+      }
     } finally {
       await running.stop();
     }
     expect(trace.spans.find((s) => s.name === app.serverSpan)).toMatchObject({ service: `${service}-alt`, parentId: '0000000000000007' });
     expect(await metrics(agent)).toMatch(new RegExp(`ecs_trace_receiver_payloads_total\\{endpoint="${endpoint}",lang="${app.metaLang}",[^}]*\\} [1-9]`));
-  }, 60_000);
+  }), 120_000);
 
   it('computes stats itself and sends them to /v0.6/stats, which the agent keeps and serves', async () => {
     const statsService = `${service}-stats`;
