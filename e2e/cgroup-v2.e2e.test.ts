@@ -8,7 +8,7 @@ import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
 import { appMissing, LANGUAGES, randomId, startApp, tracedRequest, type Lang } from './languages.js';
 import { requireMountNamespaces } from './netns.js';
-import { waitForTrace } from './traces.js';
+import { twice, waitForTrace } from './traces.js';
 
 /*
  * Container identity on cgroup v2 (ECS-optimized Amazon Linux 2023): the app runs in a private
@@ -52,7 +52,7 @@ describe.skipIf(!ready)('ECS tags for tracers that name their container by cgrou
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it.each(LANGS)('the real %s tracer: in-<inode> resolves to its container, and its spans carry its task', async (lang) => {
+  it.each(LANGS)('the real %s tracer: in-<inode> resolves to its container, and its spans carry its task', (lang) => twice(async () => {
     const task = sim.world.tasks[1]!;
     const container = task.containers[0]!;
     const taskId = task.arn.split('/').pop()!;
@@ -72,5 +72,5 @@ describe.skipIf(!ready)('ECS tags for tracers that name their container by cgrou
     } finally {
       await running.stop();
     }
-  }, 60_000);
+  }), 120_000);
 });

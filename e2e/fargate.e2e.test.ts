@@ -8,7 +8,7 @@ import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
 import { appMissing, LANGUAGES, randomId, startApp, tracedRequest } from './languages.js';
 import { inFakeContainer, requireMountNamespaces } from './netns.js';
-import { waitForTrace } from './traces.js';
+import { twice, waitForTrace } from './traces.js';
 
 /*
  * ECS on Fargate: the agent is a sidecar in the app's task (one network namespace: apps send to
@@ -53,7 +53,7 @@ describe.skipIf(!ready)('ECS Fargate: the agent as a sidecar in the app\'s task'
   it.each([
     ['dd-trace (Node)', 'web', [process.execPath, NODE_APP], '/leaf'],
     ['ddtrace (Python)', 'api', LANGUAGES.python.argv, '/work'],
-  ] as const)('the real %s, started by ecs-trace run, finds the sidecar on localhost and its spans carry the task', async (_label, name, argv, path) => {
+  ] as const)('the real %s, started by ecs-trace run, finds the sidecar on localhost and its spans carry the task', (_label, name, argv, path) => twice(async () => {
     const task = sim.world.tasks[0]!;
     const container = task.containers.find((c) => c.name === name)!;
     const taskId = task.arn.split('/').pop()!;
@@ -75,5 +75,5 @@ describe.skipIf(!ready)('ECS Fargate: the agent as a sidecar in the app\'s task'
     } finally {
       await app.stop();
     }
-  }, 60_000);
+  }), 120_000);
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
 import { appMissing, LANGUAGES, randomId, startApp, tracedRequest, type Lang, type RunningApp } from './languages.js';
-import { waitForTrace } from './traces.js';
+import { TraceNeverCame, twice, waitForTrace } from './traces.js';
 
 /*
  * The real Python, Java and Go tracers, installed as their users install them (e2e/apps/prepare.sh),
@@ -28,24 +28,6 @@ const sources: [string, SimulatorOptions][] = [
 
 async function metrics(agent: TestAgent): Promise<string> {
   return (await fetch(`${agent.apiUrl}/metrics`)).text();
-}
-
-/** A traced request whose trace never reached the agent's store, even after its app was stopped. */
-class TraceNeverCame extends Error {}
-
-/**
- * Runs a test again, once, when its trace never came: on a loaded machine the real tracers have
- * been seen (twice in CI, never here) to send one trace fewer than asked, with nothing in their
- * output. The first miss is printed with its evidence; two in a row fail the test.
- */
-async function twice(test: () => Promise<void>): Promise<void> {
-  try {
-    await test();
-  } catch (err) {
-    if (!(err instanceof TraceNeverCame)) throw err;
-    console.warn(`a trace never came; trying once more. ${err.message}`);
-    await test();
-  }
 }
 
 /** A trace that never came, with what the app printed and what the agent counted and holds. */

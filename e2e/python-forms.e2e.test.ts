@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
 import { appMissing, BUILD, LANGUAGES, randomId, startApp, tracedRequest } from './languages.js';
-import { waitForTrace } from './traces.js';
+import { twice, waitForTrace } from './traces.js';
 
 /*
  * The ECS guide's Python forms with the real ddtrace: `ddtrace-run` behind the entryPoint shell
@@ -31,7 +31,7 @@ describe.skipIf(!componentsAvailable(appMissing('python'), 'Python form e2e test
     await agent?.close();
   });
 
-  it('ddtrace-run behind the metadata-file shell form of taskdef app: the app is exec\'ed with DD_AGENT_HOST set', async () => {
+  it('ddtrace-run behind the metadata-file shell form of taskdef app: the app is exec\'ed with DD_AGENT_HOST set', () => twice(async () => {
     const { doc } = parseTaskDefinition(JSON.stringify({
       family: 'storefront',
       containerDefinitions: [{ name: 'web', image: 'storefront:1', memory: 256, command: LANGUAGES.python.argv }],
@@ -56,7 +56,7 @@ describe.skipIf(!componentsAvailable(appMissing('python'), 'Python form e2e test
     } finally {
       await app.stop();
     }
-  }, 60_000);
+  }), 120_000);
 
   it('the in-code form: tracer.configure(hostname=) is refused by this ddtrace; DD_AGENT_HOST set in code before the import works', async () => {
     const out = await new Promise<string>((resolve, reject) => {
