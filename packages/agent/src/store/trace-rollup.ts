@@ -312,6 +312,32 @@ function mergeInto(a: RollupData, b: RollupData): void {
 }
 
 /** `b` merged into a copy of `a` (the same kind and key). */
+/**
+ * Halves meeting in memory, as both stores keep the recent ones: a half whose other side waits in
+ * `waiting` makes a call (returned, counted now) and takes it out; any other waits there, a second
+ * half of the same side (a retried call) replacing the first so that one call is counted.
+ */
+export function meetWaiting(waiting: Map<string, Half>, halves: readonly Half[]): RollupRow[] {
+  const calls: RollupRow[] = [];
+  for (const h of halves) {
+    const call = `${h.traceId}:${h.spanId}`;
+    const other = waiting.get(call);
+    waiting.delete(call);
+    if (other !== undefined && other.side !== h.side) calls.push(...(h.side === 'client' ? pairedEdge(h.data, other.data) : pairedEdge(other.data, h.data)));
+    else waiting.set(call, h);
+  }
+  return calls;
+}
+
+/** Rows summed into `into`, one per slot and key: a busy second's payloads hit the same few keys. */
+export function sumRollups(into: Map<string, RollupRow>, rows: readonly RollupRow[]): void {
+  for (const r of rows) {
+    const k = rollupRowKey(r);
+    const have = into.get(k);
+    into.set(k, have ? { ...have, data: mergeRollupData(have.data, r.data) } : r);
+  }
+}
+
 export function mergeRollupData(a: RollupData, b: RollupData): RollupData {
   const out = cloneData(a);
   mergeInto(out, b);

@@ -69,22 +69,13 @@ export class Obfuscator {
     const key = this.lexer ? `${dbms}\u0000${query}` : query;
     let out = this.sqlCache.get(key);
     if (out === undefined) {
-      out = this.lexer ? this.lexed(query, dbms) : this.legacy(query);
+      const { query: q, tables } = this.lexer ? this.lexer.obfuscate(query, dbms) : obfuscateSqlWith(query, this.c.sql);
+      out = { query: q, tables: tables.join(',') };
       if (this.sqlCache.size >= SQL_CACHE_ENTRIES) this.sqlCache.delete(this.sqlCache.keys().next().value!);
       this.sqlCache.set(key, out);
     }
     if (out.query === NON_PARSABLE_SQL) this.onNonParsable();
     return out;
-  }
-
-  private legacy(query: string): ObfuscatedSql {
-    const { query: q, tables } = obfuscateSqlWith(query, this.c.sql);
-    return { query: q, tables: tables.join(',') };
-  }
-
-  private lexed(query: string, dbms: string): ObfuscatedSql {
-    const { query: q, tables } = this.lexer!.obfuscate(query, dbms);
-    return { query: q, tables: tables.join(',') };
   }
 
   span(s: Span): void {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import {
-  expiredEdge, floorTo, foldRollups, mergeByKey, mergeBySlotAndKey, mergeRollupData, pairedEdge, rollupRowKey, rollupSlots,
+  expiredEdge, floorTo, foldRollups, meetWaiting, mergeByKey, mergeBySlotAndKey, mergeRollupData, pairedEdge, rollupRowKey, rollupSlots, sumRollups,
   type Half, type HalfData, type RollupData, type RollupKind, type RollupRow,
 } from '../trace-rollup.js';
 
@@ -148,23 +148,8 @@ export class PendingRollups {
   }
 
   add(rows: readonly RollupRow[], halves: readonly Half[]): void {
-    const all = [...rows];
-    for (const h of halves) {
-      const call = `${h.traceId}:${h.spanId}`;
-      const other = this.halves.get(call);
-      if (other !== undefined && other.side !== h.side) {
-        this.halves.delete(call);
-        all.push(...(h.side === 'client' ? pairedEdge(h.data, other.data) : pairedEdge(other.data, h.data)));
-      } else {
-        this.halves.delete(call);
-        this.halves.set(call, h);
-      }
-    }
-    for (const r of all) {
-      const k = rollupRowKey(r);
-      const have = this.rows.get(k);
-      this.rows.set(k, have ? { ...have, data: mergeRollupData(have.data, r.data) } : r);
-    }
+    sumRollups(this.rows, rows);
+    sumRollups(this.rows, meetWaiting(this.halves, halves));
   }
 
   /** Writes the rows, and the halves that waited here long enough (all of them with `all`). */

@@ -27,8 +27,6 @@ export interface Token {
   value: string;
   isTableIndicator: boolean;
   hasDigits: boolean;
-  /** Sticky in the Agent's lexer: once a quoted identifier is read, later tokens carry it too. */
-  hasQuotes: boolean;
   /** A quoted identifier that starts with a letter and holds only letters and digits. */
   isSimpleIdentifier: boolean;
 }
@@ -97,7 +95,6 @@ const width = (c: number) => (c > 0xffff ? 2 : 1);
 export class Lexer {
   private cursor = 0;
   private start = 0;
-  private hasQuotes = false;
   private hasDigits = false;
   private isTableIndicator = false;
   private isSimpleIdentifier = false;
@@ -287,7 +284,6 @@ export class Lexer {
     // "a"."b" and [a].[b] are one identifier.
     const joined = `${closingChar}.${String.fromCharCode(delimiter)}`;
     this.start = this.cursor;
-    this.hasQuotes = true;
     this.isSimpleIdentifier = true;
     let firstRune = true;
     let ch = this.next();
@@ -302,7 +298,6 @@ export class Lexer {
         break;
       }
       if (isEof(ch)) {
-        this.hasQuotes = false;
         this.isSimpleIdentifier = false;
         return this.emit(T.ERROR);
       }
@@ -434,7 +429,6 @@ export class Lexer {
       value: this.src.slice(this.start, this.cursor),
       isTableIndicator: this.isTableIndicator,
       hasDigits: this.hasDigits,
-      hasQuotes: this.hasQuotes,
       isSimpleIdentifier: this.isSimpleIdentifier,
     };
     this.start = this.cursor;
