@@ -15,6 +15,7 @@ describe('/metrics', () => {
     expect(value(first, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
     expect(value(first, 'nodejs_heap_size_used_bytes')).toBeLessThanOrEqual(value(first, 'nodejs_heap_size_total_bytes'));
     expect(value(first, 'process_start_time_seconds')).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(value(first, 'process_start_time_seconds')).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 2);
     // Work between two scrapes shows as CPU seconds, and what it holds as heap in use (an array
     // of 1,000 small integers takes 8 KB; half that is asked, whatever the GC did meanwhile).
     const held: number[][] = [];

@@ -100,7 +100,8 @@ function processMetrics(registry: Registry): void {
   const external = registry.gauge('nodejs_external_memory_bytes', 'Memory outside the V8 heap held by JavaScript objects (buffers included).');
   const cpu = registry.counter('process_cpu_seconds_total', 'CPU time of the agent process (user and system), all its threads.');
   const start = registry.gauge('process_start_time_seconds', 'When the agent process started, in seconds since the epoch.');
-  start.set(Math.round(Date.now() / 1000 - process.uptime()));
+  // Floor, not round: a scrape in the process's first half second must not see a start to come.
+  start.set(Math.floor(Date.now() / 1000 - process.uptime()));
   let cpuSeen = 0;
   registry.onCollect(() => {
     const m = process.memoryUsage();
