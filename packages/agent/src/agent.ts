@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
-import { Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
+import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
 import { otlpAddress, OtlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
@@ -68,19 +68,24 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     // kept traces go there too: each after the local store has them.
     let writer: ConstructorParameters<typeof ForwardingWriter>[0] = maintenance;
     const outlets: Outlet[] = [];
-    if (config.apiKey && !ui) {
+    const forwarding = !ui && (Boolean(config.apiKey) || Boolean(config.otlpExportEndpoint));
+    // One encoding thread for every outlet; closed after them (they flush into it).
+    const encoder = forwarding ? new EncoderThread(config.forwardQueueBytes) : undefined;
+    if (encoder) started.push(() => encoder.close());
+    if (config.apiKey && encoder) {
       const forwarder = new Forwarder({
         baseUrl: intakeBaseUrl(config), apiKey: config.apiKey, maxQueueBytes: config.forwardQueueBytes, metrics, logOnce: new LogOnce(log),
         info: { hostName: config.hostname, env: config.env, agentVersion: AGENT_VERSION, targetTPS: config.targetTps, errorTPS: config.errorTps, rareSamplerEnabled: config.rareSampler },
+        encoder,
       });
       started.push(() => forwarder.close());
       outlets.push(forwarder);
       log.info({ url: intakeBaseUrl(config) }, 'forwarding kept traces and stats to Datadog');
     }
-    if (config.otlpExportEndpoint && !ui) {
+    if (config.otlpExportEndpoint && encoder) {
       const url = otlpExportUrl(config.otlpExportEndpoint);
       const headers = parseOtlpHeaders(config.otlpExportHeaders);
-      const exporter = new OtlpExporter({ url, headers, userAgent: `ecs-trace/${ECS_TRACE_VERSION}`, maxQueueBytes: config.forwardQueueBytes, metrics, logOnce: new LogOnce(log) });
+      const exporter = new OtlpExporter({ url, headers, userAgent: `ecs-trace/${ECS_TRACE_VERSION}`, maxQueueBytes: config.forwardQueueBytes, metrics, logOnce: new LogOnce(log), encoder });
       started.push(() => exporter.close());
       outlets.push(exporter);
       log.info({ url: url.href, headers: Object.keys(headers) }, 'exporting kept traces over OTLP/HTTP');

@@ -1,5 +1,4 @@
-import type { Span } from '@ecs-trace/protocol';
-import type { WriteBatch } from '../store/index.js';
+import type { DatadogTracerPayload, Span } from '@ecs-trace/protocol';
 import { ProtoWriter } from '@ecs-trace/protocol';
 
 /*
@@ -51,7 +50,7 @@ function chunkPriority(chunk: Span[]): number {
   return 1;
 }
 
-export function encodeAgentPayload(info: AgentPayloadInfo, batches: WriteBatch[]): Buffer {
+export function encodeAgentPayload(info: AgentPayloadInfo, batches: DatadogTracerPayload[]): Buffer {
   const w = new ProtoWriter();
   w.string(1, info.hostName);
   w.string(2, info.env);

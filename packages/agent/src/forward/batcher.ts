@@ -1,24 +1,22 @@
-import type { WriteBatch } from '../store/index.js';
-
 /*
  * Kept batches gathered for one destination until enough spans or enough time has passed, then
  * handed to `flush` together: fewer, larger requests, as the trace-agent's writer and the
  * OpenTelemetry batch span processor send.
  */
 
-export class Batcher {
-  private pending: WriteBatch[] = [];
+export class Batcher<T extends { spans: number }> {
+  private pending: T[] = [];
   private pendingSpans = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly maxSpans: number, intervalMs: number, private readonly onFlush: (batches: WriteBatch[]) => Promise<void>) {
+  constructor(private readonly maxSpans: number, intervalMs: number, private readonly onFlush: (batches: T[]) => Promise<void>) {
     this.timer = setInterval(() => { void this.flush(); }, intervalMs);
     this.timer.unref();
   }
 
-  add(batch: WriteBatch): void {
+  add(batch: T): void {
     this.pending.push(batch);
-    for (const c of batch.chunks) this.pendingSpans += c.length;
+    this.pendingSpans += batch.spans;
     if (this.pendingSpans >= this.maxSpans) void this.flush();
   }
 

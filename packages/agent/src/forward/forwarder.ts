@@ -1,8 +1,10 @@
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import type { StatsQuery, StatsReader, StatsRow, StatsWriter, TraceWriter, WriteBatch } from '../store/index.js';
 import type { ServiceStatsRow } from '../store/index.js';
-import { encodeAgentPayload, type AgentPayloadInfo } from './agent-payload.js';
+import type { AgentPayloadInfo } from './agent-payload.js';
 import { Batcher } from './batcher.js';
+import type { PackedBatch } from './encode-job.js';
+import type { EncoderThread } from './encoder-thread.js';
 import { gzipped } from './gzip.js';
 import { BatchingOutlet, type Outlet } from './outlet.js';
 import { Sender } from './sender.js';
@@ -10,8 +12,8 @@ import { encodeStatsPayload } from './stats-payload.js';
 
 /*
  * Forwarding to Datadog beside the local store: kept traces are batched into AgentPayloads
- * (flushed before 3.2 MB, or every 5 s) and the agent's stats into StatsPayloads, gzip-compressed
- * and handed to the Sender. A batch is acknowledged once the local store has it; forwarding
+ * (flushed before 3.2 MB, or every 5 s), encoded on the encoding thread, and the agent's stats
+ * into StatsPayloads, gzip-compressed and handed to the Sender. A batch is acknowledged once the local store has it; forwarding
  * never holds up intake, and its failures are counted, not thrown.
  */
 
@@ -25,14 +27,21 @@ export interface ForwarderOptions {
   info: AgentPayloadInfo;
   metrics: AgentMetrics;
   logOnce: LogOnce;
+  encoder: EncoderThread;
 }
 
 export class Forwarder extends BatchingOutlet {
   protected readonly sender: Sender;
-  protected readonly batcher: Batcher;
+  protected readonly batcher: Batcher<PackedBatch>;
+  protected readonly encoder: EncoderThread;
+  protected readonly metrics: AgentMetrics;
+  protected readonly logOnce: LogOnce;
 
   constructor(private readonly o: ForwarderOptions) {
     super();
+    this.encoder = o.encoder;
+    this.metrics = o.metrics;
+    this.logOnce = o.logOnce;
     this.sender = new Sender({
       baseUrl: o.baseUrl, headers: { 'DD-Api-Key': o.apiKey, 'User-Agent': `Datadog Trace Agent/${o.info.agentVersion}/ecs-trace` },
       destination: 'Datadog', label: 'datadog', rejectedHint: 'check DD_API_KEY and DD_SITE',
@@ -44,10 +53,11 @@ export class Forwarder extends BatchingOutlet {
     this.batcher = new Batcher(FLUSH_BYTES / 1024, FLUSH_MS, (batches) => this.send(batches));
   }
 
-  private async send(batches: WriteBatch[]): Promise<void> {
+  private async send(batches: PackedBatch[]): Promise<void> {
     const languages = [...new Set(batches.map((b) => b.lang).filter(Boolean))];
-    const body = await gzipped(encodeAgentPayload(this.o.info, batches));
-    this.sender.push({ kind: 'traces', path: '/api/v0.2/traces', headers: { 'Content-Type': 'application/x-protobuf', 'X-Datadog-Reported-Languages': languages.join('|') }, body });
+    await this.encodeAndSend({ format: 'datadog', info: this.o.info, batches }, (body) => (
+      { kind: 'traces', path: '/api/v0.2/traces', headers: { 'Content-Type': 'application/x-protobuf', 'X-Datadog-Reported-Languages': languages.join('|') }, body }
+    ));
   }
 
   async stats(rows: StatsRow[]): Promise<void> {

@@ -5,3 +5,4 @@ export { OtlpExporter, type OtlpExporterOptions } from './otlp-exporter.js';
 export type { Outlet } from './outlet.js';
 export { encodeAgentPayload, type AgentPayloadInfo } from './agent-payload.js';
 export { encodeStatsPayload } from './stats-payload.js';
+export { EncoderThread } from './encoder-thread.js';

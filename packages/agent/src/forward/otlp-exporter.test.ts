@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { decodeOtlpProtobuf, emptySpan } from '@ecs-trace/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentMetrics, createLogger, LogOnce } from '../runtime/index.js';
+import { EncoderThread } from './encoder-thread.js';
 import { OtlpExporter } from './otlp-exporter.js';
 import { otlpExportUrl, parseOtlpHeaders } from './otlp-settings.js';
 
@@ -34,15 +35,17 @@ describe('the OTLP exporter', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     close = () => { server.close(); server.closeAllConnections(); };
     const metrics = agentMetrics();
+    const encoder = new EncoderThread(1 << 20);
     const exporter = new OtlpExporter({
       url: otlpExportUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/otlp`), headers: parseOtlpHeaders('authorization=Bearer%20t0k,x-scope-orgid=acme'),
-      userAgent: 'ecs-trace/test', maxQueueBytes: 1 << 20, metrics, logOnce: new LogOnce(createLogger('off')), flushMs: 60_000,
+      userAgent: 'ecs-trace/test', maxQueueBytes: 1 << 20, metrics, logOnce: new LogOnce(createLogger('off')), flushMs: 60_000, encoder,
     });
     exporter.traces(batch(2n));
     await exporter.drained();
     exporter.traces(batch(3n));
     await exporter.drained();
     await exporter.close();
+    await encoder.close();
     expect(got.map((g) => [g.path, g.status, g.spans])).toEqual([['/otlp/v1/traces', 503, 1], ['/otlp/v1/traces', 200, 1], ['/otlp/v1/traces', 400, 1]]);
     expect(got[0]!.headers).toMatchObject({ 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip', authorization: 'Bearer t0k', 'x-scope-orgid': 'acme', 'user-agent': 'ecs-trace/test' });
     const text = metrics.registry.render();

@@ -1,7 +1,7 @@
-import { encodeOtlpFromDatadog, TraceIdHighCache } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { Batcher } from './batcher.js';
-import { gzipped } from './gzip.js';
+import type { PackedBatch } from './encode-job.js';
+import type { EncoderThread } from './encoder-thread.js';
 import { BatchingOutlet } from './outlet.js';
 import { Sender } from './sender.js';
 
@@ -23,18 +23,24 @@ export interface OtlpExporterOptions {
   maxQueueBytes: number;
   metrics: AgentMetrics;
   logOnce: LogOnce;
+  encoder: EncoderThread;
   /** Tests: a shorter batching interval. */
   flushMs?: number;
 }
 
 export class OtlpExporter extends BatchingOutlet {
   protected readonly sender: Sender;
-  protected readonly batcher: Batcher;
+  protected readonly batcher: Batcher<PackedBatch>;
+  protected readonly encoder: EncoderThread;
+  protected readonly metrics: AgentMetrics;
+  protected readonly logOnce: LogOnce;
   private readonly path: string;
-  private readonly highs = new TraceIdHighCache();
 
   constructor(o: OtlpExporterOptions) {
     super();
+    this.encoder = o.encoder;
+    this.metrics = o.metrics;
+    this.logOnce = o.logOnce;
     this.path = o.url.pathname + o.url.search;
     this.sender = new Sender({
       baseUrl: o.url.origin, headers: { 'User-Agent': o.userAgent, ...o.headers },
@@ -42,9 +48,8 @@ export class OtlpExporter extends BatchingOutlet {
       retryable: (status) => RETRYABLE.has(status),
       maxQueueBytes: o.maxQueueBytes, metrics: o.metrics, logOnce: o.logOnce,
     });
-    this.batcher = new Batcher(FLUSH_SPANS, o.flushMs ?? FLUSH_MS, async (batches) => {
-      const body = await gzipped(encodeOtlpFromDatadog(batches, this.highs));
-      this.sender.push({ kind: 'otlp_traces', path: this.path, headers: { 'Content-Type': 'application/x-protobuf' }, body });
-    });
+    this.batcher = new Batcher<PackedBatch>(FLUSH_SPANS, o.flushMs ?? FLUSH_MS, (batches) => this.encodeAndSend(
+      { format: 'otlp', batches }, (body) => ({ kind: 'otlp_traces', path: this.path, headers: { 'Content-Type': 'application/x-protobuf' }, body }),
+    ));
   }
 }

@@ -1,6 +1,9 @@
+import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import type { StatsRow, WriteBatch } from '../store/index.js';
 import type { Batcher } from './batcher.js';
-import type { Sender } from './sender.js';
+import { packBatch, type EncodeJob, type PackedBatch } from './encode-job.js';
+import type { EncoderThread } from './encoder-thread.js';
+import type { OutgoingPayload, Sender } from './sender.js';
 
 /** A destination beyond the local store (Datadog, an OTLP endpoint): handed kept data, never blocking intake. */
 export interface Outlet {
@@ -11,13 +14,33 @@ export interface Outlet {
   close(): Promise<void>;
 }
 
-/** An outlet that batches kept traces (its Batcher) and sends them through its Sender. */
+/**
+ * An outlet that batches kept traces (its Batcher), has them encoded on the encoding thread and
+ * sends them through its Sender. A batch the encoder refuses or fails is counted dropped.
+ */
 export abstract class BatchingOutlet implements Outlet {
   protected abstract readonly sender: Sender;
-  protected abstract readonly batcher: Batcher;
+  protected abstract readonly batcher: Batcher<PackedBatch>;
+  protected abstract readonly encoder: EncoderThread;
+  protected abstract readonly metrics: AgentMetrics;
+  protected abstract readonly logOnce: LogOnce;
 
   traces(batch: WriteBatch): void {
-    this.batcher.add(batch);
+    this.batcher.add(packBatch(batch));
+  }
+
+  /** Encodes the job and queues the payload `outgoing` makes of its body. */
+  protected async encodeAndSend(job: EncodeJob, outgoing: (body: Buffer) => OutgoingPayload): Promise<void> {
+    const kind = job.format === 'datadog' ? 'traces' : 'otlp_traces';
+    let body: Buffer;
+    try {
+      body = await this.encoder.encode(job);
+    } catch (err) {
+      this.metrics.forwardPayloads.inc({ kind, outcome: 'dropped' });
+      this.logOnce.warn(`forward-encode-${kind}`, { reason: (err as Error).message }, 'kept traces could not be prepared for forwarding; they are dropped');
+      return;
+    }
+    this.sender.push(outgoing(body));
   }
 
   async drained(): Promise<void> {

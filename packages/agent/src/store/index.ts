@@ -6,6 +6,8 @@ export {
   type TraceSummaryRecord,
 } from './records.js';
 export { decodeSketch } from './sketch-codec.js';
+export { segmentOf } from './prepare-write.js';
+export { decodeSegmentChunk, readDictionary, type EncodedSegment } from './segment-codec.js';
 export { openReader, openStore } from './factory.js';
 export { PostgresStore } from './postgres/postgres-store.js';
 export { StoreTimeoutError } from './contract.js';
