@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histPercentile, normalizeMessage, rollupSlots, topFrames } from './trace-rollup.js';
+import { histPercentile, meetWaiting, normalizeMessage, rollupSlots, topFrames, type Half, type RollupRow } from './trace-rollup.js';
 
 describe('trace rollups', () => {
   it('makes what varies between occurrences of an error `?`, and keeps the stack\'s top frames without line numbers', () => {
@@ -25,5 +25,23 @@ describe('trace rollups', () => {
       { width: H, from: 2n * H, to: 3n * H },
       { width: M, from: 3n * H, to: 3n * H + M },
     ]);
+  });
+
+  it('keeps at most so many halves waiting: the oldest go as expired ones do, and what came in time still meets', () => {
+    const half = (traceId: bigint, side: Half['side'], service: string, leaf?: string): Half => ({
+      traceId, spanId: 7n, side, at: 0n,
+      data: { service, env: 'prod', type: 'http', start: '1700000000000000000', duration: 1000, error: 0, ...(leaf ? { leaf: { name: leaf, type: 'http' } } : {}) },
+    });
+    const edges = (rows: RollupRow[]) => rows.filter((r) => r.kind === 'edge' && r.width === 60_000_000_000n).map((r) => r.key);
+    const waiting = new Map<string, Half>();
+    expect(meetWaiting(waiting, [half(1n, 'client', 'web', 'payments.internal'), half(2n, 'client', 'web', 'users.internal'), half(3n, 'server', 'cart')], 3)).toEqual([]);
+    // A fourth and fifth push out the two oldest: web's call to payments.internal counts as a call
+    // to its leaf; users.internal's too.
+    const out = meetWaiting(waiting, [half(4n, 'client', 'web', 'a.internal'), half(5n, 'client', 'web', 'b.internal')], 3);
+    expect(edges(out).map((k) => k.split('\u001f').slice(1, 3).join('>'))).toEqual(['web>payments.internal', 'web>users.internal']);
+    expect(waiting.size).toBe(3);
+    // The server of trace 1 came too late: nothing to meet, it waits. Trace 4's server meets.
+    const met = meetWaiting(waiting, [half(1n, 'server', 'payments'), half(4n, 'server', 'api')], 3);
+    expect(edges(met).map((k) => k.split('\u001f').slice(1, 3).join('>'))).toEqual(['web>api']);
   });
 });

@@ -85,6 +85,13 @@ export interface HalfData {
 /** How long a half waits for its other side. */
 export const HALF_TTL_NS = 120n * 1_000_000_000n;
 
+/**
+ * How many halves wait in memory at most; past it the oldest is given up as if its time had come.
+ * A half takes about 300 bytes, and dd-trace's payloads leave one for every 3.5 spans (its http
+ * client calls): at 70k spans/s, two minutes of them took 800 MB before this bound; 50k is 15 MB.
+ */
+export const MAX_WAITING_HALVES = 50_000;
+
 const FRAMES = 3;
 /** Between the parts of a rollup key: PostgreSQL's text cannot hold NUL. */
 const SEP = '\u001f';
@@ -156,31 +163,36 @@ const bucketOf = (ns: number) => String(ns <= 1 ? 0 : Math.floor(Math.log(ns) / 
 
 const MINUTE = SLOT_WIDTHS[SLOT_WIDTHS.length - 1]!;
 
-/** One occurrence, in its minute; widened to the other slots once a batch's rows are folded (expandSlots). */
-function slotted(kind: RollupKind, key: string, at: bigint, data: () => RollupData): RollupRow[] {
-  return [{ width: MINUTE, slot: floorTo(at, MINUTE), kind, key, data: data() }];
-}
-
 /** Minute rows and the same rows folded into every wider slot. */
 function expandSlots(minuteRows: RollupRow[]): RollupRow[] {
   const wider = SLOT_WIDTHS.filter((w) => w !== MINUTE).flatMap((width) => minuteRows.map((r) => ({ ...r, width, slot: floorTo(r.slot, width) })));
   return [...minuteRows, ...foldRollups(wider)];
 }
 
-function edgeRows(env: string, from: string, to: string, toType: string, leaf: boolean, start: bigint, duration: number, error: number): RollupRow[] {
-  return slotted('edge', `${env}${SEP}${from}${SEP}${to}`, start, () => ({ env, from, to, toType, leaf, calls: 1, errors: error !== 0 ? 1 : 0, hist: { [bucketOf(duration)]: 1 } }));
-}
-
 /** A client half and its server half, paired: one call from the client's service to the server's. */
-export function pairedEdge(client: HalfData, server: HalfData): RollupRow[] {
-  if (client.service === server.service) return [];
-  return expandSlots(edgeRows(server.env || client.env, client.service, server.service, server.type, false, BigInt(server.start), server.duration, server.error));
+function addPaired(acc: MinuteRows, client: HalfData, server: HalfData): void {
+  if (client.service === server.service) return;
+  acc.edge(server.env || client.env, client.service, server.service, server.type, false, BigInt(server.start), server.duration, server.error);
 }
 
 /** A client half no server came for: a call to its leaf, if it names one. */
-export function expiredEdge(client: HalfData): RollupRow[] {
-  if (!client.leaf || client.leaf.name === client.service) return [];
-  return expandSlots(edgeRows(client.env, client.service, client.leaf.name, client.leaf.type, true, BigInt(client.start), client.duration, client.error));
+function addExpired(acc: MinuteRows, client: HalfData): void {
+  if (!client.leaf || client.leaf.name === client.service) return;
+  acc.edge(client.env, client.service, client.leaf.name, client.leaf.type, true, BigInt(client.start), client.duration, client.error);
+}
+
+/** The rows of one paired call. */
+export function pairedEdge(client: HalfData, server: HalfData): RollupRow[] {
+  const acc = new MinuteRows();
+  addPaired(acc, client, server);
+  return acc.all();
+}
+
+/** The rows of client halves no server came for, summed (their calls to their leaves). */
+export function expiredEdges(clients: Iterable<HalfData>): RollupRow[] {
+  const acc = new MinuteRows();
+  for (const c of clients) addExpired(acc, c);
+  return acc.all();
 }
 
 /**
@@ -315,18 +327,28 @@ function mergeInto(a: RollupData, b: RollupData): void {
 /**
  * Halves meeting in memory, as both stores keep the recent ones: a half whose other side waits in
  * `waiting` makes a call (returned, counted now) and takes it out; any other waits there, a second
- * half of the same side (a retried call) replacing the first so that one call is counted.
+ * half of the same side (a retried call) replacing the first so that one call is counted. Beyond
+ * `max` waiting, the oldest go as expired ones do (a client's becomes a call to its leaf).
  */
-export function meetWaiting(waiting: Map<string, Half>, halves: readonly Half[]): RollupRow[] {
-  const calls: RollupRow[] = [];
+export function meetWaiting(waiting: Map<string, Half>, halves: readonly Half[], max = MAX_WAITING_HALVES): RollupRow[] {
+  // Calls summed in place, as a batch's own are (tens of thousands a second go past the bound).
+  const acc = new MinuteRows();
   for (const h of halves) {
     const call = `${h.traceId}:${h.spanId}`;
     const other = waiting.get(call);
     waiting.delete(call);
-    if (other !== undefined && other.side !== h.side) calls.push(...(h.side === 'client' ? pairedEdge(h.data, other.data) : pairedEdge(other.data, h.data)));
-    else waiting.set(call, h);
+    if (other !== undefined && other.side !== h.side) {
+      if (h.side === 'client') addPaired(acc, h.data, other.data);
+      else addPaired(acc, other.data, h.data);
+    } else waiting.set(call, h);
   }
-  return calls;
+  // A Map iterates in insertion order: oldest first.
+  for (const [call, h] of waiting) {
+    if (waiting.size <= max) break;
+    waiting.delete(call);
+    if (h.side === 'client') addExpired(acc, h.data);
+  }
+  return acc.all();
 }
 
 /** Rows summed into `into`, one per slot and key: a busy second's payloads hit the same few keys. */
@@ -334,7 +356,9 @@ export function sumRollups(into: Map<string, RollupRow>, rows: readonly RollupRo
   for (const r of rows) {
     const k = rollupRowKey(r);
     const have = into.get(k);
-    into.set(k, have ? { ...have, data: mergeRollupData(have.data, r.data) } : r);
+    // The map's rows are its own copies, so they are summed in place.
+    if (have) mergeInto(have.data, r.data);
+    else into.set(k, { ...r, data: cloneData(r.data) });
   }
 }
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import {
-  expiredEdge, floorTo, foldRollups, meetWaiting, mergeByKey, mergeBySlotAndKey, mergeRollupData, pairedEdge, rollupRowKey, rollupSlots, sumRollups,
+  expiredEdges, floorTo, foldRollups, meetWaiting, mergeByKey, mergeBySlotAndKey, mergeRollupData, pairedEdge, rollupRowKey, rollupSlots, sumRollups,
   type Half, type HalfData, type RollupData, type RollupKind, type RollupRow,
 } from '../trace-rollup.js';
 
@@ -104,7 +104,7 @@ export async function maintainRollups(client: pg.PoolClient, writer: string, hal
     }
   }
   const { rows: expired } = await client.query<{ side: string; data: string }>('DELETE FROM call_halves WHERE at < $1 RETURNING side, data', [halvesBefore]);
-  for (const e of expired) if (e.side === 'client') edges.push(...expiredEdge(JSON.parse(e.data) as HalfData));
+  edges.push(...expiredEdges(expired.filter((e) => e.side === 'client').map((e) => JSON.parse(e.data) as HalfData)));
   await addRollups(client, writer, edges);
   await client.query('DELETE FROM trace_rollup WHERE slot + width <= $1', [olderThan]);
 }

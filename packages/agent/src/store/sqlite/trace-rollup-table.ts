@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
-  expiredEdge, floorTo, foldRollups, meetWaiting, mergeByKey, mergeRollupData, rollupSlots, sumRollups,
-  type Half, type RollupData, type RollupKind, type RollupRow,
+  expiredEdges, floorTo, foldRollups, meetWaiting, mergeByKey, mergeRollupData, rollupSlots, sumRollups,
+  type Half, type HalfData, type RollupData, type RollupKind, type RollupRow,
 } from '../trace-rollup.js';
 
 /*
@@ -101,15 +101,15 @@ export class TraceRollupTable {
 
   /** Halves that waited past their time: a client's becomes a call to its leaf; a server's goes. */
   expire(before: bigint): void {
-    const rows: RollupRow[] = [];
+    const clients: HalfData[] = [];
     for (const [call, h] of this.halves) {
       // Oldest first (a Map keeps insertion order): stop at the first young one.
       if (h.at >= before) break;
       this.halves.delete(call);
-      if (h.side === 'client') rows.push(...expiredEdge(h.data));
+      if (h.side === 'client') clients.push(h.data);
     }
     this.flush();
-    this.merge(rows);
+    this.merge(expiredEdges(clients));
   }
 
   /** Stops the timer; what is pending is written by the caller's flush(). */
