@@ -18,6 +18,8 @@ export interface RunningAgent {
   otlpGrpcPort: number | undefined;
   api: AddressInfo;
   store: TraceStore;
+  /** Resolves once every kept trace handed to forwarding so far is sent, or dropped and counted. */
+  forwarded(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -190,6 +192,9 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       receiverSocket: receiver && config.receiverSocket ? config.receiverSocket : undefined,
       api: apiAddress,
       store,
+      async forwarded() {
+        await Promise.all(outlets.map((o) => o.drained()));
+      },
       async close() {
         await receiverClose?.();
         await closeAll();

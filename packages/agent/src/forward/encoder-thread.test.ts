@@ -1,9 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import { emptySpan, encodeOtlpFromDatadog, TraceIdHighCache, type Span } from '@ecs-trace/protocol';
 import { describe, expect, it } from 'vitest';
-import type { WriteBatch } from '../store/index.js';
+import { packBatch, type WriteBatch } from '../store/index.js';
 import { encodeAgentPayload, type AgentPayloadInfo } from './agent-payload.js';
-import { encodeJob, packBatch } from './encode-job.js';
+import { encodeJob } from './encode-job.js';
 import { EncoderBusyError, EncoderThread } from './encoder-thread.js';
 
 /*

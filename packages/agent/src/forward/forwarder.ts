@@ -3,7 +3,7 @@ import type { StatsQuery, StatsReader, StatsRow, StatsWriter, TraceWriter, Write
 import type { ServiceStatsRow } from '../store/index.js';
 import type { AgentPayloadInfo } from './agent-payload.js';
 import { Batcher } from './batcher.js';
-import type { PackedBatch } from './encode-job.js';
+import type { PackedBatch } from '../store/index.js';
 import type { EncoderThread } from './encoder-thread.js';
 import { gzipped } from './gzip.js';
 import { BatchingOutlet, type Outlet } from './outlet.js';

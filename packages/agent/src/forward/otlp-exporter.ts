@@ -1,6 +1,6 @@
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { Batcher } from './batcher.js';
-import type { PackedBatch } from './encode-job.js';
+import type { PackedBatch } from '../store/index.js';
 import type { EncoderThread } from './encoder-thread.js';
 import { BatchingOutlet } from './outlet.js';
 import { Sender } from './sender.js';

@@ -6,8 +6,7 @@ export {
   type TraceSummaryRecord,
 } from './records.js';
 export { decodeSketch } from './sketch-codec.js';
-export { segmentOf } from './prepare-write.js';
-export { decodeSegmentChunk, readDictionary, type EncodedSegment } from './segment-codec.js';
+export { packBatch, unpackBatch, type PackedBatch } from './batch-segment.js';
 export { openReader, openStore } from './factory.js';
 export { PostgresStore } from './postgres/postgres-store.js';
 export { StoreTimeoutError } from './contract.js';

@@ -1,7 +1,7 @@
 import { findRoot } from '@ecs-trace/protocol';
 import type { WriteBatch } from './contract.js';
 import { chunkEnv } from './records.js';
-import { encodeSegment, type EncodedSegment } from './segment-codec.js';
+import { segmentOf } from './batch-segment.js';
 import { rollupsOf, type Half, type RollupRow } from './trace-rollup.js';
 
 /*
@@ -52,20 +52,6 @@ export interface PreparedWrite {
   /** The service map's and error tracking's rows (store/trace-rollup.ts), and calls' halves. */
   rollups: RollupRow[];
   halves: Half[];
-}
-
-// A batch's segment, encoded once for the store and for the outlets after it (forward/ sends
-// the blob to its encoding thread instead of walking the spans again on the intake thread).
-const segments = new WeakMap<WriteBatch, EncodedSegment>();
-
-/** The batch's non-empty chunks as the store keeps them (segment-codec.ts), encoded at most once. */
-export function segmentOf(batch: WriteBatch): EncodedSegment {
-  let seg = segments.get(batch);
-  if (seg === undefined) {
-    seg = encodeSegment(batch.chunks.filter((c) => c.length > 0));
-    segments.set(batch, seg);
-  }
-  return seg;
 }
 
 export function prepareWrite(batch: WriteBatch): PreparedWrite {

@@ -1,15 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PreparedWrite } from '../prepare-write.js';
+import { unpackBatch, type PackedBatch } from '../batch-segment.js';
+import { prepareWrite } from '../prepare-write.js';
 import { SqliteStore, type EncodedStatsRow } from './sqlite-store.js';
 
 /*
- * The embedded store's writer, on its own thread: the intake thread decodes and prepares the next
- * payload while this one commits the previous. Every write of the agent goes through here, so one
- * connection holds SQLite's write lock; the intake thread reads through a second connection.
+ * The embedded store's writer, on its own thread: the intake thread decodes the next payload and
+ * encodes its segment while this one makes the previous one's rows and commits them. Every write
+ * of the agent goes through here, so one connection holds SQLite's write lock; the intake thread
+ * reads through a second connection.
  */
 
 export type WriterRequest =
-  | { id: number; op: 'write'; w: PreparedWrite }
+  | { id: number; op: 'write'; batch: PackedBatch }
   | { id: number; op: 'stats'; rows: EncodedStatsRow[] }
   | { id: number; op: 'retention'; olderThan: bigint; maxBytes: number }
   | { id: number; op: 'flushRollups' }
@@ -33,7 +35,7 @@ port.on('message', (m: WriterRequest) => {
   void (async () => {
     try {
       let value: unknown;
-      if (m.op === 'write') store.applyWrite(m.w);
+      if (m.op === 'write') store.applyWrite(prepareWrite(unpackBatch(m.batch)));
       else if (m.op === 'stats') store.insertStats(m.rows);
       else if (m.op === 'retention') value = await store.enforceRetention(m.olderThan, m.maxBytes);
       else if (m.op === 'flushRollups') store.flushRollups();

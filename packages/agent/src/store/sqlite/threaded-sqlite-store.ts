@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
-import { prepareWrite } from '../prepare-write.js';
+import { packBatch } from '../batch-segment.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { WriterRequest, WriterResponse } from './sqlite-writer-worker.js';
 
@@ -66,18 +66,20 @@ export class ThreadedSqliteStore implements TraceStore {
     this.pending.clear();
   }
 
-  private call<T>(req: Request): Promise<T> {
+  private call<T>(req: Request, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...req, id });
+      this.worker.postMessage({ ...req, id }, transfer);
     });
   }
 
   async write(batch: WriteBatch): Promise<void> {
-    // Encoding happens here; only plain rows and one blob cross to the writer.
-    return this.call({ op: 'write', w: prepareWrite(batch) });
+    // Only the segment blob crosses (transferred): the writer decodes it and makes the rows, so
+    // this thread's share of a write is encoding the segment, which forwarding reuses.
+    const packed = packBatch(batch);
+    return this.call({ op: 'write', batch: packed }, [packed.blob.buffer as ArrayBuffer]);
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {
