@@ -7,6 +7,7 @@
 //   node bench/forward.bench.js [--quick]
 import { createServer, request, Agent } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, loadConfig, createLogger } from '@ecs-trace/agent';

@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { markTopLevel } from '@ecs-trace/protocol';
-import { PostgresStore, SqliteStore } from '@ecs-trace/agent';
+import { postgresStore, SqliteStore } from '@ecs-trace/agent';
 import { startTestPostgres } from '../packages/agent/dist/store/postgres/test-server.js';
 import { ddTraceChunks } from './payloads.js';
+
+const PostgresStore = await postgresStore();
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 5;

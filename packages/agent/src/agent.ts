@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
 import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
-import { otlpAddress, OtlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
+import { otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { buildApi } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
@@ -147,7 +147,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     let otlpGrpcPort: number | undefined;
     const grpcAt = config.apmEnabled ? otlpAddress('grpc', config, containerized) : undefined;
     if (grpcAt) {
-      const grpcIntake = new OtlpGrpcReceiver({
+      const grpcIntake = await otlpGrpcReceiver({
         traces: pipeline, metrics, logOnce: new LogOnce(log), maxPayloadBytes: config.maxPayloadBytes, decoders: config.decoders, decoderTimeoutMs: config.decoderTimeoutMs,
       });
       started.push(() => grpcIntake.close());

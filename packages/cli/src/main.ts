@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { discoveryCommands } from './commands/discovery.js';
 import { simulateCommand } from './commands/simulate.js';
 import { taskdefCommands } from './commands/taskdef.js';
-import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, maskedStoreUrl, PostgresStore, SETTINGS, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
+import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, maskedStoreUrl, postgresStore, SETTINGS, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
 
 /** ECS gives a container 30 s between SIGTERM and SIGKILL by default; the agent takes at most this. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -90,6 +90,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       .requiredOption('--store <url>', 'postgres:// URL [env: ECS_TRACE_STORE]', process.env['ECS_TRACE_STORE'])
       .action(async (o: { store: string }) => {
         try {
+          const PostgresStore = await postgresStore();
           if (name === 'migrate') await (await PostgresStore.open({ url: o.store })).close();
           const s = await PostgresStore.status({ url: o.store });
           process.stdout.write(`schema ${s.current} of ${s.latest}${s.current < s.latest ? ` (${s.latest - s.current} to apply: ecs-trace store migrate)` : ' (up to date)'}\n`);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { DiscardStore } from './discard-store.js';
 import { SpooledStore } from './spool.js';
-import { PostgresStore } from './postgres/postgres-store.js';
+import type { PostgresStore } from './postgres/postgres-store.js';
 import { maskedStoreUrl, storeKind, type StoreConfig } from './settings.js';
 import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
 
@@ -19,13 +19,21 @@ export interface SpoolDeps {
   logOnce: LogOnce;
 }
 
+/**
+ * The PostgreSQL backend, loaded when first asked for: `pg` and its dependencies cost an agent
+ * with the embedded store about 10 MB of memory for nothing.
+ */
+export async function postgresStore(): Promise<typeof PostgresStore> {
+  return (await import('./postgres/postgres-store.js')).PostgresStore;
+}
+
 export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>, spool?: SpoolDeps): Promise<TraceStore> {
   if (storeKind(config) === 'none') return new DiscardStore();
   if (storeKind(config) === 'postgres') {
     let remote: TraceStore;
     try {
       const password = config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
-      remote = await PostgresStore.open({ url: config.store, ...(password ? { password } : {}) });
+      remote = await (await postgresStore()).open({ url: config.store, ...(password ? { password } : {}) });
     } catch (err) {
       throw new Error(`cannot open the store at ${maskedStoreUrl(config.store)}: ${(err as Error).message}`);
     }

@@ -7,8 +7,8 @@ export {
 } from './records.js';
 export { decodeSketch } from './sketch-codec.js';
 export { packBatch, unpackBatch, type PackedBatch } from './batch-segment.js';
-export { openReader, openStore } from './factory.js';
-export { PostgresStore } from './postgres/postgres-store.js';
+export { openReader, openStore, postgresStore } from './factory.js';
+export type { PostgresStore } from './postgres/postgres-store.js';
 export { StoreTimeoutError } from './contract.js';
 export { DataDirLock, DataDirLockedError } from './lock.js';
 export { StoreMaintenance, type StoreHealth } from './maintenance.js';
