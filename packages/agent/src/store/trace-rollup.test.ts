@@ -34,14 +34,15 @@ describe('trace rollups', () => {
     });
     const edges = (rows: RollupRow[]) => rows.filter((r) => r.kind === 'edge' && r.width === 60_000_000_000n).map((r) => r.key);
     const waiting = new Map<string, Half>();
-    expect(meetWaiting(waiting, [half(1n, 'client', 'web', 'payments.internal'), half(2n, 'client', 'web', 'users.internal'), half(3n, 'server', 'cart')], 3)).toEqual([]);
-    // A fourth and fifth push out the two oldest: web's call to payments.internal counts as a call
-    // to its leaf; users.internal's too.
-    const out = meetWaiting(waiting, [half(4n, 'client', 'web', 'a.internal'), half(5n, 'client', 'web', 'b.internal')], 3);
+    expect(meetWaiting(waiting, [half(1n, 'client', 'web', 'payments.internal'), half(2n, 'client', 'web', 'users.internal'), half(3n, 'server', 'cart')], 10)).toEqual([]);
+    const more = Array.from({ length: 8 }, (_, i) => half(BigInt(10 + i), 'client', 'web', `h${i}.internal`));
+    // Past 10 waiting, the oldest tenth and what passes the bound go: web's calls to
+    // payments.internal and users.internal count as calls to their leaves.
+    const out = meetWaiting(waiting, more, 10);
     expect(edges(out).map((k) => k.split('\u001f').slice(1, 3).join('>'))).toEqual(['web>payments.internal', 'web>users.internal']);
-    expect(waiting.size).toBe(3);
-    // The server of trace 1 came too late: nothing to meet, it waits. Trace 4's server meets.
-    const met = meetWaiting(waiting, [half(1n, 'server', 'payments'), half(4n, 'server', 'api')], 3);
+    expect(waiting.size).toBe(9);
+    // The server of trace 1 came too late: nothing to meet, it waits. Trace 10's server meets.
+    const met = meetWaiting(waiting, [half(1n, 'server', 'payments'), half(10n, 'server', 'api')], 10);
     expect(edges(met).map((k) => k.split('\u001f').slice(1, 3).join('>'))).toEqual(['web>api']);
   });
 });

@@ -61,6 +61,17 @@ describe('Datadog spans to OTLP', () => {
     expect(out.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => Buffer.from(s.traceId).toString('hex'))).toEqual(['00000000000000aa0000000000000009', '0000000000000000000000000000000a']);
   });
 
+  it('keeps the upper halves of the most recent traces within its bound', () => {
+    const highs = new TraceIdHighCache(1000);
+    for (let i = 1n; i <= 2500n; i++) highs.set(i, i + 7n);
+    // The newest half of the bound at least, never more than the bound.
+    for (let i = 2001n; i <= 2500n; i++) expect(highs.get(i)).toBe(i + 7n);
+    let kept = 0;
+    for (let i = 1n; i <= 2500n; i++) if (highs.get(i) !== undefined) kept++;
+    expect(kept).toBeLessThanOrEqual(1000);
+    expect(highs.get(1n)).toBeUndefined();
+  });
+
   it('maps names and kinds as the receiver does', () => {
     expect(otelAttributeName('HTTP.URL')).toBe('url.full');
     expect(otelAttributeName('error.stack')).toBe('error.stack');
