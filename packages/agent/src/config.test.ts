@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
@@ -38,6 +38,27 @@ describe('loadConfig', () => {
 
   it('names the flag when a flag is wrong', () => {
     expect(() => loadConfig({ env: {}, flags: { apiPort: 'x' } })).toThrow('--api-port="x" is not valid');
+  });
+
+  it('commits on a second thread only with a second core to run it, as the task\'s CPU quota says', () => {
+    const root = (cgroup: Record<string, string>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-cgroup-'));
+      for (const [file, text] of Object.entries(cgroup)) {
+        mkdirSync(join(dir, file, '..'), { recursive: true });
+        writeFileSync(join(dir, file), text);
+      }
+      return dir + '/';
+    };
+    const twoCores = availableParallelism() >= 2;
+    // A Fargate task of 0.5 vCPU (cgroup v2), and an EC2 task with cpu 1024 (cgroup v1).
+    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu.max': '50000 100000\n' }) })).toMatchObject({ writerThread: false, decoders: 1 });
+    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu/cpu.cfs_quota_us': '100000', 'sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }) })).toMatchObject({ writerThread: false, decoders: 1 });
+    // No quota, or two cores of it: as many as the machine has.
+    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu.max': 'max 100000\n' }) }).writerThread).toBe(twoCores);
+    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu.max': '200000 100000\n' }) })).toMatchObject({ writerThread: twoCores, decoders: twoCores ? 2 : 1 });
+    // Said in so many words, it is what it says.
+    expect(loadConfig({ env: { ECS_TRACE_WRITER_THREAD: 'true' }, root: root({ 'sys/fs/cgroup/cpu.max': '50000 100000' }) })).toMatchObject({ writerThread: true, decoders: 2 });
+    expect(loadConfig({ env: { ECS_TRACE_WRITER_THREAD: 'false' } }).writerThread).toBe(false);
   });
 });
 

@@ -4,7 +4,7 @@ import { forwardSettings, otlpExportSettings, otlpExportUrl, parseOtlpHeaders, t
 import { intakeSettings, type IntakeConfig } from './intake/index.js';
 import { FilterConfigError, processSettings, sqlObfuscation, traceFilters, type ProcessConfig } from './process/index.js';
 import { isLoopback, querySettings, type QueryConfig } from './query/index.js';
-import { ConfigError, readSettings, runtimeSettings, settingsMarkdownTable, type RuntimeConfig, type Setting, type SettingSources } from './runtime/index.js';
+import { ConfigError, cpuBudget, readSettings, runtimeSettings, settingsMarkdownTable, type RuntimeConfig, type Setting, type SettingSources } from './runtime/index.js';
 import { storeSettings, type StoreConfig } from './store/index.js';
 
 /*
@@ -20,6 +20,8 @@ export const SETTINGS: readonly Setting<AgentConfig>[] = [
 
 export interface LoadOptions extends SettingSources {
   flags?: Partial<Record<keyof AgentConfig, string>>;
+  /** Where the cgroup files are read from (tests); `/` unless given. */
+  root?: string;
 }
 
 /** Reads every setting from flags and env. Throws ConfigError naming the variable and what it accepts. */
@@ -27,9 +29,10 @@ export function loadConfig(sources: LoadOptions): AgentConfig {
   // Each declaration's type says what its key holds; readSettings parsed it accordingly.
   const config = readSettings(SETTINGS, sources) as unknown as AgentConfig;
   config.hostname ??= osHostname();
-  // A second thread pays where there is a second core to run it (bench/README.md: 1.28-1.39x).
-  config.writerThread ??= availableParallelism() >= 2;
-  config.decoders ??= Math.max(config.writerThread ? 2 : 1, Math.floor(availableParallelism() / 2));
+  // A second thread pays where there is a second core to run it (bench/README.md: 1.3x).
+  const cores = cpuBudget(availableParallelism(), sources.root);
+  config.writerThread ??= cores >= 2;
+  config.decoders ??= Math.max(config.writerThread ? 2 : 1, Math.floor(cores / 2));
   if (config.decoders < 1) throw new ConfigError('DD_APM_DECODERS="0" is not valid: expected a whole number of at least 1');
   resolveApiToken(config);
   // Checked at start-up, so that a typo names its variable instead of failing every export.

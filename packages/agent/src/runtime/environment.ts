@@ -19,3 +19,25 @@ export function isFargate(env: NodeJS.ProcessEnv): boolean {
   const flag = env['ECS_FARGATE'];
   return env['AWS_EXECUTION_ENV'] === 'AWS_ECS_FARGATE' || (flag !== undefined && flag !== '' && !/^(false|0)$/i.test(flag));
 }
+
+/**
+ * The cores this process may use: the CPUs it may run on, bounded by its cgroup's CPU quota (v2
+ * `cpu.max`, v1 `cpu.cfs_quota_us`), as a task's `cpu` sets it on ECS. A Fargate task of 0.5 vCPU
+ * sees two CPUs but gets half of one.
+ */
+export function cpuBudget(cpus: number, root = '/'): number {
+  const read = (p: string): string | undefined => {
+    try {
+      return readFileSync(root + p, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  let quota: number | undefined;
+  const v2 = read('sys/fs/cgroup/cpu.max')?.split(/\s+/);
+  if (v2 && v2[0] !== 'max' && Number(v2[0]) > 0 && Number(v2[1]) > 0) quota = Number(v2[0]) / Number(v2[1]);
+  const v1q = Number(read('sys/fs/cgroup/cpu/cpu.cfs_quota_us') ?? -1);
+  const v1p = Number(read('sys/fs/cgroup/cpu/cpu.cfs_period_us') ?? 0);
+  if (quota === undefined && v1q > 0 && v1p > 0) quota = v1q / v1p;
+  return quota === undefined ? cpus : Math.min(cpus, quota);
+}
