@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, obfuscationConfig, Obfuscator } from '@ecs-trace/agent';
 import { startTestAgent } from '@ecs-trace/agent/testing';
 import { emptySpan } from '@ecs-trace/protocol';
+import { postgresUnavailable, startTestPostgres } from '../packages/agent/src/store/postgres/test-server.js';
 import { componentsAvailable } from './components.js';
 import { BUILD } from './languages.js';
+import { waitForTrace } from './traces.js';
 
 /*
  * ecs-trace's SQL and URL obfuscation side by side with the Datadog Agent's own
@@ -164,6 +168,51 @@ describe.runIf(ready)("obfuscation side by side with the Datadog Agent's", () =>
       if (span.meta['http.url'] !== answers[i]!.out) diffs.push(`${JSON.stringify(r)}: agent ${JSON.stringify(answers[i]!.out)}, ours ${JSON.stringify(span.meta['http.url'])}`);
     });
     expect(diffs.join('\n')).toBe('');
+  });
+});
+
+/** A port nothing listens on now (the other PostgreSQL tests take theirs from the pid). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const PG_APP = fileURLToPath(new URL('./apps/dd-trace-pg.cjs', import.meta.url));
+const withPostgres = ready && componentsAvailable(postgresUnavailable(), 'SQL obfuscation e2e tests with the real dd-trace and PostgreSQL');
+
+describe.runIf(withPostgres)("the real dd-trace's PostgreSQL spans through an agent in the Agent's SQL lexer mode", () => {
+  it('come back with the resource, sql.query and sql.tables the Datadog Agent gives the same queries', async () => {
+    const pg = startTestPostgres(await freePort());
+    const agentUnderTest = await startTestAgent({ DD_APM_SQL_OBFUSCATION_MODE: 'obfuscate_and_normalize', DD_APM_FEATURES: 'table_names' });
+    try {
+      const app = await new Promise<{ traceId: string; queries: string[] }>((resolve, reject) => {
+        const child = spawn(process.execPath, [PG_APP], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agentUnderTest.intake, PG_URL: pg.database('orders') }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+        child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { traceId: string; queries: string[] }) : reject(new Error(`app exited ${code}: ${err.slice(-2000)}`))));
+      });
+      type Stored = { spans: { name: string; resource: string; start: string; meta: Record<string, string> }[] };
+      const trace = await waitForTrace<Stored>(agentUnderTest.apiUrl, app.traceId, app.queries.length + 1);
+      const pgSpans = trace.spans.filter((s) => s.name === 'pg.query').sort((a, b) => (BigInt(a.start) < BigInt(b.start) ? -1 : 1));
+      expect(pgSpans.map((s) => s.meta['db.type'])).toEqual(app.queries.map(() => 'postgres'));
+      const answers = await agent(app.queries.map((query): SqlRequest => ({ kind: 'sql', query, dbms: 'postgres', mode: 'obfuscate_and_normalize', features: ['table_names'] })));
+      expect(pgSpans.map((s) => ({ resource: s.resource, query: s.meta['sql.query'], tables: s.meta['sql.tables'] ?? '' })))
+        .toEqual(answers.map((a) => ({ resource: a.out, query: a.out, tables: a.tables ?? '' })));
+      // What the test is for: literals gone, tables named.
+      expect(pgSpans[2]!.resource).not.toContain('42');
+      expect(pgSpans[2]!.meta['sql.tables']).toBe('orders_2026');
+    } finally {
+      await agentUnderTest.close();
+      pg.stop();
+    }
   });
 });
 
