@@ -77,11 +77,12 @@ describe.skipIf(!available())('web UI', () => {
     expect(total!.hits).toBeGreaterThanOrEqual(3);
     await expect.poll(() => page.getByTestId('stat-requests').locator('strong').innerText()).toBe(String(total!.hits));
     expect(await page.getByTestId('stat-errors').locator('strong').innerText()).toBe('0');
-    expect(await page.getByTestId('chart-latency').locator('canvas').count()).toBeGreaterThan(0);
-    const resources = await page.getByTestId('resources-table').locator('tbody tr td:first-child').allInnerTexts();
-    expect(resources).toContain('checkout-flow');
+    // The charts, the resources and the traces come from calls of their own: each is waited for.
+    const loaded = { timeout: 10_000 };
+    await expect.poll(() => page.getByTestId('chart-latency').locator('canvas').count(), loaded).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('resources-table').locator('tbody tr td:first-child').allInnerTexts(), loaded).toContain('checkout-flow');
     const flows = page.getByTestId('traces-table').locator('tbody tr', { hasText: 'checkout-flow' });
-    expect(await flows.count()).toBe(3);
+    await expect.poll(() => flows.count(), loaded).toBe(3);
     await shot(page, '2-service');
   });
 
@@ -295,7 +296,7 @@ describe.skipIf(!available())('web UI', () => {
     const table = page.getByTestId('errors-table');
     await table.waitFor();
     const row = table.locator('tbody tr', { hasText: 'boom e2e' });
-    expect(await row.count()).toBe(1);
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     const cells = await row.locator('td').allInnerTexts();
     expect(Number(cells[0])).toBeGreaterThanOrEqual(3);
     expect(cells.slice(1, 4)).toEqual(['e2e-checkout', 'TypeError: boom e2e', 'failing']);
