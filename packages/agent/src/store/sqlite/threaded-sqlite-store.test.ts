@@ -26,6 +26,30 @@ describe('ThreadedSqliteStore', () => {
     db.close();
     await expect(ThreadedSqliteStore.open(dir)).rejects.toThrow(/has store schema 99; this ecs-trace reads schema \d+/);
   });
+
+  it('takes many writes at once, each resolved once stored, and a rollup read after writes sees them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-threaded-'));
+    dirs.push(dir);
+    const store = await ThreadedSqliteStore.open(dir);
+    const { emptySpan } = await import('@ecs-trace/protocol');
+    const start = BigInt(Date.now()) * 1_000_000n;
+    const batch = (i: number) => ({
+      chunks: [[{ ...emptySpan(), service: `svc${i % 3}`, name: 'op', resource: 'r', traceId: BigInt(1000 + i), spanId: 1n, start, duration: 10, meta: { 'span.kind': 'client', 'db.system': 'postgresql' } }]],
+      env: 'prod', hostname: 'h', containerId: '', lang: 'go', tracerVersion: '1', receivedAt: start,
+    });
+    try {
+      await Promise.all(Array.from({ length: 25 }, (_, i) => store.write(batch(i))));
+      for (let i = 0; i < 25; i++) expect((await store.getTrace({ high: 0n, low: BigInt(1000 + i) }))?.spans.length).toBe(1);
+      expect(await store.stats()).toMatchObject({ spans: 25 });
+      // The service map's rows of all 25 are there for a read sent right after them.
+      const writes = [0, 1, 2].map((i) => store.write(batch(100 + i)));
+      const edges = await store.readRollups('edge', { start: start - 60_000_000_000n, end: start + 60_000_000_000n });
+      await Promise.all(writes);
+      expect(edges.map((e) => [e.key, 'calls' in e.data ? e.data.calls : 0]).sort()).toEqual([['prod\u001fsvc0\u001fpostgresql', 10], ['prod\u001fsvc1\u001fpostgresql', 9], ['prod\u001fsvc2\u001fpostgresql', 9]]);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('an agent with ECS_TRACE_WRITER_THREAD=true', () => {
