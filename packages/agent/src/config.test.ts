@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, flags: { apiPort: 'x' } })).toThrow('--api-port="x" is not valid');
   });
 
-  it('commits on a second thread only with a second core to run it, as the task\'s CPU quota says', () => {
+  it('decodes as many payloads at once as half the cores the task\'s CPU quota gives, and two with the writer thread', () => {
     const root = (cgroup: Record<string, string>) => {
       const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-cgroup-'));
       for (const [file, text] of Object.entries(cgroup)) {
@@ -49,16 +49,15 @@ describe('loadConfig', () => {
       }
       return dir + '/';
     };
-    const twoCores = availableParallelism() >= 2;
-    // A Fargate task of 0.5 vCPU (cgroup v2), and an EC2 task with cpu 1024 (cgroup v1).
+    const cores = availableParallelism();
+    // A Fargate task of 0.5 vCPU (cgroup v2), and an EC2 task with cpu 1024 (cgroup v1): one.
     expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu.max': '50000 100000\n' }) })).toMatchObject({ writerThread: false, decoders: 1 });
-    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu/cpu.cfs_quota_us': '100000', 'sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }) })).toMatchObject({ writerThread: false, decoders: 1 });
-    // No quota, or two cores of it: as many as the machine has.
-    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu.max': 'max 100000\n' }) }).writerThread).toBe(twoCores);
-    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu.max': '200000 100000\n' }) })).toMatchObject({ writerThread: twoCores, decoders: twoCores ? 2 : 1 });
-    // Said in so many words, it is what it says.
+    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu/cpu.cfs_quota_us': '100000', 'sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }) }).decoders).toBe(1);
+    // No quota, or four cores of it: half of what the machine has, up to the quota.
+    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu.max': 'max 100000\n' }) }).decoders).toBe(Math.max(1, Math.floor(cores / 2)));
+    expect(loadConfig({ env: {}, root: root({ 'sys/fs/cgroup/cpu.max': '400000 100000\n' }) }).decoders).toBe(Math.max(1, Math.floor(Math.min(cores, 4) / 2)));
+    // The writer thread, asked for, takes two whatever the quota.
     expect(loadConfig({ env: { ECS_TRACE_WRITER_THREAD: 'true' }, root: root({ 'sys/fs/cgroup/cpu.max': '50000 100000' }) })).toMatchObject({ writerThread: true, decoders: 2 });
-    expect(loadConfig({ env: { ECS_TRACE_WRITER_THREAD: 'false' } }).writerThread).toBe(false);
   });
 });
 

@@ -29,9 +29,7 @@ export function loadConfig(sources: LoadOptions): AgentConfig {
   // Each declaration's type says what its key holds; readSettings parsed it accordingly.
   const config = readSettings(SETTINGS, sources) as unknown as AgentConfig;
   config.hostname ??= osHostname();
-  // A second thread pays where there is a second core to run it (bench/README.md: 1.3x).
   const cores = cpuBudget(availableParallelism(), sources.root);
-  config.writerThread ??= cores >= 2;
   config.decoders ??= Math.max(config.writerThread ? 2 : 1, Math.floor(cores / 2));
   if (config.decoders < 1) throw new ConfigError('DD_APM_DECODERS="0" is not valid: expected a whole number of at least 1');
   resolveApiToken(config);

@@ -5,7 +5,6 @@ export interface StoreConfig {
   storePasswordFile: string | undefined;
   dataDir: string;
   retentionMs: number;
-  /** Unset in the environment: on with two cores or more (loadConfig). */
   writerThread: boolean;
   maxDiskBytes: number;
 }
@@ -15,7 +14,7 @@ export const storeSettings: Setting<StoreConfig>[] = [
   { key: 'store', env: ['ECS_TRACE_STORE'], flag: 'store', type: 'string', default: 'sqlite', description: '`sqlite`: the embedded store in the data directory; or a `postgres://` URL: one PostgreSQL for a whole cluster (payloads acknowledged once it has committed them; the password is never logged); or `none`: keep nothing, only forward to Datadog (needs `DD_API_KEY`).' },
   { key: 'dataDir', env: ['ECS_TRACE_DATA_DIR'], flag: 'data-dir', type: 'string', default: './data', description: 'Directory of the embedded store.' },
   { key: 'retentionMs', env: ['ECS_TRACE_RETENTION'], flag: 'retention', type: 'duration', default: '72h', description: 'How long traces are kept (e.g. `30m`, `72h`, `7d`).' },
-  { key: 'writerThread', env: ['ECS_TRACE_WRITER_THREAD'], flag: 'writer-thread', type: 'boolean', default: undefined, description: 'Commit to the embedded store on a second thread while intake decodes the next payload (and, unless `DD_APM_DECODERS` is set, two payloads at once): about 1.3x intake for about 60 MB more memory at full load. Unset: on when the agent has two cores or more, its cgroup\'s CPU quota (a task\'s `cpu`) counted.' },
+  { key: 'writerThread', env: ['ECS_TRACE_WRITER_THREAD'], flag: 'writer-thread', type: 'boolean', default: 'false', description: 'Commit to the embedded store on a second thread while intake decodes the next payload (and, unless `DD_APM_DECODERS` is set, two payloads at once): about 1.3x intake with a core to spare, but under overload with large payloads fewer accepted and about twice the memory (bench/README.md); off unless asked for.' },
   { key: 'maxDiskBytes', env: ['ECS_TRACE_MAX_DISK'], flag: 'max-disk', type: 'bytes', default: '2GB', description: 'Disk the store may use; the oldest traces go first when over (e.g. `500MB`, `2GB`; `0`: no limit).' },
 ];
 
