@@ -1,7 +1,6 @@
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import type { StatsRow, WriteBatch } from '../store/index.js';
+import { packBatch, type PackedBatch, type StatsRow, type WriteBatch } from '../store/index.js';
 import type { Batcher } from './batcher.js';
-import { packBatch, type PackedBatch } from '../store/index.js';
 import type { EncodeJob } from './encode-job.js';
 import type { EncoderThread } from './encoder-thread.js';
 import type { OutgoingPayload, Sender } from './sender.js';
