@@ -233,6 +233,8 @@ class MinuteRows {
       d.calls++;
       if (error !== 0) d.errors++;
       d.hist[bucket] = (d.hist[bucket] ?? 0) + 1;
+      // As mergeInto does: many calls (met halves, say) summed here must not keep an empty type.
+      d.toType ||= toType;
       return;
     }
     this.rows.set(k, { width: MINUTE, slot, kind: 'edge', key, data: { env, from, to, toType, leaf, calls: 1, errors: error !== 0 ? 1 : 0, hist: { [bucket]: 1 } } });
@@ -323,7 +325,6 @@ function mergeInto(a: RollupData, b: RollupData): void {
   }
 }
 
-/** `b` merged into a copy of `a` (the same kind and key). */
 /**
  * Halves meeting in memory, as both stores keep the recent ones: a half whose other side waits in
  * `waiting` makes a call (returned, counted now) and takes it out; any other waits there, a second
@@ -366,6 +367,7 @@ export function sumRollups(into: Map<string, RollupRow>, rows: readonly RollupRo
   }
 }
 
+/** `b` merged into a copy of `a` (the same kind and key). */
 export function mergeRollupData(a: RollupData, b: RollupData): RollupData {
   const out = cloneData(a);
   mergeInto(out, b);

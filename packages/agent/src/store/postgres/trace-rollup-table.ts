@@ -149,7 +149,9 @@ export class PendingRollups {
 
   add(rows: readonly RollupRow[], halves: readonly Half[]): void {
     sumRollups(this.rows, rows);
-    sumRollups(this.rows, meetWaiting(this.halves, halves));
+    // No bound by count here: these halves leave for the shared table within HALF_LOCAL_MS, which
+    // bounds them, and giving one up early would lose a call another agent's half completes.
+    sumRollups(this.rows, meetWaiting(this.halves, halves, Number.POSITIVE_INFINITY));
   }
 
   /** Writes the rows, and the halves that waited here long enough (all of them with `all`). */
