@@ -1,9 +1,7 @@
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import type { StatsQuery, StatsReader, StatsRow, StatsWriter, TraceWriter, WriteBatch } from '../store/index.js';
-import type { ServiceStatsRow } from '../store/index.js';
+import type { PackedBatch, ServiceStatsRow, StatsQuery, StatsReader, StatsRow, StatsWriter, TraceWriter, WriteBatch } from '../store/index.js';
 import type { AgentPayloadInfo } from './agent-payload.js';
 import { Batcher } from './batcher.js';
-import type { PackedBatch } from '../store/index.js';
 import type { EncoderThread } from './encoder-thread.js';
 import { gzipped } from './gzip.js';
 import { BatchingOutlet, type Outlet } from './outlet.js';
@@ -13,8 +11,8 @@ import { encodeStatsPayload } from './stats-payload.js';
 /*
  * Forwarding to Datadog beside the local store: kept traces are batched into AgentPayloads
  * (flushed before 3.2 MB, or every 5 s), encoded on the encoding thread, and the agent's stats
- * into StatsPayloads, gzip-compressed and handed to the Sender. A batch is acknowledged once the local store has it; forwarding
- * never holds up intake, and its failures are counted, not thrown.
+ * into StatsPayloads, gzip-compressed and handed to the Sender. A batch is acknowledged once the
+ * local store has it; forwarding never holds up intake, and its failures are counted, not thrown.
  */
 
 const FLUSH_BYTES = 3_200_000;
@@ -33,15 +31,9 @@ export interface ForwarderOptions {
 export class Forwarder extends BatchingOutlet {
   protected readonly sender: Sender;
   protected readonly batcher: Batcher<PackedBatch>;
-  protected readonly encoder: EncoderThread;
-  protected readonly metrics: AgentMetrics;
-  protected readonly logOnce: LogOnce;
 
   constructor(private readonly o: ForwarderOptions) {
-    super();
-    this.encoder = o.encoder;
-    this.metrics = o.metrics;
-    this.logOnce = o.logOnce;
+    super(o);
     this.sender = new Sender({
       baseUrl: o.baseUrl, headers: { 'DD-Api-Key': o.apiKey, 'User-Agent': `Datadog Trace Agent/${o.info.agentVersion}/ecs-trace` },
       destination: 'Datadog', label: 'datadog', rejectedHint: 'check DD_API_KEY and DD_SITE',

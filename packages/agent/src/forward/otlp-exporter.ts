@@ -1,6 +1,6 @@
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import { Batcher } from './batcher.js';
 import type { PackedBatch } from '../store/index.js';
+import { Batcher } from './batcher.js';
 import type { EncoderThread } from './encoder-thread.js';
 import { BatchingOutlet } from './outlet.js';
 import { Sender } from './sender.js';
@@ -31,16 +31,10 @@ export interface OtlpExporterOptions {
 export class OtlpExporter extends BatchingOutlet {
   protected readonly sender: Sender;
   protected readonly batcher: Batcher<PackedBatch>;
-  protected readonly encoder: EncoderThread;
-  protected readonly metrics: AgentMetrics;
-  protected readonly logOnce: LogOnce;
   private readonly path: string;
 
   constructor(o: OtlpExporterOptions) {
-    super();
-    this.encoder = o.encoder;
-    this.metrics = o.metrics;
-    this.logOnce = o.logOnce;
+    super(o);
     this.path = o.url.pathname + o.url.search;
     this.sender = new Sender({
       baseUrl: o.url.origin, headers: { 'User-Agent': o.userAgent, ...o.headers },

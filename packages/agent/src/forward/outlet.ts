@@ -21,9 +21,8 @@ export interface Outlet {
 export abstract class BatchingOutlet implements Outlet {
   protected abstract readonly sender: Sender;
   protected abstract readonly batcher: Batcher<PackedBatch>;
-  protected abstract readonly encoder: EncoderThread;
-  protected abstract readonly metrics: AgentMetrics;
-  protected abstract readonly logOnce: LogOnce;
+
+  constructor(private readonly deps: { encoder: EncoderThread; metrics: AgentMetrics; logOnce: LogOnce }) {}
 
   traces(batch: WriteBatch): void {
     this.batcher.add(packBatch(batch));
@@ -34,10 +33,10 @@ export abstract class BatchingOutlet implements Outlet {
     const kind = job.format === 'datadog' ? 'traces' : 'otlp_traces';
     let body: Buffer;
     try {
-      body = await this.encoder.encode(job);
+      body = await this.deps.encoder.encode(job);
     } catch (err) {
-      this.metrics.forwardPayloads.inc({ kind, outcome: 'dropped' });
-      this.logOnce.warn(`forward-encode-${kind}`, { reason: (err as Error).message }, 'kept traces could not be prepared for forwarding; they are dropped');
+      this.deps.metrics.forwardPayloads.inc({ kind, outcome: 'dropped' });
+      this.deps.logOnce.warn(`forward-encode-${kind}`, { reason: (err as Error).message }, 'kept traces could not be prepared for forwarding; they are dropped');
       return;
     }
     this.sender.push(outgoing(body));
