@@ -10,15 +10,18 @@ export interface AppTrace {
   failingSpanId: string;
 }
 
-/** Runs the real dd-trace's app against an intake URL until it exits (after its tracer flushed). */
-export function runDdTraceApp(intake: string, extraEnv: Record<string, string> = {}): Promise<AppTrace> {
+/**
+ * Runs an app of the real dd-trace (e2e/apps/dd-trace-app.cjs unless `app` names another) against
+ * an intake URL until it exits (after its tracer flushed); resolves to the last line it printed.
+ */
+export function runDdTraceApp<T = AppTrace>(intake: string, extraEnv: Record<string, string> = {}, app = APP): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: intake, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [app], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: intake, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as AppTrace) : reject(new Error(`app exited ${code}: ${err.slice(-2000)}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as T) : reject(new Error(`app exited ${code}: ${err.slice(-2000)}`))));
   });
 }
 

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +8,9 @@ import { startTestAgent } from '@ecs-trace/agent/testing';
 import { emptySpan } from '@ecs-trace/protocol';
 import { postgresUnavailable, startTestPostgres } from '../packages/agent/src/store/postgres/test-server.js';
 import { componentsAvailable } from './components.js';
+import { runDdTraceApp } from './dd-trace-app.js';
 import { BUILD } from './languages.js';
+import { freePort } from './ports.js';
 import { waitForTrace } from './traces.js';
 
 /*
@@ -171,18 +172,6 @@ describe.runIf(ready)("obfuscation side by side with the Datadog Agent's", () =>
   });
 });
 
-/** A port nothing listens on now (the other PostgreSQL tests take theirs from the pid). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 const PG_APP = fileURLToPath(new URL('./apps/dd-trace-pg.cjs', import.meta.url));
 const withPostgres = ready && componentsAvailable(postgresUnavailable(), 'SQL obfuscation e2e tests with the real dd-trace and PostgreSQL');
 
@@ -191,14 +180,7 @@ describe.runIf(withPostgres)("the real dd-trace's PostgreSQL spans through an ag
     const pg = startTestPostgres(await freePort());
     const agentUnderTest = await startTestAgent({ DD_APM_SQL_OBFUSCATION_MODE: 'obfuscate_and_normalize', DD_APM_FEATURES: 'table_names' });
     try {
-      const app = await new Promise<{ traceId: string; queries: string[] }>((resolve, reject) => {
-        const child = spawn(process.execPath, [PG_APP], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agentUnderTest.intake, PG_URL: pg.database('orders') }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-        child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { traceId: string; queries: string[] }) : reject(new Error(`app exited ${code}: ${err.slice(-2000)}`))));
-      });
+      const app = await runDdTraceApp<{ traceId: string; queries: string[] }>(agentUnderTest.intake, { PG_URL: pg.database('orders') }, PG_APP);
       type Stored = { spans: { name: string; resource: string; start: string; meta: Record<string, string> }[] };
       const trace = await waitForTrace<Stored>(agentUnderTest.apiUrl, app.traceId, app.queries.length + 1);
       const pgSpans = trace.spans.filter((s) => s.name === 'pg.query').sort((a, b) => (BigInt(a.start) < BigInt(b.start) ? -1 : 1));

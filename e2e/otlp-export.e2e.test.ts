@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
 import { runDdTraceApp, until } from './dd-trace-app.js';
 import { BUILD } from './languages.js';
+import { freePort } from './ports.js';
 
 /*
  * OTLP export (ECS_TRACE_OTLP_EXPORT_ENDPOINT) into a real OpenTelemetry Collector: its OTLP
@@ -24,14 +24,6 @@ interface OtlpJsonSpan { traceId: string; spanId: string; parentSpanId?: string;
 interface OtlpJsonRequest { resourceSpans: { resource: { attributes: KeyValue[] }; scopeSpans: { scope: { name: string; version?: string }; spans: OtlpJsonSpan[] }[]; schemaUrl?: string }[] }
 
 const attrs = (list: KeyValue[] | undefined): Record<string, AnyValue> => Object.fromEntries((list ?? []).map((a) => [a.key, a.value]));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 class Collector {
   private child: ChildProcess | undefined;
