@@ -1,16 +1,16 @@
-import { newestTraceIds } from '../newest-traces.js';
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { decodeSketch } from '../sketch-codec.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
+import { prepareWrite, type IndexRow, type PreparedWrite } from '../prepare-write.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
 import { TRACE_ROLLUP_SCHEMA, TraceRollupTable } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
 import type { RollupRead } from '../contract.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
-import { sqlitePlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
+import { sqlitePlaceholder, statsQueryWhere } from '../conditions.js';
+import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
 
@@ -21,13 +21,15 @@ import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, t
  *  - chunks: one small row per trace chunk, keyed by trace id, with the chunk's summary and the
  *    byte offset of its spans in the payload blob (a WITHOUT ROWID B-tree: a trace's chunks are
  *    adjacent, and no second index is needed to find them);
- *  - span_index: service entry (top-level) and error spans, for search and the services list,
- *    indexed by (service, start) and start, which both grow at their end.
+ *  - search_blocks: service entry (top-level) and error spans, for search, packed one block per
+ *    payload and service (search-blocks.ts), indexed by (service, max_start) and max_start.
  * Trace summaries are merged from chunk rows when read, so no write updates an earlier row.
  * Retention deletes whole payloads: a rowid range in every table.
  */
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+/** Schemas this version opens and upgrades in place (migrateFrom2). */
+const UPGRADABLE = [2];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS payloads (
@@ -60,21 +62,18 @@ CREATE TABLE IF NOT EXISTS chunks (
   services      TEXT NOT NULL,
   PRIMARY KEY (trace_id, payload, offset)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS span_index (
-  id       INTEGER PRIMARY KEY,
-  service  TEXT NOT NULL,
-  env      TEXT NOT NULL,
-  name     TEXT NOT NULL,
-  resource TEXT NOT NULL,
-  type     TEXT NOT NULL,
-  start    INTEGER NOT NULL,
-  duration INTEGER NOT NULL,
-  error    INTEGER NOT NULL,
-  trace_id INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS search_blocks (
+  id           INTEGER PRIMARY KEY,
+  service      TEXT NOT NULL,
+  min_start    INTEGER NOT NULL,
+  max_start    INTEGER NOT NULL,
+  errors       INTEGER NOT NULL,
+  max_duration INTEGER NOT NULL,
+  strings      TEXT NOT NULL,
+  entries      BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS span_index_by_service ON span_index (service, start);
-CREATE INDEX IF NOT EXISTS span_index_by_start ON span_index (start);
-CREATE INDEX IF NOT EXISTS span_index_errors ON span_index (start) WHERE error = 1;
+CREATE INDEX IF NOT EXISTS search_blocks_by_service ON search_blocks (service, max_start);
+CREATE INDEX IF NOT EXISTS search_blocks_by_start ON search_blocks (max_start);
 CREATE TABLE IF NOT EXISTS stats (
   start            INTEGER NOT NULL,
   duration         INTEGER NOT NULL,
@@ -189,7 +188,7 @@ export class SqliteStore implements TraceStore {
     // bounded; 64 MB gave no measurable intake gain and ~40 MB more peak RSS (bench/README.md).
     this.db.pragma('cache_size = -8192');
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version !== 0 && version !== SCHEMA_VERSION) {
+    if (version !== 0 && version !== SCHEMA_VERSION && !(UPGRADABLE.includes(version) && !this.readonly)) {
       this.db.close();
       throw new Error(`${this.path} has store schema ${version}; this ecs-trace reads schema ${SCHEMA_VERSION}. Move it away or point --data-dir elsewhere.`);
     }
@@ -201,6 +200,7 @@ export class SqliteStore implements TraceStore {
     if (!this.readonly) this.rollup.backfill();
     this.traceRollup = new TraceRollupTable(this.db);
     this.statements = this.prepareStatements();
+    if (version === 2 && !this.readonly) this.migrateFrom2();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
   }
 
@@ -212,7 +212,7 @@ export class SqliteStore implements TraceStore {
       setPayloadIndex: db.prepare('UPDATE payloads SET first_index = ?, last_index = ? WHERE id = ?'),
       insertChunk: db.prepare(`INSERT OR REPLACE INTO chunks (trace_id, payload, offset, trace_id_high, start, end, root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services)
                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      insertIndex: db.prepare('INSERT INTO span_index (service, env, name, resource, type, start, duration, error, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertBlock: db.prepare('INSERT INTO search_blocks (service, min_start, max_start, errors, max_duration, strings, entries) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       chunksOf: db.prepare('SELECT * FROM chunks WHERE trace_id = ? ORDER BY start').safeIntegers(true),
       blobOf: db.prepare('SELECT spans FROM payloads WHERE id = ?').pluck(),
     };
@@ -233,14 +233,40 @@ export class SqliteStore implements TraceStore {
     for (const c of w.chunks) {
       s.insertChunk.run(c.traceId, payload, c.offset, c.traceIdHigh, c.start, c.end, c.rootSpanId, c.rootService, c.rootName, c.rootResource, c.env, c.spanCount, c.errorCount, c.services);
     }
-    let first = 0n;
-    let last = 0n;
-    for (const r of w.index) {
-      last = BigInt(s.insertIndex.run(r.service, r.env, r.name, r.resource, r.type, r.start, r.duration, r.error, r.traceId).lastInsertRowid);
-      if (first === 0n) first = last;
-    }
+    const [first, last] = this.insertBlocks(packSearchBlocks(w.index));
     s.setPayloadIndex.run(first, last, payload);
     this.traceRollup.add(w.rollups, w.halves);
+  }
+
+  /** The blocks' first and last row ids, 0 and 0 for none. */
+  private insertBlocks(blocks: SearchBlock[]): [bigint, bigint] {
+    let first = 0n;
+    let last = 0n;
+    for (const b of blocks) {
+      last = BigInt(this.statements.insertBlock.run(b.service, b.minStart, b.maxStart, b.errors, b.maxDuration, b.strings, b.entries).lastInsertRowid);
+      if (first === 0n) first = last;
+    }
+    return [first, last];
+  }
+
+  /**
+   * Schema 2 kept one span_index row per indexed span: each payload's rows become its blocks,
+   * in one transaction, and the table goes.
+   */
+  private migrateFrom2(): void {
+    const payloads = this.db.prepare('SELECT id, first_index, last_index FROM payloads WHERE last_index > 0 ORDER BY id').safeIntegers(true).all() as { id: bigint; first_index: bigint; last_index: bigint }[];
+    const rowsOf = this.db.prepare('SELECT service, env, name, resource, type, start, duration, error, trace_id AS traceId FROM span_index WHERE id BETWEEN ? AND ? ORDER BY id').safeIntegers(true);
+    const setIndex = this.db.prepare('UPDATE payloads SET first_index = ?, last_index = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const p of payloads) {
+        const rows = (rowsOf.all(p.first_index, p.last_index) as (Omit<IndexRow, 'duration' | 'error'> & { duration: bigint; error: bigint })[])
+          .map((r) => ({ ...r, duration: Number(r.duration), error: Number(r.error) }));
+        const [first, last] = this.insertBlocks(packSearchBlocks(rows));
+        setIndex.run(first, last, p.id);
+      }
+      this.db.exec('DROP TABLE span_index');
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
   }
 
   async write(batch: WriteBatch): Promise<void> {
@@ -282,11 +308,9 @@ export class SqliteStore implements TraceStore {
   }
 
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
-    const w = traceQueryWhere(q, sqlitePlaceholder);
-    // Traces with at least one indexed span matching every condition, newest first.
-    const newest = this.db.prepare(`SELECT trace_id FROM span_index ${w.sql} ORDER BY start DESC LIMIT ? OFFSET ?`).pluck().safeIntegers(true);
-    const grouped = this.db.prepare(`SELECT trace_id FROM span_index ${w.sql} GROUP BY trace_id ORDER BY max(start) DESC LIMIT ?`).pluck().safeIntegers(true);
-    const ids = await newestTraceIds(q.limit, (offset, count) => newest.all(...w.params, count, offset) as bigint[], () => grouped.all(...w.params, q.limit) as bigint[]);
+    const w = blockConditions(q);
+    const blocks = this.db.prepare(`SELECT max_start, strings, entries FROM search_blocks ${w.sql} ORDER BY max_start DESC`).safeIntegers(true);
+    const ids = searchBlocks(q, blocks.iterate(...w.params) as IterableIterator<StoredBlock>);
     const out: TraceSummaryRecord[] = [];
     for (const trace_id of ids) {
       const rows = this.chunksOf(trace_id);
@@ -319,7 +343,7 @@ export class SqliteStore implements TraceStore {
     this.db.transaction(() => {
       // chunks is keyed by trace id; its rows of old payloads are found through their payload ids.
       this.db.prepare('DELETE FROM chunks WHERE payload <= ?').run(upTo);
-      this.db.prepare('DELETE FROM span_index WHERE id <= ?').run(row.last);
+      this.db.prepare('DELETE FROM search_blocks WHERE id <= ?').run(row.last);
       this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
     })();
     for (const k of this.dictionaries.keys()) if (k <= upTo) this.dictionaries.delete(k);
