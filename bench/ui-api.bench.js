@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent, loadConfig, createLogger, Concentrator, PostgresStore } from '@ecs-trace/agent';
+import { startAgent, loadConfig, createLogger, Concentrator, postgresStore } from '@ecs-trace/agent';
 import { ddTraceChunks } from './payloads.js';
 
 const quick = process.argv.includes('--quick');
@@ -26,7 +26,7 @@ let pgStore;
 if (withPostgres) {
   const { startTestPostgres } = await import('../packages/agent/dist/store/postgres/test-server.js');
   pg = startTestPostgres(17_700 + (process.pid % 1000));
-  pgStore = await PostgresStore.open({ url: pg.database('ui') });
+  pgStore = await (await postgresStore()).open({ url: pg.database('ui') });
 }
 // PostgreSQL takes payloads as the spool ships them: what has piled up, in one write.
 const pgPending = [];
