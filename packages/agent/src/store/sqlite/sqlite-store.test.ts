@@ -28,21 +28,36 @@ describe('SQLite store files', () => {
     const dir = tmp();
     const a = new SqliteStore({ dataDir: dir });
     await a.write(batch([[span({ traceId: 1n, spanId: 1n, start: T0 })], [span({ traceId: 2n, spanId: 1n, start: T0 + 5n, error: 1 })]]));
-    await a.write(batch([[span({ traceId: 3n, spanId: 1n, start: T0 + 9n, service: 'db', resource: 'SELECT ?' })]]));
+    await a.write(batch([[span({ traceId: 3n, spanId: 1n, start: T0 + 9n, service: 'db', resource: 'SELECT ?', meta: { env: 'prod', '_dd.p.tid': '6750c9b600000000' } }),
+      span({ traceId: 3n, spanId: 2n, parentId: 1n, start: T0 + 10n, service: 'cache' })]]));
+    const before = { search: await a.searchTraces({ limit: 10 }), trace: await a.getTrace(tid('6750c9b6000000000000000000000003')) };
+    expect(before.trace!.spans).toHaveLength(2);
     await a.close();
     // The same data as schema 2 laid it out: span_index rows, payloads pointing at their ids.
     const db = new Database(join(dir, 'traces.db'));
     db.exec(`DROP TABLE search_blocks;
+      CREATE TABLE chunks (trace_id INTEGER NOT NULL, payload INTEGER NOT NULL, offset INTEGER NOT NULL, trace_id_high TEXT NOT NULL,
+        start INTEGER NOT NULL, end INTEGER NOT NULL, root_span_id INTEGER, root_service TEXT NOT NULL, root_name TEXT NOT NULL,
+        root_resource TEXT NOT NULL, env TEXT NOT NULL, span_count INTEGER NOT NULL, error_count INTEGER NOT NULL, services TEXT NOT NULL,
+        PRIMARY KEY (trace_id, payload, offset)) WITHOUT ROWID;
+      INSERT INTO chunks SELECT c.trace_id, c.payload, c.offset, CASE c.trace_id_high WHEN 0 THEN '' ELSE printf('%016x', c.trace_id_high) END,
+        c.start, c.end, c.root_span_id, n.names ->> ('$[' || c.names || '][0]'), n.names ->> ('$[' || c.names || '][1]'),
+        n.names ->> ('$[' || c.names || '][2]'), n.names ->> ('$[' || c.names || '][3]'), c.span_count, c.error_count,
+        n.names ->> ('$[' || c.names || '][4]') FROM trace_chunks c JOIN chunk_names n USING (payload);
+      DROP TABLE trace_chunks; DROP TABLE chunk_names;
       CREATE TABLE span_index (id INTEGER PRIMARY KEY, service TEXT NOT NULL, env TEXT NOT NULL, name TEXT NOT NULL, resource TEXT NOT NULL,
         type TEXT NOT NULL, start INTEGER NOT NULL, duration INTEGER NOT NULL, error INTEGER NOT NULL, trace_id INTEGER NOT NULL);
       INSERT INTO span_index VALUES (1, 'checkout', 'prod', 'web.request', 'GET /cart', 'web', ${T0}, 10000000, 0, 1),
         (2, 'checkout', 'prod', 'web.request', 'GET /cart', 'web', ${T0 + 5n}, 10000000, 1, 2),
-        (3, 'db', 'prod', 'web.request', 'SELECT ?', 'web', ${T0 + 9n}, 10000000, 0, 3);
+        (3, 'db', 'prod', 'web.request', 'SELECT ?', 'web', ${T0 + 9n}, 10000000, 0, 3),
+        (4, 'cache', 'prod', 'web.request', 'GET /cart', 'web', ${T0 + 10n}, 10000000, 0, 3);
       UPDATE payloads SET first_index = 1, last_index = 2 WHERE id = 1;
-      UPDATE payloads SET first_index = 3, last_index = 3 WHERE id = 2;
+      UPDATE payloads SET first_index = 3, last_index = 4 WHERE id = 2;
       PRAGMA user_version = 2;`);
     db.close();
     const b = new SqliteStore({ dataDir: dir });
+    expect(await b.searchTraces({ limit: 10 })).toEqual(before.search);
+    expect(await b.getTrace(tid('6750c9b6000000000000000000000003'))).toEqual(before.trace);
     const ids = async (q: Parameters<SqliteStore['searchTraces']>[0]) => (await b.searchTraces(q)).map((t) => t.traceId.low);
     expect(await ids({ limit: 10 })).toEqual([3n, 2n, 1n]);
     expect(await ids({ error: true, limit: 10 })).toEqual([2n]);
@@ -53,7 +68,7 @@ describe('SQLite store files', () => {
     await b.close();
     const after = new Database(join(dir, 'traces.db'), { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(3);
-    expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'span_index'").pluck().get()).toBe(0);
+    expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('span_index', 'chunks')").pluck().get()).toBe(0);
     after.close();
   });
 

@@ -2,13 +2,14 @@ import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { decodeSketch } from '../sketch-codec.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { prepareWrite, type IndexRow, type PreparedWrite } from '../prepare-write.js';
+import { prepareWrite, type ChunkRow, type IndexRow, type PreparedWrite } from '../prepare-write.js';
 import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
 import { TRACE_ROLLUP_SCHEMA, TraceRollupTable } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
 import type { RollupRead } from '../contract.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
+import { chunkRecord, highToInt, packChunkNames, type NameTuple, type StoredChunk } from './chunk-names.js';
 import { sqlitePlaceholder, statsQueryWhere } from '../conditions.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
@@ -18,9 +19,10 @@ import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, t
  * The embedded store: one SQLite file in WAL mode, laid out so that the write path appends
  * (bench/README.md has the measurements behind this shape):
  *  - payloads: one row per accepted payload, its spans in one dictionary-encoded blob;
- *  - chunks: one small row per trace chunk, keyed by trace id, with the chunk's summary and the
- *    byte offset of its spans in the payload blob (a WITHOUT ROWID B-tree: a trace's chunks are
- *    adjacent, and no second index is needed to find them);
+ *  - trace_chunks: one small row per trace chunk, keyed by trace id, with the chunk's summary and
+ *    the byte offset of its spans in the payload blob (a WITHOUT ROWID B-tree: a trace's chunks
+ *    are adjacent, and no second index is needed to find them); the summaries' strings are kept
+ *    once per payload in chunk_names (chunk-names.ts);
  *  - search_blocks: service entry (top-level) and error spans, for search, packed one block per
  *    payload and service (search-blocks.ts), indexed by (service, max_start) and max_start.
  * Trace summaries are merged from chunk rows when read, so no write updates an earlier row.
@@ -45,23 +47,23 @@ CREATE TABLE IF NOT EXISTS payloads (
   hostname       TEXT NOT NULL,
   spans          BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS chunks (
+CREATE TABLE IF NOT EXISTS trace_chunks (
   trace_id      INTEGER NOT NULL,
   payload       INTEGER NOT NULL,
   offset        INTEGER NOT NULL,
-  trace_id_high TEXT NOT NULL,
+  trace_id_high INTEGER NOT NULL,
   start         INTEGER NOT NULL,
   end           INTEGER NOT NULL,
   root_span_id  INTEGER,
-  root_service  TEXT NOT NULL,
-  root_name     TEXT NOT NULL,
-  root_resource TEXT NOT NULL,
-  env           TEXT NOT NULL,
   span_count    INTEGER NOT NULL,
   error_count   INTEGER NOT NULL,
-  services      TEXT NOT NULL,
+  names         INTEGER NOT NULL,
   PRIMARY KEY (trace_id, payload, offset)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunk_names (
+  payload INTEGER PRIMARY KEY,
+  names   TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS search_blocks (
   id           INTEGER PRIMARY KEY,
   service      TEXT NOT NULL,
@@ -149,6 +151,8 @@ export class SqliteStore implements TraceStore {
   private readonly applyTx: (w: PreparedWrite) => void;
   /** Decoded payload dictionaries, for trace reads that hit the same payload again. */
   private readonly dictionaries = new Map<bigint, string[]>();
+  /** Payloads' chunk names (chunk-names.ts), for summaries of recent traces read again and again. */
+  private readonly names = new Map<bigint, NameTuple[]>();
   private readonly readonly: boolean;
   private readonly rollup: ServiceRollup;
   private readonly traceRollup: TraceRollupTable;
@@ -210,10 +214,12 @@ export class SqliteStore implements TraceStore {
       insertPayload: db.prepare(`INSERT INTO payloads (received, max_end, first_index, last_index, span_count, lang, tracer_version, container_id, hostname, spans)
                                  VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?)`),
       setPayloadIndex: db.prepare('UPDATE payloads SET first_index = ?, last_index = ? WHERE id = ?'),
-      insertChunk: db.prepare(`INSERT OR REPLACE INTO chunks (trace_id, payload, offset, trace_id_high, start, end, root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services)
-                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertChunk: db.prepare(`INSERT OR REPLACE INTO trace_chunks (trace_id, payload, offset, trace_id_high, start, end, root_span_id, span_count, error_count, names)
+                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertNames: db.prepare('INSERT OR REPLACE INTO chunk_names (payload, names) VALUES (?, ?)'),
+      namesOf: db.prepare('SELECT names FROM chunk_names WHERE payload = ?').pluck(),
       insertBlock: db.prepare('INSERT INTO search_blocks (service, min_start, max_start, errors, max_duration, strings, entries) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      chunksOf: db.prepare('SELECT * FROM chunks WHERE trace_id = ? ORDER BY start').safeIntegers(true),
+      chunksOf: db.prepare('SELECT * FROM trace_chunks WHERE trace_id = ? ORDER BY start').safeIntegers(true),
       blobOf: db.prepare('SELECT spans FROM payloads WHERE id = ?').pluck(),
     };
   }
@@ -230,12 +236,20 @@ export class SqliteStore implements TraceStore {
   private applyRows(w: PreparedWrite): void {
     const s = this.statements;
     const payload = BigInt(s.insertPayload.run(w.received, w.maxEnd, w.spans, w.lang, w.tracerVersion, w.containerId, w.hostname, w.blob).lastInsertRowid);
-    for (const c of w.chunks) {
-      s.insertChunk.run(c.traceId, payload, c.offset, c.traceIdHigh, c.start, c.end, c.rootSpanId, c.rootService, c.rootName, c.rootResource, c.env, c.spanCount, c.errorCount, c.services);
-    }
+    this.insertChunks(payload, w.chunks);
     const [first, last] = this.insertBlocks(packSearchBlocks(w.index));
     s.setPayloadIndex.run(first, last, payload);
     this.traceRollup.add(w.rollups, w.halves);
+  }
+
+  private insertChunks(payload: bigint, chunks: readonly ChunkRow[]): void {
+    const s = this.statements;
+    const { names, refs } = packChunkNames(chunks);
+    s.insertNames.run(payload, names);
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
+      s.insertChunk.run(c.traceId, payload, c.offset, highToInt(c.traceIdHigh), c.start, c.end, c.rootSpanId, c.spanCount, c.errorCount, refs[i]!);
+    }
   }
 
   /** The blocks' first and last row ids, 0 and 0 for none. */
@@ -250,21 +264,33 @@ export class SqliteStore implements TraceStore {
   }
 
   /**
-   * Schema 2 kept one span_index row per indexed span: each payload's rows become its blocks,
-   * in one transaction, and the table goes.
+   * Schema 2 kept one span_index row per indexed span and each chunk's names in its row: each
+   * payload's rows become its blocks and its chunk_names, in one transaction, and the old tables
+   * go. On a day of 10M spans this takes about a minute, once.
    */
   private migrateFrom2(): void {
-    const payloads = this.db.prepare('SELECT id, first_index, last_index FROM payloads WHERE last_index > 0 ORDER BY id').safeIntegers(true).all() as { id: bigint; first_index: bigint; last_index: bigint }[];
+    type OldChunk = Omit<ChunkRecord, 'trace_id' | 'offset' | 'span_count' | 'error_count'> & { trace_id: bigint; offset: bigint; span_count: bigint; error_count: bigint };
+    const payloads = this.db.prepare('SELECT id, first_index, last_index FROM payloads ORDER BY id').safeIntegers(true).all() as { id: bigint; first_index: bigint; last_index: bigint }[];
     const rowsOf = this.db.prepare('SELECT service, env, name, resource, type, start, duration, error, trace_id AS traceId FROM span_index WHERE id BETWEEN ? AND ? ORDER BY id').safeIntegers(true);
     const setIndex = this.db.prepare('UPDATE payloads SET first_index = ?, last_index = ? WHERE id = ?');
     this.db.transaction(() => {
+      // Old chunks are keyed by trace id: an index by payload for the copy, dropped with them.
+      this.db.exec('CREATE INDEX IF NOT EXISTS chunks_by_payload_v2 ON chunks (payload)');
+      const chunksOf = this.db.prepare('SELECT * FROM chunks WHERE payload = ?').safeIntegers(true);
       for (const p of payloads) {
+        const old = chunksOf.all(p.id) as OldChunk[];
+        this.insertChunks(p.id, old.map((c) => ({
+          traceId: c.trace_id, traceIdHigh: c.trace_id_high, offset: Number(c.offset), start: c.start, end: c.end, rootSpanId: c.root_span_id,
+          rootService: c.root_service, rootName: c.root_name, rootResource: c.root_resource, env: c.env,
+          spanCount: Number(c.span_count), errorCount: Number(c.error_count), services: c.services,
+        })));
+        if (p.last_index === 0n) continue;
         const rows = (rowsOf.all(p.first_index, p.last_index) as (Omit<IndexRow, 'duration' | 'error'> & { duration: bigint; error: bigint })[])
           .map((r) => ({ ...r, duration: Number(r.duration), error: Number(r.error) }));
         const [first, last] = this.insertBlocks(packSearchBlocks(rows));
         setIndex.run(first, last, p.id);
       }
-      this.db.exec('DROP TABLE span_index');
+      this.db.exec('DROP TABLE span_index; DROP TABLE chunks');
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -274,7 +300,19 @@ export class SqliteStore implements TraceStore {
   }
 
   private chunksOf(traceId: bigint): ChunkRecord[] {
-    return this.statements.chunksOf.all(traceId) as ChunkRecord[];
+    return (this.statements.chunksOf.all(traceId) as StoredChunk[]).map((c) => chunkRecord(c, this.namesOf(c.payload)));
+  }
+
+  private namesOf(payload: bigint): NameTuple[] {
+    let n = this.readonly ? undefined : this.names.get(payload);
+    if (n === undefined) {
+      n = JSON.parse((this.statements.namesOf.get(payload) as string | undefined) ?? '[]') as NameTuple[];
+      if (!this.readonly) {
+        if (this.names.size >= 256) this.names.delete(this.names.keys().next().value!);
+        this.names.set(payload, n);
+      }
+    }
+    return n;
   }
 
   private dictionary(payload: bigint, blob: Buffer): string[] {
@@ -342,11 +380,13 @@ export class SqliteStore implements TraceStore {
     if (row.n === 0n) return { spans: 0, payloads: 0 };
     this.db.transaction(() => {
       // chunks is keyed by trace id; its rows of old payloads are found through their payload ids.
-      this.db.prepare('DELETE FROM chunks WHERE payload <= ?').run(upTo);
+      this.db.prepare('DELETE FROM trace_chunks WHERE payload <= ?').run(upTo);
+      this.db.prepare('DELETE FROM chunk_names WHERE payload <= ?').run(upTo);
       this.db.prepare('DELETE FROM search_blocks WHERE id <= ?').run(row.last);
       this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
     })();
     for (const k of this.dictionaries.keys()) if (k <= upTo) this.dictionaries.delete(k);
+    for (const k of this.names.keys()) if (k <= upTo) this.names.delete(k);
     if (this.counts) {
       this.counts.spans -= Number(row.spans);
       this.counts.payloads -= Number(row.n);
