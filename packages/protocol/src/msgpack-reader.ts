@@ -72,8 +72,12 @@ export class MsgpackReader {
   private budget: number;
   private depth = 0;
 
+  /** 64-bit values are read through a DataView: Buffer's readBig*64 allocate three BigInts each. */
+  private readonly view: DataView;
+
   constructor(readonly buf: Buffer, limits: ReaderLimits = {}) {
     this.end = buf.length;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     this.budget = limits.maxExpansion === undefined ? Infinity : buf.length * limits.maxExpansion + BASE_BUDGET;
   }
 
@@ -216,11 +220,11 @@ export class MsgpackReader {
       case 0xcc: this.need(1); return SMALL_BIGINTS[buf[this.pos++]!]!;
       case 0xcd: this.need(2); this.pos += 2; return BigInt(buf.readUInt16BE(this.pos - 2));
       case 0xce: this.need(4); this.pos += 4; return BigInt(buf.readUInt32BE(this.pos - 4));
-      case 0xcf: this.need(8); this.pos += 8; return buf.readBigUInt64BE(this.pos - 8);
+      case 0xcf: this.need(8); this.pos += 8; return this.view.getBigUint64(this.pos - 8);
       case 0xd0: this.need(1); this.pos += 1; return BigInt.asUintN(64, BigInt(buf.readInt8(this.pos - 1)));
       case 0xd1: this.need(2); this.pos += 2; return BigInt.asUintN(64, BigInt(buf.readInt16BE(this.pos - 2)));
       case 0xd2: this.need(4); this.pos += 4; return BigInt.asUintN(64, BigInt(buf.readInt32BE(this.pos - 4)));
-      case 0xd3: this.need(8); this.pos += 8; return buf.readBigUInt64BE(this.pos - 8);
+      case 0xd3: this.need(8); this.pos += 8; return this.view.getBigUint64(this.pos - 8);
       case 0xc0: return 0n;
     }
     if (b >= 0xe0) return BigInt.asUintN(64, BigInt(b - 256));
@@ -230,16 +234,15 @@ export class MsgpackReader {
 
   /** An int64 field (start). Unsigned encodings above 2^63-1 are an error, as in the agent. */
   readInt64(what: string): bigint {
-    const buf = this.buf;
     const b = this.buf[this.pos];
     if (b === 0xcf) {
       this.need(9);
-      const v = buf.readBigUInt64BE(this.pos + 1);
+      const v = this.view.getBigUint64(this.pos + 1);
       if (v > MAX_INT64) this.fail(`${this.label(what)}: ${v} overflows int64`);
       this.pos += 9;
       return v;
     }
-    if (b === 0xd3) { this.need(9); this.pos += 9; return buf.readBigInt64BE(this.pos - 8); }
+    if (b === 0xd3) { this.need(9); this.pos += 9; return this.view.getBigInt64(this.pos - 8); }
     return BigInt(this.readInt53(what));
   }
 
@@ -255,7 +258,7 @@ export class MsgpackReader {
       case 0xce: this.need(4); this.pos += 4; return buf.readUInt32BE(this.pos - 4);
       case 0xcf: {
         this.need(8);
-        const v = buf.readBigUInt64BE(this.pos);
+        const v = this.view.getBigUint64(this.pos);
         if (v > MAX_INT64) { this.pos--; this.fail(`${this.label(what)}: ${v} overflows int64`); }
         this.pos += 8;
         return Number(v);
@@ -263,7 +266,7 @@ export class MsgpackReader {
       case 0xd0: this.need(1); this.pos += 1; return buf.readInt8(this.pos - 1);
       case 0xd1: this.need(2); this.pos += 2; return buf.readInt16BE(this.pos - 2);
       case 0xd2: this.need(4); this.pos += 4; return buf.readInt32BE(this.pos - 4);
-      case 0xd3: this.need(8); this.pos += 8; return Number(buf.readBigInt64BE(this.pos - 8));
+      case 0xd3: this.need(8); this.pos += 8; return Number(this.view.getBigInt64(this.pos - 8));
       case 0xc0: return 0;
     }
     this.pos--;
@@ -283,7 +286,7 @@ export class MsgpackReader {
    */
   readFloat64(what: string): number {
     const b = this.buf[this.pos];
-    if (b === 0xcb) { this.need(9); this.pos += 9; return this.buf.readDoubleBE(this.pos - 8); }
+    if (b === 0xcb) { this.need(9); this.pos += 9; return this.view.getFloat64(this.pos - 8); }
     if (b === 0xca) return this.fail(`${this.label(what)}: float32 values are not accepted, send float64`);
     if (b === 0xc2 || b === 0xc3) return this.fail(`${this.label(what)}: expected a number, got bool`);
     return this.readInt53(what);
@@ -338,7 +341,7 @@ export class MsgpackReader {
     if (b === 0xc2 || b === 0xc3) { this.pos++; return b === 0xc3; }
     if (b === 0xcb || b === 0xca) {
       this.need(b === 0xcb ? 9 : 5);
-      const v = b === 0xcb ? this.buf.readDoubleBE(this.pos + 1) : this.buf.readFloatBE(this.pos + 1);
+      const v = b === 0xcb ? this.view.getFloat64(this.pos + 1) : this.view.getFloat32(this.pos + 1);
       this.pos += b === 0xcb ? 9 : 5;
       return v;
     }

@@ -1,10 +1,13 @@
 /** A growable msgpack writer for the few shapes trace payloads need. */
 export class MsgpackWriter {
   private buf: Buffer;
+  /** 64-bit values go through a DataView: Buffer's writeBig*64 are ~10x slower (bench/README.md, "Span cost"). */
+  private view: DataView;
   pos = 0;
 
   constructor(initial = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initial);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   private ensure(n: number): void {
@@ -14,6 +17,7 @@ export class MsgpackWriter {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
   finish(): Buffer {
@@ -86,7 +90,7 @@ export class MsgpackWriter {
   uint64(v: bigint): void {
     this.ensure(9);
     this.buf[this.pos++] = 0xcf;
-    this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
+    this.view.setBigUint64(this.pos, v);
     this.pos += 8;
   }
 
@@ -95,7 +99,7 @@ export class MsgpackWriter {
     if (v >= 0n) return this.uint64(v);
     this.ensure(9);
     this.buf[this.pos++] = 0xd3;
-    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    this.view.setBigInt64(this.pos, v);
     this.pos += 8;
   }
 
@@ -107,16 +111,16 @@ export class MsgpackWriter {
       else if (v < 0x100) { this.buf[this.pos++] = 0xcc; this.buf[this.pos++] = v; }
       else if (v < 0x10000) { this.buf[this.pos++] = 0xcd; this.buf.writeUInt16BE(v, this.pos); this.pos += 2; }
       else if (v < 0x100000000) { this.buf[this.pos++] = 0xce; this.buf.writeUInt32BE(v, this.pos); this.pos += 4; }
-      else { this.buf[this.pos++] = 0xcf; this.buf.writeBigUInt64BE(BigInt(v), this.pos); this.pos += 8; }
+      else { this.buf[this.pos++] = 0xcf; this.view.setBigUint64(this.pos, BigInt(v)); this.pos += 8; }
     } else if (v >= -32) this.buf[this.pos++] = 0x100 + v;
     else if (v >= -0x80000000) { this.buf[this.pos++] = 0xd2; this.buf.writeInt32BE(v, this.pos); this.pos += 4; }
-    else { this.buf[this.pos++] = 0xd3; this.buf.writeBigInt64BE(BigInt(v), this.pos); this.pos += 8; }
+    else { this.buf[this.pos++] = 0xd3; this.view.setBigInt64(this.pos, BigInt(v)); this.pos += 8; }
   }
 
   float64(v: number): void {
     this.ensure(9);
     this.buf[this.pos++] = 0xcb;
-    this.buf.writeDoubleBE(v, this.pos);
+    this.view.setFloat64(this.pos, v);
     this.pos += 8;
   }
 

@@ -39,6 +39,8 @@ function varintLength(n: number): number {
 
 export class ProtoWriter {
   private buf = Buffer.allocUnsafe(256);
+  /** 64-bit values go through a DataView: Buffer's writeBig*64 are ~10x slower. */
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   private len = 0;
 
   private room(n: number): void {
@@ -46,6 +48,7 @@ export class ProtoWriter {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
   /** A 64-bit varint from two 32-bit halves: bigint arithmetic per byte was most of the time. */
@@ -91,7 +94,7 @@ export class ProtoWriter {
     if (v === 0) return;
     this.smallVarint(field * 8 + 1);
     this.room(8);
-    this.buf.writeDoubleLE(v, this.len);
+    this.view.setFloat64(this.len, v, true);
     this.len += 8;
   }
 
@@ -105,7 +108,7 @@ export class ProtoWriter {
   doubleKeep(field: number, v: number): void {
     this.smallVarint(field * 8 + 1);
     this.room(8);
-    this.buf.writeDoubleLE(v, this.len);
+    this.view.setFloat64(this.len, v, true);
     this.len += 8;
   }
 
@@ -121,7 +124,7 @@ export class ProtoWriter {
     if (v === 0n) return;
     this.smallVarint(field * 8 + 1);
     this.room(8);
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.len);
+    this.view.setBigUint64(this.len, v, true);
     this.len += 8;
   }
 
@@ -205,7 +208,7 @@ export class ProtoWriter {
     this.rawBytes(key);
     this.smallVarint(0x11);
     this.room(8);
-    this.buf.writeDoubleLE(v, this.len);
+    this.view.setFloat64(this.len, v, true);
     this.len += 8;
   }
 
@@ -236,7 +239,7 @@ export class ProtoWriter {
     this.smallVarint(9);
     this.smallVarint(0x21);
     this.room(8);
-    this.buf.writeDoubleLE(v, this.len);
+    this.view.setFloat64(this.len, v, true);
     this.len += 8;
   }
 
