@@ -51,8 +51,22 @@ export interface ChunkInfo {
   origin: string;
 }
 
+/** A 10-s bucket's groups: by resource, then compared field by field (see add). */
+interface Bucket {
+  byResource: Map<string, StatsRow[]>;
+  /** Groups past MAX_GROUPS_PER_BUCKET, by service and name. */
+  other: Map<string, StatsRow>;
+  size: number;
+}
+
+const samePeers = (a: string[], b: string[]): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
 export class Concentrator {
-  private readonly buckets = new Map<bigint, Map<string, StatsRow>>();
+  private readonly buckets = new Map<bigint, Bucket>();
   private oldest: bigint;
 
   constructor(now: bigint = BigInt(Date.now()) * 1_000_000n, private readonly bufferLen = 2) {
@@ -64,37 +78,55 @@ export class Concentrator {
     const rate = info.root.metrics['_sample_rate'];
     const weight = rate !== undefined && rate > 0 && rate <= 1 ? 1 / rate : 1;
     const synthetics = info.origin.startsWith('synthetics');
+    // A chunk's spans mostly end in the same 10 s: its bounds are computed once.
+    let lo = -1n;
+    let hi = -1n;
+    let bucket: Bucket | undefined;
     for (const s of chunk) {
       if (!eligible(s)) continue;
       const end = s.start + BigInt(s.duration);
-      let start = end - (end % BUCKET_NS);
-      if (start < this.oldest) start = this.oldest;
+      if (bucket === undefined || end < lo || end >= hi) {
+        lo = end - (end % BUCKET_NS);
+        hi = lo + BUCKET_NS;
+        const start = lo < this.oldest ? this.oldest : lo;
+        bucket = this.buckets.get(start);
+        if (!bucket) {
+          bucket = { byResource: new Map(), other: new Map(), size: 0 };
+          this.buckets.set(start, bucket);
+        }
+      }
       const kind = (s.meta['span.kind'] ?? '').toLowerCase();
       const env = s.meta['env'] || info.env;
       const version = s.meta['version'] ?? '';
       const status = statusCode(s);
       const isTraceRoot = s.parentId === 0n;
       const peers = peerTags(s, kind);
-      let bucket = this.buckets.get(start);
-      if (!bucket) {
-        bucket = new Map();
-        this.buckets.set(start, bucket);
+      // Groups are found by resource and then compared field by field, rather than by a key
+      // string joining every field: the decoder hands out the same string instances for
+      // repeated values, so the comparisons are mostly pointer checks, and building and hashing
+      // the key was most of the concentrator's time (bench/README.md, "Span cost").
+      let rows = bucket.byResource.get(s.resource);
+      let row: StatsRow | undefined;
+      if (rows !== undefined) {
+        for (const r of rows) {
+          if (r.service === s.service && r.name === s.name && r.type === s.type && r.env === env && r.version === version
+            && r.httpStatusCode === status && r.spanKind === kind && r.isTraceRoot === isTraceRoot && r.synthetics === synthetics
+            && samePeers(r.peerTags, peers)) { row = r; break; }
+        }
       }
-      // The key is built from the fields directly: most spans hit an existing group, and then
-      // nothing else is allocated for them.
-      const ks = `${s.service}\u0000${s.name}\u0000${s.resource}\u0000${s.type}\u0000${env}\u0000${version}\u0000${status}\u0000${kind}\u0000${isTraceRoot ? 1 : 0}${synthetics ? 1 : 0}\u0000${peers.length > 0 ? peers.join(',') : ''}`;
-      let row = bucket.get(ks);
-      let resource = s.resource;
-      if (!row && bucket.size >= MAX_GROUPS_PER_BUCKET) {
-        // A flood of distinct resources (ids in URLs, say) must not grow memory without bound.
-        resource = OTHER_RESOURCE;
-        const other = `${s.service}\u0000${s.name}\u0000${resource}`;
-        row = bucket.get(other);
-        if (!row) bucket.set(other, row = this.newRow(s, resource, env, version, status, kind, isTraceRoot, synthetics, peers, start));
-      }
-      if (!row) {
-        row = this.newRow(s, resource, env, version, status, kind, isTraceRoot, synthetics, peers, start);
-        bucket.set(ks, row);
+      if (row === undefined) {
+        const start = lo < this.oldest ? this.oldest : lo;
+        if (bucket.size >= MAX_GROUPS_PER_BUCKET) {
+          // A flood of distinct resources (ids in URLs, say) must not grow memory without bound.
+          const other = `${s.service}\u0000${s.name}`;
+          row = bucket.other.get(other);
+          if (!row) bucket.other.set(other, row = this.newRow(s, OTHER_RESOURCE, env, version, status, kind, isTraceRoot, synthetics, peers, start));
+        } else {
+          row = this.newRow(s, s.resource, env, version, status, kind, isTraceRoot, synthetics, peers, start);
+          if (rows === undefined) bucket.byResource.set(s.resource, rows = []);
+          rows.push(row);
+          bucket.size++;
+        }
       }
       row.hits += weight;
       if (s.metrics['_top_level'] === 1 || s.metrics['_dd.top_level'] === 1) row.topLevelHits += weight;
@@ -123,7 +155,7 @@ export class Concentrator {
     const keepFrom = now - (now % BUCKET_NS) - BigInt(this.bufferLen - 1) * BUCKET_NS;
     for (const [start, bucket] of this.buckets) {
       if (!force && start >= keepFrom) continue;
-      out.push(...bucket.values());
+      rowsOf(bucket, out);
       this.buckets.delete(start);
     }
     this.oldest = keepFrom > this.oldest ? keepFrom : this.oldest;
@@ -133,7 +165,12 @@ export class Concentrator {
   /** Rows not yet flushed, for queries about the last seconds. */
   pending(): StatsRow[] {
     const out: StatsRow[] = [];
-    for (const b of this.buckets.values()) out.push(...b.values());
+    for (const b of this.buckets.values()) rowsOf(b, out);
     return out;
   }
+}
+
+function rowsOf(b: Bucket, out: StatsRow[]): void {
+  for (const rows of b.byResource.values()) for (const r of rows) out.push(r);
+  for (const r of b.other.values()) out.push(r);
 }
