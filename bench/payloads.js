@@ -1,5 +1,6 @@
 // dd-trace-shaped payloads for the benchmarks, built from the captured dd-trace 5.132 request:
 // the same keys, values and sizes, with fresh ids per trace.
+import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { decodeV04, encodeV04, encodeV05 } from '@ecs-trace/protocol';
 
@@ -34,11 +35,28 @@ export function payloads(traces) {
 }
 
 /**
- * Payloads as real traffic sends them: every call returns the v0.4 body with fresh trace ids (the
- * same salt across a payload keeps each trace's spans together) and start times moved to now.
+ * Payloads as real traffic sends them: every call returns the v0.4 body with a fresh random trace
+ * id for each trace (as tracers draw them: ids of one payload are spread over the whole 64-bit
+ * range, so a store keyed by trace id writes all over its index) and start times moved to now.
  * Patching the encoded bytes in place costs a copy and a few hundred writes, so the sender does
  * not compete with the agent for the CPU as re-encoding would.
  */
+/** Writes one new random id per trace at `positions` (8-byte ids, grouped by their value in `body`). */
+function randomIds(body, positions) {
+  const byTrace = new Map();
+  for (const at of positions) {
+    const id = body.readBigUInt64BE(at);
+    if (!byTrace.has(id)) byTrace.set(id, []);
+    byTrace.get(id).push(at);
+  }
+  const groups = [...byTrace.values()];
+  const bytes = Buffer.alloc(8 * groups.length);
+  return (out) => {
+    randomFillSync(bytes);
+    groups.forEach((list, g) => { for (const at of list) bytes.copy(out, at, 8 * g, 8 * g + 8); });
+  };
+}
+
 export function freshV04(body) {
   const traceIdAt = [];
   const startAt = [];
@@ -50,11 +68,10 @@ export function freshV04(body) {
     }
   }
   const firstStart = body.readBigUInt64BE(startAt[0]);
-  let n = 0n;
+  const fresh = randomIds(body, traceIdAt);
   return () => {
     const out = Buffer.from(body);
-    const salt = ((++n * 0x9e3779b97f4a7c15n) & 0x7fffffffffff0000n);
-    for (const at of traceIdAt) out.writeBigUInt64BE(out.readBigUInt64BE(at) ^ salt, at);
+    fresh(out);
     const shift = BigInt(Date.now()) * 1_000_000n - firstStart;
     for (const at of startAt) out.writeBigUInt64BE(out.readBigUInt64BE(at) + shift, at);
     return out;
@@ -77,11 +94,10 @@ export function freshV05(body, chunks) {
   const traceIdAt = [...new Set(chunks.map((c) => c[0].traceId))].flatMap((id) => at(id, [0xcf]));
   const startAt = chunks.flatMap((c) => c.map((s) => s.start)).flatMap((t) => at(t, [0xcf, 0xd3]));
   const firstStart = chunks[0][0].start;
-  let n = 0n;
+  const fresh = randomIds(body, traceIdAt);
   return () => {
     const out = Buffer.from(body);
-    const salt = ((++n * 0x9e3779b97f4a7c15n) & 0x7fffffffffff0000n);
-    for (const i of traceIdAt) out.writeBigUInt64BE(out.readBigUInt64BE(i) ^ salt, i);
+    fresh(out);
     const shift = BigInt(Date.now()) * 1_000_000n - firstStart;
     for (const i of new Set(startAt)) out.writeBigUInt64BE(out.readBigUInt64BE(i) + shift, i);
     return out;

@@ -4,6 +4,7 @@
 // rollups) and committing it to SQLite. Printed: µs per span and each stage's share, which is
 // what bounds intake on one thread (the writer thread moves the commit to a second one).
 //   node bench/span-cost.bench.js [--quick]
+import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +24,13 @@ const store = new SqliteStore({ dataDir: dir });
 const discard = { write: async () => {}, writeStats: async () => {}, queryStats: async () => [] };
 const { pipeline } = createPipeline(loadConfig({ env: {} }), { store: discard, metrics: agentMetrics(), log: createLogger('off'), env: {}, statsFlushIntervalMs: 0 });
 
-let fresh = 0;
-/** The payload decoded with new trace ids and current times, as real traffic comes. */
+/** The payload decoded with new random trace ids and current times, as real traffic comes. */
 function decoded() {
   const chunks = decodeV04(body);
-  const salt = (BigInt(++fresh) * 0x9e3779b97f4a7c15n) & 0x7fffffffffff0000n;
   const shift = BigInt(Date.now()) * 1_000_000n - chunks[0][0].start;
-  for (const c of chunks) for (const sp of c) { sp.traceId ^= salt; sp.start += shift; }
+  const ids = new BigUint64Array(chunks.length);
+  randomFillSync(ids);
+  chunks.forEach((c, i) => { for (const sp of c) { sp.traceId = ids[i]; sp.start += shift; } });
   return chunks;
 }
 const payloadOf = (chunks) => ({ chunks, lang: 'nodejs', langVersion: '20', tracerVersion: '5.132.0', containerId: '', clientComputedStats: false, clientComputedTopLevel: false, clientDroppedP0Traces: 0, receivedAt: BigInt(Date.now()) * 1_000_000n });
