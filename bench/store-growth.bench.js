@@ -1,0 +1,57 @@
+// What a payload's commit costs the embedded store as the store grows, with trace ids drawn as
+// tracers draw them (random 64-bit): each round writes 50 payloads of 468 dd-trace-shaped spans
+// (300 traces) into one store. Printed per round: µs per span of the commit (checkpoints
+// included, as the agent runs them) as a ratio to the first round's, and the bytes the process
+// wrote per payload (log and checkpoints; /proc/self/io) as a multiple of the payload's span blob:
+// the write amplification of the store's indexes.
+//   node bench/store-growth.bench.js [--quick] [--rounds N]
+import { randomFillSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeV04 } from '@ecs-trace/protocol';
+import { SqliteStore, createPipeline, agentMetrics, loadConfig, createLogger } from '@ecs-trace/agent';
+import { prepareWrite } from '../packages/agent/dist/store/prepare-write.js';
+import { payloads } from './payloads.js';
+
+const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : undefined; };
+const ROUNDS = arg('--rounds') ?? (process.argv.includes('--quick') ? 12 : 40);
+const PER_ROUND = 50;
+const { v04: body, spans } = payloads(300);
+const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-store-growth-'));
+const store = new SqliteStore({ dataDir: dir });
+const discard = { write: async () => {}, writeStats: async () => {}, queryStats: async () => [] };
+const { pipeline } = createPipeline(loadConfig({ env: {} }), { store: discard, metrics: agentMetrics(), log: createLogger('off'), env: {}, statsFlushIntervalMs: 0 });
+
+/** A prepared write of the payload with a random id per trace and current times. */
+function write() {
+  const chunks = decodeV04(body);
+  const shift = BigInt(Date.now()) * 1_000_000n - chunks[0][0].start;
+  const ids = new BigUint64Array(chunks.length);
+  randomFillSync(ids);
+  chunks.forEach((c, i) => { for (const s of c) { s.traceId = ids[i]; s.start += shift; } });
+  const receivedAt = BigInt(Date.now()) * 1_000_000n;
+  void pipeline.process({ chunks, lang: 'nodejs', langVersion: '20', tracerVersion: '5.132.0', containerId: '', clientComputedStats: false, clientComputedTopLevel: false, clientDroppedP0Traces: 0, receivedAt });
+  return prepareWrite({ chunks, env: 'none', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt });
+}
+const written = () => Number(/wchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
+
+console.log(`node ${process.version}: ${PER_ROUND} payloads a round (${spans} spans, 300 random trace ids each), commit cost as the store grows`);
+console.log('  payloads stored   database   commit µs/span   ratio to round 1   written a payload   x its span blob');
+let first;
+for (let r = 1; r <= ROUNDS; r++) {
+  const ws = Array.from({ length: PER_ROUND }, write);
+  const w0 = written();
+  const t = process.hrtime.bigint();
+  for (const w of ws) store.applyWrite(w);
+  const us = Number(process.hrtime.bigint() - t) / 1e3 / PER_ROUND / spans;
+  first ??= us;
+  const wal = (written() - w0) / PER_ROUND;
+  const blob = ws.reduce((n, w) => n + w.blob.length, 0) / PER_ROUND;
+  if (r === 1 || r % Math.max(1, Math.floor(ROUNDS / 10)) === 0 || r === ROUNDS) {
+    const db = statSync(join(dir, 'traces.db')).size / 1048576;
+    console.log(`  ${String(r * PER_ROUND).padStart(15)}   ${db.toFixed(0).padStart(5)} MB   ${us.toFixed(2).padStart(14)}   ${(us / first).toFixed(2).padStart(15)}x   ${(wal / 1024).toFixed(0).padStart(14)} KB   ${(wal / blob).toFixed(1).padStart(14)}x`);
+  }
+}
+store.close();
+rmSync(dir, { recursive: true, force: true });
