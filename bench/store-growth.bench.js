@@ -39,6 +39,7 @@ const written = () => Number(/wchar: (\d+)/.exec(readFileSync('/proc/self/io', '
 console.log(`node ${process.version}: ${PER_ROUND} payloads a round (${spans} spans, 300 random trace ids each), commit cost as the store grows`);
 console.log('  payloads stored   database   commit µs/span   ratio to round 1   written a payload   x its span blob');
 let first;
+const late = { us: 0, bytes: 0, rounds: 0 };
 for (let r = 1; r <= ROUNDS; r++) {
   const ws = Array.from({ length: PER_ROUND }, write);
   const w0 = written();
@@ -47,11 +48,15 @@ for (let r = 1; r <= ROUNDS; r++) {
   const us = Number(process.hrtime.bigint() - t) / 1e3 / PER_ROUND / spans;
   first ??= us;
   const wal = (written() - w0) / PER_ROUND;
+  // The second half of the rounds: the store bigger than its page cache, merges of every size.
+  if (r > ROUNDS / 2) { late.us += us; late.bytes += wal; late.rounds++; }
   const blob = ws.reduce((n, w) => n + w.blob.length, 0) / PER_ROUND;
   if (r === 1 || r % Math.max(1, Math.floor(ROUNDS / 10)) === 0 || r === ROUNDS) {
     const db = statSync(join(dir, 'traces.db')).size / 1048576;
     console.log(`  ${String(r * PER_ROUND).padStart(15)}   ${db.toFixed(0).padStart(5)} MB   ${us.toFixed(2).padStart(14)}   ${(us / first).toFixed(2).padStart(15)}x   ${(wal / 1024).toFixed(0).padStart(14)} KB   ${(wal / blob).toFixed(1).padStart(14)}x`);
   }
 }
+const blobOf = write().blob.length;
+console.log(`  the last ${late.rounds} rounds: ${(late.us / late.rounds).toFixed(2)} µs a span (${(late.us / late.rounds / first).toFixed(2)}x round 1), ${(late.bytes / late.rounds / 1024).toFixed(0)} KB written a payload (${(late.bytes / late.rounds / blobOf).toFixed(1)}x its span blob)`);
 store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,9 @@ afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true 
 const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'ecs-trace-store-')); dirs.push(d); return d; };
 
 storeConformance('SQLite (file)', async () => new SqliteStore({ dataDir: tmp() }));
+// The same suite with the trace-id index sealing a run every two chunk rows and merging every
+// two runs, so that every test's traces cross runs, merges and levels.
+storeConformance('SQLite (trace-id runs merged all the time)', async () => new SqliteStore({ dataDir: tmp(), runRows: 2, fanIn: 2, maxLevel: 3 }));
 
 describe('SQLite store files', () => {
   it('keeps data across a reopen', async () => {

@@ -9,7 +9,8 @@ import { TRACE_ROLLUP_SCHEMA, TraceRollupTable } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
 import type { RollupRead } from '../contract.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
-import { chunkRecord, highToInt, packChunkNames, type NameTuple, type StoredChunk } from './chunk-names.js';
+import { chunkRecord, packChunkNames, type NameTuple } from './chunk-names.js';
+import { TRACE_RUNS_SCHEMA, TraceRuns, type TraceRunsOptions } from './trace-runs.js';
 import { sqlitePlaceholder, statsQueryWhere } from '../conditions.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
@@ -19,10 +20,10 @@ import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, t
  * The embedded store: one SQLite file in WAL mode, laid out so that the write path appends
  * (bench/README.md has the measurements behind this shape):
  *  - payloads: one row per accepted payload, its spans in one dictionary-encoded blob;
- *  - trace_chunks: one small row per trace chunk, keyed by trace id, with the chunk's summary and
- *    the byte offset of its spans in the payload blob (a WITHOUT ROWID B-tree: a trace's chunks
- *    are adjacent, and no second index is needed to find them); the summaries' strings are kept
- *    once per payload in chunk_names (chunk-names.ts);
+ *  - trace_chunks: one small row per trace chunk, keyed by run and trace id (trace-runs.ts: a
+ *    log-structured index, since trace ids are random), with the chunk's summary and the byte
+ *    offset of its spans in the payload blob; the summaries' strings are kept once per payload
+ *    in chunk_names (chunk-names.ts);
  *  - search_blocks: service entry (top-level) and error spans, for search, packed one block per
  *    payload and service (search-blocks.ts), indexed by (service, max_start) and max_start.
  * Trace summaries are merged from chunk rows when read, so no write updates an earlier row.
@@ -47,19 +48,6 @@ CREATE TABLE IF NOT EXISTS payloads (
   hostname       TEXT NOT NULL,
   spans          BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS trace_chunks (
-  trace_id      INTEGER NOT NULL,
-  payload       INTEGER NOT NULL,
-  offset        INTEGER NOT NULL,
-  trace_id_high INTEGER NOT NULL,
-  start         INTEGER NOT NULL,
-  end           INTEGER NOT NULL,
-  root_span_id  INTEGER,
-  span_count    INTEGER NOT NULL,
-  error_count   INTEGER NOT NULL,
-  names         INTEGER NOT NULL,
-  PRIMARY KEY (trace_id, payload, offset)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS chunk_names (
   payload INTEGER PRIMARY KEY,
   names   TEXT NOT NULL
@@ -102,7 +90,7 @@ CREATE INDEX IF NOT EXISTS stats_by_service ON stats (service, start);
 CREATE INDEX IF NOT EXISTS stats_by_start ON stats (start);
 `;
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends TraceRunsOptions {
   /** Directory for `traces.db`; created if missing. `:memory:` keeps everything in memory. */
   dataDir: string;
   /**
@@ -156,6 +144,7 @@ export class SqliteStore implements TraceStore {
   private readonly readonly: boolean;
   private readonly rollup: ServiceRollup;
   private readonly traceRollup: TraceRollupTable;
+  private readonly runs: TraceRuns;
   /** Spans and payloads stored, once counted (stats()). */
   private counts: { spans: number; payloads: number } | undefined;
 
@@ -197,13 +186,14 @@ export class SqliteStore implements TraceStore {
       throw new Error(`${this.path} has store schema ${version}; this ecs-trace reads schema ${SCHEMA_VERSION}. Move it away or point --data-dir elsewhere.`);
     }
     if (!this.readonly) {
-      this.db.exec(SCHEMA + ROLLUP_SCHEMA + TRACE_ROLLUP_SCHEMA);
+      this.db.exec(SCHEMA + TRACE_RUNS_SCHEMA + ROLLUP_SCHEMA + TRACE_ROLLUP_SCHEMA);
       if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
     this.rollup = new ServiceRollup(this.db);
     if (!this.readonly) this.rollup.backfill();
     this.traceRollup = new TraceRollupTable(this.db);
     this.statements = this.prepareStatements();
+    this.runs = new TraceRuns(this.db, options, this.readonly);
     if (version === 2 && !this.readonly) this.migrateFrom2();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
   }
@@ -214,19 +204,22 @@ export class SqliteStore implements TraceStore {
       insertPayload: db.prepare(`INSERT INTO payloads (received, max_end, first_index, last_index, span_count, lang, tracer_version, container_id, hostname, spans)
                                  VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?)`),
       setPayloadIndex: db.prepare('UPDATE payloads SET first_index = ?, last_index = ? WHERE id = ?'),
-      insertChunk: db.prepare(`INSERT OR REPLACE INTO trace_chunks (trace_id, payload, offset, trace_id_high, start, end, root_span_id, span_count, error_count, names)
-                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertNames: db.prepare('INSERT OR REPLACE INTO chunk_names (payload, names) VALUES (?, ?)'),
       namesOf: db.prepare('SELECT names FROM chunk_names WHERE payload = ?').pluck(),
       insertBlock: db.prepare('INSERT INTO search_blocks (service, min_start, max_start, errors, max_duration, strings, entries) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      chunksOf: db.prepare('SELECT * FROM trace_chunks WHERE trace_id = ? ORDER BY start').safeIntegers(true),
       blobOf: db.prepare('SELECT spans FROM payloads WHERE id = ?').pluck(),
     };
   }
 
   /** Writes rows already prepared (possibly on another thread) in one transaction. */
   applyWrite(w: PreparedWrite): void {
-    this.applyTx(w);
+    try {
+      this.applyTx(w);
+    } catch (err) {
+      // The index's open run, as this connection knows it, went back with the transaction.
+      this.runs.reload();
+      throw err;
+    }
     if (this.counts) {
       this.counts.spans += w.spans;
       this.counts.payloads++;
@@ -243,13 +236,9 @@ export class SqliteStore implements TraceStore {
   }
 
   private insertChunks(payload: bigint, chunks: readonly ChunkRow[]): void {
-    const s = this.statements;
     const { names, refs } = packChunkNames(chunks);
-    s.insertNames.run(payload, names);
-    for (let i = 0; i < chunks.length; i++) {
-      const c = chunks[i]!;
-      s.insertChunk.run(c.traceId, payload, c.offset, highToInt(c.traceIdHigh), c.start, c.end, c.rootSpanId, c.spanCount, c.errorCount, refs[i]!);
-    }
+    this.statements.insertNames.run(payload, names);
+    this.runs.add(payload, chunks, refs);
   }
 
   /** The blocks' first and last row ids, 0 and 0 for none. */
@@ -300,7 +289,7 @@ export class SqliteStore implements TraceStore {
   }
 
   private chunksOf(traceId: bigint): ChunkRecord[] {
-    return (this.statements.chunksOf.all(traceId) as StoredChunk[]).map((c) => chunkRecord(c, this.namesOf(c.payload)));
+    return this.runs.lookup(traceId).map((c) => chunkRecord(c, this.namesOf(c.payload)));
   }
 
   private namesOf(payload: bigint): NameTuple[] {
@@ -378,13 +367,17 @@ export class SqliteStore implements TraceStore {
     const row = this.db.prepare('SELECT count(*) AS n, coalesce(sum(span_count), 0) AS spans, coalesce(max(last_index), 0) AS last FROM payloads WHERE id <= ?')
       .safeIntegers(true).get(upTo) as { n: bigint; spans: bigint; last: bigint };
     if (row.n === 0n) return { spans: 0, payloads: 0 };
-    this.db.transaction(() => {
-      // chunks is keyed by trace id; its rows of old payloads are found through their payload ids.
-      this.db.prepare('DELETE FROM trace_chunks WHERE payload <= ?').run(upTo);
-      this.db.prepare('DELETE FROM chunk_names WHERE payload <= ?').run(upTo);
-      this.db.prepare('DELETE FROM search_blocks WHERE id <= ?').run(row.last);
-      this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
-    })();
+    try {
+      this.db.transaction(() => {
+        this.runs.deletePayloadsUpTo(upTo);
+        this.db.prepare('DELETE FROM chunk_names WHERE payload <= ?').run(upTo);
+        this.db.prepare('DELETE FROM search_blocks WHERE id <= ?').run(row.last);
+        this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
+      })();
+    } catch (err) {
+      this.runs.reload();
+      throw err;
+    }
     for (const k of this.dictionaries.keys()) if (k <= upTo) this.dictionaries.delete(k);
     for (const k of this.names.keys()) if (k <= upTo) this.names.delete(k);
     if (this.counts) {
