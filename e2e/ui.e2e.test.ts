@@ -187,16 +187,23 @@ describe.skipIf(!available())('web UI', () => {
   });
 
   it('teaches how to send traces when there are none', async () => {
+    const t0 = Date.now();
     const empty = await startTestAgent();
+    const startedMs = Date.now() - t0;
     try {
       await page.goto(`${empty.apiUrl}/`);
-      await page.getByTestId('empty-state').waitFor();
+      // Once, on a loaded CI machine, this test ran out of time with no sign of where: say what
+      // the page showed and how long the agent took to start, should it happen again.
+      await page.getByTestId('empty-state').waitFor({ timeout: 20_000 }).catch(async (err: unknown) => {
+        const shown = (await page.locator('body').innerText().catch(() => '(no page)')).slice(0, 500);
+        throw new Error(`no empty state 20 s after the page opened (the agent took ${startedMs} ms to start); the page shows: ${shown}`, { cause: err });
+      });
       expect(await page.getByTestId('empty-state').innerText()).toContain('ecs-trace run -- node app.js');
       await shot(page, '0-empty');
     } finally {
       await empty.close();
     }
-  });
+  }, 60_000);
 
   it('says a wrong address is no page, instead of showing another', async () => {
     await page.goto(`${agent.apiUrl}/servicez/oops`);
