@@ -193,7 +193,7 @@ export class SqliteStore implements TraceStore {
     if (!this.readonly) this.rollup.backfill();
     this.traceRollup = new TraceRollupTable(this.db);
     this.statements = this.prepareStatements();
-    this.runs = new TraceRuns(this.db, options, this.readonly);
+    this.runs = new TraceRuns(this.db, options);
     if (version === 2 && !this.readonly) this.migrateFrom2();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
   }
@@ -213,13 +213,7 @@ export class SqliteStore implements TraceStore {
 
   /** Writes rows already prepared (possibly on another thread) in one transaction. */
   applyWrite(w: PreparedWrite): void {
-    try {
-      this.applyTx(w);
-    } catch (err) {
-      // The index's open run, as this connection knows it, went back with the transaction.
-      this.runs.reload();
-      throw err;
-    }
+    this.applyTx(w);
     if (this.counts) {
       this.counts.spans += w.spans;
       this.counts.payloads++;
@@ -367,17 +361,12 @@ export class SqliteStore implements TraceStore {
     const row = this.db.prepare('SELECT count(*) AS n, coalesce(sum(span_count), 0) AS spans, coalesce(max(last_index), 0) AS last FROM payloads WHERE id <= ?')
       .safeIntegers(true).get(upTo) as { n: bigint; spans: bigint; last: bigint };
     if (row.n === 0n) return { spans: 0, payloads: 0 };
-    try {
-      this.db.transaction(() => {
-        this.runs.deletePayloadsUpTo(upTo);
-        this.db.prepare('DELETE FROM chunk_names WHERE payload <= ?').run(upTo);
-        this.db.prepare('DELETE FROM search_blocks WHERE id <= ?').run(row.last);
-        this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
-      })();
-    } catch (err) {
-      this.runs.reload();
-      throw err;
-    }
+    this.db.transaction(() => {
+      this.runs.deletePayloadsUpTo(upTo);
+      this.db.prepare('DELETE FROM chunk_names WHERE payload <= ?').run(upTo);
+      this.db.prepare('DELETE FROM search_blocks WHERE id <= ?').run(row.last);
+      this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
+    })();
     for (const k of this.dictionaries.keys()) if (k <= upTo) this.dictionaries.delete(k);
     for (const k of this.names.keys()) if (k <= upTo) this.names.delete(k);
     if (this.counts) {

@@ -66,15 +66,12 @@ export class TraceRuns {
   private readonly fanIn: number;
   private readonly maxLevel: number;
   private readonly s: ReturnType<TraceRuns['prepare']>;
-  /** The open run, as stored (the writer's connection only). */
-  private open: RunRow | undefined;
 
-  constructor(private readonly db: Database.Database, options: TraceRunsOptions = {}, readonly = false) {
+  constructor(private readonly db: Database.Database, options: TraceRunsOptions = {}) {
     this.runRows = options.runRows ?? 8192;
     this.fanIn = Math.max(2, options.fanIn ?? 8);
     this.maxLevel = options.maxLevel ?? 2;
     this.s = this.prepare();
-    if (!readonly) this.reload();
   }
 
   private prepare() {
@@ -99,7 +96,10 @@ export class TraceRuns {
   /** A payload's chunk rows, `names[i]` being chunk i's index into the payload's names. Call inside a transaction. */
   add(payload: bigint, chunks: readonly ChunkRow[], names: readonly number[]): void {
     if (chunks.length === 0) return;
-    let open = this.open;
+    // Read from the table each time rather than kept: a write that rolls back takes its changes
+    // to the open run with it, and a few dozen run rows cost nothing beside a payload's inserts.
+    const stored = this.s.openRun.get() as StoredRun | undefined;
+    let open = stored === undefined ? undefined : runOf(stored);
     if (open === undefined) {
       const id = BigInt(this.s.newRun.run(OPEN, 0, 0, 0).lastInsertRowid);
       open = { id, level: OPEN, rows: 0, min_payload: 0n, max_payload: 0n };
@@ -111,11 +111,9 @@ export class TraceRuns {
     const next: RunRow = { ...open, rows: open.rows + chunks.length, min_payload: open.rows === 0 ? payload : open.min_payload, max_payload: payload };
     if (next.rows >= this.runRows) {
       this.s.setRun.run(0, next.rows, next.min_payload, next.max_payload, next.id);
-      this.open = undefined;
       this.compact();
     } else {
       this.s.setRun.run(OPEN, next.rows, next.min_payload, next.max_payload, next.id);
-      this.open = next;
     }
   }
 
@@ -161,13 +159,6 @@ export class TraceRuns {
         continue;
       }
       this.s.setRun.run(r.level, Number(left.rows), left.min_payload, left.max_payload, r.id);
-      if (r.level === OPEN) this.open = { ...r, rows: Number(left.rows), min_payload: left.min_payload, max_payload: left.max_payload };
     }
-  }
-
-  /** Forgets what it knows of the open run (after a transaction that wrote rows rolled back). */
-  reload(): void {
-    const r = this.s.openRun.get() as StoredRun | undefined;
-    this.open = r === undefined ? undefined : runOf(r);
   }
 }
