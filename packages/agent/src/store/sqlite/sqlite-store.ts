@@ -10,6 +10,7 @@ import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
 import type { RollupRead } from '../contract.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import { chunkRecord, packChunkNames, type NameTuple } from './chunk-names.js';
+import { PayloadCache } from './payload-cache.js';
 import { TRACE_RUNS_SCHEMA, TraceRuns, type TraceRunsOptions } from './trace-runs.js';
 import { sqlitePlaceholder, statsQueryWhere } from '../conditions.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
@@ -138,9 +139,9 @@ export class SqliteStore implements TraceStore {
   private readonly statements: ReturnType<SqliteStore['prepareStatements']>;
   private readonly applyTx: (w: PreparedWrite) => void;
   /** Decoded payload dictionaries, for trace reads that hit the same payload again. */
-  private readonly dictionaries = new Map<bigint, string[]>();
+  private readonly dictionaries: PayloadCache<string[]>;
   /** Payloads' chunk names (chunk-names.ts), for summaries of recent traces read again and again. */
-  private readonly names = new Map<bigint, NameTuple[]>();
+  private readonly names: PayloadCache<NameTuple[]>;
   private readonly readonly: boolean;
   private readonly rollup: ServiceRollup;
   private readonly traceRollup: TraceRollupTable;
@@ -150,6 +151,8 @@ export class SqliteStore implements TraceStore {
 
   constructor(options: SqliteStoreOptions) {
     this.readonly = options.readonly === true;
+    this.dictionaries = new PayloadCache(this.readonly ? 0 : 64);
+    this.names = new PayloadCache(this.readonly ? 0 : 256);
     if (options.dataDir === ':memory:') this.path = ':memory:';
     else {
       this.path = join(options.dataDir, 'traces.db');
@@ -287,26 +290,11 @@ export class SqliteStore implements TraceStore {
   }
 
   private namesOf(payload: bigint): NameTuple[] {
-    let n = this.readonly ? undefined : this.names.get(payload);
-    if (n === undefined) {
-      n = JSON.parse((this.statements.namesOf.get(payload) as string | undefined) ?? '[]') as NameTuple[];
-      if (!this.readonly) {
-        if (this.names.size >= 256) this.names.delete(this.names.keys().next().value!);
-        this.names.set(payload, n);
-      }
-    }
-    return n;
+    return this.names.get(payload, () => JSON.parse((this.statements.namesOf.get(payload) as string | undefined) ?? '[]') as NameTuple[]);
   }
 
   private dictionary(payload: bigint, blob: Buffer): string[] {
-    if (this.readonly) return readDictionary(blob);
-    let d = this.dictionaries.get(payload);
-    if (d === undefined) {
-      d = readDictionary(blob);
-      if (this.dictionaries.size >= 64) this.dictionaries.delete(this.dictionaries.keys().next().value!);
-      this.dictionaries.set(payload, d);
-    }
-    return d;
+    return this.dictionaries.get(payload, () => readDictionary(blob));
   }
 
   async getTrace(traceId: TraceId): Promise<TraceRecord | undefined> {
@@ -367,8 +355,8 @@ export class SqliteStore implements TraceStore {
       this.db.prepare('DELETE FROM search_blocks WHERE id <= ?').run(row.last);
       this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
     })();
-    for (const k of this.dictionaries.keys()) if (k <= upTo) this.dictionaries.delete(k);
-    for (const k of this.names.keys()) if (k <= upTo) this.names.delete(k);
+    this.dictionaries.forgetUpTo(upTo);
+    this.names.forgetUpTo(upTo);
     if (this.counts) {
       this.counts.spans -= Number(row.spans);
       this.counts.payloads -= Number(row.n);
