@@ -11,9 +11,9 @@ export interface Where {
   params: unknown[];
 }
 
-type Condition = [sql: string, value?: unknown];
+export type Condition = [sql: string, value?: unknown];
 
-function where(conditions: Condition[], placeholder: (n: number) => string): Where {
+export function where(conditions: Condition[], placeholder: (n: number) => string): Where {
   const params: unknown[] = [];
   const parts = conditions.map(([sql, ...value]) => {
     if (value.length === 0) return sql;

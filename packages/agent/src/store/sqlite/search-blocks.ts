@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { sqlitePlaceholder, where, type Condition, type Where } from '../conditions.js';
 import type { TraceQuery } from '../contract.js';
 import type { IndexRow } from '../prepare-write.js';
 
@@ -88,15 +89,14 @@ function packBlock(service: string, rows: IndexRow[]): SearchBlock {
 }
 
 /** The block-level part of a search, in SQL over the blocks table (its columns as named here). */
-export function blockConditions(q: TraceQuery): { sql: string; params: unknown[] } {
-  const c: string[] = [];
-  const params: unknown[] = [];
-  if (q.service !== undefined) { c.push('service = ?'); params.push(q.service); }
-  if (q.error === true) c.push('errors > 0');
-  if (q.minDurationNs !== undefined) { c.push('max_duration >= ?'); params.push(q.minDurationNs); }
-  if (q.start !== undefined) { c.push('max_start >= ?'); params.push(q.start); }
-  if (q.end !== undefined) { c.push('min_start < ?'); params.push(q.end); }
-  return { sql: c.length ? `WHERE ${c.join(' AND ')}` : '', params };
+export function blockConditions(q: TraceQuery): Where {
+  const c: Condition[] = [];
+  if (q.service !== undefined) c.push(['service = ?', q.service]);
+  if (q.error === true) c.push(['errors > 0']);
+  if (q.minDurationNs !== undefined) c.push(['max_duration >= ?', q.minDurationNs]);
+  if (q.start !== undefined) c.push(['max_start >= ?', q.start]);
+  if (q.end !== undefined) c.push(['min_start < ?', q.end]);
+  return where(c, sqlitePlaceholder);
 }
 
 export interface StoredBlock {
