@@ -81,6 +81,8 @@ export class Concentrator {
     // A chunk's spans mostly end in the same 10 s: its bounds are computed once.
     let lo = -1n;
     let hi = -1n;
+    /** The bucket's start: its 10 s, or the oldest still open for one already flushed. */
+    let start = -1n;
     let bucket: Bucket | undefined;
     for (const s of chunk) {
       if (!eligible(s)) continue;
@@ -88,7 +90,7 @@ export class Concentrator {
       if (bucket === undefined || end < lo || end >= hi) {
         lo = end - (end % BUCKET_NS);
         hi = lo + BUCKET_NS;
-        const start = lo < this.oldest ? this.oldest : lo;
+        start = lo < this.oldest ? this.oldest : lo;
         bucket = this.buckets.get(start);
         if (!bucket) {
           bucket = { byResource: new Map(), other: new Map(), size: 0 };
@@ -115,7 +117,6 @@ export class Concentrator {
         }
       }
       if (row === undefined) {
-        const start = lo < this.oldest ? this.oldest : lo;
         if (bucket.size >= MAX_GROUPS_PER_BUCKET) {
           // A flood of distinct resources (ids in URLs, say) must not grow memory without bound.
           const other = `${s.service}\u0000${s.name}`;
