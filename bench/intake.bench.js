@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpack } from 'msgpackr';
 import { decodeV04, decodeV05, markTopLevel } from '@ecs-trace/protocol';
-import { SqliteStore, createPipeline, normalizeChunk, agentMetrics, loadConfig, createLogger } from '@ecs-trace/agent';
+import { SqliteStore, normalizeChunk } from '@ecs-trace/agent';
 import { freshV04, payloads } from './payloads.js';
+import { payloadOf, pipelineWithoutStore } from './stages.js';
 
 const quick = process.argv.includes('--quick');
 const TRACES_PER_PAYLOAD = 300; // dd-trace flushes every 2 s or at 8 MB; ~1000 spans per payload
@@ -32,17 +33,6 @@ function timeIt(fn, n) {
   return Number(process.hrtime.bigint() - t) / n / 1e6;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** The agent's whole pipeline (normalize, filter, obfuscate, stats, sample) over a store that discards. */
-function pipelineWithoutStore() {
-  const config = loadConfig({ env: {} });
-  const discard = { write: async () => {}, writeStats: async () => {}, queryStats: async () => [] };
-  return createPipeline(config, { store: discard, metrics: agentMetrics(), log: createLogger('off'), env: {}, statsFlushIntervalMs: 0 }).pipeline;
-}
-
-function payloadOf(chunks) {
-  return { chunks, lang: 'nodejs', langVersion: '20', tracerVersion: '5.132.0', containerId: '', clientComputedStats: false, clientComputedTopLevel: false, clientDroppedP0Traces: 0, receivedAt: BigInt(Date.now()) * 1_000_000n };
-}
 
 function inProcess(label, body, decode, spans) {
   const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-bench-'));

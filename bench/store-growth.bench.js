@@ -5,14 +5,13 @@
 // wrote per payload (log and checkpoints; /proc/self/io) as a multiple of the payload's span blob:
 // the write amplification of the store's indexes.
 //   node bench/store-growth.bench.js [--quick] [--rounds N]
-import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeV04 } from '@ecs-trace/protocol';
-import { SqliteStore, createPipeline, agentMetrics, loadConfig, createLogger } from '@ecs-trace/agent';
+import { SqliteStore } from '@ecs-trace/agent';
 import { prepareWrite } from '../packages/agent/dist/store/prepare-write.js';
 import { payloads } from './payloads.js';
+import { batchOf, freshChunks, payloadOf, pipelineWithoutStore } from './stages.js';
 
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : undefined; };
 const ROUNDS = arg('--rounds') ?? (process.argv.includes('--quick') ? 12 : 40);
@@ -20,19 +19,13 @@ const PER_ROUND = 50;
 const { v04: body, spans } = payloads(300);
 const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-store-growth-'));
 const store = new SqliteStore({ dataDir: dir });
-const discard = { write: async () => {}, writeStats: async () => {}, queryStats: async () => [] };
-const { pipeline } = createPipeline(loadConfig({ env: {} }), { store: discard, metrics: agentMetrics(), log: createLogger('off'), env: {}, statsFlushIntervalMs: 0 });
+const pipeline = pipelineWithoutStore();
 
 /** A prepared write of the payload with a random id per trace and current times. */
 function write() {
-  const chunks = decodeV04(body);
-  const shift = BigInt(Date.now()) * 1_000_000n - chunks[0][0].start;
-  const ids = new BigUint64Array(chunks.length);
-  randomFillSync(ids);
-  chunks.forEach((c, i) => { for (const s of c) { s.traceId = ids[i]; s.start += shift; } });
-  const receivedAt = BigInt(Date.now()) * 1_000_000n;
-  void pipeline.process({ chunks, lang: 'nodejs', langVersion: '20', tracerVersion: '5.132.0', containerId: '', clientComputedStats: false, clientComputedTopLevel: false, clientDroppedP0Traces: 0, receivedAt });
-  return prepareWrite({ chunks, env: 'none', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt });
+  const chunks = freshChunks(body);
+  void pipeline.process(payloadOf(chunks));
+  return prepareWrite(batchOf(chunks));
 }
 const written = () => Number(/wchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
 
