@@ -28,7 +28,8 @@ import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, t
  *  - search_blocks: service entry (top-level) and error spans, for search, packed one block per
  *    payload and service (search-blocks.ts), indexed by (service, max_start) and max_start.
  * Trace summaries are merged from chunk rows when read, so no write updates an earlier row.
- * Retention deletes whole payloads: a rowid range in every table.
+ * Retention deletes whole payloads: a rowid range in every table but trace_chunks, whose runs
+ * are dropped whole or trimmed (trace-runs.ts).
  */
 
 const SCHEMA_VERSION = 3;
