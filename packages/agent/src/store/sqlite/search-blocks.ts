@@ -108,9 +108,15 @@ export interface StoredBlock {
 /** The latest start of each trace with an entry matching every condition, over one block. */
 function matchBlock(q: TraceQuery, block: StoredBlock, latest: Map<bigint, bigint>): void {
   const strings = JSON.parse(block.strings) as string[];
-  // A string condition absent from the block's strings matches none of its entries.
-  const want = [q.env, q.name, q.resource].map((s) => (s === undefined ? -1 : strings.indexOf(s)));
-  if ((q.env !== undefined && want[0] === -1) || (q.name !== undefined && want[1] === -1) || (q.resource !== undefined && want[2] === -1)) return;
+  // Each string condition as its index among the block's strings (-1: no condition).
+  const want: number[] = [];
+  for (const wanted of [q.env, q.name, q.resource]) {
+    if (wanted === undefined) { want.push(-1); continue; }
+    const ref = strings.indexOf(wanted);
+    // Absent from the block's strings: none of its entries match.
+    if (ref === -1) return;
+    want.push(ref);
+  }
   let bytes = block.entries;
   // Typed arrays need aligned offsets; a blob's buffer may start anywhere in its backing store.
   if (bytes.byteOffset % 8 !== 0) bytes = Buffer.from(bytes);
@@ -139,6 +145,8 @@ function matchBlock(q: TraceQuery, block: StoredBlock, latest: Map<bigint, bigin
   }
 }
 
+const newestFirst = (a: bigint, b: bigint): number => (b > a ? 1 : b < a ? -1 : 0);
+
 /**
  * The newest `q.limit` traces with an indexed span matching every condition, ordered by their
  * latest match, as trace ids. `blocks` yields the blocks passing blockConditions(q), latest
@@ -147,7 +155,7 @@ function matchBlock(q: TraceQuery, block: StoredBlock, latest: Map<bigint, bigin
  */
 export function searchBlocks(q: TraceQuery, blocks: Iterable<StoredBlock>): bigint[] {
   const latest = new Map<bigint, bigint>();
-  const newest = (): bigint[] => [...latest].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0)).slice(0, q.limit).map(([id]) => id);
+  const newest = (): bigint[] => [...latest].sort((a, b) => newestFirst(a[1], b[1])).slice(0, q.limit).map(([id]) => id);
   let kth: bigint | undefined;
   let sinceCheck = 0;
   for (const block of blocks) {
@@ -156,7 +164,7 @@ export function searchBlocks(q: TraceQuery, blocks: Iterable<StoredBlock>): bigi
     // Sorting the candidates after every block would be quadratic over a long scan.
     if (latest.size >= q.limit && (kth === undefined || ++sinceCheck >= 8)) {
       sinceCheck = 0;
-      const top = [...latest.values()].sort((a, b) => (b > a ? 1 : b < a ? -1 : 0));
+      const top = [...latest.values()].sort(newestFirst);
       kth = top[q.limit - 1];
     }
   }
