@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,5 +81,50 @@ describe('SQLite store files', () => {
     db.pragma('user_version = 1');
     db.close();
     expect(() => new SqliteStore({ dataDir: dir })).toThrow(/has store schema 1; this ecs-trace reads schema 3/);
+  });
+});
+
+describe('SQLite checkpoints', () => {
+  // A disk bound of 8 MB puts a checkpoint every 100 pages of log (a twentieth of the bound).
+  const maxDiskBytes = 100 * 20 * 4096;
+  /** A payload of ~64 KB: its blob alone is 16 pages of log. */
+  const bulky = (i: number) => batch([[span({ traceId: BigInt(i + 1), spanId: 1n, start: T0 + BigInt(i), meta: { env: 'prod', 'db.statement': `${i}`.padEnd(64_000, 'x') } })]]);
+  const walBytes = (dir: string) => (existsSync(join(dir, 'traces.db-wal')) ? statSync(join(dir, 'traces.db-wal')).size : 0);
+  const T0 = 1_795_576_142_000_000_000n;
+
+  it('copies the log into the database on a thread of its own, and leaves no log behind on close', async () => {
+    const dir = tmp();
+    const store = new SqliteStore({ dataDir: dir, maxDiskBytes });
+    let largestWal = 0;
+    for (let i = 0; i < 60; i++) {
+      await store.write(bulky(i));
+      largestWal = Math.max(largestWal, walBytes(dir));
+      // The thread looks at the log every 50 ms: give it a look every few payloads.
+      if (i % 4 === 3) await new Promise((r) => setTimeout(r, 120));
+    }
+    expect(store.checkpointPasses).toBeGreaterThan(0);
+    // 60 payloads are ~1000 pages of log. It stayed near the writer's backstop (200 pages; a
+    // pass can hold the backstop off for a few payloads), so the log restarted as it went.
+    expect(largestWal).toBeLessThan(500 * 4096);
+    expect(statSync(join(dir, 'traces.db')).size).toBeGreaterThan(2_000_000);
+    await store.close();
+    expect(existsSync(join(dir, 'traces.db-wal'))).toBe(false);
+    const again = new SqliteStore({ dataDir: dir, checkpointThread: false });
+    expect((await again.searchTraces({ limit: 100 })).length).toBe(60);
+    expect((await again.getTrace(tid('1')))!.spans[0]!.span.meta['db.statement']).toHaveLength(64_000);
+    await again.close();
+  });
+
+  it('checkpoints in the writer when asked to, as SQLite does by default', async () => {
+    const dir = tmp();
+    const store = new SqliteStore({ dataDir: dir, maxDiskBytes, checkpointThread: false });
+    let largestWal = 0;
+    for (let i = 0; i < 30; i++) {
+      await store.write(bulky(i));
+      largestWal = Math.max(largestWal, walBytes(dir));
+    }
+    expect(store.checkpointPasses).toBe(0);
+    expect(largestWal).toBeLessThan((100 + 40) * 4096);
+    await store.close();
   });
 });

@@ -11,6 +11,7 @@ import type { RollupRead } from '../contract.js';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import { chunkRecord, packChunkNames, type NameTuple } from './chunk-names.js';
 import { PayloadCache } from './payload-cache.js';
+import { Checkpointer } from './checkpointer.js';
 import { TRACE_RUNS_SCHEMA, TraceRuns, type TraceRunsOptions } from './trace-runs.js';
 import { sqlitePlaceholder, statsQueryWhere } from '../conditions.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
@@ -105,6 +106,11 @@ export interface SqliteStoreOptions extends TraceRunsOptions {
    * at a twentieth of it, so that the log alone can never take the store over its bound.
    */
   maxDiskBytes?: number;
+  /**
+   * Checkpoints on a thread of their own (checkpointer.ts) rather than in the writer's commits
+   * (default true; a file-backed writable store only).
+   */
+  checkpointThread?: boolean;
 }
 
 /** The store could not be opened: the message names the path and the cause. */
@@ -147,6 +153,10 @@ export class SqliteStore implements TraceStore {
   private readonly rollup: ServiceRollup;
   private readonly traceRollup: TraceRollupTable;
   private readonly runs: TraceRuns;
+  /** WAL frames between checkpoints. */
+  private readonly walPages: number;
+  /** Copies the WAL into the database on its own thread (checkpointer.ts), for a writable file. */
+  private readonly checkpointer: Checkpointer | undefined;
   /** Spans and payloads stored, once counted (stats()). */
   private counts: { spans: number; payloads: number } | undefined;
 
@@ -179,6 +189,7 @@ export class SqliteStore implements TraceStore {
     // database once per checkpoint rather than after nearly every payload (1.75x intake). With a
     // disk bound, at a twentieth of it, and the log is truncated to that size after a checkpoint.
     const pages = walPages(options.maxDiskBytes ?? 0, 4096);
+    this.walPages = pages;
     this.db.pragma(`wal_autocheckpoint = ${pages}`);
     this.db.pragma(`journal_size_limit = ${pages * 4096}`);
     // 8 MB of page cache: intake touches few pages (mostly appends), and the agent's memory stays
@@ -200,6 +211,21 @@ export class SqliteStore implements TraceStore {
     this.runs = new TraceRuns(this.db, options);
     if (version === 2 && !this.readonly) this.migrateFrom2();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
+    if (!this.readonly && this.path !== ':memory:' && options.checkpointThread !== false) {
+      this.checkpointer = Checkpointer.start(this.path, pages, () => this.checkpointHere());
+      // Kept as a backstop, at twice the length: the thread copies the log long before.
+      if (this.checkpointer) this.db.pragma(`wal_autocheckpoint = ${2 * pages}`);
+    }
+  }
+
+  /** Checkpoint passes the store's checkpointing thread has made (0 without one). */
+  get checkpointPasses(): number {
+    return this.checkpointer?.passes ?? 0;
+  }
+
+  /** Checkpoints back on the writer, as SQLite does by default (the thread stopped on its own). */
+  private checkpointHere(): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.walPages}`);
   }
 
   private prepareStatements() {
@@ -464,6 +490,8 @@ export class SqliteStore implements TraceStore {
   }
 
   async close(): Promise<void> {
+    // First, so that this connection is the last and its close leaves no WAL behind.
+    await this.checkpointer?.stop();
     this.traceRollup.stop();
     if (this.db.open && !this.readonly) this.db.transaction(() => this.traceRollup.flush())();
     if (this.db.open) this.db.close();
