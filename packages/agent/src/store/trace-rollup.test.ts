@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { histPercentile, meetWaiting, normalizeMessage, rollupSlots, topFrames, type Half, type RollupRow } from './trace-rollup.js';
+import { WaitingHalves } from './waiting-halves.js';
 
 describe('trace rollups', () => {
   it('makes what varies between occurrences of an error `?`, and keeps the stack\'s top frames without line numbers', () => {
@@ -33,7 +34,7 @@ describe('trace rollups', () => {
       data: { service, env: 'prod', type: 'http', start: '1700000000000000000', duration: 1000, error: 0, ...(leaf ? { leaf: { name: leaf, type: 'http' } } : {}) },
     });
     const edges = (rows: RollupRow[]) => rows.filter((r) => r.kind === 'edge' && r.width === 60_000_000_000n).map((r) => r.key);
-    const waiting = new Map<string, Half>();
+    const waiting = new WaitingHalves();
     expect(meetWaiting(waiting, [half(1n, 'client', 'web', 'payments.internal'), half(2n, 'client', 'web', 'users.internal'), half(3n, 'server', 'cart')], 10)).toEqual([]);
     const more = Array.from({ length: 8 }, (_, i) => half(BigInt(10 + i), 'client', 'web', `h${i}.internal`));
     // Past 10 waiting, the oldest tenth and what passes the bound go: web's calls to

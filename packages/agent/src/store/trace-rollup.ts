@@ -3,6 +3,7 @@ import { findRoot, type Span } from '@ecs-trace/protocol';
 import type { WriteBatch } from './contract.js';
 import { chunkEnv } from './records.js';
 import { coverRange, SLOT_WIDTHS } from './service-rollup.js';
+import type { WaitingHalves } from './waiting-halves.js';
 
 /*
  * The rollups behind the service map and error tracking, the same for every backend: written with
@@ -331,25 +332,21 @@ function mergeInto(a: RollupData, b: RollupData): void {
  * half of the same side (a retried call) replacing the first so that one call is counted. Beyond
  * `max` waiting, the oldest tenth go as expired ones do (a client's becomes a call to its leaf).
  */
-export function meetWaiting(waiting: Map<string, Half>, halves: readonly Half[], max = MAX_WAITING_HALVES): RollupRow[] {
+export function meetWaiting(waiting: WaitingHalves, halves: readonly Half[], max = MAX_WAITING_HALVES): RollupRow[] {
   // Calls summed in place, as a batch's own are (tens of thousands a second go past the bound).
   const acc = new MinuteRows();
   for (const h of halves) {
-    const call = `${h.traceId}:${h.spanId}`;
-    const other = waiting.get(call);
-    waiting.delete(call);
+    const other = waiting.take(h.traceId, h.spanId);
     if (other !== undefined && other.side !== h.side) {
       if (h.side === 'client') addPaired(acc, h.data, other.data);
       else addPaired(acc, other.data, h.data);
-    } else waiting.set(call, h);
+    } else waiting.put(h);
   }
-  // A Map iterates in insertion order: oldest first. A tenth goes at once: each walk from the
-  // front passes the holes V8 leaves where entries were deleted, so it is done seldom.
+  // A tenth goes at once, so that a full pool does not give up one half per half that comes.
   if (waiting.size > max) {
     const keep = max - Math.floor(max / 10);
-    for (const [call, h] of waiting) {
-      if (waiting.size <= keep) break;
-      waiting.delete(call);
+    while (waiting.size > keep) {
+      const h = waiting.shift()!;
       if (h.side === 'client') addExpired(acc, h.data);
     }
   }

@@ -3,6 +3,7 @@ import {
   expiredEdges, floorTo, foldRollups, meetWaiting, mergeByKey, mergeBySlotAndKey, mergeRollupData, pairedEdge, rollupRowKey, rollupSlots, sumRollups,
   type Half, type HalfData, type RollupData, type RollupKind, type RollupRow,
 } from '../trace-rollup.js';
+import { WaitingHalves } from '../waiting-halves.js';
 
 /*
  * PostgreSQL's tables of the trace rollups (store/trace-rollup.ts). As with the services rollup,
@@ -138,7 +139,7 @@ export async function readRollups(pool: pg.Pool, kind: RollupKind, range: { star
  */
 export class PendingRollups {
   private readonly rows = new Map<string, RollupRow>();
-  private readonly halves = new Map<string, Half>();
+  private readonly halves = new WaitingHalves();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -163,11 +164,7 @@ export class PendingRollups {
   private async write(all: boolean): Promise<void> {
     const before = BigInt(Date.now() - HALF_LOCAL_MS) * 1_000_000n;
     const halves: Half[] = [];
-    for (const [call, h] of this.halves) {
-      if (!all && h.at >= before) break;
-      this.halves.delete(call);
-      halves.push(h);
-    }
+    for (let at = this.halves.oldestAt(); at !== undefined && (all || at < before); at = this.halves.oldestAt()) halves.push(this.halves.shift()!);
     const rows = [...this.rows.values()];
     this.rows.clear();
     if (rows.length === 0 && halves.length === 0) return;
@@ -181,7 +178,8 @@ export class PendingRollups {
       await client.query('ROLLBACK').catch(() => undefined);
       // Kept for the next try: counts are late, not lost.
       for (const r of rows) this.add([r], []);
-      for (const h of halves) this.halves.set(`${h.traceId}:${h.spanId}`, h);
+      // (Meeting any other side of theirs that came meanwhile.)
+      sumRollups(this.rows, meetWaiting(this.halves, halves, Number.POSITIVE_INFINITY));
       throw err;
     } finally {
       client.release();

@@ -3,6 +3,7 @@ import {
   expiredEdges, floorTo, foldRollups, meetWaiting, mergeByKey, mergeRollupData, rollupSlots, sumRollups,
   type Half, type HalfData, type RollupData, type RollupKind, type RollupRow,
 } from '../trace-rollup.js';
+import { WaitingHalves } from '../waiting-halves.js';
 
 /*
  * The embedded store's table of the trace rollups (store/trace-rollup.ts). The halves of calls
@@ -36,7 +37,7 @@ export class TraceRollupTable {
   private statements: ReturnType<typeof writeStatements> | undefined;
 
   /** Halves waiting for their other side, by trace and span id, oldest first. */
-  private readonly halves = new Map<string, Half>();
+  private readonly halves = new WaitingHalves();
   /** Rows summed since the last flush, by slot and key. */
   private readonly pending = new Map<string, RollupRow>();
   private flushedAt = 0;
@@ -102,10 +103,8 @@ export class TraceRollupTable {
   /** Halves that waited past their time: a client's becomes a call to its leaf; a server's goes. */
   expire(before: bigint): void {
     const clients: HalfData[] = [];
-    for (const [call, h] of this.halves) {
-      // Oldest first (a Map keeps insertion order): stop at the first young one.
-      if (h.at >= before) break;
-      this.halves.delete(call);
+    for (let at = this.halves.oldestAt(); at !== undefined && at < before; at = this.halves.oldestAt()) {
+      const h = this.halves.shift()!;
       if (h.side === 'client') clients.push(h.data);
     }
     this.flush();
