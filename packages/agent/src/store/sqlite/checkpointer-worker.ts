@@ -43,10 +43,16 @@ try {
     if (Atomics.load(ctl, 0) !== 0 || logFrames() < frames) continue;
     // The writer starts the log over at its next commit only if every frame is back in the
     // database: frames committed during a pass are copied by the next, shorter one.
-    for (let pass = 0; pass < 8; pass++) {
-      const r = (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0]!;
-      Atomics.add(ctl, 1, 1);
-      if (r.busy !== 0 || logFrames() <= r.checkpointed) break;
+    try {
+      for (let pass = 0; pass < 8; pass++) {
+        const r = (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0]!;
+        Atomics.add(ctl, 1, 1);
+        if (r.busy !== 0 || logFrames() <= r.checkpointed) break;
+      }
+    } catch {
+      // A full disk, say: the log stays as it is (the writer's backstop sees to its length), and
+      // the next try comes a second later.
+      Atomics.wait(ctl, 0, 0, 1000);
     }
   }
 } finally {

@@ -11,9 +11,10 @@ import { highToInt, type StoredChunk } from './chunk-names.js';
  *    the pages of a small subtree;
  *  - `fanIn` sealed runs of a level are merged, in the writing transaction, into one run of the
  *    next level, written in key order at the end of the table (each page once); runs of
- *    `maxLevel` are not merged further, which bounds a merge (8 x 64k rows by default);
- *  - the open run is small (1024 rows, ~16 pages): 8192 rows took 1.6x the bytes written a
- *    payload and 1.04-1.10x the time end to end (bench/README.md);
+ *    `maxLevel` are not merged further, which bounds a merge (16 x 32k rows by default);
+ *  - the open run is small (2048 rows, ~32 pages): 8192 rows took 1.6x the bytes written a
+ *    payload and 1.04-1.10x the time end to end; a fan-in of 16 over two levels rewrites a row
+ *    twice where 8 over three did three times (1.04-1.07x intake; bench/README.md);
  *  - a lookup seeks each live run (a few dozen at most on a bounded disk);
  *  - retention drops the runs whose payloads are all gone and trims the few that straddle.
  * Everything is in the store's transactions: a crash leaves the index as the last commit did.
@@ -47,11 +48,11 @@ CREATE TABLE IF NOT EXISTS trace_chunks (
 const OPEN = -1;
 
 export interface TraceRunsOptions {
-  /** Rows before the open run is sealed (default 1024: about 16 pages). */
+  /** Rows before the open run is sealed (default 2048: about 32 pages). */
   runRows?: number;
-  /** Sealed runs of a level merged at once (default 8). */
+  /** Sealed runs of a level merged at once (default 16). */
   fanIn?: number;
-  /** Runs of this level are not merged further (default 3: 1024 x 8^3 = 512k rows). */
+  /** Runs of this level are not merged further (default 2: 2048 x 16^2 = 512k rows). */
   maxLevel?: number;
 }
 
@@ -70,9 +71,9 @@ export class TraceRuns {
   private readonly s: ReturnType<TraceRuns['prepare']>;
 
   constructor(private readonly db: Database.Database, options: TraceRunsOptions = {}) {
-    this.runRows = options.runRows ?? 1024;
-    this.fanIn = Math.max(2, options.fanIn ?? 8);
-    this.maxLevel = options.maxLevel ?? 3;
+    this.runRows = options.runRows ?? 2048;
+    this.fanIn = Math.max(2, options.fanIn ?? 16);
+    this.maxLevel = options.maxLevel ?? 2;
     this.s = this.prepare();
   }
 
