@@ -34,7 +34,7 @@ function timeIt(fn, n) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function inProcess(label, body, decode, spans) {
+async function inProcess(label, body, decode, spans) {
   const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-bench-'));
   const store = new SqliteStore({ dataDir: dir });
   const pipeline = pipelineWithoutStore();
@@ -58,7 +58,7 @@ function inProcess(label, body, decode, spans) {
   const results = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   // Interleave the cases round by round so that machine noise hits all of them alike.
   for (let r = 0; r < ROUNDS; r++) for (const [k, fn] of Object.entries(cases)) results[k].push(timeIt(fn, ITER));
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
   const base = median(results['msgpackr.unpack (baseline)']);
   const decodeMs = median(results['decode']);
@@ -134,7 +134,7 @@ async function endToEnd(body, spans, extraEnv = {}, label = 'agent') {
 
 const p = payloads(TRACES_PER_PAYLOAD);
 console.log(`node ${process.version}, ${quick ? 'quick' : 'full'} run`);
-inProcess('v0.4', p.v04, decodeV04, p.spans);
-inProcess('v0.5', p.v05, decodeV05, p.spans);
+await inProcess('v0.4', p.v04, decodeV04, p.spans);
+await inProcess('v0.5', p.v05, decodeV05, p.spans);
 await endToEnd(p.v04, p.spans, {}, 'default (one thread)');
 await endToEnd(p.v04, p.spans, { ECS_TRACE_WRITER_THREAD: 'true' }, 'ECS_TRACE_WRITER_THREAD=true');

@@ -42,7 +42,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const s of Object.values(stages)) time(s); // warm up
 const results = Object.fromEntries(Object.keys(stages).map((k) => [k, []]));
 for (let r = 0; r < ROUNDS; r++) for (const [k, s] of Object.entries(stages)) results[k].push(time(s));
-store.close();
+await store.close();
 rmSync(dir, { recursive: true, force: true });
 
 const whole = ['decode (v0.4)', 'pipeline', 'prepare write', 'SQLite commit'].reduce((sum, k) => sum + median(results[k]), 0);

@@ -1,9 +1,9 @@
 // What a payload's commit costs the embedded store as the store grows, with trace ids drawn as
 // tracers draw them (random 64-bit): each round writes 50 payloads of 468 dd-trace-shaped spans
-// (300 traces) into one store. Printed per round: µs per span of the commit (checkpoints
-// included, as the agent runs them) as a ratio to the first round's, and the bytes the process
-// wrote per payload (log and checkpoints; /proc/self/io) as a multiple of the payload's span blob:
-// the write amplification of the store's indexes.
+// (300 traces) into one store. Printed per round: µs per span of the commit (checkpoints run on
+// their own thread, as the agent runs them) as a ratio to the first round's, and the bytes the
+// process wrote per payload (log and checkpoints; /proc/self/io counts every thread) as a multiple
+// of the payload's span blob: the write amplification of the store's indexes.
 //   node bench/store-growth.bench.js [--quick] [--rounds N]
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,5 +51,5 @@ for (let r = 1; r <= ROUNDS; r++) {
 }
 const blobOf = write().blob.length;
 console.log(`  the last ${late.rounds} rounds: ${(late.us / late.rounds).toFixed(2)} µs a span (${(late.us / late.rounds / first).toFixed(2)}x round 1), ${(late.bytes / late.rounds / 1024).toFixed(0)} KB written a payload (${(late.bytes / late.rounds / blobOf).toFixed(1)}x its span blob)`);
-store.close();
+await store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ export class Checkpointer {
   private readonly ctl: Int32Array;
   private readonly exited: Promise<void>;
 
-  private constructor(worker: Worker, control: SharedArrayBuffer, onStop: () => void) {
+  private constructor(private readonly worker: Worker, control: SharedArrayBuffer, onStop: () => void) {
     this.ctl = new Int32Array(control);
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     // An error (the worker file gone, a database it cannot open) leaves checkpoints to the writer.
@@ -49,6 +49,8 @@ export class Checkpointer {
 
   /** Stops the thread after its current pass and closes its connection. */
   async stop(): Promise<void> {
+    // Held by the event loop again until it is gone, or nothing would wait for its exit.
+    this.worker.ref();
     Atomics.store(this.ctl, 0, 1);
     Atomics.notify(this.ctl, 0);
     await this.exited;

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -113,6 +115,20 @@ describe('SQLite checkpoints', () => {
     expect((await again.searchTraces({ limit: 100 })).length).toBe(60);
     expect((await again.getTrace(tid('1')))!.spans[0]!.span.meta['db.statement']).toHaveLength(64_000);
     await again.close();
+  });
+
+  it('lets a process whose last step is closing the store end, its log gone', () => {
+    // The checkpointing thread does not hold the process open, yet close() waits for it: a script
+    // that ends on `await store.close()` must not be left with a promise nothing settles.
+    const dir = tmp();
+    const store = fileURLToPath(new URL('../../../dist/store/sqlite/sqlite-store.js', import.meta.url));
+    const script = `import { SqliteStore } from ${JSON.stringify(store)};
+      const s = new SqliteStore({ dataDir: ${JSON.stringify(dir)} });
+      await s.write({ chunks: [], env: 'none', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: 0n });
+      await s.close();
+      console.log('closed');`;
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim()).toBe('closed');
+    expect(existsSync(join(dir, 'traces.db-wal'))).toBe(false);
   });
 
   it('checkpoints in the writer when asked to, as SQLite does by default', async () => {
