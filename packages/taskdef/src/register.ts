@@ -4,7 +4,7 @@ import type { TaskDefinition } from './input.js';
 /*
  * Registration with the AWS SDK: region and credentials come the SDK's usual way. The SDK is
  * loaded on the first registration, not with the package: every `ecs-trace` command (the agent
- * too) imports this package, and the SDK costs it ~110 ms of start-up and ~6 MB of RSS.
+ * too) imports this package, and the SDK took 2.5 MB of the CLI's heap (11.3 against 8.8 MB).
  */
 
 export class RegisterError extends Error {

@@ -56,4 +56,15 @@ describe('waiting halves', () => {
     expect(pool.size).toBe(2500);
     for (let i = 0; i < 5000; i += 2) expect(pool.shift()).toEqual(half(BigInt(i), BigInt(i) * 31n, 'client', i));
   });
+
+  it('gives up the halves written before a time, oldest first, or all of them', () => {
+    const pool = new WaitingHalves(16);
+    const all = Array.from({ length: 40 }, (_, i) => half(BigInt(i + 1), 7n, i % 2 ? 'client' : 'server', i));
+    for (const h of all) pool.put(h);
+    pool.take(3n, 7n);
+    expect(pool.shiftOlderThan(all[10]!.at)).toEqual(all.slice(0, 10).filter((h) => h.traceId !== 3n));
+    expect(pool.shiftOlderThan(all[10]!.at)).toEqual([]);
+    expect(pool.shiftOlderThan()).toEqual(all.slice(10));
+    expect(pool.size).toBe(0);
+  });
 });

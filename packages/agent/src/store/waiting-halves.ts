@@ -94,6 +94,13 @@ export class WaitingHalves {
     return half;
   }
 
+  /** Takes out, oldest first, the halves written before `before` (ns), or all of them without it. */
+  shiftOlderThan(before?: bigint): Half[] {
+    const out: Half[] = [];
+    for (let at = this.oldestAt(); at !== undefined && (before === undefined || at < before); at = this.oldestAt()) out.push(this.shift()!);
+    return out;
+  }
+
   private skipHoles(): void {
     while (this.head < this.tail && (this.flags[this.head & (this.cap - 1)]! & LIVE) === 0) this.head++;
   }

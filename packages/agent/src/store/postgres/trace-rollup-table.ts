@@ -163,8 +163,7 @@ export class PendingRollups {
 
   private async write(all: boolean): Promise<void> {
     const before = BigInt(Date.now() - HALF_LOCAL_MS) * 1_000_000n;
-    const halves: Half[] = [];
-    for (let at = this.halves.oldestAt(); at !== undefined && (all || at < before); at = this.halves.oldestAt()) halves.push(this.halves.shift()!);
+    const halves = this.halves.shiftOlderThan(all ? undefined : before);
     const rows = [...this.rows.values()];
     this.rows.clear();
     if (rows.length === 0 && halves.length === 0) return;

@@ -24,6 +24,7 @@ const db = new Database(path, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 const shm = openSync(`${path}-shm`, 'r');
 const header = Buffer.alloc(20);
+const littleEndian = endianness() === 'LE';
 
 /**
  * The WAL's length in frames (`mxFrame`, at byte 16 of the wal-index header, in the machine's
@@ -32,7 +33,7 @@ const header = Buffer.alloc(20);
  */
 function logFrames(): number {
   readSync(shm, header, 0, 20, 0);
-  return endianness() === 'LE' ? header.readUInt32LE(16) : header.readUInt32BE(16);
+  return littleEndian ? header.readUInt32LE(16) : header.readUInt32BE(16);
 }
 
 interface CheckpointResult { busy: number; log: number; checkpointed: number }

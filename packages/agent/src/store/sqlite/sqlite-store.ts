@@ -153,8 +153,6 @@ export class SqliteStore implements TraceStore {
   private readonly rollup: ServiceRollup;
   private readonly traceRollup: TraceRollupTable;
   private readonly runs: TraceRuns;
-  /** WAL frames between checkpoints. */
-  private readonly walPages: number;
   /** Copies the WAL into the database on its own thread (checkpointer.ts), for a writable file. */
   private readonly checkpointer: Checkpointer | undefined;
   /** Spans and payloads stored, once counted (stats()). */
@@ -189,7 +187,6 @@ export class SqliteStore implements TraceStore {
     // database once per checkpoint rather than after nearly every payload (1.75x intake). With a
     // disk bound, at a twentieth of it, and the log is truncated to that size after a checkpoint.
     const pages = walPages(options.maxDiskBytes ?? 0, 4096);
-    this.walPages = pages;
     this.db.pragma(`wal_autocheckpoint = ${pages}`);
     this.db.pragma(`journal_size_limit = ${pages * 4096}`);
     // The writer's page cache is 2 MB: intake touches few pages (appends, the open trace-id run).
@@ -214,7 +211,8 @@ export class SqliteStore implements TraceStore {
     if (version === 2 && !this.readonly) this.migrateFrom2();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
     if (!this.readonly && this.path !== ':memory:' && options.checkpointThread !== false) {
-      this.checkpointer = Checkpointer.start(this.path, pages, () => this.checkpointHere());
+      // Should the thread stop on its own, the writer checkpoints again as SQLite does by default.
+      this.checkpointer = Checkpointer.start(this.path, pages, () => { if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${pages}`); });
       // Kept as a backstop, at twice the length: the thread copies the log long before.
       if (this.checkpointer) this.db.pragma(`wal_autocheckpoint = ${2 * pages}`);
     }
@@ -223,11 +221,6 @@ export class SqliteStore implements TraceStore {
   /** Checkpoint passes the store's checkpointing thread has made (0 without one). */
   get checkpointPasses(): number {
     return this.checkpointer?.passes ?? 0;
-  }
-
-  /** Checkpoints back on the writer, as SQLite does by default (the thread stopped on its own). */
-  private checkpointHere(): void {
-    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.walPages}`);
   }
 
   private prepareStatements() {

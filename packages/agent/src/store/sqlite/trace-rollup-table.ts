@@ -103,10 +103,7 @@ export class TraceRollupTable {
   /** Halves that waited past their time: a client's becomes a call to its leaf; a server's goes. */
   expire(before: bigint): void {
     const clients: HalfData[] = [];
-    for (let at = this.halves.oldestAt(); at !== undefined && at < before; at = this.halves.oldestAt()) {
-      const h = this.halves.shift()!;
-      if (h.side === 'client') clients.push(h.data);
-    }
+    for (const h of this.halves.shiftOlderThan(before)) if (h.side === 'client') clients.push(h.data);
     this.flush();
     this.merge(expiredEdges(clients));
   }

@@ -92,6 +92,8 @@ export class TraceRuns {
       deleteRunRows: db.prepare('DELETE FROM trace_chunks WHERE run = ?'),
       deleteRun: db.prepare('DELETE FROM trace_runs WHERE id = ?'),
       trimRun: db.prepare('DELETE FROM trace_chunks WHERE run = ? AND payload <= ?'),
+      // Its run ids are the largest: the merged rows go, in key order, at the table's end.
+      merge: db.prepare(`INSERT INTO trace_chunks (run, ${COLUMNS}) SELECT ?, ${COLUMNS} FROM trace_chunks WHERE run IN (${Array(this.fanIn).fill('?').join(',')}) ORDER BY trace_id, payload, offset`),
       runStats: db.prepare('SELECT count(*) AS rows, coalesce(min(payload), 0) AS min_payload, coalesce(max(payload), 0) AS max_payload FROM trace_chunks WHERE run = ?').safeIntegers(true),
     };
   }
@@ -127,9 +129,7 @@ export class TraceRuns {
       const runs = (this.s.runsOfLevel.all(level, this.fanIn) as StoredRun[]).map(runOf);
       const ids = runs.map((r) => r.id);
       const id = BigInt(this.s.newRun.run(level + 1, 0, 0, 0).lastInsertRowid);
-      // Its id is the largest: the merged rows go, in key order, at the table's end.
-      this.db.prepare(`INSERT INTO trace_chunks (run, ${COLUMNS}) SELECT ?, ${COLUMNS} FROM trace_chunks WHERE run IN (${ids.map(() => '?').join(',')}) ORDER BY trace_id, payload, offset`)
-        .run(id, ...ids);
+      this.s.merge.run(id, ...ids);
       for (const r of ids) {
         this.s.deleteRunRows.run(r);
         this.s.deleteRun.run(r);
