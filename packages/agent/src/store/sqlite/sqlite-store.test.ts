@@ -7,15 +7,37 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { batch, span, storeConformance, tid } from '../conformance.js';
 import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.js';
+import { Entries } from './trace-entries.js';
+
+/**
+ * Lays a store's trace-id index out as schema 3 did (a row per chunk in trace_chunks), the
+ * newest run as schema 3's open run (level -1).
+ */
+function toSchema3(dir: string): void {
+  const db = new Database(join(dir, 'traces.db'));
+  db.exec(`CREATE TABLE trace_chunks (run INTEGER NOT NULL, trace_id INTEGER NOT NULL, payload INTEGER NOT NULL, offset INTEGER NOT NULL,
+    trace_id_high INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, root_span_id INTEGER, span_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL, names INTEGER NOT NULL, PRIMARY KEY (run, trace_id, payload, offset)) WITHOUT ROWID`);
+  const insert = db.prepare('INSERT INTO trace_chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const p of db.prepare('SELECT run, entries FROM trace_pages').all() as { run: number; entries: Buffer }[]) {
+    const e = new Entries(p.entries);
+    for (let i = 0; i < e.count; i++) {
+      const c = e.chunk(i);
+      insert.run(p.run, c.trace_id, c.payload, c.offset, c.trace_id_high, c.start, c.end, c.root_span_id, c.span_count, c.error_count, c.names);
+    }
+  }
+  db.exec(`DROP TABLE trace_pages; UPDATE trace_runs SET level = -1 WHERE id = (SELECT max(id) FROM trace_runs); PRAGMA user_version = 3`);
+  db.close();
+}
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'ecs-trace-store-')); dirs.push(d); return d; };
 
 storeConformance('SQLite (file)', async () => new SqliteStore({ dataDir: tmp() }));
-// The same suite with the trace-id index sealing a run every two chunk rows and merging every
-// two runs, so that every test's traces cross runs, merges and levels.
-storeConformance('SQLite (trace-id runs merged all the time)', async () => new SqliteStore({ dataDir: tmp(), runRows: 2, fanIn: 2, maxLevel: 3 }));
+// The same suite with the trace-id index merging every two runs into pages of one entry, so
+// that every test's traces cross runs, pages, merges and levels.
+storeConformance('SQLite (trace-id runs merged all the time)', async () => new SqliteStore({ dataDir: tmp(), fanIn: 2, maxLevel: 3, pageEntries: 1 }));
 
 describe('SQLite store files', () => {
   it('keeps data across a reopen', async () => {
@@ -39,6 +61,7 @@ describe('SQLite store files', () => {
     expect(before.trace!.spans).toHaveLength(2);
     await a.close();
     // The same data as schema 2 laid it out: span_index rows, payloads pointing at their ids.
+    toSchema3(dir);
     const db = new Database(join(dir, 'traces.db'));
     db.exec(`DROP TABLE search_blocks;
       CREATE TABLE chunks (trace_id INTEGER NOT NULL, payload INTEGER NOT NULL, offset INTEGER NOT NULL, trace_id_high TEXT NOT NULL,
@@ -72,8 +95,40 @@ describe('SQLite store files', () => {
     expect(await ids({ limit: 10 })).toEqual([3n]);
     await b.close();
     const after = new Database(join(dir, 'traces.db'), { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(3);
-    expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('span_index', 'chunks')").pluck().get()).toBe(0);
+    expect(after.pragma('user_version', { simple: true })).toBe(4);
+    expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('span_index', 'chunks', 'trace_chunks')").pluck().get()).toBe(0);
+    after.close();
+  });
+
+  it('upgrades a schema 3 file, whose trace-id index had a row per chunk, in place', async () => {
+    const dir = tmp();
+    const a = new SqliteStore({ dataDir: dir, fanIn: 3, maxLevel: 2 });
+    // 12 payloads: runs of levels 0 to 2. Trace t has chunks in payloads t and t + 5.
+    for (let p = 1; p <= 12; p++) {
+      const chunks = [[span({ traceId: BigInt(p), spanId: 1n, start: T0 + BigInt(p) })]];
+      if (p > 5) chunks.push([span({ traceId: BigInt(p - 5), spanId: 2n, parentId: 1n, start: T0 + BigInt(p) })]);
+      await a.write(batch(chunks));
+    }
+    const traces = async (s: SqliteStore) => Promise.all(Array.from({ length: 12 }, (_, i) => s.getTrace(tid((i + 1).toString(16)))));
+    const before = { traces: await traces(a), search: await a.searchTraces({ limit: 20 }) };
+    expect(before.traces.map((t) => t?.spans.length)).toEqual([2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1]);
+    await a.close();
+    toSchema3(dir);
+    const b = new SqliteStore({ dataDir: dir, fanIn: 3, maxLevel: 2 });
+    expect(await traces(b)).toEqual(before.traces);
+    expect(await b.searchTraces({ limit: 20 })).toEqual(before.search);
+    // Writes, merges and retention go on over the upgraded runs.
+    for (let p = 13; p <= 16; p++) await b.write(batch([[span({ traceId: BigInt(p - 10), spanId: 3n, parentId: 1n, start: T0 + BigInt(p) })]]));
+    expect((await b.getTrace(tid('3')))?.spans).toHaveLength(3);
+    // Payloads 1 to 6 end before the cutoff.
+    await b.enforceRetention(T0 + 7n + 10_000_000n, 0);
+    expect(await b.getTrace(tid('1'))).toBeUndefined();
+    expect((await b.getTrace(tid('3')))?.spans).toHaveLength(2);
+    expect((await b.getTrace(tid('b')))?.spans).toHaveLength(1);
+    await b.close();
+    const after = new Database(join(dir, 'traces.db'), { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(4);
+    expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'trace_chunks'").pluck().get()).toBe(0);
     after.close();
   });
 
@@ -82,7 +137,7 @@ describe('SQLite store files', () => {
     const db = new Database(join(dir, 'traces.db'));
     db.pragma('user_version = 1');
     db.close();
-    expect(() => new SqliteStore({ dataDir: dir })).toThrow(/has store schema 1; this ecs-trace reads schema 3/);
+    expect(() => new SqliteStore({ dataDir: dir })).toThrow(/has store schema 1; this ecs-trace reads schema 4/);
   });
 });
 

@@ -22,20 +22,20 @@ import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, t
  * The embedded store: one SQLite file in WAL mode, laid out so that the write path appends
  * (bench/README.md has the measurements behind this shape):
  *  - payloads: one row per accepted payload, its spans in one dictionary-encoded blob;
- *  - trace_chunks: one small row per trace chunk, keyed by run and trace id (trace-runs.ts: a
- *    log-structured index, since trace ids are random), with the chunk's summary and the byte
- *    offset of its spans in the payload blob; the summaries' strings are kept once per payload
- *    in chunk_names (chunk-names.ts);
+ *  - trace_runs and trace_pages: the trace-id index, an entry per trace chunk with its summary
+ *    and the byte offset of its spans in the payload blob, packed in pages of runs sorted by
+ *    trace id (trace-runs.ts: log-structured, since trace ids are random); the summaries'
+ *    strings are kept once per payload in chunk_names (chunk-names.ts);
  *  - search_blocks: service entry (top-level) and error spans, for search, packed one block per
  *    payload and service (search-blocks.ts), indexed by (service, max_start) and max_start.
  * Trace summaries are merged from chunk rows when read, so no write updates an earlier row.
- * Retention deletes whole payloads: a rowid range in every table but trace_chunks, whose runs
- * are dropped whole or trimmed (trace-runs.ts).
+ * Retention deletes whole payloads: a rowid range in every table but the trace-id index, whose
+ * runs are dropped whole or trimmed (trace-runs.ts).
  */
 
-const SCHEMA_VERSION = 3;
-/** Schemas this version opens and upgrades in place (migrateFrom2). */
-const UPGRADABLE = [2];
+const SCHEMA_VERSION = 4;
+/** Schemas this version opens and upgrades in place (migrateFrom2, migrateFrom3). */
+const UPGRADABLE = [2, 3];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS payloads (
@@ -209,6 +209,7 @@ export class SqliteStore implements TraceStore {
     this.statements = this.prepareStatements();
     this.runs = new TraceRuns(this.db, options);
     if (version === 2 && !this.readonly) this.migrateFrom2();
+    if (version === 3 && !this.readonly) this.migrateFrom3();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
     if (!this.readonly && this.path !== ':memory:' && options.checkpointThread !== false) {
       // Should the thread stop on its own, the writer checkpoints again as SQLite does by default.
@@ -299,6 +300,14 @@ export class SqliteStore implements TraceStore {
         setIndex.run(first, last, p.id);
       }
       this.db.exec('DROP TABLE span_index; DROP TABLE chunks');
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+
+  /** Schema 3 kept a row per trace chunk: they become packed pages (trace-runs.ts). */
+  private migrateFrom3(): void {
+    this.db.transaction(() => {
+      this.runs.migrateRows();
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }

@@ -1,22 +1,22 @@
 import type Database from 'better-sqlite3';
 import type { ChunkRow } from '../prepare-write.js';
-import { highToInt, type StoredChunk } from './chunk-names.js';
+import type { StoredChunk } from './chunk-names.js';
+import { ENTRY_BYTES, Entries, entriesOfStored, packEntries } from './trace-entries.js';
 
 /*
- * The embedded store's trace-id index, log-structured. Trace ids are random, so in one B-tree
- * keyed by trace id each of a payload's ~300 chunk rows lands on a page of its own: a commit
- * wrote ~400 pages (2.2 MB for a 64 KB payload) once the tree outgrew a commit, and that bound
- * intake (bench/store-growth.bench.js). Here rows are keyed by (run, trace id):
- *  - new rows go into the open run, which is sealed at `runRows` rows, so a commit only touches
- *    the pages of a small subtree;
- *  - `fanIn` sealed runs of a level are merged, in the writing transaction, into one run of the
- *    next level, written in key order at the end of the table (each page once); runs of
- *    `maxLevel` are not merged further, which bounds a merge (16 x 32k rows by default);
- *  - the open run is small (2048 rows, ~32 pages): 8192 rows took 1.6x the bytes written a
- *    payload and 1.04-1.10x the time end to end; a fan-in of 16 over two levels rewrites a row
- *    twice where 8 over three did three times (1.04-1.07x intake; bench/README.md);
- *  - a lookup seeks each live run (a few dozen at most on a bounded disk);
- *  - retention drops the runs whose payloads are all gone and trims the few that straddle.
+ * The embedded store's trace-id index, log-structured and packed. Trace ids are random, so in
+ * one B-tree keyed by trace id each of a payload's ~300 chunk rows landed on a page of its own;
+ * and a row of its own, even in a small run, cost SQLite 3.5-4 µs to insert and as much again
+ * each time a merge rewrote it (a quarter of the intake thread; bench/README.md). So:
+ *  - a payload's chunk rows are one run of level 0: its entries (trace-entries.ts, 64 bytes
+ *    each) sorted by trace id in one blob;
+ *  - `fanIn` runs of a level are merged, in the writing transaction, into one run of the next
+ *    level: a k-way merge in JS, a page of each run in memory at a time, written as pages of
+ *    `pageEntries` entries keyed by (run, first trace id) at the end of the table; runs of
+ *    `maxLevel` are not merged further, which bounds a merge (16^3 payloads by default);
+ *  - a lookup reads, in each live run, the pages that can hold the trace id (usually one);
+ *  - retention drops the runs whose payloads are all gone and rewrites the pages of the few that
+ *    straddle the cutoff.
  * Everything is in the store's transactions: a crash leaves the index as the last commit did.
  */
 
@@ -28,97 +28,74 @@ CREATE TABLE IF NOT EXISTS trace_runs (
   min_payload INTEGER NOT NULL,
   max_payload INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS trace_chunks (
-  run           INTEGER NOT NULL,
-  trace_id      INTEGER NOT NULL,
-  payload       INTEGER NOT NULL,
-  offset        INTEGER NOT NULL,
-  trace_id_high INTEGER NOT NULL,
-  start         INTEGER NOT NULL,
-  end           INTEGER NOT NULL,
-  root_span_id  INTEGER,
-  span_count    INTEGER NOT NULL,
-  error_count   INTEGER NOT NULL,
-  names         INTEGER NOT NULL,
-  PRIMARY KEY (run, trace_id, payload, offset)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trace_pages (
+  id      INTEGER PRIMARY KEY,
+  run     INTEGER NOT NULL,
+  first   INTEGER NOT NULL,
+  entries BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trace_pages_by_key ON trace_pages (run, first);
 `;
 
-/** The open run's level: sealed runs have 0 and up. */
-const OPEN = -1;
-
 export interface TraceRunsOptions {
-  /** Rows before the open run is sealed (default 2048: about 32 pages). */
-  runRows?: number;
-  /** Sealed runs of a level merged at once (default 16). */
+  /** Runs of a level merged at once (default 16). */
   fanIn?: number;
-  /** Runs of this level are not merged further (default 2: 2048 x 16^2 = 512k rows). */
+  /** Runs of this level are not merged further (default 3: 16^3 payloads a run). */
   maxLevel?: number;
+  /** Entries a page of a merged run holds (default 256: 16 KB). */
+  pageEntries?: number;
 }
 
-interface RunRow { id: bigint; level: number; rows: number; min_payload: bigint; max_payload: bigint }
-type StoredRun = { [K in keyof RunRow]: bigint };
-
-/** A run as read with safe integers, its counts as numbers. */
-const runOf = (r: StoredRun): RunRow => ({ id: r.id, level: Number(r.level), rows: Number(r.rows), min_payload: r.min_payload, max_payload: r.max_payload });
-
-const COLUMNS = 'trace_id, payload, offset, trace_id_high, start, end, root_span_id, span_count, error_count, names';
+interface RunRow { id: number; level: number; rows: number; min_payload: number; max_payload: number }
 
 export class TraceRuns {
-  private readonly runRows: number;
   private readonly fanIn: number;
   private readonly maxLevel: number;
+  private readonly pageEntries: number;
   private readonly s: ReturnType<TraceRuns['prepare']>;
 
   constructor(private readonly db: Database.Database, options: TraceRunsOptions = {}) {
-    this.runRows = options.runRows ?? 2048;
     this.fanIn = Math.max(2, options.fanIn ?? 16);
-    this.maxLevel = options.maxLevel ?? 2;
+    this.maxLevel = options.maxLevel ?? 3;
+    this.pageEntries = Math.max(1, options.pageEntries ?? 256);
     this.s = this.prepare();
   }
 
   private prepare() {
     const db = this.db;
     return {
-      insert: db.prepare(`INSERT OR REPLACE INTO trace_chunks (run, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      openRun: db.prepare(`SELECT * FROM trace_runs WHERE level = ${OPEN}`).safeIntegers(true),
       newRun: db.prepare('INSERT INTO trace_runs (level, rows, min_payload, max_payload) VALUES (?, ?, ?, ?)'),
-      setRun: db.prepare('UPDATE trace_runs SET level = ?, rows = ?, min_payload = ?, max_payload = ? WHERE id = ?'),
-      runsOfLevel: db.prepare('SELECT * FROM trace_runs WHERE level = ? ORDER BY id LIMIT ?').safeIntegers(true),
+      setRun: db.prepare('UPDATE trace_runs SET rows = ?, min_payload = ?, max_payload = ? WHERE id = ?'),
+      runsOfLevel: db.prepare('SELECT * FROM trace_runs WHERE level = ? ORDER BY id LIMIT ?'),
       countOfLevel: db.prepare('SELECT count(*) FROM trace_runs WHERE level = ?').pluck(),
-      // One seek per live run: the run is the key's first column.
-      lookup: db.prepare(`SELECT ${COLUMNS} FROM trace_chunks WHERE run IN (SELECT id FROM trace_runs) AND trace_id = ? ORDER BY start`).safeIntegers(true),
-      reaching: db.prepare('SELECT * FROM trace_runs WHERE min_payload <= ? AND rows > 0').safeIntegers(true),
-      deleteRunRows: db.prepare('DELETE FROM trace_chunks WHERE run = ?'),
+      runIds: db.prepare('SELECT id FROM trace_runs').pluck(),
+      reaching: db.prepare('SELECT * FROM trace_runs WHERE min_payload <= ?'),
       deleteRun: db.prepare('DELETE FROM trace_runs WHERE id = ?'),
-      trimRun: db.prepare('DELETE FROM trace_chunks WHERE run = ? AND payload <= ?'),
-      // Its run ids are the largest: the merged rows go, in key order, at the table's end.
-      merge: db.prepare(`INSERT INTO trace_chunks (run, ${COLUMNS}) SELECT ?, ${COLUMNS} FROM trace_chunks WHERE run IN (${Array(this.fanIn).fill('?').join(',')}) ORDER BY trace_id, payload, offset`),
-      runStats: db.prepare('SELECT count(*) AS rows, coalesce(min(payload), 0) AS min_payload, coalesce(max(payload), 0) AS max_payload FROM trace_chunks WHERE run = ?').safeIntegers(true),
+      insertPage: db.prepare('INSERT INTO trace_pages (run, first, entries) VALUES (?, ?, ?)'),
+      pageIds: db.prepare('SELECT id FROM trace_pages WHERE run = ? ORDER BY first, id').pluck(),
+      page: db.prepare('SELECT entries FROM trace_pages WHERE id = ?').pluck(),
+      setPage: db.prepare('UPDATE trace_pages SET first = ?, entries = ? WHERE id = ?'),
+      deletePage: db.prepare('DELETE FROM trace_pages WHERE id = ?'),
+      deletePages: db.prepare('DELETE FROM trace_pages WHERE run = ?'),
+      // Newest key first: the pages that can hold the id are those from the last whose first id
+      // is below it on (entries of one id may straddle pages).
+      pagesAtOrBefore: db.prepare('SELECT first, entries FROM trace_pages WHERE run = ? AND first <= ? ORDER BY first DESC, id DESC').safeIntegers(true),
     };
   }
 
   /** A payload's chunk rows, `names[i]` being chunk i's index into the payload's names. Call inside a transaction. */
   add(payload: bigint, chunks: readonly ChunkRow[], names: readonly number[]): void {
     if (chunks.length === 0) return;
-    // Read from the table each time rather than kept: a write that rolls back takes its changes
-    // to the open run with it, and a few dozen run rows cost nothing beside a payload's inserts.
-    const stored = this.s.openRun.get() as StoredRun | undefined;
-    let open = stored === undefined ? undefined : runOf(stored);
-    if (open === undefined) {
-      const id = BigInt(this.s.newRun.run(OPEN, 0, 0, 0).lastInsertRowid);
-      open = { id, level: OPEN, rows: 0, min_payload: 0n, max_payload: 0n };
-    }
-    for (let i = 0; i < chunks.length; i++) {
-      const c = chunks[i]!;
-      this.s.insert.run(open.id, c.traceId, payload, c.offset, highToInt(c.traceIdHigh), c.start, c.end, c.rootSpanId, c.spanCount, c.errorCount, names[i]!);
-    }
-    const next: RunRow = { ...open, rows: open.rows + chunks.length, min_payload: open.rows === 0 ? payload : open.min_payload, max_payload: payload };
-    if (next.rows >= this.runRows) {
-      this.s.setRun.run(0, next.rows, next.min_payload, next.max_payload, next.id);
-      this.compact();
-    } else {
-      this.s.setRun.run(OPEN, next.rows, next.min_payload, next.max_payload, next.id);
+    const run = Number(this.s.newRun.run(0, chunks.length, payload, payload).lastInsertRowid);
+    this.writePages(run, packEntries(payload, chunks, names));
+    this.compact();
+  }
+
+  /** Writes a run's entries, already in key order, as pages of at most `pageEntries`. */
+  private writePages(run: number, bytes: Buffer): void {
+    const step = this.pageEntries * ENTRY_BYTES;
+    for (let at = 0; at < bytes.length; at += step) {
+      this.s.insertPage.run(run, bytes.readBigInt64LE(at), bytes.subarray(at, Math.min(at + step, bytes.length)));
     }
   }
 
@@ -126,42 +103,146 @@ export class TraceRuns {
   private compact(): void {
     for (let level = 0; level < this.maxLevel; level++) {
       if ((this.s.countOfLevel.get(level) as number) < this.fanIn) break;
-      const runs = (this.s.runsOfLevel.all(level, this.fanIn) as StoredRun[]).map(runOf);
-      const ids = runs.map((r) => r.id);
-      const id = BigInt(this.s.newRun.run(level + 1, 0, 0, 0).lastInsertRowid);
-      this.s.merge.run(id, ...ids);
-      for (const r of ids) {
-        this.s.deleteRunRows.run(r);
-        this.s.deleteRun.run(r);
+      this.merge(level, this.s.runsOfLevel.all(level, this.fanIn) as RunRow[]);
+    }
+  }
+
+  private merge(level: number, runs: readonly RunRow[]): void {
+    const rows = runs.reduce((n, r) => n + r.rows, 0);
+    const min = Math.min(...runs.map((r) => r.min_payload));
+    const max = Math.max(...runs.map((r) => r.max_payload));
+    const run = Number(this.s.newRun.run(level + 1, rows, min, max).lastInsertRowid);
+    const cursors = runs.map((r) => new RunCursor(this.s.pageIds.all(r.id) as number[], (id) => this.s.page.get(id) as Buffer)).filter((c) => !c.done);
+    const out = Buffer.alloc(this.pageEntries * ENTRY_BYTES);
+    let n = 0;
+    for (;;) {
+      // A linear scan for the least head: fanIn is small.
+      let least: RunCursor | undefined;
+      for (const c of cursors) if (!c.done && (least === undefined || c.before(least))) least = c;
+      if (least === undefined) break;
+      out.set(least.page.bytes.subarray(least.at * ENTRY_BYTES, (least.at + 1) * ENTRY_BYTES), n * ENTRY_BYTES);
+      least.next();
+      if (++n === this.pageEntries) {
+        this.writePages(run, out);
+        n = 0;
       }
-      const rows = runs.reduce((n, r) => n + Number(r.rows), 0);
-      const min = runs.reduce((m, r) => (r.min_payload < m ? r.min_payload : m), runs[0]!.min_payload);
-      const max = runs.reduce((m, r) => (r.max_payload > m ? r.max_payload : m), runs[0]!.max_payload);
-      this.s.setRun.run(level + 1, rows, min, max, id);
+    }
+    if (n > 0) this.writePages(run, out.subarray(0, n * ENTRY_BYTES));
+    for (const r of runs) {
+      this.s.deletePages.run(r.id);
+      this.s.deleteRun.run(r.id);
     }
   }
 
   /** The chunk rows of a trace, oldest start first. */
   lookup(traceId: bigint): StoredChunk[] {
-    return this.s.lookup.all(traceId) as StoredChunk[];
+    const found: StoredChunk[] = [];
+    for (const run of this.s.runIds.all() as number[]) {
+      for (const p of this.s.pagesAtOrBefore.iterate(run, traceId) as IterableIterator<{ first: bigint; entries: Buffer }>) {
+        new Entries(p.entries).find(traceId, found);
+        if (p.first < traceId) break;
+      }
+    }
+    return found.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   }
 
-  /** Removes the rows of payloads with id <= upTo. Call inside a transaction. */
+  /** Removes the entries of payloads with id <= upTo. Call inside a transaction. */
   deletePayloadsUpTo(upTo: bigint): void {
-    for (const r of (this.s.reaching.all(upTo) as StoredRun[]).map(runOf)) {
-      if (r.max_payload <= upTo && r.level !== OPEN) {
-        this.s.deleteRunRows.run(r.id);
+    const cutoff = Number(upTo);
+    for (const r of this.s.reaching.all(upTo) as RunRow[]) {
+      if (r.max_payload <= cutoff) {
+        this.s.deletePages.run(r.id);
         this.s.deleteRun.run(r.id);
         continue;
       }
-      // A run that straddles the cutoff (or the open one) keeps its newer rows.
-      this.s.trimRun.run(r.id, upTo);
-      const left = this.s.runStats.get(r.id) as { rows: bigint; min_payload: bigint; max_payload: bigint };
-      if (left.rows === 0n && r.level !== OPEN) {
-        this.s.deleteRun.run(r.id);
-        continue;
+      // A run that straddles the cutoff keeps its newer entries, page by page.
+      let rows = 0;
+      let min = Infinity;
+      for (const id of this.s.pageIds.all(r.id) as number[]) {
+        const page = new Entries(this.s.page.get(id) as Buffer);
+        const kept: number[] = [];
+        for (let i = 0; i < page.count; i++) if (page.payload(i) > cutoff) kept.push(i);
+        rows += kept.length;
+        for (const i of kept) min = Math.min(min, page.payload(i));
+        if (kept.length === page.count) continue;
+        if (kept.length === 0) {
+          this.s.deletePage.run(id);
+          continue;
+        }
+        const bytes = Buffer.concat(kept.map((i) => page.bytes.subarray(i * ENTRY_BYTES, (i + 1) * ENTRY_BYTES)));
+        this.s.setPage.run(bytes.readBigInt64LE(0), bytes, id);
       }
-      this.s.setRun.run(r.level, Number(left.rows), left.min_payload, left.max_payload, r.id);
+      if (rows === 0) this.s.deleteRun.run(r.id);
+      else this.s.setRun.run(rows, min, r.max_payload, r.id);
     }
   }
+
+  /**
+   * Schema 3 kept a row per chunk in trace_chunks, keyed by (run, trace id, payload, offset):
+   * each run's rows, read in key order a page at a time, become its pages (its open run one of
+   * level 0), and the table goes. Call inside a transaction.
+   */
+  migrateRows(): void {
+    const next = this.db.prepare(`SELECT * FROM trace_chunks WHERE run = ? AND (trace_id, payload, offset) > (?, ?, ?)
+      ORDER BY trace_id, payload, offset LIMIT ${this.pageEntries}`).safeIntegers(true);
+    this.db.prepare('UPDATE trace_runs SET level = 0 WHERE level < 0').run();
+    for (const run of this.s.runIds.all() as number[]) {
+      let rows = next.all(run, -(2n ** 63n), 0, 0) as StoredChunk[];
+      while (rows.length > 0) {
+        const bytes = entriesOfStored(rows);
+        this.s.insertPage.run(run, bytes.readBigInt64LE(0), bytes);
+        const last = rows[rows.length - 1]!;
+        rows = next.all(run, last.trace_id, last.payload, last.offset) as StoredChunk[];
+      }
+    }
+    this.db.exec('DROP TABLE trace_chunks');
+  }
 }
+
+/** A run's pages read in key order, one in memory at a time, its head entry's key at hand. */
+class RunCursor {
+  page: Entries = EMPTY;
+  at = 0;
+  private high = 0;
+  private low = 0;
+  private payload = 0;
+  private offset = 0;
+  private nextPage = 0;
+
+  constructor(private readonly pageIds: readonly number[], private readonly read: (id: number) => Buffer) {
+    this.load();
+  }
+
+  get done(): boolean {
+    return this.at >= this.page.count;
+  }
+
+  /** Whether this head comes before the other's in key order (trace id, payload, offset). */
+  before(o: RunCursor): boolean {
+    if (this.high !== o.high) return this.high < o.high;
+    if (this.low !== o.low) return this.low < o.low;
+    if (this.payload !== o.payload) return this.payload < o.payload;
+    return this.offset < o.offset;
+  }
+
+  next(): void {
+    if (++this.at >= this.page.count) this.load();
+    else this.readHead();
+  }
+
+  private load(): void {
+    this.at = 0;
+    this.page = EMPTY;
+    while (this.page.count === 0 && this.nextPage < this.pageIds.length) this.page = new Entries(this.read(this.pageIds[this.nextPage++]!));
+    if (!this.done) this.readHead();
+  }
+
+  private readHead(): void {
+    this.high = this.page.idHigh(this.at);
+    this.low = this.page.idLow(this.at);
+    this.payload = this.page.payload(this.at);
+    this.offset = this.page.offset(this.at);
+  }
+}
+
+const EMPTY = new Entries(new Uint8Array(0));
