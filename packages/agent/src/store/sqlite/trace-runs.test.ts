@@ -77,7 +77,8 @@ describe('the trace-id index in runs', () => {
     const r = runs(dir);
     expect(r.rows).toBe(r.indexRows);
     expect(r.indexRows).toBe(4);
-    expect(r.levels).toEqual([1]);
+    // Four entries: a run of level 0.
+    expect(r.levels).toEqual([0]);
     await store.close();
   });
 

@@ -8,12 +8,15 @@ import { ENTRY_BYTES, Entries, entriesOfStored, packEntries } from './trace-entr
  * one B-tree keyed by trace id each of a payload's ~300 chunk rows landed on a page of its own;
  * and a row of its own, even in a small run, cost SQLite 3.5-4 µs to insert and as much again
  * each time a merge rewrote it (a quarter of the intake thread; bench/README.md). So:
- *  - a payload's chunk rows are one run of level 0: its entries (trace-entries.ts, 64 bytes
- *    each) sorted by trace id in one blob;
- *  - `fanIn` runs of a level are merged, in the writing transaction, into one run of the next
- *    level: a k-way merge in JS, a page of each run in memory at a time, written as pages of
- *    `pageEntries` entries keyed by (run, first trace id) at the end of the table; runs of
- *    `maxLevel` are not merged further, which bounds a merge (16^3 payloads by default);
+ *  - a payload's chunk rows are one run: its entries (trace-entries.ts, 64 bytes each) sorted
+ *    by trace id, in pages of `pageEntries` entries keyed by (run, first trace id);
+ *  - a run's level is its size: 0 below a page, then one more each `fanIn` times that
+ *    (256, 4,096, 65,536 entries by default); `fanIn` runs of a level are merged, in the
+ *    writing transaction, into one (a k-way merge in JS, a page of each run in memory at a
+ *    time, written at the end of the table). Runs of `maxLevel` are not merged further, which
+ *    bounds a merge: 16 runs of under 65,536 entries, about 0.1 s for dd-trace's payloads of
+ *    300 traces (bench/store-growth.bench.js); small payloads are merged more often, but are
+ *    small;
  *  - a lookup reads, in each live run, the pages that can hold the trace id (usually one);
  *  - retention drops the runs whose payloads are all gone and rewrites the pages of the few that
  *    straddle the cutoff.
@@ -40,9 +43,9 @@ CREATE INDEX IF NOT EXISTS trace_pages_by_key ON trace_pages (run, first);
 export interface TraceRunsOptions {
   /** Runs of a level merged at once (default 16). */
   fanIn?: number;
-  /** Runs of this level are not merged further (default 3: 16^3 payloads a run). */
+  /** Runs of this level (`pageEntries` x `fanIn`^(maxLevel - 1) entries and more) are not merged further (default 3). */
   maxLevel?: number;
-  /** Entries a page of a merged run holds (default 256: 16 KB). */
+  /** Entries a page holds (default 256: 16 KB); a run of fewer is of level 0. */
   pageEntries?: number;
 }
 
@@ -86,9 +89,15 @@ export class TraceRuns {
   /** A payload's chunk rows, `names[i]` being chunk i's index into the payload's names. Call inside a transaction. */
   add(payload: bigint, chunks: readonly ChunkRow[], names: readonly number[]): void {
     if (chunks.length === 0) return;
-    const run = Number(this.s.newRun.run(0, chunks.length, payload, payload).lastInsertRowid);
+    const run = Number(this.s.newRun.run(this.levelOf(chunks.length), chunks.length, payload, payload).lastInsertRowid);
     this.writePages(run, packEntries(payload, chunks, names));
     this.compact();
+  }
+
+  private levelOf(rows: number): number {
+    let level = 0;
+    for (let size = this.pageEntries; rows >= size && level < this.maxLevel; size *= this.fanIn) level++;
+    return level;
   }
 
   /** Writes a run's entries, already in key order, as pages of at most `pageEntries`. */
@@ -99,19 +108,18 @@ export class TraceRuns {
     }
   }
 
-  /** Merges full levels, lowest first. */
+  /** Merges full levels, lowest first (a payload's run may start above level 0). */
   private compact(): void {
     for (let level = 0; level < this.maxLevel; level++) {
-      if ((this.s.countOfLevel.get(level) as number) < this.fanIn) break;
-      this.merge(level, this.s.runsOfLevel.all(level, this.fanIn) as RunRow[]);
+      if ((this.s.countOfLevel.get(level) as number) >= this.fanIn) this.merge(this.s.runsOfLevel.all(level, this.fanIn) as RunRow[]);
     }
   }
 
-  private merge(level: number, runs: readonly RunRow[]): void {
+  private merge(runs: readonly RunRow[]): void {
     const rows = runs.reduce((n, r) => n + r.rows, 0);
     const min = Math.min(...runs.map((r) => r.min_payload));
     const max = Math.max(...runs.map((r) => r.max_payload));
-    const run = Number(this.s.newRun.run(level + 1, rows, min, max).lastInsertRowid);
+    const run = Number(this.s.newRun.run(this.levelOf(rows), rows, min, max).lastInsertRowid);
     const cursors = runs.map((r) => new RunCursor(this.s.pageIds.all(r.id) as number[], (id) => this.s.page.get(id) as Buffer)).filter((c) => !c.done);
     const out = Buffer.alloc(this.pageEntries * ENTRY_BYTES);
     let n = 0;
@@ -179,14 +187,15 @@ export class TraceRuns {
 
   /**
    * Schema 3 kept a row per chunk in trace_chunks, keyed by (run, trace id, payload, offset):
-   * each run's rows, read in key order a page at a time, become its pages (its open run one of
-   * level 0), and the table goes. Call inside a transaction.
+   * each run's rows, read in key order a page at a time, become its pages, its level that of its
+   * size, and the table goes. Call inside a transaction.
    */
   migrateRows(): void {
     const next = this.db.prepare(`SELECT * FROM trace_chunks WHERE run = ? AND (trace_id, payload, offset) > (?, ?, ?)
       ORDER BY trace_id, payload, offset LIMIT ${this.pageEntries}`).safeIntegers(true);
-    this.db.prepare('UPDATE trace_runs SET level = 0 WHERE level < 0').run();
-    for (const run of this.s.runIds.all() as number[]) {
+    const setLevel = this.db.prepare('UPDATE trace_runs SET level = ? WHERE id = ?');
+    for (const { id: run, rows: count } of this.db.prepare('SELECT id, rows FROM trace_runs').all() as RunRow[]) {
+      setLevel.run(this.levelOf(count), run);
       let rows = next.all(run, -(2n ** 63n), 0, 0) as StoredChunk[];
       while (rows.length > 0) {
         const bytes = entriesOfStored(rows);
