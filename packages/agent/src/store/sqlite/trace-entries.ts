@@ -90,6 +90,39 @@ export class Entries {
   }
 }
 
+/*
+ * A page's filter: 128 bits (two signed 64-bit integers, which SQLite can mask), 3 of them set
+ * per trace id. A lookup asks each run for its one page that can hold the id, and SQLite skips
+ * the pages whose filter lacks the id's bits without handing their blobs over: with 32 entries a
+ * page, 15% of pages pass without the id (a blob handed over costs ~4 µs, the seek ~2). A lookup
+ * on 22 runs: 77 µs, against 172 without filters (bench/README.md).
+ */
+function setFilterBits(words: Uint32Array, high: number, low: number): void {
+  // Three 7-bit fields of a multiplicative hash of the id (tracers' ids are mostly random, but
+  // not all of their bits: some keep a timestamp in the upper half).
+  const x = Math.imul(low ^ Math.imul(high, 0x85eb_ca6b), 0x9e37_79b1);
+  for (const b of [x >>> 25, (x >>> 18) & 127, (x >>> 11) & 127]) words[b >>> 5]! |= 1 << (b & 31);
+}
+
+const wordsToInts = (w: Uint32Array): [bigint, bigint] => [
+  BigInt.asIntN(64, (BigInt(w[1]!) << 32n) | BigInt(w[0]!)),
+  BigInt.asIntN(64, (BigInt(w[3]!) << 32n) | BigInt(w[2]!)),
+];
+
+/** The filter of a page's entries. */
+export function pageFilter(e: Entries): [bigint, bigint] {
+  const words = new Uint32Array(4);
+  for (let i = 0; i < e.count; i++) setFilterBits(words, e.idHigh(i), e.idLow(i));
+  return wordsToInts(words);
+}
+
+/** The bits a page's filter has when the page holds this trace id. */
+export function idFilter(traceId: bigint): [bigint, bigint] {
+  const words = new Uint32Array(4);
+  setFilterBits(words, Number(BigInt.asIntN(32, traceId >> 32n)), Number(BigInt.asUintN(32, traceId)));
+  return wordsToInts(words);
+}
+
 /** A payload's chunk rows as entries in key order, `names[i]` being chunk i's names index. */
 export function packEntries(payload: bigint, chunks: readonly ChunkRow[], names: readonly number[]): Buffer {
   const order = chunks.map((_, i) => i).sort((a, b) => {

@@ -26,7 +26,7 @@ function runs(dir: string): { levels: number[]; rows: number; indexRows: number 
 describe('the trace-id index in runs', () => {
   it('finds every chunk of every trace across runs of every level, and after retention', async () => {
     const dir = tmp();
-    const store = new SqliteStore({ dataDir: dir, fanIn: 3, maxLevel: 2, pageEntries: 2 });
+    const store = new SqliteStore({ dataDir: dir, fanIn: 3, maxLevel: 2, baseRows: 2, pageEntries: 2 });
     // 60 payloads; trace t has a chunk in payloads t, t+7 and t+19 (when there are such), so its
     // chunks sit in runs of different ages and levels.
     const chunksOf = new Map<bigint, number[]>();
@@ -98,7 +98,7 @@ describe('the trace-id index in runs', () => {
 
   it('finds a trace whose entries fill several pages, and ids at the ends of the signed and unsigned ranges', async () => {
     const dir = tmp();
-    const store = new SqliteStore({ dataDir: dir, fanIn: 4, maxLevel: 2, pageEntries: 2 });
+    const store = new SqliteStore({ dataDir: dir, fanIn: 4, maxLevel: 2, baseRows: 2, pageEntries: 2 });
     const edges = [1n, 0xffff_fffen, 0x1_0000_0000n, 0x7fff_ffff_ffff_fffen, 0x8000_0000_0000_0000n, 0xffff_ffff_0000_0000n, 0xffff_ffff_ffff_fffen];
     // Trace 7 has a chunk in each of 20 payloads: in merged runs its entries fill pages whose
     // first ids are all 7, behind a page that ends with it.

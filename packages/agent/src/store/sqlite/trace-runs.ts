@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ChunkRow } from '../prepare-write.js';
 import type { StoredChunk } from './chunk-names.js';
-import { ENTRY_BYTES, Entries, entriesOfStored, packEntries } from './trace-entries.js';
+import { ENTRY_BYTES, Entries, entriesOfStored, idFilter, packEntries, pageFilter } from './trace-entries.js';
 
 /*
  * The embedded store's trace-id index, log-structured and packed. Trace ids are random, so in
@@ -9,15 +9,18 @@ import { ENTRY_BYTES, Entries, entriesOfStored, packEntries } from './trace-entr
  * and a row of its own, even in a small run, cost SQLite 3.5-4 µs to insert and as much again
  * each time a merge rewrote it (a quarter of the intake thread; bench/README.md). So:
  *  - a payload's chunk rows are one run: its entries (trace-entries.ts, 64 bytes each) sorted
- *    by trace id, in pages of `pageEntries` entries keyed by (run, first trace id);
- *  - a run's level is its size: 0 below a page, then one more each `fanIn` times that
- *    (256, 4,096, 65,536 entries by default); `fanIn` runs of a level are merged, in the
+ *    by trace id, in pages of `pageEntries` entries keyed by (run, first trace id), each with a
+ *    filter of the ids it holds (trace-entries.ts);
+ *  - a run's level is its size: 0 below `baseRows` entries, then one more each `fanIn` times
+ *    that (256, 4,096, 65,536 entries by default); `fanIn` runs of a level are merged, in the
  *    writing transaction, into one (a k-way merge in JS, a page of each run in memory at a
  *    time, written at the end of the table). Runs of `maxLevel` are not merged further, which
  *    bounds a merge: 16 runs of under 65,536 entries, about 0.1 s for dd-trace's payloads of
  *    300 traces (bench/store-growth.bench.js); small payloads are merged more often, but are
  *    small;
- *  - a lookup reads, in each live run, the pages that can hold the trace id (usually one);
+ *  - a lookup reads, in one statement, the page of each live run that can hold the trace id and
+ *    whose filter has it (and, when the id's entries may start on an earlier page, the pages
+ *    before it);
  *  - retention drops the runs whose payloads are all gone and rewrites the pages of the few that
  *    straddle the cutoff.
  * Everything is in the store's transactions: a crash leaves the index as the last commit did.
@@ -35,6 +38,8 @@ CREATE TABLE IF NOT EXISTS trace_pages (
   id      INTEGER PRIMARY KEY,
   run     INTEGER NOT NULL,
   first   INTEGER NOT NULL,
+  f0      INTEGER NOT NULL,
+  f1      INTEGER NOT NULL,
   entries BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS trace_pages_by_key ON trace_pages (run, first);
@@ -43,9 +48,11 @@ CREATE INDEX IF NOT EXISTS trace_pages_by_key ON trace_pages (run, first);
 export interface TraceRunsOptions {
   /** Runs of a level merged at once (default 16). */
   fanIn?: number;
-  /** Runs of this level (`pageEntries` x `fanIn`^(maxLevel - 1) entries and more) are not merged further (default 3). */
+  /** Runs of this level (`baseRows` x `fanIn`^(maxLevel - 1) entries and more) are not merged further (default 3). */
   maxLevel?: number;
-  /** Entries a page holds (default 256: 16 KB); a run of fewer is of level 0. */
+  /** A run of fewer entries is of level 0 (default 256). */
+  baseRows?: number;
+  /** Entries a page holds (default 32: its filter passes 15% of the ids it lacks; 16 gave 3% for no faster lookups, and twice the rows). */
   pageEntries?: number;
 }
 
@@ -54,13 +61,15 @@ interface RunRow { id: number; level: number; rows: number; min_payload: number;
 export class TraceRuns {
   private readonly fanIn: number;
   private readonly maxLevel: number;
+  private readonly baseRows: number;
   private readonly pageEntries: number;
   private readonly s: ReturnType<TraceRuns['prepare']>;
 
   constructor(private readonly db: Database.Database, options: TraceRunsOptions = {}) {
     this.fanIn = Math.max(2, options.fanIn ?? 16);
     this.maxLevel = options.maxLevel ?? 3;
-    this.pageEntries = Math.max(1, options.pageEntries ?? 256);
+    this.baseRows = Math.max(1, options.baseRows ?? 256);
+    this.pageEntries = Math.max(1, options.pageEntries ?? 32);
     this.s = this.prepare();
   }
 
@@ -71,15 +80,19 @@ export class TraceRuns {
       setRun: db.prepare('UPDATE trace_runs SET rows = ?, min_payload = ?, max_payload = ? WHERE id = ?'),
       runsOfLevel: db.prepare('SELECT * FROM trace_runs WHERE level = ? ORDER BY id LIMIT ?'),
       countOfLevel: db.prepare('SELECT count(*) FROM trace_runs WHERE level = ?').pluck(),
-      runIds: db.prepare('SELECT id FROM trace_runs').pluck(),
       reaching: db.prepare('SELECT * FROM trace_runs WHERE min_payload <= ?'),
       deleteRun: db.prepare('DELETE FROM trace_runs WHERE id = ?'),
-      insertPage: db.prepare('INSERT INTO trace_pages (run, first, entries) VALUES (?, ?, ?)'),
+      insertPage: db.prepare('INSERT INTO trace_pages (run, first, f0, f1, entries) VALUES (?, ?, ?, ?, ?)'),
       pageIds: db.prepare('SELECT id FROM trace_pages WHERE run = ? ORDER BY first, id').pluck(),
       page: db.prepare('SELECT entries FROM trace_pages WHERE id = ?').pluck(),
-      setPage: db.prepare('UPDATE trace_pages SET first = ?, entries = ? WHERE id = ?'),
+      setPage: db.prepare('UPDATE trace_pages SET first = ?, f0 = ?, f1 = ?, entries = ? WHERE id = ?'),
       deletePage: db.prepare('DELETE FROM trace_pages WHERE id = ?'),
       deletePages: db.prepare('DELETE FROM trace_pages WHERE run = ?'),
+      // Each run's last page whose first id is at most the id: the page that holds the id's
+      // entries, or the last of them.
+      candidates: db.prepare(`SELECT r.id AS run, p.first, p.entries FROM trace_runs r, trace_pages p
+        WHERE p.id = (SELECT id FROM trace_pages WHERE run = r.id AND first <= @id ORDER BY first DESC, id DESC LIMIT 1)
+          AND (p.f0 & @f0) = @f0 AND (p.f1 & @f1) = @f1`).safeIntegers(true),
       // Newest key first: the pages that can hold the id are those from the last whose first id
       // is below it on (entries of one id may straddle pages).
       pagesAtOrBefore: db.prepare('SELECT first, entries FROM trace_pages WHERE run = ? AND first <= ? ORDER BY first DESC, id DESC').safeIntegers(true),
@@ -96,7 +109,7 @@ export class TraceRuns {
 
   private levelOf(rows: number): number {
     let level = 0;
-    for (let size = this.pageEntries; rows >= size && level < this.maxLevel; size *= this.fanIn) level++;
+    for (let size = this.baseRows; rows >= size && level < this.maxLevel; size *= this.fanIn) level++;
     return level;
   }
 
@@ -104,8 +117,13 @@ export class TraceRuns {
   private writePages(run: number, bytes: Buffer): void {
     const step = this.pageEntries * ENTRY_BYTES;
     for (let at = 0; at < bytes.length; at += step) {
-      this.s.insertPage.run(run, bytes.readBigInt64LE(at), bytes.subarray(at, Math.min(at + step, bytes.length)));
+      this.insertPage(run, bytes.subarray(at, Math.min(at + step, bytes.length)));
     }
+  }
+
+  private insertPage(run: number, bytes: Buffer): void {
+    const [f0, f1] = pageFilter(new Entries(bytes));
+    this.s.insertPage.run(run, bytes.readBigInt64LE(0), f0, f1, bytes);
   }
 
   /** Merges full levels, lowest first (a payload's run may start above level 0). */
@@ -145,9 +163,15 @@ export class TraceRuns {
   /** The chunk rows of a trace, oldest start first. */
   lookup(traceId: bigint): StoredChunk[] {
     const found: StoredChunk[] = [];
-    for (const run of this.s.runIds.all() as number[]) {
-      for (const p of this.s.pagesAtOrBefore.iterate(run, traceId) as IterableIterator<{ first: bigint; entries: Buffer }>) {
-        new Entries(p.entries).find(traceId, found);
+    const [f0, f1] = idFilter(traceId);
+    for (const c of this.s.candidates.all({ id: traceId, f0, f1 }) as { run: bigint; first: bigint; entries: Buffer }[]) {
+      new Entries(c.entries).find(traceId, found);
+      if (c.first < traceId) continue;
+      // The page starts with the id: its entries may start on pages before it.
+      let first = true;
+      for (const p of this.s.pagesAtOrBefore.iterate(c.run, traceId) as IterableIterator<{ first: bigint; entries: Buffer }>) {
+        if (!first) new Entries(p.entries).find(traceId, found);
+        first = false;
         if (p.first < traceId) break;
       }
     }
@@ -178,7 +202,7 @@ export class TraceRuns {
           continue;
         }
         const bytes = Buffer.concat(kept.map((i) => page.bytes.subarray(i * ENTRY_BYTES, (i + 1) * ENTRY_BYTES)));
-        this.s.setPage.run(bytes.readBigInt64LE(0), bytes, id);
+        this.s.setPage.run(bytes.readBigInt64LE(0), ...pageFilter(new Entries(bytes)), bytes, id);
       }
       if (rows === 0) this.s.deleteRun.run(r.id);
       else this.s.setRun.run(rows, min, r.max_payload, r.id);
@@ -198,8 +222,7 @@ export class TraceRuns {
       setLevel.run(this.levelOf(count), run);
       let rows = next.all(run, -(2n ** 63n), 0, 0) as StoredChunk[];
       while (rows.length > 0) {
-        const bytes = entriesOfStored(rows);
-        this.s.insertPage.run(run, bytes.readBigInt64LE(0), bytes);
+        this.insertPage(run, entriesOfStored(rows));
         const last = rows[rows.length - 1]!;
         rows = next.all(run, last.trace_id, last.payload, last.offset) as StoredChunk[];
       }
