@@ -101,7 +101,13 @@ function setFilterBits(words: Uint32Array, high: number, low: number): void {
   // Three 7-bit fields of a multiplicative hash of the id (tracers' ids are mostly random, but
   // not all of their bits: some keep a timestamp in the upper half).
   const x = Math.imul(low ^ Math.imul(high, 0x85eb_ca6b), 0x9e37_79b1);
-  for (const b of [x >>> 25, (x >>> 18) & 127, (x >>> 11) & 127]) words[b >>> 5]! |= 1 << (b & 31);
+  setBit(words, x >>> 25);
+  setBit(words, (x >>> 18) & 127);
+  setBit(words, (x >>> 11) & 127);
+}
+
+function setBit(words: Uint32Array, b: number): void {
+  words[b >>> 5]! |= 1 << (b & 31);
 }
 
 const wordsToInts = (w: Uint32Array): [bigint, bigint] => [
