@@ -37,7 +37,7 @@ const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'ecs-trace-store-')); d
 storeConformance('SQLite (file)', async () => new SqliteStore({ dataDir: tmp() }));
 // The same suite with the trace-id index merging every two runs into pages of one entry, so
 // that every test's traces cross runs, pages, merges and levels.
-storeConformance('SQLite (trace-id runs merged all the time)', async () => new SqliteStore({ dataDir: tmp(), fanIn: 2, maxLevel: 3, pageEntries: 1 }));
+storeConformance('SQLite (trace-id runs merged all the time)', async () => new SqliteStore({ dataDir: tmp(), fanIn: 2, pageEntries: 1, mergeRows: 8 }));
 
 describe('SQLite store files', () => {
   it('keeps data across a reopen', async () => {
@@ -102,7 +102,7 @@ describe('SQLite store files', () => {
 
   it('upgrades a schema 3 file, whose trace-id index had a row per chunk, in place', async () => {
     const dir = tmp();
-    const a = new SqliteStore({ dataDir: dir, fanIn: 3, maxLevel: 2 });
+    const a = new SqliteStore({ dataDir: dir, fanIn: 3, mergeRows: 8 });
     // 12 payloads: runs of levels 0 to 2. Trace t has chunks in payloads t and t + 5.
     for (let p = 1; p <= 12; p++) {
       const chunks = [[span({ traceId: BigInt(p), spanId: 1n, start: T0 + BigInt(p) })]];
@@ -114,7 +114,7 @@ describe('SQLite store files', () => {
     expect(before.traces.map((t) => t?.spans.length)).toEqual([2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1]);
     await a.close();
     toSchema3(dir);
-    const b = new SqliteStore({ dataDir: dir, fanIn: 3, maxLevel: 2 });
+    const b = new SqliteStore({ dataDir: dir, fanIn: 3, mergeRows: 8 });
     expect(await traces(b)).toEqual(before.traces);
     expect(await b.searchTraces({ limit: 20 })).toEqual(before.search);
     // Writes, merges and retention go on over the upgraded runs.

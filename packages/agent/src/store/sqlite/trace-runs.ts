@@ -14,10 +14,12 @@ import { ENTRY_BYTES, Entries, entriesOfStored, idFilter, packEntries, pageFilte
  *  - a run's level is its size: 0 below `baseRows` entries, then one more each `fanIn` times
  *    that (256, 4,096, 65,536 entries by default); `fanIn` runs of a level are merged, in the
  *    writing transaction, into one (a k-way merge in JS, a page of each run in memory at a
- *    time, written at the end of the table). Runs of `maxLevel` are not merged further, which
- *    bounds a merge: 16 runs of under 65,536 entries, about 0.1 s for dd-trace's payloads of
- *    300 traces (bench/store-growth.bench.js); small payloads are merged more often, but are
- *    small;
+ *    time, written at the end of the table). A merge takes at most `mergeRows` entries (256k),
+ *    the oldest runs of the level that fit. A run that fits with no other is final, and is not
+ *    merged again: the store is final runs of 128k-256k entries and, below them, at most
+ *    fanIn - 1 runs a level. Final runs of 77k entries (16 payloads' runs of 4,800) left
+ *    lookups on a large store seeking hundreds of runs; of 512k, a merge held a commit 0.66 s
+ *    (bench/README.md);
  *  - a lookup reads, in one statement, the page of each live run that can hold the trace id and
  *    whose filter has it (and, when the id's entries may start on an earlier page, the pages
  *    before it);
@@ -45,11 +47,14 @@ CREATE TABLE IF NOT EXISTS trace_pages (
 CREATE INDEX IF NOT EXISTS trace_pages_by_key ON trace_pages (run, first);
 `;
 
+/** The level of runs not merged again. */
+export const FINAL_LEVEL = 1000;
+
 export interface TraceRunsOptions {
   /** Runs of a level merged at once (default 16). */
   fanIn?: number;
-  /** Runs of this level (`baseRows` x `fanIn`^(maxLevel - 1) entries and more) are not merged further (default 3). */
-  maxLevel?: number;
+  /** Entries a merge writes at most (default 256k: 16 MB, about 0.3 s). */
+  mergeRows?: number;
   /** A run of fewer entries is of level 0 (default 256). */
   baseRows?: number;
   /** Entries a page holds (default 32: its filter passes 15% of the ids it lacks; 16 gave 3% for no faster lookups, and twice the rows). */
@@ -60,14 +65,14 @@ interface RunRow { id: number; level: number; rows: number; min_payload: number;
 
 export class TraceRuns {
   private readonly fanIn: number;
-  private readonly maxLevel: number;
+  private readonly mergeRows: number;
   private readonly baseRows: number;
   private readonly pageEntries: number;
   private readonly s: ReturnType<TraceRuns['prepare']>;
 
   constructor(private readonly db: Database.Database, options: TraceRunsOptions = {}) {
     this.fanIn = Math.max(2, options.fanIn ?? 16);
-    this.maxLevel = options.maxLevel ?? 3;
+    this.mergeRows = Math.max(2, options.mergeRows ?? 256 * 1024);
     this.baseRows = Math.max(1, options.baseRows ?? 256);
     this.pageEntries = Math.max(1, options.pageEntries ?? 32);
     this.s = this.prepare();
@@ -79,7 +84,8 @@ export class TraceRuns {
       newRun: db.prepare('INSERT INTO trace_runs (level, rows, min_payload, max_payload) VALUES (?, ?, ?, ?)'),
       setRun: db.prepare('UPDATE trace_runs SET rows = ?, min_payload = ?, max_payload = ? WHERE id = ?'),
       runsOfLevel: db.prepare('SELECT * FROM trace_runs WHERE level = ? ORDER BY id LIMIT ?'),
-      countOfLevel: db.prepare('SELECT count(*) FROM trace_runs WHERE level = ?').pluck(),
+      fullLevels: db.prepare(`SELECT level FROM trace_runs WHERE level < ${FINAL_LEVEL} GROUP BY level HAVING count(*) >= ? ORDER BY level`).pluck(),
+      setLevel: db.prepare('UPDATE trace_runs SET level = ? WHERE id = ?'),
       reaching: db.prepare('SELECT * FROM trace_runs WHERE min_payload <= ?'),
       deleteRun: db.prepare('DELETE FROM trace_runs WHERE id = ?'),
       insertPage: db.prepare('INSERT INTO trace_pages (run, first, f0, f1, entries) VALUES (?, ?, ?, ?, ?)'),
@@ -108,8 +114,9 @@ export class TraceRuns {
   }
 
   private levelOf(rows: number): number {
+    if (rows >= this.mergeRows) return FINAL_LEVEL;
     let level = 0;
-    for (let size = this.baseRows; rows >= size && level < this.maxLevel; size *= this.fanIn) level++;
+    for (let size = this.baseRows; rows >= size; size *= this.fanIn) level++;
     return level;
   }
 
@@ -128,8 +135,13 @@ export class TraceRuns {
 
   /** Merges full levels, lowest first (a payload's run may start above level 0). */
   private compact(): void {
-    for (let level = 0; level < this.maxLevel; level++) {
-      if ((this.s.countOfLevel.get(level) as number) >= this.fanIn) this.merge(this.s.runsOfLevel.all(level, this.fanIn) as RunRow[]);
+    for (const level of this.s.fullLevels.all(this.fanIn) as number[]) {
+      const runs = this.s.runsOfLevel.all(level, this.fanIn) as RunRow[];
+      let take = 0;
+      let rows = 0;
+      while (take < runs.length && rows + runs[take]!.rows <= this.mergeRows) rows += runs[take++]!.rows;
+      if (take >= 2) this.merge(runs.slice(0, take));
+      else this.s.setLevel.run(FINAL_LEVEL, runs[0]!.id);
     }
   }
 
