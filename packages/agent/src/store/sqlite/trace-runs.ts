@@ -14,10 +14,11 @@ import { ENTRY_BYTES, Entries, entriesOfStored, idFilter, packEntries, pageFilte
  *  - a run's level is its size: 0 below `baseRows` entries, then one more each `fanIn` times
  *    that (256, 4,096, 65,536 entries by default); `fanIn` runs of a level are merged, in the
  *    writing transaction, into one (a k-way merge in JS, a page of each run in memory at a
- *    time, written at the end of the table). A merge takes at most `mergeRows` entries (256k),
- *    the oldest runs of the level that fit. A run that fits with no other is final, and is not
- *    merged again: the store is final runs of 128k-256k entries and, below them, at most
- *    fanIn - 1 runs a level. Final runs of 77k entries (16 payloads' runs of 4,800) left
+ *    time, written at the end of the table), as are the runs of a level that together reach
+ *    `mergeRows` entries (256k). A merge takes at most that many, the oldest runs of the level
+ *    that fit. A run of half of it or more is final, and is not merged again: the store is
+ *    final runs of 128k-256k entries and, below them, at most fanIn - 1 runs a level (and a few
+ *    at the top level that fill a merge). Final runs of 77k entries (16 payloads' runs of 4,800) left
  *    lookups on a large store seeking hundreds of runs; of 512k, a merge held a commit 0.66 s
  *    (bench/README.md);
  *  - a lookup reads, in one statement, the page of each live run that can hold the trace id and
@@ -84,7 +85,8 @@ export class TraceRuns {
       newRun: db.prepare('INSERT INTO trace_runs (level, rows, min_payload, max_payload) VALUES (?, ?, ?, ?)'),
       setRun: db.prepare('UPDATE trace_runs SET rows = ?, min_payload = ?, max_payload = ? WHERE id = ?'),
       runsOfLevel: db.prepare('SELECT * FROM trace_runs WHERE level = ? ORDER BY id LIMIT ?'),
-      fullLevels: db.prepare(`SELECT level FROM trace_runs WHERE level < ${FINAL_LEVEL} GROUP BY level HAVING count(*) >= ? ORDER BY level`).pluck(),
+      fullLevels: db.prepare(`SELECT level FROM trace_runs WHERE level < ${FINAL_LEVEL} GROUP BY level
+        HAVING count(*) >= @fanIn OR (count(*) >= 2 AND sum(rows) >= @mergeRows) ORDER BY level`).pluck(),
       setLevel: db.prepare('UPDATE trace_runs SET level = ? WHERE id = ?'),
       reaching: db.prepare('SELECT * FROM trace_runs WHERE min_payload <= ?'),
       deleteRun: db.prepare('DELETE FROM trace_runs WHERE id = ?'),
@@ -114,7 +116,8 @@ export class TraceRuns {
   }
 
   private levelOf(rows: number): number {
-    if (rows >= this.mergeRows) return FINAL_LEVEL;
+    // Half a merge's bound or more: it would only ever merge with smaller runs.
+    if (2 * rows >= this.mergeRows) return FINAL_LEVEL;
     let level = 0;
     for (let size = this.baseRows; rows >= size; size *= this.fanIn) level++;
     return level;
@@ -135,7 +138,7 @@ export class TraceRuns {
 
   /** Merges full levels, lowest first (a payload's run may start above level 0). */
   private compact(): void {
-    for (const level of this.s.fullLevels.all(this.fanIn) as number[]) {
+    for (const level of this.s.fullLevels.all({ fanIn: this.fanIn, mergeRows: this.mergeRows }) as number[]) {
       const runs = this.s.runsOfLevel.all(level, this.fanIn) as RunRow[];
       let take = 0;
       let rows = 0;
