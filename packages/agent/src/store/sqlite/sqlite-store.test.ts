@@ -10,8 +10,8 @@ import { SqliteStore } from './sqlite-store.js';
 import { Entries } from './trace-entries.js';
 
 /**
- * Lays a store's trace-id index out as schema 3 did (a row per chunk in trace_chunks), the
- * newest run as schema 3's open run (level -1).
+ * Lays a store's trace-id index out as schema 3 did (a row per chunk in trace_chunks), with an
+ * empty open run (level -1) as schema 3 left one after sealing it.
  */
 function toSchema3(dir: string): void {
   const db = new Database(join(dir, 'traces.db'));
@@ -26,7 +26,7 @@ function toSchema3(dir: string): void {
       insert.run(p.run, c.trace_id, c.payload, c.offset, c.trace_id_high, c.start, c.end, c.root_span_id, c.span_count, c.error_count, c.names);
     }
   }
-  db.exec(`DROP TABLE trace_pages; UPDATE trace_runs SET level = -1 WHERE id = (SELECT max(id) FROM trace_runs); PRAGMA user_version = 3`);
+  db.exec(`DROP TABLE trace_pages; INSERT INTO trace_runs (level, rows, min_payload, max_payload) VALUES (-1, 0, 0, 0); PRAGMA user_version = 3`);
   db.close();
 }
 
@@ -129,6 +129,7 @@ describe('SQLite store files', () => {
     const after = new Database(join(dir, 'traces.db'), { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(4);
     expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'trace_chunks'").pluck().get()).toBe(0);
+    expect(after.prepare('SELECT count(*) FROM trace_runs WHERE rows = 0 OR level < 0').pluck().get()).toBe(0);
     after.close();
   });
 

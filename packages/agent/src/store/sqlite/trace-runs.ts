@@ -182,11 +182,12 @@ export class TraceRuns {
     for (const c of this.s.candidates.all({ id: traceId, f0, f1 }) as { run: bigint; first: bigint; entries: Buffer }[]) {
       new Entries(c.entries).find(traceId, found);
       if (c.first < traceId) continue;
-      // The page starts with the id: its entries may start on pages before it.
-      let first = true;
+      // The page starts with the id: its entries may start on pages before it (the first page
+      // this reads is the candidate, already searched).
+      let seen = false;
       for (const p of this.s.pagesAtOrBefore.iterate(c.run, traceId) as IterableIterator<{ first: bigint; entries: Buffer }>) {
-        if (!first) new Entries(p.entries).find(traceId, found);
-        first = false;
+        if (seen) new Entries(p.entries).find(traceId, found);
+        seen = true;
         if (p.first < traceId) break;
       }
     }
@@ -232,9 +233,10 @@ export class TraceRuns {
   migrateRows(): void {
     const next = this.db.prepare(`SELECT * FROM trace_chunks WHERE run = ? AND (trace_id, payload, offset) > (?, ?, ?)
       ORDER BY trace_id, payload, offset LIMIT ${this.pageEntries}`).safeIntegers(true);
-    const setLevel = this.db.prepare('UPDATE trace_runs SET level = ? WHERE id = ?');
+    // Schema 3's open run may be empty.
+    this.db.prepare('DELETE FROM trace_runs WHERE rows = 0').run();
     for (const { id: run, rows: count } of this.db.prepare('SELECT id, rows FROM trace_runs').all() as RunRow[]) {
-      setLevel.run(this.levelOf(count), run);
+      this.s.setLevel.run(this.levelOf(count), run);
       let rows = next.all(run, -(2n ** 63n), 0, 0) as StoredChunk[];
       while (rows.length > 0) {
         this.insertPage(run, entriesOfStored(rows));
