@@ -61,6 +61,27 @@ describe('Concentrator', () => {
     expect(rows.map((r) => [r.name, r.hits])).toEqual([['a', 4], ['measured', 4]]);
   });
 
+  it('groups client, producer and consumer spans by the peer tags they carry, sorted, and no others', () => {
+    const c = new Concentrator(T0);
+    const root: Span = { ...emptySpan(), traceId: 1n, spanId: 1n, service: 'api', name: 'web.request', start: T0, duration: MS, metrics: { _top_level: 1 } };
+    const call = (spanId: bigint, kind: string, meta: Record<string, string>): Span =>
+      ({ ...emptySpan(), traceId: 1n, spanId, parentId: 1n, service: 'api', name: 'call', start: T0, duration: MS, meta: { 'span.kind': kind, ...meta } });
+    c.add([
+      root,
+      call(2n, 'client', { 'out.host': 'db1', 'db.system': 'postgresql', 'http.url': 'x', 'peer.service': '' }),
+      call(3n, 'client', { 'db.system': 'postgresql', 'out.host': 'db1' }),
+      call(4n, 'producer', { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' }),
+      call(5n, 'server', { 'out.host': 'db1' }),
+    ], { root, env: 'prod', origin: '' });
+    const rows = c.flush(T0, true);
+    expect(rows.map((r) => [r.spanKind, r.peerTags, r.hits]).sort()).toEqual([
+      ['', [], 1],
+      ['client', ['db.system:postgresql', 'out.host:db1'], 2],
+      ['producer', ['messaging.destination.name:orders', 'messaging.system:kafka'], 1],
+      ['server', [], 1],
+    ]);
+  });
+
   it('bounds the groups of a bucket: a flood of distinct resources is counted under one', () => {
     const c = new Concentrator(T0);
     const n = MAX_GROUPS_PER_BUCKET + 500;
