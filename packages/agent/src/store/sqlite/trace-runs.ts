@@ -12,14 +12,14 @@ import { ENTRY_BYTES, Entries, entriesOfStored, idFilter, packEntries, pageFilte
  *    by trace id, in pages of `pageEntries` entries keyed by (run, first trace id), each with a
  *    filter of the ids it holds (trace-entries.ts);
  *  - a run's level is its size: 0 below `baseRows` entries, then one more each `fanIn` times
- *    that (256, 4,096, 65,536 entries by default); `fanIn` runs of a level are merged, in the
+ *    that (256, 2,048, 16,384 entries by default); `fanIn` runs of a level are merged, in the
  *    writing transaction, into one (a k-way merge in JS, a page of each run in memory at a
  *    time, written at the end of the table), as are the runs of a level that together reach
  *    `mergeRows` entries (256k). A merge takes at most that many, the oldest runs of the level
  *    that fit. A run of half of it or more is final, and is not merged again: the store is
  *    final runs of 128k-256k entries and, below them, at most fanIn - 1 runs a level (and a few
- *    at the top level that fill a merge). Final runs of 77k entries (16 payloads' runs of 4,800) left
- *    lookups on a large store seeking hundreds of runs; of 512k, a merge held a commit 0.66 s
+ *    at the top level that fill a merge). Tried: final runs of 77k entries left lookups on a
+ *    large store seeking hundreds of runs; of 512k, a merge held a commit 0.66 s
  *    (bench/README.md);
  *  - a lookup reads, in one statement, the page of each live run that can hold the trace id and
  *    whose filter has it (and, when the id's entries may start on an earlier page, the pages
@@ -52,7 +52,7 @@ CREATE INDEX IF NOT EXISTS trace_pages_by_key ON trace_pages (run, first);
 export const FINAL_LEVEL = 1000;
 
 export interface TraceRunsOptions {
-  /** Runs of a level merged at once (default 16). */
+  /** Runs of a level merged at once (default 8: as few rewrites of an entry as 16 for dd-trace's payloads, and a lookup seeks 15 runs instead of 21; 4 cost 1.2x the commit time for 9). */
   fanIn?: number;
   /** Entries a merge writes at most (default 256k: 16 MB, about 0.3 s). */
   mergeRows?: number;
@@ -72,7 +72,7 @@ export class TraceRuns {
   private readonly s: ReturnType<TraceRuns['prepare']>;
 
   constructor(private readonly db: Database.Database, options: TraceRunsOptions = {}) {
-    this.fanIn = Math.max(2, options.fanIn ?? 16);
+    this.fanIn = Math.max(2, options.fanIn ?? 8);
     this.mergeRows = Math.max(2, options.mergeRows ?? 256 * 1024);
     this.baseRows = Math.max(1, options.baseRows ?? 256);
     this.pageEntries = Math.max(1, options.pageEntries ?? 32);
