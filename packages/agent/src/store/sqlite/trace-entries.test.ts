@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChunkRow } from '../prepare-write.js';
-import { Entries, idFilter, packEntries, pageFilter } from './trace-entries.js';
+import { Entries, idFilter, packEntries, pageColumns } from './trace-entries.js';
 
 /** Deterministic 64-bit values (xorshift), signed as the store keeps trace ids. */
 function ids(n: number, seed = 0x9e3779b97f4a7c15n): bigint[] {
@@ -47,7 +47,8 @@ describe('trace-id index entries', () => {
     const others = ids(1000, 12345n);
     for (let p = 0; p < 200; p++) {
       const page = all.slice(p * 32, p * 32 + 32).sort((a, b) => (a < b ? -1 : 1));
-      const [f0, f1] = pageFilter(new Entries(packEntries(1n, page.map((t, i) => chunk(t, i, true)), page.map(() => 0))));
+      const [first, f0, f1] = pageColumns(new Entries(packEntries(1n, page.map((t, i) => chunk(t, i, true)), page.map(() => 0))));
+      expect(first).toBe(page[0]);
       const passes = (t: bigint) => { const [m0, m1] = idFilter(t); return (f0 & m0) === m0 && (f1 & m1) === m1; };
       for (const t of page) expect(passes(t)).toBe(true);
       passed += others.filter(passes).length;

@@ -23,6 +23,9 @@ const FLAGS = 56;
 const HAS_ROOT = 0x8000_0000;
 const NAMES = 60;
 
+/** A trace id's upper 32 bits (signed) and lower 32 bits, as entries compare them. */
+const halvesOf = (traceId: bigint): [high: number, low: number] => [Number(BigInt.asIntN(32, traceId >> 32n)), Number(BigInt.asUintN(32, traceId))];
+
 /** A page's entries to read: a view on the blob and how many it holds. */
 export class Entries {
   readonly view: DataView;
@@ -76,8 +79,7 @@ export class Entries {
 
   /** The entries of one trace id, found by bisection (the page is sorted). */
   find(traceId: bigint, into: StoredChunk[]): void {
-    const high = Number(BigInt.asIntN(32, traceId >> 32n));
-    const low = Number(BigInt.asUintN(32, traceId));
+    const [high, low] = halvesOf(traceId);
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
@@ -115,17 +117,17 @@ const wordsToInts = (w: Uint32Array): [bigint, bigint] => [
   BigInt.asIntN(64, (BigInt(w[3]!) << 32n) | BigInt(w[2]!)),
 ];
 
-/** The filter of a page's entries. */
-export function pageFilter(e: Entries): [bigint, bigint] {
+/** A page's key and filter columns: its first trace id, and the filter of its entries. */
+export function pageColumns(e: Entries): [first: bigint, f0: bigint, f1: bigint] {
   const words = new Uint32Array(4);
   for (let i = 0; i < e.count; i++) setFilterBits(words, e.idHigh(i), e.idLow(i));
-  return wordsToInts(words);
+  return [e.traceId(0), ...wordsToInts(words)];
 }
 
 /** The bits a page's filter has when the page holds this trace id. */
 export function idFilter(traceId: bigint): [bigint, bigint] {
   const words = new Uint32Array(4);
-  setFilterBits(words, Number(BigInt.asIntN(32, traceId >> 32n)), Number(BigInt.asUintN(32, traceId)));
+  setFilterBits(words, ...halvesOf(traceId));
   return wordsToInts(words);
 }
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ChunkRow } from '../prepare-write.js';
 import type { StoredChunk } from './chunk-names.js';
-import { ENTRY_BYTES, Entries, entriesOfStored, idFilter, packEntries, pageFilter } from './trace-entries.js';
+import { ENTRY_BYTES, Entries, entriesOfStored, idFilter, packEntries, pageColumns } from './trace-entries.js';
 
 /*
  * The embedded store's trace-id index, log-structured and packed. Trace ids are random, so in
@@ -132,8 +132,7 @@ export class TraceRuns {
   }
 
   private insertPage(run: number, bytes: Buffer): void {
-    const [f0, f1] = pageFilter(new Entries(bytes));
-    this.s.insertPage.run(run, bytes.readBigInt64LE(0), f0, f1, bytes);
+    this.s.insertPage.run(run, ...pageColumns(new Entries(bytes)), bytes);
   }
 
   /** Merges full levels, lowest first (a payload's run may start above level 0). */
@@ -218,7 +217,7 @@ export class TraceRuns {
           continue;
         }
         const bytes = Buffer.concat(kept.map((i) => page.bytes.subarray(i * ENTRY_BYTES, (i + 1) * ENTRY_BYTES)));
-        this.s.setPage.run(bytes.readBigInt64LE(0), ...pageFilter(new Entries(bytes)), bytes, id);
+        this.s.setPage.run(...pageColumns(new Entries(bytes)), bytes, id);
       }
       if (rows === 0) this.s.deleteRun.run(r.id);
       else this.s.setRun.run(rows, min, r.max_payload, r.id);
