@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { histPercentile, meetWaiting, normalizeMessage, rollupSlots, topFrames, type Half, type RollupRow } from './trace-rollup.js';
+import type { Span } from '@ecs-trace/protocol';
+import { histPercentile, meetWaiting, normalizeMessage, rollupsOf, rollupSlots, topFrames, type Half, type RollupRow } from './trace-rollup.js';
 import { WaitingHalves } from './waiting-halves.js';
 
 describe('trace rollups', () => {
@@ -45,5 +46,45 @@ describe('trace rollups', () => {
     // The server of trace 1 came too late: nothing to meet, it waits. Trace 10's server meets.
     const met = meetWaiting(waiting, [half(1n, 'server', 'payments'), half(10n, 'server', 'api')], 10);
     expect(edges(met).map((k) => k.split('\u001f').slice(1, 3).join('>'))).toEqual(['web>api']);
+  });
+
+  it('finds a trace\'s calls the same in a small chunk, a large one, and a trace flushed in two chunks of one payload', () => {
+    const start = 1_700_000_000_000_000_000n;
+    const span = (spanId: bigint, parentId: bigint, service: string, meta: Record<string, string> = {}, error = 0): Span => ({
+      service, name: 'op', resource: 'r', type: 'web', traceId: 99n, spanId, parentId, start, duration: 1_000_000, error, meta, metrics: {},
+    });
+    // web calls api over http (answered here: no half), api queries postgres (a leaf), web calls
+    // payments (no answer here: a client half waits), and api's own child is in api (no edge).
+    const trace = (pad: number): Span[] => [
+      span(1n, 0n, 'web'),
+      span(2n, 1n, 'web', { 'span.kind': 'client', 'http.method': 'GET' }),
+      span(3n, 2n, 'api', { 'span.kind': 'server' }),
+      span(4n, 3n, 'api', { 'db.system': 'postgresql', 'db.instance': 'orders' }, 1),
+      span(5n, 1n, 'web', { 'span.kind': 'client', 'http.method': 'POST', 'peer.service': 'payments' }),
+      ...Array.from({ length: pad }, (_, i) => span(100n + BigInt(i), 3n, 'api')),
+    ];
+    const of = (chunks: Span[][]) => {
+      const { rows, halves } = rollupsOf({ chunks, env: 'prod', hostname: 'h', containerId: '', lang: 'go', tracerVersion: '1', receivedAt: start }, start);
+      const minute = rows.filter((r) => r.width === 60_000_000_000n);
+      return {
+        edges: minute.filter((r) => r.kind === 'edge').map((r) => r.key.split('\u001f').slice(1).join('>')).sort(),
+        errors: minute.filter((r) => r.kind === 'error').map((r) => (r.data as { samples: string[] }).samples),
+        halves: halves.map((h) => `${h.side}:${h.spanId}:${h.data.service}`).sort(),
+      };
+    };
+    const small = of([trace(0)]);
+    expect(small).toEqual({
+      edges: ['api>postgresql:orders', 'web>api'],
+      errors: [['0000000000000063']],
+      halves: ['client:5:web'],
+    });
+    // Over 16 spans a trace's links come from maps instead of scans: the same calls.
+    expect(of([trace(20)])).toEqual(small);
+    // Flushed in two parts: the server span's parent is in the other chunk.
+    const parts = trace(0);
+    expect(of([parts.slice(0, 2), parts.slice(2)])).toEqual(small);
+    // Another trace in the same payload reusing the span ids is no part of this one.
+    const other = trace(0).map((s) => ({ ...s, traceId: 7n, meta: {}, error: 0, service: 'batch' }));
+    expect(of([trace(0), other]).edges).toEqual(small.edges);
   });
 });
