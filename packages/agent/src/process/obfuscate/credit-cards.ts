@@ -51,7 +51,10 @@ function luhn(d: string): boolean {
 }
 
 export function isCardNumber(value: string, checkLuhn: boolean): boolean {
-  if (value.length < 12 || value.length > 32 || !/^[0-9 -][0-9 -]*$/.test(value)) return false;
+  if (value.length < 12 || value.length > 32) return false;
+  const c = value.charCodeAt(0);
+  if ((c < 48 || c > 57) && c !== 32 && c !== 45) return false;
+  if (!/^[0-9 -][0-9 -]*$/.test(value)) return false;
   const digits = value.replace(/[ -]/g, '');
   if (digits.length < 12 || digits.length > 16) return false;
   if (!iinMatches(digits)) return false;

@@ -137,7 +137,8 @@ export class Obfuscator {
       }
     }
     if (this.c.creditCards) {
-      for (const k in s.meta) if (shouldScanKey(k) && isCardNumber(s.meta[k]!, this.c.creditCardsLuhn)) s.meta[k] = '?';
+      // The value first: most are no card by their length or first character, and need no key lookup.
+      for (const k in s.meta) if (isCardNumber(s.meta[k]!, this.c.creditCardsLuhn) && shouldScanKey(k)) s.meta[k] = '?';
       for (const e of s.spanEvents ?? []) {
         const attrs = e.attributes;
         if (!attrs) continue;
