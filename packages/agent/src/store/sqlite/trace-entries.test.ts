@@ -56,4 +56,20 @@ describe('trace-id index entries', () => {
     // 3 bits of 128 per id, 32 ids a page: about 15% expected.
     expect(passed / (200 * others.length)).toBeLessThan(0.2);
   });
+
+  it('copy an entry whole, from a blob aligned for words and from one that is not', () => {
+    const chunks = ids(8).map((t, i) => chunk(t, i * 10, i % 2 === 0));
+    const packed = packEntries(3n, chunks, chunks.map((_, i) => i));
+    // The same bytes one byte into a buffer: no 32-bit view of it can be made.
+    const shifted = Buffer.alloc(packed.length + 1);
+    packed.copy(shifted, 1);
+    for (const e of [new Entries(packed), new Entries(shifted.subarray(1))]) {
+      const out = Buffer.alloc(packed.length);
+      const words = new Int32Array(out.buffer, out.byteOffset, out.byteLength / 4);
+      // Reversed, so each entry lands elsewhere than it came from.
+      for (let i = 0; i < e.count; i++) e.copyTo(i, out, words, e.count - 1 - i);
+      const copied = new Entries(out);
+      for (let i = 0; i < e.count; i++) expect(copied.chunk(e.count - 1 - i)).toEqual(e.chunk(i));
+    }
+  });
 });

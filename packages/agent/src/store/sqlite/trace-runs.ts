@@ -154,13 +154,14 @@ export class TraceRuns {
     const run = Number(this.s.newRun.run(this.levelOf(rows), rows, min, max).lastInsertRowid);
     const cursors = runs.map((r) => new RunCursor(this.s.pageIds.all(r.id) as number[], (id) => this.s.page.get(id) as Buffer)).filter((c) => !c.done);
     const out = Buffer.alloc(this.pageEntries * ENTRY_BYTES);
+    const outWords = new Int32Array(out.buffer, out.byteOffset, out.byteLength / 4);
     let n = 0;
     for (;;) {
       // A linear scan for the least head: fanIn is small.
       let least: RunCursor | undefined;
       for (const c of cursors) if (!c.done && (least === undefined || c.before(least))) least = c;
       if (least === undefined) break;
-      out.set(least.page.bytes.subarray(least.at * ENTRY_BYTES, (least.at + 1) * ENTRY_BYTES), n * ENTRY_BYTES);
+      least.page.copyTo(least.at, out, outWords, n);
       least.next();
       if (++n === this.pageEntries) {
         this.writePages(run, out);
