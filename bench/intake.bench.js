@@ -11,7 +11,6 @@ import { decodeV04, decodeV05, markTopLevel } from '@ecs-trace/protocol';
 import { SqliteStore, normalizeChunk } from '@ecs-trace/agent';
 import { freshV04, payloads } from './payloads.js';
 import { payloadOf, pipelineWithoutStore } from './stages.js';
-import { AGENT_NODE_FLAGS } from './agent-flags.js';
 
 const quick = process.argv.includes('--quick');
 const TRACES_PER_PAYLOAD = 300; // dd-trace flushes every 2 s or at 8 MB; ~1000 spans per payload
@@ -82,7 +81,7 @@ async function endToEnd(body, spans, extraEnv = {}, label = 'agent') {
   const nextBody = freshV04(body);
   const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-bench-e2e-'));
   const port = 18126 + Math.floor(Math.random() * 1000);
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, 'packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(port + 1)], {
+  const child = spawn(process.execPath, ['packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(port + 1)], {
     env: { ...process.env, DD_APM_RECEIVER_PORT: String(port), DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'warn', ECS_TRACE_MAX_DISK: '0', ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

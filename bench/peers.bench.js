@@ -17,7 +17,6 @@ import { Agent, createServer, request } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshV04, freshV05, payloads } from './payloads.js';
-import { AGENT_NODE_FLAGS } from './agent-flags.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 4 : 10;
@@ -102,7 +101,7 @@ const targets = [
     const port = nextPort++;
     const api = nextPort++;
     const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-peers-'));
-    const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, 'packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(api)], {
+    const child = spawn(process.execPath, ['packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(api)], {
       env: { ...process.env, DD_APM_RECEIVER_PORT: String(port), DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'warn', ECS_TRACE_MAX_DISK: '0' }, stdio: ['ignore', 'ignore', 'inherit'],
     });
     return { child, port, ready: `http://127.0.0.1:${port}/info`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -110,7 +109,7 @@ const targets = [
   ['ecs-trace (pure forwarder)', () => {
     const port = nextPort++;
     const api = nextPort++;
-    const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, 'packages/cli/dist/bin.js', 'agent', '--api-port', String(api)], {
+    const child = spawn(process.execPath, ['packages/cli/dist/bin.js', 'agent', '--api-port', String(api)], {
       env: {
         ...process.env, DD_APM_RECEIVER_PORT: String(port), DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'warn', ECS_TRACE_STORE: 'none',
         DD_API_KEY: 'bench-key-0123456789abcdef', DD_APM_DD_URL: `http://127.0.0.1:${intake.address().port}`,

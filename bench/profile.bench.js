@@ -10,7 +10,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_NODE_FLAGS } from './agent-flags.js';
 import { freshV04, payloads } from './payloads.js';
 
 const quick = process.argv.includes('--quick');
@@ -43,7 +42,7 @@ const nextBody = freshV04(p.v04);
 const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-profile-'));
 const profiles = mkdtempSync(join(tmpdir(), 'ecs-trace-cpuprofile-'));
 const port = 19126 + Math.floor(Math.random() * 1000);
-const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir', profiles, 'packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(port + 1)], {
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, 'packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(port + 1)], {
   env: { ...process.env, DD_APM_RECEIVER_PORT: String(port), DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'warn', ECS_TRACE_MAX_DISK: '0' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });

@@ -10,13 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeV04 } from '@ecs-trace/protocol';
-import { AGENT_NODE_FLAGS } from './agent-flags.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 6);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function startAgent(dir, port) {
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, 'packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(port + 1)], {
+  const child = spawn(process.execPath, ['packages/cli/dist/bin.js', 'agent', '--data-dir', dir, '--api-port', String(port + 1)], {
     env: { ...process.env, DD_APM_RECEIVER_PORT: String(port), DD_APM_NON_LOCAL_TRAFFIC: 'false', DD_LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
