@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { unpack } from 'msgpackr';
 import { decodeV04, decodeV05, markTopLevel } from '@ecs-trace/protocol';
 import { SqliteStore, normalizeChunk } from '@ecs-trace/agent';
+import { v04Sender } from './load.js';
 import { freshV04, payloads } from './payloads.js';
 import { payloadOf, pipelineWithoutStore } from './stages.js';
 
@@ -88,16 +89,7 @@ async function endToEnd(body, spans, extraEnv = {}, label = 'agent') {
   for (let i = 0; i < 100; i++) {
     try { await fetch(`http://127.0.0.1:${port + 1}/healthz`); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
   }
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  const send = () => new Promise((resolve, reject) => {
-    const fresh = nextBody();
-    const req = request({ host: '127.0.0.1', port, path: '/v0.4/traces', method: 'PUT', agent, headers: { 'Content-Type': 'application/msgpack', 'Content-Length': fresh.length, 'Datadog-Meta-Lang': 'nodejs', 'X-Datadog-Trace-Count': TRACES_PER_PAYLOAD } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(fresh);
-  });
+  const send = v04Sender(port, nextBody, TRACES_PER_PAYLOAD);
   const rssBefore = vmHwmBytes(child.pid);
   // Baseline in the same run: the same client sending to a server that only reads the body.
   const { createServer } = await import('node:http');

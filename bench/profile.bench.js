@@ -7,9 +7,9 @@
 //   node bench/profile.bench.js [--quick] [--seconds N]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { v04Sender } from './load.js';
 import { freshV04, payloads } from './payloads.js';
 
 const quick = process.argv.includes('--quick');
@@ -52,16 +52,7 @@ for (let i = 0; i < 100 && !up; i++) {
 }
 if (!up) throw new Error('the agent did not start');
 
-const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-const send = () => new Promise((resolve, reject) => {
-  const body = nextBody();
-  const req = request({ host: '127.0.0.1', port, path: '/v0.4/traces', method: 'PUT', agent, headers: { 'Content-Type': 'application/msgpack', 'Content-Length': body.length, 'Datadog-Meta-Lang': 'nodejs', 'X-Datadog-Trace-Count': TRACES } }, (res) => {
-    res.resume();
-    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-  });
-  req.on('error', reject);
-  req.end(body);
-});
+const send = v04Sender(port, nextBody, TRACES);
 const cpuOf = () => { const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
 const cpu0 = cpuOf();
 const t0 = process.hrtime.bigint();
@@ -73,7 +64,7 @@ const cpu = cpuOf() - cpu0;
 const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));
-agent.destroy();
+send.close();
 rmSync(dir, { recursive: true, force: true });
 
 const spans = sent * p.spans;
