@@ -344,11 +344,10 @@ class Links {
 
   answered(id: bigint): boolean {
     if (this.answeredIds) return this.answeredIds.has(id);
-    for (const s of this.spans) {
-      if (s.parentId !== id) continue;
-      const parent = this.parentOf(id);
-      if (parent !== undefined && answers(parent, s)) return true;
-    }
+    // The call's own span, found once: its children are what may answer it.
+    const parent = this.parentOf(id);
+    if (parent === undefined) return false;
+    for (const s of this.spans) if (s.parentId === id && answers(parent, s)) return true;
     return false;
   }
 }
