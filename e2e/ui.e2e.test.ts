@@ -348,7 +348,7 @@ describe.skipIf(!available())('web UI', () => {
       await p.getByLabel('API token').fill(token);
       await p.getByRole('button', { name: 'Sign in' }).click();
       await p.getByTestId('empty-state').waitFor();
-      const cookie = (await context.cookies()).find((c) => c.name === 'ecs_trace_token')!;
+      const cookie = (await context.cookies()).find((c) => c.name === 'ecs_trace_session')!;
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
       await context.close();
     } finally {

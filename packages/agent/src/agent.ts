@@ -3,7 +3,7 @@ import type { AgentConfig } from './config.js';
 import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
 import { otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
-import { buildApi } from './query/index.js';
+import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
 import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type TraceStore } from './store/index.js';
 
@@ -17,6 +17,8 @@ export interface RunningAgent {
   /** The OTLP/gRPC intake's port, when it is on. */
   otlpGrpcPort: number | undefined;
   api: AddressInfo;
+  /** Every route the query API serves, and whether it is public (no token asked). */
+  apiRoutes: readonly ApiRoute[];
   store: TraceStore;
   /** Resolves once every kept trace handed to forwarding so far is sent, or dropped and counted. */
   forwarded(): Promise<void>;
@@ -169,7 +171,8 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const api = buildApi({
       store: reader, storeStats: () => store.stats(), stats: { query: (q) => stats.query(q, reader), serviceStats: (r) => stats.serviceStats(r, reader) }, metrics, queryTimeoutMs: config.queryTimeoutMs,
       hardening: { bindHost: config.apiHost, allowedHosts: config.apiAllowedHosts },
-      ...(config.apiToken ? { token: config.apiToken } : {}),
+      auth: { token: config.apiToken || undefined, sessionTtlMs: config.apiSessionTtlMs, secureCookie: config.apiSecureCookie },
+      trustProxy: config.apiTrustProxy,
       ...(receiver ? { live: pipeline.live } : {}),
       logOnce: new LogOnce(log),
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: maintenance.health() }),
@@ -191,6 +194,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       otlpGrpcPort,
       receiverSocket: receiver && config.receiverSocket ? config.receiverSocket : undefined,
       api: apiAddress,
+      apiRoutes: apiRoutes(api),
       store,
       async forwarded() {
         await Promise.all(outlets.map((o) => o.drained()));

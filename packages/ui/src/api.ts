@@ -39,10 +39,15 @@ async function get<T>(path: string, params: Record<string, string | number | boo
 
 export type Range = { start: number; end: number };
 
-/** Sends the token; the agent keeps it in an HttpOnly cookie. Resolves false for a wrong token. */
-export async function signIn(token: string): Promise<boolean> {
+/**
+ * Sends the token; the agent answers with a session in an HttpOnly cookie. Resolves undefined
+ * when signed in, else what to tell the person (a wrong token, or too many tries for now).
+ */
+export async function signIn(token: string): Promise<string | undefined> {
   const res = await fetch('/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
-  return res.ok;
+  if (res.ok) return undefined;
+  if (res.status === 429) return `Too many tries: wait ${res.headers.get('Retry-After') ?? 'a minute'} s and sign in again.`;
+  return 'That is not the token of this agent.';
 }
 
 export const api = {

@@ -45,8 +45,9 @@ function SignIn(props: { done: () => void }) {
   const submit = async (e: Event) => {
     e.preventDefault();
     const token = ((e.target as HTMLFormElement).elements.namedItem('token') as HTMLInputElement).value;
-    if (await signIn(token)) props.done();
-    else setError('That is not the token of this agent.');
+    const refused = await signIn(token);
+    if (refused === undefined) props.done();
+    else setError(refused);
   };
   return html`<main><section class="empty" data-testid="sign-in">
     <h2>Sign in</h2>

@@ -190,7 +190,7 @@ describe('the API token', () => {
     const ok = await fetch(`${agent.apiUrl}/api/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: TOKEN }) });
     expect(ok.status).toBe(200);
     const cookie = ok.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^ecs_trace_token=.+; HttpOnly; SameSite=Strict; Path=\//);
+    expect(cookie).toMatch(/^ecs_trace_session=.+; HttpOnly; SameSite=Strict; Path=\//);
     expect((await fetch(`${agent.apiUrl}/api/v1/services`, { headers: { Cookie: cookie.split(';')[0]! } })).status).toBe(200);
     const out = await fetch(`${agent.apiUrl}/api/v1/session`, { method: 'DELETE', headers: { Cookie: cookie.split(';')[0]! } });
     expect(out.headers.get('set-cookie')).toContain('Max-Age=0');

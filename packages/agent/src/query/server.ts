@@ -15,7 +15,7 @@ import {
 } from './params.js';
 
 import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
-import { installAuth } from './auth.js';
+import { installAuth, type AuthOptions } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
 
@@ -38,8 +38,10 @@ export interface ApiOptions {
   queryTimeoutMs: number;
   /** Where the API listens and which Host names it answers to (security.ts). */
   hardening: HardeningOptions;
-  /** The API token (auth.ts); undefined: none asked. */
-  token?: string;
+  /** The API token and its sessions (auth.ts); token undefined: none asked. */
+  auth: AuthOptions;
+  /** Proxies whose X-Forwarded-For and -Proto are believed (addresses or CIDRs); empty: none. */
+  trustProxy?: readonly string[];
   metrics: AgentMetrics;
   /** Facts for /healthz beside the store's numbers, and whether the store is writing. */
   health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; problem?: string } };
@@ -52,16 +54,35 @@ function wholeRange(range: { start?: bigint; end?: bigint }): { start: bigint; e
   return { start: range.start ?? 0n, end: range.end ?? (BigInt(Date.now()) + 3_600_000n) * 1_000_000n };
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening, token, logOnce }: ApiOptions): FastifyInstance {
+/** A route the API serves, as registered: what the route walk and the README's table check. */
+export interface ApiRoute { method: string; url: string; public: boolean }
+
+const routesOf = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** Every route of an API that buildApi made. */
+export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
+  return routesOf.get(app) ?? [];
+}
+
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening, auth, trustProxy, logOnce }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
     ajv: { customOptions: { verbose: true } },
     schemaErrorFormatter: (errors) => new QueryError(schemaErrorMessage(errors)),
+    // Behind a load balancer, the client's address (sign-in limits) and whether it came over TLS
+    // (the cookie's Secure) are in headers that only a trusted proxy may set.
+    ...(trustProxy && trustProxy.length > 0 ? { trustProxy: [...trustProxy] } : {}),
+  });
+
+  const routes: ApiRoute[] = [];
+  routesOf.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, public: r.config?.public === true });
   });
 
   hardenApi(app, hardening);
-  const authorized = installAuth(app, token);
+  const authorized = installAuth(app, auth);
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof QueryError || err instanceof TraceIdParseError || err instanceof SearchSyntaxError) {
@@ -79,7 +100,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   });
 
   // 503 while the store cannot write (a full disk, say), so load balancers and people see it.
-  app.get('/healthz', async (req, reply): Promise<ApiHealth | Pick<ApiHealth, 'status'>> => {
+  app.get('/healthz', { config: { public: true } }, async (req, reply): Promise<ApiHealth | Pick<ApiHealth, 'status'>> => {
     const { store: state, ...facts } = health();
     if (!state.ok) void reply.code(503);
     // Without the token, a load balancer learns whether the agent is well, and nothing else.

@@ -8,6 +8,9 @@ export interface QueryConfig {
   apiToken: string | undefined;
   apiTokenFile: string | undefined;
   apiInsecureNoAuth: boolean;
+  apiSessionTtlMs: number;
+  apiSecureCookie: boolean;
+  apiTrustProxy: string[];
 }
 
 export const querySettings: Setting<QueryConfig>[] = [
@@ -18,4 +21,7 @@ export const querySettings: Setting<QueryConfig>[] = [
   { key: 'apiToken', env: ['ECS_TRACE_API_TOKEN'], type: 'string', default: undefined, description: 'Token every API call must carry (`Authorization: Bearer ...`, or the cookie the UI\'s sign-in sets); required when the API listens beyond loopback. Never logged.' },
   { key: 'apiTokenFile', env: ['ECS_TRACE_API_TOKEN_FILE'], flag: 'api-token-file', type: 'string', default: undefined, description: 'A file holding the API token (an ECS secret mounted as a file), instead of `ECS_TRACE_API_TOKEN`.' },
   { key: 'apiInsecureNoAuth', env: ['ECS_TRACE_API_INSECURE_NO_AUTH'], flag: 'api-insecure-no-auth', type: 'boolean', default: 'false', description: 'Let the API listen beyond loopback without a token (anyone who reaches it reads every trace); logged as a warning at every start.' },
+  { key: 'apiSessionTtlMs', env: ['ECS_TRACE_API_SESSION_TTL'], flag: 'api-session-ttl', type: 'duration', default: '12h', description: 'How long a sign-in on the web UI lasts. The cookie holds a session signed with a key derived from the token (not the token), revoked by sign-out; changing the token ends every session.' },
+  { key: 'apiSecureCookie', env: ['ECS_TRACE_API_SECURE_COOKIE'], flag: 'api-secure-cookie', type: 'boolean', default: 'false', description: 'Mark the session cookie `Secure` on every sign-in. Without it, the cookie is `Secure` when the request came over TLS (`X-Forwarded-Proto: https` from a trusted proxy).' },
+  { key: 'apiTrustProxy', env: ['ECS_TRACE_API_TRUST_PROXY'], flag: 'api-trust-proxy', type: 'list', default: '', description: 'Addresses or CIDRs of the proxies in front of the API (an ALB\'s subnets) whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed: the client address that sign-in limits count, and TLS for the cookie. Empty: none.' },
 ];
