@@ -73,6 +73,22 @@ describe('OTLP intake with the real OpenTelemetry SDKs', () => {
     expect(metrics).toMatch(new RegExp(`ecs_trace_receiver_payloads_total\\{endpoint="${endpoint}",lang="nodejs",tracer_version="otlp-2\\.[^"]+"\\} [1-9]`));
   }, 60_000);
 
+  it('obfuscates a SQL span from the SDK as a tracer\'s: db.system names its type, as the Agent\'s table does', async () => {
+    const app = await startApp([process.execPath, OTEL_APP], { OTLP_URL: agent.otlpUrl, OTLP_PROTOCOL: 'proto', SERVICE: 'otel-db' });
+    const tp = traceparent();
+    let trace: ApiTrace;
+    try {
+      expect((await fetch(`http://127.0.0.1:${app.port}/work?db=1`, { headers: { traceparent: tp.header } })).status).toBe(200);
+      trace = await waitForTrace<ApiTrace>(agent.apiUrl, tp.traceHex, 3, 30_000);
+    } finally {
+      await app.stop();
+    }
+    const db = trace.spans.find((s) => s.name === 'postgresql.query')!;
+    expect(db).toMatchObject({ type: 'sql', resource: 'SELECT * FROM users WHERE email = ? AND id = ?' });
+    expect(JSON.stringify(db)).not.toContain('ann@example.com');
+    expect(db.meta['db.system']).toBe('postgresql');
+  }, 60_000);
+
   it.runIf(pythonReady)('the real OpenTelemetry SDK for Python (http/protobuf)', async () => {
     const app = await startApp([PY_OTEL, PY_OTEL_APP], { OTLP_URL: agent.otlpUrl, SERVICE: 'otel-python' });
     const ok = traceparent();
@@ -150,6 +166,14 @@ describe('OTLP intake with the real OpenTelemetry SDKs', () => {
     const badJson = await post('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}', { 'Content-Type': 'application/json' });
     expect(badJson.status).toBe(400);
     expect(await badJson.json()).toEqual({ code: 3, message: 'resourceSpans[0].scopeSpans[0].spans[0].traceId: expected 32 hex digits, got "xyz"' });
+    // A trace id of 20 bytes, as the Collector refuses it: 400 naming the field, nothing stored.
+    const span = Buffer.concat([Buffer.from([0x0a, 20]), Buffer.alloc(20, 7), Buffer.from([0x12, 8]), Buffer.alloc(8, 9)]);
+    const scope = Buffer.concat([Buffer.from([0x12, span.length]), span]);
+    const rs = Buffer.concat([Buffer.from([0x12, scope.length]), scope]);
+    const longId = await post(Buffer.concat([Buffer.from([0x0a, rs.length]), rs]), { 'Content-Type': 'application/x-protobuf' });
+    expect(longId.status).toBe(400);
+    expect(Buffer.from(await longId.arrayBuffer()).toString()).toContain('spans[0]: traceId is 20 bytes; an id is 16 bytes (or empty)');
+    expect((await fetch(`${agent.apiUrl}/api/v1/traces/${'07'.repeat(16)}`)).status).toBe(404);
     expect((await post('{}', { 'Content-Type': 'text/plain' })).status).toBe(415);
     expect((await fetch(`${agent.otlpUrl}/v1/traces`)).status).toBe(405);
     // A gzip bomb: small on the wire, over the limit once inflated.

@@ -2,7 +2,7 @@
 // the exporter OTLP_PROTOCOL names (`proto`: http/protobuf, `json`: http/json, `grpc`: gRPC to
 // OTLP_GRPC, host:port) to OTLP_URL. It
 // continues a W3C traceparent it receives, makes a child span and, with ?fail, records an
-// exception and an ERROR status. Prints {"port": N}; SIGTERM flushes and exits.
+// exception and an ERROR status; with ?db, a PostgreSQL client span with a literal-laden statement. Prints {"port": N}; SIGTERM flushes and exits.
 import http from 'node:http';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -40,6 +40,13 @@ const server = http.createServer((req, res) => {
       child.addEvent('step', { 'step.number': 1 });
       child.end();
     });
+    // ?db: a database call as an instrumentation of pg records it, literals and all.
+    if (path.searchParams.has('db')) {
+      tracer.startActiveSpan('SELECT shop', {
+        kind: SpanKind.CLIENT,
+        attributes: { 'db.system': 'postgresql', 'db.name': 'shop', 'db.statement': "SELECT * FROM users WHERE email = 'ann@example.com' AND id = 42" },
+      }, (db) => db.end());
+    }
     if (fail) {
       span.recordException(new TypeError('boom otel'));
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'failed on purpose' });

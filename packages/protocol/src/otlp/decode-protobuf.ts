@@ -49,6 +49,12 @@ class Wire {
     this.ctx.budget -= bytes;
     if (this.ctx.budget < 0) this.fail(`would take more than ${MAX_EXPANSION} times the payload's size in memory (too many values for its size)`);
   }
+  /** An id's bytes: empty, or exactly `size` of them (the Collector refuses any other length). */
+  id(size: number, field: string): Uint8Array {
+    const b = this.bytes();
+    if (b.length !== 0 && b.length !== size) this.fail(`${field} is ${b.length} bytes; an id is ${size} bytes (or empty)`);
+    return b;
+  }
   varint(): bigint {
     // Most varints fit 7 bytes: read them as a number, and only longer ones as a bigint.
     const start = this.pos;
@@ -200,8 +206,8 @@ function event(w: Wire): OtlpEvent {
 function link(w: Wire): OtlpLink {
   const l: OtlpLink = { traceId: new Uint8Array(0), spanId: new Uint8Array(0), traceState: '', attributes: [], droppedAttributesCount: 0 };
   w.fields((n, wire) => {
-    if (n === 1 && wire === 2) l.traceId = w.bytes();
-    else if (n === 2 && wire === 2) l.spanId = w.bytes();
+    if (n === 1 && wire === 2) l.traceId = w.id(16, 'traceId');
+    else if (n === 2 && wire === 2) l.spanId = w.id(8, 'spanId');
     else if (n === 3 && wire === 2) l.traceState = w.string();
     else if (n === 4 && wire === 2) l.attributes.push(w.message('attributes', keyValue));
     else if (n === 5 && wire === 0) l.droppedAttributesCount = Number(w.varint() & 0xffffffffn);
@@ -218,10 +224,10 @@ function span(w: Wire): OtlpSpan {
     startTimeUnixNano: 0n, endTimeUnixNano: 0n, attributes: [], events: [], links: [], statusCode: 0, statusMessage: '',
   };
   w.fields((n, wire) => {
-    if (n === 1 && wire === 2) s.traceId = w.bytes();
-    else if (n === 2 && wire === 2) s.spanId = w.bytes();
+    if (n === 1 && wire === 2) s.traceId = w.id(16, 'traceId');
+    else if (n === 2 && wire === 2) s.spanId = w.id(8, 'spanId');
     else if (n === 3 && wire === 2) s.traceState = w.string();
-    else if (n === 4 && wire === 2) s.parentSpanId = w.bytes();
+    else if (n === 4 && wire === 2) s.parentSpanId = w.id(8, 'parentSpanId');
     else if (n === 5 && wire === 2) s.name = w.string();
     else if (n === 6 && wire === 0) s.kind = Number(w.varint() & 0xffffffffn);
     else if (n === 7 && wire === 1) s.startTimeUnixNano = w.fixed64();

@@ -38,8 +38,15 @@ describe('OTLP to Datadog spans', () => {
     const cases: [number, [string, string | number][], string, string, string][] = [
       [2, [['http.request.method', 'GET'], ['http.route', '/users/:id']], 'http.server.request', 'GET /users/:id', 'web'],
       [3, [['http.request.method', 'POST'], ['http.route', '/x']], 'http.client.request', 'POST', 'http'],
-      [3, [['db.system', 'PostgreSQL'], ['db.statement', 'SELECT 1']], 'postgresql.query', 'SELECT 1', 'db'],
-      [3, [['db.system', 'redis']], 'redis.query', 'op', 'cache'],
+      [3, [['db.system', 'PostgreSQL'], ['db.statement', 'SELECT 1']], 'postgresql.query', 'SELECT 1', 'sql'],
+      [3, [['db.system', 'mysql'], ['db.query.text', 'SELECT 2']], 'mysql.query', 'SELECT 2', 'sql'],
+      [3, [['db.system', 'clickhouse']], 'clickhouse.query', 'op', 'sql'],
+      [3, [['db.system', 'cassandra']], 'cassandra.query', 'op', 'cassandra'],
+      [3, [['db.system', 'redis']], 'redis.query', 'op', 'redis'],
+      [3, [['db.system', 'memcached']], 'memcached.query', 'op', 'memcached'],
+      [3, [['db.system', 'mongodb']], 'mongodb.query', 'op', 'mongodb'],
+      [3, [['db.system', 'opensearch']], 'opensearch.query', 'op', 'opensearch'],
+      [3, [['db.system', 'dynamodb']], 'dynamodb.query', 'op', 'db'],
       [4, [['messaging.system', 'kafka'], ['messaging.operation', 'publish'], ['messaging.destination.name', 'orders']], 'kafka.publish', 'publish orders', 'custom'],
       [3, [['rpc.system', 'aws-api'], ['rpc.service', 'S3'], ['rpc.method', 'GetObject']], 'aws.s3.request', 'GetObject S3', 'http'],
       [2, [['rpc.system', 'grpc'], ['rpc.method', 'Get'], ['rpc.service', 'Users']], 'grpc.server.request', 'Get Users', 'web'],
@@ -105,6 +112,23 @@ describe('OTLP codecs', () => {
     const req = decodeOtlpProtobuf(Buffer.concat([Buffer.from([0x0a, rs.length]), rs, schema(9)]));
     expect(req.resourceSpans).toHaveLength(1);
     expect(req.resourceSpans[0]!.scopeSpans).toHaveLength(1);
+  });
+
+  it('refuses ids of the wrong length, naming the field, as the Collector does', () => {
+    const wrap = (span: Buffer) => {
+      const scope = Buffer.concat([Buffer.from([0x12, span.length]), span]);
+      const rs = Buffer.concat([Buffer.from([0x12, scope.length]), scope]);
+      return Buffer.concat([Buffer.from([0x0a, rs.length]), rs]);
+    };
+    const long = Buffer.concat([Buffer.from([0x0a, 20]), Buffer.alloc(20, 1), Buffer.from([0x12, 8]), Buffer.alloc(8, 2)]);
+    expect(() => decodeOtlpProtobuf(wrap(long))).toThrow(/^request\.resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: traceId is 20 bytes; an id is 16 bytes \(or empty\)$/);
+    const shortSpan = Buffer.concat([Buffer.from([0x0a, 16]), Buffer.alloc(16, 1), Buffer.from([0x12, 4]), Buffer.alloc(4, 2)]);
+    expect(() => decodeOtlpProtobuf(wrap(shortSpan))).toThrow(/spans\[0\]: spanId is 4 bytes; an id is 8 bytes/);
+    const parent = Buffer.concat([Buffer.from([0x0a, 16]), Buffer.alloc(16, 1), Buffer.from([0x12, 8]), Buffer.alloc(8, 2), Buffer.from([0x22, 9]), Buffer.alloc(9, 3)]);
+    expect(() => decodeOtlpProtobuf(wrap(parent))).toThrow(/spans\[0\]: parentSpanId is 9 bytes/);
+    const link = Buffer.concat([Buffer.from([0x0a, 16]), Buffer.alloc(16, 1), Buffer.from([0x12, 8]), Buffer.alloc(8, 2), Buffer.from([0x6a, 4, 0x0a, 2, 1, 2])]);
+    expect(() => decodeOtlpProtobuf(wrap(link))).toThrow(/spans\[0\]\.links: traceId is 2 bytes/);
+    expect(() => decodeOtlpJson(Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '01'.repeat(20), spanId: '02'.repeat(8) }] }] }] })))).toThrow(/spans\[0\]\.traceId: expected 32 hex digits/);
   });
 
   it('names the field where a body stops making sense', () => {

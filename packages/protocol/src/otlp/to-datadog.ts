@@ -38,6 +38,20 @@ const RESOURCE_TAGS: Record<string, string> = {
   'aws.ecs.task.family': 'task_family', 'aws.ecs.task.arn': 'task_arn', 'aws.ecs.task.revision': 'task_version', 'aws.ecs.container.arn': 'ecs_container_name',
 };
 
+/**
+ * A client span's type from its `db.system`, as the Datadog Agent's table (traceutil's dbTypes)
+ * gives it, so that every SQL span is obfuscated whichever SDK sent it; anything else is `db`.
+ */
+const SQL_SYSTEMS = [
+  'other_sql', 'mssql', 'mysql', 'oracle', 'db2', 'postgresql', 'redshift', 'cloudscape', 'hsqldb', 'maxdb', 'ingres', 'firstsql', 'edb', 'cache',
+  'firebird', 'derby', 'informix', 'mariadb', 'sqlite', 'sybase', 'teradata', 'vertica', 'h2', 'coldfusion', 'cockroachdb', 'progress', 'hanadb',
+  'adabas', 'filemaker', 'instantdb', 'interbase', 'netezza', 'pervasive', 'pointbase', 'clickhouse',
+];
+const DB_TYPES = new Map<string, string>([
+  ...SQL_SYSTEMS.map((d): [string, string] => [d, 'sql']),
+  ...['cassandra', 'redis', 'memcached', 'mongodb', 'elasticsearch', 'opensearch'].map((d): [string, string] => [d, d]),
+]);
+
 type Attrs = Map<string, OtlpValue>;
 
 const attrs = (list: OtlpAttribute[]): Attrs => {
@@ -114,7 +128,8 @@ function spanType(sp: OtlpSpan, a: Attrs): string {
   if (sp.kind === CLIENT) {
     const db = s(a, 'db.system');
     if (db === undefined) return 'http';
-    return db === 'redis' || db === 'memcached' ? 'cache' : 'db';
+    // The Agent normalizes the value (lower case) before its table: `PostgreSQL` is SQL too.
+    return DB_TYPES.get(db.toLowerCase()) ?? 'db';
   }
   return 'custom';
 }
