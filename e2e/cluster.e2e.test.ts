@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeV04 } from '@ecs-trace/protocol';
+import { createLogger, loadConfig, startAgent } from '@ecs-trace/agent';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../packages/agent/src/store/postgres/test-server.js';
@@ -147,6 +148,68 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
       }
     } finally {
       await agent.close();
+    }
+  }, 60_000);
+
+  it('starts on its spool while the database is down, stays healthy, and ships once it is back', async () => {
+    const url = pg.database('late');
+    pg.pause();
+    let agent: TestAgent | undefined;
+    try {
+      agent = await startTestAgent({ ECS_TRACE_STORE: url });
+      const span = { service: 'late', name: 'web.request', resource: 'GET /', type: 'web', traceId: 0xc001n, spanId: 1n, parentId: 0n, start: BigInt(Date.now()) * 1_000_000n, duration: 1000, error: 0, meta: {}, metrics: { _sampling_priority_v1: 2 } };
+      expect((await fetch(`${agent.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([[span]]) })).status).toBe(200);
+      // A load balancer's health check keeps the agent: nothing acknowledged is being lost.
+      const health = await fetch(`${agent.apiUrl}/healthz`);
+      expect(health.status).toBe(200);
+      const body = (await health.json()) as { status: string; problem: string; store: { status: string; diskBytes?: number } };
+      expect(body.status).toBe('ok');
+      expect(body.store.status).toMatch(/^unreachable, spooling, [1-9]\d* bytes$/);
+      expect(body.store.diskBytes).toBeUndefined();
+      expect(body.problem).toMatch(/^the store at postgres:\/\/postgres@127\.0\.0\.1:\d+\/late is unreachable: .*ECONNREFUSED/);
+      // Reads say why they cannot be answered.
+      const read = await fetch(`${agent.apiUrl}/api/v1/services`);
+      expect(read.status).toBe(503);
+      expect(((await read.json()) as { error: string }).error).toMatch(/^the store at postgres:\/\/postgres@127\.0\.0\.1:\d+\/late is unreachable \(.*ECONNREFUSED.*\); retrying in the background$/);
+    } finally {
+      pg.resume();
+    }
+    try {
+      let status = 0;
+      for (let i = 0; i < 300 && status !== 200; i++) {
+        status = (await fetch(`${agent.apiUrl}/api/v1/traces/${0xc001n}`)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+      const healed = (await (await fetch(`${agent.apiUrl}/healthz`)).json()) as { store: { status: string; spans: number } };
+      expect(healed.store).toMatchObject({ status: 'ok', spans: 1 });
+    } finally {
+      await agent?.close();
+    }
+  }, 60_000);
+
+  it('ecs-trace ui answers 503 with the reason while the database is down, and /healthz says so', async () => {
+    const url = pg.database('ui_outage');
+    const token = 'ui-outage-token-0123456789';
+    pg.pause();
+    try {
+      const config = loadConfig({ env: { ECS_TRACE_STORE: url, ECS_TRACE_API_TOKEN: token, DD_LOG_LEVEL: 'off' } });
+      const ui = await startAgent(config, { role: 'ui', ephemeralPorts: true, containerized: false, env: {}, log: createLogger('off') });
+      try {
+        const base = `http://127.0.0.1:${ui.api.port}`;
+        const auth = { Authorization: `Bearer ${token}` };
+        const services = await fetch(`${base}/api/v1/services`, { headers: auth });
+        expect(services.status).toBe(503);
+        expect(((await services.json()) as { error: string }).error).toMatch(/\/ui_outage is unreachable \(/);
+        const health = await fetch(`${base}/healthz`, { headers: auth });
+        expect(health.status).toBe(503);
+        expect(await health.json()).toMatchObject({ status: 'error', store: { status: 'unreachable' }, problem: expect.stringMatching(/ui_outage is unreachable: /) });
+        expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'error' });
+      } finally {
+        await ui.close();
+      }
+    } finally {
+      pg.resume();
     }
   }, 60_000);
 

@@ -5,7 +5,7 @@ import { otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost
 import { createPipeline } from './process/index.js';
 import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
-import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type TraceStore } from './store/index.js';
+import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
   /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
@@ -39,6 +39,15 @@ export interface StartOptions {
   role?: 'agent' | 'ui';
 }
 
+/**
+ * /healthz's word on the store: a failing write (a full disk) first, then how a shared store is
+ * reached (spool.ts: healthy while it spools with room, since nothing acknowledged is lost).
+ */
+function storeHealth(writes: StoreHealth, condition: StoreCondition | undefined): { ok: boolean; status: string; problem?: string } {
+  if (!writes.ok) return { ...writes, status: condition?.status ?? 'error' };
+  return condition ?? { ok: true, status: 'ok' };
+}
+
 /** Starts the store, the intake (unless disabled) and the query API. */
 export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
   let config = givenConfig;
@@ -59,7 +68,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       started.push(() => lock.release());
     }
     // Agents spool for a shared store; a UI replica writes nothing.
-    const store = await openStore(config, ui ? undefined : { metrics, logOnce: new LogOnce(log) });
+    const store = await openStore(config, new LogOnce(log), ui ? undefined : { metrics });
     started.push(() => store.close());
     const env = opts.env ?? process.env;
     // PostgreSQL gives disk back on VACUUM, not on DELETE: with it, --max-disk bounds the spool.
@@ -175,7 +184,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       trustProxy: config.apiTrustProxy,
       ...(receiver ? { live: pipeline.live } : {}),
       logOnce: new LogOnce(log),
-      health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: maintenance.health() }),
+      health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
     });
     started.push(() => api.close());
     try {

@@ -159,7 +159,12 @@ export interface ApiHealth {
   problem?: string;
   version: string;
   receiver: string | null;
-  store: { diskBytes: number; spans: number; payloads: number };
+  /**
+   * The store's size (absent while it cannot be reached) and how it is: `ok`, or for a shared
+   * store behind the spool `unreachable, spooling, 4096 bytes` (still healthy: nothing is lost),
+   * `ok, shipping, 4096 bytes`, `unreachable, spool full, ...` (unhealthy: payloads are dropped).
+   */
+  store: { diskBytes?: number; spans?: number; payloads?: number; status: string };
 }
 
 /** One error group of /api/v1/errors: error spans of one service, type, normalized message and stack top. */

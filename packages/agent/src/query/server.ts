@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import { StoreTimeoutError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
+import { StoreTimeoutError, StoreUnavailableError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
@@ -44,7 +44,7 @@ export interface ApiOptions {
   trustProxy?: readonly string[];
   metrics: AgentMetrics;
   /** Facts for /healthz beside the store's numbers, and whether the store is writing. */
-  health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; problem?: string } };
+  health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; status: string; problem?: string } };
   /** Where an answer the API could not give (a 500) is told, with its cause; throttled per route. */
   logOnce?: LogOnce;
 }
@@ -89,7 +89,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
       void reply.code(400).send({ error: err.message });
       return;
     }
-    if (err instanceof StoreTimeoutError) {
+    if (err instanceof StoreTimeoutError || err instanceof StoreUnavailableError) {
       void reply.code(503).send({ error: err.message });
       return;
     }
@@ -105,7 +105,9 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     if (!state.ok) void reply.code(503);
     // Without the token, a load balancer learns whether the agent is well, and nothing else.
     if (!authorized(req)) return { status: state.ok ? 'ok' : 'error' };
-    const body: ApiHealth = { status: state.ok ? 'ok' : 'error', ...facts, store: await storeStats() };
+    // The sizes when the store gives them at once; a store that is down or slow leaves them out.
+    const sizes = await Promise.race([storeStats().catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 500).unref())]);
+    const body: ApiHealth = { status: state.ok ? 'ok' : 'error', ...facts, store: { ...sizes, status: state.status } };
     if (state.problem !== undefined) body.problem = state.problem;
     return body;
   });

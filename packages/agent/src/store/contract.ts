@@ -109,7 +109,24 @@ export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, Stats
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult>;
   /** Bytes the data takes on disk now; cheap enough to ask after every write. */
   diskUsage(): Promise<number>;
+  /** How a store reached over the network is doing (reconnecting.ts, spool.ts); absent: always at hand. */
+  condition?(): StoreCondition;
   close(): Promise<void>;
+}
+
+/** What /healthz says of a store reached over the network. */
+export interface StoreCondition {
+  /** false while data is being lost, or nothing can be served: /healthz answers 503. */
+  ok: boolean;
+  /** One line: `ok`, `unreachable, spooling, 4096 bytes`, `unreachable`. */
+  status: string;
+  /** Why, when the store is not reached. */
+  problem?: string;
+}
+
+/** The store cannot be reached now (a shared store's outage); the message says which and why. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
 }
 
 /** A read that ran past its deadline and was stopped. */

@@ -3,6 +3,7 @@ import { ReaderThread } from './reader-thread.js';
 import { readFileSync } from 'node:fs';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { DiscardStore } from './discard-store.js';
+import { ReconnectingStore } from './reconnecting.js';
 import { SpooledStore } from './spool.js';
 import type { PostgresStore } from './postgres/postgres-store.js';
 import { maskedStoreUrl, storeKind, type StoreConfig } from './settings.js';
@@ -16,7 +17,6 @@ import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
 /** With a spool, a remote store acknowledges once a payload is in the local spool (spool.ts). */
 export interface SpoolDeps {
   metrics: AgentMetrics;
-  logOnce: LogOnce;
 }
 
 /**
@@ -27,18 +27,20 @@ export async function postgresStore(): Promise<typeof PostgresStore> {
   return (await import('./postgres/postgres-store.js')).PostgresStore;
 }
 
-export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>, spool?: SpoolDeps): Promise<TraceStore> {
+export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>, logOnce: LogOnce, spool?: SpoolDeps): Promise<TraceStore> {
   if (storeKind(config) === 'none') return new DiscardStore();
   if (storeKind(config) === 'postgres') {
-    let remote: TraceStore;
+    let password: string | undefined;
     try {
-      const password = config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
-      remote = await (await postgresStore()).open({ url: config.store, ...(password ? { password } : {}) });
+      password = config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
     } catch (err) {
-      throw new Error(`cannot open the store at ${maskedStoreUrl(config.store)}: ${(err as Error).message}`);
+      throw new Error(`cannot read ECS_TRACE_STORE_PASSWORD_FILE ${config.storePasswordFile}: ${(err as Error).message}`);
     }
+    const Postgres = await postgresStore();
+    // An outage at start is ridden out as one later is: opened in the background, spooled meanwhile.
+    const remote = await ReconnectingStore.start(() => Postgres.open({ url: config.store, ...(password ? { password } : {}) }), { what: maskedStoreUrl(config.store), logOnce });
     // The spool's bound is the disk bound; 0 (none) still keeps one at 1 GB.
-    return spool ? new SpooledStore(remote, { dataDir: config.dataDir, maxBytes: config.maxDiskBytes > 0 ? config.maxDiskBytes : 1e9, ...spool }) : remote;
+    return spool ? new SpooledStore(remote, { dataDir: config.dataDir, maxBytes: config.maxDiskBytes > 0 ? config.maxDiskBytes : 1e9, logOnce, ...spool }) : remote;
   }
   if (config.writerThread && config.dataDir !== ':memory:') return ThreadedSqliteStore.open(config.dataDir, config.maxDiskBytes);
   return new SqliteStore({ dataDir: config.dataDir, maxDiskBytes: config.maxDiskBytes });

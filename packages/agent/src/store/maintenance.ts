@@ -1,5 +1,5 @@
 import type { AgentMetrics, Logger } from '../runtime/index.js';
-import type { StatsQuery, StatsReader, StatsWriter, TraceStore, TraceWriter, WriteBatch } from './contract.js';
+import { StoreUnavailableError, type StatsQuery, type StatsReader, type StatsWriter, type TraceStore, type TraceWriter, type WriteBatch } from './contract.js';
 import type { ServiceStatsRow, StatsRow } from './records.js';
 
 /*
@@ -101,7 +101,8 @@ export class StoreMaintenance implements TraceWriter, StatsWriter, StatsReader {
         log.info(r, 'retention deleted old traces');
       }
     } catch (err) {
-      log.error({ err }, 'retention failed');
+      // A shared store that is down says so once a minute itself (reconnecting.ts).
+      if (!(err instanceof StoreUnavailableError)) log.error({ err }, 'retention failed');
     }
   }
 

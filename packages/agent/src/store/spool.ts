@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
+import type { RetentionResult, StatsQuery, StoreCondition, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
 import { decodeSketches, encodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from './records.js';
 
 /*
@@ -43,6 +43,10 @@ export class SpooledStore implements TraceStore {
   private shipping: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private closed = false;
+  /** Why the last shipment failed; undefined once one succeeds. */
+  private shipFailure: string | undefined;
+  /** Entries were dropped at the bound and the spool has not drained below it since. */
+  private full = false;
 
   constructor(private readonly remote: TraceStore, private readonly o: SpoolOptions) {
     mkdirSync(o.dataDir, { recursive: true });
@@ -87,6 +91,7 @@ export class SpooledStore implements TraceStore {
       this.remove.run(row.id);
       this.bytes -= row.size;
       this.o.metrics.spoolDropped.inc();
+      this.full = true;
       this.o.logOnce.warn('spool-full', { maxBytes: this.o.maxBytes }, 'the spool is full while the store is unreachable: the oldest spooled payload was dropped');
     }
   }
@@ -121,7 +126,10 @@ export class SpooledStore implements TraceStore {
           shipped = end;
         }
         backoff = 100;
+        this.shipFailure = undefined;
+        if (this.bytes < this.o.maxBytes * 0.9) this.full = false;
       } catch (err) {
+        this.shipFailure = (err as Error).message;
         this.o.metrics.spoolErrors.inc();
         this.o.logOnce.warn('spool-ship', { err: (err as Error).message, spooledBytes: this.bytes }, 'cannot ship to the store; retrying (acknowledged payloads wait in the spool)');
         await new Promise((r) => setTimeout(r, backoff).unref());
@@ -152,6 +160,21 @@ export class SpooledStore implements TraceStore {
     }
     const stats = entries.flatMap((e) => (e.kind === 'stats' ? decodeSketches(e.rows) : []));
     if (stats.length > 0) await this.remote.writeStats(stats);
+  }
+
+  /**
+   * Healthy while the spool has room, reached or not: intake goes on and nothing acknowledged is
+   * lost. Unhealthy once the bound drops payloads.
+   */
+  condition(): StoreCondition {
+    const remote = this.remote.condition?.() ?? { ok: true, status: 'ok' };
+    const problem = remote.problem ?? (this.shipFailure === undefined ? undefined : `cannot ship to the store: ${this.shipFailure}`);
+    const reached = problem === undefined ? 'ok' : 'unreachable';
+    if (this.full) {
+      return { ok: false, status: `${reached}, spool full, ${this.bytes} bytes`, problem: `the spool is full (${this.o.maxBytes} bytes): the oldest acknowledged payloads are being dropped${problem ? `; ${problem}` : ''}` };
+    }
+    if (problem !== undefined) return { ok: true, status: `unreachable, spooling, ${this.bytes} bytes`, problem };
+    return { ok: true, status: this.bytes > 0 ? `ok, shipping, ${this.bytes} bytes` : 'ok' };
   }
 
   /** Bytes waiting to be shipped (tests, /metrics). */

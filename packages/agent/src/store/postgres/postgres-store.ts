@@ -72,7 +72,8 @@ export class PostgresStore implements TraceStore {
 
   /** Connects and applies the schema's migrations (one agent at a time, under an advisory lock). */
   static async open(o: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = new Pool({ connectionString: o.url, max: o.poolSize ?? 4, types: TYPES, ...(o.password ? { password: o.password } : {}) });
+    // A server that does not answer (a host gone, a security group) fails a connection in 5 s, not never.
+    const pool = new Pool({ connectionString: o.url, max: o.poolSize ?? 4, connectionTimeoutMillis: 5000, types: TYPES, ...(o.password ? { password: o.password } : {}) });
     // An idle connection the server ends (a restart, a failover) is an 'error' on the pool, which
     // would end the process unhandled; the pool drops that connection and the next query opens
     // another, and what failed meanwhile is retried from the spool.
