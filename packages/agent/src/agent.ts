@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
 import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
-import { otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
+import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
@@ -107,11 +107,14 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: writer, metrics, log, env });
     started.push(() => stats.close());
 
+    // One budget for the bytes of every intake's bodies: one more payload than the decoders hold.
+    const bodies = new ByteBudget((config.decoders + 1) * config.maxPayloadBytes);
+    const otlpLimits = { maxAttributes: config.otlpMaxAttributes, maxMappedBytes: config.otlpMaxMappedBytes };
     let receiver: Receiver | undefined;
     let receiverAddress: AddressInfo | undefined;
     const containerized = opts.containerized ?? isContainerized(env);
     if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
-      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log) });
+      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log), bodies });
       receiver = r;
       started.push(() => r.close());
       if (config.receiverPort !== 0) {
@@ -144,7 +147,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     if (otlpAt) {
       const otlp = new OtlpHttpReceiver({
         traces: pipeline, metrics, logOnce: new LogOnce(log), maxPayloadBytes: config.maxPayloadBytes, receiverTimeoutMs: config.receiverTimeoutMs,
-        decoders: config.decoders, decoderTimeoutMs: config.decoderTimeoutMs,
+        decoders: config.decoders, decoderTimeoutMs: config.decoderTimeoutMs, bodies, limits: otlpLimits,
       });
       started.push(() => otlp.close());
       try {
@@ -159,7 +162,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const grpcAt = config.apmEnabled ? otlpAddress('grpc', config, containerized) : undefined;
     if (grpcAt) {
       const grpcIntake = await otlpGrpcReceiver({
-        traces: pipeline, metrics, logOnce: new LogOnce(log), maxPayloadBytes: config.maxPayloadBytes, decoders: config.decoders, decoderTimeoutMs: config.decoderTimeoutMs,
+        traces: pipeline, metrics, logOnce: new LogOnce(log), maxPayloadBytes: config.maxPayloadBytes, decoders: config.decoders, decoderTimeoutMs: config.decoderTimeoutMs, bodies, limits: otlpLimits,
       });
       started.push(() => grpcIntake.close());
       try {

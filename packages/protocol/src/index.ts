@@ -15,5 +15,6 @@ export type { OtlpTraceRequest, OtlpResourceSpans, OtlpScopeSpans, OtlpSpan, Otl
 export { decodeOtlpProtobuf } from './otlp/decode-protobuf.js';
 export { decodeOtlpJson } from './otlp/decode-json.js';
 export { otlpToDatadog, type OtlpPayload } from './otlp/to-datadog.js';
+export { limitOtlpRequest, otlpSlices, type OtlpLimits } from './otlp/limits.js';
 export { ProtoWriter } from './proto-writer.js';
 export { encodeOtlpFromDatadog, otelAttributeName, otelSpanKind, TraceIdHighCache, type DatadogTracerPayload } from './otlp/from-datadog.js';

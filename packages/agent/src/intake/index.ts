@@ -5,6 +5,7 @@ export { ENDPOINTS, INFO_ENDPOINTS, type Endpoint, type EndpointHandler } from '
 export { decodeTraces } from './content-type.js';
 export { intakeSettings, otlpAddress, receiverHost, type IntakeConfig } from './settings.js';
 export { OtlpHttpReceiver } from './otlp-http.js';
+export { ByteBudget } from './byte-budget.js';
 export type { OtlpGrpcReceiver, OtlpGrpcOptions };
 
 /** The OTLP/gRPC intake, loaded when it is turned on: @grpc/grpc-js costs about 9 MB of memory. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
-import { decodeOtlpJson, decodeOtlpProtobuf, PayloadDecodeError, type OtlpTraceRequest } from '@ecs-trace/protocol';
+import { decodeOtlpJson, decodeOtlpProtobuf, limitOtlpRequest, type OtlpLimits, PayloadDecodeError, type OtlpTraceRequest } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { ByteBudget } from './byte-budget.js';
 import { BodyError, drain, header, readBody } from './http.js';
@@ -26,6 +26,10 @@ export interface OtlpHttpOptions {
   receiverTimeoutMs: number;
   decoders: number;
   decoderTimeoutMs: number;
+  /** Bytes of bodies in memory, shared by every intake (agent.ts). */
+  bodies: ByteBudget;
+  /** Attributes kept, and what a request may map to (protocol's otlp/limits.ts). */
+  limits: OtlpLimits;
 }
 
 type Format = 'protobuf' | 'json';
@@ -59,7 +63,7 @@ export class OtlpHttpReceiver {
 
   constructor(private readonly o: OtlpHttpOptions) {
     this.decoders = new Semaphore(o.decoders);
-    this.bodies = new ByteBudget((o.decoders + 1) * o.maxPayloadBytes);
+    this.bodies = o.bodies;
     this.server = createServer((req, res) => { void this.handle(req, res); });
     this.server.requestTimeout = 0;
   }
@@ -139,6 +143,7 @@ export class OtlpHttpReceiver {
       let request: OtlpTraceRequest;
       try {
         request = format === 'json' ? decodeOtlpJson(body) : decodeOtlpProtobuf(body);
+        limitOtlpRequest(request, this.o.limits);
       } catch (err) {
         if (!(err instanceof PayloadDecodeError)) throw err;
         this.reject(res, format, 400, INVALID_ARGUMENT, 'decode', err.message);

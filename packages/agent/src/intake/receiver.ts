@@ -7,7 +7,8 @@ import type { IntakePayload } from '../process/index.js';
 import { AGENT_VERSION, type AgentMetrics, type LogOnce, type Logger } from '../runtime/index.js';
 import { decodeTraces } from './content-type.js';
 import { findEndpoint } from './endpoints.js';
-import { ByteBudget } from './byte-budget.js';
+import { Admission } from './admission.js';
+import type { ByteBudget } from './byte-budget.js';
 import { CgroupInodes, defaultCgroupRoot, entityInode } from './cgroup-inodes.js';
 import { BodyError, drain, drained, header, headerTrue, readBody, writeError, type ReadBody } from './http.js';
 import { buildInfo, type InfoFacts } from './info.js';
@@ -64,6 +65,8 @@ export interface ReceiverOptions {
   metrics: AgentMetrics;
   log: Logger;
   logOnce: LogOnce;
+  /** Bytes of bodies in memory, shared by every intake (agent.ts). */
+  bodies: ByteBudget;
 }
 
 export class Receiver {
@@ -72,8 +75,8 @@ export class Receiver {
   private readonly decoders: Semaphore;
   /** Containers of tracers that name themselves by cgroup inode (cgroup v2, private cgroupns). */
   private readonly cgroupInodes: CgroupInodes;
-  /** Bytes of bodies in memory: one more payload than the decoders hold at their largest. */
   private readonly bodies: ByteBudget;
+  private readonly admission: Admission;
   private readonly info: { body: string; state: string };
   private readonly always429: boolean;
 
@@ -81,7 +84,8 @@ export class Receiver {
     const { config } = opts;
     this.decoders = new Semaphore(config.decoders);
     this.cgroupInodes = new CgroupInodes(config.cgroupRoot ?? defaultCgroupRoot());
-    this.bodies = new ByteBudget((config.decoders + 1) * config.maxPayloadBytes);
+    this.bodies = opts.bodies;
+    this.admission = new Admission(config.decoders, config.decoderTimeoutMs);
     this.info = buildInfo(config);
     this.always429 = config.features.includes('429');
     this.server = this.newServer();
@@ -237,9 +241,15 @@ export class Receiver {
     metrics.queueDepth.set(this.decoders.waiting);
     if (!granted) return this.refuse(req, res, endpoint, version);
     metrics.inFlight.set(this.decoders.busy);
+    const started = performance.now();
     try {
+      // A decoder handed on by the payload before resolves in a microtask: without a turn of the
+      // event loop here, payloads waiting in line are processed back to back and no socket is
+      // accepted or read, nor /healthz answered, until the line is empty.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       await work();
     } finally {
+      this.admission.held(performance.now() - started);
       this.decoders.release();
       metrics.inFlight.set(this.decoders.busy);
     }
@@ -251,12 +261,20 @@ export class Receiver {
    */
   private async payload(req: IncomingMessage, res: ServerResponse, endpoint: string, version: TraceApiVersion | undefined, work: (body: Buffer) => Promise<void>): Promise<void> {
     if (!this.precheck(req, res, endpoint)) return;
-    const read = await this.body(req, res, endpoint, version);
-    if (!read) return;
+    // Shed before reading: the line already waits longer than the decoder timeout.
+    if (!this.admission.admit()) return this.refuse(req, res, endpoint, version);
+    let inLine = true;
+    const leave = () => { if (inLine) { inLine = false; this.admission.leave(); } };
     try {
-      await this.withDecoder(req, res, endpoint, version, () => work(read.body));
+      const read = await this.body(req, res, endpoint, version);
+      if (!read) return;
+      try {
+        await this.withDecoder(req, res, endpoint, version, () => { leave(); return work(read.body); });
+      } finally {
+        read.release();
+      }
     } finally {
-      read.release();
+      leave();
     }
   }
 
@@ -331,13 +349,17 @@ export class Receiver {
   /**
    * No decoder (or no room for the body) came free in time. Like the Datadog Agent: the payload is
    * dropped and answered 200 with the normal rates, or 429 for a tracer that asks for real
-   * statuses. A body not yet read whole is not waited for: the connection is closed after the answer.
+   * statuses. A body not yet read whole is not waited for: once answered, the rest of a body of
+   * known length is read and thrown away (Node does it when the answer ends), so the connection
+   * stays open: under load Node accepts one connection per turn of its event loop (libuv), and a
+   * tracer reconnecting after each refusal would wait in the accept backlog. A body of unknown
+   * length (chunked) closes the connection instead.
    */
   private refuse(req: IncomingMessage, res: ServerResponse, endpoint: string, version: TraceApiVersion | undefined): void {
     this.opts.metrics.payloadRefused.inc({ endpoint });
     this.opts.logOnce.warn(`${endpoint}:refused`, { endpoint, decoders: this.decoders.size, bodyBytes: this.bodies.inUse }, 'payload refused: agent overloaded');
-    const complete = req.complete;
-    if (!complete) res.setHeader('Connection', 'close');
+    const lengthKnown = header(req, 'content-length') !== '';
+    if (!req.complete && !lengthKnown) res.setHeader('Connection', 'close');
     if (this.always429 || headerTrue(req.headers['datadog-send-real-http-status'])) {
       res.writeHead(429, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ rate_by_service: this.opts.rates.ratesByService().rates }) + '\n');
@@ -345,7 +367,18 @@ export class Receiver {
       res.writeHead(200);
       res.end();
     } else this.ok(req, res, version);
-    if (!complete) res.once('finish', () => req.destroy());
+    if (!req.complete) res.once('finish', () => (lengthKnown ? this.discardRest(req) : req.destroy()));
+  }
+
+  /** Reads what is left of a refused body and throws it away, within the receiver timeout. */
+  private discardRest(req: IncomingMessage): void {
+    if (req.complete) return;
+    const timer = setTimeout(() => req.destroy(), this.opts.config.receiverTimeoutMs || 5000);
+    timer.unref();
+    req.once('close', () => clearTimeout(timer));
+    req.once('end', () => clearTimeout(timer));
+    // A body read in part was paused with its listener gone: flowing again, its bytes are dropped.
+    req.resume();
   }
 
   /** Stats payloads take a decoder like traces: decoding is what costs memory. */

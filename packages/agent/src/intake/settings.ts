@@ -21,6 +21,10 @@ export interface IntakeConfig {
   otlpGrpcEndpoint: string | undefined;
   /** The OTLP intakes on their usual port (4318), bound as the trace intake is. */
   otlp: boolean;
+  /** Attributes kept per OTLP span, resource and scope. */
+  otlpMaxAttributes: number;
+  /** Bytes of attributes one OTLP request may map to, resource and scope copies included. */
+  otlpMaxMappedBytes: number;
 }
 
 export const intakeSettings: Setting<IntakeConfig>[] = [
@@ -37,6 +41,8 @@ export const intakeSettings: Setting<IntakeConfig>[] = [
   { key: 'cgroupRoot', env: ['DD_CONTAINER_CGROUP_ROOT'], type: 'string', default: undefined, description: 'The host\'s cgroup hierarchy, where a tracer\'s `Datadog-Entity-ID: in-<inode>` (cgroup v2, private cgroup namespace) is looked up for its container. Unset: `/host/sys/fs/cgroup` when mounted there (`taskdef agent` does), else `/sys/fs/cgroup`.' },
   { key: 'otlpHttpEndpoint', env: ['DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT'], type: 'string', default: undefined, description: 'OTLP/HTTP trace intake (`POST /v1/traces`, protobuf or JSON, gzip) on this `host:port`, as the Datadog Agent configures it, e.g. `0.0.0.0:4318`. Off unless set (or `--otlp`).' },
   { key: 'otlpGrpcEndpoint', env: ['DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_ENDPOINT'], type: 'string', default: undefined, description: 'OTLP/gRPC trace intake (`TraceService/Export`) on this `host:port`, e.g. `0.0.0.0:4317`. Off unless set (or `--otlp`).' },
+  { key: 'otlpMaxAttributes', env: ['ECS_TRACE_OTLP_MAX_ATTRIBUTES'], type: 'integer', default: '128', description: 'Attributes kept per OTLP span, per resource and per scope (the first ones), as the OpenTelemetry SDKs\' and Collector\'s attribute count limit.' },
+  { key: 'otlpMaxMappedBytes', env: ['ECS_TRACE_OTLP_MAX_MAPPED'], type: 'bytes', default: '256MiB', description: 'Bytes of attributes one OTLP request may become once mapped: each span gets a copy of its resource\'s and scope\'s attributes, so a small request can expand by their product. A request over it is refused (400) saying so; one under it is mapped and stored in slices of 4 MiB.' },
   { key: 'otlp', env: ['ECS_TRACE_OTLP'], flag: 'otlp', type: 'boolean', default: 'false', description: 'Turn the OTLP intakes on at their usual ports, 4318 (HTTP) and 4317 (gRPC), bound as the trace intake is (loopback unless non-local traffic is on).' },
 ];
 
