@@ -12,7 +12,8 @@ export function varint(n) {
 /** A length-delimited field. */
 export const field = (num, body) => Buffer.concat([varint((num << 3) | 2), varint(body.length), body]);
 const fixed64 = (num, v) => { const b = Buffer.alloc(9); b[0] = (num << 3) | 1; b.writeBigUInt64LE(v, 1); return b; };
-export const stringAttr = (key, value) => field(1, Buffer.concat([field(1, Buffer.from(key)), field(2, field(1, Buffer.from(value)))]));
+/** A KeyValue's body with a string value; the caller frames it in its field (resource 1, scope 3, span 9). */
+export const stringAttr = (key, value) => Buffer.concat([field(1, Buffer.from(key)), field(2, field(1, Buffer.from(value)))]);
 
 /** One span: ids, name, kind server, times, and `attrs` (already encoded KeyValues). */
 export function span(name, attrs = [], traceId = randomBytes(16)) {
