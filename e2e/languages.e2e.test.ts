@@ -43,6 +43,9 @@ async function recentTraces(agent: TestAgent, service: string): Promise<string> 
 }
 
 const langs = (Object.keys(LANGUAGES) as Lang[]).filter((l) => componentsAvailable(appMissing(l), `${l} tracer e2e tests`));
+// With no app built, the file still says what it would test and how to enable it (a file with no
+// test at all is a failure to vitest).
+if (langs.length === 0) it.skip('the real Python, Java and Go tracers: none is built (bash e2e/apps/prepare.sh python java go)', () => undefined);
 
 describe.each(langs)('the real %s tracer', (lang) => {
   const app = LANGUAGES[lang];
