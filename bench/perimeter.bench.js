@@ -20,7 +20,8 @@ import { grpcExport, request, requestOfSize, span, stringAttr } from './otlp-wir
 
 const parts = process.argv.slice(2).filter((a) => !a.startsWith('--') && !/^\d+$/.test(a));
 const want = (p) => parts.length === 0 || parts.includes(p);
-const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 60);
+const at = process.argv.indexOf('--seconds');
+const seconds = at > 0 ? Number(process.argv[at + 1]) : 60;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mb = (b) => `${(b / 1048576).toFixed(0)} MB`;
 const pct = (xs, q) => { const s = [...xs].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? 0; };

@@ -294,6 +294,8 @@ export class Receiver {
       if (count !== '' && !/^\d+$/.test(count)) {
         this.opts.logOnce.warn('trace-count', { value: count.slice(0, 64) }, 'X-Datadog-Trace-Count is not a number; ignored');
       }
+      // Decoding and processing a large payload each hold the thread: a turn of the loop between.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const payload = this.payloadFrom(req, chunks);
       if (payload.containerId === '') {
         const inode = entityInode(header(req, 'datadog-entity-id'));

@@ -314,7 +314,11 @@ export class SqliteStore implements TraceStore {
   }
 
   async write(batch: WriteBatch): Promise<void> {
-    this.applyWrite(prepareWrite(batch));
+    const prepared = prepareWrite(batch);
+    // A turn of the event loop between preparing and committing: each holds the intake thread
+    // for milliseconds on a large payload, and /healthz and other sockets wait for neither.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.applyWrite(prepared);
   }
 
   private chunksOf(traceId: bigint): ChunkRecord[] {
