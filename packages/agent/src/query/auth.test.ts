@@ -199,6 +199,13 @@ describe('guessing the token', () => {
     // A request that presents nothing is no guess: it is told to sign in.
     expect((await raw(agent.apiUrl, 'GET', '/api/v1/services')).status).toBe(401);
   });
+
+  it('counts guesses at /healthz too, whose fuller answer would tell a right token from a wrong one', async () => {
+    for (let i = 0; i < 10; i++) expect(JSON.parse((await raw(agent.apiUrl, 'GET', '/healthz', { authorization: `Bearer guess-number-${i}-of-many` })).body)).toEqual({ status: 'ok' });
+    // The right token now gets the short answer too, and data routes refuse the address.
+    expect(JSON.parse((await raw(agent.apiUrl, 'GET', '/healthz', { authorization: `Bearer ${TOKEN}` })).body)).toEqual({ status: 'ok' });
+    expect((await raw(agent.apiUrl, 'GET', '/api/v1/services', { authorization: `Bearer ${TOKEN}` })).status).toBe(429);
+  });
 });
 
 describe('AttemptLimiter', () => {

@@ -112,25 +112,30 @@ export function installAuth(app: FastifyInstance, o: AuthOptions): Authorizer {
   const refuse = (reply: FastifyReply, retryAfterS: number, what: string) =>
     reply.code(429).header('Retry-After', String(retryAfterS)).send({ error: `too many ${what}: try again in ${retryAfterS} s` });
 
-  /** What the request presents, checked: undefined when it presents nothing. */
-  const check = (req: FastifyRequest): boolean | undefined => {
+  /**
+   * What the request's credential says, counted: `none` when it presents none, `blocked` when its
+   * address has spent its wrong tokens (the credential is not even checked), else whether it is
+   * right (a wrong one counts against the address).
+   */
+  const judge = (req: FastifyRequest): 'ok' | 'wrong' | 'none' | { blocked: number } => {
     const b = bearer(req);
-    if (b !== undefined) return sameToken(b);
-    const c = cookieValue(req, SESSION_COOKIE);
-    if (c !== undefined) return sessions.verify(c) !== undefined;
-    return undefined;
+    const c = b === undefined ? cookieValue(req, SESSION_COOKIE) : undefined;
+    if (b === undefined && c === undefined) return 'none';
+    const blocked = limiter.blockedFor(req.ip);
+    if (blocked > 0) return { blocked };
+    if (b !== undefined ? sameToken(b) : c !== undefined && sessions.verify(c) !== undefined) return 'ok';
+    limiter.failed(req.ip);
+    return 'wrong';
   };
-  const authorized: Authorizer = (req) => check(req) === true;
+  // /healthz's fuller answer is a route's answer too: a guess there counts as anywhere.
+  const authorized: Authorizer = (req) => judge(req) === 'ok';
 
   app.addHook('onRequest', async (req, reply) => {
     // The UI's files come from the not-found handler; every route not marked public needs the token.
     if (req.is404 || req.routeOptions.config.public === true) return;
-    const presents = bearer(req) !== undefined || cookieValue(req, SESSION_COOKIE) !== undefined;
-    const wait = presents ? limiter.blockedFor(req.ip) : 0;
-    if (wait > 0) return refuse(reply, wait, 'wrong tokens from this address');
-    const ok = check(req);
-    if (ok === true) return;
-    if (ok === false) limiter.failed(req.ip);
+    const verdict = judge(req);
+    if (verdict === 'ok') return;
+    if (typeof verdict === 'object') return refuse(reply, verdict.blocked, 'wrong tokens from this address');
     return reply.code(401).header('WWW-Authenticate', 'Bearer realm="ecs-trace"').send(UNAUTHORIZED);
   });
 

@@ -60,7 +60,7 @@ export class ReconnectingStore implements TraceStore {
         this.failure = undefined;
       } catch (err) {
         this.failure = (err as Error).message;
-        this.o.logOnce.warn('store-unreachable', { store: this.o.what, err: this.failure, retryInMs: backoffMs }, 'cannot open the store; retrying in the background (traces wait in the spool; the API answers 503)');
+        this.o.logOnce.warn('store-unreachable', { store: this.o.what, err: this.failure, retryInMs: backoffMs }, 'cannot open the store; retrying in the background (an agent spools what it acknowledges meanwhile; queries answer 503)');
         if (!this.closed) {
           this.timer = setTimeout(() => { void this.attempt(Math.min(MAX_BACKOFF_MS, backoffMs * 2)); }, backoffMs);
           this.timer.unref();
