@@ -181,7 +181,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     started.push(() => reader.close());
     const receiverText = receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null;
     const api = buildApi({
-      store: reader, storeStats: () => store.stats(), stats: { query: (q) => stats.query(q, reader), serviceStats: (r) => stats.serviceStats(r, reader) }, metrics, queryTimeoutMs: config.queryTimeoutMs,
+      store: reader, storeStats: () => store.stats(), stats: { query: (q) => stats.query(q, reader), serviceStats: (r) => stats.serviceStats(r, reader) }, metrics, searchPageMs: config.searchPageMs,
       hardening: { bindHost: config.apiHost, allowedHosts: config.apiAllowedHosts },
       auth: { token: config.apiToken || undefined, sessionTtlMs: config.apiSessionTtlMs, secureCookie: config.apiSecureCookie },
       trustProxy: config.apiTrustProxy,

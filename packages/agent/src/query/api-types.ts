@@ -49,9 +49,19 @@ export interface ApiTraceSummary {
   incomplete: boolean;
 }
 
+/**
+ * A page of a trace search (query/search-walk.ts). `complete`: the whole range was searched, these
+ * are all the matches (with the pages before). Else every match from `searchedFrom` to the
+ * range's end is in this page or those before it, and `cursor` (passed back as `cursor=`) gives
+ * the next page; a trace whose matches straddle two pages can be on both.
+ */
 export interface ApiTraces {
   traces: ApiTraceSummary[];
-  /** With tag conditions: how many candidate traces were checked. */
+  complete: boolean;
+  /** ns since the epoch, as a decimal string. */
+  searchedFrom: string;
+  cursor?: string;
+  /** With tag conditions: how many candidate traces this page checked. */
   scanned?: number;
 }
 

@@ -28,7 +28,7 @@ export const tracesQuerySchema = {
   type: 'object',
   properties: {
     ...RANGE, q: text, service: text, env: text, resource: text, name: text, error: bool,
-    minDurationMs: number(0, 1e12), maxDurationMs: number(0, 1e12), limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT },
+    minDurationMs: number(0, 1e12), maxDurationMs: number(0, 1e12), limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT }, cursor: text,
   },
 } as const;
 
@@ -46,6 +46,8 @@ export interface RangeParams { start?: string; end?: string }
 export interface TracesParams extends RangeParams {
   q?: string; service?: string; env?: string; resource?: string; name?: string; error?: string;
   minDurationMs?: number; maxDurationMs?: number; limit?: number;
+  /** Where the page before stopped (search-walk.ts). */
+  cursor?: string;
 }
 export interface ErrorsParams extends RangeParams { service?: string; env?: string }
 export interface StatsParams extends RangeParams {

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import { StoreTimeoutError, StoreUnavailableError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceQuery, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
+import { StoreTimeoutError, StoreUnavailableError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type TraceSummaryRecord, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
@@ -10,11 +10,12 @@ import { errorGroupsOf } from './errors.js';
 import { serviceMapOf } from './service-map.js';
 import { serveLive } from './live.js';
 import {
-  errorsQuerySchema, MAX_LIMIT, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, toStatsQuery, toTraceQuery,
+  errorsQuerySchema, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, toStatsQuery, toTraceQuery,
   tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type TracesParams,
 } from './params.js';
 
 import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
+import { decodeCursor, encodeCursor, walkSearch } from './search-walk.js';
 import { installAuth, type AuthOptions } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
@@ -34,8 +35,8 @@ export interface ApiOptions {
   store: TraceReader & RollupReader;
   /** The store's size, for /healthz and /metrics: cheap, and never waits on a query. */
   storeStats: () => Promise<StoreStats>;
-  /** Bound on one search that checks tags, over all the traces it reads. */
-  queryTimeoutMs: number;
+  /** How long one page of a trace search looks before it answers with where it stopped. */
+  searchPageMs: number;
   /** Where the API listens and which Host names it answers to (security.ts). */
   hardening: HardeningOptions;
   /** The API token and its sessions (auth.ts); token undefined: none asked. */
@@ -64,7 +65,7 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
   return routesOf.get(app) ?? [];
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, queryTimeoutMs, hardening, auth, trustProxy, logOnce }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -134,22 +135,22 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
 
   app.get<{ Querystring: TracesParams }>('/api/v1/traces', { schema: { querystring: tracesQuerySchema } }, async (req): Promise<ApiTraces> => {
     const query = toTraceQuery(req.query);
-    const q = req.query.q;
-    if (!q) return { traces: (await store.searchTraces(query)).map(toApiSummary) };
-    const search = parseSearchQuery(q);
-    const merged: TraceQuery = { ...query, ...search.index };
-    if (search.terms.length === 0) return { traces: (await store.searchTraces(merged)).map(toApiSummary) };
-    // Conditions on tags are checked on the spans of up to 5x the limit of candidates, newest first.
-    const candidates = await store.searchTraces({ ...merged, limit: Math.min(MAX_LIMIT * 2, merged.limit * 5) });
-    const traces = [];
-    const deadline = Date.now() + queryTimeoutMs;
-    for (const c of candidates) {
-      if (Date.now() > deadline) throw new StoreTimeoutError(`the search took longer than ${queryTimeoutMs} ms and was stopped: narrow the time range or the query`);
-      const t = await store.getTrace(c.traceId);
-      if (t && traceMatches(t.spans, search.terms)) traces.push(toApiSummary(c));
-      if (traces.length >= merged.limit) break;
-    }
-    return { traces, scanned: candidates.length };
+    const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
+    const range = wholeRange(query);
+    const terms = search.terms;
+    // Past its time the page answers with what it found and where it stopped, never a 503.
+    const result = await walkSearch({
+      query: { ...query, ...search.index, ...range },
+      candidates: (q) => store.searchTraces(q),
+      ...(terms.length > 0 ? { matches: async (c: TraceSummaryRecord) => { const t = await store.getTrace(c.traceId); return t !== undefined && traceMatches(t.spans, terms); } } : {}),
+      ...(req.query.cursor ? { cursor: decodeCursor(req.query.cursor) } : {}),
+      deadline: Date.now() + searchPageMs,
+    });
+    return {
+      traces: result.traces.map(toApiSummary), complete: result.complete, searchedFrom: result.searchedFrom.toString(),
+      ...(result.cursor ? { cursor: encodeCursor(result.cursor) } : {}),
+      ...(terms.length > 0 ? { scanned: result.checked } : {}),
+    };
   });
 
   // The service map and the error groups of a range, from the store's rollups (to the minute).
