@@ -118,7 +118,7 @@ describe.skipIf(!available())('web UI', () => {
 
   it('searches traces with a query, with facets and a scatter plot', async () => {
     await page.goto(`${agent.apiUrl}/traces?q=${encodeURIComponent('service:e2e-checkout status:error')}`);
-    await expect.poll(() => page.getByTestId('result-count').innerText()).toBe('3 traces');
+    await expect.poll(() => page.getByTestId('result-count').innerText()).toBe('3 traces: every match in the range');
     expect(await page.getByTestId('facet-service').innerText()).toContain('e2e-checkout');
     await page.getByTestId('scatter').waitFor();
     const resources = () => page.getByTestId('traces-table').locator('tbody tr td:nth-child(3)').allInnerTexts();
@@ -332,6 +332,43 @@ describe.skipIf(!available())('web UI', () => {
     }
     expect(await page.getByTestId('compare-b').locator('strong').innerText()).toMatch(/, 5 spans$/);
     await shot(page, '9-compare');
+  });
+
+  it('says how far a search got, and searches further back until every match is listed', async () => {
+    // 200 traces over the last hour, 7 with a rare tag; pages of 50 ms check some of them each.
+    const hurried = await startTestAgent({ ECS_TRACE_SEARCH_PAGE_TIME: '50ms' });
+    try {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const chunks: Span[][] = [];
+      const rare = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const traceId = 0xfa0000n + BigInt(i);
+        const tagged = i % 33 === 5;
+        if (tagged) rare.add(traceId.toString(16).padStart(32, '0'));
+        const start = now - 5_000_000_000n - BigInt(i) * 16_000_000_000n;
+        chunks.push([{ service: 'paged', name: 'web.request', resource: `GET /p/${i}`, type: 'web', traceId, spanId: 1n, parentId: 0n, start, duration: 1_000_000, error: 0, meta: tagged ? { 'customer.tier': 'platinum' } : {}, metrics: { _sampling_priority_v1: 2 } }]);
+      }
+      expect((await fetch(`${hurried.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await p.goto(`${hurried.apiUrl}/traces?range=1h&q=${encodeURIComponent('customer.tier:platinum')}`);
+      const count = p.getByTestId('result-count');
+      await count.waitFor();
+      expect(await count.innerText()).toMatch(/^\d+ traces? so far: searched back to \d{4}-\d\d-\d\d [\d:.]+ \(\d+% of the range\)/);
+      const ready = p.locator('[data-testid="search-more"]:not([disabled])');
+      const done = p.getByText(/every match in the range$/);
+      for (let i = 0; i < 300; i++) {
+        await ready.or(done).first().waitFor();
+        if (await done.isVisible()) break;
+        await ready.click();
+      }
+      expect(await count.innerText()).toBe(`${rare.size} traces: every match in the range`);
+      const ids = await p.getByTestId('traces-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('a')!.getAttribute('href')!.split('/')[2]!.split('?')[0]!));
+      expect(new Set(ids)).toEqual(rare);
+      await shot(p, '10-search-further-back');
+      await p.close();
+    } finally {
+      await hurried.close();
+    }
   });
 
   it('asks for the token when the agent has one, and shows the traces once signed in', async () => {

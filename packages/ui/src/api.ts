@@ -14,6 +14,7 @@ export type Span = ApiSpan;
 export type Trace = ApiTrace;
 export type LiveChunk = ApiLiveChunk;
 export type ErrorGroup = ApiErrorGroup;
+export type SearchPage = ApiTraces;
 
 export class ApiError extends Error {}
 
@@ -57,6 +58,8 @@ export const api = {
   statsSeries: (r: Range, filter: Record<string, string | boolean | undefined> = {}) =>
     get<ApiStatsSeries>('/api/v1/stats', { ...r, ...filter }),
   traces: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params).then((b) => b.traces),
+  /** A page of a search: complete, or how far back it searched and a cursor to go on. */
+  search: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),
   errors: (r: Range) => get<ApiErrors>('/api/v1/errors', r),
   serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type TraceSummary } from '../api.js';
+import { api, type SearchPage, type TraceSummary } from '../api.js';
 import { RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { duration, time } from '../format.js';
@@ -62,7 +62,7 @@ function Scatter(props: { traces: TraceSummary[]; start: number; end: number; on
     }
     if (best.t) props.onPick(best.t);
   };
-  return html`<section class="chart"><h3>Duration over time <span class="muted">(log scale; red: errors; click a point)</span></h3>
+  return html`<section class="chart"><h3>Duration over time <span class="muted">(the traces listed; log scale; red: errors; click a point)</span></h3>
     <canvas ref=${canvas} class="scatter" data-testid="scatter" onClick=${click}></canvas></section>`;
 }
 
@@ -74,11 +74,35 @@ function Facets(props: { traces: TraceSummary[]; onAdd: (term: string) => void }
     return html`<div class="facet" data-testid=${`facet-${key}`}><h4>${label}</h4>${top.map(([v, n]) => html`<button class="facet-value" onClick=${() => props.onAdd(`${key}:${/\s/.test(v) ? `"${v}"` : v}`)}><span>${v || '(none)'}</span><span class="muted">${n}</span></button>`)}</div>`;
   };
   return html`<aside class="facets">
+    <p class="muted" data-testid="facets-scope">Counts in the ${props.traces.length} traces listed</p>
     ${facet('Service', 'service', (t) => t.services)}
     ${facet('Resource', 'resource', (t) => [t.rootResource])}
     ${facet('Env', 'env', (t) => [t.env])}
     ${facet('Status', 'status', (t) => [t.errorCount > 0 ? 'error' : 'ok'])}
   </aside>`;
+}
+
+/** What a search has listed so far, page after page, each trace once. */
+interface Listed { traces: TraceSummary[]; complete: boolean; searchedFrom: string; cursor?: string }
+
+function appendPage(before: Listed | undefined, page: SearchPage): Listed {
+  const seen = new Set(before?.traces.map((t) => t.traceId));
+  const traces = [...(before?.traces ?? []), ...page.traces.filter((t) => !seen.has(t.traceId))];
+  return { traces, complete: page.complete, searchedFrom: page.searchedFrom, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/** How much of the range the list covers, in words: a count is never shown as complete when it is not. */
+function Coverage(props: { listed: Listed; rangeStart: number; more: () => void; loadingMore: boolean }) {
+  const n = props.listed.traces.length;
+  const noun = n === 1 ? 'trace' : 'traces';
+  if (props.listed.complete) return html`<p class="muted" data-testid="result-count">${n} ${noun}: every match in the range</p>`;
+  const from = Number(BigInt(props.listed.searchedFrom) / 1_000_000n);
+  const covered = Math.max(0, Date.now() - from);
+  const whole = Math.max(1, Date.now() - props.rangeStart);
+  return html`<p class="muted" data-testid="result-count">
+    ${n} ${noun} so far: searched back to ${time(props.listed.searchedFrom, true)} (${Math.round((covered / whole) * 100)}% of the range)
+    <button data-testid="search-more" disabled=${props.loadingMore} onClick=${props.more}>${props.loadingMore ? 'Searching…' : 'Search further back'}</button>
+  </p>`;
 }
 
 export function TracesPage(props: { url: URL }) {
@@ -87,13 +111,26 @@ export function TracesPage(props: { url: URL }) {
   const [query, setQuery] = useState(p.get('q') ?? '');
   useEffect(() => setQuery(p.get('q') ?? ''), [p.get('q')]);
   const params = { q: p.get('q') ?? undefined, minDurationMs: p.get('minMs') ?? undefined, maxDurationMs: p.get('maxMs') ?? undefined, start: range.start, end: range.end, limit: 500 };
-  const { data, error, loading } = useData(() => api.traces(params), [JSON.stringify(params)]);
+  const key = JSON.stringify(params);
+  const { data, error, loading } = useData(() => api.search(params), [key]);
+  const [listed, setListed] = useState<Listed | undefined>(undefined);
+  const [more, setMore] = useState<{ loading: boolean; error?: string }>({ loading: false });
+  useEffect(() => { setListed(data ? appendPage(undefined, data) : undefined); setMore({ loading: false }); }, [data]);
+  const searchMore = () => {
+    if (!listed?.cursor) return;
+    setMore({ loading: true });
+    api.search({ ...params, cursor: listed.cursor }).then(
+      (page) => { setListed((l) => appendPage(l, page)); setMore({ loading: false }); },
+      (err: Error) => setMore({ loading: false, error: err.message }),
+    );
+  };
   const submit = (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     navigate(withParams(props.url, { q: String(f.get('q') ?? ''), minMs: String(f.get('minMs') ?? ''), maxMs: String(f.get('maxMs') ?? '') }));
   };
   const addTerm = (term: string) => navigate(withParams(props.url, { q: [p.get('q'), term].filter(Boolean).join(' ') }));
+  const traces = listed?.traces ?? [];
   return html`<main>
     <header class="page"><h1>Traces</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
     <form class="search" onSubmit=${submit}>
@@ -104,11 +141,12 @@ export function TracesPage(props: { url: URL }) {
     </form>
     <${Status} loading=${loading} error=${error}>
       <div class="search-results">
-        <${Facets} traces=${data ?? []} onAdd=${addTerm} />
+        <${Facets} traces=${traces} onAdd=${addTerm} />
         <div>
-          <${Scatter} traces=${data ?? []} start=${range.start} end=${range.end} onPick=${(t: TraceSummary) => navigate(`/traces/${t.traceId}${keepRange(props.url)}`)} />
-          <p class="muted" data-testid="result-count">${(data ?? []).length} traces${(data ?? []).length === 500 ? ' (the newest 500)' : ''}</p>
-          <${TraceList} url=${props.url} params=${params} traces=${data} />
+          <${Scatter} traces=${traces} start=${range.start} end=${range.end} onPick=${(t: TraceSummary) => navigate(`/traces/${t.traceId}${keepRange(props.url)}`)} />
+          ${listed ? html`<${Coverage} listed=${listed} rangeStart=${range.start} more=${searchMore} loadingMore=${more.loading} />` : null}
+          ${more.error ? html`<p class="error" role="alert">${more.error}</p>` : null}
+          <${TraceList} url=${props.url} params=${params} traces=${traces} />
         </div>
       </div>
     </${Status}>
