@@ -365,6 +365,14 @@ describe.skipIf(!available())('web UI', () => {
       const ids = await p.getByTestId('traces-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('a')!.getAttribute('href')!.split('/')[2]!.split('?')[0]!));
       expect(new Set(ids)).toEqual(rare);
       await shot(p, '10-search-further-back');
+      // A trace id pasted into the box opens that trace: decimal as dd-trace logs it, and hex.
+      for (const typed of [(0xfa0005n).toString(10), (0xfa0026n).toString(16).padStart(32, '0')]) {
+        await p.getByTestId('search-query').fill(typed);
+        await p.getByRole('button', { name: 'Search' }).click();
+        await p.getByTestId('trace-root').waitFor();
+        expect(await p.getByTestId('trace-root').innerText()).toContain(typed.length === 32 ? 'GET /p/38' : 'GET /p/5');
+        await p.goBack();
+      }
       await p.close();
     } finally {
       await hurried.close();

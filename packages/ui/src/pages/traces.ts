@@ -5,6 +5,7 @@ import { RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { duration, time } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
+import { traceIdIn } from '../trace-id.js';
 
 /*
  * Trace search: a Datadog-style query (service:x env:prod -status:error http.status_code:5*),
@@ -127,6 +128,9 @@ export function TracesPage(props: { url: URL }) {
   const submit = (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
+    // A trace id pasted into the box opens that trace.
+    const id = traceIdIn(String(f.get('q') ?? ''));
+    if (id !== undefined) return navigate(`/traces/${id}${keepRange(props.url)}`);
     navigate(withParams(props.url, { q: String(f.get('q') ?? ''), minMs: String(f.get('minMs') ?? ''), maxMs: String(f.get('maxMs') ?? '') }));
   };
   const addTerm = (term: string) => navigate(withParams(props.url, { q: [p.get('q'), term].filter(Boolean).join(' ') }));
@@ -134,7 +138,7 @@ export function TracesPage(props: { url: URL }) {
   return html`<main>
     <header class="page"><h1>Traces</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
     <form class="search" onSubmit=${submit}>
-      <input name="q" data-testid="search-query" value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} placeholder="service:checkout env:prod -status:error http.status_code:5*" aria-label="Search query" />
+      <input name="q" data-testid="search-query" value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} placeholder="service:checkout env:prod -status:error http.status_code:5*, or a trace id" aria-label="Search query" />
       <label>min ms <input name="minMs" type="number" min="0" value=${p.get('minMs') ?? ''} /></label>
       <label>max ms <input name="maxMs" type="number" min="0" value=${p.get('maxMs') ?? ''} /></label>
       <button type="submit">Search</button>
