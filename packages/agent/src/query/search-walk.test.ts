@@ -18,10 +18,10 @@ const END_NS = BigInt(NOW_MS) * 1_000_000n;
 const START_NS = END_NS - 3n * HOUR_NS;
 const TRACES = 3000;
 
-interface Seeded { rare: Set<string>; failing: Set<string>; all: Set<string> }
+interface Seeded { rare: Set<string>; failing: Set<string>; all: Set<string>; burst: Set<string> }
 
 function seed(): { payloads: Uint8Array[]; seeded: Seeded } {
-  const seeded: Seeded = { rare: new Set(), failing: new Set(), all: new Set() };
+  const seeded: Seeded = { rare: new Set(), failing: new Set(), all: new Set(), burst: new Set() };
   const payloads: Uint8Array[] = [];
   let chunks: Span[][] = [];
   for (let i = 0; i < TRACES; i++) {
@@ -44,6 +44,14 @@ function seed(): { payloads: Uint8Array[]; seeded: Seeded } {
     }
   }
   if (chunks.length > 0) payloads.push(encodeV04(chunks));
+  // A burst: 250 traces that started at the same instant, more than a window is asked for.
+  const burst: Span[][] = [];
+  for (let i = 0; i < 250; i++) {
+    const traceId = 0xb005700000000000n + BigInt(i) + 1n;
+    seeded.burst.add(traceId.toString(16).padStart(32, '0'));
+    burst.push([{ service: 'burst', name: 'web.request', resource: 'GET /b', type: 'web', traceId, spanId: 1n, parentId: 0n, start: END_NS - HOUR_NS / 2n, duration: 1_000_000, error: 0, meta: { env: 'prod' }, metrics: { _sampling_priority_v1: 2 } }]);
+  }
+  payloads.push(encodeV04(burst));
   return { payloads, seeded };
 }
 
@@ -117,6 +125,13 @@ describe.each(stores.filter(([, available]) => available).map(([kind]) => kind))
     expect(new Set(found)).toEqual(seeded.all);
     // Three full pages; a page that ends full cannot know there is no more, so a fourth, empty, says so.
     expect(pages.map((p) => p.traces.length)).toEqual([1000, 1000, 1000, 0]);
+  }, 60_000);
+
+  it.each([7, 50, 1000])('lists a burst of 250 traces that started at one instant, %i a page', async (limit) => {
+    const pages = await allPages(agent, { q: 'service:burst', limit: String(limit) });
+    const found = pages.flatMap((p) => p.traces.map((t) => t.traceId));
+    expect(found.length).toBe(250);
+    expect(new Set(found)).toEqual(seeded.burst);
   }, 60_000);
 
   it('combines index and tag conditions without changing which traces match', async () => {

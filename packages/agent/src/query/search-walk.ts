@@ -15,9 +15,14 @@ import { QueryError } from './params.js';
  * listed once; across pages it can be listed again (the UI shows it once).
  */
 
-/** Candidates asked of the store for one window; a window that fills it is narrowed. */
+/** Candidates asked of the store for one window at most; a window that fills what it was asked is narrowed. */
 const CANDIDATES = 1000;
 const FIRST_WINDOW_NS = 3_600_000_000_000n;
+/**
+ * The most a window is asked for. A window that still fills it (64k traces matching there, most
+ * of which started before it) is taken with what it gave; no search of this project comes near.
+ */
+const MAX_ASK = 65_536;
 
 /** Where a page stopped: the window it was in, and how many of the window's matches it had gone through. */
 export interface WalkCursor {
@@ -69,17 +74,29 @@ export async function walkSearch(o: WalkOptions): Promise<WalkResult> {
   // A page always gets through one candidate at least, so that following cursors gets somewhere.
   let progressed = false;
   const late = () => progressed && now() > o.deadline;
+  // How many candidates a window may give beyond the usual, once it cannot be narrowed.
+  let more = 1;
   while (to > start) {
     const from = to - width > start ? to - width : start;
     if (traces.length >= limit || late()) return stopped(from, to, skip);
-    const window = await o.candidates({ ...o.query, start: from, end: to, limit: CANDIDATES });
-    // A window of one nanosecond is taken as it is: a thousand traces do not share one.
-    if (window.length >= CANDIDATES && to - from > 1n) {
-      // More traces than one look takes: a narrower window, from the same end.
-      width = (to - from) / 4n > 0n ? (to - from) / 4n : 1n;
-      skip = 0;
+    // Without span conditions every candidate matches: a window needs to give little more than
+    // the page still lacks (at least 100, so that windows do not shrink as the page fills). With
+    // them, candidates are checked one by one.
+    const ask = (o.matches ? CANDIDATES : Math.min(CANDIDATES, Math.max(100, 2 * (limit - traces.length + skip) + 1))) * more;
+    const window = await o.candidates({ ...o.query, start: from, end: to, limit: ask });
+    if (window.length >= ask && ask < MAX_ASK) {
+      // More traces than were asked for. Narrower, from the same end, back to where the newer half
+      // of them started (they match there, so it likely holds half as many); where half of them
+      // started at or before the window's start (a burst at one instant, or long traces), a
+      // narrower window would hold them all again: the same window is asked for more instead.
+      // A window a page stopped in part way through keeps its shape, so that its skip still counts.
+      const starts = window.map((c) => c.start).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+      const median = starts[Math.floor(starts.length / 2)]!;
+      if (median > from && skip === 0) width = to - median;
+      else more *= 4;
       continue;
     }
+    more = 1;
     window.sort(newestFirst);
     for (let i = skip; i < window.length; i++) {
       if (traces.length >= limit || late()) return stopped(from, to, i);
@@ -97,7 +114,8 @@ export async function walkSearch(o: WalkOptions): Promise<WalkResult> {
     skip = 0;
     to = from;
     // Sparse windows widen, so that an empty stretch of the range costs few looks.
-    if (window.length < CANDIDATES / 4) width *= 2n;
+    if (window.length === 0) width *= 8n;
+    else if (window.length < ask / 4) width *= 2n;
   }
   return { traces, complete: true, searchedFrom: start, checked };
 }

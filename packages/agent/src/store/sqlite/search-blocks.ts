@@ -88,14 +88,19 @@ function packBlock(service: string, rows: IndexRow[]): SearchBlock {
   return { service, minStart, maxStart, errors, maxDuration, strings: JSON.stringify(strings), entries: Buffer.from(buf) };
 }
 
-/** The block-level part of a search, in SQL over the blocks table (its columns as named here). */
-export function blockConditions(q: TraceQuery): Where {
+/**
+ * The block-level part of a search, in SQL over the blocks table (its columns as named here).
+ * `widest`: no block spans more than this between its first and last start, which bounds
+ * max_start from above too, so the index on it is read only where a block can reach the range.
+ */
+export function blockConditions(q: TraceQuery, widest?: bigint): Where {
   const c: Condition[] = [];
   if (q.service !== undefined) c.push(['service = ?', q.service]);
   if (q.error === true) c.push(['errors > 0']);
   if (q.minDurationNs !== undefined) c.push(['max_duration >= ?', q.minDurationNs]);
   if (q.start !== undefined) c.push(['max_start >= ?', q.start]);
   if (q.end !== undefined) c.push(['min_start < ?', q.end]);
+  if (q.end !== undefined && widest !== undefined) c.push(['max_start < ?', q.end + widest]);
   return where(c, sqlitePlaceholder);
 }
 

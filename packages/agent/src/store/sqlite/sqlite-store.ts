@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS search_blocks (
 );
 CREATE INDEX IF NOT EXISTS search_blocks_by_service ON search_blocks (service, max_start);
 CREATE INDEX IF NOT EXISTS search_blocks_by_start ON search_blocks (max_start);
+CREATE TABLE IF NOT EXISTS search_widest (
+  id     INTEGER PRIMARY KEY CHECK (id = 0),
+  widest INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stats (
   start            INTEGER NOT NULL,
   duration         INTEGER NOT NULL,
@@ -155,6 +159,8 @@ export class SqliteStore implements TraceStore {
   private readonly runs: TraceRuns;
   /** Copies the WAL into the database on its own thread (checkpointer.ts), for a writable file. */
   private readonly checkpointer: Checkpointer | undefined;
+  /** The widest block's span of starts, ns (readWidest); the writer's own copy. */
+  private widestBlock = 0n;
   /** Spans and payloads stored, once counted (stats()). */
   private counts: { spans: number; payloads: number } | undefined;
 
@@ -208,6 +214,11 @@ export class SqliteStore implements TraceStore {
     if (!this.readonly) this.rollup.backfill();
     this.traceRollup = new TraceRollupTable(this.db);
     this.statements = this.prepareStatements();
+    if (!this.readonly) {
+      // Counted once over the blocks a store already has (an older schema 4 file), then kept.
+      this.db.exec('INSERT OR IGNORE INTO search_widest (id, widest) SELECT 0, coalesce(max(max_start - min_start), 0) FROM search_blocks WHERE NOT EXISTS (SELECT 1 FROM search_widest)');
+      this.widestBlock = this.readWidest() ?? 0n;
+    }
     this.runs = new TraceRuns(this.db, options);
     if (version === 2 && !this.readonly) this.migrateFrom2();
     if (version === 3 && !this.readonly) this.migrateFrom3();
@@ -263,10 +274,27 @@ export class SqliteStore implements TraceStore {
   }
 
   /** The blocks' first and last row ids, 0 and 0 for none. */
+  /**
+   * The widest block's span of starts, so that a search of a window reads only the blocks that
+   * can reach into it (`max_start < end + widest`): without it, a window far back read past
+   * every newer block through the index on max_start. undefined before a writer has made it.
+   */
+  private readWidest(): bigint | undefined {
+    try {
+      return (this.db.prepare('SELECT widest FROM search_widest WHERE id = 0').safeIntegers(true).pluck().get() as bigint | undefined);
+    } catch {
+      return undefined;
+    }
+  }
+
   private insertBlocks(blocks: SearchBlock[]): [bigint, bigint] {
     let first = 0n;
     let last = 0n;
     for (const b of blocks) {
+      if (b.maxStart - b.minStart > this.widestBlock) {
+        this.widestBlock = b.maxStart - b.minStart;
+        this.db.prepare('UPDATE search_widest SET widest = ? WHERE id = 0').run(this.widestBlock);
+      }
       last = BigInt(this.statements.insertBlock.run(b.service, b.minStart, b.maxStart, b.errors, b.maxDuration, b.strings, b.entries).lastInsertRowid);
       if (first === 0n) first = last;
     }
@@ -353,7 +381,7 @@ export class SqliteStore implements TraceStore {
   }
 
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
-    const w = blockConditions(q);
+    const w = blockConditions(q, this.readonly ? this.readWidest() : this.widestBlock);
     const blocks = this.db.prepare(`SELECT max_start, strings, entries FROM search_blocks ${w.sql} ORDER BY max_start DESC`).safeIntegers(true);
     const ids = searchBlocks(q, blocks.iterate(...w.params) as IterableIterator<StoredBlock>);
     const out: TraceSummaryRecord[] = [];
