@@ -109,7 +109,7 @@ describe('the perimeter', () => {
     expect(meta['a.128']).toBeUndefined();
   }, 60_000);
 
-  it('at five times what it takes, answers every payload (429 for what it cannot take) and /healthz throughout', async () => {
+  it('under many times what it takes, answers every payload (429 for what it cannot take) and /healthz throughout', async () => {
     const a = await startAgent();
     const port = Number(new URL(a.intake).port);
     const agent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
@@ -136,11 +136,9 @@ describe('the perimeter', () => {
       req.end(body);
     });
     try {
-      // What it takes: two senders, one payload after another, for 3 s.
-      let taken = 0;
-      const until = Date.now() + 3000;
-      await Promise.all([0, 1].map(async (i) => { while (Date.now() < until) if ((await send(bodies[i]!)) === 200) taken++; }));
-      const rate = (taken / 3) * 5;
+      // 64 senders, each sending its next payload once the last is answered, for 6 s: with one
+      // decoder that is many times what the agent takes whatever else this machine is running
+      // (bench/perimeter.bench.js offers a measured 5x and gives the figures).
       const health: number[] = [];
       let offering = true;
       const probe = (async () => {
@@ -149,13 +147,13 @@ describe('the perimeter', () => {
           await sleep(200);
         }
       })();
-      const answers: Promise<number | string>[] = [];
       const end = Date.now() + 6000;
-      for (let i = 0; Date.now() < end; i++) {
-        answers.push(send(bodies[i % bodies.length]!));
-        await sleep(1000 / rate);
-      }
-      const statuses = await Promise.all(answers);
+      const answers = (await Promise.all(Array.from({ length: 64 }, async (_, i) => {
+        const mine: (number | string)[] = [];
+        while (Date.now() < end) mine.push(await send(bodies[i % bodies.length]!));
+        return mine;
+      }))).flat();
+      const statuses = answers;
       offering = false;
       await probe;
       const counts: Record<string, number> = {};
