@@ -365,6 +365,20 @@ describe.skipIf(!available())('web UI', () => {
       const ids = await p.getByTestId('traces-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('a')!.getAttribute('href')!.split('/')[2]!.split('?')[0]!));
       expect(new Set(ids)).toEqual(rare);
       await shot(p, '10-search-further-back');
+      // Every trace of the service: a page of 50 rows at a time, the scatter with its axes.
+      await p.goto(`${hurried.apiUrl}/traces?range=1h&q=${encodeURIComponent('service:paged')}`);
+      for (let i = 0; i < 300; i++) {
+        await ready.or(done).first().waitFor();
+        if (await done.isVisible()) break;
+        await ready.click();
+      }
+      expect(await count.innerText()).toBe('200 traces: every match in the range');
+      const pager = p.getByTestId('traces-table-pager').first();
+      expect(await pager.locator('span').innerText()).toBe('Rows 1–50 of 200');
+      expect(await p.getByTestId('traces-table').locator('tbody tr').count()).toBe(50);
+      await pager.getByRole('button', { name: 'Next' }).click();
+      expect(await pager.locator('span').innerText()).toBe('Rows 51–100 of 200');
+      await shot(p, '11-search-pages');
       // A trace id pasted into the box opens that trace: decimal as dd-trace logs it, and hex.
       for (const typed of [(0xfa0005n).toString(10), (0xfa0026n).toString(16).padStart(32, '0')]) {
         await p.getByTestId('search-query').fill(typed);

@@ -27,9 +27,12 @@ export function TraceList(props: { url: URL; params: Record<string, string | num
     { key: 'services', label: 'Services', value: (t) => t.services.join(', ') },
   ];
   return html`<${Status} loading=${loading} error=${error}>
-    ${traces.length === 0 ? html`<p class="muted">No traces match.</p>` : html`<${SortableTable} testId="traces-table" columns=${columns} rows=${traces} initialSort="start" rowKey=${(t: TraceSummary) => t.traceId} onRow=${(t: TraceSummary) => navigate(link(t))} />`}
+    ${traces.length === 0 ? html`<p class="muted">No traces match.</p>` : html`<${SortableTable} testId="traces-table" columns=${columns} rows=${traces} initialSort="start" pageSize=${50} rowKey=${(t: TraceSummary) => t.traceId} onRow=${(t: TraceSummary) => navigate(link(t))} />`}
   </${Status}>`;
 }
+
+/** Margins of the scatter for its axes, in CSS pixels. */
+const AXIS = { left: 64, bottom: 22, top: 8, right: 10 };
 
 function Scatter(props: { traces: TraceSummary[]; start: number; end: number; onPick: (t: TraceSummary) => void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -37,17 +40,41 @@ function Scatter(props: { traces: TraceSummary[]; start: number; end: number; on
   useEffect(() => {
     const c = canvas.current;
     if (!c) return;
-    const w = (c.width = c.clientWidth * devicePixelRatio);
-    const h = (c.height = 160 * devicePixelRatio);
+    const dpr = devicePixelRatio;
+    const w = (c.width = c.clientWidth * dpr);
+    const h = (c.height = 180 * dpr);
     const g = c.getContext('2d')!;
     g.clearRect(0, 0, w, h);
-    const maxD = Math.max(1, ...props.traces.map((t) => t.duration));
+    const [left, right, top, bottom] = [AXIS.left * dpr, w - AXIS.right * dpr, AXIS.top * dpr, h - AXIS.bottom * dpr];
+    // Durations on a log scale from the decade below the shortest to the decade above the longest.
+    const ds = props.traces.map((t) => Math.max(1, t.duration));
+    const lo = 10 ** Math.floor(Math.log10(Math.min(...ds, 1e6)));
+    const hi = 10 ** Math.ceil(Math.log10(Math.max(...ds, lo * 10)));
+    const yOf = (d: number) => bottom - ((Math.log10(Math.max(1, d)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (bottom - top);
+    const xOf = (ms: number) => left + ((ms - props.start) / Math.max(1, props.end - props.start)) * (right - left);
+    g.font = `${11 * dpr}px system-ui, sans-serif`;
+    g.fillStyle = '#6b7280';
+    g.strokeStyle = '#e5e7eb';
+    g.lineWidth = dpr;
+    g.textBaseline = 'middle';
+    g.textAlign = 'right';
+    for (let d = lo; d <= hi; d *= 10) {
+      const y = yOf(d);
+      g.beginPath(); g.moveTo(left, y); g.lineTo(right, y); g.stroke();
+      g.fillText(duration(d), left - 6 * dpr, y);
+    }
+    g.textBaseline = 'top';
+    for (let i = 0; i <= 4; i++) {
+      const ms = props.start + ((props.end - props.start) * i) / 4;
+      g.textAlign = i === 0 ? 'left' : i === 4 ? 'right' : 'center';
+      g.fillText(time(String(BigInt(Math.round(ms)) * 1_000_000n)).slice(0, 8), xOf(ms), bottom + 6 * dpr);
+    }
     points.current = props.traces.map((t) => {
-      const x = ((Number(BigInt(t.start) / 1_000_000n) - props.start) / (props.end - props.start)) * (w - 10) + 5;
-      const y = h - 5 - (Math.log1p(t.duration) / Math.log1p(maxD)) * (h - 10);
+      const x = xOf(Number(BigInt(t.start) / 1_000_000n));
+      const y = yOf(t.duration);
       g.fillStyle = t.errorCount > 0 ? '#d9534f' : '#7b61c9';
       g.beginPath();
-      g.arc(x, y, 3 * devicePixelRatio, 0, Math.PI * 2);
+      g.arc(x, y, 3 * dpr, 0, Math.PI * 2);
       g.fill();
       return { x, y, t };
     });
@@ -63,7 +90,7 @@ function Scatter(props: { traces: TraceSummary[]; start: number; end: number; on
     }
     if (best.t) props.onPick(best.t);
   };
-  return html`<section class="chart"><h3>Duration over time <span class="muted">(the traces listed; log scale; red: errors; click a point)</span></h3>
+  return html`<section class="chart"><h3>Duration over time <span class="muted">(the traces listed; duration on a log scale, time of day across; red: errors; click a point)</span></h3>
     <canvas ref=${canvas} class="scatter" data-testid="scatter" onClick=${click}></canvas></section>`;
 }
 
