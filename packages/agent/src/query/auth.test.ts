@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { componentsAvailable } from '../../../../e2e/components.js';
+import { freePort } from '../../../../e2e/ports.js';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../store/postgres/test-server.js';
 import { startAgent } from '../agent.js';
 import { loadConfig } from '../config.js';
@@ -104,7 +105,7 @@ describe('authorization by route', () => {
 const pgAvailable = componentsAvailable(postgresUnavailable(), 'the route walk of `ecs-trace ui`');
 describe.runIf(pgAvailable)('authorization by route on ecs-trace ui', () => {
   let server: TestPostgres;
-  beforeAll(() => { server = startTestPostgres(21_000 + (process.pid % 4000)); }, 60_000);
+  beforeAll(async () => { server = startTestPostgres(await freePort()); }, 60_000);
   afterAll(() => server?.stop());
 
   it('walks every route of a UI replica with every spelling of its path', async () => {

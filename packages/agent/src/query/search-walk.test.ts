@@ -1,6 +1,7 @@
 import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { componentsAvailable } from '../../../../e2e/components.js';
+import { freePort } from '../../../../e2e/ports.js';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../store/postgres/test-server.js';
 import { startTestAgent, type TestAgent } from '../testing.js';
 import type { ApiTraces } from './api-types.js';
@@ -73,9 +74,9 @@ const stores: [string, boolean][] = [['sqlite', true], ['postgres', componentsAv
 let pg: TestPostgres | undefined;
 let databases = 0;
 /** The settings of an agent on the store named, each a fresh database for PostgreSQL. */
-function storeEnv(kind: string): Record<string, string> {
+async function storeEnv(kind: string): Promise<Record<string, string>> {
   if (kind === 'sqlite') return {};
-  pg ??= startTestPostgres(23_000 + (process.pid % 4000));
+  pg ??= startTestPostgres(await freePort());
   return { ECS_TRACE_STORE: pg.database(`walk_${databases++}`) };
 }
 afterAll(() => pg?.stop());
@@ -101,7 +102,7 @@ describe.each(stores.filter(([, available]) => available).map(([kind]) => kind))
   let agent: TestAgent;
   let seeded: Seeded;
   beforeAll(async () => {
-    agent = await startTestAgent(storeEnv(kind));
+    agent = await startTestAgent(await storeEnv(kind));
     const s = seed();
     seeded = s.seeded;
     await send(agent, s.payloads);
@@ -144,7 +145,7 @@ describe.each(stores.filter(([, available]) => available).map(([kind]) => kind))
 
   it('says how far a page got when its time runs out, and its cursor resumes exactly there', async () => {
     // 25 ms a page: each page checks some of the 3,000 candidates, then stops and says so.
-    const hurried = await startTestAgent({ ...storeEnv(kind), ECS_TRACE_SEARCH_PAGE_TIME: '25ms' });
+    const hurried = await startTestAgent({ ...(await storeEnv(kind)), ECS_TRACE_SEARCH_PAGE_TIME: '25ms' });
     try {
       await send(hurried, seed().payloads);
       const pages = await allPages(hurried, { q: 'customer.tier:platinum', limit: '1000' });
