@@ -161,9 +161,15 @@ describe.each(stores.filter(([, available]) => available).map(([kind]) => kind))
     }
   }, 120_000);
 
-  it('refuses a cursor it did not give', async () => {
+  it('refuses a cursor it did not give, or one of another time range', async () => {
     const res = await fetch(`${agent.apiUrl}/api/v1/traces?cursor=bm90LWEtY3Vyc29y`);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'cursor: "bm90LWEtY3Vyc29y" is not a cursor this API gave' });
+    const range = `start=${NOW_MS - 4 * 3_600_000}&end=${NOW_MS + 60_000}`;
+    const first = (await (await fetch(`${agent.apiUrl}/api/v1/traces?q=service:walk&limit=10&${range}`)).json()) as ApiTraces;
+    expect(first.complete).toBe(false);
+    const other = await fetch(`${agent.apiUrl}/api/v1/traces?q=service:walk&start=${NOW_MS - 60_000}&end=${NOW_MS}&cursor=${first!.cursor}`);
+    expect(other.status).toBe(400);
+    expect(((await other.json()) as { error: string }).error).toBe('cursor: it belongs to another time range; pass the same start and end as the page that gave it');
   });
 });

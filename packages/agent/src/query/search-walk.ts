@@ -3,8 +3,8 @@ import { QueryError } from './params.js';
 
 /*
  * A trace search that finds what it says it looked for. The range is walked newest first, a time
- * window at a time: the store gives a window's candidates whole (fewer than CANDIDATES: else the
- * window is narrowed and asked again), they are checked in a fixed order (newest trace first,
+ * window at a time: the store gives a window's candidates whole (fewer than it was asked for: else
+ * the window is narrowed, or asked for more), they are checked in a fixed order (newest trace first,
  * then by id), and the walk goes on to older windows until it has `limit` matches, has covered
  * the range, or has used its time. The answer says which: `complete` when the range is covered,
  * else `searchedFrom` (every match from there to the range's end is in this page or the ones
@@ -65,6 +65,9 @@ export async function walkSearch(o: WalkOptions): Promise<WalkResult> {
   const traces: TraceSummaryRecord[] = [];
   const listed = new Set<string>();
   let checked = 0;
+  if (o.cursor && (o.cursor.to > o.query.end || o.cursor.from < start)) {
+    throw new QueryError('cursor: it belongs to another time range; pass the same start and end as the page that gave it');
+  }
   let to = o.cursor?.to ?? o.query.end;
   let width = o.cursor ? o.cursor.to - o.cursor.from : FIRST_WINDOW_NS;
   let skip = o.cursor?.skip ?? 0;
