@@ -354,6 +354,8 @@ describe.skipIf(!available())('web UI', () => {
       const count = p.getByTestId('result-count');
       await count.waitFor();
       expect(await count.innerText()).toMatch(/^\d+ traces? so far: searched back to \d{4}-\d\d-\d\d [\d:.]+ \(\d+% of the range\)/);
+      // The counts over time grey out the part of the range not searched yet.
+      expect(await p.getByTestId('counts-over-time').getByTestId('unsearched').count()).toBe(1);
       const ready = p.locator('[data-testid="search-more"]:not([disabled])');
       const done = p.getByText(/every match in the range$/);
       for (let i = 0; i < 300; i++) {
@@ -362,6 +364,7 @@ describe.skipIf(!available())('web UI', () => {
         await ready.click();
       }
       expect(await count.innerText()).toBe(`${rare.size} traces: every match in the range`);
+      expect(await p.getByTestId('counts-over-time').getByTestId('unsearched').count()).toBe(0);
       const ids = await p.getByTestId('traces-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('a')!.getAttribute('href')!.split('/')[2]!.split('?')[0]!));
       expect(new Set(ids)).toEqual(rare);
       await shot(p, '10-search-further-back');

@@ -6,6 +6,7 @@ import { SortableTable, type Column } from '../components/table.js';
 import { duration, time } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 import { traceIdIn } from '../trace-id.js';
+import { bucketTraces } from '../trace-buckets.js';
 
 /*
  * Trace search: a Datadog-style query (service:x env:prod -status:error http.status_code:5*),
@@ -110,6 +111,24 @@ function Facets(props: { traces: TraceSummary[]; onAdd: (term: string) => void }
   </aside>`;
 }
 
+/** The listed traces per slice of the range, and the part of the range not searched yet. */
+function CountsOverTime(props: { listed: Listed; start: number; end: number }) {
+  const b = bucketTraces(props.listed.traces, props.start, props.end);
+  const max = Math.max(1, ...b.counts);
+  const n = b.counts.length;
+  const searchedFrom = props.listed.complete ? props.start : Number(BigInt(props.listed.searchedFrom) / 1_000_000n);
+  const unsearched = Math.min(1, Math.max(0, (searchedFrom - props.start) / Math.max(1, props.end - props.start)));
+  return html`<section class="chart counts" data-testid="counts-over-time">
+    <h3>Matching traces over time <span class="muted">(the ${props.listed.traces.length} listed, by start; red: with errors${unsearched > 0 ? '; grey: not searched yet' : ''})</span></h3>
+    <svg viewBox=${`0 0 ${n} 40`} preserveAspectRatio="none" role="img" aria-label="Matching traces over time">
+      ${unsearched > 0 ? html`<rect x="0" y="0" width=${unsearched * n} height="40" class="unsearched" data-testid="unsearched" />` : null}
+      ${b.counts.map((c, i) => html`<g><title>${`${time(String(BigInt(Math.round(b.startMs + i * b.widthMs)) * 1_000_000n)).slice(0, 8)}: ${c} traces, ${b.errors[i]} with errors`}</title>
+        <rect x=${i + 0.1} y=${40 - (c / max) * 38} width="0.8" height=${(c / max) * 38} class="bar" />
+        <rect x=${i + 0.1} y=${40 - (b.errors[i]! / max) * 38} width="0.8" height=${(b.errors[i]! / max) * 38} class="bar err" /></g>`)}
+    </svg>
+  </section>`;
+}
+
 /** What a search has listed so far, page after page, each trace once. */
 interface Listed { traces: TraceSummary[]; complete: boolean; searchedFrom: string; cursor?: string }
 
@@ -174,6 +193,7 @@ export function TracesPage(props: { url: URL }) {
       <div class="search-results">
         <${Facets} traces=${traces} onAdd=${addTerm} />
         <div>
+          ${listed ? html`<${CountsOverTime} listed=${listed} start=${range.start} end=${range.end} />` : null}
           <${Scatter} traces=${traces} start=${range.start} end=${range.end} onPick=${(t: TraceSummary) => navigate(`/traces/${t.traceId}${keepRange(props.url)}`)} />
           ${listed ? html`<${Coverage} listed=${listed} rangeStart=${range.start} more=${searchMore} loadingMore=${more.loading} />` : null}
           ${more.error ? html`<p class="error" role="alert">${more.error}</p>` : null}
