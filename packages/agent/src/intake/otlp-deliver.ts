@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { otlpSlices, otlpToDatadog, type OtlpTraceRequest } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import type { TraceSink } from './receiver.js';
@@ -20,7 +21,7 @@ export async function deliverOtlp(request: OtlpTraceRequest, o: { traces: TraceS
   let first = true;
   for (const slice of otlpSlices(request, SLICE_BYTES)) {
     // Other requests' I/O between slices: a store that commits at once resolves without yielding.
-    if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!first) await nextTurn();
     first = false;
     for (const p of otlpToDatadog(slice)) {
       if (p.chunks.length === 0) continue;

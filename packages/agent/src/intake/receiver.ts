@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
@@ -246,7 +247,7 @@ export class Receiver {
       // A decoder handed on by the payload before resolves in a microtask: without a turn of the
       // event loop here, payloads waiting in line are processed back to back and no socket is
       // accepted or read, nor /healthz answered, until the line is empty.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       await work();
     } finally {
       this.admission.held(performance.now() - started);
@@ -295,7 +296,7 @@ export class Receiver {
         this.opts.logOnce.warn('trace-count', { value: count.slice(0, 64) }, 'X-Datadog-Trace-Count is not a number; ignored');
       }
       // Decoding and processing a large payload each hold the thread: a turn of the loop between.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       const payload = this.payloadFrom(req, chunks);
       if (payload.containerId === '') {
         const inode = entityInode(header(req, 'datadog-entity-id'));

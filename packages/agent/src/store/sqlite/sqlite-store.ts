@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { decodeSketch } from '../sketch-codec.js';
 import { join } from 'node:path';
@@ -345,7 +346,7 @@ export class SqliteStore implements TraceStore {
     const prepared = prepareWrite(batch);
     // A turn of the event loop between preparing and committing: each holds the intake thread
     // for milliseconds on a large payload, and /healthz and other sockets wait for neither.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     this.applyWrite(prepared);
   }
 
