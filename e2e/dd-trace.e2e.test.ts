@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,4 +140,52 @@ describe('single-span sampling with the real dd-trace (DD_SPAN_SAMPLING_RULES)',
     const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
     expect(metrics).toMatch(/ecs_trace_sampler_traces_total\{decision="kept",reason="single_span"\} [1-9]/);
   });
+});
+
+describe('errors the real dd-trace marks without a message', () => {
+  let agent: TestAgent;
+  beforeAll(async () => { agent = await startTestAgent(); });
+  afterAll(async () => { await agent.close(); });
+
+  it('are named by what they are: the 500 a server answered, the 404 a call got', async () => {
+    const server = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
+    const start = (service: string) => {
+      const child = spawn(process.execPath, [server], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: service }, stdio: ['ignore', 'pipe', 'ignore'] });
+      const port = new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
+      return { child, port };
+    };
+    const back = start('named-back');
+    const front = start('named-front');
+    // Something the front calls that is not there: 404, untraced.
+    const missing = createServer((_req, res) => { res.statusCode = 404; res.end(); });
+    await new Promise<void>((r) => missing.listen(0, '127.0.0.1', r));
+    try {
+      const backPort = await back.port;
+      const frontPort = await front.port;
+      const call = (to: string) => fetch(`http://127.0.0.1:${frontPort}/call?to=${encodeURIComponent(to)}`);
+      for (let i = 0; i < 3; i++) {
+        // The back fails its query and answers 500, which the front answers too.
+        expect((await call(`http://127.0.0.1:${backPort}/leaf?fail=1`)).status).toBe(500);
+        // dd-trace marks a call answered 4xx an error, without a message.
+        expect((await call(`http://127.0.0.1:${(missing.address() as AddressInfo).port}/gone`)).status).toBe(404);
+      }
+      type Group = { service: string; errorType: string; message: string; count: number };
+      let named: Group[] = [];
+      for (let i = 0; i < 100 && named.length < 4; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        named = ((await (await fetch(`${agent.apiUrl}/api/v1/errors?start=${Date.now() - 600_000}`)).json()) as { groups: Group[] }).groups.filter((g) => g.service.startsWith('named-'));
+      }
+      expect(named.map((g) => [g.service, g.message, g.count]).sort()).toEqual([
+        ['named-back', 'HTTP 500', 3],
+        ['named-back', 'relation ? is locked', 3],
+        // Named by its peer: peer.service where the tracer sets it, else the host it called.
+        ['named-front', expect.stringMatching(/^HTTP 404 from \S+$/), 3],
+        ['named-front', 'HTTP 500', 3],
+      ]);
+    } finally {
+      back.child.kill('SIGKILL');
+      front.child.kill('SIGKILL');
+      missing.close();
+    }
+  }, 40_000);
 });

@@ -1,12 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import type { Span } from '@ecs-trace/protocol';
-import { histPercentile, meetWaiting, normalizeMessage, rollupsOf, rollupSlots, topFrames, type Half, type RollupRow } from './trace-rollup.js';
+import { errorGroupOf, histPercentile, meetWaiting, normalizeMessage, rollupsOf, rollupSlots, topFrames, type Half, type RollupRow } from './trace-rollup.js';
 import { WaitingHalves } from './waiting-halves.js';
 
 describe('trace rollups', () => {
   it('makes what varies between occurrences of an error `?`, and keeps the stack\'s top frames without line numbers', () => {
     expect(normalizeMessage('user 42 not found in "orders" (id 9f8e7d6c5b4a)')).toBe('user ? not found in ? (id ?)');
+    // Ids with letters and digits, e-mail addresses, UUIDs, numbers with units: one group each.
+    for (const [a, b] of [['card declined for customer c135', 'card declined for customer c99812'], ['order ord_8f3k2 failed', 'order ord_77xk1 failed'],
+      ['no user ann@example.com', 'no user bo.b+x@mail.example.org'], ['UUID 3f2504e0-4f89-11d3-9a0c-0305e82c3301 missing', 'UUID 9a2504e0-4f89-11d3-9a0c-0305e82c3301 missing'],
+      ['timeout after 30s', 'timeout after 120s']]) expect(normalizeMessage(a!)).toBe(normalizeMessage(b!));
+    expect(normalizeMessage('card declined for customer c135')).toBe('card declined for customer ?');
+    expect(normalizeMessage('timeout after 30s')).toBe('timeout after ?s');
+    // Words with one digit are words.
+    expect(normalizeMessage('HTTP2 stream reset: invalid utf8 in v2 api')).toBe('HTTP2 stream reset: invalid utf8 in v2 api');
     expect(topFrames('TypeError: boom\n    at f (/app/a.js:10:5)\n    at g (/app/b.js:20:1)\n    at h (/app/c.js:1:1)\n    at i (/app/d.js:2:2)')).toEqual(['at f (/app/a.js', 'at g (/app/b.js', 'at h (/app/c.js']);
+  });
+
+  it('names an error without a message by what it is: the answer a server gave, the answer a call got', () => {
+    const span = (p: Partial<Span>): Span => ({ service: 'web', name: 'op', resource: 'r', type: 'web', traceId: 1n, spanId: 2n, parentId: 0n, start: 1n, duration: 1, error: 1, meta: {}, metrics: {}, ...p });
+    expect(errorGroupOf(span({ metrics: { 'http.status_code': 502 }, meta: { 'span.kind': 'server' } })).message).toBe('HTTP 502');
+    expect(errorGroupOf(span({ type: 'http', meta: { 'span.kind': 'client', 'http.status_code': '404', 'peer.service': 'payments' } })).message).toBe('HTTP 404 from payments');
+    expect(errorGroupOf(span({ meta: { 'span.kind': 'client', 'rpc.grpc.status_code': '14' } })).message).toBe('gRPC status 14');
+    expect(errorGroupOf(span({ meta: { 'error.type': 'Error' } })).message).toBe('');
+    // A message, when there is one, is the message.
+    expect(errorGroupOf(span({ metrics: { 'http.status_code': 500 }, meta: { 'error.message': 'boom 42' } })).message).toBe('boom ?');
+    // The fingerprint follows: a 502 and a 503 of one service are two groups.
+    expect(errorGroupOf(span({ metrics: { 'http.status_code': 502 } })).id).not.toBe(errorGroupOf(span({ metrics: { 'http.status_code': 503 } })).id);
   });
 
   it('reads percentiles from the histogram within its 2.5%', () => {

@@ -98,13 +98,36 @@ const FRAMES = 3;
 const SEP = '\u001f';
 const LOG_BASE = 1.05;
 
-/** The message with what varies between occurrences of one error made `?`. */
+/**
+ * The message with what varies between occurrences of one error made `?`: quoted values, e-mail
+ * addresses, hex ids and UUIDs, numbers (a unit after one stays: `?ms`), and words with two digits
+ * or more (`customer c135`, `order ord_8f3k2`), which are ids far more often than words (one group
+ * per customer otherwise); a word with one digit (`HTTP2`, `utf8`, `v2`) is kept.
+ */
 export function normalizeMessage(message: string): string {
   return message
     .replace(/"[^"]*"|'[^']*'/g, '?')
+    .replace(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g, '?')
     .replace(/\b[0-9a-f]{8,}(-[0-9a-f]{4,})*\b/gi, '?')
-    .replace(/\b\d+(\.\d+)?\b/g, '?')
+    .replace(/\b\d+(\.\d+)?/g, '?')
+    .replace(/\b(?=(?:[A-Za-z_-]*\d){2})[A-Za-z_][\w-]*\b/g, '?')
     .slice(0, 300);
+}
+
+/**
+ * What an error span without a message is, in words: `HTTP 502` for a server's answer, `HTTP 404
+ * from payments` for a call's, `gRPC status 14`; empty when nothing says.
+ */
+export function messageOfUnnamed(span: Span): string {
+  const m = span.meta;
+  const status = span.metrics['http.status_code'] ?? (m['http.status_code'] !== undefined ? Number(m['http.status_code']) : undefined);
+  const client = m['span.kind'] === 'client' || span.type === 'http';
+  if (status !== undefined && Number.isFinite(status)) {
+    const peer = m['peer.service'] || m['out.host'] || m['http.host'] || m['network.destination.name'] || '';
+    return client && peer ? `HTTP ${status} from ${peer}` : `HTTP ${status}`;
+  }
+  const grpc = m['grpc.status.code'] ?? m['rpc.grpc.status_code'] ?? (span.metrics['grpc.status.code'] !== undefined ? String(span.metrics['grpc.status.code']) : undefined);
+  return grpc !== undefined ? `gRPC status ${grpc}` : '';
 }
 
 /** The first frames of a stack, without line and column numbers. */
@@ -143,12 +166,15 @@ const level = <V>(m: Map<string, V>, k: string, make: () => V): V => {
 export function errorGroupOf(span: Span): ErrorGroup {
   const m = span.meta;
   const errorType = metaOf(m, 'error.type', 'error.kind');
-  const rawMessage = metaOf(m, 'error.message', 'error.msg');
+  const given = metaOf(m, 'error.message', 'error.msg');
+  // Without a message, what the span is (HTTP 502) stands for it, in the cache's key too.
+  const unnamed = given === '' ? messageOfUnnamed(span) : undefined;
+  const rawMessage = unnamed === undefined ? given : `\u0000${unnamed}`;
   const stack = metaOf(m, 'error.stack');
   const byService = groupCache.get(span.service);
   const cached = byService?.get(errorType)?.get(rawMessage)?.get(stack);
   if (cached) return cached;
-  const message = normalizeMessage(rawMessage);
+  const message = unnamed ?? normalizeMessage(given);
   const frames = topFrames(stack);
   const id = createHash('sha256').update([span.service, errorType, message, ...frames].join('\u0000')).digest('hex').slice(0, 16);
   const group = { id, errorType, message };
