@@ -396,6 +396,51 @@ describe.skipIf(!available())('web UI', () => {
     }
   });
 
+  it('keeps environments apart: a row per env, a service page and an errors page of the env picked', async () => {
+    const envs = await startTestAgent();
+    try {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const chunks: Span[][] = [];
+      // inventory: 4 requests in prod (1 failing), 2 in staging (both failing), customers' ids in the messages.
+      const sent: [string, boolean][] = [['prod', true], ['prod', false], ['prod', false], ['prod', false], ['staging', true], ['staging', true]];
+      sent.forEach(([env, failing], i) => {
+        const traceId = 0xe0e0n + BigInt(i);
+        chunks.push([{ service: 'inventory', name: 'web.request', resource: 'GET /stock', type: 'web', traceId, spanId: 1n, parentId: 0n, start: now - BigInt(i) * 1_000_000_000n, duration: 2_000_000, error: failing ? 1 : 0,
+          meta: { env, 'span.kind': 'server', ...(failing ? { 'error.type': 'StockError', 'error.message': `stock low for customer c${135 + i * 1000}` } : {}) }, metrics: { _sampling_priority_v1: 2, 'http.status_code': failing ? 500 : 200 } }]);
+      });
+      expect((await fetch(`${envs.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await p.goto(`${envs.apiUrl}/`);
+      const rows = p.getByTestId('services-table').locator('tbody tr', { hasText: 'inventory' });
+      await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
+      expect((await rows.locator('td:nth-child(3)').allInnerTexts()).sort()).toEqual(['prod', 'staging']);
+      await rows.filter({ hasText: 'staging' }).getByRole('link', { name: 'inventory' }).click();
+      await p.getByTestId('service-name').waitFor();
+      expect(await p.getByTestId('env-picker').inputValue()).toBe('staging');
+      await expect.poll(() => p.getByTestId('stat-requests').locator('strong').innerText()).toBe('2');
+      expect(await p.getByTestId('stat-errors').locator('strong').innerText()).toBe('2');
+      await p.getByTestId('env-picker').selectOption('prod');
+      await expect.poll(() => p.getByTestId('stat-requests').locator('strong').innerText()).toBe('4');
+      expect(await p.getByTestId('stat-errors').locator('strong').innerText()).toBe('1');
+      // Errors: one group for the three failures of all envs (the customer ids are one `?`), then per env.
+      const count = async (env: string) => {
+        await p.goto(`${envs.apiUrl}/errors?range=1h${env ? `&env=${env}` : ''}`);
+        const row = p.getByTestId('errors-table').locator('tbody tr', { hasText: 'StockError' });
+        await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
+        expect(await row.locator('td').nth(2).innerText()).toBe('StockError: stock low for customer ?');
+        return row.locator('td').first().innerText();
+      };
+      expect(await count('')).toBe('3');
+      expect(await count('staging')).toBe('2');
+      expect(await count('prod')).toBe('1');
+      expect(await p.getByTestId('env-picker').inputValue()).toBe('prod');
+      await shot(p, '12-errors-by-env');
+      await p.close();
+    } finally {
+      await envs.close();
+    }
+  });
+
   it('asks for the token when the agent has one, and shows the traces once signed in', async () => {
     const token = 'ui-e2e-token-0123456789';
     const guarded = await startTestAgent({ ECS_TRACE_API_TOKEN: token });

@@ -61,6 +61,6 @@ export const api = {
   /** A page of a search: complete, or how far back it searched and a cursor to go on. */
   search: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),
-  errors: (r: Range) => get<ApiErrors>('/api/v1/errors', r),
+  errors: (r: Range, env?: string) => get<ApiErrors>('/api/v1/errors', { ...r, env }),
   serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),
 };

@@ -80,10 +80,10 @@ export function rangeOf(url: URL): { start: number; end: number; label: string }
   return { start: now - span, end: now, label: RANGES[label] ? label : '1h' };
 }
 
-/** Query parameters to carry from page to page (the shared time range). */
+/** Query parameters to carry from page to page (the shared time range, and the env picked). */
 export function keepRange(url: URL): string {
   const keep = new URLSearchParams();
-  for (const k of ['range', 'start', 'end']) {
+  for (const k of ['range', 'start', 'end', 'env']) {
     const v = url.searchParams.get(k);
     if (v) keep.set(k, v);
   }

@@ -32,3 +32,17 @@ export function Status(props: { loading: boolean; error: string | undefined; chi
 export function Stat(props: { label: string; value: string; testId?: string; warn?: boolean }) {
   return html`<div class=${props.warn ? 'stat warn' : 'stat'} data-testid=${props.testId}><span>${props.label}</span><strong>${props.value}</strong></div>`;
 }
+
+/**
+ * The env a page shows (`?env=`, carried from page to page), or all of them: every count on the
+ * page is of the env picked.
+ */
+export function EnvPicker(props: { url: URL; envs: readonly string[] }) {
+  const current = props.url.searchParams.get('env') ?? '';
+  const envs = [...new Set([...props.envs, ...(current ? [current] : [])])].sort();
+  return html`<label class="env-picker">env <select data-testid="env-picker" value=${current}
+    onChange=${(e: Event) => navigate(withParams(props.url, { env: (e.target as HTMLSelectElement).value || undefined }))}>
+    <option value="">all envs</option>
+    ${envs.map((e) => html`<option value=${e}>${e}</option>`)}
+  </select></label>`;
+}

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { api, type ErrorGroup } from '../api.js';
-import { RangePicker, Status, useData } from '../components/common.js';
+import { EnvPicker, RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { ago } from '../format.js';
 import { keepRange, rangeOf } from '../router.js';
@@ -22,7 +22,11 @@ function Sparkline(props: { series: NonNullable<ErrorGroup['series']> }) {
 
 export function ErrorsPage(props: { url: URL }) {
   const range = rangeOf(props.url);
-  const { data, error, loading } = useData(() => api.errors(range), [range.start, range.end]);
+  const env = props.url.searchParams.get('env') ?? undefined;
+  const { data, error, loading } = useData(async () => {
+    const [errors, services] = await Promise.all([api.errors(range, env), api.services(range)]);
+    return { groups: errors.groups, envs: services.map((s) => s.env) };
+  }, [range.start, range.end, env]);
   const columns: Column<ErrorGroup>[] = [
     { key: 'count', label: 'Count', value: (g) => g.count, numeric: true },
     { key: 'service', label: 'Service', value: (g) => g.service },
@@ -34,7 +38,7 @@ export function ErrorsPage(props: { url: URL }) {
     { key: 'traces', label: 'Traces', value: (g) => g.sampleTraceIds.length, render: (g) => html`${g.sampleTraceIds.map((id, i) => html`<a href=${`/traces/${id}${keepRange(props.url)}`}>#${i + 1}</a> `)}` },
   ];
   return html`<main>
-    <header class="page"><h1>Errors</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
+    <header class="page"><h1>Errors</h1><${EnvPicker} url=${props.url} envs=${data?.envs ?? []} /><${RangePicker} url=${props.url} label=${range.label} /></header>
     <${Status} loading=${loading} error=${error}>
       ${data ? html`
         <p class="muted">Grouped by service, error type, message (numbers, ids and quoted values as ?) and the top of the stack; every error span of the range counted.</p>

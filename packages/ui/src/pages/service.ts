@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import { api, type StatsGroup, type StatsPoint } from '../api.js';
 import { TimeChart } from '../components/chart.js';
-import { RangePicker, Stat, Status, useData } from '../components/common.js';
+import { EnvPicker, RangePicker, Stat, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
@@ -37,15 +37,17 @@ function Distribution(props: { total: StatsGroup | undefined }) {
 
 export function ServicePage(props: { url: URL; service: string; resource?: string }) {
   const range = rangeOf(props.url);
-  const filter = { service: props.service, topLevel: true, ...(props.resource ? { resource: props.resource } : {}) };
+  const env = props.url.searchParams.get('env') ?? undefined;
+  const filter = { service: props.service, topLevel: true, ...(props.resource ? { resource: props.resource } : {}), ...(env ? { env } : {}) };
   const { data, error, loading } = useData(async () => {
-    const [series, resources, total] = await Promise.all([
+    const [series, resources, total, envs] = await Promise.all([
       api.statsSeries(range, filter),
       api.statsGroups(range, 'resource', filter),
       api.statsGroups(range, 'service', filter),
+      api.statsGroups(range, 'env', { service: props.service, topLevel: true }),
     ]);
-    return { series, resources, total: total[0] };
-  }, [range.start, range.end, props.service, props.resource]);
+    return { series, resources, total: total[0], envs: envs.map((e) => e.key) };
+  }, [range.start, range.end, props.service, props.resource, env]);
   const seconds = (range.end - range.start) / 1000;
   const totalTime = (data?.resources ?? []).reduce((a, r) => a + r.totalDuration, 0);
   const base = `/services/${encodeURIComponent(props.service)}`;
@@ -64,6 +66,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
   return html`<main>
     <header class="page">
       <h1><a href=${`/${keepRange(props.url)}`}>Services</a> / ${props.resource ? html`<a href=${`${base}${keepRange(props.url)}`}>${props.service}</a> / <span data-testid="resource-name">${props.resource}</span>` : html`<span data-testid="service-name">${props.service}</span>`}</h1>
+      <${EnvPicker} url=${props.url} envs=${data?.envs ?? []} />
       <${RangePicker} url=${props.url} label=${range.label} />
     </header>
     <${Status} loading=${loading} error=${error}>
@@ -80,7 +83,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(`${base}/resources/${encodeURIComponent(r.key)}${keepRange(props.url)}`)} />`}
       <h2>Traces</h2>
-      <${TraceList} url=${props.url} params=${{ service: props.service, ...(props.resource ? { resource: props.resource } : {}), start: range.start, end: range.end, limit: 50 }} />
+      <${TraceList} url=${props.url} params=${{ service: props.service, ...(props.resource ? { resource: props.resource } : {}), ...(env ? { env } : {}), start: range.start, end: range.end, limit: 50 }} />
     </${Status}>
   </main>`;
 }

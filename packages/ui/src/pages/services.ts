@@ -1,9 +1,9 @@
 import { html } from 'htm/preact';
 import { api, type ServiceSummary } from '../api.js';
-import { RangePicker, Status, useData } from '../components/common.js';
+import { EnvPicker, RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { ago, duration, percent, rate } from '../format.js';
-import { keepRange, navigate, rangeOf } from '../router.js';
+import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 
 /**
  * Every service with its RED metrics over the range: requests (entry spans of its primary
@@ -16,8 +16,10 @@ export function ServicesPage(props: { url: URL }) {
   const range = rangeOf(props.url);
   const { data, error, loading } = useData(() => api.services(range), [range.start, range.end]);
   const seconds = (range.end - range.start) / 1000;
-  const rows: Row[] = (data ?? []).map((s) => ({ ...s, perSecond: s.hits / seconds }));
-  const link = (r: Row) => `/services/${encodeURIComponent(r.service)}${keepRange(props.url)}`;
+  const env = props.url.searchParams.get('env') ?? '';
+  // A row per service and env: each opens its service in that env.
+  const rows: Row[] = (data ?? []).filter((s) => !env || s.env === env).map((s) => ({ ...s, perSecond: s.hits / seconds }));
+  const link = (r: Row) => `/services/${encodeURIComponent(r.service)}${keepRange(new URL(withParams(props.url, { env: r.env }), props.url))}`;
   const columns: Column<Row>[] = [
     { key: 'service', label: 'Service', value: (r) => r.service, render: (r) => html`<a href=${link(r)}>${r.service}</a>` },
     { key: 'type', label: 'Type', value: (r) => r.type },
@@ -31,7 +33,7 @@ export function ServicesPage(props: { url: URL }) {
     { key: 'version', label: 'Version', value: (r) => r.versions.join(', ') },
   ];
   return html`<main>
-    <header class="page"><h1>Services</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
+    <header class="page"><h1>Services</h1><${EnvPicker} url=${props.url} envs=${(data ?? []).map((s) => s.env)} /><${RangePicker} url=${props.url} label=${range.label} /></header>
     <${Status} loading=${loading} error=${error}>
       ${rows.length === 0 ? html`<${EmptyState} />` : html`<${SortableTable} testId="services-table" columns=${columns} rows=${rows} initialSort="rps" rowKey=${(r: Row) => `${r.service}/${r.env}`} onRow=${(r: Row) => navigate(link(r))} />`}
     </${Status}>
