@@ -8,6 +8,9 @@ export interface AppTrace {
   traceId: string;
   rootSpanId: string;
   failingSpanId: string;
+  /** With E2E_LINK=1: the span of another trace the root links to. */
+  linkedTraceId?: string;
+  linkedSpanId?: string;
 }
 
 /**

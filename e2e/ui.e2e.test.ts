@@ -441,6 +441,24 @@ describe.skipIf(!available())('web UI', () => {
     }
   });
 
+  it('shows a span link the real dd-trace sent (_dd.span_links) as a link to the other trace, and follows it', async () => {
+    const app = await runApp(agent, { E2E_LINK: '1' });
+    await waitForTrace(agent.apiUrl, app.traceId, 6);
+    await waitForTrace(agent.apiUrl, app.linkedTraceId!, 1);
+    await page.goto(`${agent.apiUrl}/traces/${app.traceId}?span=${app.rootSpanId}`);
+    const links = page.getByTestId('span-links');
+    await links.waitFor();
+    expect(await links.innerText()).toContain('link.reason');
+    expect(await links.innerText()).toContain('consumes the batch');
+    // Not also as a raw tag.
+    expect(await page.getByTestId('span-meta').innerText()).not.toContain('_dd.span_links');
+    await shot(page, '13-span-link');
+    await links.getByRole('link').first().click();
+    await page.getByTestId('trace-root').waitFor();
+    await expect.poll(() => page.getByTestId('trace-root').innerText()).toContain('nightly-batch');
+    expect(await page.getByTestId('span-panel').locator('h3').innerText()).toBe('batch.produce');
+  });
+
   it('asks for the token when the agent has one, and shows the traces once signed in', async () => {
     const token = 'ui-e2e-token-0123456789';
     const guarded = await startTestAgent({ ECS_TRACE_API_TOKEN: token });

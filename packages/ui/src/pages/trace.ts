@@ -1,5 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { linksOf } from '../span-links.js';
 import { api, type Span, type Trace } from '../api.js';
 import { Stat, Status, useData } from '../components/common.js';
 import { duration, percent, serviceColour, time } from '../format.js';
@@ -204,7 +205,11 @@ function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => v
   const n = props.node;
   if (!n) return html`<aside class="panel muted">Click a span to see its details.</aside>`;
   const s = n.span;
-  const meta = Object.entries(s.meta).filter(([k]) => !ECS_TAGS.includes(k) && !k.startsWith('error.')).sort();
+  // The span's own tags first, the tracer's bookkeeping (`_dd.*`) after them; links apart.
+  const own = (k: string) => (k.startsWith('_dd.') ? 1 : 0);
+  const meta = Object.entries(s.meta).filter(([k]) => !ECS_TAGS.includes(k) && !k.startsWith('error.') && k !== '_dd.span_links')
+    .sort(([a], [b]) => own(a) - own(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const links = linksOf(s);
   const ecs = ECS_TAGS.filter((k) => s.meta[k] !== undefined).map((k) => [k, s.meta[k]!] as [string, string]);
   return html`<aside class="panel" data-testid="span-panel">
     <header><h3>${s.name}</h3><button aria-label="Close" onClick=${props.onClose}>×</button></header>
@@ -217,7 +222,10 @@ function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => v
     <${KeyValues} title="ECS" entries=${ecs} testId="ecs-tags" />
     <${KeyValues} title="Tags" entries=${meta} testId="span-meta" />
     <${KeyValues} title="Metrics" entries=${Object.entries(s.metrics).sort()} testId="span-metrics" />
-    ${s.spanLinks?.length ? html`<section><h4>Span links</h4><pre>${JSON.stringify(s.spanLinks, null, 2)}</pre></section>` : null}
+    ${links.length ? html`<section data-testid="span-links"><h4>Span links</h4><ul class="links">${links.map((l) => html`<li>
+      <a href=${`/traces/${l.traceId}?span=${l.spanId}`}>trace ${l.traceId}</a>, span ${l.spanId}
+      ${Object.keys(l.attributes).length ? html`<dl class="kv">${Object.entries(l.attributes).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>` : null}
+    </li>`)}</ul></section>` : null}
     ${s.spanEvents?.length ? html`<section><h4>Span events</h4><pre>${JSON.stringify(s.spanEvents, null, 2)}</pre></section>` : null}
   </aside>`;
 }
