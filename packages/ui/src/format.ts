@@ -41,11 +41,33 @@ export function ago(ns: string): string {
 
 /** A stable colour per service, from a palette of distinct hues (neighbouring services differ). */
 const PALETTE = ['#8ec5ff', '#f6a96b', '#9ad48a', '#d99be0', '#f2d16b', '#7fd6cf', '#f08f8f', '#b3a6f5', '#c8d66b', '#f5a3c7', '#8fb3d9', '#e0b48a'];
-export function serviceColour(service: string): string {
+function paletteIndex(service: string): number {
   let h = 2166136261;
   for (let i = 0; i < service.length; i++) h = Math.imul(h ^ service.charCodeAt(i), 16777619);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;
-  return PALETTE[(h >>> 0) % PALETTE.length]!;
+  return (h >>> 0) % PALETTE.length;
+}
+
+export function serviceColour(service: string): string {
+  return PALETTE[paletteIndex(service)]!;
+}
+
+/**
+ * Colours for the services of one view (a trace), each its own while the palette lasts: a service
+ * keeps its usual colour unless one before it in `services` took it, then the next free one. Twelve
+ * colours hashed would give two services of a two-service trace the same one in one trace of twelve.
+ */
+export function serviceColours(services: readonly string[]): (service: string) => string {
+  const taken = new Set<number>();
+  const chosen = new Map<string, string>();
+  for (const s of services) {
+    if (chosen.has(s)) continue;
+    let i = paletteIndex(s);
+    for (let tries = 0; taken.has(i) && tries < PALETTE.length; tries++) i = (i + 1) % PALETTE.length;
+    taken.add(i);
+    chosen.set(s, PALETTE[i]!);
+  }
+  return (service) => chosen.get(service) ?? serviceColour(service);
 }

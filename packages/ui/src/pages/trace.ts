@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { linksOf } from '../span-links.js';
 import { api, type Span, type Trace } from '../api.js';
 import { Stat, Status, useData } from '../components/common.js';
-import { duration, percent, serviceColour, time } from '../format.js';
+import { duration, percent, serviceColours, time } from '../format.js';
 import { keepRange, navigate, withParams } from '../router.js';
 import { criticalPath, shareByService, type PathNode, type Segment } from '../critical-path.js';
 
@@ -62,7 +62,7 @@ function layout(trace: Trace): { nodes: Node[]; order: Node[]; t0: bigint; total
   return { nodes, order, t0, total, maxDepth };
 }
 
-function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; selected: string | undefined; onSelect: (id: string) => void; critical: Segment[] }) {
+function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; selected: string | undefined; onSelect: (id: string) => void; critical: Segment[]; colour: (service: string) => string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [view, setView] = useState({ from: 0, to: props.total });
   const drag = useRef<{ x: number; from: number; to: number; moved: boolean } | null>(null);
@@ -84,7 +84,7 @@ function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; sel
       const width = Math.max(1, n.span.duration * scale);
       if (width < 0.5 * dpr) continue;
       const y = n.depth * ROW * dpr;
-      g.fillStyle = serviceColour(n.span.service);
+      g.fillStyle = props.colour(n.span.service);
       g.fillRect(x, y + dpr, width - (width > 2 * dpr ? dpr : 0), (ROW - 2) * dpr);
       if (n.span.error) { g.fillStyle = '#d9534f'; g.fillRect(x, y + dpr, Math.min(width, 3 * dpr), (ROW - 2) * dpr); }
       if (n.span.spanId === props.selected) { g.strokeStyle = '#000'; g.lineWidth = 2 * dpr; g.strokeRect(x + dpr, y + 2 * dpr, width - 2 * dpr, (ROW - 4) * dpr); }
@@ -145,7 +145,7 @@ function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; sel
   </div>`;
 }
 
-function Waterfall(props: { order: Node[]; total: number; selected: string | undefined; onSelect: (id: string) => void; critical: Segment[] }) {
+function Waterfall(props: { order: Node[]; total: number; selected: string | undefined; onSelect: (id: string) => void; critical: Segment[]; colour: (service: string) => string }) {
   const segments = useMemo(() => {
     const by = new Map<string, Segment[]>();
     for (const seg of props.critical) by.set(seg.id, [...(by.get(seg.id) ?? []), seg]);
@@ -160,14 +160,14 @@ function Waterfall(props: { order: Node[]; total: number; selected: string | und
   return html`<div class="waterfall" ref=${box} style=${`height:${height}px`} data-testid="waterfall" onScroll=${() => setTop(box.current!.scrollTop)}>
     <div style=${`height:${props.order.length * rowH}px;position:relative`}>
       ${props.order.slice(first, last).map((n, i) => html`<div key=${n.span.spanId} class=${`wf-row${n.span.spanId === props.selected ? ' sel' : ''}${segments.has(n.span.spanId) ? ' crit' : ''}`} style=${`top:${(first + i) * rowH}px`} onClick=${() => props.onSelect(n.span.spanId)}>
-        <div class="wf-name" style=${`padding-left:${Math.min(n.depth, 30) * 10 + 4}px`}><span class="dot" style=${`background:${serviceColour(n.span.service)}`}></span>${n.span.service} <b>${n.span.name}</b> ${n.span.resource}</div>
-        <div class="wf-track"><div class=${n.span.error ? 'wf-bar err' : 'wf-bar'} style=${`left:${(n.start / props.total) * 100}%;width:${Math.max(0.2, (n.span.duration / props.total) * 100)}%;background:${serviceColour(n.span.service)}`}></div>${(segments.get(n.span.spanId) ?? []).map((seg) => html`<div class="wf-crit" style=${`left:${(seg.start / props.total) * 100}%;width:${Math.max(0.2, ((seg.end - seg.start) / props.total) * 100)}%`}></div>`)}<span class="wf-dur">${duration(n.span.duration)}</span></div>
+        <div class="wf-name" style=${`padding-left:${Math.min(n.depth, 30) * 10 + 4}px`}><span class="dot" style=${`background:${props.colour(n.span.service)}`}></span>${n.span.service} <b>${n.span.name}</b> ${n.span.resource}</div>
+        <div class="wf-track"><div class=${n.span.error ? 'wf-bar err' : 'wf-bar'} style=${`left:${(n.start / props.total) * 100}%;width:${Math.max(0.2, (n.span.duration / props.total) * 100)}%;background:${props.colour(n.span.service)}`}></div>${(segments.get(n.span.spanId) ?? []).map((seg) => html`<div class="wf-crit" style=${`left:${(seg.start / props.total) * 100}%;width:${Math.max(0.2, ((seg.end - seg.start) / props.total) * 100)}%`}></div>`)}<span class="wf-dur">${duration(n.span.duration)}</span></div>
       </div>`)}
     </div>
   </div>`;
 }
 
-function ByService(props: { nodes: Node[] }) {
+function ByService(props: { nodes: Node[]; colour: (service: string) => string }) {
   const groups = new Map<string, { spans: number; self: number }>();
   for (const n of props.nodes) {
     const g = groups.get(n.span.service) ?? { spans: 0, self: 0 };
@@ -177,16 +177,16 @@ function ByService(props: { nodes: Node[] }) {
   }
   const total = [...groups.values()].reduce((a, g) => a + g.self, 0);
   return html`<table class="grid" data-testid="span-list"><thead><tr><th>Service</th><th class="num">Spans</th><th class="num">Exec time</th><th class="num">% exec time</th></tr></thead>
-    <tbody>${[...groups].sort((a, b) => b[1].self - a[1].self).map(([s, g]) => html`<tr><td><span class="dot" style=${`background:${serviceColour(s)}`}></span>${s}</td><td class="num">${g.spans}</td><td class="num">${duration(g.self)}</td><td class="num">${percent(g.self, total)}</td></tr>`)}</tbody></table>`;
+    <tbody>${[...groups].sort((a, b) => b[1].self - a[1].self).map(([s, g]) => html`<tr><td><span class="dot" style=${`background:${props.colour(s)}`}></span>${s}</td><td class="num">${g.spans}</td><td class="num">${duration(g.self)}</td><td class="num">${percent(g.self, total)}</td></tr>`)}</tbody></table>`;
 }
 
-function CriticalPath(props: { segments: Segment[]; total: number }) {
+function CriticalPath(props: { segments: Segment[]; total: number; colour: (service: string) => string }) {
   const shares = shareByService(props.segments);
   if (shares.length === 0) return null;
   return html`<section class="critical" data-testid="critical-path"><h4>Critical path</h4>
     <p class="muted">The spans the trace waited on (marked in the flame graph and the waterfall), by service:</p>
     <table class="grid"><thead><tr><th>Service</th><th class="num">Time on the path</th><th class="num">Share</th></tr></thead>
-    <tbody>${shares.map((x) => html`<tr><td><span class="dot" style=${`background:${serviceColour(x.service)}`}></span>${x.service}</td><td class="num">${duration(x.ns)}</td><td class="num">${percent(x.ns, props.total)}</td></tr>`)}</tbody></table>
+    <tbody>${shares.map((x) => html`<tr><td><span class="dot" style=${`background:${props.colour(x.service)}`}></span>${x.service}</td><td class="num">${duration(x.ns)}</td><td class="num">${percent(x.ns, props.total)}</td></tr>`)}</tbody></table>
   </section>`;
 }
 
@@ -233,6 +233,8 @@ function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => v
 export function TracePage(props: { url: URL; traceId: string }) {
   const { data, error, loading } = useData(() => api.trace(props.traceId), [props.traceId]);
   const lay = useMemo(() => (data ? layout(data) : undefined), [data]);
+  // The trace's services each in a colour of its own, in the order the trace lists them.
+  const colour = useMemo(() => serviceColours(data?.summary.services ?? []), [data]);
   const critical = useMemo(() => (lay ? criticalPath(pathNodes(lay.order.filter((n) => n.depth === 0))) : []), [lay]);
   const criticalTotal = critical.reduce((a, seg) => a + seg.end - seg.start, 0);
   const view = props.url.searchParams.get('view') ?? 'flame';
@@ -259,11 +261,11 @@ export function TracePage(props: { url: URL; traceId: string }) {
           </form></nav>
         <div class="trace-body">
           <div class="trace-main">
-            ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} critical=${critical} />` : null}
-            ${view === 'waterfall' ? html`<${Waterfall} order=${lay.order} total=${lay.total} selected=${selected} onSelect=${select} critical=${critical} />` : null}
-            ${view === 'list' ? html`<${ByService} nodes=${lay.nodes} />` : null}
-            <div class="legend">${sum.services.map((s) => html`<span><span class="dot" style=${`background:${serviceColour(s)}`}></span>${s}</span>`)}</div>
-            <${CriticalPath} segments=${critical} total=${criticalTotal} />
+            ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
+            ${view === 'waterfall' ? html`<${Waterfall} order=${lay.order} total=${lay.total} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
+            ${view === 'list' ? html`<${ByService} nodes=${lay.nodes} colour=${colour} />` : null}
+            <div class="legend">${sum.services.map((s) => html`<span><span class="dot" style=${`background:${colour(s)}`}></span>${s}</span>`)}</div>
+            <${CriticalPath} segments=${critical} total=${criticalTotal} colour=${colour} />
           </div>
           <${SpanPanel} node=${node} t0=${lay.t0} onClose=${() => select(undefined)} />
         </div>` : null}
