@@ -184,6 +184,9 @@ describe.skipIf(!available())('web UI', () => {
     expect(url.searchParams.get('range')).toBeNull();
     expect(end - start).toBeGreaterThan(10 * 60_000);
     expect(end - start).toBeLessThan(35 * 60_000);
+    // Times written one way everywhere, 24-hour and ISO order, in the zone the page names.
+    expect(await page.getByTestId('custom-range').innerText()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d – (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d$/);
+    expect(await page.getByTestId('time-zone').innerText()).toMatch(/^UTC([+-]\d\d:\d\d)?$/);
   });
 
   it('teaches how to send traces when there are none', async () => {

@@ -25,10 +25,32 @@ export function count(n: number): string {
 }
 
 /** ns since the epoch (decimal string) -> local time. */
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/**
+ * One way to write a time on every page: the browser's time zone (said once, by timeZone()),
+ * 24-hour clock, ISO order: `2026-12-07 16:09:47.946`, or `16:09` / `12-07 16:09` on axes.
+ */
+export function clock(ms: number, parts: 'date' | 'seconds' | 'minutes' | 'day-minutes' = 'seconds'): string {
+  const d = new Date(ms);
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (parts === 'minutes') return hm;
+  if (parts === 'day-minutes') return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+  const hms = `${hm}:${pad(d.getSeconds())}`;
+  return parts === 'date' ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hms}` : hms;
+}
+
 export function time(ns: string | number, withDate = false): string {
-  const d = new Date(Number(BigInt(ns) / 1_000_000n));
-  const t = d.toLocaleTimeString('en-GB', { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0');
-  return withDate ? `${d.toISOString().slice(0, 10)} ${t}` : t;
+  const ms = Number(BigInt(ns) / 1_000_000n);
+  return `${clock(ms, withDate ? 'date' : 'seconds')}.${pad(new Date(ms).getMilliseconds(), 3)}`;
+}
+
+/** The browser's time zone, in which every time is shown: `UTC`, `UTC+01:00`. */
+export function timeZone(at = Date.now()): string {
+  const off = -new Date(at).getTimezoneOffset();
+  if (off === 0) return 'UTC';
+  const a = Math.abs(off);
+  return `UTC${off > 0 ? '+' : '-'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
 
 export function ago(ns: string): string {

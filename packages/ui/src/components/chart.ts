@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
+import { clock } from '../format.js';
 
 /** A time series chart (uPlot): lines or bars, one y axis, values formatted for people. */
 
@@ -28,11 +29,16 @@ export function TimeChart(props: { title: string; times: number[]; series: Serie
       } : {},
       scales: { x: { time: true } },
       axes: [
-        { stroke: '#888', grid: { stroke: '#eee' } },
+        // Times as every page writes them (format.ts): 24-hour, the date when the range spans days.
+        { stroke: '#888', grid: { stroke: '#eee' }, values: (_u, vals) => {
+          const span = (props.times.at(-1) ?? 0) - (props.times[0] ?? 0);
+          return vals.map((v) => (v === null ? '' : clock(v * 1000, span > 86_400 ? 'day-minutes' : 'minutes')));
+        } },
         { stroke: '#888', grid: { stroke: '#eee' }, size: 70, values: (_u, vals) => vals.map((v) => (v === null ? '' : props.format(v))) },
       ],
       series: [
-        {},
+        // The legend's time too (uPlot's own is US 12-hour).
+        { value: (_u: uPlot, v: number | null) => (v === null ? '—' : clock(v * 1000, 'date')) },
         ...props.series.map((s) => ({
           label: s.label,
           stroke: s.colour,

@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { clock, timeZone } from '../format.js';
 import { navigate, RANGES, refresh, withParams } from '../router.js';
 
 /** Loads data for a page; reloads when `deps` change. */
@@ -15,10 +16,18 @@ export function useData<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
   return state;
 }
 
+/** A custom range as times are written everywhere: its end without the date when on the same day. */
+function customRange(start: number, end: number): string {
+  const a = clock(start, 'date');
+  const b = clock(end, 'date');
+  return `${a} – ${a.slice(0, 10) === b.slice(0, 10) ? b.slice(11) : b}`;
+}
+
 export function RangePicker(props: { url: URL; label: string }) {
   return html`<div class="range" role="group" aria-label="Time range">
     ${Object.keys(RANGES).map((r) => html`<button class=${props.label === r ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { range: r, start: undefined, end: undefined }))}>${r}</button>`)}
-    ${props.label === 'custom' ? html`<span class="badge" data-testid="custom-range">${new Date(Number(props.url.searchParams.get('start'))).toLocaleString('en-GB')} – ${new Date(Number(props.url.searchParams.get('end'))).toLocaleTimeString('en-GB')}</span>` : null}
+    ${props.label === 'custom' ? html`<span class="badge" data-testid="custom-range">${customRange(Number(props.url.searchParams.get('start')), Number(props.url.searchParams.get('end')))}</span>` : null}
+    <span class="muted zone" data-testid="time-zone" title="Every time on these pages is in this zone">${timeZone()}</span>
     <button title="Load up to now" aria-label="Refresh" onClick=${refresh}>↻</button>
   </div>`;
 }
