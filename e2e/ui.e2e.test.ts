@@ -72,15 +72,25 @@ describe.skipIf(!available())('web UI', () => {
     await page.getByTestId('services-table').getByText('e2e-checkout').click();
     await page.getByTestId('service-name').waitFor();
     expect(await page.getByTestId('service-name').innerText()).toBe('e2e-checkout');
-    // The numbers the agent computed for the service's entry spans, as the page must show them.
-    const [total] = ((await (await fetch(`${agent.apiUrl}/api/v1/stats?service=e2e-checkout&topLevel=true&groupBy=service`)).json()) as { groups: { hits: number }[] }).groups;
+    // The numbers the agent computed for the service's primary operation (its entry spans), as the
+    // services list counts them and the page must show them: not its client calls or connections.
+    const listed = ((await (await fetch(`${agent.apiUrl}/api/v1/services`)).json()) as { services: { service: string; operation: string; hits: number }[] }).services.find((x) => x.service === 'e2e-checkout')!;
+    // Its server's operation (the app calls itself), before its script's root span and its client calls.
+    expect(listed.operation).toBe('web.request');
+    const [total] = ((await (await fetch(`${agent.apiUrl}/api/v1/stats?service=e2e-checkout&topLevel=true&name=web.request&groupBy=service`)).json()) as { groups: { hits: number }[] }).groups;
+    expect(total!.hits).toBe(listed.hits);
     expect(total!.hits).toBeGreaterThanOrEqual(3);
     await expect.poll(() => page.getByTestId('stat-requests').locator('strong').innerText()).toBe(String(total!.hits));
+    expect(await page.getByTestId('operation-picker').inputValue()).toBe('web.request');
     expect(await page.getByTestId('stat-errors').locator('strong').innerText()).toBe('0');
     // The charts, the resources and the traces come from calls of their own: each is waited for.
     const loaded = { timeout: 10_000 };
     await expect.poll(() => page.getByTestId('chart-latency').locator('canvas').count(), loaded).toBeGreaterThan(0);
-    await expect.poll(() => page.getByTestId('resources-table').locator('tbody tr td:first-child').allInnerTexts(), loaded).toContain('checkout-flow');
+    // The primary operation's resources: the server's, not the client call or its connection.
+    await expect.poll(() => page.getByTestId('resources-table').locator('tbody tr td:first-child').allInnerTexts(), loaded).toEqual(['GET']);
+    // Another operation is a pick away: the script's root span and its resource.
+    await page.getByTestId('operation-picker').selectOption('e2e.root');
+    await expect.poll(() => page.getByTestId('resources-table').locator('tbody tr td:first-child').allInnerTexts(), loaded).toEqual(['checkout-flow']);
     const flows = page.getByTestId('traces-table').locator('tbody tr', { hasText: 'checkout-flow' });
     await expect.poll(() => flows.count(), loaded).toBe(3);
     await shot(page, '2-service');

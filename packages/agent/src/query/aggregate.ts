@@ -65,6 +65,10 @@ export function groupBy(rows: StatsRow[], field: ApiGroupField): ApiStatsGroup[]
  * the operation name with the most of them, as Datadog picks it; a `dns.lookup` at start-up is
  * not a request of a web service. Latency and errors are that operation's.
  */
+/** Span types of calls out and connections: never a service's primary operation while it has another. */
+const CLIENT_TYPES = new Set(['http', 'dns', 'tcp', 'net', 'sql', 'db', 'cache', 'redis', 'memcached', 'mongodb', 'elasticsearch', 'opensearch', 'cassandra']);
+const entryRank = (type: string): number => (type === 'web' || type === 'serverless' || type === 'worker' ? 2 : CLIENT_TYPES.has(type) ? 0 : 1);
+
 export function servicesFromStats(rows: ServiceStatsRow[]): ApiService[] {
   const byService = new Map<string, ServiceStatsRow[]>();
   for (const r of rows) {
@@ -75,9 +79,16 @@ export function servicesFromStats(rows: ServiceStatsRow[]): ApiService[] {
   }
   const out: ApiService[] = [];
   for (const list of byService.values()) {
-    const byName = new Map<string, number>();
-    for (const r of list) byName.set(r.name, (byName.get(r.name) ?? 0) + r.topLevelHits);
-    const [operation, requests] = [...byName].reduce((a, b) => (b[1] > a[1] || (b[1] === a[1] && b[0] < a[0]) ? b : a));
+    const byName = new Map<string, { hits: number; rank: number }>();
+    for (const r of list) {
+      const o = byName.get(r.name) ?? { hits: 0, rank: entryRank(r.type) };
+      o.hits += r.topLevelHits;
+      byName.set(r.name, o);
+    }
+    // The primary operation: an entry's (a server's) before an internal one's before a client's
+    // (dd-trace's dns.lookup roots are as many as a script's own root spans), then the most hits.
+    const [operation, { hits: requests }] = [...byName].reduce((a, b) =>
+      (b[1].rank > a[1].rank || (b[1].rank === a[1].rank && (b[1].hits > a[1].hits || (b[1].hits === a[1].hits && b[0] < a[0]))) ? b : a));
     const acc = new Acc();
     const versions = new Set<string>();
     let lastSeen = 0n;

@@ -35,19 +35,33 @@ function Distribution(props: { total: StatsGroup | undefined }) {
   </section>`;
 }
 
+/** The service's operations for the picker: its primary one first, then by entry spans. */
+function primaryFirst(groups: StatsGroup[], primary: string | undefined): string[] {
+  const rest = [...groups].sort((a, b) => b.hits - a.hits || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((g) => g.key).filter((k) => k !== primary);
+  return primary ? [primary, ...rest] : rest;
+}
+
 export function ServicePage(props: { url: URL; service: string; resource?: string }) {
   const range = rangeOf(props.url);
   const env = props.url.searchParams.get('env') ?? undefined;
-  const filter = { service: props.service, topLevel: true, ...(props.resource ? { resource: props.resource } : {}), ...(env ? { env } : {}) };
+  const asked = props.url.searchParams.get('operation') ?? undefined;
   const { data, error, loading } = useData(async () => {
-    const [series, resources, total, envs] = await Promise.all([
+    const scope = { service: props.service, topLevel: true, ...(env ? { env } : {}) };
+    const [operations, envs, services] = await Promise.all([api.statsGroups(range, 'name', scope), api.statsGroups(range, 'env', { service: props.service, topLevel: true }), api.services(range)]);
+    // The service's requests are its primary operation's, as the services list chose it (in the
+    // env picked, else its busiest env); its client calls and connections are not requests.
+    const listed = services.filter((x) => x.service === props.service && (!env || x.env === env)).sort((a, b) => b.hits - a.hits)[0];
+    const names = primaryFirst(operations, listed?.operation);
+    // A resource's page is the resource's, whatever operation it is of.
+    const operation = props.resource ? undefined : asked ?? names[0];
+    const filter = { ...scope, ...(operation ? { name: operation } : {}), ...(props.resource ? { resource: props.resource } : {}) };
+    const [series, resources, total] = await Promise.all([
       api.statsSeries(range, filter),
       api.statsGroups(range, 'resource', filter),
       api.statsGroups(range, 'service', filter),
-      api.statsGroups(range, 'env', { service: props.service, topLevel: true }),
     ]);
-    return { series, resources, total: total[0], envs: envs.map((e) => e.key) };
-  }, [range.start, range.end, props.service, props.resource, env]);
+    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names };
+  }, [range.start, range.end, props.service, props.resource, env, asked]);
   const seconds = (range.end - range.start) / 1000;
   const totalTime = (data?.resources ?? []).reduce((a, r) => a + r.totalDuration, 0);
   const base = `/services/${encodeURIComponent(props.service)}`;
@@ -66,6 +80,9 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
   return html`<main>
     <header class="page">
       <h1><a href=${`/${keepRange(props.url)}`}>Services</a> / ${props.resource ? html`<a href=${`${base}${keepRange(props.url)}`}>${props.service}</a> / <span data-testid="resource-name">${props.resource}</span>` : html`<span data-testid="service-name">${props.service}</span>`}</h1>
+      ${data && data.operation && data.operations.length > 1 ? html`<label class="env-picker">operation <select data-testid="operation-picker" value=${data.operation ?? ''}
+        onChange=${(e: Event) => navigate(withParams(props.url, { operation: (e.target as HTMLSelectElement).value }))}>
+        ${data.operations.map((o) => html`<option value=${o}>${o}</option>`)}</select></label>` : null}
       <${EnvPicker} url=${props.url} envs=${data?.envs ?? []} />
       <${RangePicker} url=${props.url} label=${range.label} />
     </header>
