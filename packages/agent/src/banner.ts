@@ -19,7 +19,7 @@ export function startupBanner(config: AgentConfig, running: { receiver: AddressI
     `  web UI    ${url({ ...running.api, address: uiHost })}/ (${open(running.api.address)}); query API under /api/v1`,
     dataLine(config, disk),
     ...(config.apiKey ? [`  forward   to Datadog, ${intakeBaseUrl(config)}`] : []),
-    `  settings  ecs-trace config lists them; logs are JSON lines on stdout unless it is a terminal`,
+    `  settings  ecs-trace config shows those in effect; logs are JSON lines on stdout unless it is a terminal`,
     '',
   ].join('\n');
 }

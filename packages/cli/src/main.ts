@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { discoveryCommands } from './commands/discovery.js';
 import { simulateCommand } from './commands/simulate.js';
 import { taskdefCommands } from './commands/taskdef.js';
-import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, maskedStoreUrl, postgresStore, SETTINGS, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
+import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, maskedStoreUrl, postgresStore, SETTINGS, settingSource, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
 
 /** ECS gives a container 30 s between SIGTERM and SIGKILL by default; the agent takes at most this. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -29,8 +29,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     return cmd;
   };
 
-  /** The configuration from flags and the environment; undefined (exit 2, the reason on stderr) when it is wrong. */
-  const configFrom = (opts: Record<string, string | boolean | undefined>): AgentConfig | undefined => {
+  /** The settings' values given as flags, by setting key. */
+  const flagValues = (opts: Record<string, string | boolean | undefined>): Partial<Record<keyof AgentConfig, string>> => {
     const flags: Partial<Record<keyof AgentConfig, string>> = {};
     for (const s of SETTINGS) {
       if (!s.flag) continue;
@@ -38,6 +38,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
       const v = opts[camel];
       if (v !== undefined) flags[s.key] = String(v);
     }
+    return flags;
+  };
+
+  /** The configuration from flags and the environment; undefined (exit 2, the reason on stderr) when it is wrong. */
+  const configFrom = (opts: Record<string, string | boolean | undefined>): AgentConfig | undefined => {
+    const flags = flagValues(opts);
     try {
       return loadConfig({ env: process.env, flags });
     } catch (err) {
@@ -101,13 +107,33 @@ export async function main(argv: string[]): Promise<number | undefined> {
       });
   }
 
-  program
+  withSettings(program
     .command('config')
-    .description('Print every setting the agent reads.')
-    .option('--markdown', 'as the Markdown table of the README')
-    .action((opts: { markdown?: boolean }) => {
-      if (opts.markdown) process.stdout.write(configMarkdownTable() + '\n');
-      else for (const s of SETTINGS) process.stdout.write(`${s.env.join(', ')}${s.flag ? ` (--${s.flag})` : ''} [${s.type}] default: ${s.default ?? '(unset)'}\n  ${s.description}\n`);
+    .description('Print the settings in effect (from the flags given here and the environment) and where each comes from; exit 2 naming a value that is not valid.')
+    .option('--markdown', 'every setting as the Markdown table of the README')
+    .option('--describe', 'every setting with its default and what it does'))
+    .action((opts: Record<string, string | boolean | undefined>) => {
+      if (opts['markdown']) {
+        process.stdout.write(configMarkdownTable() + '\n');
+        return;
+      }
+      if (opts['describe']) {
+        for (const s of SETTINGS) process.stdout.write(`${s.env.join(', ')}${s.flag ? ` (--${s.flag})` : ''} [${s.type}] default: ${s.default ?? '(unset)'}\n  ${s.description}\n`);
+        return;
+      }
+      const flags = flagValues(opts);
+      const config = configFrom(opts);
+      if (!config) return;
+      for (const s of SETTINGS) {
+        const from = settingSource(s, { env: process.env, flags });
+        const computed = (config as unknown as Record<string, unknown>)[s.key];
+        // Secrets are said to be set, never shown; a store URL shows without its password.
+        const shown = s.secret ? (from.raw !== undefined || computed !== undefined ? '(set, not shown)' : '(unset)')
+          : from.raw === undefined ? (computed === undefined ? '(unset)' : `(unset: ${String(computed)})`)
+          : s.key === 'store' ? maskedStoreUrl(from.raw) : from.raw;
+        const where = from.from === 'flag' ? `flag ${from.name}` : from.from === 'env' ? `env ${from.name}` : from.from;
+        process.stdout.write(`${s.env[0]}${s.flag ? ` (--${s.flag})` : ''} = ${shown}  [${where}]\n`);
+      }
     });
 
   const setExit = (code: number) => { exitCode = code; };

@@ -9,7 +9,7 @@ export interface OtlpExportConfig {
 
 export const otlpExportSettings: Setting<OtlpExportConfig>[] = [
   { key: 'otlpExportEndpoint', env: ['ECS_TRACE_OTLP_EXPORT_ENDPOINT'], type: 'string', default: undefined, description: 'Also send kept traces to this OTLP/HTTP endpoint (protobuf, gzip): an OpenTelemetry Collector, Jaeger, Tempo. A base URL gets `/v1/traces` appended, as OTEL_EXPORTER_OTLP_ENDPOINT does; a URL ending in `/v1/traces` is used as it is. Spans are mapped as the Collector\'s datadog receiver maps them.' },
-  { key: 'otlpExportHeaders', env: ['ECS_TRACE_OTLP_EXPORT_HEADERS'], type: 'string', default: undefined, description: 'Headers for the OTLP export, as OTEL_EXPORTER_OTLP_HEADERS writes them: `key=value` pairs separated by commas, values percent-encoded (e.g. `authorization=Bearer%20abc`). Never logged.' },
+  { key: 'otlpExportHeaders', secret: true, env: ['ECS_TRACE_OTLP_EXPORT_HEADERS'], type: 'string', default: undefined, description: 'Headers for the OTLP export, as OTEL_EXPORTER_OTLP_HEADERS writes them: `key=value` pairs separated by commas, values percent-encoded (e.g. `authorization=Bearer%20abc`). Never logged.' },
 ];
 
 /** The URL that OTLP export posts to, from the endpoint setting; throws ConfigError naming the variable. */

@@ -1,4 +1,4 @@
-export { ConfigError, parseSetting, readSettings, settingsMarkdownTable, type Setting, type SettingSources, type SettingType, type SettingValue } from './settings.js';
+export { ConfigError, parseSetting, readSettings, settingSource, settingsMarkdownTable, type Setting, type SettingSource, type SettingSources, type SettingType, type SettingValue } from './settings.js';
 export { cpuBudget, isContainerized, isFargate } from './environment.js';
 export { createLogger, LogOnce, runtimeSettings, type Logger, type RuntimeConfig } from './log.js';
 export { agentMetrics, Counter, Gauge, Registry, type AgentMetrics } from './metrics.js';

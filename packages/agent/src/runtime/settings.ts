@@ -20,6 +20,8 @@ export interface Setting<C = Record<string, unknown>> {
   default: string | undefined;
   /** A duration of zero is accepted (it turns the bound off). */
   zeroAllowed?: boolean;
+  /** Its value is a secret: `ecs-trace config` says whether it is set, never what it is. */
+  secret?: boolean;
   description: string;
 }
 
@@ -90,20 +92,31 @@ export interface SettingSources {
  * Reads declared settings from flags, then the environment, then their defaults. A setting with
  * neither stays undefined. Throws ConfigError naming the variable or flag and what it accepts.
  */
-export function readSettings<C>(settings: readonly Setting<C>[], { env, flags = {} }: SettingSources): Record<string, SettingValue | undefined> {
+export function readSettings<C>(settings: readonly Setting<C>[], sources: SettingSources): Record<string, SettingValue | undefined> {
   const out: Record<string, SettingValue | undefined> = {};
   for (const s of settings) {
-    const flagValue = flags[s.key];
-    let value: SettingValue | undefined;
-    if (flagValue !== undefined) value = parseSetting(s, `--${s.flag ?? s.key}`, flagValue);
-    else {
-      const name = s.env.find((e) => env[e] !== undefined && env[e] !== '');
-      if (name !== undefined) value = parseSetting(s, name, env[name]!);
-      else if (s.default !== undefined) value = parseSetting(s, s.env[0]!, s.default);
-    }
-    out[s.key] = value;
+    const from = settingSource(s, sources);
+    out[s.key] = from.raw === undefined ? undefined : parseSetting(s, from.name, from.raw);
   }
   return out;
+}
+
+/** Where a setting's value comes from: a flag, an environment variable, its default, or nowhere. */
+export interface SettingSource {
+  from: 'flag' | 'env' | 'default' | 'unset';
+  /** The flag or variable (for a default or nothing, its first variable). */
+  name: string;
+  /** The text given; undefined when unset. */
+  raw?: string;
+}
+
+export function settingSource<C>(s: Setting<C>, { env, flags = {} }: SettingSources): SettingSource {
+  const flagValue = flags[s.key];
+  if (flagValue !== undefined) return { from: 'flag', name: `--${s.flag ?? s.key}`, raw: flagValue };
+  const name = s.env.find((e) => env[e] !== undefined && env[e] !== '');
+  if (name !== undefined) return { from: 'env', name, raw: env[name]! };
+  if (s.default !== undefined) return { from: 'default', name: s.env[0]!, raw: s.default };
+  return { from: 'unset', name: s.env[0]! };
 }
 
 /** The README's configuration table for these settings. */
