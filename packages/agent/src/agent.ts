@@ -136,7 +136,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
         }
         log.info({ socket: config.receiverSocket }, 'trace intake listening on a unix socket');
       }
-    } else if (!config.apmEnabled) {
+    } else if (!config.apmEnabled && !ui) {
       log.warn('DD_APM_ENABLED=false: the trace receiver is not started; the query API still serves stored traces');
     } else {
       log.warn('DD_APM_RECEIVER_PORT=0: the TCP trace receiver is off');

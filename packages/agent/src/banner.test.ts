@@ -15,3 +15,12 @@ describe('the start-up banner says where the data goes', () => {
     expect(banner).not.toContain('a-key-never-shown');
   });
 });
+
+describe('the start-up banner of ecs-trace ui', () => {
+  it('says what it is, and nothing of intake, a spool or a data directory', () => {
+    const banner = startupBanner(loadConfig({ env: { ECS_TRACE_STORE: 'postgres://u:secret@db/traces' } }), { ...running, receiver: undefined }, 'ui');
+    expect(banner.split('\n')[0]).toMatch(/^ecs-trace \S+ ui: the query API and web UI of a shared store$/);
+    expect(banner).toContain('  data      PostgreSQL postgres://u:***@db/traces, read (the agents write it and keep its retention)');
+    expect(banner).not.toMatch(/intake|spool|\.\/data|secret/);
+  });
+});

@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
 
   const serve = async (config: AgentConfig, role: 'agent' | 'ui') => {
     const running = await startAgent(config, { role });
-    process.stderr.write(startupBanner(config, running));
+    process.stderr.write(startupBanner(config, running, role));
     let stopping = false;
     const stop = (signal: string) => {
       // A second signal, or a shutdown past its bound, ends the process at once.
