@@ -59,16 +59,17 @@ export function groupBy(rows: StatsRow[], field: ApiGroupField): ApiStatsGroup[]
   return [...accs].map(([key, a]) => ({ key, versions: [...a.versions].sort(), ...a.acc.values() })).sort((x, y) => y.hits - x.hits);
 }
 
-/**
- * The services list from the services rollup (top-level stats, counted before sampling, so exact
- * whatever is kept): each service's requests are the top-level spans of its primary operation,
- * the operation name with the most of them, as Datadog picks it; a `dns.lookup` at start-up is
- * not a request of a web service. Latency and errors are that operation's.
- */
 /** Span types of calls out and connections: never a service's primary operation while it has another. */
 const CLIENT_TYPES = new Set(['http', 'dns', 'tcp', 'net', 'sql', 'db', 'cache', 'redis', 'memcached', 'mongodb', 'elasticsearch', 'opensearch', 'cassandra']);
 const entryRank = (type: string): number => (type === 'web' || type === 'serverless' || type === 'worker' ? 2 : CLIENT_TYPES.has(type) ? 0 : 1);
 
+/**
+ * The services list from the services rollup (top-level stats, counted before sampling, so exact
+ * whatever is kept): each service's requests are the top-level spans of its primary operation,
+ * a server's before an internal one's before a client call's, then the one with the most of them;
+ * a `dns.lookup` at start-up is not a request of a web service. Latency and errors are that
+ * operation's.
+ */
 export function servicesFromStats(rows: ServiceStatsRow[]): ApiService[] {
   const byService = new Map<string, ServiceStatsRow[]>();
   for (const r of rows) {
