@@ -121,6 +121,9 @@ describe.skipIf(!available())('web UI', () => {
     await page.getByRole('button', { name: 'Flame graph' }).click();
     const canvas = page.getByTestId('flame-graph');
     const box = (await canvas.boundingBox())!;
+    // Hovering names the span, with its duration: narrow spans have no room for a label.
+    await page.mouse.move(box.x + box.width / 2, box.y + 9);
+    await expect.poll(() => canvas.getAttribute('title')).toMatch(/^e2e-checkout e2e\.root checkout-flow, [\d.]+ (ms|µs|s)$/);
     // The root span fills the first row.
     await canvas.click({ position: { x: box.width / 2, y: 9 } });
     expect(await page.getByTestId('span-panel').locator('h3').innerText()).toBe('e2e.root');

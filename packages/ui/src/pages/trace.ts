@@ -121,9 +121,16 @@ function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; sel
     if (to - from > 1000) setView({ from, to });
   };
   const down = (e: MouseEvent) => { drag.current = { x: e.clientX, from: view.from, to: view.to, moved: false }; };
+  const [hover, setHover] = useState('');
   const move = (e: MouseEvent) => {
     const d = drag.current;
-    if (!d) return;
+    if (!d) {
+      // What the pointer is on, for the tooltip: narrow spans have no room for their label.
+      const { t, depth } = at(e);
+      const on = props.order.find((n) => n.depth === depth && n.start <= t && t <= n.end);
+      setHover(on ? `${on.span.service} ${on.span.name}${on.span.resource !== on.span.name ? ` ${on.span.resource}` : ''}, ${duration(on.span.duration)}${on.span.error ? ', error' : ''}` : '');
+      return;
+    }
     const dx = e.clientX - d.x;
     if (Math.abs(dx) > 3) d.moved = true;
     if (!d.moved) return;
@@ -141,7 +148,7 @@ function FlameGraph(props: { order: Node[]; total: number; maxDepth: number; sel
   };
   return html`<div class="flame-wrap">
     <div class="flame-tools"><button onClick=${() => setView({ from: 0, to: props.total })}>Reset zoom</button><span class="muted">wheel: zoom, drag: pan, click: details</span></div>
-    <canvas ref=${canvas} class="flame" data-testid="flame-graph" onWheel=${wheel} onMouseDown=${down} onMouseMove=${move} onMouseUp=${up} onMouseLeave=${() => { drag.current = null; }}></canvas>
+    <canvas ref=${canvas} class="flame" data-testid="flame-graph" title=${hover} onWheel=${wheel} onMouseDown=${down} onMouseMove=${move} onMouseUp=${up} onMouseLeave=${() => { drag.current = null; setHover(''); }}></canvas>
   </div>`;
 }
 
