@@ -129,6 +129,20 @@ describe.skipIf(!available())('web UI', () => {
     expect(await page.getByTestId('span-panel').locator('h3').innerText()).toBe('e2e.root');
   });
 
+  it('finds spans in a trace by what a person remembers of them', async () => {
+    await page.goto(`${agent.apiUrl}/traces/${traceIds[0]}`);
+    await page.getByLabel('Find spans').fill('failing');
+    await page.getByTestId('find-form').getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => page.getByTestId('find-count').innerText()).toBe('1 of 6 spans match “failing” Show all');
+    expect(await page.locator('.wf-row').allInnerTexts()).toEqual([expect.stringContaining('failing.op')]);
+    // A tag's value finds its span too.
+    await page.getByLabel('Find spans').fill('custom.tag:v');
+    await page.getByTestId('find-form').getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => page.getByTestId('find-count').innerText()).toBe('1 of 6 spans match “custom.tag:v” Show all');
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await expect.poll(() => page.locator('.wf-row').count()).toBe(6);
+  });
+
   it('searches traces with a query, with facets and a scatter plot', async () => {
     await page.goto(`${agent.apiUrl}/traces?q=${encodeURIComponent('service:e2e-checkout status:error')}`);
     await expect.poll(() => page.getByTestId('result-count').innerText()).toBe('3 traces: every match in the range');

@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { linksOf } from '../span-links.js';
+import { spanMatches } from '../trace-find.js';
 import { api, type Span, type Trace } from '../api.js';
 import { Stat, Status, useData } from '../components/common.js';
 import { duration, percent, serviceColours, time } from '../format.js';
@@ -249,6 +250,9 @@ export function TracePage(props: { url: URL; traceId: string }) {
   const select = (id: string | undefined) => navigate(withParams(props.url, { span: id }), true);
   const node = lay?.nodes.find((n) => n.span.spanId === selected);
   const sum = data?.summary;
+  // Spans found by what a person remembers of them: the waterfall lists those alone.
+  const find = props.url.searchParams.get('find') ?? '';
+  const found = useMemo(() => (lay && find ? lay.order.filter((n) => spanMatches(n.span, find)) : undefined), [lay, find]);
   return html`<main class="trace-page">
     <header class="page"><h1><a href=${`/traces${keepRange(props.url)}`}>Traces</a> / <span data-testid="trace-id">${props.traceId}</span></h1></header>
     <${Status} loading=${loading} error=${error}>
@@ -263,13 +267,17 @@ export function TracePage(props: { url: URL; traceId: string }) {
           ${sum.incomplete ? html`<span class="badge warn" data-testid="incomplete">incomplete: no root span</span>` : null}
         </div>
         <nav class="tabs">${[['flame', 'Flame graph'], ['waterfall', 'Waterfall'], ['list', 'Span list']].map(([k, l]) => html`<button class=${view === k ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { view: k }), true)}>${l}</button>`)}
+          <form class="compare" data-testid="find-form" onSubmit=${(e: Event) => { e.preventDefault(); const text = ((e.target as HTMLFormElement).elements.namedItem('find') as HTMLInputElement).value; navigate(withParams(props.url, { find: text.trim() || undefined, view: 'waterfall' }), true); }}>
+            <input name="find" aria-label="Find spans" placeholder="find spans: name, resource, tag" value=${find} /><button type="submit">Find</button>
+          </form>
           <form class="compare" onSubmit=${(e: Event) => { e.preventDefault(); const other = ((e.target as HTMLFormElement).elements.namedItem('other') as HTMLInputElement).value.trim(); if (other) navigate(`/compare/${props.traceId}/${encodeURIComponent(other)}`); }}>
             <input name="other" aria-label="Compare with trace" placeholder="compare with trace id" /><button type="submit">Compare</button>
           </form></nav>
         <div class="trace-body">
           <div class="trace-main">
             ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
-            ${view === 'waterfall' ? html`<${Waterfall} order=${lay.order} total=${lay.total} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
+            ${view === 'waterfall' && found ? html`<p class="muted" data-testid="find-count">${found.length} of ${lay.order.length} spans match “${find}” <button onClick=${() => navigate(withParams(props.url, { find: undefined }), true)}>Show all</button></p>` : null}
+            ${view === 'waterfall' ? html`<${Waterfall} order=${found ?? lay.order} total=${lay.total} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
             ${view === 'list' ? html`<${ByService} nodes=${lay.nodes} colour=${colour} />` : null}
             <div class="legend">${sum.services.map((s) => html`<span><span class="dot" style=${`background:${colour(s)}`}></span>${s}</span>`)}</div>
             <${CriticalPath} segments=${critical} total=${criticalTotal} colour=${colour} />
