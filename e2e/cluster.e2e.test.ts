@@ -297,7 +297,7 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
           await page.getByRole('button', { name: 'Sign in' }).click();
           await page.getByTestId('trace-spans').waitFor();
           expect(await page.getByTestId('trace-root').locator('strong').innerText()).toMatch(/^cluster-front /);
-          await page.getByRole('button', { name: 'Span list' }).click();
+          await page.getByRole('button', { name: 'By service' }).click();
           const listed = await page.getByTestId('span-list').locator('tbody tr td:first-child').allInnerTexts();
           expect([...new Set(listed)].sort()).toEqual(['cluster-back', 'cluster-front']);
           // The critical path: the trace waited on both hosts' services, marked in the waterfall.

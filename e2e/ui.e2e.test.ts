@@ -112,7 +112,7 @@ describe.skipIf(!available())('web UI', () => {
     expect(await panel.getByTestId('span-error').innerText()).toContain('TypeError: boom e2e');
     expect(await panel.getByTestId('error-stack').innerText()).toMatch(/^TypeError: boom e2e\n\s+at /);
     await shot(page, '4-trace-span');
-    await page.getByRole('button', { name: 'Span list' }).click();
+    await page.getByRole('button', { name: 'By service' }).click();
     const list = await page.getByTestId('span-list').locator('tbody tr td:first-child').allInnerTexts();
     expect(list).toEqual(['e2e-checkout']);
   });
@@ -135,6 +135,14 @@ describe.skipIf(!available())('web UI', () => {
     await page.getByTestId('find-form').getByRole('button', { name: 'Find' }).click();
     await expect.poll(() => page.getByTestId('find-count').innerText()).toBe('1 of 6 spans match “failing” Show all');
     expect(await page.locator('.wf-row').allInnerTexts()).toEqual([expect.stringContaining('failing.op')]);
+    // Every span as a table, the longest first; the failing one marked.
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await page.getByRole('button', { name: 'Spans', exact: true }).click();
+    const table = page.getByTestId('span-table');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(6);
+    expect(await table.locator('tbody tr').first().locator('td').nth(1).innerText()).toBe('e2e.root');
+    expect(await table.locator('tbody tr', { hasText: 'failing.op' }).locator('.badge.err').count()).toBe(1);
+    await page.getByRole('button', { name: 'Waterfall' }).click();
     // A tag's value finds its span too.
     await page.getByLabel('Find spans').fill('custom.tag:v');
     await page.getByTestId('find-form').getByRole('button', { name: 'Find' }).click();

@@ -4,6 +4,7 @@ import { linksOf } from '../span-links.js';
 import { spanMatches } from '../trace-find.js';
 import { api, type Span, type Trace } from '../api.js';
 import { Stat, Status, useData } from '../components/common.js';
+import { SortableTable, type Column } from '../components/table.js';
 import { duration, percent, serviceColours, time } from '../format.js';
 import { keepRange, navigate, withParams } from '../router.js';
 import { criticalPath, shareByService, type PathNode, type Segment } from '../critical-path.js';
@@ -188,6 +189,20 @@ function ByService(props: { nodes: Node[]; colour: (service: string) => string }
     <tbody>${[...groups].sort((a, b) => b[1].self - a[1].self).map(([s, g]) => html`<tr><td><span class="dot" style=${`background:${props.colour(s)}`}></span>${s}</td><td class="num">${g.spans}</td><td class="num">${duration(g.self)}</td><td class="num">${percent(g.self, total)}</td></tr>`)}</tbody></table>`;
 }
 
+/** Every span of the trace, sortable: the longest, the slowest by their own time, the failing. */
+function SpanTable(props: { nodes: Node[]; colour: (service: string) => string; onSelect: (id: string) => void }) {
+  const columns: Column<Node>[] = [
+    { key: 'service', label: 'Service', value: (n) => n.span.service, render: (n) => html`<span class="dot" style=${`background:${props.colour(n.span.service)}`}></span>${n.span.service}` },
+    { key: 'name', label: 'Operation', value: (n) => n.span.name },
+    { key: 'resource', label: 'Resource', value: (n) => n.span.resource },
+    { key: 'start', label: 'Start', value: (n) => n.start, render: (n) => `+${duration(n.start)}`, numeric: true },
+    { key: 'duration', label: 'Duration', value: (n) => n.span.duration, render: (n) => duration(n.span.duration), numeric: true },
+    { key: 'self', label: 'Own time', value: (n) => n.self, render: (n) => duration(n.self), numeric: true },
+    { key: 'error', label: 'Error', value: (n) => n.span.error, render: (n) => (n.span.error ? html`<span class="badge err">error</span>` : ''), numeric: true },
+  ];
+  return html`<${SortableTable} testId="span-table" columns=${columns} rows=${props.nodes} initialSort="duration" pageSize=${100} rowKey=${(n: Node) => n.span.spanId} onRow=${(n: Node) => props.onSelect(n.span.spanId)} />`;
+}
+
 function CriticalPath(props: { segments: Segment[]; total: number; colour: (service: string) => string }) {
   const shares = shareByService(props.segments);
   if (shares.length === 0) return null;
@@ -266,7 +281,7 @@ export function TracePage(props: { url: URL; traceId: string }) {
           <${Stat} label="Errors" value=${String(sum.errorCount)} warn=${sum.errorCount > 0} testId="trace-errors" />
           ${sum.incomplete ? html`<span class="badge warn" data-testid="incomplete">incomplete: no root span</span>` : null}
         </div>
-        <nav class="tabs">${[['flame', 'Flame graph'], ['waterfall', 'Waterfall'], ['list', 'Span list']].map(([k, l]) => html`<button class=${view === k ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { view: k }), true)}>${l}</button>`)}
+        <nav class="tabs">${[['flame', 'Flame graph'], ['waterfall', 'Waterfall'], ['spans', 'Spans'], ['list', 'By service']].map(([k, l]) => html`<button class=${view === k ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { view: k }), true)}>${l}</button>`)}
           <form class="compare" data-testid="find-form" onSubmit=${(e: Event) => { e.preventDefault(); const text = ((e.target as HTMLFormElement).elements.namedItem('find') as HTMLInputElement).value; navigate(withParams(props.url, { find: text.trim() || undefined, view: 'waterfall' }), true); }}>
             <input name="find" aria-label="Find spans" placeholder="find spans: name, resource, tag" value=${find} /><button type="submit">Find</button>
           </form>
@@ -278,6 +293,7 @@ export function TracePage(props: { url: URL; traceId: string }) {
             ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
             ${view === 'waterfall' && found ? html`<p class="muted" data-testid="find-count">${found.length} of ${lay.order.length} spans match “${find}” <button onClick=${() => navigate(withParams(props.url, { find: undefined }), true)}>Show all</button></p>` : null}
             ${view === 'waterfall' ? html`<${Waterfall} order=${found ?? lay.order} total=${lay.total} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
+            ${view === 'spans' ? html`<${SpanTable} nodes=${found ?? lay.nodes} colour=${colour} onSelect=${select} />` : null}
             ${view === 'list' ? html`<${ByService} nodes=${lay.nodes} colour=${colour} />` : null}
             <div class="legend">${sum.services.map((s) => html`<span><span class="dot" style=${`background:${colour(s)}`}></span>${s}</span>`)}</div>
             <${CriticalPath} segments=${critical} total=${criticalTotal} colour=${colour} />
