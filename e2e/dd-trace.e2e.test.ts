@@ -16,6 +16,8 @@ const DD_TRACE_VERSION = (createRequire(import.meta.url)('dd-trace/package.json'
  */
 
 const APP = fileURLToPath(new URL('./apps/dd-trace-app.cjs', import.meta.url));
+/** The small http service of e2e/apps, traced by the real dd-trace. */
+const SERVER = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
 
 interface AppOutput { traceId: string; rootSpanId: string; failingSpanId: string }
 interface ApiSpan { spanId: string; parentId: string; service: string; name: string; resource: string; type: string; error: number; env: string; meta: Record<string, string>; metrics: Record<string, number> }
@@ -95,8 +97,7 @@ describe('the real dd-trace computing stats itself (DD_TRACE_STATS_COMPUTATION_E
   afterAll(async () => { await agent.close(); });
 
   it('sends /v0.6/stats, which the agent keeps and serves', async () => {
-    const server = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
-    const child = spawn(process.execPath, [server], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: 'stats-app', DD_TRACE_STATS_COMPUTATION_ENABLED: 'true' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: 'stats-app', DD_TRACE_STATS_COMPUTATION_ENABLED: 'true' }, stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
       for (let i = 0; i < 5; i++) await (await fetch(`http://127.0.0.1:${port}/leaf`)).text();
@@ -148,9 +149,8 @@ describe('errors the real dd-trace marks without a message', () => {
   afterAll(async () => { await agent.close(); });
 
   it('are named by what they are: the 500 a server answered, the 404 a call got', async () => {
-    const server = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
     const start = (service: string) => {
-      const child = spawn(process.execPath, [server], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: service }, stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: service }, stdio: ['ignore', 'pipe', 'ignore'] });
       const port = new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
       return { child, port };
     };
