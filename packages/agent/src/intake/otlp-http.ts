@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
 import { decodeOtlpJson, decodeOtlpProtobuf, limitOtlpRequest, type OtlpLimits, PayloadDecodeError, type OtlpTraceRequest } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import { ByteBudget } from './byte-budget.js';
+import type { ByteBudget } from './byte-budget.js';
 import { BodyError, drain, header, readBody } from './http.js';
 import { deliverOtlp } from './otlp-deliver.js';
 import type { TraceSink } from './receiver.js';

@@ -55,6 +55,11 @@ function wholeRange(range: { start?: bigint; end?: bigint }): { start: bigint; e
   return { start: range.start ?? 0n, end: range.end ?? (BigInt(Date.now()) + 3_600_000n) * 1_000_000n };
 }
 
+/** What `p` gives within `ms`; undefined when it fails or takes longer (a store that is down or slow). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
+}
+
 /** A route the API serves, as registered: what the route walk and the README's table check. */
 export interface ApiRoute { method: string; url: string; public: boolean }
 
@@ -107,7 +112,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     // Without the token, a load balancer learns whether the agent is well, and nothing else.
     if (!authorized(req)) return { status: state.ok ? 'ok' : 'error' };
     // The sizes when the store gives them at once; a store that is down or slow leaves them out.
-    const sizes = await Promise.race([storeStats().catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 500).unref())]);
+    const sizes = await within(storeStats(), 500);
     const body: ApiHealth = { status: state.ok ? 'ok' : 'error', ...facts, store: { ...sizes, status: state.status } };
     if (state.problem !== undefined) body.problem = state.problem;
     return body;
@@ -116,7 +121,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   app.get('/metrics', async (_req, reply) => {
     // A shared store that is down must not take /metrics with it (the spool's growth is shown
     // there): the last known size stays, and the store gets 2 s to answer.
-    const size = await Promise.race([storeStats().then((x) => x.diskBytes, () => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]);
+    const size = (await within(storeStats(), 2000))?.diskBytes;
     if (size !== undefined) metrics.diskBytes.set(size);
     void reply.type('text/plain; version=0.0.4; charset=utf-8');
     return metrics.registry.render();

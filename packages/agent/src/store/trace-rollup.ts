@@ -169,10 +169,10 @@ export function errorGroupOf(span: Span): ErrorGroup {
   const given = metaOf(m, 'error.message', 'error.msg');
   // Without a message, what the span is (HTTP 502) stands for it, in the cache's key too.
   const unnamed = given === '' ? messageOfUnnamed(span) : undefined;
-  const rawMessage = unnamed === undefined ? given : `\u0000${unnamed}`;
+  const messageKey = unnamed === undefined ? given : `\u0000${unnamed}`;
   const stack = metaOf(m, 'error.stack');
   const byService = groupCache.get(span.service);
-  const cached = byService?.get(errorType)?.get(rawMessage)?.get(stack);
+  const cached = byService?.get(errorType)?.get(messageKey)?.get(stack);
   if (cached) return cached;
   const message = unnamed ?? normalizeMessage(given);
   const frames = topFrames(stack);
@@ -184,7 +184,7 @@ export function errorGroupOf(span: Span): ErrorGroup {
     groupsCached = 0;
   }
   const byType = level(groupCache, span.service, () => new Map<string, Map<string, Map<string, ErrorGroup>>>());
-  level(level(byType, errorType, () => new Map<string, Map<string, ErrorGroup>>()), rawMessage, () => new Map<string, ErrorGroup>()).set(stack, group);
+  level(level(byType, errorType, () => new Map<string, Map<string, ErrorGroup>>()), messageKey, () => new Map<string, ErrorGroup>()).set(stack, group);
   groupsCached++;
   return group;
 }

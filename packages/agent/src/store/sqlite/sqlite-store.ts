@@ -274,7 +274,6 @@ export class SqliteStore implements TraceStore {
     this.runs.add(payload, chunks, refs);
   }
 
-  /** The blocks' first and last row ids, 0 and 0 for none. */
   /**
    * The widest block's span of starts, so that a search of a window reads only the blocks that
    * can reach into it (`max_start < end + widest`): without it, a window far back read past
@@ -288,6 +287,7 @@ export class SqliteStore implements TraceStore {
     }
   }
 
+  /** The blocks' first and last row ids, 0 and 0 for none. */
   private insertBlocks(blocks: SearchBlock[]): [bigint, bigint] {
     let first = 0n;
     let last = 0n;
