@@ -1,5 +1,6 @@
 import type { SpanRecord, TraceQuery } from '../store/index.js';
 import { Wildcard } from './wildcard.js';
+import { indexedTag } from '../store/index.js';
 
 /*
  * The trace search language, Datadog-style: `service:checkout env:prod -status:error
@@ -76,4 +77,25 @@ function spanMatches({ span: s, env }: SpanRecord, t: SpanTerm): boolean {
 /** A trace matches when, for every term, some span matches it (none, for a negated term). */
 export function traceMatches(spans: SpanRecord[], terms: SpanTerm[]): boolean {
   return terms.every((t) => spans.some((s) => spanMatches(s, t)) !== t.negate);
+}
+
+/** The terms the tag index can find candidates for: exact, not negated, on a tag it holds. */
+export function exactTagTerms(terms: readonly SpanTerm[]): { key: string; value: string }[] {
+  return terms.filter((t) => !t.negate && !t.pattern.glob.includes('*') && indexedTag(t.key, t.pattern.glob)).map((t) => ({ key: t.key, value: t.pattern.glob }));
+}
+
+/**
+ * Whether a span of the trace is one the search index holds (a service entry, an error or a root)
+ * and meets every index condition of the query at once, as the index would have found it.
+ */
+export function indexedSpanMatches(spans: readonly SpanRecord[], q: Omit<TraceQuery, 'limit' | 'start' | 'end'>): boolean {
+  return spans.some(({ span: s, env }) =>
+    (s.metrics['_top_level'] === 1 || s.error !== 0 || s.parentId === 0n) &&
+    (q.service === undefined || s.service === q.service) &&
+    (q.env === undefined || env === q.env) &&
+    (q.resource === undefined || s.resource === q.resource) &&
+    (q.name === undefined || s.name === q.name) &&
+    (q.error === undefined || (s.error !== 0) === q.error) &&
+    (q.minDurationNs === undefined || s.duration >= q.minDurationNs) &&
+    (q.maxDurationNs === undefined || s.duration <= q.maxDurationNs));
 }

@@ -123,15 +123,20 @@ export async function walkSearch(o: WalkOptions): Promise<WalkResult> {
   return { traces, complete: true, searchedFrom: start, checked };
 }
 
-/** The cursor as the API hands it out: opaque to callers, checked when it comes back. */
-export function encodeCursor(c: WalkCursor): string {
-  return Buffer.from(`${c.from}.${c.to}.${c.skip}`).toString('base64url');
+/**
+ * The cursor as the API hands it out: opaque to callers, checked when it comes back. `driver`
+ * names how the search's candidates are found (search-drivers.ts), so that every page of a search
+ * finds them the same way.
+ */
+export function encodeCursor(c: WalkCursor, driver = 0): string {
+  return Buffer.from(`${c.from}.${c.to}.${c.skip}${driver === 0 ? '' : `.${driver}`}`).toString('base64url');
 }
 
-export function decodeCursor(text: string): WalkCursor {
-  const m = /^(-?\d+)\.(-?\d+)\.(\d+)$/.exec(Buffer.from(text, 'base64url').toString());
+export function decodeCursor(text: string): { cursor: WalkCursor; driver: number } {
+  const m = /^(-?\d+)\.(-?\d+)\.(\d+)(?:\.(\d+))?$/.exec(Buffer.from(text, 'base64url').toString());
   if (!m) throw new QueryError(`cursor: "${text.slice(0, 40)}" is not a cursor this API gave`);
   const c = { from: BigInt(m[1]!), to: BigInt(m[2]!), skip: Number(m[3]) };
-  if (c.from >= c.to || !Number.isSafeInteger(c.skip)) throw new QueryError(`cursor: "${text.slice(0, 40)}" is not a cursor this API gave`);
-  return c;
+  const driver = Number(m[4] ?? 0);
+  if (c.from >= c.to || !Number.isSafeInteger(c.skip) || !Number.isSafeInteger(driver)) throw new QueryError(`cursor: "${text.slice(0, 40)}" is not a cursor this API gave`);
+  return { cursor: c, driver };
 }

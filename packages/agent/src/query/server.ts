@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import { StoreTimeoutError, StoreUnavailableError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type TraceSummaryRecord, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
+import { StoreTimeoutError, StoreUnavailableError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
@@ -14,8 +14,9 @@ import {
   tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type TracesParams,
 } from './params.js';
 
-import { parseSearchQuery, SearchSyntaxError, traceMatches } from './search-query.js';
+import { parseSearchQuery, SearchSyntaxError } from './search-query.js';
 import { decodeCursor, encodeCursor, walkSearch } from './search-walk.js';
+import { indexConditions, planSearch } from './search-drivers.js';
 import { installAuth, type AuthOptions } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
@@ -143,17 +144,20 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
     const range = wholeRange(query);
     const terms = search.terms;
+    const conditions = indexConditions({ ...query, ...search.index });
+    const resumed = req.query.cursor ? decodeCursor(req.query.cursor) : undefined;
+    const plan = await planSearch(store, search, conditions, range, resumed?.driver);
     // Past its time the page answers with what it found and where it stopped, never a 503.
     const result = await walkSearch({
-      query: { ...query, ...search.index, ...range },
-      candidates: (q) => store.searchTraces(q),
-      ...(terms.length > 0 ? { matches: async (c: TraceSummaryRecord) => { const t = await store.getTrace(c.traceId); return t !== undefined && traceMatches(t.spans, terms); } } : {}),
-      ...(req.query.cursor ? { cursor: decodeCursor(req.query.cursor) } : {}),
+      query: { ...conditions, ...range, limit: query.limit },
+      candidates: plan.candidates,
+      ...(plan.matches ? { matches: plan.matches } : {}),
+      ...(resumed ? { cursor: resumed.cursor } : {}),
       deadline: Date.now() + searchPageMs,
     });
     return {
       traces: result.traces.map(toApiSummary), complete: result.complete, searchedFrom: result.searchedFrom.toString(),
-      ...(result.cursor ? { cursor: encodeCursor(result.cursor) } : {}),
+      ...(result.cursor ? { cursor: encodeCursor(result.cursor, plan.driver) } : {}),
       ...(terms.length > 0 ? { scanned: result.checked } : {}),
     };
   });

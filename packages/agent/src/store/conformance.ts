@@ -174,6 +174,41 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(await ids({ error: true, end: T0 + 3000n * MS, limit: 10 })).toEqual(['2', '1']);
     });
 
+    it('finds traces by a tag any of their spans carries, in the range, through the tag index', async () => {
+      // 40 payloads of 10 traces, 10 ms apart; every 37th trace's child span carries the tag, in
+      // any case; some traces carry it as a metric, one has it in meta with another value (which
+      // wins over its metric, as searches read tags).
+      const want = new Set<bigint>();
+      for (let p = 0n; p < 40n; p++) {
+        const chunks: Span[][] = [];
+        for (let i = 0n; i < 10n; i++) {
+          const t = p * 10n + i + 1n;
+          const start = T0 + t * 10n * MS;
+          const child: Partial<Span> = t % 37n === 0n ? { meta: { env: 'prod', 'customer.tier': t % 2n === 0n ? 'Platinum' : 'platinum' } } : {};
+          if (t % 53n === 0n) child.metrics = { 'http.status_code': 503 };
+          if (t === 106n) child.meta = { env: 'prod', 'http.status_code': '200' };
+          chunks.push([span({ traceId: t, spanId: 1n, start }), span({ traceId: t, spanId: 2n, parentId: 1n, service: 'db', start: start + MS, ...child })]);
+          if (t % 37n === 0n) want.add(t);
+        }
+        await store.write(batch(chunks, { receivedAt: T0 + (p * 10n + 10n) * 10n * MS }));
+      }
+      const ids = async (q: Parameters<TraceStore['searchTraces']>[0]) => (await store.searchTraces(q)).map((t) => t.traceId.low);
+      const tier = { key: 'customer.tier', value: 'PLATINUM' };
+      const all = [...want].sort((a, b) => (a > b ? -1 : 1));
+      expect(await ids({ tag: tier, limit: 1000 })).toEqual(all);
+      for (const limit of [1, 3, 10]) {
+        const page = await ids({ tag: tier, limit });
+        expect(page).toHaveLength(limit);
+        for (const id of page) expect(want.has(id)).toBe(true);
+      }
+      // The range holds the span with the tag: the child starts 1 ms after its trace.
+      expect(await ids({ tag: tier, start: T0 + 370n * MS + MS, end: T0 + 740n * MS + 2n * MS, limit: 100 })).toEqual([74n, 37n]);
+      expect(await ids({ tag: tier, start: T0 + 370n * MS + 2n * MS, end: T0 + 740n * MS + MS, limit: 100 })).toEqual([]);
+      expect(await ids({ tag: { key: 'http.status_code', value: '503' }, limit: 100 })).toEqual([371n, 318n, 265n, 212n, 159n, 53n]);
+      expect(await ids({ tag: { key: 'customer.tier', value: 'gold' }, limit: 100 })).toEqual([]);
+      expect(await ids({ tag: { key: 'customer.tiers', value: 'platinum' }, limit: 100 })).toEqual([]);
+    });
+
     it('uses the payload env for spans without one', async () => {
       await store.write(batch([[span({ traceId: 1n, spanId: 1n, meta: {} })]], { env: 'from-payload' }));
       expect((await store.getTrace(tid('1')))!.spans[0]!.env).toBe('from-payload');

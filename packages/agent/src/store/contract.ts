@@ -33,6 +33,14 @@ export interface TraceQuery {
   /** ns since the epoch, exclusive. */
   end?: bigint;
   limit: number;
+  /**
+   * Traces with a span that carries this tag (its meta value, or else its metric's decimal text,
+   * equal ignoring case) and starts in [start, end), found by the tag index. With it, no other
+   * condition applies: the caller checks the rest on each trace. Only for tags the index holds
+   * (`indexedTag`). Newest first; when more than `limit` traces match, which `limit` of them is
+   * not defined (a caller that needs them all asks narrower ranges, as search-walk.ts does).
+   */
+  tag?: { key: string; value: string };
 }
 
 export interface RetentionResult {

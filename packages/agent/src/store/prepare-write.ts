@@ -3,6 +3,7 @@ import type { WriteBatch } from './contract.js';
 import { chunkEnv } from './records.js';
 import { segmentOf } from './batch-segment.js';
 import { rollupsOf, type Half, type RollupRow } from './trace-rollup.js';
+import { buildTagFilters, type PayloadTagFilters } from './tag-filter.js';
 
 /*
  * Turns a batch into the rows the store writes: plain values only, so the result can be handed
@@ -52,6 +53,8 @@ export interface PreparedWrite {
   /** The service map's and error tracking's rows (store/trace-rollup.ts), and calls' halves. */
   rollups: RollupRow[];
   halves: Half[];
+  /** The tag index's filters (tag-filter.ts). */
+  tags: PayloadTagFilters;
 }
 
 export function prepareWrite(batch: WriteBatch): PreparedWrite {
@@ -102,7 +105,7 @@ export function prepareWrite(batch: WriteBatch): PreparedWrite {
   });
   return {
     blob, received: batch.receivedAt, maxEnd, lang: batch.lang, tracerVersion: batch.tracerVersion,
-    containerId: batch.containerId, hostname: batch.hostname, chunks: rows, index, spans,
+    containerId: batch.containerId, hostname: batch.hostname, chunks: rows, index, spans, tags: buildTagFilters(chunks),
     ...renameRows(rollupsOf(batch, batch.receivedAt)),
   };
 }

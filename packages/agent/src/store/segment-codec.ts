@@ -82,8 +82,24 @@ export function readDictionary(blob: Buffer): string[] {
   return dict;
 }
 
-/** Decodes the chunk at `offset` of a segment blob. */
-export function decodeSegmentChunk(blob: Buffer, dict: string[], offset: number): Span[] {
+/** Every chunk of a segment blob, in the order they were written, with its dictionary. */
+export function decodeSegment(blob: Buffer): { dict: string[]; chunks: Span[][] } {
+  const r = new MsgpackReader(blob);
+  const n = r.readArrayHeader('dictionary');
+  const dict = new Array<string>(n);
+  for (let i = 0; i < n; i++) dict[i] = r.readString('dictionary');
+  const chunks: Span[][] = [];
+  // Chunks follow the dictionary back to back (encodeSegment).
+  for (let at = r.pos; at < blob.length;) {
+    const end = { pos: 0 };
+    chunks.push(decodeSegmentChunk(blob, dict, at, end));
+    at = end.pos;
+  }
+  return { dict, chunks };
+}
+
+/** Decodes the chunk at `offset` of a segment blob; `end.pos` is set to where it ends. */
+export function decodeSegmentChunk(blob: Buffer, dict: string[], offset: number, end?: { pos: number }): Span[] {
   const r = new MsgpackReader(blob);
   r.pos = offset;
   const at = (what: string): string => {
@@ -106,5 +122,6 @@ export function decodeSegmentChunk(blob: Buffer, dict: string[], offset: number)
     }
     spans.push(span);
   }
+  if (end) end.pos = r.pos;
   return spans;
 }

@@ -124,11 +124,40 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE call_halves (trace_id bigint NOT NULL, span_id bigint NOT NULL, side text NOT NULL, at bigint NOT NULL, data text NOT NULL);
    CREATE INDEX call_halves_span ON call_halves (trace_id, span_id);
    CREATE INDEX call_halves_at ON call_halves (at);`,
+
+  // 6: the tag index (store/tag-filter.ts): each payload's Bloom filters of its key=value pairs,
+  // a row per shard, partitioned by day with the payload; read by (shard, max_start).
+  // tag_filter_widest bounds first-to-last start within a payload, as in the embedded store.
+  // Filters of payloads stored before are made by the first agent that opens it (backfillTags).
+  `CREATE TABLE tag_filters (
+     payload bigint NOT NULL, received bigint NOT NULL, shard smallint NOT NULL, min_start bigint NOT NULL, max_start bigint NOT NULL,
+     bits bytea NOT NULL) PARTITION BY RANGE (received);
+   CREATE INDEX tag_filters_by_shard ON tag_filters (shard, max_start);
+   CREATE INDEX tag_filters_by_payload ON tag_filters (payload);
+   CREATE TABLE tag_filter_widest (id int PRIMARY KEY CHECK (id = 0), widest bigint NOT NULL);
+   INSERT INTO tag_filter_widest VALUES (0, 0);
+   CREATE OR REPLACE FUNCTION ecs_trace_ensure_day(day bigint) RETURNS void LANGUAGE plpgsql AS $$
+   DECLARE
+     lo numeric := day::numeric * 86400000000000;
+     hi numeric := (day + 1)::numeric * 86400000000000;
+     t text;
+   BEGIN
+     PERFORM pg_advisory_xact_lock(${PARTITION_LOCK_KEY});
+     FOREACH t IN ARRAY ARRAY['payloads', 'chunks', 'span_index', 'stats', 'tag_filters'] LOOP
+       EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)', t || '_d' || day, t,
+         CASE WHEN lo < -9223372036854775808 THEN 'MINVALUE' ELSE lo::text END,
+         CASE WHEN hi > 9223372036854775807 THEN 'MAXVALUE' ELSE hi::text END);
+     END LOOP;
+   END $$;
+   SELECT ecs_trace_ensure_day(d) FROM (
+     SELECT DISTINCT floor(received / 86400000000000.0)::bigint AS d FROM payloads
+     UNION SELECT DISTINCT floor(start / 86400000000000.0)::bigint FROM stats) days;
+   INSERT INTO ecs_trace_backfill VALUES ('tag_filters', NOT EXISTS (SELECT 1 FROM payloads));`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */
 export const DAY_NS = 86_400_000_000_000n;
-export const PARTITIONED_TABLES = ['payloads', 'chunks', 'span_index', 'stats'] as const;
+export const PARTITIONED_TABLES = ['payloads', 'chunks', 'span_index', 'stats', 'tag_filters'] as const;
 
 /** Floor division: the day a time (ns) falls in, before 1970 too. */
 export function dayOf(ns: bigint): bigint {

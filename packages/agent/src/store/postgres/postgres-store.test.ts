@@ -135,7 +135,7 @@ if (run) {
       const pool = new pg.Pool({ connectionString: url, max: 1 });
       try {
         expect(await migrate(pool, 1)).toBe(1);
-        const w = prepareWrite(batch([[span({ traceId: 77n, spanId: 1n, start: at(-1n) }), span({ traceId: 77n, spanId: 2n, parentId: 1n, start: at(-1n) })]], { receivedAt: at(-1n) }));
+        const w = prepareWrite(batch([[span({ traceId: 77n, spanId: 1n, start: at(-1n) }), span({ traceId: 77n, spanId: 2n, parentId: 1n, start: at(-1n), meta: { env: 'prod', team: 'blue' } })]], { receivedAt: at(-1n) }));
         const { rows } = await pool.query<{ id: string }>(
           `INSERT INTO payloads (received, max_end, span_count, lang, tracer_version, container_id, hostname, spans)
            VALUES ($1, $2, $3, 'nodejs', '5', '', 'h', $4) RETURNING id`, [w.received, w.maxEnd, w.spans, w.blob]);
@@ -159,13 +159,15 @@ if (run) {
       }
       const store = await PostgresStore.open({ url });
       try {
-        expect(await PostgresStore.status({ url })).toEqual({ current: 5, latest: 5 });
+        expect(await PostgresStore.status({ url })).toEqual({ current: 6, latest: 6 });
         // The stats of schema 1 were folded into the services rollup: a whole-hours range reads it.
         const hour = 3_600_000_000_000n;
         const services = await store.serviceStats({ start: (at(-1n) / hour) * hour, end: (at(-1n) / hour + 2n) * hour });
         expect(services.map((r) => [r.service, r.topLevelHits, r.okSketch.count])).toEqual([['checkout', 4, 1]]);
         expect((await store.getTrace(tid((77n).toString(16))))?.spans.map((s) => s.span.spanId)).toEqual([1n, 2n]);
         expect((await store.searchTraces({ service: 'checkout', limit: 10 })).map((t) => t.traceId.low)).toEqual([77n]);
+        // The tag index is made for the payloads stored before it.
+        expect((await store.searchTraces({ tag: { key: 'team', value: 'Blue' }, limit: 10 })).map((t) => t.traceId.low)).toEqual([77n]);
         await store.write(batch([[span({ traceId: 78n, spanId: 1n, start: at(0n) })]], { receivedAt: at(0n) }));
         expect((await store.searchTraces({ limit: 10 })).length).toBe(2);
       } finally {

@@ -10,7 +10,8 @@ import {
 } from '../records.js';
 import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rollup.js';
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
-import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
+import { decodeSegment, decodeSegmentChunk, readDictionary } from '../segment-codec.js';
+import { buildTagFilters, tagProbe, tracesWithTag } from '../tag-filter.js';
 import { newestTraceIds } from '../newest-traces.js';
 import { maintainRollups, PendingRollups, readRollups, readRollupSlots } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
@@ -50,6 +51,12 @@ function statsFromColumns(r: Record<string, unknown>): StatsRow {
   };
 }
 
+/** The tag index's rows of payloads, as the columns of tag_filters (payload, received, shard, min_start, max_start, bits). */
+function tagColumns(ps: { id: bigint; received: bigint; tags: PreparedWrite['tags'] }[]): unknown[][] {
+  const f = ps.flatMap((p) => p.tags.rows.map((r) => ({ p, r })));
+  return [f.map((e) => e.p.id), f.map((e) => e.p.received), f.map((e) => e.r.shard), f.map((e) => e.p.tags.minStart), f.map((e) => e.p.tags.maxStart), f.map((e) => e.r.bits)];
+}
+
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// URL; `?sslmode=` as libpq reads it. */
   url: string;
@@ -82,6 +89,7 @@ export class PostgresStore implements TraceStore {
     try {
       await migrate(pool);
       await store.backfill();
+      await store.backfillTags();
     } catch (err) {
       await pool.end();
       throw err;
@@ -137,6 +145,7 @@ export class PostgresStore implements TraceStore {
   async writeMany(batches: WriteBatch[]): Promise<void> {
     const ws = batches.map(prepareWrite);
     if (ws.length === 0) return;
+    await this.widenTags(ws);
     await this.inDays(ws.map((w) => dayOf(w.received)), () => this.insertPrepared(ws));
     // Counted once the spans are stored (a failed write is retried whole, and counted then).
     for (const w of ws) this.rollups.add(w.rollups, w.halves);
@@ -156,7 +165,10 @@ export class PostgresStore implements TraceStore {
          c AS (
            INSERT INTO chunks (trace_id, payload, received, "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env, span_count, error_count, services)
            SELECT * FROM unnest($10::bigint[], $11::bigint[], $12::bigint[], $13::int[], $14::text[], $15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::text[],
-                                $20::text[], $21::text[], $22::int[], $23::int[], $24::text[]))
+                                $20::text[], $21::text[], $22::int[], $23::int[], $24::text[])),
+         t AS (
+           INSERT INTO tag_filters (payload, received, shard, min_start, max_start, bits)
+           SELECT * FROM unnest($36::bigint[], $37::bigint[], $38::smallint[], $39::bigint[], $40::bigint[], $41::bytea[]))
          INSERT INTO span_index (payload, received, service, env, name, resource, type, start, duration, error, trace_id)
          SELECT * FROM unnest($25::bigint[], $26::bigint[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[], $32::bigint[], $33::bigint[], $34::int[], $35::bigint[])`,
         [ids, ws.map((w) => w.received), ws.map((w) => w.maxEnd), ws.map((w) => w.spans), ws.map((w) => w.lang), ws.map((w) => w.tracerVersion),
@@ -166,8 +178,21 @@ export class PostgresStore implements TraceStore {
           c.map((e) => e.r.rootName), c.map((e) => e.r.rootResource), c.map((e) => e.r.env), c.map((e) => e.r.spanCount), c.map((e) => e.r.errorCount),
           c.map((e) => e.r.services),
           x.map((e) => e.id), x.map((e) => e.received), x.map((e) => e.r.service), x.map((e) => e.r.env), x.map((e) => e.r.name), x.map((e) => e.r.resource),
-          x.map((e) => e.r.type), x.map((e) => e.r.start), x.map((e) => BigInt(e.r.duration)), x.map((e) => e.r.error), x.map((e) => s64(e.r.traceId))]);
+          x.map((e) => e.r.type), x.map((e) => e.r.start), x.map((e) => BigInt(e.r.duration)), x.map((e) => e.r.error), x.map((e) => s64(e.r.traceId)),
+          ...tagColumns(ws.map((w, i) => ({ id: ids[i]!, received: w.received, tags: w.tags })))]);
     }
+  }
+
+  /** The widest payload's first-to-last start this process knows of (tag_filter_widest). */
+  private tagWidest: bigint | undefined;
+
+  private async widenTags(ws: PreparedWrite[]): Promise<void> {
+    let widest = 0n;
+    for (const w of ws) if (w.tags.maxStart - w.tags.minStart > widest) widest = w.tags.maxStart - w.tags.minStart;
+    if (this.tagWidest !== undefined && widest <= this.tagWidest) return;
+    // Before the payloads are written, so that no reader sees a payload wider than the bound.
+    const { rows } = await this.pool.query<{ widest: bigint }>('UPDATE tag_filter_widest SET widest = greatest(widest, $1) WHERE id = 0 RETURNING widest', [widest]);
+    this.tagWidest = rows[0]!.widest;
   }
 
   /** Days whose partitions this process has made or seen; forgotten when retention drops one. */
@@ -218,6 +243,7 @@ export class PostgresStore implements TraceStore {
   }
 
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
+    if (q.tag !== undefined) return this.searchTagged(q, q.tag);
     const w = traceQueryWhere(q, postgresPlaceholder);
     const n = w.params.length;
     const ids = await newestTraceIds(q.limit,
@@ -225,6 +251,40 @@ export class PostgresStore implements TraceStore {
         `SELECT trace_id FROM span_index ${w.sql} ORDER BY start DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...w.params, count, offset])).rows.map((r) => r.trace_id),
       async () => (await this.pool.query<{ trace_id: bigint }>(
         `SELECT trace_id FROM span_index ${w.sql} GROUP BY trace_id ORDER BY max(start) DESC LIMIT $${n + 1}`, [...w.params, q.limit])).rows.map((r) => r.trace_id));
+    return this.summariesOf(ids);
+  }
+
+  /**
+   * Traces with a span carrying the tag in the range: the filters are tested in the server
+   * (get_bit at each probe), and the payloads that may hold it are decoded here, newest first, a
+   * few at a time until `limit` traces are found.
+   */
+  private async searchTagged(q: TraceQuery, tag: { key: string; value: string }): Promise<TraceSummaryRecord[]> {
+    const start = q.start ?? -(2n ** 63n);
+    const end = q.end ?? 2n ** 63n - 1n;
+    const { shards, probes } = tagProbe(tag.key, tag.value);
+    const widest = (await this.pool.query<{ widest: bigint }>('SELECT widest FROM tag_filter_widest WHERE id = 0')).rows[0]?.widest ?? 0n;
+    const bitTests = probes.map((_, i) => `get_bit(bits, ($${i + 5}::bigint % (length(bits)::bigint * 8))::int) = 1`).join(' AND ');
+    const { rows: maybe } = await this.pool.query<{ payload: bigint; received: bigint }>(
+      `SELECT payload, received FROM tag_filters WHERE shard = ANY($1::smallint[]) AND max_start >= $2 AND max_start < $3 AND min_start < $4 AND ${bitTests}
+       ORDER BY max_start DESC`, [shards, start, end > 2n ** 63n - 1n - widest ? 2n ** 63n - 1n : end + widest, end, ...probes]);
+    const ids = new Set<bigint>();
+    for (let i = 0; i < maybe.length && ids.size < q.limit; i += 8) {
+      const some = maybe.slice(i, i + 8);
+      const { rows } = await this.pool.query<{ id: bigint; spans: Buffer }>(
+        'SELECT p.id, p.spans FROM payloads p JOIN unnest($1::bigint[], $2::bigint[]) AS w(id, received) ON p.id = w.id AND p.received = w.received',
+        [some.map((m) => m.payload), some.map((m) => m.received)]);
+      const blobs = new Map(rows.map((r) => [r.id, r.spans]));
+      for (const m of some) {
+        const blob = blobs.get(m.payload);
+        if (blob !== undefined) tracesWithTag(decodeSegment(blob).chunks, tag.key, tag.value, start, end, ids);
+        if (ids.size >= q.limit) break;
+      }
+    }
+    return (await this.summariesOf([...ids])).slice(0, q.limit);
+  }
+
+  private async summariesOf(ids: bigint[]): Promise<TraceSummaryRecord[]> {
     if (ids.length === 0) return [];
     const { rows } = await this.pool.query<ChunkRecord>(
       `SELECT trace_id, payload, "offset"::bigint AS "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env,
@@ -313,6 +373,29 @@ export class PostgresStore implements TraceStore {
     });
   }
 
+  /** Filters for the payloads stored before the tag index (schema 5 and older), once, by the first store at schema 6. */
+  private async backfillTags(): Promise<void> {
+    await this.transaction(async (client) => {
+      const { rows } = await client.query<{ done: boolean }>("SELECT done FROM ecs_trace_backfill WHERE what = 'tag_filters' FOR UPDATE");
+      if (rows[0]?.done !== false) return;
+      const cursor = 'ecs_trace_backfill_tags';
+      await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT id, received, spans FROM payloads`);
+      for (;;) {
+        const { rows: page } = await client.query<{ id: bigint; received: bigint; spans: Buffer }>(`FETCH 200 FROM ${cursor}`);
+        if (page.length === 0) break;
+        const ps = page.map((p) => ({ id: p.id, received: p.received, tags: buildTagFilters(decodeSegment(p.spans).chunks) }));
+        let widest = 0n;
+        for (const p of ps) if (p.tags.maxStart - p.tags.minStart > widest) widest = p.tags.maxStart - p.tags.minStart;
+        await client.query('UPDATE tag_filter_widest SET widest = greatest(widest, $1) WHERE id = 0', [widest]);
+        await client.query(
+          `INSERT INTO tag_filters (payload, received, shard, min_start, max_start, bits)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bytea[])`, tagColumns(ps));
+      }
+      await client.query(`CLOSE ${cursor}`);
+      await client.query("UPDATE ecs_trace_backfill SET done = true WHERE what = 'tag_filters'");
+    });
+  }
+
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
     const w = statsQueryWhere(q, postgresPlaceholder);
     const { rows } = await this.pool.query<Record<string, unknown>>(`SELECT * FROM stats ${w.sql} ORDER BY start`, w.params);
@@ -385,6 +468,7 @@ export class PostgresStore implements TraceStore {
           const received = rows.map((r) => r.received);
           await client.query('DELETE FROM chunks c USING unnest($1::bigint[], $2::bigint[]) AS d(id, received) WHERE c.payload = d.id AND c.received = d.received', [ids, received]);
           await client.query('DELETE FROM span_index s USING unnest($1::bigint[], $2::bigint[]) AS d(id, received) WHERE s.payload = d.id AND s.received = d.received', [ids, received]);
+          await client.query('DELETE FROM tag_filters t USING unnest($1::bigint[], $2::bigint[]) AS d(id, received) WHERE t.payload = d.id AND t.received = d.received', [ids, received]);
         }
         await client.query('DELETE FROM stats WHERE start < $1', [olderThan]);
         // A slot the cutoff falls in stays whole until it ends, as in the embedded store.

@@ -26,7 +26,8 @@ function toSchema3(dir: string): void {
       insert.run(p.run, c.trace_id, c.payload, c.offset, c.trace_id_high, c.start, c.end, c.root_span_id, c.span_count, c.error_count, c.names);
     }
   }
-  db.exec(`DROP TABLE trace_pages; INSERT INTO trace_runs (level, rows, min_payload, max_payload) VALUES (-1, 0, 0, 0); PRAGMA user_version = 3`);
+  db.exec(`DROP TABLE trace_pages; INSERT INTO trace_runs (level, rows, min_payload, max_payload) VALUES (-1, 0, 0, 0);
+    DROP TABLE tag_filters; DROP TABLE tag_filter_widest; PRAGMA user_version = 3`);
   db.close();
 }
 
@@ -95,7 +96,7 @@ describe('SQLite store files', () => {
     expect(await ids({ limit: 10 })).toEqual([3n]);
     await b.close();
     const after = new Database(join(dir, 'traces.db'), { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(4);
+    expect(after.pragma('user_version', { simple: true })).toBe(5);
     expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('span_index', 'chunks', 'trace_chunks')").pluck().get()).toBe(0);
     after.close();
   });
@@ -105,7 +106,7 @@ describe('SQLite store files', () => {
     const a = new SqliteStore({ dataDir: dir, fanIn: 3, mergeRows: 8 });
     // 12 payloads: runs of levels 0 to 2. Trace t has chunks in payloads t and t + 5.
     for (let p = 1; p <= 12; p++) {
-      const chunks = [[span({ traceId: BigInt(p), spanId: 1n, start: T0 + BigInt(p) })]];
+      const chunks = [[span({ traceId: BigInt(p), spanId: 1n, start: T0 + BigInt(p), meta: { env: 'prod', 'customer.tier': p % 4 === 0 ? 'gold' : 'tin' } })]];
       if (p > 5) chunks.push([span({ traceId: BigInt(p - 5), spanId: 2n, parentId: 1n, start: T0 + BigInt(p) })]);
       await a.write(batch(chunks));
     }
@@ -117,6 +118,8 @@ describe('SQLite store files', () => {
     const b = new SqliteStore({ dataDir: dir, fanIn: 3, mergeRows: 8 });
     expect(await traces(b)).toEqual(before.traces);
     expect(await b.searchTraces({ limit: 20 })).toEqual(before.search);
+    // The tag index is made for the payloads written before it.
+    expect((await b.searchTraces({ tag: { key: 'customer.tier', value: 'gold' }, limit: 20 })).map((t) => t.traceId.low)).toEqual([12n, 8n, 4n]);
     // Writes, merges and retention go on over the upgraded runs.
     for (let p = 13; p <= 16; p++) await b.write(batch([[span({ traceId: BigInt(p - 10), spanId: 3n, parentId: 1n, start: T0 + BigInt(p) })]]));
     expect((await b.getTrace(tid('3')))?.spans).toHaveLength(3);
@@ -127,7 +130,7 @@ describe('SQLite store files', () => {
     expect((await b.getTrace(tid('b')))?.spans).toHaveLength(1);
     await b.close();
     const after = new Database(join(dir, 'traces.db'), { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(4);
+    expect(after.pragma('user_version', { simple: true })).toBe(5);
     expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'trace_chunks'").pluck().get()).toBe(0);
     expect(after.prepare('SELECT count(*) FROM trace_runs WHERE rows = 0 OR level < 0').pluck().get()).toBe(0);
     after.close();
@@ -138,7 +141,7 @@ describe('SQLite store files', () => {
     const db = new Database(join(dir, 'traces.db'));
     db.pragma('user_version = 1');
     db.close();
-    expect(() => new SqliteStore({ dataDir: dir })).toThrow(/has store schema 1; this ecs-trace reads schema 4/);
+    expect(() => new SqliteStore({ dataDir: dir })).toThrow(/has store schema 1; this ecs-trace reads schema 5/);
   });
 });
 

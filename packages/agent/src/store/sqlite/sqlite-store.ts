@@ -4,7 +4,7 @@ import { decodeSketch } from '../sketch-codec.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { prepareWrite, type ChunkRow, type IndexRow, type PreparedWrite } from '../prepare-write.js';
-import { decodeSegmentChunk, readDictionary } from '../segment-codec.js';
+import { decodeSegment, decodeSegmentChunk, readDictionary } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
 import { TRACE_ROLLUP_SCHEMA, TraceRollupTable } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
@@ -15,6 +15,8 @@ import { PayloadCache } from './payload-cache.js';
 import { Checkpointer } from './checkpointer.js';
 import { TRACE_RUNS_SCHEMA, TraceRuns, type TraceRunsOptions } from './trace-runs.js';
 import { sqlitePlaceholder, statsQueryWhere } from '../conditions.js';
+import { TAG_INDEX_SCHEMA, TagIndex } from './tag-index.js';
+import { buildTagFilters, tracesWithTag } from '../tag-filter.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
@@ -28,15 +30,16 @@ import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, t
  *    trace id (trace-runs.ts: log-structured, since trace ids are random); the summaries'
  *    strings are kept once per payload in chunk_names (chunk-names.ts);
  *  - search_blocks: service entry (top-level) and error spans, for search, packed one block per
- *    payload and service (search-blocks.ts), indexed by (service, max_start) and max_start.
+ *    payload and service (search-blocks.ts), indexed by (service, max_start) and max_start;
+ *  - tag_filters: the tag index, Bloom filters of each payload's key=value pairs (tag-index.ts).
  * Trace summaries are merged from chunk rows when read, so no write updates an earlier row.
  * Retention deletes whole payloads: a rowid range in every table but the trace-id index, whose
  * runs are dropped whole or trimmed (trace-runs.ts).
  */
 
-const SCHEMA_VERSION = 4;
-/** Schemas this version opens and upgrades in place (migrateFrom2, migrateFrom3). */
-const UPGRADABLE = [2, 3];
+const SCHEMA_VERSION = 5;
+/** Schemas this version opens and upgrades in place (migrateFrom2, migrateFrom3, migrateFrom4). */
+const UPGRADABLE = [2, 3, 4];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS payloads (
@@ -158,6 +161,7 @@ export class SqliteStore implements TraceStore {
   private readonly rollup: ServiceRollup;
   private readonly traceRollup: TraceRollupTable;
   private readonly runs: TraceRuns;
+  private readonly tags: TagIndex;
   /** Copies the WAL into the database on its own thread (checkpointer.ts), for a writable file. */
   private readonly checkpointer: Checkpointer | undefined;
   /** The widest block's span of starts, ns (readWidest); the writer's own copy. */
@@ -208,7 +212,7 @@ export class SqliteStore implements TraceStore {
       throw new Error(`${this.path} has store schema ${version}; this ecs-trace reads schema ${SCHEMA_VERSION}. Move it away or point --data-dir elsewhere.`);
     }
     if (!this.readonly) {
-      this.db.exec(SCHEMA + TRACE_RUNS_SCHEMA + ROLLUP_SCHEMA + TRACE_ROLLUP_SCHEMA);
+      this.db.exec(SCHEMA + TRACE_RUNS_SCHEMA + ROLLUP_SCHEMA + TRACE_ROLLUP_SCHEMA + TAG_INDEX_SCHEMA);
       if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
     this.rollup = new ServiceRollup(this.db);
@@ -221,8 +225,10 @@ export class SqliteStore implements TraceStore {
       this.widestBlock = this.readWidest() ?? 0n;
     }
     this.runs = new TraceRuns(this.db, options);
+    this.tags = new TagIndex(this.db, !this.readonly);
     if (version === 2 && !this.readonly) this.migrateFrom2();
     if (version === 3 && !this.readonly) this.migrateFrom3();
+    if (version >= 2 && version <= 4 && !this.readonly) this.migrateFrom4();
     this.applyTx = this.db.transaction((w: PreparedWrite) => this.applyRows(w));
     if (!this.readonly && this.path !== ':memory:' && options.checkpointThread !== false) {
       // Should the thread stop on its own, the writer checkpoints again as SQLite does by default.
@@ -265,6 +271,7 @@ export class SqliteStore implements TraceStore {
     this.insertChunks(payload, w.chunks);
     const [first, last] = this.insertBlocks(packSearchBlocks(w.index));
     s.setPayloadIndex.run(first, last, payload);
+    this.tags.add(payload, w.tags);
     this.traceRollup.add(w.rollups, w.halves);
   }
 
@@ -330,7 +337,7 @@ export class SqliteStore implements TraceStore {
         setIndex.run(first, last, p.id);
       }
       this.db.exec('DROP TABLE span_index; DROP TABLE chunks');
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      this.db.pragma('user_version = 4');
     })();
   }
 
@@ -338,6 +345,18 @@ export class SqliteStore implements TraceStore {
   private migrateFrom3(): void {
     this.db.transaction(() => {
       this.runs.migrateRows();
+      this.db.pragma('user_version = 4');
+    })();
+  }
+
+  /** Schema 4 had no tag index: each payload's filters are made from its spans, once. */
+  private migrateFrom4(): void {
+    const payloads = this.db.prepare('SELECT id FROM payloads ORDER BY id').pluck().safeIntegers(true).all() as bigint[];
+    this.db.transaction(() => {
+      for (const id of payloads) {
+        const blob = this.statements.blobOf.get(id) as Buffer;
+        this.tags.add(id, buildTagFilters(decodeSegment(blob).chunks));
+      }
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -382,6 +401,7 @@ export class SqliteStore implements TraceStore {
   }
 
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
+    if (q.tag !== undefined) return this.searchTagged(q, q.tag);
     const w = blockConditions(q, this.readonly ? this.readWidest() : this.widestBlock);
     const blocks = this.db.prepare(`SELECT max_start, strings, entries FROM search_blocks ${w.sql} ORDER BY max_start DESC`).safeIntegers(true);
     const ids = searchBlocks(q, blocks.iterate(...w.params) as IterableIterator<StoredBlock>);
@@ -391,6 +411,25 @@ export class SqliteStore implements TraceStore {
       if (rows.length > 0) out.push(summarizeChunks(rows));
     }
     return out.sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : 0));
+  }
+
+  /** Traces with a span carrying the tag in the range: the payloads the tag index names, decoded newest first. */
+  private searchTagged(q: TraceQuery, tag: { key: string; value: string }): TraceSummaryRecord[] {
+    const start = q.start ?? -(2n ** 63n);
+    const end = q.end ?? 2n ** 63n - 1n;
+    const ids = new Set<bigint>();
+    for (const payload of this.tags.maybe(tag.key, tag.value, start, end)) {
+      const blob = this.statements.blobOf.get(payload) as Buffer | undefined;
+      if (blob === undefined) continue;
+      tracesWithTag(decodeSegment(blob).chunks, tag.key, tag.value, start, end, ids);
+      if (ids.size >= q.limit) break;
+    }
+    const out: TraceSummaryRecord[] = [];
+    for (const id of ids) {
+      const rows = this.chunksOf(id);
+      if (rows.length > 0) out.push(summarizeChunks(rows));
+    }
+    return out.sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : 0)).slice(0, q.limit);
   }
 
   async diskUsage(): Promise<number> {
@@ -418,6 +457,7 @@ export class SqliteStore implements TraceStore {
       this.runs.deletePayloadsUpTo(upTo);
       this.db.prepare('DELETE FROM chunk_names WHERE payload <= ?').run(upTo);
       this.db.prepare('DELETE FROM search_blocks WHERE id <= ?').run(row.last);
+      this.tags.deleteUpTo(upTo);
       this.db.prepare('DELETE FROM payloads WHERE id <= ?').run(upTo);
     })();
     this.dictionaries.forgetUpTo(upTo);

@@ -1,0 +1,220 @@
+import type { Span } from '@ecs-trace/protocol';
+
+/*
+ * The tag index: per payload, Bloom filters over the key=value pairs its spans carry, so that a
+ * search for a tag reads a few hundred bytes a payload instead of its spans, and decodes only the
+ * payloads whose filter says "maybe" (about 1 in 100 of those without the tag). A pair is one
+ * 32-bit hash of the key and of the value as searches compare it (lower case); the filter holds
+ * 10 bits a distinct pair with 7 probes. A payload with many distinct pairs has its filter cut in
+ * 16 shards by the hash's top bits, each a row of its own, so a search reads one sixteenth of it;
+ * a payload with few keeps one row (WHOLE). Both stores keep the rows (payload, shard, the
+ * payload's first and last span start, bits) and test the bits the same way: bit n of a filter is
+ * bit n % 8, from the least significant, of byte n / 8, as PostgreSQL's get_bit numbers them.
+ *
+ * Not indexed, so never used to find candidates (a search on them checks traces instead): keys
+ * that start with `_` (the tracers' internals: `_dd.p.tid`, `_sampling_priority_v1`), the fields
+ * a search reads from the span itself (service, env, resource, name, type), and values over 256
+ * characters (stacks, long statements).
+ */
+
+const BITS_PER_PAIR = 10;
+const PROBES = 7;
+export const TAG_SHARDS = 16;
+/** The shard id of a payload's filter kept whole. */
+export const WHOLE = TAG_SHARDS;
+/** Pairs up to which a payload's filter is kept whole: at most 640 bytes to read. */
+const WHOLE_UP_TO = 512;
+const MAX_VALUE = 256;
+const SPAN_FIELDS = new Set(['service', 'env', 'resource', 'name', 'type']);
+
+export interface TagFilterRow {
+  shard: number;
+  bits: Buffer;
+}
+
+export interface PayloadTagFilters {
+  /** The first and last start of the payload's spans, ns. */
+  minStart: bigint;
+  maxStart: bigint;
+  rows: TagFilterRow[];
+}
+
+/** The text a value is compared as: lower case, as searches compare values. */
+function normalize(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 65 && c <= 90 || c > 127) return value.toLowerCase();
+  }
+  return value;
+}
+
+/** Whether the tag index holds `key` with values like `value`: only then can it find candidates. */
+export function indexedTag(key: string, value: string): boolean {
+  return key.length > 0 && key.charCodeAt(0) !== 95 && !SPAN_FIELDS.has(key) && !key.includes('*') && normalize(value).length <= MAX_VALUE;
+}
+
+/** FNV-1a over UTF-16 code units. */
+function stringHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** MurmurHash3's finalizer: every input bit reaches every output bit. */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const pairHash = (keyHash: number, valueHash: number): number => mix(Math.imul(keyHash, 0x9e3779b1) ^ valueHash);
+
+/** Where a pair's bits are, before each filter's length is known: bit g % length for each g. */
+function probesOf(h: number): number[] {
+  const step = mix(h ^ 0x5bd1e995) | 1;
+  const out: number[] = [];
+  for (let i = 0; i < PROBES; i++) out.push((h + Math.imul(i, step)) >>> 0);
+  return out;
+}
+
+/** What a search for key:value reads: the shards that may hold it, and its probes. */
+export interface TagProbe {
+  shards: [number, number];
+  probes: number[];
+}
+
+export function tagProbe(key: string, value: string): TagProbe {
+  const h = pairHash(stringHash(key), stringHash(normalize(value)));
+  return { shards: [h >>> 28, WHOLE], probes: probesOf(h) };
+}
+
+/** Whether a filter may hold the pair probed (a false "maybe" about 1% of the time, never a false "no"). */
+export function mayContain(bits: Uint8Array, probes: readonly number[]): boolean {
+  const length = bits.length * 8;
+  for (const g of probes) {
+    const n = g % length;
+    if ((bits[n >>> 3]! & (1 << (n & 7))) === 0) return false;
+  }
+  return true;
+}
+
+/** The distinct pair hashes of a payload: an open-addressing set of 32-bit values (0 marks empty). */
+class HashSet {
+  private table = new Int32Array(1024);
+  size = 0;
+  hasZero = false;
+
+  add(h: number): void {
+    if (h === 0) { if (!this.hasZero) { this.hasZero = true; this.size++; } return; }
+    if (2 * this.size >= this.table.length) this.grow();
+    const mask = this.table.length - 1;
+    let i = h & mask;
+    const v = h | 0;
+    for (;;) {
+      const at = this.table[i]!;
+      if (at === v) return;
+      if (at === 0) { this.table[i] = v; this.size++; return; }
+      i = (i + 1) & mask;
+    }
+  }
+
+  *values(): Generator<number> {
+    if (this.hasZero) yield 0;
+    for (const v of this.table) if (v !== 0) yield v >>> 0;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    const mask = this.table.length - 1;
+    for (const v of old) {
+      if (v === 0) continue;
+      let i = v & mask;
+      while (this.table[i] !== 0) i = (i + 1) & mask;
+      this.table[i] = v;
+    }
+  }
+}
+
+function filterOf(hashes: readonly number[]): Buffer {
+  // A whole number of 8-byte words, 64 bits at least.
+  const bytes = Math.max(8, Math.ceil((hashes.length * BITS_PER_PAIR) / 64) * 8);
+  const bits = Buffer.alloc(bytes);
+  const length = bytes * 8;
+  for (const h of hashes) {
+    for (const g of probesOf(h)) {
+      const n = g % length;
+      bits[n >>> 3]! |= 1 << (n & 7);
+    }
+  }
+  return bits;
+}
+
+/** The tag filters of a payload's spans. */
+export function buildTagFilters(chunks: readonly (readonly Span[])[]): PayloadTagFilters {
+  // Each distinct string hashed once (keys and values repeat across the payload's spans).
+  const keyHashes = new Map<string, number>();
+  const valueHashes = new Map<string, number>();
+  const pairs = new HashSet();
+  let minStart: bigint | undefined;
+  let maxStart: bigint | undefined;
+  const valueHash = (value: string): number => {
+    let h = valueHashes.get(value);
+    if (h === undefined) {
+      const text = normalize(value);
+      h = text.length <= MAX_VALUE ? stringHash(text) : -1;
+      valueHashes.set(value, h);
+    }
+    return h;
+  };
+  const add = (key: string, value: string): void => {
+    let kh = keyHashes.get(key);
+    if (kh === undefined) {
+      kh = key.charCodeAt(0) === 95 || SPAN_FIELDS.has(key) || key.length === 0 ? -1 : stringHash(key);
+      keyHashes.set(key, kh);
+    }
+    if (kh === -1) return;
+    const vh = valueHash(value);
+    if (vh !== -1) pairs.add(pairHash(kh, vh));
+  };
+  for (const chunk of chunks) {
+    for (const s of chunk) {
+      if (minStart === undefined || s.start < minStart) minStart = s.start;
+      if (maxStart === undefined || s.start > maxStart) maxStart = s.start;
+      const meta = s.meta;
+      for (const k in meta) add(k, meta[k]!);
+      const metrics = s.metrics;
+      // A metric is searched as its decimal text (search-query.ts); a key in meta too is searched there.
+      for (const k in metrics) if (meta[k] === undefined) add(k, String(metrics[k]));
+    }
+  }
+  const all = [...pairs.values()];
+  let rows: TagFilterRow[];
+  if (all.length <= WHOLE_UP_TO) rows = [{ shard: WHOLE, bits: filterOf(all) }];
+  else {
+    const shards: number[][] = Array.from({ length: TAG_SHARDS }, () => []);
+    for (const h of all) shards[h >>> 28]!.push(h);
+    rows = shards.flatMap((hashes, shard) => (hashes.length > 0 ? [{ shard, bits: filterOf(hashes) }] : []));
+  }
+  return { minStart: minStart ?? 0n, maxStart: maxStart ?? 0n, rows };
+}
+
+/**
+ * Whether a span carries key:value as a search compares it (search-query.ts): its meta value, or
+ * else its metric's decimal text, equal to `value` ignoring case.
+ */
+export function spanHasTag(s: Span, key: string, value: string): boolean {
+  const v = s.meta[key] ?? (s.metrics[key] !== undefined ? String(s.metrics[key]) : undefined);
+  return v !== undefined && normalize(v) === normalize(value);
+}
+
+/** The traces (lower 64 bits of their ids, signed) with a span carrying the tag that starts in [start, end). */
+export function tracesWithTag(chunks: readonly (readonly Span[])[], key: string, value: string, start: bigint, end: bigint, into: Set<bigint>): void {
+  for (const chunk of chunks) {
+    for (const s of chunk) {
+      if (s.start < start || s.start >= end || !spanHasTag(s, key, value)) continue;
+      into.add(BigInt.asIntN(64, s.traceId));
+      break;
+    }
+  }
+}
