@@ -65,6 +65,21 @@ export interface ApiTraces {
   scanned?: number;
 }
 
+/** Autocomplete for the search box (GET /api/v1/search/suggest). */
+export interface ApiSuggestions {
+  /** The key whose values these are; absent: these are keys. */
+  key?: string;
+  /** The most frequent first; those starting with the prefix before those holding it. At most 20. */
+  suggestions: { text: string; count: number }[];
+  /**
+   * `stats`: counts of service entry spans over the whole range (service and env), exact.
+   * `sample`: counts of spans in the newest matching traces (`sampled`).
+   */
+  basis: 'stats' | 'sample';
+  /** What a sample covered: `complete` when its traces are every match in the range. */
+  sampled?: { traces: number; spans: number; complete: boolean };
+}
+
 export interface ApiSpanLink {
   /** Decimal, as the tracer sent it. */
   traceId: string;

@@ -32,6 +32,9 @@ export const tracesQuerySchema = {
   },
 } as const;
 
+export const suggestQuerySchema = { type: 'object', properties: { ...RANGE, q: text, key: text, prefix: text } } as const;
+export interface SuggestParams extends RangeParams { q?: string; key?: string; prefix?: string }
+
 export const errorsQuerySchema = { type: 'object', properties: { ...RANGE, service: text, env: text } } as const;
 
 export const statsQuerySchema = {
