@@ -166,6 +166,11 @@ describe.skipIf(!available())('web UI', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(async () => (await resources()).includes('checkout-flow')).toBe(false);
     await shot(page, '5-search');
+    // A query the stats count whole: its facets are the whole range's requests, as the API counts them.
+    await page.goto(`${agent.apiUrl}/traces?q=${encodeURIComponent('service:e2e-checkout')}`);
+    await expect.poll(() => page.getByTestId('facets-scope').innerText()).toBe('Requests in the whole range (service entry spans, from the stats)');
+    const [group] = ((await (await fetch(`${agent.apiUrl}/api/v1/stats?service=e2e-checkout&topLevel=true&groupBy=service&start=0`)).json()) as { groups: { hits: number }[] }).groups;
+    await expect.poll(() => page.getByTestId('facet-service').innerText()).toBe(`SERVICE\ne2e-checkout\n${group!.hits}`);
   });
 
   it('shows traces arriving live', async () => {
@@ -373,7 +378,8 @@ describe.skipIf(!available())('web UI', () => {
   });
 
   it('says how far a search got, and searches further back until every match is listed', async () => {
-    // 200 traces over the last hour, 7 with a rare tag; pages of 50 ms check some of them each.
+    // 200 traces over the last hour, 7 with a rare tag; pages of 50 ms check some of them each (the
+    // query is a wildcard, so the tag index cannot name the candidates).
     const hurried = await startTestAgent({ ECS_TRACE_SEARCH_PAGE_TIME: '50ms' });
     try {
       const now = BigInt(Date.now()) * 1_000_000n;
@@ -388,7 +394,7 @@ describe.skipIf(!available())('web UI', () => {
       }
       expect((await fetch(`${hurried.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
       const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      await p.goto(`${hurried.apiUrl}/traces?range=1h&q=${encodeURIComponent('customer.tier:platinum')}`);
+      await p.goto(`${hurried.apiUrl}/traces?range=1h&q=${encodeURIComponent('customer.tier:platin*')}`);
       const count = p.getByTestId('result-count');
       await count.waitFor();
       expect(await count.innerText()).toMatch(/^\d+ traces? so far: searched back to \d{4}-\d\d-\d\d [\d:.]+ \(\d+% of the range\)/);
@@ -431,6 +437,71 @@ describe.skipIf(!available())('web UI', () => {
       await p.close();
     } finally {
       await hurried.close();
+    }
+  });
+
+  it('finds a rare tag over a day in one search, through autocomplete, pages through it, and opens a trace by its pasted id', async () => {
+    // 6,000 traces over the last 24 hours, 2% of them of platinum customers (one span each, their
+    // database call's), the others gold or silver.
+    const daily = await startTestAgent();
+    try {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const rare: string[] = [];
+      for (let payload = 0; payload < 12; payload++) {
+        const chunks: Span[][] = [];
+        for (let j = 0; j < 500; j++) {
+          const i = payload * 500 + j;
+          const traceId = 0xda10000n + BigInt(i);
+          const tagged = i % 50 === 7;
+          if (tagged) rare.push(traceId.toString(16).padStart(32, '0'));
+          const start = now - 60_000_000_000n - BigInt(i) * 14_000_000_000n;
+          chunks.push([
+            { service: 'daily', name: 'web.request', resource: `GET /d/${i}`, type: 'web', traceId, spanId: 1n, parentId: 0n, start, duration: 3_000_000, error: 0, meta: { env: 'prod', 'customer.tier': i % 3 === 0 ? 'silver' : 'gold' }, metrics: { _sampling_priority_v1: 2 } },
+            { service: 'daily-db', name: 'pg.query', resource: 'SELECT ?', type: 'sql', traceId, spanId: 2n, parentId: 1n, start: start + 100_000n, duration: 1_000_000, error: 0, meta: { env: 'prod', ...(tagged ? { 'customer.tier': 'platinum' } : {}) }, metrics: {} },
+          ]);
+        }
+        expect((await fetch(`${daily.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
+      }
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await p.goto(`${daily.apiUrl}/traces?range=1d`);
+      const box = p.getByTestId('search-query');
+      const suggestions = p.getByTestId('suggestions');
+      // A key: typed in part, taken from the list.
+      await box.click();
+      await box.pressSequentially('customer.t');
+      await expect.poll(() => suggestions.locator('li[role=option]').first().innerText()).toMatch(/^customer\.tier:\n/);
+      expect(await p.getByTestId('suggestions-basis').innerText()).toMatch(/^counts: spans in the newest 100 matching traces$/);
+      await box.press('Enter');
+      expect(await box.inputValue()).toBe('customer.tier:');
+      // Its values, the most frequent first (in the newest 100 traces: 66 gold, 34 silver, 2
+      // platinum), then narrowed by what is typed, taken, and searched.
+      await expect.poll(() => suggestions.locator('li[role=option]').allInnerTexts()).toEqual(['gold\n66', 'silver\n34', 'platinum\n2']);
+      await box.pressSequentially('plat');
+      await expect.poll(() => suggestions.locator('li[role=option]').allInnerTexts()).toEqual(['platinum\n2']);
+      await box.press('Enter');
+      expect(await box.inputValue()).toBe('customer.tier:platinum ');
+      await box.press('Enter');
+      expect(rare.length).toBe(120);
+      await expect.poll(() => p.getByTestId('result-count').innerText()).toBe('120 traces: every match in the range');
+      expect(new URL(p.url()).searchParams.get('q')).toBe('customer.tier:platinum');
+      const pager = p.getByTestId('traces-table-pager').first();
+      const listedIds = async () => p.getByTestId('traces-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('a')!.getAttribute('href')!.split('/')[2]!.split('?')[0]!));
+      const seen = new Set<string>();
+      for (const [i, label] of ['Rows 1–50 of 120', 'Rows 51–100 of 120', 'Rows 101–120 of 120'].entries()) {
+        if (i > 0) await pager.getByRole('button', { name: 'Next' }).click();
+        expect(await pager.locator('span').innerText()).toBe(label);
+        for (const id of await listedIds()) seen.add(id);
+      }
+      expect(seen).toEqual(new Set(rare));
+      await shot(p, '14-rare-tag-over-a-day');
+      // A trace id pasted into the box opens it.
+      await box.fill(rare[3]!);
+      await p.getByRole('button', { name: 'Search' }).click();
+      await p.getByTestId('trace-root').waitFor();
+      expect(await p.getByTestId('trace-root').innerText()).toContain('GET /d/157');
+      await p.close();
+    } finally {
+      await daily.close();
     }
   });
 

@@ -1,7 +1,7 @@
 /** The agent's query API, typed as the UI reads it. */
 
 import type {
-  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces,
+  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions,
   ApiTraceSummary,
 } from '@ecs-trace/agent/api-types';
 
@@ -15,6 +15,7 @@ export type Trace = ApiTrace;
 export type LiveChunk = ApiLiveChunk;
 export type ErrorGroup = ApiErrorGroup;
 export type SearchPage = ApiTraces;
+export type Suggestions = ApiSuggestions;
 
 export class ApiError extends Error {}
 
@@ -60,6 +61,7 @@ export const api = {
   traces: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params).then((b) => b.traces),
   /** A page of a search: complete, or how far back it searched and a cursor to go on. */
   search: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params),
+  suggest: (params: Record<string, string | number | boolean | undefined>) => get<ApiSuggestions>('/api/v1/search/suggest', params),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),
   errors: (r: Range, env?: string) => get<ApiErrors>('/api/v1/errors', { ...r, env }),
   serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),

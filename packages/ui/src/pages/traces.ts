@@ -1,6 +1,8 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type SearchPage, type TraceSummary } from '../api.js';
+import { api, type Range, type SearchPage, type StatsGroup, type TraceSummary } from '../api.js';
+import { QueryBox } from '../components/query-box.js';
+import { statsScopeOf, type StatsScope } from '../query-terms.js';
 import { RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { duration, time } from '../format.js';
@@ -95,38 +97,78 @@ function Scatter(props: { traces: TraceSummary[]; start: number; end: number; on
     <canvas ref=${canvas} class="scatter" data-testid="scatter" onClick=${click}></canvas></section>`;
 }
 
+function FacetList(props: { label: string; field: string; values: [string, number][]; onAdd: (term: string) => void }) {
+  const top = [...props.values].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  return html`<div class="facet" data-testid=${`facet-${props.field}`}><h4>${props.label}</h4>${top.map(([v, n]) => html`<button class="facet-value" onClick=${() => props.onAdd(`${props.field}:${/\s/.test(v) ? `"${v}"` : v}`)}><span>${v || '(none)'}</span><span class="muted">${n.toLocaleString('en-US')}</span></button>`)}</div>`;
+}
+
 function Facets(props: { traces: TraceSummary[]; onAdd: (term: string) => void }) {
-  const facet = (label: string, key: string, values: (t: TraceSummary) => string[]) => {
+  const counted = (values: (t: TraceSummary) => string[]): [string, number][] => {
     const counts = new Map<string, number>();
     for (const t of props.traces) for (const v of new Set(values(t))) counts.set(v, (counts.get(v) ?? 0) + 1);
-    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8);
-    return html`<div class="facet" data-testid=${`facet-${key}`}><h4>${label}</h4>${top.map(([v, n]) => html`<button class="facet-value" onClick=${() => props.onAdd(`${key}:${/\s/.test(v) ? `"${v}"` : v}`)}><span>${v || '(none)'}</span><span class="muted">${n}</span></button>`)}</div>`;
+    return [...counts];
   };
   return html`<aside class="facets">
     <p class="muted" data-testid="facets-scope">Counts in the ${props.traces.length} traces listed</p>
-    ${facet('Service', 'service', (t) => t.services)}
-    ${facet('Resource', 'resource', (t) => [t.rootResource])}
-    ${facet('Env', 'env', (t) => [t.env])}
-    ${facet('Status', 'status', (t) => [t.errorCount > 0 ? 'error' : 'ok'])}
+    <${FacetList} label="Service" field="service" values=${counted((t) => t.services)} onAdd=${props.onAdd} />
+    <${FacetList} label="Resource" field="resource" values=${counted((t) => [t.rootResource])} onAdd=${props.onAdd} />
+    <${FacetList} label="Env" field="env" values=${counted((t) => [t.env])} onAdd=${props.onAdd} />
+    <${FacetList} label="Status" field="status" values=${counted((t) => [t.errorCount > 0 ? 'error' : 'ok'])} onAdd=${props.onAdd} />
   </aside>`;
+}
+
+/** A query the stats count whole: facets of the whole range's requests (service entry spans), not of the page. */
+function StatsFacets(props: { scope: StatsScope; range: Range; onAdd: (term: string) => void }) {
+  const filter = { ...props.scope, topLevel: true };
+  const { data } = useData(() => Promise.all((['service', 'resource', 'env'] as const).map((g) => api.statsGroups(props.range, g, filter))), [JSON.stringify([filter, props.range])]);
+  if (!data) return html`<aside class="facets"><p class="muted">Counting…</p></aside>`;
+  const [services, resources, envs] = data;
+  const pairs = (gs: StatsGroup[]): [string, number][] => gs.map((g) => [g.key, g.hits] as [string, number]).filter(([, c]) => c > 0);
+  const hits = services!.reduce((s, g) => s + g.hits, 0);
+  const errors = services!.reduce((s, g) => s + g.errors, 0);
+  return html`<aside class="facets">
+    <p class="muted" data-testid="facets-scope">Requests in the whole range (service entry spans, from the stats)</p>
+    <${FacetList} label="Service" field="service" values=${pairs(services!)} onAdd=${props.onAdd} />
+    <${FacetList} label="Resource" field="resource" values=${pairs(resources!)} onAdd=${props.onAdd} />
+    <${FacetList} label="Env" field="env" values=${pairs(envs!)} onAdd=${props.onAdd} />
+    <${FacetList} label="Request status" field="status" values=${([['ok', hits - errors], ['error', errors]] as [string, number][]).filter(([, c]) => c > 0)} onAdd=${props.onAdd} />
+  </aside>`;
+}
+
+/** A query the stats count whole: requests over the whole range, errors apart. */
+function StatsOverTime(props: { scope: StatsScope; range: Range }) {
+  const filter = { ...props.scope, topLevel: true };
+  const { data } = useData(() => api.statsSeries(props.range, filter), [JSON.stringify([filter, props.range])]);
+  if (!data) return null;
+  const counts = data.points.map((p) => p.hits);
+  const errors = data.points.map((p) => p.errors);
+  const startMs = data.points.length > 0 ? Number(BigInt(data.points[0]!.time) / 1_000_000n) : props.range.start;
+  const total = counts.reduce((a, b) => a + b, 0);
+  return html`<${Bars} testId="counts-over-time" title=${html`Requests over time <span class="muted">(${total.toLocaleString('en-US')} service entry spans in the whole range, from the stats; red: errors)</span>`}
+    startMs=${startMs} widthMs=${data.step * 1000} counts=${counts} errors=${errors} unsearched=${0} noun="requests" />`;
+}
+
+function Bars(props: { testId: string; title: unknown; startMs: number; widthMs: number; counts: number[]; errors: number[]; unsearched: number; noun: string }) {
+  const max = Math.max(1, ...props.counts);
+  const n = Math.max(1, props.counts.length);
+  return html`<section class="chart counts" data-testid=${props.testId}>
+    <h3>${props.title}</h3>
+    <svg viewBox=${`0 0 ${n} 40`} preserveAspectRatio="none" role="img" aria-label=${`Matching ${props.noun} over time`}>
+      ${props.unsearched > 0 ? html`<rect x="0" y="0" width=${props.unsearched * n} height="40" class="unsearched" data-testid="unsearched" />` : null}
+      ${props.counts.map((c, i) => html`<g><title>${`${time(String(BigInt(Math.round(props.startMs + i * props.widthMs)) * 1_000_000n)).slice(0, 8)}: ${c} ${props.noun}, ${props.errors[i]} with errors`}</title>
+        <rect x=${i + 0.1} y=${40 - (c / max) * 38} width="0.8" height=${(c / max) * 38} class="bar" />
+        <rect x=${i + 0.1} y=${40 - (props.errors[i]! / max) * 38} width="0.8" height=${(props.errors[i]! / max) * 38} class="bar err" /></g>`)}
+    </svg>
+  </section>`;
 }
 
 /** The listed traces per slice of the range, and the part of the range not searched yet. */
 function CountsOverTime(props: { listed: Listed; start: number; end: number }) {
   const b = bucketTraces(props.listed.traces, props.start, props.end);
-  const max = Math.max(1, ...b.counts);
-  const n = b.counts.length;
   const searchedFrom = props.listed.complete ? props.start : Number(BigInt(props.listed.searchedFrom) / 1_000_000n);
   const unsearched = Math.min(1, Math.max(0, (searchedFrom - props.start) / Math.max(1, props.end - props.start)));
-  return html`<section class="chart counts" data-testid="counts-over-time">
-    <h3>Matching traces over time <span class="muted">(the ${props.listed.traces.length} listed, by start; red: with errors${unsearched > 0 ? '; grey: not searched yet' : ''})</span></h3>
-    <svg viewBox=${`0 0 ${n} 40`} preserveAspectRatio="none" role="img" aria-label="Matching traces over time">
-      ${unsearched > 0 ? html`<rect x="0" y="0" width=${unsearched * n} height="40" class="unsearched" data-testid="unsearched" />` : null}
-      ${b.counts.map((c, i) => html`<g><title>${`${time(String(BigInt(Math.round(b.startMs + i * b.widthMs)) * 1_000_000n)).slice(0, 8)}: ${c} traces, ${b.errors[i]} with errors`}</title>
-        <rect x=${i + 0.1} y=${40 - (c / max) * 38} width="0.8" height=${(c / max) * 38} class="bar" />
-        <rect x=${i + 0.1} y=${40 - (b.errors[i]! / max) * 38} width="0.8" height=${(b.errors[i]! / max) * 38} class="bar err" /></g>`)}
-    </svg>
-  </section>`;
+  return html`<${Bars} testId="counts-over-time" title=${html`Matching traces over time <span class="muted">(the ${props.listed.traces.length} listed, by start; red: with errors${unsearched > 0 ? '; grey: not searched yet' : ''})</span>`}
+    startMs=${b.startMs} widthMs=${b.widthMs} counts=${b.counts} errors=${b.errors} unsearched=${unsearched} noun="traces" />`;
 }
 
 /** What a search has listed so far, page after page, each trace once. */
@@ -177,23 +219,25 @@ export function TracesPage(props: { url: URL }) {
     // A trace id pasted into the box opens that trace.
     const id = traceIdIn(String(f.get('q') ?? ''));
     if (id !== undefined) return navigate(`/traces/${id}${keepRange(props.url)}`);
-    navigate(withParams(props.url, { q: String(f.get('q') ?? ''), minMs: String(f.get('minMs') ?? ''), maxMs: String(f.get('maxMs') ?? '') }));
+    navigate(withParams(props.url, { q: String(f.get('q') ?? '').trim(), minMs: String(f.get('minMs') ?? ''), maxMs: String(f.get('maxMs') ?? '') }));
   };
   const addTerm = (term: string) => navigate(withParams(props.url, { q: [p.get('q'), term].filter(Boolean).join(' ') }));
   const traces = listed?.traces ?? [];
+  // Facets and counts over the whole range when the stats can count the query (no tag, no duration bound).
+  const scope = p.get('minMs') || p.get('maxMs') ? undefined : statsScopeOf(p.get('q') ?? '');
   return html`<main>
     <header class="page"><h1>Traces</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
     <form class="search" onSubmit=${submit}>
-      <input name="q" data-testid="search-query" value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} placeholder="service:checkout env:prod -status:error http.status_code:5*, or a trace id" aria-label="Search query" />
+      <${QueryBox} value=${query} onInput=${setQuery} range=${range} />
       <label>min ms <input name="minMs" type="number" min="0" value=${p.get('minMs') ?? ''} /></label>
       <label>max ms <input name="maxMs" type="number" min="0" value=${p.get('maxMs') ?? ''} /></label>
       <button type="submit">Search</button>
     </form>
     <${Status} loading=${loading} error=${error}>
       <div class="search-results">
-        <${Facets} traces=${traces} onAdd=${addTerm} />
+        ${scope ? html`<${StatsFacets} scope=${scope} range=${range} onAdd=${addTerm} />` : html`<${Facets} traces=${traces} onAdd=${addTerm} />`}
         <div>
-          ${listed ? html`<${CountsOverTime} listed=${listed} start=${range.start} end=${range.end} />` : null}
+          ${scope ? html`<${StatsOverTime} scope=${scope} range=${range} />` : listed ? html`<${CountsOverTime} listed=${listed} start=${range.start} end=${range.end} />` : null}
           <${Scatter} traces=${traces} start=${range.start} end=${range.end} onPick=${(t: TraceSummary) => navigate(`/traces/${t.traceId}${keepRange(props.url)}`)} />
           ${listed ? html`<${Coverage} listed=${listed} rangeStart=${range.start} more=${searchMore} loadingMore=${more.loading} />` : null}
           ${more.error ? html`<p class="error" role="alert">${more.error}</p>` : null}
