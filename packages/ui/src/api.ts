@@ -1,7 +1,7 @@
 /** The agent's query API, typed as the UI reads it. */
 
 import type {
-  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions,
+  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics,
   ApiTraceSummary,
 } from '@ecs-trace/agent/api-types';
 
@@ -16,6 +16,7 @@ export type LiveChunk = ApiLiveChunk;
 export type ErrorGroup = ApiErrorGroup;
 export type SearchPage = ApiTraces;
 export type Suggestions = ApiSuggestions;
+export type Analytics = ApiAnalytics;
 
 export class ApiError extends Error {}
 
@@ -61,6 +62,7 @@ export const api = {
   traces: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params).then((b) => b.traces),
   /** A page of a search: complete, or how far back it searched and a cursor to go on. */
   search: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params),
+  analytics: (params: Record<string, string | number | boolean | undefined>) => get<ApiAnalytics>('/api/v1/analytics', params),
   suggest: (params: Record<string, string | number | boolean | undefined>) => get<ApiSuggestions>('/api/v1/search/suggest', params),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),
   errors: (r: Range, env?: string) => get<ApiErrors>('/api/v1/errors', { ...r, env }),

@@ -80,6 +80,22 @@ export interface ApiSuggestions {
   sampled?: { traces: number; spans: number; complete: boolean };
 }
 
+/** Span analytics (GET /api/v1/analytics): the spans a query selects, grouped by a field or tag. */
+export interface ApiAnalytics {
+  groupBy: string;
+  /** The most spans first, at most 20; `key` '' for spans without the tag. Durations in ns. */
+  groups: { key: string; count: number; errors: number; p50: number | null; p95: number | null; p99: number | null }[];
+  /** Groups beyond those listed. */
+  otherGroups: number;
+  /** Spans per step from `start` (ns, decimal), for the 10 largest groups. */
+  series: { start: string; stepNs: string; counts: Record<string, number[]> };
+  spans: number;
+  traces: number;
+  /** true: every span of the range is counted; else the counts are exact from `searchedFrom` to the range's end. */
+  complete: boolean;
+  searchedFrom: string;
+}
+
 export interface ApiSpanLink {
   /** Decimal, as the tracer sent it. */
   traceId: string;

@@ -32,6 +32,9 @@ export const tracesQuerySchema = {
   },
 } as const;
 
+export const analyticsQuerySchema = { type: 'object', required: ['groupBy'], properties: { ...RANGE, q: text, groupBy: { type: 'string', minLength: 1 } } } as const;
+export interface AnalyticsParams extends RangeParams { q?: string; groupBy: string }
+
 export const suggestQuerySchema = { type: 'object', properties: { ...RANGE, q: text, key: text, prefix: text } } as const;
 export interface SuggestParams extends RangeParams { q?: string; key?: string; prefix?: string }
 
@@ -66,7 +69,8 @@ interface SchemaLike { minimum?: number; maximum?: number; enum?: readonly strin
 export function schemaErrorMessage(errors: FastifySchemaValidationError[]): string {
   const e = errors[0] as (FastifySchemaValidationError & { data?: unknown; parentSchema?: SchemaLike }) | undefined;
   if (!e) return 'invalid query';
-  const name = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? 'query');
+  if (e.keyword === 'required') return `${String(e.params['missingProperty'])}: required`;
+  const name = e.instancePath.replace(/^\//, '') || 'query';
   if (Array.isArray(e.data)) return `${name}: give it once`;
   // As the user wrote it (a coerced number is quoted like the rest).
   const value = JSON.stringify(String(e.data));

@@ -63,7 +63,8 @@ export function parseSearchQuery(q: string): ParsedSearch {
   return parsed;
 }
 
-function spanMatches({ span: s, env }: SpanRecord, t: SpanTerm): boolean {
+/** Whether one span meets a term (a negated term: whether it would, were it not negated). */
+export function spanTermMatches({ span: s, env }: SpanRecord, t: SpanTerm): boolean {
   switch (t.key) {
     case '*text': return t.pattern.test(s.resource) || t.pattern.test(s.name);
     case 'env': return t.pattern.test(env);
@@ -76,7 +77,7 @@ function spanMatches({ span: s, env }: SpanRecord, t: SpanTerm): boolean {
 
 /** A trace matches when, for every term, some span matches it (none, for a negated term). */
 export function traceMatches(spans: SpanRecord[], terms: SpanTerm[]): boolean {
-  return terms.every((t) => spans.some((s) => spanMatches(s, t)) !== t.negate);
+  return terms.every((t) => spans.some((s) => spanTermMatches(s, t)) !== t.negate);
 }
 
 /** The terms the tag index can find candidates for: exact, not negated, on a tag it holds. */

@@ -4,20 +4,21 @@ import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { StoreTimeoutError, StoreUnavailableError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
-import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions } from './api-types.js';
+import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
 import { errorGroupsOf } from './errors.js';
 import { serviceMapOf } from './service-map.js';
 import { serveLive } from './live.js';
 import {
-  errorsQuerySchema, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, suggestQuerySchema, toStatsQuery, toTraceQuery,
-  tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type SuggestParams, type TracesParams,
+  errorsQuerySchema, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, suggestQuerySchema, analyticsQuerySchema, toStatsQuery, toTraceQuery,
+  tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type SuggestParams, type AnalyticsParams, type TracesParams,
 } from './params.js';
 
 import { parseSearchQuery, SearchSyntaxError } from './search-query.js';
 import { decodeCursor, encodeCursor, walkSearch } from './search-walk.js';
 import { indexConditions, planSearch } from './search-drivers.js';
 import { Suggester } from './suggest.js';
+import { spanAnalytics } from './analytics.js';
 import { installAuth, type AuthOptions } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
@@ -168,6 +169,12 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
     const query = { ...toTraceQuery({ ...(req.query.start ? { start: req.query.start } : {}), ...(req.query.end ? { end: req.query.end } : {}) }), ...search.index };
     return suggester.suggest({ search, query, range: wholeRange(query), ...(req.query.key ? { key: req.query.key } : {}), prefix: req.query.prefix ?? '' });
+  });
+
+  app.get<{ Querystring: AnalyticsParams }>('/api/v1/analytics', { schema: { querystring: analyticsQuerySchema } }, async (req): Promise<ApiAnalytics> => {
+    const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
+    const query = { ...toTraceQuery({ ...(req.query.start ? { start: req.query.start } : {}), ...(req.query.end ? { end: req.query.end } : {}) }), ...search.index };
+    return spanAnalytics({ store, search, query, range: wholeRange(query), groupBy: req.query.groupBy, deadline: Date.now() + searchPageMs });
   });
 
   // The service map and the error groups of a range, from the store's rollups (to the minute).

@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Range, type SearchPage, type StatsGroup, type TraceSummary } from '../api.js';
 import { QueryBox } from '../components/query-box.js';
+import { AnalyticsPanel } from '../components/analytics.js';
 import { statsScopeOf, type StatsScope } from '../query-terms.js';
 import { RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
@@ -219,7 +220,7 @@ export function TracesPage(props: { url: URL }) {
     // A trace id pasted into the box opens that trace.
     const id = traceIdIn(String(f.get('q') ?? ''));
     if (id !== undefined) return navigate(`/traces/${id}${keepRange(props.url)}`);
-    navigate(withParams(props.url, { q: String(f.get('q') ?? '').trim(), minMs: String(f.get('minMs') ?? ''), maxMs: String(f.get('maxMs') ?? '') }));
+    navigate(withParams(props.url, { q: String(f.get('q') ?? '').trim(), minMs: String(f.get('minMs') ?? ''), maxMs: String(f.get('maxMs') ?? ''), groupBy: String(f.get('groupBy') ?? '').trim() }));
   };
   const addTerm = (term: string) => navigate(withParams(props.url, { q: [p.get('q'), term].filter(Boolean).join(' ') }));
   const traces = listed?.traces ?? [];
@@ -229,6 +230,8 @@ export function TracesPage(props: { url: URL }) {
     <header class="page"><h1>Traces</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
     <form class="search" onSubmit=${submit}>
       <${QueryBox} value=${query} onInput=${setQuery} range=${range} />
+      <label>group by <input name="groupBy" data-testid="group-by" list="group-fields" value=${p.get('groupBy') ?? ''} placeholder="a tag or field" size="14" /></label>
+      <datalist id="group-fields">${['http.status_code', 'service', 'resource', 'env', 'version', 'status', 'type'].map((f) => html`<option value=${f} />`)}</datalist>
       <label>min ms <input name="minMs" type="number" min="0" value=${p.get('minMs') ?? ''} /></label>
       <label>max ms <input name="maxMs" type="number" min="0" value=${p.get('maxMs') ?? ''} /></label>
       <button type="submit">Search</button>
@@ -237,6 +240,7 @@ export function TracesPage(props: { url: URL }) {
       <div class="search-results">
         ${scope ? html`<${StatsFacets} scope=${scope} range=${range} onAdd=${addTerm} />` : html`<${Facets} traces=${traces} onAdd=${addTerm} />`}
         <div>
+          ${p.get('groupBy') ? html`<${AnalyticsPanel} q=${p.get('q') ?? ''} groupBy=${p.get('groupBy')} range=${range} onAdd=${addTerm} />` : null}
           ${scope ? html`<${StatsOverTime} scope=${scope} range=${range} />` : listed ? html`<${CountsOverTime} listed=${listed} start=${range.start} end=${range.end} />` : null}
           <${Scatter} traces=${traces} start=${range.start} end=${range.end} onPick=${(t: TraceSummary) => navigate(`/traces/${t.traceId}${keepRange(props.url)}`)} />
           ${listed ? html`<${Coverage} listed=${listed} rangeStart=${range.start} more=${searchMore} loadingMore=${more.loading} />` : null}

@@ -1,0 +1,145 @@
+import type { SpanRecord, TraceId, TraceQuery, TraceReader, TraceRecord } from '../store/index.js';
+import type { ApiAnalytics } from './api-types.js';
+import { indexConditions, planSearch } from './search-drivers.js';
+import { spanTermMatches, type ParsedSearch } from './search-query.js';
+import { walkSearch } from './search-walk.js';
+
+/*
+ * Span analytics: the spans a query selects, grouped by a field or tag, as counts, errors and
+ * latency percentiles, over the range or step by step. The spans are the indexed ones (service
+ * entries and errors, as search counts requests) that meet every condition themselves: the index
+ * conditions and each term of the query, negated ones too. They are found as a search finds
+ * traces (the walk, with the query's positive terms: every trace holding such a span is one of
+ * them) and read whole; the walk has the page's time, so a day of heavy traffic can be covered in
+ * part: the answer then says from where (`searchedFrom`), and its counts are exact from there to
+ * the range's end.
+ */
+
+const TOP = 20;
+const SERIES = 10;
+const STEPS = 30;
+/** Traces walked at most in one answer (each is read whole). */
+const MAX_TRACES = 50_000;
+
+const indexed = (r: SpanRecord): boolean => r.span.metrics['_top_level'] === 1 || r.span.error !== 0 || r.span.parentId === 0n;
+
+/** The value a span has for a field or tag, as search reads them; undefined when it has none. */
+export function groupValue(r: SpanRecord, key: string): string | undefined {
+  const s = r.span;
+  switch (key) {
+    case 'service': case 'resource': case 'name': case 'type': return s[key];
+    case 'operation': return s.name;
+    case 'env': return r.env;
+    case 'status': return s.error !== 0 ? 'error' : 'ok';
+  }
+  return s.meta[key] ?? (s.metrics[key] !== undefined ? String(s.metrics[key]) : undefined);
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+export async function spanAnalytics(o: {
+  store: TraceReader; search: ParsedSearch; query: TraceQuery; range: { start: bigint; end: bigint }; groupBy: string; deadline: number;
+}): Promise<ApiAnalytics> {
+  // The trace a candidate's check read, kept for counting it right after (one at a time: a day's
+  // traces are never all held).
+  let last: { id: string; trace: Promise<TraceRecord | undefined> } | undefined;
+  // A window's candidates are all asked for at once when the window comes, so that a store on
+  // another thread (or server) reads them back to back instead of one round trip each.
+  const ahead = new Map<string, Promise<TraceRecord | undefined>>();
+  const getTrace = (id: TraceId) => {
+    const k = `${id.high}:${id.low}`;
+    if (last?.id !== k) {
+      const t = ahead.get(k) ?? o.store.getTrace(id);
+      ahead.delete(k);
+      last = { id: k, trace: t };
+    }
+    return last.trace;
+  };
+  const store: TraceReader = { getTrace, searchTraces: (q) => o.store.searchTraces(q), stats: () => o.store.stats() };
+  const conditions = indexConditions(o.query);
+  const positive = { ...o.search, terms: o.search.terms.filter((t) => !t.negate) };
+  const plan = await planSearch(store, positive, conditions, o.range);
+  // Each matching span as it is met: its start, duration, error and group; which of them count
+  // depends on how far the walk gets.
+  const starts: bigint[] = [];
+  const durations: number[] = [];
+  const errors: boolean[] = [];
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  const count = (trace: TraceRecord): void => {
+    for (const r of trace.spans) {
+      const s = r.span;
+      if (s.start < o.range.start || s.start >= o.range.end || !indexed(r)) continue;
+      if (conditions.service !== undefined && s.service !== conditions.service) continue;
+      if (conditions.env !== undefined && r.env !== conditions.env) continue;
+      if (conditions.resource !== undefined && s.resource !== conditions.resource) continue;
+      if (conditions.name !== undefined && s.name !== conditions.name) continue;
+      if (conditions.error !== undefined && (s.error !== 0) !== conditions.error) continue;
+      if (conditions.minDurationNs !== undefined && s.duration < conditions.minDurationNs) continue;
+      if (conditions.maxDurationNs !== undefined && s.duration > conditions.maxDurationNs) continue;
+      if (!o.search.terms.every((term) => spanTermMatches(r, term) !== term.negate)) continue;
+      starts.push(s.start);
+      durations.push(s.duration);
+      errors.push(s.error !== 0);
+      keys.push(groupValue(r, o.groupBy) ?? '');
+    }
+  };
+  const walked = await walkSearch({
+    query: { ...conditions, ...o.range, limit: MAX_TRACES },
+    candidates: async (q) => {
+      const list = await plan.candidates(q);
+      ahead.clear();
+      for (const c of list) {
+        const t = o.store.getTrace(c.traceId);
+        // Read ahead; a read that fails is failed again by the one that asks for it.
+        t.catch(() => undefined);
+        ahead.set(`${c.traceId.high}:${c.traceId.low}`, t);
+      }
+      return list;
+    },
+    // Counted as they are checked, so that the walk's time bounds the reading too.
+    matches: async (c) => {
+      if (plan.matches && !(await plan.matches(c))) return false;
+      const k = `${c.traceId.high}:${c.traceId.low}`;
+      if (seen.has(k)) return true;
+      seen.add(k);
+      const trace = await getTrace(c.traceId);
+      if (trace !== undefined) count(trace);
+      return true;
+    },
+    deadline: o.deadline,
+  });
+  const from = walked.searchedFrom;
+  const stepNs = (o.range.end - from + BigInt(STEPS) - 1n) / BigInt(STEPS) || 1n;
+  const groups = new Map<string, { count: number; errors: number; durations: number[]; steps: number[] }>();
+  let spans = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const start = starts[i]!;
+    // Only what the walk covered whole is counted: the counts are then exact over it.
+    if (start < from) continue;
+    spans++;
+    let g = groups.get(keys[i]!);
+    if (g === undefined) groups.set(keys[i]!, (g = { count: 0, errors: 0, durations: [], steps: new Array<number>(STEPS).fill(0) }));
+    g.count++;
+    if (errors[i]) g.errors++;
+    g.durations.push(durations[i]!);
+    g.steps[Math.min(STEPS - 1, Number((start - from) / stepNs))]!++;
+  }
+  const ranked = [...groups].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1));
+  return {
+    groupBy: o.groupBy,
+    groups: ranked.slice(0, TOP).map(([key, g]) => {
+      const sorted = g.durations.sort((a, b) => a - b);
+      return { key, count: g.count, errors: g.errors, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99) };
+    }),
+    otherGroups: Math.max(0, ranked.length - TOP),
+    series: { start: from.toString(), stepNs: stepNs.toString(), counts: Object.fromEntries(ranked.slice(0, SERIES).map(([key, g]) => [key, g.steps])) },
+    spans,
+    traces: seen.size,
+    complete: walked.complete,
+    searchedFrom: from.toString(),
+  };
+}
