@@ -19,10 +19,10 @@ const END_NS = BigInt(NOW_MS) * 1_000_000n;
 const START_NS = END_NS - 3n * HOUR_NS;
 const TRACES = 3000;
 
-interface Seeded { rare: Set<string>; failing: Set<string>; all: Set<string>; burst: Set<string> }
+interface Seeded { rare: Set<string>; failing: Set<string>; all: Set<string>; burst: Set<string>; slow: Set<string> }
 
 function seed(): { payloads: Uint8Array[]; seeded: Seeded } {
-  const seeded: Seeded = { rare: new Set(), failing: new Set(), all: new Set(), burst: new Set() };
+  const seeded: Seeded = { rare: new Set(), failing: new Set(), all: new Set(), burst: new Set(), slow: new Set() };
   const payloads: Uint8Array[] = [];
   let chunks: Span[][] = [];
   for (let i = 0; i < TRACES; i++) {
@@ -32,11 +32,13 @@ function seed(): { payloads: Uint8Array[]; seeded: Seeded } {
     const start = END_NS - 1_000_000_000n - (BigInt(i) * 3n * HOUR_NS) / BigInt(TRACES);
     const rare = i % 100 === 37;
     const failing = i % 75 === 11;
+    const slow = i % 50 === 13 || i % 200 === 37;
+    if (slow) seeded.slow.add(hex);
     if (rare) seeded.rare.add(hex);
     if (failing) seeded.failing.add(hex);
     seeded.all.add(hex);
     chunks.push([
-      { service: 'walk', name: 'web.request', resource: 'GET /w', type: 'web', traceId, spanId: 1n, parentId: 0n, start, duration: 2_000_000, error: failing ? 1 : 0, meta: { env: 'prod', ...(rare ? { 'customer.tier': 'platinum' } : {}) }, metrics: { _sampling_priority_v1: 2 } },
+      { service: 'walk', name: 'web.request', resource: 'GET /w', type: 'web', traceId, spanId: 1n, parentId: 0n, start, duration: slow ? 300_000_000 : 2_000_000, error: failing ? 1 : 0, meta: { env: 'prod', ...(rare ? { 'customer.tier': 'platinum' } : {}) }, metrics: { _sampling_priority_v1: 2 } },
       { service: 'walk-db', name: 'pg.query', resource: 'SELECT ?', type: 'sql', traceId, spanId: 2n, parentId: 1n, start: start + 100_000n, duration: 1_000_000, error: 0, meta: { env: 'prod' }, metrics: {} },
     ]);
     if (chunks.length === 250) {
@@ -117,6 +119,15 @@ describe.each(stores.filter(([, available]) => available).map(([kind]) => kind))
     // Pages follow one another back in time: none lists a trace twice here (no trace straddles).
     expect(found.length).toBe(seeded.rare.size);
     if (limit >= seeded.rare.size + 1) expect(pages).toHaveLength(1);
+  }, 60_000);
+
+  it.each([1, 7, 1000])('finds every slow trace by its duration, %i a page, and every slow one with a rare tag', async (limit) => {
+    const pages = await allPages(agent, { minDurationMs: '100', limit: String(limit) });
+    expect(new Set(pages.flatMap((p) => p.traces.map((t) => t.traceId)))).toEqual(seeded.slow);
+    const both = await allPages(agent, { q: 'customer.tier:platinum', minDurationMs: '100', limit: String(limit) });
+    const slowRare = new Set([...seeded.slow].filter((t) => seeded.rare.has(t)));
+    expect(slowRare.size).toBe(15);
+    expect(new Set(both.flatMap((p) => p.traces.map((t) => t.traceId)))).toEqual(slowRare);
   }, 60_000);
 
   it('pages through every trace of a service, 1000 a page, each listed once', async () => {
