@@ -89,7 +89,7 @@ describe('ecs-trace taskdef', () => {
 
   it('writes the agent definition to a file with -o', () => {
     const out = join(dir, 'agent.json');
-    expect(cli(['agent', '-o', out]).code).toBe(0);
+    expect(cli(['agent', '--image', '123456789012.dkr.ecr.us-east-1.amazonaws.com/ecs-trace/agent:0.2.0', '-o', out]).code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(FIXTURES, 'agent.generated.json'), 'utf8'));
   });
 });
@@ -137,8 +137,15 @@ describe('first run, as a new user meets it', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^ecs-trace taskdef: executionRoleArn: the DD_API_KEY secret needs a role .*--execution-role-arn ARN/);
     const out = join(dir, 'agent-with-key.json');
-    expect(cli(['agent', '--api-key-secret', secret, '--execution-role-arn', 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole', '-o', out]).code).toBe(0);
+    expect(cli(['agent', '--api-key-secret', secret, '--execution-role-arn', 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole', '--image', '123456789012.dkr.ecr.us-east-1.amazonaws.com/ecs-trace/agent:0.2.0', '-o', out]).code).toBe(0);
     expect(cli(['lint', out]).code).toBe(0);
+    // The image as the examples name it before it is built and pushed: ECS could not pull it.
+    const unpushed = join(dir, 'agent-unpushed.json');
+    const made = cli(['agent', '-o', unpushed]);
+    expect(made.stderr).toContain('image: ecs-trace/agent:0.2.0 is in no registry: build deploy/Dockerfile, push it to your ECR and pass --image with its URI');
+    const lint = cli(['lint', unpushed]);
+    expect(lint.code).toBe(1);
+    expect(lint.stdout).toContain('image-not-in-a-registry');
   });
 
   it('taskdef app needs no --container when the task definition has one', () => {

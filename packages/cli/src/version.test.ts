@@ -16,7 +16,7 @@ describe('the version', () => {
       expect((JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as { version: string }).version, dir).toBe(version);
     }
     expect(readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8')).toContain(`\n## ${version} (`);
-    expect(readFileSync(join(ROOT, 'deploy/agent-task-definition.json'), 'utf8')).toContain(`"ecs-trace/agent:${version}"`);
+    expect(readFileSync(join(ROOT, 'deploy/agent-task-definition.json'), 'utf8')).toContain(`/ecs-trace/agent:${version}"`);
     expect(readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8')).toContain(`ecs-trace/agent:${version}`);
   });
 

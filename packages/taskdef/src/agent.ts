@@ -1,6 +1,7 @@
 import type { PortMapping } from '@aws-sdk/client-ecs';
 import { getEnv, hasSecret, removeEnv, setEnv } from './container-env.js';
 import { TaskdefInputError } from './errors.js';
+import { placeholderImage } from './execution-role.js';
 import { findContainer, type Container, type TaskDefinition } from './input.js';
 import { mountSocketDir, SOCKET_PATH } from './uds.js';
 
@@ -144,6 +145,7 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
   const notes: string[] = [];
   const doc = existing ? structuredClone(existing) : newAgentDefinition(o);
   if (!existing && !o.region) notes.push(`no logConfiguration: pass --region to send the agent's logs to CloudWatch Logs (${LOG_GROUP})`);
+  if (!existing && placeholderImage(o.image ?? DEFAULT_AGENT_IMAGE)) notes.push(`image: ${o.image ?? DEFAULT_AGENT_IMAGE} is in no registry: build deploy/Dockerfile, push it to your ECR and pass --image with its URI`);
   const name = o.container ?? DEFAULT_AGENT_CONTAINER;
   const { container: c, index } = findContainer(doc, name);
   const path = `containerDefinitions[${index}]`;

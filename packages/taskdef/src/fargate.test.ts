@@ -9,11 +9,14 @@ const app = (extra: Partial<TaskDefinition> = {}): TaskDefinition => parseTaskDe
   ...extra,
 })).doc;
 
+const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/ecs-trace/agent:0.2.0';
+const ROLE = 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole';
 const rules = (doc: unknown) => lintTaskDefinition(doc).map((f) => `${f.severity} ${f.rule} ${f.path}`);
 
 describe('taskdef app --fargate', () => {
   it('adds the agent sidecar the app waits for, leaves the app\'s start alone, and lints clean', () => {
-    const { doc, notes } = patchAppForFargate(app(), { region: 'us-east-1', service: 'checkout' });
+    const { doc, notes } = patchAppForFargate(app(), { region: 'us-east-1', service: 'checkout', agentImage: IMAGE, executionRoleArn: ROLE });
+    expect(doc.executionRoleArn).toBe(ROLE);
     expect(doc).toMatchObject({ networkMode: 'awsvpc', cpu: '512', memory: '1024' });
     expect(doc.requiresCompatibilities).toContain('FARGATE');
     const [web, agent] = doc.containerDefinitions!;
@@ -28,6 +31,22 @@ describe('taskdef app --fargate', () => {
     expect(rules(doc)).toEqual([]);
     // Again: nothing changes, no second sidecar.
     expect(patchAppForFargate(doc, { region: 'us-east-1', service: 'checkout' }).doc).toEqual(doc);
+  });
+
+  it('asks for the execution role Fargate needs for awslogs and ECR images, naming the flag; lint knows it too', () => {
+    expect(() => patchAppForFargate(app(), { region: 'us-east-1', agentImage: IMAGE })).toThrow(
+      /^--execution-role-arn: on Fargate, container datadog-agent's awslogs driver writes with the execution role \(containerDefinitions\[1\]\.logConfiguration\), and ECS refuses the task without one/);
+    const fromEcr = app();
+    fromEcr.containerDefinitions![0]!.image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout:1.4.2';
+    expect(() => patchAppForFargate(fromEcr, { agentImage: IMAGE })).toThrow(/^--execution-role-arn: on Fargate, container web's image is pulled from ECR/);
+    // Without logs to CloudWatch and from a public registry, none is needed.
+    expect(patchAppForFargate(app(), { agentImage: 'public.ecr.aws/example/ecs-trace-agent:0.2.0' }).doc.executionRoleArn).toBeUndefined();
+    const { doc } = patchAppForFargate(app(), { region: 'us-east-1', agentImage: IMAGE, executionRoleArn: ROLE });
+    delete doc.executionRoleArn;
+    expect(rules(doc)).toEqual(['error execution-role-missing executionRoleArn']);
+    // On EC2 the instance's role writes the logs and pulls from ECR.
+    const ec2 = app({ containerDefinitions: [{ ...app().containerDefinitions![0]!, image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout:1.4.2', logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g' } } }] });
+    expect(rules(ec2)).not.toContain('error execution-role-missing executionRoleArn');
   });
 
   it('refuses what Fargate cannot run, naming the field', () => {
@@ -46,7 +65,7 @@ describe('taskdef app --fargate', () => {
       'error fargate-host-port containerDefinitions[0].portMappings[0].hostPort',
       'error fargate-no-agent containerDefinitions',
     ]);
-    const { doc } = patchAppForFargate(app(), {});
+    const { doc } = patchAppForFargate(app(), { agentImage: IMAGE, executionRoleArn: ROLE });
     doc.containerDefinitions![0]!.environment!.push({ name: 'DD_AGENT_HOST', value: '10.0.0.5' });
     delete doc.containerDefinitions![0]!.dependsOn;
     expect(rules(doc)).toEqual([

@@ -2,6 +2,7 @@ import { getEnv, removeEnv, setEnv } from './container-env.js';
 import { TaskdefInputError } from './errors.js';
 import { healthzCheck } from './health-check.js';
 import { findContainer, onlyContainer, type Container, type TaskDefinition } from './input.js';
+import { missingExecutionRole, placeholderImage } from './execution-role.js';
 import { DEFAULT_AGENT_CONTAINER, DEFAULT_AGENT_IMAGE, LOG_GROUP, TRACE_PORT, type PatchResult } from './agent.js';
 
 /*
@@ -19,6 +20,8 @@ export interface FargateOptions {
   service?: string;
   env?: string;
   version?: string;
+  /** The role ECS starts the task with: Fargate needs one for awslogs and ECR images. */
+  executionRoleArn?: string;
 }
 
 const API_PORT = 8127;
@@ -99,5 +102,13 @@ export function patchAppForFargate(existing: TaskDefinition, o: FargateOptions):
     setEnv(app, `DD_${tag.toUpperCase()}`, value);
     app.dockerLabels = { ...app.dockerLabels, [`com.datadoghq.tags.${tag}`]: value };
   }
+  if (o.executionRoleArn) doc.executionRoleArn = o.executionRoleArn;
+  const missing = missingExecutionRole(doc);
+  if (missing) {
+    throw new TaskdefInputError('--execution-role-arn', `${missing.reason} (${missing.path}), and ECS refuses the task without one: pass --execution-role-arn ARN (a role with AmazonECSTaskExecutionRolePolicy, such as ecsTaskExecutionRole)`);
+  }
+  if (placeholderImage(agentImageOf(doc))) notes.push(`${DEFAULT_AGENT_CONTAINER}.image: ${agentImageOf(doc)} is in no registry: build deploy/Dockerfile, push it to your ECR and pass --agent-image with its URI`);
   return { doc, notes };
 }
+
+const agentImageOf = (doc: TaskDefinition): string => doc.containerDefinitions?.find((c) => c.name === DEFAULT_AGENT_CONTAINER)?.image ?? '';

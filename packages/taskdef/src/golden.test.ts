@@ -31,13 +31,13 @@ describe('taskdef agent', () => {
   });
 
   it('adds the unix socket shared with apps through a host volume', () => {
-    const { doc } = agentTaskDefinition(undefined, { uds: true });
+    const { doc } = agentTaskDefinition(undefined, { uds: true, image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/ecs-trace/agent:0.2.0' });
     golden('agent.uds.json', formatTaskDefinition(doc));
     expect(lintTaskDefinition(doc)).toEqual([]);
   });
 
   it('generates a new ecs-trace agent daemon definition that lints clean', () => {
-    const { doc } = agentTaskDefinition(undefined, {});
+    const { doc } = agentTaskDefinition(undefined, { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/ecs-trace/agent:0.2.0' });
     golden('agent.generated.json', formatTaskDefinition(doc));
     expect(lintTaskDefinition(doc)).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { TRACE_PORT } from './agent.js';
 import { ownShellMode } from './shell-forms.js';
 import { afterLauncher } from './app.js';
 import { isUiContainer, UI_PORT } from './ui.js';
+import { missingExecutionRole, placeholderImage } from './execution-role.js';
 
 /*
  * Findings for the set-ups that lose traces on ECS (ecs-spec 10 and 13): each with a severity,
@@ -92,10 +93,18 @@ function lintDefinition(doc: TaskDefinition): Finding[] {
   const containers = doc.containerDefinitions ?? [];
   const fargate = doc.requiresCompatibilities?.includes('FARGATE') === true;
   if (fargate) lintFargate(doc, add);
+  // Secrets have a rule of their own below; the rest of what needs an execution role here.
+  const missing = missingExecutionRole(doc);
+  if (missing && !missing.path.endsWith('.secrets')) {
+    add('execution-role-missing', 'error', 'executionRoleArn', `${missing.reason} (${missing.path}), and the task has no executionRoleArn: ECS refuses to start it`, 'set executionRoleArn to a role with AmazonECSTaskExecutionRolePolicy (ecsTaskExecutionRole), or --execution-role-arn ARN when generating it');
+  }
   containers.forEach((c, i) => {
     const at = `containerDefinitions[${i}]`;
     const name = JSON.stringify(c.name);
     const agent = isAgentContainer(c);
+    if (c.image !== undefined && placeholderImage(c.image)) {
+      add('image-not-in-a-registry', 'error', `${at}.image`, `${name} names ${c.image}, which no registry holds: ECS fails the task with CannotPullContainerError`, 'build deploy/Dockerfile, push it to your ECR (README: Deploy) and use its URI');
+    }
     if (c.image !== undefined) {
       const tag = imageTag(c.image);
       if (tag === '' || tag === 'latest') add('latest-image', 'warning', `${at}.image`, `${name} uses ${tag === '' ? 'no tag (latest)' : ':latest'}: each host may run a different version, and a bad release rolls out silently`, 'pin a version tag or a digest');

@@ -3,6 +3,7 @@ import { lintTaskDefinition } from './lint.js';
 import { uiService, uiTargetGroup, uiTaskDefinition } from './ui.js';
 
 const secrets = {
+  image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/ecs-trace/agent:0.2.0',
   storeSecret: 'arn:aws:secretsmanager:us-east-1:1:secret:store',
   tokenSecret: 'arn:aws:secretsmanager:us-east-1:1:secret:token',
   executionRoleArn: 'arn:aws:iam::1:role/exec',

@@ -1,5 +1,6 @@
 import type { CreateServiceCommandInput } from '@aws-sdk/client-ecs';
 import { DEFAULT_AGENT_IMAGE } from './agent.js';
+import { placeholderImage } from './execution-role.js';
 import { TaskdefInputError } from './errors.js';
 import { healthzCheck } from './health-check.js';
 import type { Container, TaskDefinition } from './input.js';
@@ -49,6 +50,7 @@ export function uiTaskDefinition(o: UiOptions): { doc: TaskDefinition; notes: st
   const memory = o.memory ?? 512;
   if (!FARGATE_SIZES[cpu]?.(memory)) throw new TaskdefInputError('--cpu/--memory', `${cpu} CPU units with ${memory} MiB is not a task size Fargate offers (256 with 512-2048, 512 with 1024-4096, 1024 with 2048-8192, ...)`);
   if (!o.region) notes.push(`no logConfiguration: pass --region to send the UI's logs to CloudWatch Logs (${UI_LOG_GROUP})`);
+  if (placeholderImage(o.image ?? DEFAULT_AGENT_IMAGE)) notes.push(`image: ${o.image ?? DEFAULT_AGENT_IMAGE} is in no registry: build deploy/Dockerfile, push it to your ECR and pass --image with its URI`);
   const container: Container = {
     name: DEFAULT_UI_CONTAINER,
     image: o.image ?? DEFAULT_AGENT_IMAGE,

@@ -166,11 +166,12 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
     .option('--version <version>', 'DD_VERSION and the matching docker label')
     .option('--fargate', 'a Fargate task instead: add the agent as a sidecar (essential, 8126/tcp, health check) that the app waits for; the app\'s start is left as it is (tracers reach the sidecar on localhost)')
     .option('--agent-image <image>', 'with --fargate: the sidecar\'s image')
+    .option('--execution-role-arn <arn>', 'with --fargate: the role ECS starts the task with (needed for awslogs and ECR images; ecsTaskExecutionRole)')
     .option('--region <region>', 'with --fargate: AWS region of the sidecar\'s CloudWatch Logs group (default: AWS_REGION)', process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']))
-    .action(guard(async (file: string, f: OutputFlags & { container?: string; discovery: DiscoveryMode; imageEntrypoint?: string; startupCommand?: string; launcherPath: string; service?: string; env?: string; version?: string; fargate?: boolean; agentImage?: string; region?: string }) => {
+    .action(guard(async (file: string, f: OutputFlags & { container?: string; discovery: DiscoveryMode; imageEntrypoint?: string; startupCommand?: string; launcherPath: string; service?: string; env?: string; version?: string; fargate?: boolean; agentImage?: string; region?: string; executionRoleArn?: string }) => {
       if (f.fargate) {
         await emit(patchAppForFargate(load(file), {
-          ...(f.container !== undefined ? { container: f.container } : {}), ...(f.agentImage ? { agentImage: f.agentImage } : {}), ...(f.region ? { region: f.region } : {}),
+          ...(f.container !== undefined ? { container: f.container } : {}), ...(f.agentImage ? { agentImage: f.agentImage } : {}), ...(f.region ? { region: f.region } : {}), ...(f.executionRoleArn ? { executionRoleArn: f.executionRoleArn } : {}),
           ...(f.service !== undefined ? { service: f.service } : {}), ...(f.env !== undefined ? { env: f.env } : {}), ...(f.version !== undefined ? { version: f.version } : {}),
         }), f);
         return;
