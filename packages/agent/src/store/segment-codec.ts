@@ -125,3 +125,51 @@ export function decodeSegmentChunk(blob: Buffer, dict: string[], offset: number,
   if (end) end.pos = r.pos;
   return spans;
 }
+
+/**
+ * The traces (lower 64 bits, signed) with a span in [start, end) that carries key:value as a
+ * search compares it (its meta value, or else its metric's decimal text, equal under `same`),
+ * read from a segment blob without building its spans: the tag index's candidates are found by
+ * this, a payload at a time. A key the payload's dictionary does not hold ends it at once (the
+ * index's false "maybe"s).
+ */
+export function segmentTracesWithTag(blob: Buffer, key: string, same: (text: string) => boolean, start: bigint, end: bigint, into: Set<bigint>): void {
+  const r = new MsgpackReader(blob);
+  const n = r.readArrayHeader('dictionary');
+  let keyRef = -1;
+  const values = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const s = r.readString('dictionary');
+    if (s === key) keyRef = i;
+    if (same(s)) values.add(i);
+  }
+  if (keyRef < 0) return;
+  while (r.pos < blob.length) {
+    const spans = r.readArrayHeader('chunk');
+    for (let i = 0; i < spans; i++) {
+      r.readArrayHeader('span');
+      r.readInt53('service'); r.readInt53('name'); r.readInt53('resource');
+      const traceId = r.readUint64('trace_id');
+      r.skip(); r.skip();
+      const at = r.readInt64('start');
+      r.readInt53('duration'); r.readInt53('error');
+      let inMeta = false;
+      let hit = false;
+      const nMeta = r.readMapHeader('meta');
+      for (let j = 0; j < nMeta; j++) {
+        const k = r.readInt53('meta key');
+        const v = r.readInt53('meta');
+        if (k === keyRef) { inMeta = true; hit = values.has(v); }
+      }
+      const nMetrics = r.readMapHeader('metrics');
+      for (let j = 0; j < nMetrics; j++) {
+        const k = r.readInt53('metrics key');
+        const v = r.readFloat64('metrics');
+        if (k === keyRef && !inMeta) hit = same(String(v));
+      }
+      r.readInt53('type');
+      r.skip();
+      if (hit && at >= start && at < end) into.add(BigInt.asIntN(64, traceId));
+    }
+  }
+}

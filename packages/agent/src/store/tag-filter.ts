@@ -2,10 +2,10 @@ import type { Span } from '@ecs-trace/protocol';
 
 /*
  * The tag index: per payload, Bloom filters over the key=value pairs its spans carry, so that a
- * search for a tag reads a few hundred bytes a payload instead of its spans, and decodes only the
- * payloads whose filter says "maybe" (about 1 in 100 of those without the tag). A pair is one
- * 32-bit hash of the key and of the value as searches compare it (lower case); the filter holds
- * 10 bits a distinct pair with 7 probes. A payload with many distinct pairs has its filter cut in
+ * search for a tag reads a few bytes a payload instead of its spans, and reads only the payloads
+ * whose filter says "maybe" (about 1 in 800 of those without the tag). A pair is one 32-bit hash
+ * of the key and of the value as searches compare it (lower case); the filter holds 14 bits a
+ * distinct pair with 10 probes. A payload with many distinct pairs has its filter cut in
  * 16 shards by the hash's top bits, each a row of its own, so a search reads one sixteenth of it;
  * a payload with few keeps one row (WHOLE). Both stores keep the rows (payload, shard, the
  * payload's first and last span start, bits) and test the bits the same way: bit n of a filter is
@@ -17,8 +17,10 @@ import type { Span } from '@ecs-trace/protocol';
  * characters (stacks, long statements).
  */
 
-const BITS_PER_PAIR = 10;
-const PROBES = 7;
+// About 1 false "maybe" in 800 payloads (k = 10 probes, 14 bits a pair): each one is a payload
+// read for nothing, and a day holds tens of thousands (bench/README.md, ui-api at 10M spans).
+const BITS_PER_PAIR = 14;
+const PROBES = 10;
 export const TAG_SHARDS = 16;
 /** The shard id of a payload's filter kept whole. */
 export const WHOLE = TAG_SHARDS;
@@ -88,7 +90,7 @@ export function tagProbe(key: string, value: string): TagProbe {
   return { shards: [h >>> 28, WHOLE], probes: probesOf(h) };
 }
 
-/** Whether a filter may hold the pair probed (a false "maybe" about 1% of the time, never a false "no"). */
+/** Whether a filter may hold the pair probed (a false "maybe" about 0.1% of the time, never a false "no"). */
 export function mayContain(bits: Uint8Array, probes: readonly number[]): boolean {
   const length = bits.length * 8;
   for (const g of probes) {
@@ -199,22 +201,9 @@ export function buildTagFilters(chunks: readonly (readonly Span[])[]): PayloadTa
   return { minStart: minStart ?? 0n, maxStart: maxStart ?? 0n, rows };
 }
 
-/**
- * Whether a span carries key:value as a search compares it (search-query.ts): its meta value, or
- * else its metric's decimal text, equal to `value` ignoring case.
- */
-export function spanHasTag(s: Span, key: string, value: string): boolean {
-  const v = s.meta[key] ?? (s.metrics[key] !== undefined ? String(s.metrics[key]) : undefined);
-  return v !== undefined && normalize(v) === normalize(value);
-}
-
-/** The traces (lower 64 bits of their ids, signed) with a span carrying the tag that starts in [start, end). */
-export function tracesWithTag(chunks: readonly (readonly Span[])[], key: string, value: string, start: bigint, end: bigint, into: Set<bigint>): void {
-  for (const chunk of chunks) {
-    for (const s of chunk) {
-      if (s.start < start || s.start >= end || !spanHasTag(s, key, value)) continue;
-      into.add(BigInt.asIntN(64, s.traceId));
-      break;
-    }
-  }
+/** Whether a text is the value searched for, as searches compare values (ignoring case). */
+export function sameValue(value: string): (text: string) => boolean {
+  const want = normalize(value);
+  // Lower case is never shorter: a longer text cannot be it.
+  return (text) => text.length <= want.length && normalize(text) === want;
 }

@@ -10,8 +10,8 @@ import {
 } from '../records.js';
 import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rollup.js';
 import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
-import { decodeSegment, decodeSegmentChunk, readDictionary } from '../segment-codec.js';
-import { buildTagFilters, tagProbe, tracesWithTag } from '../tag-filter.js';
+import { decodeSegment, decodeSegmentChunk, readDictionary, segmentTracesWithTag } from '../segment-codec.js';
+import { buildTagFilters, sameValue, tagProbe } from '../tag-filter.js';
 import { newestTraceIds } from '../newest-traces.js';
 import { maintainRollups, PendingRollups, readRollups, readRollupSlots } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
@@ -269,6 +269,7 @@ export class PostgresStore implements TraceStore {
       `SELECT payload, received FROM tag_filters WHERE shard = ANY($1::smallint[]) AND max_start >= $2 AND max_start < $3 AND min_start < $4 AND ${bitTests}
        ORDER BY max_start DESC`, [shards, start, end > 2n ** 63n - 1n - widest ? 2n ** 63n - 1n : end + widest, end, ...probes]);
     const ids = new Set<bigint>();
+    const same = sameValue(tag.value);
     for (let i = 0; i < maybe.length && ids.size < q.limit; i += 8) {
       const some = maybe.slice(i, i + 8);
       const { rows } = await this.pool.query<{ id: bigint; spans: Buffer }>(
@@ -277,7 +278,7 @@ export class PostgresStore implements TraceStore {
       const blobs = new Map(rows.map((r) => [r.id, r.spans]));
       for (const m of some) {
         const blob = blobs.get(m.payload);
-        if (blob !== undefined) tracesWithTag(decodeSegment(blob).chunks, tag.key, tag.value, start, end, ids);
+        if (blob !== undefined) segmentTracesWithTag(blob, tag.key, same, start, end, ids);
         if (ids.size >= q.limit) break;
       }
     }
