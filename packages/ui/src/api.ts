@@ -1,7 +1,7 @@
 /** The agent's query API, typed as the UI reads it. */
 
 import type {
-  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics,
+  ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets,
   ApiTraceSummary,
 } from '@ecs-trace/agent/api-types';
 
@@ -62,6 +62,7 @@ export const api = {
   traces: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params).then((b) => b.traces),
   /** A page of a search: complete, or how far back it searched and a cursor to go on. */
   search: (params: Record<string, string | number | boolean | undefined>) => get<ApiTraces>('/api/v1/traces', params),
+  facets: (params: Record<string, string | number | boolean | undefined>) => get<ApiFacets>('/api/v1/facets', params),
   analytics: (params: Record<string, string | number | boolean | undefined>) => get<ApiAnalytics>('/api/v1/analytics', params),
   suggest: (params: Record<string, string | number | boolean | undefined>) => get<ApiSuggestions>('/api/v1/search/suggest', params),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),

@@ -98,6 +98,20 @@ describe('span analytics', () => {
     expect(Object.fromEntries(a.groups.map((g) => [g.key, g.count]))).toEqual(Object.fromEntries(['200', '500'].map((s) => [s, covered.filter((r) => r.status === s).length]).filter(([, n]) => n !== 0)));
   });
 
+  it('gives the facets of a query over the whole range: each key\'s most frequent values among its requests', async () => {
+    const res = await fetch(`${agent.apiUrl}/api/v1/facets?${new URLSearchParams({ q: 'customer.tier:gold', keys: 'service,status,customer.tier,resource' })}&${range}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      facets: {
+        service: [{ key: 'shop', count: 200 }],
+        status: [{ key: 'ok', count: 180 }, { key: 'error', count: 20 }],
+        'customer.tier': [{ key: 'gold', count: 200 }],
+        resource: [{ key: 'POST /pay', count: 100 }, { key: 'GET /cart', count: 100 }].sort((a, b) => (a.key < b.key ? -1 : 1)),
+      },
+      spans: 200, traces: 200, complete: true, searchedFrom: expect.any(String),
+    });
+  });
+
   it('asks for the field to group by', async () => {
     const res = await fetch(`${agent.apiUrl}/api/v1/analytics?${range}`);
     expect(res.status).toBe(400);

@@ -1,5 +1,5 @@
 import type { SpanRecord, TraceId, TraceQuery, TraceReader, TraceRecord } from '../store/index.js';
-import type { ApiAnalytics } from './api-types.js';
+import type { ApiAnalytics, ApiFacets } from './api-types.js';
 import { indexConditions, planSearch } from './search-drivers.js';
 import { spanTermMatches, type ParsedSearch } from './search-query.js';
 import { walkSearch } from './search-walk.js';
@@ -18,6 +18,7 @@ import { walkSearch } from './search-walk.js';
 const TOP = 20;
 const SERIES = 10;
 const STEPS = 30;
+const FACET_VALUES = 8;
 /** Traces walked at most in one answer (each is read whole). */
 const MAX_TRACES = 50_000;
 
@@ -40,9 +41,21 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
-export async function spanAnalytics(o: {
-  store: TraceReader; search: ParsedSearch; query: TraceQuery; range: { start: bigint; end: bigint }; groupBy: string; deadline: number;
-}): Promise<ApiAnalytics> {
+interface Collected {
+  starts: bigint[];
+  durations: number[];
+  errors: boolean[];
+  /** Per key asked, each span's value ('' without one). */
+  values: string[][];
+  traces: number;
+  complete: boolean;
+  searchedFrom: bigint;
+}
+
+interface Ask { store: TraceReader; search: ParsedSearch; query: TraceQuery; range: { start: bigint; end: bigint }; deadline: number }
+
+/** The matching spans of the range, newest windows first, with their values for `keys`. */
+async function collect(o: Ask, keys: readonly string[]): Promise<Collected> {
   // The trace a candidate's check read, kept for counting it right after (one at a time: a day's
   // traces are never all held).
   let last: { id: string; trace: Promise<TraceRecord | undefined> } | undefined;
@@ -62,12 +75,8 @@ export async function spanAnalytics(o: {
   const conditions = indexConditions(o.query);
   const positive = { ...o.search, terms: o.search.terms.filter((t) => !t.negate) };
   const plan = await planSearch(store, positive, conditions, o.range);
-  // Each matching span as it is met: its start, duration, error and group; which of them count
-  // depends on how far the walk gets.
-  const starts: bigint[] = [];
-  const durations: number[] = [];
-  const errors: boolean[] = [];
-  const keys: string[] = [];
+  // Each matching span as it is met; which of them count depends on how far the walk gets.
+  const c: Collected = { starts: [], durations: [], errors: [], values: keys.map(() => []), traces: 0, complete: false, searchedFrom: o.range.end };
   const seen = new Set<string>();
   const count = (trace: TraceRecord): void => {
     for (const r of trace.spans) {
@@ -81,10 +90,10 @@ export async function spanAnalytics(o: {
       if (conditions.minDurationNs !== undefined && s.duration < conditions.minDurationNs) continue;
       if (conditions.maxDurationNs !== undefined && s.duration > conditions.maxDurationNs) continue;
       if (!o.search.terms.every((term) => spanTermMatches(r, term) !== term.negate)) continue;
-      starts.push(s.start);
-      durations.push(s.duration);
-      errors.push(s.error !== 0);
-      keys.push(groupValue(r, o.groupBy) ?? '');
+      c.starts.push(s.start);
+      c.durations.push(s.duration);
+      c.errors.push(s.error !== 0);
+      keys.forEach((key, i) => c.values[i]!.push(groupValue(r, key) ?? ''));
     }
   };
   const walked = await walkSearch({
@@ -92,40 +101,49 @@ export async function spanAnalytics(o: {
     candidates: async (q) => {
       const list = await plan.candidates(q);
       ahead.clear();
-      for (const c of list) {
-        const t = o.store.getTrace(c.traceId);
+      for (const cand of list) {
+        const t = o.store.getTrace(cand.traceId);
         // Read ahead; a read that fails is failed again by the one that asks for it.
         t.catch(() => undefined);
-        ahead.set(`${c.traceId.high}:${c.traceId.low}`, t);
+        ahead.set(`${cand.traceId.high}:${cand.traceId.low}`, t);
       }
       return list;
     },
     // Counted as they are checked, so that the walk's time bounds the reading too.
-    matches: async (c) => {
-      if (plan.matches && !(await plan.matches(c))) return false;
-      const k = `${c.traceId.high}:${c.traceId.low}`;
+    matches: async (cand) => {
+      if (plan.matches && !(await plan.matches(cand))) return false;
+      const k = `${cand.traceId.high}:${cand.traceId.low}`;
       if (seen.has(k)) return true;
       seen.add(k);
-      const trace = await getTrace(c.traceId);
+      const trace = await getTrace(cand.traceId);
       if (trace !== undefined) count(trace);
       return true;
     },
     deadline: o.deadline,
   });
-  const from = walked.searchedFrom;
+  c.traces = seen.size;
+  c.complete = walked.complete;
+  c.searchedFrom = walked.searchedFrom;
+  return c;
+}
+
+export async function spanAnalytics(o: Ask & { groupBy: string }): Promise<ApiAnalytics> {
+  const c = await collect(o, [o.groupBy]);
+  const from = c.searchedFrom;
   const stepNs = (o.range.end - from + BigInt(STEPS) - 1n) / BigInt(STEPS) || 1n;
   const groups = new Map<string, { count: number; errors: number; durations: number[]; steps: number[] }>();
   let spans = 0;
-  for (let i = 0; i < starts.length; i++) {
-    const start = starts[i]!;
+  for (let i = 0; i < c.starts.length; i++) {
+    const start = c.starts[i]!;
     // Only what the walk covered whole is counted: the counts are then exact over it.
     if (start < from) continue;
     spans++;
-    let g = groups.get(keys[i]!);
-    if (g === undefined) groups.set(keys[i]!, (g = { count: 0, errors: 0, durations: [], steps: new Array<number>(STEPS).fill(0) }));
+    const key = c.values[0]![i]!;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = { count: 0, errors: 0, durations: [], steps: new Array<number>(STEPS).fill(0) }));
     g.count++;
-    if (errors[i]) g.errors++;
-    g.durations.push(durations[i]!);
+    if (c.errors[i]) g.errors++;
+    g.durations.push(c.durations[i]!);
     g.steps[Math.min(STEPS - 1, Number((start - from) / stepNs))]!++;
   }
   const ranked = [...groups].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1));
@@ -138,8 +156,24 @@ export async function spanAnalytics(o: {
     otherGroups: Math.max(0, ranked.length - TOP),
     series: { start: from.toString(), stepNs: stepNs.toString(), counts: Object.fromEntries(ranked.slice(0, SERIES).map(([key, g]) => [key, g.steps])) },
     spans,
-    traces: seen.size,
-    complete: walked.complete,
+    traces: c.traces,
+    complete: c.complete,
     searchedFrom: from.toString(),
+  };
+}
+
+/** The facets of a query: for each key, its most frequent values among the requests the query selects. */
+export async function spanFacets(o: Ask & { keys: string[] }): Promise<ApiFacets> {
+  const c = await collect(o, o.keys);
+  const counts = o.keys.map(() => new Map<string, number>());
+  let spans = 0;
+  for (let i = 0; i < c.starts.length; i++) {
+    if (c.starts[i]! < c.searchedFrom) continue;
+    spans++;
+    counts.forEach((m, k) => { const v = c.values[k]![i]!; m.set(v, (m.get(v) ?? 0) + 1); });
+  }
+  return {
+    facets: Object.fromEntries(o.keys.map((key, k) => [key, [...counts[k]!].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, FACET_VALUES).map(([value, n]) => ({ key: value, count: n }))])),
+    spans, traces: c.traces, complete: c.complete, searchedFrom: c.searchedFrom.toString(),
   };
 }

@@ -96,6 +96,16 @@ export interface ApiAnalytics {
   searchedFrom: string;
 }
 
+/** Facets of a query (GET /api/v1/facets): per key, the most frequent values among the requests it selects (at most 8). */
+export interface ApiFacets {
+  facets: Record<string, { key: string; count: number }[]>;
+  spans: number;
+  traces: number;
+  /** As ApiAnalytics: true, the whole range; else exact from `searchedFrom` to its end. */
+  complete: boolean;
+  searchedFrom: string;
+}
+
 export interface ApiSpanLink {
   /** Decimal, as the tracer sent it. */
   traceId: string;

@@ -32,8 +32,17 @@ export const tracesQuerySchema = {
   },
 } as const;
 
-export const analyticsQuerySchema = { type: 'object', required: ['groupBy'], properties: { ...RANGE, q: text, groupBy: { type: 'string', minLength: 1 } } } as const;
-export interface AnalyticsParams extends RangeParams { q?: string; groupBy: string }
+export const analyticsQuerySchema = {
+  type: 'object', required: ['groupBy'],
+  properties: { ...RANGE, q: text, groupBy: { type: 'string', minLength: 1 }, minDurationMs: number(0, 1e12), maxDurationMs: number(0, 1e12) },
+} as const;
+export interface AnalyticsParams extends RangeParams { q?: string; groupBy: string; minDurationMs?: number; maxDurationMs?: number }
+
+export const facetsQuerySchema = {
+  type: 'object', required: ['keys'],
+  properties: { ...RANGE, q: text, keys: { type: 'string', pattern: '^[^,]+(,[^,]+){0,7}$' }, minDurationMs: number(0, 1e12), maxDurationMs: number(0, 1e12) },
+} as const;
+export interface FacetsParams extends RangeParams { q?: string; keys: string; minDurationMs?: number; maxDurationMs?: number }
 
 export const suggestQuerySchema = { type: 'object', properties: { ...RANGE, q: text, key: text, prefix: text } } as const;
 export interface SuggestParams extends RangeParams { q?: string; key?: string; prefix?: string }
@@ -119,6 +128,16 @@ export function toTraceQuery(p: TracesParams): TraceQuery {
   if (error !== undefined) query.error = error;
   if (p.minDurationMs !== undefined) query.minDurationNs = Math.round(p.minDurationMs * 1e6);
   return query;
+}
+
+/** The range and duration bounds of a query over spans (analytics, facets): the rest is its q. */
+export function toSpanQuery(p: RangeParams & { minDurationMs?: number; maxDurationMs?: number }): TraceQuery {
+  const picked: TracesParams = {};
+  if (p.start !== undefined) picked.start = p.start;
+  if (p.end !== undefined) picked.end = p.end;
+  if (p.minDurationMs !== undefined) picked.minDurationMs = p.minDurationMs;
+  if (p.maxDurationMs !== undefined) picked.maxDurationMs = p.maxDurationMs;
+  return toTraceQuery(picked);
 }
 
 /** A stats query; the default range is the last hour, the default step fits ~60 points. */

@@ -4,21 +4,21 @@ import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { StoreTimeoutError, StoreUnavailableError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
-import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics } from './api-types.js';
+import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
 import { errorGroupsOf } from './errors.js';
 import { serviceMapOf } from './service-map.js';
 import { serveLive } from './live.js';
 import {
-  errorsQuerySchema, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, suggestQuerySchema, analyticsQuerySchema, toStatsQuery, toTraceQuery,
-  tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type SuggestParams, type AnalyticsParams, type TracesParams,
+  errorsQuerySchema, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, suggestQuerySchema, analyticsQuerySchema, facetsQuerySchema, toSpanQuery, toStatsQuery, toTraceQuery,
+  tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type SuggestParams, type AnalyticsParams, type FacetsParams, type TracesParams,
 } from './params.js';
 
 import { parseSearchQuery, SearchSyntaxError } from './search-query.js';
 import { decodeCursor, encodeCursor, walkSearch } from './search-walk.js';
 import { indexConditions, planSearch } from './search-drivers.js';
 import { Suggester } from './suggest.js';
-import { spanAnalytics } from './analytics.js';
+import { spanAnalytics, spanFacets } from './analytics.js';
 import { installAuth, type AuthOptions } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
@@ -173,8 +173,14 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
 
   app.get<{ Querystring: AnalyticsParams }>('/api/v1/analytics', { schema: { querystring: analyticsQuerySchema } }, async (req): Promise<ApiAnalytics> => {
     const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
-    const query = { ...toTraceQuery({ ...(req.query.start ? { start: req.query.start } : {}), ...(req.query.end ? { end: req.query.end } : {}) }), ...search.index };
+    const query = { ...toSpanQuery(req.query), ...search.index };
     return spanAnalytics({ store, search, query, range: wholeRange(query), groupBy: req.query.groupBy, deadline: Date.now() + searchPageMs });
+  });
+
+  app.get<{ Querystring: FacetsParams }>('/api/v1/facets', { schema: { querystring: facetsQuerySchema } }, async (req): Promise<ApiFacets> => {
+    const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
+    const query = { ...toSpanQuery(req.query), ...search.index };
+    return spanFacets({ store, search, query, range: wholeRange(query), keys: req.query.keys.split(','), deadline: Date.now() + searchPageMs });
   });
 
   // The service map and the error groups of a range, from the store's rollups (to the minute).

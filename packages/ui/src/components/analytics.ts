@@ -12,8 +12,8 @@ import { SortableTable, type Column } from './table.js';
 
 type Group = Analytics['groups'][number];
 
-export function AnalyticsPanel(props: { q: string; groupBy: string; range: Range; onAdd: (term: string) => void }) {
-  const { data, error, loading } = useData(() => api.analytics({ q: props.q, groupBy: props.groupBy, start: props.range.start, end: props.range.end }), [props.q, props.groupBy, props.range.start, props.range.end]);
+export function AnalyticsPanel(props: { q: string; minMs?: string; maxMs?: string; groupBy: string; range: Range; onAdd: (term: string) => void }) {
+  const { data, error, loading } = useData(() => api.analytics({ q: props.q, groupBy: props.groupBy, minDurationMs: props.minMs || undefined, maxDurationMs: props.maxMs || undefined, start: props.range.start, end: props.range.end }), [props.q, props.groupBy, props.minMs, props.maxMs, props.range.start, props.range.end]);
   const columns: Column<Group>[] = [
     { key: 'key', label: props.groupBy, value: (g) => g.key, render: (g) => html`<button class="link" onClick=${() => props.onAdd(`${props.groupBy}:${/\s/.test(g.key) ? `"${g.key}"` : g.key}`)}>${g.key || '(none)'}</button>` },
     { key: 'count', label: 'Requests', value: (g) => g.count, numeric: true, render: (g) => g.count.toLocaleString('en-US') },

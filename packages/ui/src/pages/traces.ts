@@ -103,18 +103,20 @@ function FacetList(props: { label: string; field: string; values: [string, numbe
   return html`<div class="facet" data-testid=${`facet-${props.field}`}><h4>${props.label}</h4>${top.map(([v, n]) => html`<button class="facet-value" onClick=${() => props.onAdd(`${props.field}:${/\s/.test(v) ? `"${v}"` : v}`)}><span>${v || '(none)'}</span><span class="muted">${n.toLocaleString('en-US')}</span></button>`)}</div>`;
 }
 
-function Facets(props: { traces: TraceSummary[]; onAdd: (term: string) => void }) {
-  const counted = (values: (t: TraceSummary) => string[]): [string, number][] => {
-    const counts = new Map<string, number>();
-    for (const t of props.traces) for (const v of new Set(values(t))) counts.set(v, (counts.get(v) ?? 0) + 1);
-    return [...counts];
-  };
+/** Facets of any query, over the requests it selects in the whole range (or as far as an answer's time reads, said). */
+function QueryFacets(props: { q: string; minMs?: string; maxMs?: string; range: Range; onAdd: (term: string) => void }) {
+  const { data, error } = useData(() => api.facets({ q: props.q, keys: 'service,resource,env,status', minDurationMs: props.minMs || undefined, maxDurationMs: props.maxMs || undefined, start: props.range.start, end: props.range.end }), [props.q, props.minMs, props.maxMs, props.range.start, props.range.end]);
+  if (error) return html`<aside class="facets"><p class="error">${error}</p></aside>`;
+  if (!data) return html`<aside class="facets"><p class="muted">Counting…</p></aside>`;
+  const values = (k: string): [string, number][] => (data.facets[k] ?? []).map((v) => [v.key, v.count] as [string, number]);
   return html`<aside class="facets">
-    <p class="muted" data-testid="facets-scope">Counts in the ${props.traces.length} traces listed</p>
-    <${FacetList} label="Service" field="service" values=${counted((t) => t.services)} onAdd=${props.onAdd} />
-    <${FacetList} label="Resource" field="resource" values=${counted((t) => [t.rootResource])} onAdd=${props.onAdd} />
-    <${FacetList} label="Env" field="env" values=${counted((t) => [t.env])} onAdd=${props.onAdd} />
-    <${FacetList} label="Status" field="status" values=${counted((t) => [t.errorCount > 0 ? 'error' : 'ok'])} onAdd=${props.onAdd} />
+    <p class="muted" data-testid="facets-scope">${data.complete
+      ? `Matching requests in the whole range (${data.spans.toLocaleString('en-US')} service entry and error spans)`
+      : `Matching requests from ${time(data.searchedFrom, true)} to the range's end (${data.spans.toLocaleString('en-US')}; the rest of the range was not read in time)`}</p>
+    <${FacetList} label="Service" field="service" values=${values('service')} onAdd=${props.onAdd} />
+    <${FacetList} label="Resource" field="resource" values=${values('resource')} onAdd=${props.onAdd} />
+    <${FacetList} label="Env" field="env" values=${values('env')} onAdd=${props.onAdd} />
+    <${FacetList} label="Status" field="status" values=${values('status')} onAdd=${props.onAdd} />
   </aside>`;
 }
 
@@ -238,9 +240,9 @@ export function TracesPage(props: { url: URL }) {
     </form>
     <${Status} loading=${loading} error=${error}>
       <div class="search-results">
-        ${scope ? html`<${StatsFacets} scope=${scope} range=${range} onAdd=${addTerm} />` : html`<${Facets} traces=${traces} onAdd=${addTerm} />`}
+        ${scope ? html`<${StatsFacets} scope=${scope} range=${range} onAdd=${addTerm} />` : html`<${QueryFacets} q=${p.get('q') ?? ''} minMs=${p.get('minMs') ?? undefined} maxMs=${p.get('maxMs') ?? undefined} range=${range} onAdd=${addTerm} />`}
         <div>
-          ${p.get('groupBy') ? html`<${AnalyticsPanel} q=${p.get('q') ?? ''} groupBy=${p.get('groupBy')} range=${range} onAdd=${addTerm} />` : null}
+          ${p.get('groupBy') ? html`<${AnalyticsPanel} q=${p.get('q') ?? ''} minMs=${p.get('minMs') ?? undefined} maxMs=${p.get('maxMs') ?? undefined} groupBy=${p.get('groupBy')} range=${range} onAdd=${addTerm} />` : null}
           ${scope ? html`<${StatsOverTime} scope=${scope} range=${range} />` : listed ? html`<${CountsOverTime} listed=${listed} start=${range.start} end=${range.end} />` : null}
           <${Scatter} traces=${traces} start=${range.start} end=${range.end} onPick=${(t: TraceSummary) => navigate(`/traces/${t.traceId}${keepRange(props.url)}`)} />
           ${listed ? html`<${Coverage} listed=${listed} rangeStart=${range.start} more=${searchMore} loadingMore=${more.loading} />` : null}
