@@ -4,7 +4,7 @@ import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter
 import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { createPipeline } from './process/index.js';
 import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
-import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isContainerized, LogOnce, type Logger } from './runtime/index.js';
+import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
 import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
@@ -27,7 +27,7 @@ export interface RunningAgent {
 
 export interface StartOptions {
   log?: Logger;
-  /** Overrides container detection (tests). */
+  /** Overrides whether the agent was started by an orchestrator, which opens intake beyond loopback by default (tests). */
   containerized?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Listen on ports the OS picks (tests, embedding); `receiverPort: 0` still turns intake off. */
@@ -112,7 +112,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const otlpLimits = { maxAttributes: config.otlpMaxAttributes, maxMappedBytes: config.otlpMaxMappedBytes };
     let receiver: Receiver | undefined;
     let receiverAddress: AddressInfo | undefined;
-    const containerized = opts.containerized ?? isContainerized(env);
+    const containerized = opts.containerized ?? isOrchestrated(env);
     if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
       const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log), bodies });
       receiver = r;

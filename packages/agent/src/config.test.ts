@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { receiverHost } from './intake/index.js';
-import { ConfigError, isContainerized } from './runtime/index.js';
+import { ConfigError, isOrchestrated } from './runtime/index.js';
 
 describe('loadConfig', () => {
   it('has the Datadog Agent defaults and ours', () => {
@@ -71,16 +71,13 @@ describe('receiver bind address', () => {
     expect(receiverHost(cfg({ DD_BIND_HOST: '127.0.0.2', DD_APM_NON_LOCAL_TRAFFIC: 'true' }), true)).toBe('127.0.0.2');
   });
 
-  it('detects containers by env, marker files and cgroup', () => {
-    const root = mkdtempSync(join(tmpdir(), 'root-')) + '/';
-    expect(isContainerized({}, root)).toBe(false);
-    expect(isContainerized({ ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/x' }, root)).toBe(true);
-    mkdirSync(root + 'proc/1', { recursive: true });
-    writeFileSync(root + 'proc/1/cgroup', '0::/ecs/abc/def\n');
-    expect(isContainerized({}, root)).toBe(true);
-    const root2 = mkdtempSync(join(tmpdir(), 'root-')) + '/';
-    writeFileSync(root2 + '.dockerenv', '');
-    expect(isContainerized({}, root2)).toBe(true);
+  it('opens intake beyond loopback by itself only where an orchestrator or the image says so', () => {
+    expect(isOrchestrated({})).toBe(false);
+    expect(isOrchestrated({ ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/x' })).toBe(true);
+    expect(isOrchestrated({ KUBERNETES_SERVICE_HOST: '10.0.0.1' })).toBe(true);
+    expect(isOrchestrated({ DOCKER_DD_AGENT: 'true' })).toBe(true);
+    // A developer's box in a container (a /.dockerenv, a container cgroup) is not enough.
+    expect(isOrchestrated({ HOME: '/root' })).toBe(false);
   });
 });
 

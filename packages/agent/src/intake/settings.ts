@@ -29,7 +29,7 @@ export interface IntakeConfig {
 
 export const intakeSettings: Setting<IntakeConfig>[] = [
   { key: 'apmEnabled', env: ['DD_APM_ENABLED'], type: 'boolean', default: 'true', description: 'Run the trace receiver. With `false` the agent starts without intake (query API only) and says so.' },
-  { key: 'nonLocalTraffic', env: ['DD_APM_NON_LOCAL_TRAFFIC'], type: 'boolean', default: undefined, description: '`true`: intake listens on all interfaces; `false`: loopback only. Unset: loopback, except inside a container, where it listens on all interfaces as the Datadog Agent does.' },
+  { key: 'nonLocalTraffic', env: ['DD_APM_NON_LOCAL_TRAFFIC'], type: 'boolean', default: undefined, description: '`true`: intake listens on all interfaces; `false`: loopback only. Unset: loopback, except in an ECS task, a Kubernetes pod or the agent image (`DOCKER_DD_AGENT`), where it listens on all interfaces as the Datadog Agent does; a container on a developer machine stays on loopback.' },
   { key: 'bindHost', env: ['DD_BIND_HOST'], type: 'string', default: undefined, description: 'Address the intake binds to; takes precedence over `DD_APM_NON_LOCAL_TRAFFIC`.' },
   { key: 'receiverPort', env: ['DD_APM_RECEIVER_PORT', 'DD_RECEIVER_PORT'], flag: 'receiver-port', type: 'port', default: '8126', description: 'Intake TCP port (`0` disables the TCP listener).' },
   { key: 'receiverSocket', env: ['DD_APM_RECEIVER_SOCKET'], type: 'string', default: undefined, description: 'Also accept traces on this unix socket (e.g. `/var/run/datadog/apm.socket`, shared with app containers through a host volume).' },

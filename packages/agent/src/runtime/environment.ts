@@ -1,17 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /**
- * Whether this process runs in a container, as the Datadog Agent decides it to open non-local
- * traffic by itself: container runtime marker files, ECS/Kubernetes env, or a container cgroup.
+ * Whether the agent runs where it is meant to be reached over the network unless told otherwise:
+ * as an ECS task or a Kubernetes pod (their env says so), or from an image made for it
+ * (`DOCKER_DD_AGENT`, which deploy/Dockerfile sets as the Datadog Agent's image does). A container
+ * marker file or cgroup alone is not enough: developers' boxes, dev containers and CI sandboxes
+ * have them, and an intake opened there is open to their whole network.
  */
-export function isContainerized(env: NodeJS.ProcessEnv, root = '/'): boolean {
-  if (env['DOCKER_DD_AGENT'] || env['ECS_CONTAINER_METADATA_URI_V4'] || env['ECS_CONTAINER_METADATA_URI'] || env['KUBERNETES_SERVICE_HOST']) return true;
-  if (existsSync(root + '.dockerenv') || existsSync(root + 'run/.containerenv')) return true;
-  try {
-    return /docker|kubepods|containerd|ecs\//.test(readFileSync(root + 'proc/1/cgroup', 'utf8'));
-  } catch {
-    return false;
-  }
+export function isOrchestrated(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env['DOCKER_DD_AGENT'] || env['ECS_CONTAINER_METADATA_URI_V4'] || env['ECS_CONTAINER_METADATA_URI'] || env['KUBERNETES_SERVICE_HOST']);
 }
 
 /** ECS on Fargate, as the Datadog Agent detects it: AWS_EXECUTION_ENV, or ECS_FARGATE set. */
