@@ -1,9 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import type { Span } from '@ecs-trace/protocol';
-import { errorGroupOf, histPercentile, meetWaiting, normalizeMessage, rollupsOf, rollupSlots, topFrames, type Half, type RollupRow } from './trace-rollup.js';
+import { errorGroupOf, histPercentile, meetWaiting, normalizeMessage, rollupsOf, rollupSlots, type Half, type RollupRow } from './trace-rollup.js';
 import { WaitingHalves } from './waiting-halves.js';
 
 describe('trace rollups', () => {
+  it('counts a failing request once, its error where it was raised; handled errors once each; ids and line numbers make no new group', () => {
+    const at = 1_795_576_142_000_000_000n;
+    const mk = (spanId: bigint, parentId: bigint, p: Partial<Span> = {}): Span => ({
+      service: 'shop', name: 'flask.request', resource: 'POST /checkout', type: 'web', traceId: 9n, spanId, parentId, start: at, duration: 1000, error: 0, meta: {}, metrics: {}, ...p,
+    });
+    const py = (customer: string, line: number) => `Traceback (most recent call last):\n  File "/app/shop/views.py", line ${line}, in checkout\n    charge(order)\n  File "/app/shop/payments.py", line 12, in charge\n    raise CardDeclined()\nshop.payments.CardDeclined: card declined for ${customer}`;
+    const failing = (traceId: bigint, customer: string, line: number): Span[] => [
+      // The request (a service entry) failed without a message of its own; the handler, the
+      // dispatch and the route's span each carry the exception, as ddtrace marks them.
+      { ...mk(1n, 0n, { error: 1, metrics: { _top_level: 1, 'http.status_code': 500 } }), traceId },
+      { ...mk(2n, 1n, { name: 'flask.dispatch_request', error: 1, meta: { 'error.type': 'shop.payments.CardDeclined', 'error.message': `card declined for ${customer}`, 'error.stack': py(customer, line) } }), traceId },
+      { ...mk(3n, 2n, { name: 'flask.handler', error: 1, meta: { 'error.type': 'shop.payments.CardDeclined', 'error.message': `card declined for ${customer}`, 'error.stack': py(customer, line) } }), traceId },
+      { ...mk(4n, 3n, { service: 'payments-db', name: 'pg.query', type: 'sql', metrics: { _top_level: 1 } }), traceId },
+    ];
+    const errorsOf = (chunks: Span[][]) => rollupsOf({ chunks, env: 'prod', hostname: 'h', containerId: '', lang: 'python', tracerVersion: '2', receivedAt: at }, at).rows
+      .filter((r) => r.kind === 'error' && r.width === 60_000_000_000n).map((r) => r.data as { errorType: string; message: string; count: number; resource: string });
+    const one = errorsOf([failing(9n, 'c135', 33), failing(10n, 'c977', 35)]);
+    expect(one).toEqual([expect.objectContaining({ errorType: 'shop.payments.CardDeclined', message: 'card declined for ?', count: 2, resource: 'POST /checkout' })]);
+    // A request that did not fail, under which two errors were handled (one of them twice).
+    const handled = [
+      mk(1n, 0n, { metrics: { _top_level: 1 } }),
+      mk(2n, 1n, { name: 'cache.get', error: 1, meta: { 'error.type': 'TimeoutError', 'error.message': 'cache timeout after 50ms' } }),
+      mk(3n, 1n, { name: 'cache.get', error: 1, meta: { 'error.type': 'TimeoutError', 'error.message': 'cache timeout after 51ms' } }),
+      mk(5n, 1n, { name: 'render', error: 1, meta: { 'error.type': 'KeyError', 'error.message': "'price'" } }),
+    ];
+    expect(errorsOf([handled]).map((e) => [e.errorType, e.count]).sort()).toEqual([['KeyError', 1], ['TimeoutError', 1]]);
+    // A failing request with nothing raised under it is named by what it answered.
+    expect(errorsOf([[mk(1n, 0n, { error: 1, metrics: { _top_level: 1, 'http.status_code': 502 } })]])).toEqual([expect.objectContaining({ message: 'HTTP 502', count: 1 })]);
+  });
+
   it('makes what varies between occurrences of an error `?`, and keeps the stack\'s top frames without line numbers', () => {
     expect(normalizeMessage('user 42 not found in "orders" (id 9f8e7d6c5b4a)')).toBe('user ? not found in ? (id ?)');
     // Ids with letters and digits, e-mail addresses, UUIDs, numbers with units: one group each.
@@ -14,7 +44,6 @@ describe('trace rollups', () => {
     expect(normalizeMessage('timeout after 30s')).toBe('timeout after ?s');
     // Words with one digit are words.
     expect(normalizeMessage('HTTP2 stream reset: invalid utf8 in v2 api')).toBe('HTTP2 stream reset: invalid utf8 in v2 api');
-    expect(topFrames('TypeError: boom\n    at f (/app/a.js:10:5)\n    at g (/app/b.js:20:1)\n    at h (/app/c.js:1:1)\n    at i (/app/d.js:2:2)')).toEqual(['at f (/app/a.js', 'at g (/app/b.js', 'at h (/app/c.js']);
   });
 
   it('names an error without a message by what it is: the answer a server gave, the answer a call got', () => {

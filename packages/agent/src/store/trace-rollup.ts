@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { stackFrames } from './stack-frames.js';
 import { findRoot, type Span } from '@ecs-trace/protocol';
 import type { WriteBatch } from './contract.js';
 import { chunkEnv } from './records.js';
@@ -93,7 +94,6 @@ export const HALF_TTL_NS = 120n * 1_000_000_000n;
  */
 export const MAX_WAITING_HALVES = 50_000;
 
-const FRAMES = 3;
 /** Between the parts of a rollup key: PostgreSQL's text cannot hold NUL. */
 const SEP = '\u001f';
 const LOG_BASE = 1.05;
@@ -130,12 +130,6 @@ export function messageOfUnnamed(span: Span): string {
   return grpc !== undefined ? `gRPC status ${grpc}` : '';
 }
 
-/** The first frames of a stack, without line and column numbers. */
-export function topFrames(stack: string): string[] {
-  return stack.split('\n').map((l) => l.trim()).filter((l) => /^(at |File |\S+\.\w+\(|\S+:\d+)/.test(l))
-    .slice(0, FRAMES).map((l) => l.replace(/:\d+(:\d+)?\)?$/, '').replace(/, line \d+/, ''));
-}
-
 /** The first of two tags that is set and not empty. */
 const metaOf = (m: Record<string, string>, a: string, b?: string): string => {
   const v = m[a];
@@ -162,31 +156,82 @@ const level = <V>(m: Map<string, V>, k: string, make: () => V): V => {
   return v;
 };
 
-/** The error group of an error span: its id (a fingerprint) and what the group shows. */
-export function errorGroupOf(span: Span): ErrorGroup {
-  const m = span.meta;
+/**
+ * The error group of an error: its id (a fingerprint) and what the group shows. As Datadog's error
+ * tracking: the service, the error's type and the top frames of its stack (file and function,
+ * stack-frames.ts), so that one bug's occurrences with other values, ids or line numbers are one
+ * group; without a stack, its type and message (ids and numbers made `?`). `raiser` is the span the
+ * error came from (its type, message and stack); `entry` the service entry span that failed with
+ * it, which names the service and, for an error without a message, what it was (`HTTP 502`).
+ */
+export function errorGroupOf(raiser: Span, entry: Span = raiser): ErrorGroup {
+  const m = raiser.meta;
   const errorType = metaOf(m, 'error.type', 'error.kind');
   const given = metaOf(m, 'error.message', 'error.msg');
   // Without a message, what the span is (HTTP 502) stands for it, in the cache's key too.
-  const unnamed = given === '' ? messageOfUnnamed(span) : undefined;
+  const unnamed = given === '' ? messageOfUnnamed(entry) || messageOfUnnamed(raiser) : undefined;
   const messageKey = unnamed === undefined ? given : `\u0000${unnamed}`;
   const stack = metaOf(m, 'error.stack');
-  const byService = groupCache.get(span.service);
+  const byService = groupCache.get(entry.service);
   const cached = byService?.get(errorType)?.get(messageKey)?.get(stack);
   if (cached) return cached;
   const message = unnamed ?? normalizeMessage(given);
-  const frames = topFrames(stack);
-  const id = createHash('sha256').update([span.service, errorType, message, ...frames].join('\u0000')).digest('hex').slice(0, 16);
+  const frames = stackFrames(stack);
+  const id = createHash('sha256').update([entry.service, errorType, ...(frames.length > 0 ? frames : [message])].join('\u0000')).digest('hex').slice(0, 16);
   const group = { id, errorType, message };
   // Bounded: past 2048 groups the cache starts again (a bug that repeats is back in it at once).
   if (groupsCached >= 2048) {
     groupCache.clear();
     groupsCached = 0;
   }
-  const byType = level(groupCache, span.service, () => new Map<string, Map<string, Map<string, ErrorGroup>>>());
+  const byType = level(groupCache, entry.service, () => new Map<string, Map<string, Map<string, ErrorGroup>>>());
   level(level(byType, errorType, () => new Map<string, Map<string, ErrorGroup>>()), messageKey, () => new Map<string, ErrorGroup>()).set(stack, group);
   groupsCached++;
   return group;
+}
+
+/**
+ * The occurrences of errors in a chunk, as error tracking counts them: per service entry span (a
+ * request a service served). An entry that failed is one occurrence, its error taken from the
+ * deepest span of its own service under it that carries a stack or a type (where it was raised;
+ * the entry itself when none does). An entry that did not fail, under which spans of its service
+ * did (errors handled on the way), counts each distinct error once.
+ */
+export function errorOccurrences(chunk: readonly Span[], links: { parentOf(id: bigint): Span | undefined }): { entry: Span; raiser: Span }[] {
+  const errors = chunk.filter((s) => s.error !== 0);
+  if (errors.length === 0) return [];
+  // Each error span's entry: up its own service's spans to the one whose parent is elsewhere.
+  const byEntry = new Map<Span, { span: Span; depth: number }[]>();
+  for (const s of errors) {
+    let entry = s;
+    let depth = 0;
+    for (let p = links.parentOf(entry.parentId); p !== undefined && p.service === entry.service && entry.metrics['_top_level'] !== 1 && depth < 256; p = links.parentOf(entry.parentId)) {
+      entry = p;
+      depth++;
+    }
+    const list = byEntry.get(entry);
+    if (list === undefined) byEntry.set(entry, [{ span: s, depth }]);
+    else list.push({ span: s, depth });
+  }
+  const out: { entry: Span; raiser: Span }[] = [];
+  const described = (s: Span) => s.meta['error.stack'] || s.meta['error.type'] || s.meta['error.kind'];
+  for (const [entry, spans] of byEntry) {
+    if (entry.error !== 0) {
+      let raiser = entry;
+      let deepest = -1;
+      for (const { span, depth } of spans) if (described(span) && depth > deepest) { raiser = span; deepest = depth; }
+      out.push({ entry, raiser });
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const { span } of spans) {
+      const id = errorGroupOf(span, entry).id;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push({ entry, raiser: span });
+    }
+  }
+  return out;
 }
 
 /**
@@ -269,8 +314,8 @@ class MinuteRows {
     return [this.minute, this.minuteText];
   }
 
-  error(env: string, s: Span, traceHex: string): void {
-    const g = errorGroupOf(s);
+  error(env: string, s: Span, raiser: Span, traceHex: string): void {
+    const g = errorGroupOf(raiser, s);
     const key = `${env}${SEP}${s.service}${SEP}${g.id}`;
     const [slot, slotText] = this.slotOf(s.start);
     const at = Number(s.start / 1_000_000n);
@@ -401,10 +446,10 @@ export function rollupsOf(batch: WriteBatch, now: bigint): { rows: RollupRow[]; 
     const links = whole ?? new Links(chunk);
     // A chunk's spans share a trace id (normalize.ts drops a chunk that mixes them): its text once.
     let traceHex: string | undefined;
+    for (const { entry, raiser } of errorOccurrences(chunk, links)) {
+      acc.error(env, entry, raiser, entry.traceId === chunk[0]!.traceId ? (traceHex ??= traceHexOf(chunk, entry.traceId)) : traceHexOf(chunk, entry.traceId));
+    }
     for (const s of chunk) {
-      if (s.error !== 0) {
-        acc.error(env, s, s.traceId === chunk[0]!.traceId ? (traceHex ??= traceHexOf(chunk, s.traceId)) : traceHexOf(chunk, s.traceId));
-      }
       const parent = s.parentId !== 0n ? links.parentOf(s.parentId) : undefined;
       if (parent !== undefined) {
         if (parent.service !== s.service) acc.edge(env, parent.service, s.service, s.type, false, s.start, s.duration, s.error);
