@@ -349,7 +349,8 @@ describe.skipIf(!available())('web UI', () => {
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     const cells = await row.locator('td').allInnerTexts();
     expect(Number(cells[0])).toBeGreaterThanOrEqual(3);
-    expect(cells.slice(1, 4)).toEqual(['e2e-checkout', 'TypeError: boom e2e', 'failing']);
+    // The request it happened in (the service entry), not the span that raised it.
+    expect(cells.slice(1, 4)).toEqual(['e2e-checkout', 'TypeError: boom e2e', 'checkout-flow']);
     // Its counts over time add up to its count.
     expect(await row.getByTestId('error-sparkline').getAttribute('data-total')).toBe(cells[0]);
     await shot(page, '10-errors');

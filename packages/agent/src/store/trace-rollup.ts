@@ -169,7 +169,7 @@ export function errorGroupOf(raiser: Span, entry: Span = raiser): ErrorGroup {
   const errorType = metaOf(m, 'error.type', 'error.kind');
   const given = metaOf(m, 'error.message', 'error.msg');
   // Without a message, what the span is (HTTP 502) stands for it, in the cache's key too.
-  const unnamed = given === '' ? messageOfUnnamed(entry) || messageOfUnnamed(raiser) : undefined;
+  const unnamed = given === '' ? messageOfUnnamed(raiser) || messageOfUnnamed(entry) : undefined;
   const messageKey = unnamed === undefined ? given : `\u0000${unnamed}`;
   const stack = metaOf(m, 'error.stack');
   const byService = groupCache.get(entry.service);
