@@ -100,6 +100,8 @@ async function collect(o: Ask, keys: readonly string[]): Promise<Collected> {
     query: { ...conditions, ...o.range, limit: MAX_TRACES },
     candidates: async (q) => {
       const list = await plan.candidates(q);
+      // Only when the walk will check them (it narrows a window of ids and times only).
+      if (list.some((cand) => cand.services.length === 0)) return list;
       ahead.clear();
       for (const cand of list) {
         const t = o.store.getTrace(cand.traceId);

@@ -13,7 +13,7 @@ import { exactTagTerms, indexedSpanMatches, traceMatches, type ParsedSearch } fr
  */
 
 const PROBE_NS = 3_600_000_000_000n;
-const PROBE_LIMIT = 200;
+const PROBE_LIMIT = 64;
 
 export interface SearchPlan {
   driver: number;

@@ -86,7 +86,10 @@ export async function walkSearch(o: WalkOptions): Promise<WalkResult> {
     // the page still lacks (at least 100, so that windows do not shrink as the page fills). With
     // them, candidates are checked one by one.
     const ask = (o.matches ? CANDIDATES : Math.min(CANDIDATES, Math.max(100, 2 * (limit - traces.length + skip) + 1))) * more;
-    const window = await o.candidates({ ...o.query, start: from, end: to, limit: ask });
+    // First only when they matched (a store may then skip their summaries): a window that holds
+    // more than asked for is narrowed without its summaries built; one that does not is asked
+    // again whole (a store that gave whole records already is not).
+    let window = await o.candidates({ ...o.query, start: from, end: to, limit: ask, startsOnly: true });
     if (window.length >= ask && ask < MAX_ASK) {
       // More traces than were asked for. Narrower, from the same end, back to where the newer half
       // of them started (they match there, so it likely holds half as many); where half of them
@@ -100,6 +103,7 @@ export async function walkSearch(o: WalkOptions): Promise<WalkResult> {
       continue;
     }
     more = 1;
+    if (window.some((c) => c.services.length === 0)) window = await o.candidates({ ...o.query, start: from, end: to, limit: ask });
     window.sort(newestFirst);
     for (let i = skip; i < window.length; i++) {
       if (traces.length >= limit || late()) return stopped(from, to, i);

@@ -41,6 +41,12 @@ export interface TraceQuery {
    * not defined (a caller that needs them all asks narrower ranges, as search-walk.ts does).
    */
   tag?: { key: string; value: string };
+  /**
+   * Only the traces' ids and when they matched: a store may give records with just `traceId` and
+   * `start` (its latest matching span's) and `services` empty, saving the summaries (a search
+   * that finds more than it asked for narrows its window and asks again). Others give whole ones.
+   */
+  startsOnly?: boolean;
 }
 
 export interface RetentionResult {

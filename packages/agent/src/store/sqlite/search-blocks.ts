@@ -154,13 +154,13 @@ const newestFirst = (a: bigint, b: bigint): number => (b > a ? 1 : b < a ? -1 : 
 
 /**
  * The newest `q.limit` traces with an indexed span matching every condition, ordered by their
- * latest match, as trace ids. `blocks` yields the blocks passing blockConditions(q), latest
+ * latest match, as trace ids with that match's start. `blocks` yields the blocks passing blockConditions(q), latest
  * max_start first; reading stops once `limit` traces have a match at least as new as the next
  * block's latest start, since no later block can then change the answer.
  */
-export function searchBlocks(q: TraceQuery, blocks: Iterable<StoredBlock>): bigint[] {
+export function searchBlocks(q: TraceQuery, blocks: Iterable<StoredBlock>): [id: bigint, latest: bigint][] {
   const latest = new Map<bigint, bigint>();
-  const newest = (): bigint[] => [...latest].sort((a, b) => newestFirst(a[1], b[1])).slice(0, q.limit).map(([id]) => id);
+  const newest = (): [bigint, bigint][] => [...latest].sort((a, b) => newestFirst(a[1], b[1])).slice(0, q.limit);
   let kth: bigint | undefined;
   let sinceCheck = 0;
   for (const block of blocks) {

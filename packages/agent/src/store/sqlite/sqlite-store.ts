@@ -121,6 +121,11 @@ export interface SqliteStoreOptions extends TraceRunsOptions {
   checkpointThread?: boolean;
 }
 
+/** A search's candidate without its summary (TraceQuery.startsOnly). */
+const lightRecord = (id: bigint, start: bigint): TraceSummaryRecord => ({
+  traceId: { high: 0n, low: BigInt.asUintN(64, id) }, start, rootService: '', rootName: '', rootResource: '', duration: 0, spanCount: 0, errorCount: 0, services: [], env: '', incomplete: false,
+});
+
 /** The store could not be opened: the message names the path and the cause. */
 export class StoreOpenError extends Error {
   override readonly name = 'StoreOpenError';
@@ -404,9 +409,10 @@ export class SqliteStore implements TraceStore {
     if (q.tag !== undefined) return this.searchTagged(q, q.tag);
     const w = blockConditions(q, this.readonly ? this.readWidest() : this.widestBlock);
     const blocks = this.db.prepare(`SELECT max_start, strings, entries FROM search_blocks ${w.sql} ORDER BY max_start DESC`).safeIntegers(true);
-    const ids = searchBlocks(q, blocks.iterate(...w.params) as IterableIterator<StoredBlock>);
+    const found = searchBlocks(q, blocks.iterate(...w.params) as IterableIterator<StoredBlock>);
+    if (q.startsOnly) return found.map(([id, start]) => lightRecord(id, start));
     const out: TraceSummaryRecord[] = [];
-    for (const trace_id of ids) {
+    for (const [trace_id] of found) {
       const rows = this.chunksOf(trace_id);
       if (rows.length > 0) out.push(summarizeChunks(rows));
     }
