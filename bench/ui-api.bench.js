@@ -109,9 +109,9 @@ const cases = [
   // Each call a range of its own (its end 1 ms later): the API keeps a sample for 15 s, and a
   // person's first keystroke meets none.
   ['autocomplete: tag keys, a day (uncached)', (i) => `/api/v1/search/suggest?prefix=cust&start=${dayStart}&end=${dayEnd + i}`],
-  ['autocomplete: a key\'s values, a day (uncached)', (i) => `/api/v1/search/suggest?key=customer.tier&prefix=pl&start=${dayStart}&end=${dayEnd + i}`],
+  ['autocomplete: a key\'s values, a day (uncached)', (i) => `/api/v1/search/suggest?key=customer.tier&prefix=pl&start=${dayStart}&end=${dayEnd + 1000 + i}`],
   ['autocomplete: services, a day (stats)', `/api/v1/search/suggest?key=service&prefix=serv&${range}`],
-  ['facets of one service, a day (stats)', `/api/v1/stats?service=service-3&topLevel=true&groupBy=resource&${range}`],
+  ['facets of one service, a day (stats)', `/api/v1/stats?service=service-3&topLevel=true&countsOnly=true&groupBy=resource&${range}`],
   ['facets of a rare tag, a day', `/api/v1/facets?q=${encodeURIComponent('customer.tier:platinum')}&keys=service,resource,env,status&${range}`],
   ['analytics: rare tag by service, a day', `/api/v1/analytics?q=${encodeURIComponent('customer.tier:platinum')}&groupBy=service&${range}`],
   ['services list, a day (from stats rows)', `/api/v1/services?${range}`],

@@ -52,7 +52,7 @@ export const errorsQuerySchema = { type: 'object', properties: { ...RANGE, servi
 export const statsQuerySchema = {
   type: 'object',
   properties: {
-    ...RANGE, service: text, env: text, resource: text, name: text, topLevel: bool,
+    ...RANGE, service: text, env: text, resource: text, name: text, topLevel: bool, countsOnly: bool,
     step: number(10, 86_400 * 30), groupBy: { type: 'string', enum: [...GROUP_FIELDS] },
   },
 } as const;
@@ -66,7 +66,7 @@ export interface TracesParams extends RangeParams {
 }
 export interface ErrorsParams extends RangeParams { service?: string; env?: string }
 export interface StatsParams extends RangeParams {
-  service?: string; env?: string; resource?: string; name?: string; topLevel?: string; step?: number; groupBy?: ApiGroupField;
+  service?: string; env?: string; resource?: string; name?: string; topLevel?: string; countsOnly?: string; step?: number; groupBy?: ApiGroupField;
 }
 
 interface SchemaLike { minimum?: number; maximum?: number; enum?: readonly string[]; type?: string }
@@ -152,5 +152,6 @@ export function toStatsQuery(p: StatsParams, nowNs: bigint): { query: StatsQuery
   const query: StatsQuery = { start, end };
   for (const k of ['service', 'env', 'resource', 'name'] as const) if (p[k]) query[k] = p[k];
   if (flag(p.topLevel)) query.topLevel = true;
+  if (flag(p.countsOnly)) query.countsOnly = true;
   return { query, stepNs, ...(p.groupBy ? { groupBy: p.groupBy } : {}) };
 }

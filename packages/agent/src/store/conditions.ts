@@ -49,5 +49,8 @@ export function statsQueryWhere(q: StatsQuery, placeholder: (n: number) => strin
   return where(c, placeholder);
 }
 
+/** The stats table's columns but its sketches (StatsQuery.countsOnly). */
+export const STATS_COUNT_COLUMNS = 'start, duration, service, name, resource, type, env, version, http_status_code, span_kind, is_trace_root, synthetics, peer_tags, hits, top_level_hits, errors, total_duration, source';
+
 export const sqlitePlaceholder = (): string => '?';
 export const postgresPlaceholder = (n: number): string => `$${n}`;

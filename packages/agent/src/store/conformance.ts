@@ -271,6 +271,9 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(all[0]).toMatchObject({ start: T0, resource: 'GET /a', hits: 3, totalDuration: 6000, peerTags: ['peer.service:db'], isTraceRoot: true, httpStatusCode: 200 });
       expect(all[0]!.okSketch.count).toBe(3);
       expect(Math.abs(all[0]!.okSketch.getValueAtQuantile(0.5) - 2000) / 2000).toBeLessThan(0.011);
+      // Counts only: the same rows and counts, no sketches read.
+      const counts = await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, countsOnly: true });
+      expect(counts.map((r) => [r.resource, r.hits, r.errors, r.totalDuration, r.okSketch.count])).toEqual([['GET /a', 3, 0, 6000, 0], ['GET /b', 1, 0, 5000, 0]]);
       expect(await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, resource: 'GET /b' })).toHaveLength(1);
       expect(await store.queryStats({ start: T0 + 10_000_000_000n, end: T0 + 20_000_000_000n })).toHaveLength(1);
       expect(await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, service: 'other' })).toEqual([]);

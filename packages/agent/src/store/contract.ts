@@ -67,6 +67,8 @@ export interface StatsQuery {
   name?: string;
   /** Only groups of service entry (top-level) spans: a service's own requests. */
   topLevel?: boolean;
+  /** Counts only: the rows' latency sketches are left empty (what facets and request counts need; 20x less to read). */
+  countsOnly?: boolean;
   /** ns since the epoch, inclusive. */
   start: bigint;
   /** ns since the epoch, exclusive. */

@@ -122,7 +122,7 @@ function QueryFacets(props: { q: string; minMs?: string; maxMs?: string; range: 
 
 /** A query the stats count whole: facets of the whole range's requests (service entry spans), not of the page. */
 function StatsFacets(props: { scope: StatsScope; range: Range; onAdd: (term: string) => void }) {
-  const filter = { ...props.scope, topLevel: true };
+  const filter = { ...props.scope, topLevel: true, countsOnly: true };
   const { data } = useData(() => Promise.all((['service', 'resource', 'env'] as const).map((g) => api.statsGroups(props.range, g, filter))), [JSON.stringify([filter, props.range])]);
   if (!data) return html`<aside class="facets"><p class="muted">Counting…</p></aside>`;
   const [services, resources, envs] = data;
@@ -140,7 +140,7 @@ function StatsFacets(props: { scope: StatsScope; range: Range; onAdd: (term: str
 
 /** A query the stats count whole: requests over the whole range, errors apart. */
 function StatsOverTime(props: { scope: StatsScope; range: Range }) {
-  const filter = { ...props.scope, topLevel: true };
+  const filter = { ...props.scope, topLevel: true, countsOnly: true };
   const { data } = useData(() => api.statsSeries(props.range, filter), [JSON.stringify([filter, props.range])]);
   if (!data) return null;
   const counts = data.points.map((p) => p.hits);

@@ -5,11 +5,11 @@ import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import {
-  addServiceStats, encodeSketches, mergeServiceStats, serviceStatsFromColumns,
+  addServiceStats, encodeSketches, newSketch, mergeServiceStats, serviceStatsFromColumns,
   type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches,
 } from '../records.js';
 import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rollup.js';
-import { postgresPlaceholder, statsQueryWhere, traceQueryWhere } from '../conditions.js';
+import { postgresPlaceholder, STATS_COUNT_COLUMNS, statsQueryWhere, traceQueryWhere } from '../conditions.js';
 import { decodeSegment, decodeSegmentChunk, readDictionary, segmentTracesWithTag } from '../segment-codec.js';
 import { buildTagFilters, sameValue, tagProbe } from '../tag-filter.js';
 import { newestTraceIds } from '../newest-traces.js';
@@ -46,7 +46,8 @@ function statsFromColumns(r: Record<string, unknown>): StatsRow {
     httpStatusCode: r['http_status_code'] as number, spanKind: r['span_kind'] as string, isTraceRoot: r['is_trace_root'] as boolean,
     synthetics: r['synthetics'] as boolean, peerTags: (r['peer_tags'] as string) === '' ? [] : (r['peer_tags'] as string).split(','),
     hits: r['hits'] as number, topLevelHits: r['top_level_hits'] as number, errors: r['errors'] as number, totalDuration: r['total_duration'] as number,
-    okSketch: decodeSketch(r['ok_sketch'] as Buffer), errorSketch: decodeSketch(r['error_sketch'] as Buffer),
+    okSketch: r['ok_sketch'] === undefined ? newSketch() : decodeSketch(r['ok_sketch'] as Buffer),
+    errorSketch: r['error_sketch'] === undefined ? newSketch() : decodeSketch(r['error_sketch'] as Buffer),
     source: r['source'] as 'agent' | 'client',
   };
 }
@@ -399,7 +400,8 @@ export class PostgresStore implements TraceStore {
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
     const w = statsQueryWhere(q, postgresPlaceholder);
-    const { rows } = await this.pool.query<Record<string, unknown>>(`SELECT * FROM stats ${w.sql} ORDER BY start`, w.params);
+    const columns = q.countsOnly ? STATS_COUNT_COLUMNS : '*';
+    const { rows } = await this.pool.query<Record<string, unknown>>(`SELECT ${columns} FROM stats ${w.sql} ORDER BY start`, w.params);
     return rows.map(statsFromColumns);
   }
 

@@ -14,12 +14,12 @@ import { chunkRecord, packChunkNames, type NameTuple } from './chunk-names.js';
 import { PayloadCache } from './payload-cache.js';
 import { Checkpointer } from './checkpointer.js';
 import { TRACE_RUNS_SCHEMA, TraceRuns, type TraceRunsOptions } from './trace-runs.js';
-import { sqlitePlaceholder, statsQueryWhere } from '../conditions.js';
+import { sqlitePlaceholder, STATS_COUNT_COLUMNS, statsQueryWhere } from '../conditions.js';
 import { TAG_INDEX_SCHEMA, TagIndex } from './tag-index.js';
 import { buildTagFilters, sameValue } from '../tag-filter.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
 import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
-import { encodeSketches, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
+import { encodeSketches, newSketch, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
 
 /*
  * The embedded store: one SQLite file in WAL mode, laid out so that the write path appends
@@ -548,14 +548,15 @@ export class SqliteStore implements TraceStore {
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
     const w = statsQueryWhere(q, sqlitePlaceholder);
-    const rows = this.db.prepare(`SELECT * FROM stats ${w.sql} ORDER BY start`).safeIntegers(true).all(...w.params) as Record<string, unknown>[];
+    const columns = q.countsOnly ? STATS_COUNT_COLUMNS : '*';
+    const rows = this.db.prepare(`SELECT ${columns} FROM stats ${w.sql} ORDER BY start`).safeIntegers(true).all(...w.params) as Record<string, unknown>[];
     return rows.map((r) => ({
       start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,
       resource: r['resource'] as string, type: r['type'] as string, env: r['env'] as string, version: r['version'] as string,
       httpStatusCode: Number(r['http_status_code']), spanKind: r['span_kind'] as string, isTraceRoot: r['is_trace_root'] === 1n,
       synthetics: r['synthetics'] === 1n, peerTags: (r['peer_tags'] as string) === '' ? [] : (r['peer_tags'] as string).split(','),
       hits: Number(r['hits']), topLevelHits: Number(r['top_level_hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
-      okSketch: decodeSketch(r['ok_sketch'] as Buffer), errorSketch: decodeSketch(r['error_sketch'] as Buffer),
+      okSketch: q.countsOnly ? newSketch() : decodeSketch(r['ok_sketch'] as Buffer), errorSketch: q.countsOnly ? newSketch() : decodeSketch(r['error_sketch'] as Buffer),
       source: r['source'] as 'agent' | 'client',
     }));
   }
