@@ -187,6 +187,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       trustProxy: config.apiTrustProxy,
       ...(receiver ? { live: pipeline.live } : {}),
       logOnce: new LogOnce(log),
+      ...(store.setErrorStatus && store.errorStatuses ? { errorStatus: { set: store.setErrorStatus.bind(store), all: store.errorStatuses.bind(store) } } : {}),
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
     });
     started.push(() => api.close());

@@ -235,6 +235,14 @@ export interface ApiErrorGroup {
   series?: { start: number; step: number; counts: number[] };
   /** Up to 5 traces to open. */
   sampleTraceIds: string[];
+  /**
+   * What people decided: `open` unless set; a group resolved and seen again after that is `open`
+   * with `regressed: true`. Shared by every agent and UI replica of the store.
+   */
+  status: 'open' | 'resolved' | 'ignored';
+  regressed?: boolean;
+  /** When the status was set, ms since the epoch. */
+  statusChangedAt?: number;
 }
 
 /** Error groups of a range, counted over all of it (from the store's rollup, to the minute). */

@@ -18,7 +18,10 @@ export interface SeriesRequest {
 
 const groupId = (key: string) => key.slice(key.lastIndexOf('\u001f') + 1);
 
-export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[], filter: { service?: string; env?: string }, series?: SeriesRequest): ApiErrorGroup[] {
+/** A group's status as people set it, and when (ns). */
+export type StatusOf = ReadonlyMap<string, { status: 'open' | 'resolved' | 'ignored'; changedAt: bigint }>;
+
+export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[], filter: { service?: string; env?: string }, series?: SeriesRequest, statuses: StatusOf = new Map()): ApiErrorGroup[] {
   const counts = new Map<string, number[]>();
   if (series) {
     for (const { key, data, slot } of series.rows) {
@@ -43,5 +46,14 @@ export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[],
   return [...groups.values()].map(({ id, data: d }) => ({
     id, service: d.service, resource: d.resource, errorType: d.errorType, message: d.message, count: d.count, firstSeen: d.firstSeen, lastSeen: d.lastSeen, sampleTraceIds: d.samples,
     ...(series ? { series: { start: Number(series.first / 1_000_000n), step: Number(series.width / 1_000_000n), counts: counts.get(`${d.service}\u0000${id}`) ?? new Array<number>(series.steps).fill(0) } } : {}),
+    ...statusOf(statuses.get(id), d.lastSeen),
   })).sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
+}
+
+/** A group's status: as set, but a resolved group seen after it was resolved is open again (a regression). */
+function statusOf(set: { status: 'open' | 'resolved' | 'ignored'; changedAt: bigint } | undefined, lastSeenMs: number): Pick<ApiErrorGroup, 'status' | 'regressed' | 'statusChangedAt'> {
+  if (set === undefined) return { status: 'open' };
+  const changedAt = Number(set.changedAt / 1_000_000n);
+  if (set.status === 'resolved' && lastSeenMs > changedAt) return { status: 'open', regressed: true, statusChangedAt: changedAt };
+  return { status: set.status, statusChangedAt: changedAt };
 }

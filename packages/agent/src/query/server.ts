@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import { StoreTimeoutError, StoreUnavailableError, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
+import { ERROR_STATUSES, StoreTimeoutError, StoreUnavailableError, type ErrorStatus, type ErrorStatusRecord, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
 import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
@@ -51,6 +51,8 @@ export interface ApiOptions {
   health: () => Omit<ApiHealth, 'status' | 'store' | 'problem'> & { store: { ok: boolean; status: string; problem?: string } };
   /** Where an answer the API could not give (a 500) is told, with its cause; throttled per route. */
   logOnce?: LogOnce;
+  /** Error groups' statuses, kept by the store (absent: it keeps none, and setting one is a 501). */
+  errorStatus?: { set(group: string, status: ErrorStatus, at: bigint): Promise<void>; all(): Promise<ErrorStatusRecord[]> };
 }
 
 /** A range with its ends filled in: from the beginning, to an hour from now (clocks drift). */
@@ -73,7 +75,7 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
   return routesOf.get(app) ?? [];
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -200,7 +202,21 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     const steps = Number((r.end - first + width - 1n) / width);
     const [rows, slots] = await Promise.all([store.readRollups('error', r), store.readRollups('error', { start: first, end: r.end }, width)]);
     const filter = { ...(req.query.service ? { service: req.query.service } : {}), ...(req.query.env ? { env: req.query.env } : {}) };
-    return { groups: errorGroupsOf(rows as { key: string; data: ErrorData }[], filter, { rows: slots as { key: string; data: ErrorData; slot: bigint }[], first, width, steps }) };
+    const statuses = new Map((await (errorStatus?.all() ?? Promise.resolve([]))).map((r) => [r.group, r]));
+    const groups = errorGroupsOf(rows as { key: string; data: ErrorData }[], filter, { rows: slots as { key: string; data: ErrorData; slot: bigint }[], first, width, steps }, statuses);
+    return { groups: req.query.status ? groups.filter((g) => g.status === req.query.status) : groups };
+  });
+
+  // What people decide of an error group, for every replica: open, resolved (open again when it
+  // comes back), ignored.
+  app.put<{ Params: { group: string }; Body: { status?: unknown } }>('/api/v1/errors/:group/status', async (req, reply) => {
+    if (!/^[0-9a-f]{16}$/.test(req.params.group)) throw new QueryError(`group: "${req.params.group.slice(0, 40)}" is not an error group's id (16 hex digits)`);
+    const status = req.body?.status;
+    if (typeof status !== 'string' || !(ERROR_STATUSES as readonly string[]).includes(status)) throw new QueryError(`status: give one of ${ERROR_STATUSES.join(', ')}`);
+    if (!errorStatus) return reply.code(501).send({ error: 'this store keeps no error statuses' });
+    const at = BigInt(Date.now()) * 1_000_000n;
+    await errorStatus.set(req.params.group, status as ErrorStatus, at);
+    return { group: req.params.group, status, statusChangedAt: Number(at / 1_000_000n) };
   });
 
   app.get<{ Params: { traceId: string } }>('/api/v1/traces/:traceId', async (req, reply): Promise<ApiTrace> => {

@@ -116,6 +116,18 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(groups[1]).toMatchObject({ errorType: 'RangeError', count: 1 });
     });
 
+    it('keeps what people decided of error groups, the last word for each', async () => {
+      if (!store.setErrorStatus || !store.errorStatuses) throw new Error('a store must keep error statuses');
+      expect(await store.errorStatuses()).toEqual([]);
+      await store.setErrorStatus('00000000000000aa', 'resolved', T0);
+      await store.setErrorStatus('00000000000000bb', 'ignored', T0 + 1n);
+      await store.setErrorStatus('00000000000000aa', 'open', T0 + 2n);
+      expect((await store.errorStatuses()).sort((a, b) => (a.group < b.group ? -1 : 1))).toEqual([
+        { group: '00000000000000aa', status: 'open', changedAt: T0 + 2n },
+        { group: '00000000000000bb', status: 'ignored', changedAt: T0 + 1n },
+      ]);
+    });
+
     it('merges chunks of one trace that arrive in separate payloads, child first', async () => {
       await store.write(batch([[span({ traceId: 7n, spanId: 2n, parentId: 1n, service: 'db', start: T0 + MS, duration: 1_000_000 })]]));
       let t = await store.getTrace(tid('7'));

@@ -125,9 +125,25 @@ export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, Stats
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult>;
   /** Bytes the data takes on disk now; cheap enough to ask after every write. */
   diskUsage(): Promise<number>;
+  /** Sets an error group's status, for every agent and UI replica of the store. Absent: the store keeps none. */
+  setErrorStatus?(group: string, status: ErrorStatus, at: bigint): Promise<void>;
+  /** Every status set; a group without one is open. */
+  errorStatuses?(): Promise<ErrorStatusRecord[]>;
   /** How a store reached over the network is doing (reconnecting.ts, spool.ts); absent: always at hand. */
   condition?(): StoreCondition;
   close(): Promise<void>;
+}
+
+/** What people decided of an error group (error tracking). */
+export type ErrorStatus = 'open' | 'resolved' | 'ignored';
+export const ERROR_STATUSES: readonly ErrorStatus[] = ['open', 'resolved', 'ignored'];
+
+export interface ErrorStatusRecord {
+  /** The group's fingerprint (trace-rollup.ts errorGroupOf). */
+  group: string;
+  status: ErrorStatus;
+  /** When it was set, ns since the epoch: a resolved group seen after it is open again. */
+  changedAt: bigint;
 }
 
 /** What /healthz says of a store reached over the network. */

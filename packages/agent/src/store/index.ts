@@ -1,5 +1,5 @@
 export type {
-  RetentionResult, RollupRead, StoreCondition, RollupReader, StatsQuery, StatsReader, StatsWriter, StoreReader, StoreStats, TraceQuery, TraceReader, TraceStore, TraceWriter, WriteBatch,
+  ErrorStatus, ErrorStatusRecord, RetentionResult, RollupRead, StoreCondition, RollupReader, StatsQuery, StatsReader, StatsWriter, StoreReader, StoreStats, TraceQuery, TraceReader, TraceStore, TraceWriter, WriteBatch,
 } from './contract.js';
 export {
   addServiceStats, chunkEnv, decodeSketches, encodeSketches, mergeServiceStats, newSketch, type WithEncodedSketches, type GroupKey, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord,
@@ -9,7 +9,7 @@ export { decodeSketch } from './sketch-codec.js';
 export { packBatch, unpackBatch, type PackedBatch } from './batch-segment.js';
 export { openReader, openStore, postgresStore } from './factory.js';
 export type { PostgresStore } from './postgres/postgres-store.js';
-export { StoreTimeoutError, StoreUnavailableError } from './contract.js';
+export { ERROR_STATUSES, StoreTimeoutError, StoreUnavailableError } from './contract.js';
 export { DataDirLock, DataDirLockedError } from './lock.js';
 export { StoreMaintenance, type StoreHealth } from './maintenance.js';
 export { StoreOpenError } from './sqlite/index.js';

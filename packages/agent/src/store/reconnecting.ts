@@ -1,5 +1,5 @@
 import type { LogOnce } from '../runtime/index.js';
-import { StoreUnavailableError, type RetentionResult, type RollupRead, type StatsQuery, type StoreCondition, type StoreStats, type TraceQuery, type TraceStore, type WriteBatch } from './contract.js';
+import { StoreUnavailableError, type ErrorStatus, type ErrorStatusRecord, type RetentionResult, type RollupRead, type StatsQuery, type StoreCondition, type StoreStats, type TraceQuery, type TraceStore, type WriteBatch } from './contract.js';
 import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
 import type { RollupKind } from './trace-rollup.js';
 
@@ -100,6 +100,8 @@ export class ReconnectingStore implements TraceStore {
   writeStats(rows: StatsRow[]): Promise<void> { return this.call((s) => s.writeStats(rows)); }
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined> { return this.call((s) => s.getTrace(traceId)); }
   searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]> { return this.call((s) => s.searchTraces(query)); }
+  setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> { return this.call((s) => (s.setErrorStatus ? s.setErrorStatus(group, status, at) : Promise.reject(new Error('this store keeps no error statuses')))); }
+  errorStatuses(): Promise<ErrorStatusRecord[]> { return this.call((s) => (s.errorStatuses ? s.errorStatuses() : Promise.resolve([]))); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.call((s) => s.queryStats(q)); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.call((s) => s.serviceStats(range)); }
   readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.call((s) => s.readRollups(kind, range, width)); }

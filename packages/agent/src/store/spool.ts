@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import type { RetentionResult, StatsQuery, StoreCondition, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
+import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreCondition, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
 import { decodeSketches, encodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from './records.js';
 
 /*
@@ -184,6 +184,9 @@ export class SpooledStore implements TraceStore {
 
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined> { return this.remote.getTrace(traceId); }
   searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]> { return this.remote.searchTraces(query); }
+  // What people set is written to the shared store at once (not spooled): it answers or fails.
+  setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> { return this.remote.setErrorStatus ? this.remote.setErrorStatus(group, status, at) : Promise.reject(new Error('this store keeps no error statuses')); }
+  errorStatuses(): Promise<ErrorStatusRecord[]> { return this.remote.errorStatuses ? this.remote.errorStatuses() : Promise.resolve([]); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.remote.queryStats(q); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.remote.serviceStats(range); }
   readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.remote.readRollups(kind, range, width); }

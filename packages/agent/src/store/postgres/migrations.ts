@@ -153,6 +153,9 @@ export const MIGRATIONS: readonly string[] = [
      SELECT DISTINCT floor(received / 86400000000000.0)::bigint AS d FROM payloads
      UNION SELECT DISTINCT floor(start / 86400000000000.0)::bigint FROM stats) days;
    INSERT INTO ecs_trace_backfill VALUES ('tag_filters', NOT EXISTS (SELECT 1 FROM payloads));`,
+
+  // 7: what people decided of error groups (open, resolved, ignored), shared by every replica.
+  `CREATE TABLE error_status (group_id text PRIMARY KEY, status text NOT NULL, changed_at bigint NOT NULL);`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeSketch, encodeSketch } from '../sketch-codec.js';
 import pg from 'pg';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
-import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
+import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import {
   addServiceStats, encodeSketches, newSketch, mergeServiceStats, serviceStatsFromColumns,
@@ -396,6 +396,16 @@ export class PostgresStore implements TraceStore {
       await client.query(`CLOSE ${cursor}`);
       await client.query("UPDATE ecs_trace_backfill SET done = true WHERE what = 'tag_filters'");
     });
+  }
+
+  async setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO error_status (group_id, status, changed_at) VALUES ($1, $2, $3) ON CONFLICT (group_id) DO UPDATE SET status = $2, changed_at = $3', [group, status, at]);
+  }
+
+  async errorStatuses(): Promise<ErrorStatusRecord[]> {
+    const { rows } = await this.pool.query<{ group_id: string; status: ErrorStatus; changed_at: bigint }>('SELECT group_id, status, changed_at FROM error_status');
+    return rows.map((r) => ({ group: r.group_id, status: r.status, changedAt: r.changed_at }));
   }
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {

@@ -18,7 +18,7 @@ import { sqlitePlaceholder, STATS_COUNT_COLUMNS, statsQueryWhere } from '../cond
 import { TAG_INDEX_SCHEMA, TagIndex } from './tag-index.js';
 import { buildTagFilters, sameValue } from '../tag-filter.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
-import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
+import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, newSketch, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
 
 /*
@@ -74,6 +74,11 @@ CREATE INDEX IF NOT EXISTS search_blocks_by_start ON search_blocks (max_start);
 CREATE TABLE IF NOT EXISTS search_widest (
   id     INTEGER PRIMARY KEY CHECK (id = 0),
   widest INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS error_status (
+  group_id   TEXT PRIMARY KEY,
+  status     TEXT NOT NULL,
+  changed_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stats (
   start            INTEGER NOT NULL,
@@ -524,6 +529,20 @@ export class SqliteStore implements TraceStore {
       if (!this.readonly) this.counts = counts;
     }
     return { diskBytes: this.diskBytes(), spans: counts.spans, payloads: counts.payloads };
+  }
+
+  async setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO error_status (group_id, status, changed_at) VALUES (?, ?, ?)').run(group, status, at);
+  }
+
+  async errorStatuses(): Promise<ErrorStatusRecord[]> {
+    try {
+      const rows = this.db.prepare('SELECT group_id, status, changed_at FROM error_status').safeIntegers(true).all() as { group_id: string; status: ErrorStatus; changed_at: bigint }[];
+      return rows.map((r) => ({ group: r.group_id, status: r.status, changedAt: r.changed_at }));
+    } catch {
+      // A read-only connection to a file its writer has not upgraded yet.
+      return [];
+    }
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {

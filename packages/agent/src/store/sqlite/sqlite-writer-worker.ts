@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { unpackBatch, type PackedBatch } from '../batch-segment.js';
 import { prepareWrite } from '../prepare-write.js';
+import type { ErrorStatus } from '../contract.js';
 import { SqliteStore, type EncodedStatsRow } from './sqlite-store.js';
 
 /*
@@ -15,6 +16,7 @@ export type WriterRequest =
   | { id: number; op: 'stats'; rows: EncodedStatsRow[] }
   | { id: number; op: 'retention'; olderThan: bigint; maxBytes: number }
   | { id: number; op: 'flushRollups' }
+  | { id: number; op: 'errorStatus'; group: string; status: ErrorStatus; at: bigint }
   | { id: number; op: 'close' };
 
 export type WriterResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
@@ -39,6 +41,7 @@ port.on('message', (m: WriterRequest) => {
       else if (m.op === 'stats') store.insertStats(m.rows);
       else if (m.op === 'retention') value = await store.enforceRetention(m.olderThan, m.maxBytes);
       else if (m.op === 'flushRollups') store.flushRollups();
+      else if (m.op === 'errorStatus') await store.setErrorStatus(m.group, m.status, m.at);
       else {
         await store.close();
         port.postMessage({ id: m.id, ok: true } satisfies WriterResponse);

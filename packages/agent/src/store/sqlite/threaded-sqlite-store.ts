@@ -2,7 +2,7 @@ import type { RollupKind } from '../trace-rollup.js';
 import type { RollupRead } from '../contract.js';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
+import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
 import { packBatch } from '../batch-segment.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -88,6 +88,14 @@ export class ThreadedSqliteStore implements TraceStore {
 
   enforceRetention(olderThan: bigint, maxBytes: number): Promise<RetentionResult> {
     return this.call({ op: 'retention', olderThan, maxBytes });
+  }
+
+  setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> {
+    return this.call({ op: 'errorStatus', group, status, at });
+  }
+
+  errorStatuses(): Promise<ErrorStatusRecord[]> {
+    return this.reader.errorStatuses();
   }
 
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined> {
