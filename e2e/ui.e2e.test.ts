@@ -354,6 +354,20 @@ describe.skipIf(!available())('web UI', () => {
     // Its counts over time add up to its count.
     expect(await row.getByTestId('error-sparkline').getAttribute('data-total')).toBe(cells[0]);
     await shot(page, '10-errors');
+    // Resolved: gone from the open errors, listed among the resolved, for anyone who looks.
+    await row.getByTestId('error-status').selectOption('resolved');
+    await expect.poll(() => row.count()).toBe(0);
+    await page.getByTestId('errors-status-filter').selectOption('resolved');
+    const resolved = page.getByTestId('errors-table').locator('tbody tr', { hasText: 'boom e2e' });
+    await expect.poll(() => resolved.count()).toBe(1);
+    expect(await resolved.getByTestId('error-status').inputValue()).toBe('resolved');
+    const listed = (await (await fetch(`${agent.apiUrl}/api/v1/errors?start=${Date.now() - 3_600_000}&status=resolved`)).json()) as { groups: { message: string }[] };
+    expect(listed.groups.map((g) => g.message)).toContain('boom e2e');
+    await shot(page, '10b-errors-resolved');
+    // Open again, as the rest of the suite expects it.
+    await resolved.getByTestId('error-status').selectOption('open');
+    await page.getByTestId('errors-status-filter').selectOption('open');
+    await expect.poll(() => row.count()).toBe(1);
     await row.getByRole('link', { name: '#1' }).click();
     await page.getByTestId('trace-errors').waitFor();
     expect(await page.getByTestId('trace-errors').locator('strong').innerText()).toBe('1');

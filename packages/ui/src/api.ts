@@ -66,6 +66,14 @@ export const api = {
   analytics: (params: Record<string, string | number | boolean | undefined>) => get<ApiAnalytics>('/api/v1/analytics', params),
   suggest: (params: Record<string, string | number | boolean | undefined>) => get<ApiSuggestions>('/api/v1/search/suggest', params),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),
-  errors: (r: Range, env?: string) => get<ApiErrors>('/api/v1/errors', { ...r, env }),
+  errors: (r: Range, env?: string, status?: string) => get<ApiErrors>('/api/v1/errors', { ...r, env, status }),
+  setErrorStatus: async (group: string, status: string): Promise<void> => {
+    const res = await fetch(`/api/v1/errors/${group}/status`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ status }) });
+    if (res.status === 401) dispatchEvent(new Event('ecs-trace:signin'));
+    if (!res.ok) {
+      const body = (await res.json().catch(() => undefined)) as { error?: string } | undefined;
+      throw new ApiError(body?.error ? `${body.error} (HTTP ${res.status})` : `the agent answered HTTP ${res.status}`);
+    }
+  },
   serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),
 };

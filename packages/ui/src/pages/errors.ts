@@ -3,7 +3,8 @@ import { api, type ErrorGroup } from '../api.js';
 import { EnvPicker, RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { ago } from '../format.js';
-import { keepRange, rangeOf } from '../router.js';
+import { keepRange, navigate, rangeOf, withParams } from '../router.js';
+import { useState } from 'preact/hooks';
 
 /* Error tracking: the range's errors grouped by service, type, normalized message and stack top, with counts over time and traces to open. */
 
@@ -23,10 +24,18 @@ function Sparkline(props: { series: NonNullable<ErrorGroup['series']> }) {
 export function ErrorsPage(props: { url: URL }) {
   const range = rangeOf(props.url);
   const env = props.url.searchParams.get('env') ?? undefined;
+  // Open errors by default: what is resolved or ignored is one click away.
+  const shown = props.url.searchParams.get('status') ?? 'open';
+  const [changed, setChanged] = useState(0);
+  const [failed, setFailed] = useState<string | undefined>(undefined);
   const { data, error, loading } = useData(async () => {
-    const [errors, services] = await Promise.all([api.errors(range, env), api.services(range)]);
+    const [errors, services] = await Promise.all([api.errors(range, env, shown === 'all' ? undefined : shown), api.services(range)]);
     return { groups: errors.groups, envs: services.map((s) => s.env) };
-  }, [range.start, range.end, env]);
+  }, [range.start, range.end, env, shown, changed]);
+  const setStatus = (g: ErrorGroup, status: string) => {
+    setFailed(undefined);
+    api.setErrorStatus(g.id, status).then(() => setChanged((n) => n + 1), (err: Error) => setFailed(err.message));
+  };
   const columns: Column<ErrorGroup>[] = [
     { key: 'count', label: 'Count', value: (g) => g.count, numeric: true },
     { key: 'service', label: 'Service', value: (g) => g.service },
@@ -36,13 +45,20 @@ export function ErrorsPage(props: { url: URL }) {
     { key: 'lastSeen', label: 'Last seen', value: (g) => g.lastSeen, render: (g) => ago(String(BigInt(g.lastSeen) * 1_000_000n)) },
     { key: 'series', label: 'Over time', value: (g) => g.lastSeen, render: (g) => (g.series ? html`<${Sparkline} series=${g.series} />` : null) },
     { key: 'traces', label: 'Traces', value: (g) => g.sampleTraceIds.length, render: (g) => html`${g.sampleTraceIds.map((id, i) => html`<a href=${`/traces/${id}${keepRange(props.url)}`}>#${i + 1}</a> `)}` },
+    { key: 'status', label: 'Status', value: (g) => g.status, render: (g) => html`<select data-testid="error-status" aria-label="Status" value=${g.status} onChange=${(e: Event) => setStatus(g, (e.target as HTMLSelectElement).value)}>
+        ${['open', 'resolved', 'ignored'].map((s) => html`<option value=${s}>${s}</option>`)}
+      </select>${g.regressed ? html` <span class="badge err" title="Resolved, and seen again since">regressed</span>` : null}` },
   ];
   return html`<main>
     <header class="page"><h1>Errors</h1><${EnvPicker} url=${props.url} envs=${data?.envs ?? []} /><${RangePicker} url=${props.url} label=${range.label} /></header>
     <${Status} loading=${loading} error=${error}>
       ${data ? html`
-        <p class="muted">Grouped by service, error type, message (numbers, ids and quoted values as ?) and the top of the stack; every error span of the range counted.</p>
-        ${data.groups.length === 0 ? html`<section class="empty"><h2>No errors</h2><p>No error spans in this range.</p></section>`
+        <p class="muted">Grouped by service, error type and the top frames of the stack (without one, the message, numbers, ids and quoted values as ?); a failing request counted once, where its error was raised.
+          Show <select data-testid="errors-status-filter" aria-label="Show" value=${shown} onChange=${(e: Event) => navigate(withParams(props.url, { status: (e.target as HTMLSelectElement).value === 'open' ? undefined : (e.target as HTMLSelectElement).value }))}>
+            ${[['open', 'open'], ['resolved', 'resolved'], ['ignored', 'ignored'], ['all', 'all']].map(([v, l]) => html`<option value=${v}>${l}</option>`)}
+          </select></p>
+        ${failed ? html`<p class="error" role="alert">${failed}</p>` : null}
+        ${data.groups.length === 0 ? html`<section class="empty"><h2>No ${shown === 'all' ? '' : `${shown} `}errors</h2><p>No ${shown === 'all' ? '' : `${shown} `}error groups in this range.</p></section>`
           : html`<${SortableTable} testId="errors-table" columns=${columns} rows=${data.groups} initialSort="count" rowKey=${(g: ErrorGroup) => g.id} />`}` : null}
     </${Status}>
   </main>`;
