@@ -111,6 +111,16 @@ describe.skipIf(!available())('web UI', () => {
     expect(await panel.getByTestId('span-resource').innerText()).toBe('failing');
     expect(await panel.getByTestId('span-error').innerText()).toContain('TypeError: boom e2e');
     expect(await panel.getByTestId('error-stack').innerText()).toMatch(/^TypeError: boom e2e\n\s+at /);
+    // The tracer's bookkeeping is folded away under "Internal", not listed among the span's tags.
+    expect(await panel.getByTestId('span-meta').innerText()).not.toMatch(/^_dd\./m);
+    const internal = panel.getByTestId('span-internal');
+    expect(await internal.locator('summary').innerText()).toMatch(/^Internal \(\d+: the tracer's own bookkeeping\)$/);
+    await internal.locator('summary').click();
+    expect(await internal.innerText()).toMatch(/_dd\.|_sampling_priority_v1/);
+    // The whole trace downloads as the API's JSON.
+    const download = await page.getByTestId('trace-download').getAttribute('href');
+    const json = (await (await fetch(`${agent.apiUrl}${download}`)).json()) as { spans: unknown[] };
+    expect(json.spans).toHaveLength(6);
     await shot(page, '4-trace-span');
     await page.getByRole('button', { name: 'By service' }).click();
     const list = await page.getByTestId('span-list').locator('tbody tr td:first-child').allInnerTexts();

@@ -228,10 +228,14 @@ function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => v
   const n = props.node;
   if (!n) return html`<aside class="panel muted">Click a span to see its details.</aside>`;
   const s = n.span;
-  // The span's own tags first, the tracer's bookkeeping (`_dd.*`) after them; links apart.
-  const own = (k: string) => (k.startsWith('_dd.') ? 1 : 0);
-  const meta = Object.entries(s.meta).filter(([k]) => !ECS_TAGS.includes(k) && !k.startsWith('error.') && k !== '_dd.span_links')
-    .sort(([a], [b]) => own(a) - own(b) || (a < b ? -1 : a > b ? 1 : 0));
+  // The span's own tags, then the tracer's bookkeeping (`_dd.*` and `_`-metrics) folded under
+  // "Internal"; links apart.
+  const internal = (k: string) => k.startsWith('_');
+  const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+  const tags = Object.entries(s.meta).filter(([k]) => !ECS_TAGS.includes(k) && !k.startsWith('error.') && k !== '_dd.span_links');
+  const meta = tags.filter(([k]) => !internal(k)).sort(byKey);
+  const metrics = Object.entries(s.metrics).filter(([k]) => !internal(k)).sort(byKey);
+  const hidden: [string, string | number][] = [...tags.filter(([k]) => internal(k)), ...Object.entries(s.metrics).filter(([k]) => internal(k))].sort(byKey);
   const links = linksOf(s);
   const ecs = ECS_TAGS.filter((k) => s.meta[k] !== undefined).map((k) => [k, s.meta[k]!] as [string, string]);
   return html`<aside class="panel" data-testid="span-panel">
@@ -244,7 +248,8 @@ function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => v
     ${s.error ? html`<section class="error-box" data-testid="span-error"><h4>Error</h4><p><b>${s.meta['error.type'] ?? 'error'}</b>: ${s.meta['error.message'] ?? ''}</p>${s.meta['error.stack'] ? html`<pre data-testid="error-stack">${s.meta['error.stack']}</pre>` : null}</section>` : null}
     <${KeyValues} title="ECS" entries=${ecs} testId="ecs-tags" />
     <${KeyValues} title="Tags" entries=${meta} testId="span-meta" />
-    <${KeyValues} title="Metrics" entries=${Object.entries(s.metrics).sort()} testId="span-metrics" />
+    <${KeyValues} title="Metrics" entries=${metrics} testId="span-metrics" />
+    ${hidden.length ? html`<details data-testid="span-internal"><summary>Internal (${hidden.length}: the tracer's own bookkeeping)</summary><dl class="kv">${hidden.map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}</dl></details>` : null}
     ${links.length ? html`<section data-testid="span-links"><h4>Span links</h4><ul class="links">${links.map((l) => html`<li>
       <a href=${`/traces/${l.traceId}?span=${l.spanId}`}>trace ${l.traceId}</a>, span ${l.spanId}
       ${Object.keys(l.attributes).length ? html`<dl class="kv">${Object.entries(l.attributes).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>` : null}
@@ -269,7 +274,8 @@ export function TracePage(props: { url: URL; traceId: string }) {
   const find = props.url.searchParams.get('find') ?? '';
   const found = useMemo(() => (lay && find ? lay.order.filter((n) => spanMatches(n.span, find)) : undefined), [lay, find]);
   return html`<main class="trace-page">
-    <header class="page"><h1><a href=${`/traces${keepRange(props.url)}`}>Traces</a> / <span data-testid="trace-id">${props.traceId}</span></h1></header>
+    <header class="page"><h1><a href=${`/traces${keepRange(props.url)}`}>Traces</a> / <span data-testid="trace-id">${props.traceId}</span></h1>
+      <a class="button" data-testid="trace-download" href=${`/api/v1/traces/${props.traceId}`} download=${`trace-${props.traceId}.json`}>Download JSON</a></header>
     <${Status} loading=${loading} error=${error}>
       ${sum && lay ? html`
         <div class="stats-row">
