@@ -547,7 +547,7 @@ describe.skipIf(!available())('web UI', () => {
       sent.forEach(([env, failing], i) => {
         const traceId = 0xe0e0n + BigInt(i);
         chunks.push([{ service: 'inventory', name: 'web.request', resource: 'GET /stock', type: 'web', traceId, spanId: 1n, parentId: 0n, start: now - BigInt(i) * 1_000_000_000n, duration: 2_000_000, error: failing ? 1 : 0,
-          meta: { env, 'span.kind': 'server', ...(failing ? { 'error.type': 'StockError', 'error.message': `stock low for customer c${135 + i * 1000}` } : {}) }, metrics: { _sampling_priority_v1: 2, 'http.status_code': failing ? 500 : 200 } }]);
+          meta: { env, version: i === 1 ? '2.0.0' : '1.9.0', 'span.kind': 'server', ...(failing ? { 'error.type': 'StockError', 'error.message': `stock low for customer c${135 + i * 1000}` } : {}) }, metrics: { _sampling_priority_v1: 2, 'http.status_code': failing ? 500 : 200 } }]);
       });
       expect((await fetch(`${envs.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
       const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -563,6 +563,14 @@ describe.skipIf(!available())('web UI', () => {
       await p.getByTestId('env-picker').selectOption('prod');
       await expect.poll(() => p.getByTestId('stat-requests').locator('strong').innerText()).toBe('4');
       expect(await p.getByTestId('stat-errors').locator('strong').innerText()).toBe('1');
+      // Its versions side by side (prod: one request of 2.0.0, three of 1.9.0, the failing one),
+      // and the page of one version.
+      const versions = p.getByTestId('versions-table').locator('tbody tr');
+      await expect.poll(() => versions.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)))).toEqual([['1.9.0', '3', '33%'], ['2.0.0', '1', '0%']]);
+      await p.getByTestId('version-picker').selectOption('2.0.0');
+      await expect.poll(() => p.getByTestId('stat-requests').locator('strong').innerText()).toBe('1');
+      expect(await p.getByTestId('stat-errors').locator('strong').innerText()).toBe('0');
+      await shot(p, '12b-service-versions');
       // Errors: one group for the three failures of all envs (the customer ids are one `?`), then per env.
       const count = async (env: string) => {
         await p.goto(`${envs.apiUrl}/errors?range=1h${env ? `&env=${env}` : ''}`);

@@ -173,7 +173,7 @@ export interface ApiStatsGroup extends ApiStatsValues {
   versions: string[];
 }
 
-export type ApiGroupField = 'resource' | 'name' | 'service' | 'env' | 'httpStatusCode' | 'spanKind';
+export type ApiGroupField = 'resource' | 'name' | 'service' | 'env' | 'version' | 'httpStatusCode' | 'spanKind';
 
 export interface ApiStatsSeries {
   /** Seconds. */

@@ -14,7 +14,7 @@ export class QueryError extends Error {
 
 export const MAX_LIMIT = 1000;
 const MAX_POINTS = 1500;
-export const GROUP_FIELDS: readonly ApiGroupField[] = ['resource', 'name', 'service', 'env', 'httpStatusCode', 'spanKind'];
+export const GROUP_FIELDS: readonly ApiGroupField[] = ['resource', 'name', 'service', 'env', 'version', 'httpStatusCode', 'spanKind'];
 
 const text = { type: 'string' } as const;
 const bool = { type: 'string', enum: ['true', 'false', '1', '0', ''] } as const;
@@ -52,7 +52,7 @@ export const errorsQuerySchema = { type: 'object', properties: { ...RANGE, servi
 export const statsQuerySchema = {
   type: 'object',
   properties: {
-    ...RANGE, service: text, env: text, resource: text, name: text, topLevel: bool, countsOnly: bool,
+    ...RANGE, service: text, env: text, version: text, resource: text, name: text, topLevel: bool, countsOnly: bool,
     step: number(10, 86_400 * 30), groupBy: { type: 'string', enum: [...GROUP_FIELDS] },
   },
 } as const;
@@ -66,7 +66,7 @@ export interface TracesParams extends RangeParams {
 }
 export interface ErrorsParams extends RangeParams { service?: string; env?: string; status?: 'open' | 'resolved' | 'ignored' }
 export interface StatsParams extends RangeParams {
-  service?: string; env?: string; resource?: string; name?: string; topLevel?: string; countsOnly?: string; step?: number; groupBy?: ApiGroupField;
+  service?: string; env?: string; version?: string; resource?: string; name?: string; topLevel?: string; countsOnly?: string; step?: number; groupBy?: ApiGroupField;
 }
 
 interface SchemaLike { minimum?: number; maximum?: number; enum?: readonly string[]; type?: string }
@@ -150,7 +150,7 @@ export function toStatsQuery(p: StatsParams, nowNs: bigint): { query: StatsQuery
   stepNs = stepNs < 10_000_000_000n ? 10_000_000_000n : stepNs - (stepNs % 10_000_000_000n);
   if ((end - start) / stepNs > BigInt(MAX_POINTS)) throw new QueryError(`step: too small for this range (at most ${MAX_POINTS} points)`);
   const query: StatsQuery = { start, end };
-  for (const k of ['service', 'env', 'resource', 'name'] as const) if (p[k]) query[k] = p[k];
+  for (const k of ['service', 'env', 'version', 'resource', 'name'] as const) if (p[k]) query[k] = p[k];
   if (flag(p.topLevel)) query.topLevel = true;
   if (flag(p.countsOnly)) query.countsOnly = true;
   return { query, stepNs, ...(p.groupBy ? { groupBy: p.groupBy } : {}) };

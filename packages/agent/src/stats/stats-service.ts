@@ -71,7 +71,7 @@ export class StatsService {
     await this.writing;
     const stored = await reader.queryStats(q);
     const open = this.concentrator.pending().filter((r) => r.start >= q.start && r.start < q.end
-      && (q.service === undefined || r.service === q.service) && (q.env === undefined || r.env === q.env)
+      && (q.service === undefined || r.service === q.service) && (q.env === undefined || r.env === q.env) && (q.version === undefined || r.version === q.version)
       && (q.resource === undefined || r.resource === q.resource) && (q.name === undefined || r.name === q.name)
       && (!q.topLevel || r.topLevelHits > 0));
     return [...stored, ...open];

@@ -42,7 +42,7 @@ export function traceQueryWhere(q: TraceQuery, placeholder: (n: number) => strin
 /** The stats table's conditions of a stats query. */
 export function statsQueryWhere(q: StatsQuery, placeholder: (n: number) => string): Where {
   const c: Condition[] = [['start >= ?', q.start], ['start < ?', q.end]];
-  for (const [column, v] of [['service', q.service], ['env', q.env], ['resource', q.resource], ['name', q.name]] as const) {
+  for (const [column, v] of [['service', q.service], ['env', q.env], ['version', q.version], ['resource', q.resource], ['name', q.name]] as const) {
     if (v !== undefined) c.push([`${column} = ?`, v]);
   }
   if (q.topLevel) c.push(['top_level_hits > 0']);

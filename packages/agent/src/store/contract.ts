@@ -63,6 +63,7 @@ export interface StoreStats {
 export interface StatsQuery {
   service?: string;
   env?: string;
+  version?: string;
   resource?: string;
   name?: string;
   /** Only groups of service entry (top-level) spans: a service's own requests. */

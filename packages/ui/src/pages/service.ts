@@ -45,8 +45,9 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
   const range = rangeOf(props.url);
   const env = props.url.searchParams.get('env') ?? undefined;
   const asked = props.url.searchParams.get('operation') ?? undefined;
+  const version = props.url.searchParams.get('version') ?? undefined;
   const { data, error, loading } = useData(async () => {
-    const scope = { service: props.service, topLevel: true, ...(env ? { env } : {}) };
+    const scope = { service: props.service, topLevel: true, ...(env ? { env } : {}), ...(version ? { version } : {}) };
     const [operations, envs, services] = await Promise.all([api.statsGroups(range, 'name', scope), api.statsGroups(range, 'env', { service: props.service, topLevel: true }), api.services(range)]);
     // The service's requests are its primary operation's, as the services list chose it (in the
     // env picked, else its busiest env); its client calls and connections are not requests.
@@ -55,13 +56,16 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
     // A resource's page is the resource's, whatever operation it is of.
     const operation = props.resource ? undefined : asked ?? names[0];
     const filter = { ...scope, ...(operation ? { name: operation } : {}), ...(props.resource ? { resource: props.resource } : {}) };
-    const [series, resources, total] = await Promise.all([
+    // Versions side by side: every version of the operation, whichever one is picked.
+    const allVersions: Record<string, string | boolean | undefined> = { ...filter, version: undefined };
+    const [series, resources, total, versions] = await Promise.all([
       api.statsSeries(range, filter),
       api.statsGroups(range, 'resource', filter),
       api.statsGroups(range, 'service', filter),
+      api.statsGroups(range, 'version', allVersions),
     ]);
-    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names };
-  }, [range.start, range.end, props.service, props.resource, env, asked]);
+    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names, versions };
+  }, [range.start, range.end, props.service, props.resource, env, asked, version]);
   const seconds = (range.end - range.start) / 1000;
   const totalTime = (data?.resources ?? []).reduce((a, r) => a + r.totalDuration, 0);
   const base = `/services/${encodeURIComponent(props.service)}`;
@@ -76,6 +80,13 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
     { key: 'errorRate', label: 'Error %', value: (r) => r.errors / Math.max(1, r.hits), render: (r) => percent(r.errors, r.hits), numeric: true },
     { key: 'impact', label: 'Impact', value: (r) => r.totalDuration, render: (r) => html`<span class="impact"><span style=${`width:${totalTime ? (r.totalDuration / totalTime) * 100 : 0}%`}></span></span>`, numeric: true },
   ];
+  const versionColumns: Column<StatsGroup>[] = [
+    { key: 'version', label: 'Version', value: (r) => r.key, render: (r) => (r.key || '(none)') },
+    { key: 'requests', label: 'Requests', value: (r) => r.hits, render: (r) => Math.round(r.hits).toLocaleString('en-US'), numeric: true },
+    { key: 'errorRate', label: 'Error %', value: (r) => r.errors / Math.max(1, r.hits), render: (r) => percent(r.errors, r.hits), numeric: true },
+    { key: 'p50', label: 'p50', value: (r) => r.p50 ?? -1, render: (r) => duration(r.p50), numeric: true },
+    { key: 'p99', label: 'p99', value: (r) => r.p99 ?? -1, render: (r) => duration(r.p99), numeric: true },
+  ];
   const t = data?.total;
   return html`<main>
     <header class="page">
@@ -84,6 +95,9 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
         onChange=${(e: Event) => navigate(withParams(props.url, { operation: (e.target as HTMLSelectElement).value }))}>
         ${data.operations.map((o) => html`<option value=${o}>${o}</option>`)}</select></label>` : null}
       <${EnvPicker} url=${props.url} envs=${data?.envs ?? []} />
+      ${data && (data.versions.length > 1 || version) ? html`<label class="env-picker">version <select data-testid="version-picker" value=${version ?? ''}
+        onChange=${(e: Event) => navigate(withParams(props.url, { version: (e.target as HTMLSelectElement).value || undefined }))}>
+        <option value="">all versions</option>${data.versions.map((v) => html`<option value=${v.key}>${v.key || '(none)'}</option>`)}</select></label>` : null}
       <${RangePicker} url=${props.url} label=${range.label} />
     </header>
     <${Status} loading=${loading} error=${error}>
@@ -97,6 +111,8 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       </div>
       ${data ? charts(data.series.points, data.series.step, (start, end) => navigate(withParams(props.url, { range: undefined, start: String(start), end: String(end) }))) : null}
       <${Distribution} total=${t} />
+      ${data && data.versions.length > 1 ? html`<h2>Versions</h2><${SortableTable} testId="versions-table" columns=${versionColumns} rows=${data.versions} initialSort="requests" rowKey=${(r: StatsGroup) => r.key}
+        onRow=${(r: StatsGroup) => navigate(withParams(props.url, { version: r.key }))} />` : null}
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(`${base}/resources/${encodeURIComponent(r.key)}${keepRange(props.url)}`)} />`}
       <h2>Traces</h2>
