@@ -213,6 +213,18 @@ describe.skipIf(!available())('web UI', () => {
     await expect.poll(() => page.locator('.wf-row', { hasText: 'nightly' }).count()).toBe(0);
     expect(await page.locator('.wf-row').count()).toBeGreaterThan(10);
     expect(await page.locator('.wf-row').count()).toBeLessThan(60);
+    // Collapsed: all of it, to a depth, one span at a time; the time ruler over it.
+    const count = page.getByTestId('waterfall-count');
+    await page.getByRole('button', { name: 'Collapse all' }).click();
+    await expect.poll(() => count.innerText()).toBe('1 of 10000 spans shown');
+    expect(await page.locator('.wf-row').allInnerTexts()).toEqual([expect.stringContaining('nightly')]);
+    await page.getByRole('button', { name: 'To depth 1' }).click();
+    await expect.poll(() => count.innerText()).toBe('11 of 10000 spans shown');
+    await page.locator('.wf-row', { hasText: 'nightly' }).getByTestId('wf-toggle').click();
+    await expect.poll(() => count.innerText()).toBe('1 of 10000 spans shown');
+    await page.getByRole('button', { name: 'Expand all' }).click();
+    await expect.poll(() => count.innerText()).toBe('10000 spans');
+    expect(await page.getByTestId('waterfall-ruler').innerText()).toMatch(/^0 ?(ns|µs|ms|s)?[\s\S]*\d/);
     await page.getByRole('button', { name: 'Flame graph' }).click();
     await page.getByTestId('flame-graph').waitFor();
     await shot(page, '7-large-trace');

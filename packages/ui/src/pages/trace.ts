@@ -1,4 +1,5 @@
 import { html } from 'htm/preact';
+import { collapsedToDepth, parents, visibleRows } from '../waterfall-rows.js';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { linksOf } from '../span-links.js';
 import { spanMatches } from '../trace-find.js';
@@ -160,20 +161,38 @@ function Waterfall(props: { order: Node[]; total: number; selected: string | und
     for (const seg of props.critical) by.set(seg.id, [...(by.get(seg.id) ?? []), seg]);
     return by;
   }, [props.critical]);
+  // Collapse and expand: one span (its toggle), all, or the tree to a depth.
+  const rows = useMemo(() => props.order.map((n) => ({ id: n.span.spanId, depth: n.depth, node: n })), [props.order]);
+  const withChildren = useMemo(() => parents(rows), [rows]);
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
+  const shown = useMemo(() => visibleRows(rows, collapsed).map((r) => r.node), [rows, collapsed]);
+  const toggle = (id: string) => setCollapsed((c) => { const next = new Set(c); if (next.has(id)) next.delete(id); else next.add(id); return next; });
   const box = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(0);
-  const height = 480;
+  // As tall as the window allows (the page above it stays in view), 240 px at least.
+  const height = Math.max(240, Math.round(innerHeight * 0.7));
   const rowH = 22;
   const first = Math.max(0, Math.floor(top / rowH) - 10);
-  const last = Math.min(props.order.length, Math.ceil((top + height) / rowH) + 10);
-  return html`<div class="waterfall" ref=${box} style=${`height:${height}px`} data-testid="waterfall" onScroll=${() => setTop(box.current!.scrollTop)}>
-    <div style=${`height:${props.order.length * rowH}px;position:relative`}>
-      ${props.order.slice(first, last).map((n, i) => html`<div key=${n.span.spanId} class=${`wf-row${n.span.spanId === props.selected ? ' sel' : ''}${segments.has(n.span.spanId) ? ' crit' : ''}`} style=${`top:${(first + i) * rowH}px`} onClick=${() => props.onSelect(n.span.spanId)}>
-        <div class="wf-name" style=${`padding-left:${Math.min(n.depth, 30) * 10 + 4}px`}><span class="dot" style=${`background:${props.colour(n.span.service)}`}></span>${n.span.service} <b>${n.span.name}</b> ${n.span.resource}</div>
+  const last = Math.min(shown.length, Math.ceil((top + height) / rowH) + 10);
+  const ticks = [0, 0.25, 0.5, 0.75, 1];
+  return html`<div>
+    <div class="wf-tools" data-testid="waterfall-tools">
+      <button onClick=${() => setCollapsed(new Set())}>Expand all</button>
+      <button onClick=${() => setCollapsed(new Set(withChildren))}>Collapse all</button>
+      ${[1, 2, 3].map((d) => html`<button onClick=${() => setCollapsed(collapsedToDepth(rows, d))}>To depth ${d}</button>`)}
+      <span class="muted" data-testid="waterfall-count">${shown.length === props.order.length ? `${shown.length} spans` : `${shown.length} of ${props.order.length} spans shown`}</span>
+    </div>
+    <div class="wf-ruler" data-testid="waterfall-ruler"><div class="wf-name"></div><div class="wf-track">${ticks.map((f) => html`<span style=${`left:${f * 100}%`} class=${f === 1 ? 'last' : ''}>${duration(props.total * f)}</span>`)}</div></div>
+    <div class="waterfall" ref=${box} style=${`height:${height}px`} data-testid="waterfall" onScroll=${() => setTop(box.current!.scrollTop)}>
+    <div style=${`height:${shown.length * rowH}px;position:relative`}>
+      ${shown.slice(first, last).map((n, i) => html`<div key=${n.span.spanId} class=${`wf-row${n.span.spanId === props.selected ? ' sel' : ''}${segments.has(n.span.spanId) ? ' crit' : ''}`} style=${`top:${(first + i) * rowH}px`} onClick=${() => props.onSelect(n.span.spanId)}>
+        <div class="wf-name" style=${`padding-left:${Math.min(n.depth, 30) * 10 + 4}px`}>${withChildren.has(n.span.spanId)
+          ? html`<button class="wf-toggle" data-testid="wf-toggle" aria-label=${collapsed.has(n.span.spanId) ? 'Expand' : 'Collapse'} onClick=${(e: Event) => { e.stopPropagation(); toggle(n.span.spanId); }}>${collapsed.has(n.span.spanId) ? '▸' : '▾'}</button>`
+          : html`<span class="wf-toggle"></span>`}<span class="dot" style=${`background:${props.colour(n.span.service)}`}></span>${n.span.service} <b>${n.span.name}</b> ${n.span.resource}</div>
         <div class="wf-track"><div class=${n.span.error ? 'wf-bar err' : 'wf-bar'} style=${`left:${(n.start / props.total) * 100}%;width:${Math.max(0.2, (n.span.duration / props.total) * 100)}%;background:${props.colour(n.span.service)}`}></div>${(segments.get(n.span.spanId) ?? []).map((seg) => html`<div class="wf-crit" style=${`left:${(seg.start / props.total) * 100}%;width:${Math.max(0.2, ((seg.end - seg.start) / props.total) * 100)}%`}></div>`)}<span class="wf-dur">${duration(n.span.duration)}</span></div>
       </div>`)}
     </div>
-  </div>`;
+  </div></div>`;
 }
 
 function ByService(props: { nodes: Node[]; colour: (service: string) => string }) {
