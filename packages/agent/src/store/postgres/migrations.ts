@@ -10,6 +10,23 @@ const PARTITION_LOCK_KEY = 7_301_230_118;
 /** Held by the agent that runs retention; the others skip their turn. */
 export const RETENTION_LOCK_KEY = 7_301_230_119;
 
+/** ecs_trace_ensure_day(): a day's partition of each table named, serialized by an advisory lock. */
+function ensureDayFunction(verb: 'CREATE' | 'CREATE OR REPLACE', tables: readonly string[]): string {
+  return `${verb} FUNCTION ecs_trace_ensure_day(day bigint) RETURNS void LANGUAGE plpgsql AS $$
+   DECLARE
+     lo numeric := day::numeric * 86400000000000;
+     hi numeric := (day + 1)::numeric * 86400000000000;
+     t text;
+   BEGIN
+     PERFORM pg_advisory_xact_lock(${PARTITION_LOCK_KEY});
+     FOREACH t IN ARRAY ARRAY[${tables.map((n) => `'${n}'`).join(', ')}] LOOP
+       EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)', t || '_d' || day, t,
+         CASE WHEN lo < -9223372036854775808 THEN 'MINVALUE' ELSE lo::text END,
+         CASE WHEN hi > 9223372036854775807 THEN 'MAXVALUE' ELSE hi::text END);
+     END LOOP;
+   END $$;`;
+}
+
 export const MIGRATIONS: readonly string[] = [
   // 1: the embedded store's layout.
   `CREATE TABLE payloads (
@@ -76,19 +93,7 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX stats_by_start ON stats (start);
    CREATE INDEX stats_by_service ON stats (service, start);
 
-   CREATE FUNCTION ecs_trace_ensure_day(day bigint) RETURNS void LANGUAGE plpgsql AS $$
-   DECLARE
-     lo numeric := day::numeric * 86400000000000;
-     hi numeric := (day + 1)::numeric * 86400000000000;
-     t text;
-   BEGIN
-     PERFORM pg_advisory_xact_lock(${PARTITION_LOCK_KEY});
-     FOREACH t IN ARRAY ARRAY['payloads', 'chunks', 'span_index', 'stats'] LOOP
-       EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)', t || '_d' || day, t,
-         CASE WHEN lo < -9223372036854775808 THEN 'MINVALUE' ELSE lo::text END,
-         CASE WHEN hi > 9223372036854775807 THEN 'MAXVALUE' ELSE hi::text END);
-     END LOOP;
-   END $$;
+   ${ensureDayFunction('CREATE', ['payloads', 'chunks', 'span_index', 'stats'])}
 
    SELECT ecs_trace_ensure_day(d) FROM (
      SELECT DISTINCT floor(received / 86400000000000.0)::bigint AS d FROM payloads_v1
@@ -136,19 +141,7 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX tag_filters_by_payload ON tag_filters (payload);
    CREATE TABLE tag_filter_widest (id int PRIMARY KEY CHECK (id = 0), widest bigint NOT NULL);
    INSERT INTO tag_filter_widest VALUES (0, 0);
-   CREATE OR REPLACE FUNCTION ecs_trace_ensure_day(day bigint) RETURNS void LANGUAGE plpgsql AS $$
-   DECLARE
-     lo numeric := day::numeric * 86400000000000;
-     hi numeric := (day + 1)::numeric * 86400000000000;
-     t text;
-   BEGIN
-     PERFORM pg_advisory_xact_lock(${PARTITION_LOCK_KEY});
-     FOREACH t IN ARRAY ARRAY['payloads', 'chunks', 'span_index', 'stats', 'tag_filters'] LOOP
-       EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)', t || '_d' || day, t,
-         CASE WHEN lo < -9223372036854775808 THEN 'MINVALUE' ELSE lo::text END,
-         CASE WHEN hi > 9223372036854775807 THEN 'MAXVALUE' ELSE hi::text END);
-     END LOOP;
-   END $$;
+   ${ensureDayFunction('CREATE OR REPLACE', ['payloads', 'chunks', 'span_index', 'stats', 'tag_filters'])}
    SELECT ecs_trace_ensure_day(d) FROM (
      SELECT DISTINCT floor(received / 86400000000000.0)::bigint AS d FROM payloads
      UNION SELECT DISTINCT floor(start / 86400000000000.0)::bigint FROM stats) days;
