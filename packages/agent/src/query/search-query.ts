@@ -1,6 +1,6 @@
 import type { SpanRecord, TraceQuery } from '../store/index.js';
 import { Wildcard } from './wildcard.js';
-import { indexedTag } from '../store/index.js';
+import { indexedTag, indexedText, TEXT_KEY } from '../store/index.js';
 
 /*
  * The trace search language, Datadog-style: `service:checkout env:prod -status:error
@@ -17,6 +17,8 @@ export interface SpanTerm {
   key: string;
   pattern: Wildcard;
   negate: boolean;
+  /** Free text as typed (key `*text`): found in a span's resource, operation name or error message. */
+  text?: string;
 }
 
 export interface ParsedSearch {
@@ -58,7 +60,7 @@ export function parseSearchQuery(q: string): ParsedSearch {
       (parsed.index as Record<string, string>)[key] = value;
       continue;
     }
-    parsed.terms.push({ key, pattern: new Wildcard(key === '*text' ? `*${value}*` : value), negate });
+    parsed.terms.push({ key, pattern: new Wildcard(key === '*text' ? `*${value}*` : value), negate, ...(key === '*text' ? { text: value } : {}) });
   }
   return parsed;
 }
@@ -66,7 +68,7 @@ export function parseSearchQuery(q: string): ParsedSearch {
 /** Whether one span meets a term (a negated term: whether it would, were it not negated). */
 export function spanTermMatches({ span: s, env }: SpanRecord, t: SpanTerm): boolean {
   switch (t.key) {
-    case '*text': return t.pattern.test(s.resource) || t.pattern.test(s.name);
+    case '*text': return t.pattern.test(s.resource) || t.pattern.test(s.name) || (s.meta['error.message'] !== undefined && t.pattern.test(s.meta['error.message']));
     case 'env': return t.pattern.test(env);
     case 'service': case 'resource': case 'name': case 'type':
       return t.pattern.test(s[t.key]);
@@ -80,9 +82,13 @@ export function traceMatches(spans: SpanRecord[], terms: SpanTerm[]): boolean {
   return terms.every((t) => spans.some((s) => spanTermMatches(s, t)) !== t.negate);
 }
 
-/** The terms the tag index can find candidates for: exact, not negated, on a tag it holds. */
+/** The terms the tag index can find candidates for: exact, not negated, on a tag it holds; free text of three characters or more. */
 export function exactTagTerms(terms: readonly SpanTerm[]): { key: string; value: string }[] {
-  return terms.filter((t) => !t.negate && !t.pattern.glob.includes('*') && indexedTag(t.key, t.pattern.glob)).map((t) => ({ key: t.key, value: t.pattern.glob }));
+  return terms.flatMap((t) => {
+    if (t.negate) return [];
+    if (t.text !== undefined) return indexedText(t.text) ? [{ key: TEXT_KEY, value: t.text }] : [];
+    return !t.pattern.glob.includes('*') && indexedTag(t.key, t.pattern.glob) ? [{ key: t.key, value: t.pattern.glob }] : [];
+  });
 }
 
 /**

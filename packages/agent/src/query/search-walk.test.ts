@@ -38,7 +38,7 @@ function seed(): { payloads: Uint8Array[]; seeded: Seeded } {
     if (failing) seeded.failing.add(hex);
     seeded.all.add(hex);
     chunks.push([
-      { service: 'walk', name: 'web.request', resource: 'GET /w', type: 'web', traceId, spanId: 1n, parentId: 0n, start, duration: slow ? 300_000_000 : 2_000_000, error: failing ? 1 : 0, meta: { env: 'prod', ...(rare ? { 'customer.tier': 'platinum' } : {}) }, metrics: { _sampling_priority_v1: 2 } },
+      { service: 'walk', name: 'web.request', resource: 'GET /w', type: 'web', traceId, spanId: 1n, parentId: 0n, start, duration: slow ? 300_000_000 : 2_000_000, error: failing ? 1 : 0, meta: { env: 'prod', ...(rare ? { 'customer.tier': 'platinum' } : {}), ...(failing ? { 'error.message': `ledger locked for order ${i}` } : {}) }, metrics: { _sampling_priority_v1: 2 } },
       { service: 'walk-db', name: 'pg.query', resource: 'SELECT ?', type: 'sql', traceId, spanId: 2n, parentId: 1n, start: start + 100_000n, duration: 1_000_000, error: 0, meta: { env: 'prod' }, metrics: {} },
     ]);
     if (chunks.length === 250) {
@@ -157,6 +157,12 @@ describe.each(stores.filter(([, available]) => available).map(([kind]) => kind))
     const elsewhere = await allPages(agent, { q: 'service:burst customer.tier:platinum', limit: '7' });
     expect(elsewhere.flatMap((p) => p.traces)).toEqual([]);
     expect(elsewhere.at(-1)!.complete).toBe(true);
+  }, 60_000);
+
+  it.each([1, 7, 1000])('finds every trace with rare free text (an error message), %i a page, checking only those the index names', async (limit) => {
+    const pages = await allPages(agent, { q: 'Ledger', limit: String(limit) });
+    expect(new Set(pages.flatMap((p) => p.traces.map((t) => t.traceId)))).toEqual(seeded.failing);
+    if (limit === 1000) expect(pages[0]!.scanned).toBeLessThan(seeded.failing.size + 300);
   }, 60_000);
 
   it('checks only the traces the tag index names: a rare tag over the whole range in one page', async () => {

@@ -221,6 +221,25 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(await ids({ tag: { key: 'customer.tiers', value: 'platinum' }, limit: 100 })).toEqual([]);
     });
 
+    it('finds free text in resources, operation names and error messages through the tag index', async () => {
+      const at = (t: bigint) => T0 + t * 10n * MS;
+      await store.write(batch([
+        [span({ traceId: 1n, spanId: 1n, start: at(1n), resource: 'GET /carts/{id}' })],
+        [span({ traceId: 2n, spanId: 1n, start: at(2n), resource: 'POST /pay' }), span({ traceId: 2n, spanId: 2n, parentId: 1n, start: at(2n), name: 'redis.command', resource: 'GET' })],
+        [span({ traceId: 3n, spanId: 1n, start: at(3n), resource: 'POST /ship', error: 1, meta: { env: 'prod', 'error.message': 'Upstream TIMEOUT after 30s' } })],
+        [span({ traceId: 4n, spanId: 1n, start: at(4n), resource: 'GET /time' })],
+      ]));
+      const ids = async (value: string, range: { start?: bigint; end?: bigint } = {}) =>
+        (await store.searchTraces({ tag: { key: '*text', value }, limit: 100, ...range })).map((t) => t.traceId.low).sort();
+      expect(await ids('/cart')).toEqual([1n]);
+      expect(await ids('CARTS/{ID}')).toEqual([1n]);
+      expect(await ids('redis.com')).toEqual([2n]);
+      expect(await ids('timeout')).toEqual([3n]);
+      expect(await ids('time')).toEqual([3n, 4n]);
+      expect(await ids('time', { start: at(4n) })).toEqual([4n]);
+      expect(await ids('nowhere')).toEqual([]);
+    });
+
     it('uses the payload env for spans without one', async () => {
       await store.write(batch([[span({ traceId: 1n, spanId: 1n, meta: {} })]], { env: 'from-payload' }));
       expect((await store.getTrace(tid('1')))!.spans[0]!.env).toBe('from-payload');

@@ -37,7 +37,8 @@ export interface TraceQuery {
    * Traces with a span that carries this tag (its meta value, or else its metric's decimal text,
    * equal ignoring case) and starts in [start, end), found by the tag index. With it, no other
    * condition applies: the caller checks the rest on each trace. Only for tags the index holds
-   * (`indexedTag`). Newest first; when more than `limit` traces match, which `limit` of them is
+   * (`indexedTag`); with key `*text` (TEXT_KEY), free text: a span whose resource, operation name
+   * or error message holds the value, ignoring case (`indexedText`: three characters or more). Newest first; when more than `limit` traces match, which `limit` of them is
    * not defined (a caller that needs them all asks narrower ranges, as search-walk.ts does).
    */
   tag?: { key: string; value: string };

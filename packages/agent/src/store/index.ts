@@ -16,5 +16,5 @@ export { StoreOpenError } from './sqlite/index.js';
 export { maskedStoreUrl, storeKind, storeSettings, type StoreConfig } from './settings.js';
 export { SqliteStore } from './sqlite/index.js';
 export { SLOT_WIDTHS } from './service-rollup.js';
-export { indexedTag } from './tag-filter.js';
+export { indexedTag, indexedText, TEXT_KEY } from './tag-filter.js';
 export { histPercentile, mergeRollupData, type EdgeData, type ErrorData, type RollupData, type RollupKind } from './trace-rollup.js';

@@ -173,3 +173,44 @@ export function segmentTracesWithTag(blob: Buffer, key: string, same: (text: str
     }
   }
 }
+
+/**
+ * The traces (lower 64 bits, signed) with a span in [start, end) whose resource, name or error
+ * message holds the free text (`holds`), read from a segment blob without building its spans.
+ */
+export function segmentTracesWithText(blob: Buffer, holds: (text: string) => boolean, start: bigint, end: bigint, into: Set<bigint>): void {
+  const r = new MsgpackReader(blob);
+  const n = r.readArrayHeader('dictionary');
+  const hits = new Set<number>();
+  let messageRef = -1;
+  for (let i = 0; i < n; i++) {
+    const s = r.readString('dictionary');
+    if (s === 'error.message') messageRef = i;
+    if (holds(s)) hits.add(i);
+  }
+  if (hits.size === 0) return;
+  while (r.pos < blob.length) {
+    const spans = r.readArrayHeader('chunk');
+    for (let i = 0; i < spans; i++) {
+      r.readArrayHeader('span');
+      r.readInt53('service');
+      let hit = hits.has(r.readInt53('name'));
+      if (hits.has(r.readInt53('resource'))) hit = true;
+      const traceId = r.readUint64('trace_id');
+      r.skip(); r.skip();
+      const at = r.readInt64('start');
+      r.readInt53('duration'); r.readInt53('error');
+      const nMeta = r.readMapHeader('meta');
+      for (let j = 0; j < nMeta; j++) {
+        const k = r.readInt53('meta key');
+        const v = r.readInt53('meta');
+        if (k === messageRef && hits.has(v)) hit = true;
+      }
+      const nMetrics = r.readMapHeader('metrics');
+      for (let j = 0; j < nMetrics; j++) { r.readInt53('metrics key'); r.readFloat64('metrics'); }
+      r.readInt53('type');
+      r.skip();
+      if (hit && at >= start && at < end) into.add(BigInt.asIntN(64, traceId));
+    }
+  }
+}

@@ -11,6 +11,11 @@ import type { Span } from '@ecs-trace/protocol';
  * payload's first and last span start, bits) and test the bits the same way: bit n of a filter is
  * bit n % 8, from the least significant, of byte n / 8, as PostgreSQL's get_bit numbers them.
  *
+ * Free text is indexed the same way: every three characters in a row (lower case) of each span's
+ * resource, operation name and error message are a pair of the key TEXT, so a search for text of
+ * three characters or more reads the payloads whose filters hold all of its trigrams (a payload
+ * with a span that contains the text holds them all: the filters never miss one).
+ *
  * Not indexed, so never used to find candidates (a search on them checks traces instead): keys
  * that start with `_` (the tracers' internals: `_dd.p.tid`, `_sampling_priority_v1`), the fields
  * a search reads from the span itself (service, env, resource, name, type), and values over 256
@@ -28,6 +33,11 @@ export const WHOLE = TAG_SHARDS;
 const WHOLE_UP_TO = 512;
 const MAX_VALUE = 256;
 const SPAN_FIELDS = new Set(['service', 'env', 'resource', 'name', 'type']);
+
+/** The key free text is searched under (TraceQuery.tag): a span's resource, name or error message contains the value. */
+export const TEXT_KEY = '*text';
+/** The key trigrams are kept under; no tag has it (keys starting with `_` are not indexed). */
+const TRIGRAM_KEY = stringHash('\u0000trigram');
 
 export interface TagFilterRow {
   shard: number;
@@ -53,6 +63,11 @@ function normalize(value: string): string {
 /** Whether the tag index holds `key` with values like `value`: only then can it find candidates. */
 export function indexedTag(key: string, value: string): boolean {
   return key.length > 0 && key.charCodeAt(0) !== 95 && !SPAN_FIELDS.has(key) && !key.includes('*') && normalize(value).length <= MAX_VALUE;
+}
+
+/** Whether the index can find candidates for free text: three characters or more, no wildcard. */
+export function indexedText(text: string): boolean {
+  return normalize(text).length >= 3 && !text.includes('*');
 }
 
 /** FNV-1a over UTF-16 code units. */
@@ -88,6 +103,29 @@ export interface TagProbe {
 export function tagProbe(key: string, value: string): TagProbe {
   const h = pairHash(stringHash(key), stringHash(normalize(value)));
   return { shards: [h >>> 28, WHOLE], probes: probesOf(h) };
+}
+
+/** A trigram's hash from the three characters of `s` at `i` (s lower case), without making a string of them. */
+function trigramHash(s: string, i: number): number {
+  let h = 0x811c9dc5;
+  h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ s.charCodeAt(i + 1), 0x01000193);
+  h = Math.imul(h ^ s.charCodeAt(i + 2), 0x01000193);
+  return pairHash(TRIGRAM_KEY, h >>> 0);
+}
+
+/** What a free-text search reads: a probe a distinct trigram of the text (all must be in a payload). */
+export function textProbes(text: string): TagProbe[] {
+  const t = normalize(text);
+  const seen = new Set<number>();
+  const out: TagProbe[] = [];
+  for (let i = 0; i + 3 <= t.length; i++) {
+    const h = trigramHash(t, i);
+    if (seen.has(h)) continue;
+    seen.add(h);
+    out.push({ shards: [h >>> 28, WHOLE], probes: probesOf(h) });
+  }
+  return out;
 }
 
 /** Whether a filter may hold the pair probed (a false "maybe" about 0.1% of the time, never a false "no"). */
@@ -179,10 +217,21 @@ export function buildTagFilters(chunks: readonly (readonly Span[])[]): PayloadTa
     const vh = valueHash(value);
     if (vh !== -1) pairs.add(pairHash(kh, vh));
   };
+  // Each distinct text's trigrams once (a payload's resources and names repeat).
+  const texts = new Set<string>();
+  const addText = (text: string | undefined): void => {
+    if (text === undefined || text.length < 3 || texts.has(text)) return;
+    texts.add(text);
+    const t = normalize(text);
+    for (let i = 0; i + 3 <= t.length; i++) pairs.add(trigramHash(t, i));
+  };
   for (const chunk of chunks) {
     for (const s of chunk) {
       if (minStart === undefined || s.start < minStart) minStart = s.start;
       if (maxStart === undefined || s.start > maxStart) maxStart = s.start;
+      addText(s.resource);
+      addText(s.name);
+      addText(s.meta['error.message']);
       const meta = s.meta;
       for (const k in meta) add(k, meta[k]!);
       const metrics = s.metrics;
@@ -201,9 +250,22 @@ export function buildTagFilters(chunks: readonly (readonly Span[])[]): PayloadTa
   return { minStart: minStart ?? 0n, maxStart: maxStart ?? 0n, rows };
 }
 
+/** Whether a text holds the free text searched for (ignoring case). */
+export function holdsText(text: string): (s: string) => boolean {
+  const want = normalize(text);
+  return (s) => normalize(s).includes(want);
+}
+
 /** Whether a text is the value searched for, as searches compare values (ignoring case). */
 export function sameValue(value: string): (text: string) => boolean {
   const want = normalize(value);
   // Lower case is never shorter: a longer text cannot be it.
   return (text) => text.length <= want.length && normalize(text) === want;
+}
+
+/** The payloads in every list, in the first list's order (each probe's payloads, newest first). */
+export function everyOf<T>(lists: readonly (readonly T[])[]): T[] {
+  if (lists.length === 0) return [];
+  const rest = lists.slice(1).map((l) => new Set(l));
+  return lists[0]!.filter((x) => rest.every((s) => s.has(x)));
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { mayContain, tagProbe, type PayloadTagFilters } from '../tag-filter.js';
+import { mayContain, type PayloadTagFilters, type TagProbe } from '../tag-filter.js';
 
 /*
  * The embedded store's rows of the tag index (tag-filter.ts): one per payload and shard, keyed by
@@ -54,9 +54,9 @@ export class TagIndex {
     this.db.prepare('DELETE FROM tag_filters WHERE payload <= ?').run(payload);
   }
 
-  /** Payloads with a span starting in [start, end) whose filter may hold key:value, latest last start first. */
-  maybe(key: string, value: string, start: bigint, end: bigint): bigint[] {
-    const { shards, probes } = tagProbe(key, value);
+  /** Payloads with a span starting in [start, end) whose filter may hold what is probed, latest last start first. */
+  maybe(probe: TagProbe, start: bigint, end: bigint): bigint[] {
+    const { shards, probes } = probe;
     const widest = this.writer ? (this.widest ??= this.readWidest()) : this.readWidest();
     const rows = this.db.prepare(`SELECT payload, bits FROM tag_filters WHERE shard IN (?, ?) AND max_start >= ? AND max_start < ? AND min_start < ?
                                   ORDER BY max_start DESC`).safeIntegers(true);
