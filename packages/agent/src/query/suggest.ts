@@ -80,8 +80,10 @@ export class Suggester {
       if (m === undefined) sample.values.set(k, (m = new Map()));
       return m;
     };
-    for (const t of page.traces) {
-      const trace = await this.store.getTrace(t.traceId);
+    // Asked for all at once: a shared store answers them on its pool's connections side by side
+    // (PostgreSQL: 151-170 ms one after the other at 10M spans), the embedded one in turn.
+    const traces = await Promise.all(page.traces.map((t) => this.store.getTrace(t.traceId)));
+    for (const trace of traces) {
       if (trace === undefined) continue;
       sample.traces++;
       for (const { span: s, env } of trace.spans) {
