@@ -153,5 +153,7 @@ export function toStatsQuery(p: StatsParams, nowNs: bigint): { query: StatsQuery
   for (const k of ['service', 'env', 'version', 'resource', 'name'] as const) if (p[k]) query[k] = p[k];
   if (flag(p.topLevel)) query.topLevel = true;
   if (flag(p.countsOnly)) query.countsOnly = true;
+  // Counts by one field are summed in the store: a day of rows never leaves it.
+  if (query.countsOnly && p.groupBy) query.sumBy = p.groupBy;
   return { query, stepNs, ...(p.groupBy ? { groupBy: p.groupBy } : {}) };
 }

@@ -52,5 +52,26 @@ export function statsQueryWhere(q: StatsQuery, placeholder: (n: number) => strin
 /** The stats table's columns but its sketches (StatsQuery.countsOnly). */
 export const STATS_COUNT_COLUMNS = 'start, duration, service, name, resource, type, env, version, http_status_code, span_kind, is_trace_root, synthetics, peer_tags, hits, top_level_hits, errors, total_duration, source';
 
+const SUM_COLUMN: Record<NonNullable<StatsQuery['sumBy']>, string> = {
+  service: 'service', name: 'name', resource: 'resource', env: 'env', version: 'version', httpStatusCode: 'http_status_code', spanKind: 'span_kind',
+};
+
+/**
+ * The SELECT list and GROUP BY of a stats query: every column, or without sketches, or summed per
+ * value of one field and version (StatsQuery.sumBy). `anyOf` names a boolean column's aggregate.
+ */
+export function statsSelect(q: StatsQuery, anyOf: (column: string) => string): { columns: string; groupBy: string } {
+  if (!q.countsOnly) return { columns: '*', groupBy: '' };
+  if (!q.sumBy) return { columns: STATS_COUNT_COLUMNS, groupBy: '' };
+  const by = SUM_COLUMN[q.sumBy];
+  const kept = (c: string) => (c === by || c === 'version' ? c : `max(${c}) AS ${c}`);
+  return {
+    columns: ['min(start) AS start', 'min(duration) AS duration', ...['service', 'name', 'resource', 'type', 'env', 'version', 'http_status_code', 'span_kind'].map(kept),
+      `${anyOf('is_trace_root')} AS is_trace_root`, `${anyOf('synthetics')} AS synthetics`, "'' AS peer_tags",
+      'sum(hits) AS hits', 'sum(top_level_hits) AS top_level_hits', 'sum(errors) AS errors', 'sum(total_duration) AS total_duration', 'max(source) AS source'].join(', '),
+    groupBy: `GROUP BY ${by === 'version' ? 'version' : `${by}, version`}`,
+  };
+}
+
 export const sqlitePlaceholder = (): string => '?';
 export const postgresPlaceholder = (n: number): string => `$${n}`;

@@ -305,6 +305,9 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       // Counts only: the same rows and counts, no sketches read.
       const counts = await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, countsOnly: true });
       expect(counts.map((r) => [r.resource, r.hits, r.errors, r.totalDuration, r.okSketch.count])).toEqual([['GET /a', 3, 0, 6000, 0], ['GET /b', 1, 0, 5000, 0]]);
+      // Summed in the store per value of one field (and version).
+      const summed = await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, countsOnly: true, sumBy: 'service' });
+      expect(summed.map((r) => [r.service, r.version, r.hits, r.errors, r.totalDuration, r.isTraceRoot])).toEqual([['checkout', '1.2', 4, 0, 11000, true]]);
       expect(await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, resource: 'GET /b' })).toHaveLength(1);
       expect(await store.queryStats({ start: T0 + 10_000_000_000n, end: T0 + 20_000_000_000n })).toHaveLength(1);
       expect(await store.queryStats({ start: T0, end: T0 + 20_000_000_000n, service: 'other' })).toEqual([]);

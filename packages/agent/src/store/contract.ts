@@ -71,6 +71,12 @@ export interface StatsQuery {
   topLevel?: boolean;
   /** Counts only: the rows' latency sketches are left empty (what facets and request counts need; 20x less to read). */
   countsOnly?: boolean;
+  /**
+   * With countsOnly: the rows summed in the store per value of this field (and version), one row
+   * each, whose other fields are one of the summed rows' (what a count by one field reads: a day
+   * of one service's rows is tens of thousands).
+   */
+  sumBy?: 'service' | 'name' | 'resource' | 'env' | 'version' | 'httpStatusCode' | 'spanKind';
   /** ns since the epoch, inclusive. */
   start: bigint;
   /** ns since the epoch, exclusive. */

@@ -9,7 +9,7 @@ import {
   type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches,
 } from '../records.js';
 import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rollup.js';
-import { postgresPlaceholder, STATS_COUNT_COLUMNS, statsQueryWhere, traceQueryWhere } from '../conditions.js';
+import { postgresPlaceholder, statsQueryWhere, statsSelect, traceQueryWhere } from '../conditions.js';
 import { decodeSegment, decodeSegmentChunk, readDictionary, segmentTracesWithTag, segmentTracesWithText } from '../segment-codec.js';
 import { buildTagFilters, everyOf, holdsText, sameValue, tagProbe, TEXT_KEY, textProbes, type TagProbe } from '../tag-filter.js';
 import { newestTraceIds } from '../newest-traces.js';
@@ -420,8 +420,8 @@ export class PostgresStore implements TraceStore {
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
     const w = statsQueryWhere(q, postgresPlaceholder);
-    const columns = q.countsOnly ? STATS_COUNT_COLUMNS : '*';
-    const { rows } = await this.pool.query<Record<string, unknown>>(`SELECT ${columns} FROM stats ${w.sql} ORDER BY start`, w.params);
+    const { columns, groupBy } = statsSelect(q, (c) => `bool_or(${c})`);
+    const { rows } = await this.pool.query<Record<string, unknown>>(`SELECT ${columns} FROM stats ${w.sql} ${groupBy} ORDER BY start`, w.params);
     return rows.map(statsFromColumns);
   }
 

@@ -14,7 +14,7 @@ import { chunkRecord, packChunkNames, type NameTuple } from './chunk-names.js';
 import { PayloadCache } from './payload-cache.js';
 import { Checkpointer } from './checkpointer.js';
 import { TRACE_RUNS_SCHEMA, TraceRuns, type TraceRunsOptions } from './trace-runs.js';
-import { sqlitePlaceholder, STATS_COUNT_COLUMNS, statsQueryWhere } from '../conditions.js';
+import { sqlitePlaceholder, statsQueryWhere, statsSelect } from '../conditions.js';
 import { TAG_INDEX_SCHEMA, TagIndex } from './tag-index.js';
 import { buildTagFilters, everyOf, holdsText, sameValue, tagProbe, TEXT_KEY, textProbes } from '../tag-filter.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
@@ -574,8 +574,8 @@ export class SqliteStore implements TraceStore {
 
   async queryStats(q: StatsQuery): Promise<StatsRow[]> {
     const w = statsQueryWhere(q, sqlitePlaceholder);
-    const columns = q.countsOnly ? STATS_COUNT_COLUMNS : '*';
-    const rows = this.db.prepare(`SELECT ${columns} FROM stats ${w.sql} ORDER BY start`).safeIntegers(true).all(...w.params) as Record<string, unknown>[];
+    const { columns, groupBy } = statsSelect(q, (c) => `max(${c})`);
+    const rows = this.db.prepare(`SELECT ${columns} FROM stats ${w.sql} ${groupBy} ORDER BY start`).safeIntegers(true).all(...w.params) as Record<string, unknown>[];
     return rows.map((r) => ({
       start: r['start'] as bigint, durationNs: r['duration'] as bigint, service: r['service'] as string, name: r['name'] as string,
       resource: r['resource'] as string, type: r['type'] as string, env: r['env'] as string, version: r['version'] as string,
