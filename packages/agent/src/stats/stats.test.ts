@@ -156,6 +156,6 @@ describe('stats through the agent', () => {
   it('answers a bad stats query with 400 and the reason', async () => {
     const res = await fetch(`${agent.apiUrl}/api/v1/stats?groupBy=colour`);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'groupBy: "colour" is not one of resource, name, service, env, httpStatusCode, spanKind' });
+    expect(await res.json()).toEqual({ error: 'groupBy: "colour" is not one of resource, name, service, env, version, httpStatusCode, spanKind' });
   });
 });
