@@ -17,6 +17,7 @@ export type ErrorGroup = ApiErrorGroup;
 export type SearchPage = ApiTraces;
 export type Suggestions = ApiSuggestions;
 export type Analytics = ApiAnalytics;
+export type Facets = ApiFacets;
 
 export class ApiError extends Error {}
 

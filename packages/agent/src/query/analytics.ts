@@ -168,14 +168,23 @@ export async function spanAnalytics(o: Ask & { groupBy: string }): Promise<ApiAn
 export async function spanFacets(o: Ask & { keys: string[] }): Promise<ApiFacets> {
   const c = await collect(o, o.keys);
   const counts = o.keys.map(() => new Map<string, number>());
+  // Over time too: the whole range's steps, those before searchedFrom left at 0 (not read).
+  const stepNs = (o.range.end - o.range.start + BigInt(STEPS) - 1n) / BigInt(STEPS) || 1n;
+  const perStep = new Array<number>(STEPS).fill(0);
+  const errorsPerStep = new Array<number>(STEPS).fill(0);
   let spans = 0;
   for (let i = 0; i < c.starts.length; i++) {
-    if (c.starts[i]! < c.searchedFrom) continue;
+    const start = c.starts[i]!;
+    if (start < c.searchedFrom) continue;
     spans++;
     counts.forEach((m, k) => { const v = c.values[k]![i]!; m.set(v, (m.get(v) ?? 0) + 1); });
+    const step = Math.min(STEPS - 1, Number((start - o.range.start) / stepNs));
+    perStep[step]!++;
+    if (c.errors[i]) errorsPerStep[step]!++;
   }
   return {
     facets: Object.fromEntries(o.keys.map((key, k) => [key, [...counts[k]!].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, FACET_VALUES).map(([value, n]) => ({ key: value, count: n }))])),
+    series: { start: o.range.start.toString(), stepNs: stepNs.toString(), counts: perStep, errors: errorsPerStep },
     spans, traces: c.traces, complete: c.complete, searchedFrom: c.searchedFrom.toString(),
   };
 }

@@ -99,6 +99,8 @@ export interface ApiAnalytics {
 /** Facets of a query (GET /api/v1/facets): per key, the most frequent values among the requests it selects (at most 8). */
 export interface ApiFacets {
   facets: Record<string, { key: string; count: number }[]>;
+  /** The same requests over the range in 30 steps from `start` (ns), errors apart; steps before `searchedFrom` were not read. */
+  series: { start: string; stepNs: string; counts: number[]; errors: number[] };
   spans: number;
   traces: number;
   /** As ApiAnalytics: true, the whole range; else exact from `searchedFrom` to its end. */

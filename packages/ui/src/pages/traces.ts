@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Range, type SearchPage, type StatsGroup, type TraceSummary } from '../api.js';
+import { api, type Facets, type Range, type SearchPage, type StatsGroup, type TraceSummary } from '../api.js';
 import { QueryBox } from '../components/query-box.js';
 import { AnalyticsPanel } from '../components/analytics.js';
 import { statsScopeOf, type StatsScope } from '../query-terms.js';
@@ -104,8 +104,8 @@ function FacetList(props: { label: string; field: string; values: [string, numbe
 }
 
 /** Facets of any query, over the requests it selects in the whole range (or as far as an answer's time reads, said). */
-function QueryFacets(props: { q: string; minMs?: string; maxMs?: string; range: Range; onAdd: (term: string) => void }) {
-  const { data, error } = useData(() => api.facets({ q: props.q, keys: 'service,resource,env,status', minDurationMs: props.minMs || undefined, maxDurationMs: props.maxMs || undefined, start: props.range.start, end: props.range.end }), [props.q, props.minMs, props.maxMs, props.range.start, props.range.end]);
+function QueryFacets(props: { data: Facets | undefined; error: string | undefined; onAdd: (term: string) => void }) {
+  const { data, error } = props;
   if (error) return html`<aside class="facets"><p class="error">${error}</p></aside>`;
   if (!data) return html`<aside class="facets"><p class="muted">Counting…</p></aside>`;
   const values = (k: string): [string, number][] => (data.facets[k] ?? []).map((v) => [v.key, v.count] as [string, number]);
@@ -163,6 +163,15 @@ function Bars(props: { testId: string; title: unknown; startMs: number; widthMs:
         <rect x=${i + 0.1} y=${40 - (props.errors[i]! / max) * 38} width="0.8" height=${(props.errors[i]! / max) * 38} class="bar err" /></g>`)}
     </svg>
   </section>`;
+}
+
+/** The matching requests over the whole range (the facets' walk), the part not read greyed. */
+function FacetsOverTime(props: { data: Facets; range: Range }) {
+  const { series } = props.data;
+  const searchedFrom = props.data.complete ? props.range.start : Number(BigInt(props.data.searchedFrom) / 1_000_000n);
+  const unsearched = Math.min(1, Math.max(0, (searchedFrom - props.range.start) / Math.max(1, props.range.end - props.range.start)));
+  return html`<${Bars} testId="counts-over-time" title=${html`Matching requests over time <span class="muted">(${props.data.spans.toLocaleString('en-US')} service entry and error spans${unsearched > 0 ? '; grey: not read in time' : ' in the whole range'}; red: errors)</span>`}
+    startMs=${Number(BigInt(series.start) / 1_000_000n)} widthMs=${Number(BigInt(series.stepNs) / 1_000_000n)} counts=${series.counts} errors=${series.errors} unsearched=${unsearched} noun="requests" />`;
 }
 
 /** The listed traces per slice of the range, and the part of the range not searched yet. */
@@ -228,6 +237,9 @@ export function TracesPage(props: { url: URL }) {
   const traces = listed?.traces ?? [];
   // Facets and counts over the whole range when the stats can count the query (no tag, no duration bound).
   const scope = p.get('minMs') || p.get('maxMs') ? undefined : statsScopeOf(p.get('q') ?? '');
+  // Otherwise the query's own requests, walked as a search walks (one answer for facets and counts).
+  const facets = useData(() => (scope ? Promise.resolve(undefined) : api.facets({ q: p.get('q') ?? '', keys: 'service,resource,env,status', minDurationMs: p.get('minMs') || undefined, maxDurationMs: p.get('maxMs') || undefined, start: range.start, end: range.end })),
+    [scope === undefined, p.get('q'), p.get('minMs'), p.get('maxMs'), range.start, range.end]);
   return html`<main>
     <header class="page"><h1>Traces</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
     <form class="search" onSubmit=${submit}>
@@ -240,10 +252,10 @@ export function TracesPage(props: { url: URL }) {
     </form>
     <${Status} loading=${loading} error=${error}>
       <div class="search-results">
-        ${scope ? html`<${StatsFacets} scope=${scope} range=${range} onAdd=${addTerm} />` : html`<${QueryFacets} q=${p.get('q') ?? ''} minMs=${p.get('minMs') ?? undefined} maxMs=${p.get('maxMs') ?? undefined} range=${range} onAdd=${addTerm} />`}
+        ${scope ? html`<${StatsFacets} scope=${scope} range=${range} onAdd=${addTerm} />` : html`<${QueryFacets} data=${facets.data} error=${facets.error} onAdd=${addTerm} />`}
         <div>
           ${p.get('groupBy') ? html`<${AnalyticsPanel} q=${p.get('q') ?? ''} minMs=${p.get('minMs') ?? undefined} maxMs=${p.get('maxMs') ?? undefined} groupBy=${p.get('groupBy')} range=${range} onAdd=${addTerm} />` : null}
-          ${scope ? html`<${StatsOverTime} scope=${scope} range=${range} />` : listed ? html`<${CountsOverTime} listed=${listed} start=${range.start} end=${range.end} />` : null}
+          ${scope ? html`<${StatsOverTime} scope=${scope} range=${range} />` : facets.data ? html`<${FacetsOverTime} data=${facets.data} range=${range} />` : listed ? html`<${CountsOverTime} listed=${listed} start=${range.start} end=${range.end} />` : null}
           <${Scatter} traces=${traces} start=${range.start} end=${range.end} onPick=${(t: TraceSummary) => navigate(`/traces/${t.traceId}${keepRange(props.url)}`)} />
           ${listed ? html`<${Coverage} listed=${listed} rangeStart=${range.start} more=${searchMore} loadingMore=${more.loading} />` : null}
           ${more.error ? html`<p class="error" role="alert">${more.error}</p>` : null}
