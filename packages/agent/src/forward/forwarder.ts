@@ -69,7 +69,8 @@ export class ForwardingWriter implements TraceWriter, StatsWriter, StatsReader {
 
   async write(batch: WriteBatch): Promise<void> {
     await this.local.write(batch);
-    for (const o of this.outlets) o.traces(batch);
+    // A batch of counts alone (every chunk sampled out) has nothing to forward.
+    if (batch.chunks.length > 0) for (const o of this.outlets) o.traces(batch);
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { findRoot, markTopLevel, type Span } from '@ecs-trace/protocol';
 import type { AgentMetrics } from '../runtime/index.js';
 import type { StatsService } from '../stats/index.js';
-import { chunkEnv, type TraceWriter } from '../store/index.js';
+import { chunkEnv, rollupsOf, type TraceWriter } from '../store/index.js';
 import type { EcsTagger } from './ecs-tags.js';
 import type { TraceFilters } from './filters.js';
 import { normalizeTagValue } from './normalize-strings.js';
@@ -123,6 +123,9 @@ export class Pipeline {
       for (const { chunk } of kept) for (const s of chunk) for (const k in ecs) if (s.meta[k] === undefined) s.meta[k] = ecs[k]!;
     }
     const sampled: { chunk: Span[]; root: Span }[] = [];
+    // Kept as single spans: stored after the whole chunks, counted whole with those sampled out.
+    const singles: { chunk: Span[]; root: Span }[] = [];
+    const countedOut: Span[][] = [];
     const outcomes = new Map<string, number>();
     const extraWeight = p.chunks.length > 0 ? p.clientDroppedP0Traces / p.chunks.length : 0;
     for (const k of kept) {
@@ -136,22 +139,27 @@ export class Pipeline {
       const outcome = decision.keep ? `kept:${decision.reason}` : single ? 'kept:single_span' : `dropped:${decision.reason}`;
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       if (decision.keep) sampled.push(k);
-      else if (single) sampled.push({ chunk: single, root: findRoot(single) });
+      else {
+        countedOut.push(chunk);
+        if (single) singles.push({ chunk: single, root: findRoot(single) });
+      }
     }
     for (const [outcome, n] of outcomes) {
       const [decision, reason] = outcome.split(':') as [string, string];
       this.metrics.sampled.inc({ decision, reason }, n);
     }
+    // The service map's calls and error tracking's groups are counted before sampling, over every
+    // chunk kept (as the stats are): an edge's calls then agree with its callee's requests. The
+    // store counts the chunks it stores whole; what was sampled out is counted here.
+    const batch = { env: this.defaultEnv, hostname: this.hostname, containerId: p.containerId, lang: p.lang, tracerVersion: p.tracerVersion, receivedAt: p.receivedAt };
+    const sampledOut = countedOut.length > 0 ? rollupsOf({ ...batch, chunks: countedOut }, p.receivedAt) : undefined;
+    const counted = singles.length > 0 ? { counted: sampled.length } : {};
+    sampled.push(...singles);
+    if (sampled.length === 0 && sampledOut !== undefined && (sampledOut.rows.length > 0 || sampledOut.halves.length > 0)) {
+      await this.store.write({ ...batch, chunks: [], sampledOut });
+    }
     if (sampled.length > 0) {
-      await this.store.write({
-        chunks: sampled.map((k) => k.chunk),
-        env: this.defaultEnv,
-        hostname: this.hostname,
-        containerId: p.containerId,
-        lang: p.lang,
-        tracerVersion: p.tracerVersion,
-        receivedAt: p.receivedAt,
-      });
+      await this.store.write({ ...batch, chunks: sampled.map((k) => k.chunk), ...counted, ...(sampledOut ? { sampledOut } : {}) });
       let stored = 0;
       for (const { chunk } of sampled) stored += chunk.length;
       this.metrics.spansStored.inc({}, stored);

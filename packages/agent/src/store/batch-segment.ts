@@ -31,6 +31,8 @@ export interface PackedBatch {
   blob: Uint8Array;
   offsets: number[];
   spans: number;
+  sampledOut?: WriteBatch['sampledOut'];
+  counted?: number;
 }
 
 export function packBatch(batch: WriteBatch): PackedBatch {
@@ -41,6 +43,7 @@ export function packBatch(batch: WriteBatch): PackedBatch {
   return {
     env: batch.env, hostname: batch.hostname, containerId: batch.containerId, lang: batch.lang, tracerVersion: batch.tracerVersion,
     receivedAt: batch.receivedAt, blob: new Uint8Array(blob), offsets, spans,
+    ...(batch.sampledOut ? { sampledOut: batch.sampledOut } : {}), ...(batch.counted !== undefined ? { counted: batch.counted } : {}),
   };
 }
 
@@ -51,6 +54,7 @@ export function unpackBatch(p: PackedBatch): WriteBatch {
   const batch: WriteBatch = {
     env: p.env, hostname: p.hostname, containerId: p.containerId, lang: p.lang, tracerVersion: p.tracerVersion, receivedAt: p.receivedAt,
     chunks: p.offsets.map((o) => decodeSegmentChunk(blob, dict, o)),
+    ...(p.sampledOut ? { sampledOut: p.sampledOut } : {}), ...(p.counted !== undefined ? { counted: p.counted } : {}),
   };
   segments.set(batch, { blob, offsets: p.offsets });
   return batch;

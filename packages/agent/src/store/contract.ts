@@ -1,5 +1,5 @@
 import type { DatadogTracerPayload } from '@ecs-trace/protocol';
-import type { RollupData, RollupKind } from './trace-rollup.js';
+import type { Half, RollupData, RollupKind, RollupRow } from './trace-rollup.js';
 
 /** A row read from the rollups: merged over the range, or one slot's (`slot`). */
 export interface RollupRead {
@@ -18,6 +18,16 @@ import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecor
 export interface WriteBatch extends DatadogTracerPayload {
   /** Receive time, ns since the epoch. */
   receivedAt: bigint;
+  /**
+   * The service map's calls and error tracking's occurrences are counted before sampling, over
+   * every chunk kept (as the stats are), so that an edge's calls and a node's requests agree. The
+   * chunks stored are counted by the store; `sampledOut` is what the chunks sampled out add (and
+   * those kept as single spans, counted whole), and `counted`, when set, how many of `chunks`, from
+   * the first, the store counts (the rest are single spans, counted in `sampledOut`). A batch may
+   * hold `sampledOut` alone: a store then writes the counts and no payload.
+   */
+  sampledOut?: { rows: RollupRow[]; halves: Half[] };
+  counted?: number;
 }
 
 export interface TraceQuery {

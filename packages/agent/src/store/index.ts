@@ -17,4 +17,4 @@ export { maskedStoreUrl, storeKind, storeSettings, type StoreConfig } from './se
 export { SqliteStore } from './sqlite/index.js';
 export { SLOT_WIDTHS } from './service-rollup.js';
 export { indexedTag, indexedText, TEXT_KEY } from './tag-filter.js';
-export { histPercentile, mergeRollupData, type EdgeData, type ErrorData, type RollupData, type RollupKind } from './trace-rollup.js';
+export { histPercentile, mergeRollupData, rollupsOf, type EdgeData, type ErrorData, type RollupData, type RollupKind } from './trace-rollup.js';

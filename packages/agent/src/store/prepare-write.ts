@@ -106,8 +106,15 @@ export function prepareWrite(batch: WriteBatch): PreparedWrite {
   return {
     blob, received: batch.receivedAt, maxEnd, lang: batch.lang, tracerVersion: batch.tracerVersion,
     containerId: batch.containerId, hostname: batch.hostname, chunks: rows, index, spans, tags: buildTagFilters(chunks),
-    ...renameRows(rollupsOf(batch, batch.receivedAt)),
+    ...renameRows(countedRollups(batch)),
   };
+}
+
+/** The batch's stored chunks counted (those the pipeline did not count itself), and what it counted of the rest. */
+function countedRollups(batch: WriteBatch): { rows: RollupRow[]; halves: Half[] } {
+  const own = rollupsOf(batch.counted === undefined ? batch : { ...batch, chunks: batch.chunks.slice(0, batch.counted) }, batch.receivedAt);
+  if (batch.sampledOut === undefined) return own;
+  return { rows: [...own.rows, ...batch.sampledOut.rows], halves: [...own.halves, ...batch.sampledOut.halves] };
 }
 
 const renameRows = ({ rows, halves }: { rows: RollupRow[]; halves: Half[] }) => ({ rollups: rows, halves });

@@ -233,10 +233,11 @@ export function buildTagFilters(chunks: readonly (readonly Span[])[]): PayloadTa
       addText(s.name);
       addText(s.meta['error.message']);
       const meta = s.meta;
-      for (const k in meta) add(k, meta[k]!);
+      // The tracers' own keys (`_dd.*`, `_sampling_priority_v1`) are most of a span's: passed over first.
+      for (const k in meta) if (k.charCodeAt(0) !== 95) add(k, meta[k]!);
       const metrics = s.metrics;
       // A metric is searched as its decimal text (search-query.ts); a key in meta too is searched there.
-      for (const k in metrics) if (meta[k] === undefined) add(k, String(metrics[k]));
+      for (const k in metrics) if (k.charCodeAt(0) !== 95 && meta[k] === undefined) add(k, String(metrics[k]));
     }
   }
   const all = [...pairs.values()];

@@ -198,8 +198,11 @@ export function errorGroupOf(raiser: Span, entry: Span = raiser): ErrorGroup {
  * did (errors handled on the way), counts each distinct error once.
  */
 export function errorOccurrences(chunk: readonly Span[], links: { parentOf(id: bigint): Span | undefined }): { entry: Span; raiser: Span }[] {
-  const errors = chunk.filter((s) => s.error !== 0);
-  if (errors.length === 0) return [];
+  // Most chunks have no error: no array made for them.
+  let first = -1;
+  for (let i = 0; i < chunk.length; i++) if (chunk[i]!.error !== 0) { first = i; break; }
+  if (first < 0) return [];
+  const errors = chunk.slice(first).filter((s) => s.error !== 0);
   // Each error span's entry: up its own service's spans to the one whose parent is elsewhere.
   const byEntry = new Map<Span, { span: Span; depth: number }[]>();
   for (const s of errors) {

@@ -144,12 +144,15 @@ export class PostgresStore implements TraceStore {
    * has piled up, so a cluster's write rate is not bounded by a round trip per payload.
    */
   async writeMany(batches: WriteBatch[]): Promise<void> {
-    const ws = batches.map(prepareWrite);
-    if (ws.length === 0) return;
-    await this.widenTags(ws);
-    await this.inDays(ws.map((w) => dayOf(w.received)), () => this.insertPrepared(ws));
+    const all = batches.map(prepareWrite);
+    // Counts of chunks sampled out come without chunks: no payload for them.
+    const ws = all.filter((w) => w.chunks.length > 0);
+    if (ws.length > 0) {
+      await this.widenTags(ws);
+      await this.inDays(ws.map((w) => dayOf(w.received)), () => this.insertPrepared(ws));
+    }
     // Counted once the spans are stored (a failed write is retried whole, and counted then).
-    for (const w of ws) this.rollups.add(w.rollups, w.halves);
+    for (const w of all) this.rollups.add(w.rollups, w.halves);
   }
 
   private async insertPrepared(ws: PreparedWrite[]): Promise<void> {

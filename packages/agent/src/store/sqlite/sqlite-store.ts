@@ -268,6 +268,11 @@ export class SqliteStore implements TraceStore {
 
   /** Writes rows already prepared (possibly on another thread) in one transaction. */
   applyWrite(w: PreparedWrite): void {
+    // Counts of chunks sampled out, without a chunk stored: no payload.
+    if (w.chunks.length === 0) {
+      this.db.transaction(() => this.traceRollup.add(w.rollups, w.halves))();
+      return;
+    }
     this.applyTx(w);
     if (this.counts) {
       this.counts.spans += w.spans;
