@@ -217,7 +217,7 @@ describe.skipIf(!available())('web UI', () => {
     const count = page.getByTestId('waterfall-count');
     await page.getByRole('button', { name: 'Collapse all' }).click();
     await expect.poll(() => count.innerText()).toBe('1 of 10000 spans shown');
-    expect(await page.locator('.wf-row').allInnerTexts()).toEqual([expect.stringContaining('nightly')]);
+    await expect.poll(() => page.locator('.wf-row').allInnerTexts()).toEqual([expect.stringContaining('nightly')]);
     await page.getByRole('button', { name: 'To depth 1' }).click();
     await expect.poll(() => count.innerText()).toBe('11 of 10000 spans shown');
     await page.locator('.wf-row', { hasText: 'nightly' }).getByTestId('wf-toggle').click();

@@ -172,8 +172,10 @@ function Waterfall(props: { order: Node[]; total: number; selected: string | und
   // As tall as the window allows (the page above it stays in view), 240 px at least.
   const height = Math.max(240, Math.round(innerHeight * 0.7));
   const rowH = 22;
-  const first = Math.max(0, Math.floor(top / rowH) - 10);
-  const last = Math.min(shown.length, Math.ceil((top + height) / rowH) + 10);
+  // Fewer rows than the scroll position reached (a span collapsed): draw from where the box now is.
+  const at = Math.min(top, Math.max(0, shown.length * rowH - height));
+  const first = Math.max(0, Math.floor(at / rowH) - 10);
+  const last = Math.min(shown.length, Math.ceil((at + height) / rowH) + 10);
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   return html`<div>
     <div class="wf-tools" data-testid="waterfall-tools">
