@@ -159,6 +159,15 @@ describe.skipIf(!available())('web UI', () => {
     await expect.poll(() => page.getByTestId('find-count').innerText()).toBe('1 of 6 spans match “custom.tag:v” Show all');
     await page.getByRole('button', { name: 'Show all' }).click();
     await expect.poll(() => page.locator('.wf-row').count()).toBe(6);
+    // By what they are: the failing ones, then those the trace waited on.
+    await page.getByTestId('find-only').selectOption('errors');
+    await expect.poll(() => page.getByTestId('find-count').innerText()).toBe('1 of 6 spans failed Show all');
+    await expect.poll(() => page.locator('.wf-row').allInnerTexts()).toEqual([expect.stringContaining('failing.op')]);
+    await page.getByTestId('find-only').selectOption('critical');
+    await expect.poll(() => page.getByTestId('find-count').innerText()).toMatch(/^[1-6] of 6 spans are on the critical path Show all$/);
+    expect(await page.locator('.wf-row.crit').count()).toBe(await page.locator('.wf-row').count());
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await expect.poll(() => page.locator('.wf-row').count()).toBe(6);
   });
 
   it('searches traces with a query, with facets and a scatter plot', async () => {

@@ -293,7 +293,13 @@ export function TracePage(props: { url: URL; traceId: string }) {
   const sum = data?.summary;
   // Spans found by what a person remembers of them: the waterfall lists those alone.
   const find = props.url.searchParams.get('find') ?? '';
-  const found = useMemo(() => (lay && find ? lay.order.filter((n) => spanMatches(n.span, find)) : undefined), [lay, find]);
+  // And by what they are: failing ones, or those the trace waited on (the critical path).
+  const only = props.url.searchParams.get('only') ?? '';
+  const onPath = useMemo(() => new Set(critical.map((seg) => seg.id)), [critical]);
+  const found = useMemo(() => (lay && (find || only)
+    ? lay.order.filter((n) => (!find || spanMatches(n.span, find)) && (only !== 'errors' || n.span.error !== 0) && (only !== 'critical' || onPath.has(n.span.spanId)))
+    : undefined), [lay, find, only, onPath]);
+  const what = [find ? `match “${find}”` : '', only === 'errors' ? 'failed' : only === 'critical' ? 'are on the critical path' : ''].filter(Boolean).join(' and ');
   return html`<main class="trace-page">
     <header class="page"><h1><a href=${`/traces${keepRange(props.url)}`}>Traces</a> / <span data-testid="trace-id">${props.traceId}</span></h1>
       <a class="button" data-testid="trace-download" href=${`/api/v1/traces/${props.traceId}`} download=${`trace-${props.traceId}.json`}>Download JSON</a></header>
@@ -311,6 +317,9 @@ export function TracePage(props: { url: URL; traceId: string }) {
         <nav class="tabs">${[['flame', 'Flame graph'], ['waterfall', 'Waterfall'], ['spans', 'Spans'], ['list', 'By service']].map(([k, l]) => html`<button class=${view === k ? 'on' : ''} onClick=${() => navigate(withParams(props.url, { view: k }), true)}>${l}</button>`)}
           <form class="compare" data-testid="find-form" onSubmit=${(e: Event) => { e.preventDefault(); const text = ((e.target as HTMLFormElement).elements.namedItem('find') as HTMLInputElement).value; navigate(withParams(props.url, { find: text.trim() || undefined, view: 'waterfall' }), true); }}>
             <input name="find" aria-label="Find spans" placeholder="find spans: name, resource, tag" value=${find} /><button type="submit">Find</button>
+            <select aria-label="Only" data-testid="find-only" value=${only} onChange=${(e: Event) => navigate(withParams(props.url, { only: (e.target as HTMLSelectElement).value || undefined, view: 'waterfall' }), true)}>
+              <option value="">all spans</option><option value="errors">errors only</option><option value="critical">critical path only</option>
+            </select>
           </form>
           <form class="compare" onSubmit=${(e: Event) => { e.preventDefault(); const other = ((e.target as HTMLFormElement).elements.namedItem('other') as HTMLInputElement).value.trim(); if (other) navigate(`/compare/${props.traceId}/${encodeURIComponent(other)}`); }}>
             <input name="other" aria-label="Compare with trace" placeholder="compare with trace id" /><button type="submit">Compare</button>
@@ -318,7 +327,7 @@ export function TracePage(props: { url: URL; traceId: string }) {
         <div class="trace-body">
           <div class="trace-main">
             ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
-            ${view === 'waterfall' && found ? html`<p class="muted" data-testid="find-count">${found.length} of ${lay.order.length} spans match “${find}” <button onClick=${() => navigate(withParams(props.url, { find: undefined }), true)}>Show all</button></p>` : null}
+            ${view === 'waterfall' && found ? html`<p class="muted" data-testid="find-count">${found.length} of ${lay.order.length} spans ${what} <button onClick=${() => navigate(withParams(props.url, { find: undefined, only: undefined }), true)}>Show all</button></p>` : null}
             ${view === 'waterfall' ? html`<${Waterfall} order=${found ?? lay.order} total=${lay.total} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
             ${view === 'spans' ? html`<${SpanTable} nodes=${found ?? lay.nodes} colour=${colour} onSelect=${select} />` : null}
             ${view === 'list' ? html`<${ByService} nodes=${lay.nodes} colour=${colour} />` : null}
