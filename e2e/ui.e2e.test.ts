@@ -122,6 +122,14 @@ describe.skipIf(!available())('web UI', () => {
     const json = (await (await fetch(`${agent.apiUrl}${download}`)).json()) as { spans: unknown[] };
     expect(json.spans).toHaveLength(6);
     await shot(page, '4-trace-span');
+    // The span's pane is as wide as its reader drags the grip beside it.
+    const before = (await panel.boundingBox())!;
+    const grip = (await page.getByTestId('pane-grip').boundingBox())!;
+    await page.mouse.move(grip.x + grip.width / 2, grip.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(grip.x + grip.width / 2 - 200, grip.y + 40, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => (await panel.boundingBox())!.width).toBeGreaterThan(before.width + 150);
     await page.getByRole('button', { name: 'By service' }).click();
     const list = await page.getByTestId('span-list').locator('tbody tr td:first-child').allInnerTexts();
     expect(list).toEqual(['e2e-checkout']);

@@ -291,6 +291,18 @@ export function TracePage(props: { url: URL; traceId: string }) {
   const select = (id: string | undefined) => navigate(withParams(props.url, { span: id }), true);
   const node = lay?.nodes.find((n) => n.span.spanId === selected);
   const sum = data?.summary;
+  // The span pane as wide as its reader drags it, between 260 px and 60% of the window.
+  const [paneWidth, setPaneWidth] = useState(380);
+  const dragPane = (e: PointerEvent) => {
+    const grip = e.currentTarget as HTMLElement;
+    const x0 = e.clientX;
+    const w0 = paneWidth;
+    grip.setPointerCapture(e.pointerId);
+    const move = (m: PointerEvent) => setPaneWidth(Math.round(Math.min(innerWidth * 0.6, Math.max(260, w0 + x0 - m.clientX))));
+    const up = () => { grip.removeEventListener('pointermove', move); grip.removeEventListener('pointerup', up); };
+    grip.addEventListener('pointermove', move);
+    grip.addEventListener('pointerup', up);
+  };
   // Spans found by what a person remembers of them: the waterfall lists those alone.
   const find = props.url.searchParams.get('find') ?? '';
   // And by what they are: failing ones, or those the trace waited on (the critical path).
@@ -324,7 +336,7 @@ export function TracePage(props: { url: URL; traceId: string }) {
           <form class="compare" onSubmit=${(e: Event) => { e.preventDefault(); const other = ((e.target as HTMLFormElement).elements.namedItem('other') as HTMLInputElement).value.trim(); if (other) navigate(`/compare/${props.traceId}/${encodeURIComponent(other)}`); }}>
             <input name="other" aria-label="Compare with trace" placeholder="compare with trace id" /><button type="submit">Compare</button>
           </form></nav>
-        <div class="trace-body">
+        <div class="trace-body" style=${`grid-template-columns: minmax(0, 1fr) 8px ${paneWidth}px`}>
           <div class="trace-main">
             ${view === 'flame' ? html`<${FlameGraph} order=${lay.order} total=${lay.total} maxDepth=${lay.maxDepth} selected=${selected} onSelect=${select} critical=${critical} colour=${colour} />` : null}
             ${view === 'waterfall' && found ? html`<p class="muted" data-testid="find-count">${found.length} of ${lay.order.length} spans ${what} <button onClick=${() => navigate(withParams(props.url, { find: undefined, only: undefined }), true)}>Show all</button></p>` : null}
@@ -334,6 +346,7 @@ export function TracePage(props: { url: URL; traceId: string }) {
             <div class="legend">${sum.services.map((s) => html`<span><span class="dot" style=${`background:${colour(s)}`}></span>${s}</span>`)}</div>
             <${CriticalPath} segments=${critical} total=${criticalTotal} colour=${colour} />
           </div>
+          <div class="pane-grip" data-testid="pane-grip" role="separator" aria-orientation="vertical" aria-label="Resize the span pane" title="Drag to resize" onPointerDown=${dragPane}></div>
           <${SpanPanel} node=${node} t0=${lay.t0} onClose=${() => select(undefined)} />
         </div>` : null}
     </${Status}>
