@@ -375,6 +375,21 @@ describe.skipIf(!available())('web UI', () => {
       const scroll = await page.getByTestId('map-scroll').evaluate((d) => ({ scrollWidth: d.scrollWidth, clientWidth: d.clientWidth }));
       expect(scroll.scrollWidth).toBeGreaterThan(scroll.clientWidth);
       await shot(page, '12-service-map-50');
+      // Dragged, it pans; fitted, all of it is in view; zoomed in, it grows again.
+      const mapBox = (await page.getByTestId('map-scroll').boundingBox())!;
+      const gap = { x: mapBox.x + 3, y: mapBox.y + mapBox.height / 2 };
+      await page.mouse.move(gap.x + 300, gap.y);
+      await page.mouse.down();
+      await page.mouse.move(gap.x, gap.y, { steps: 5 });
+      await page.mouse.up();
+      await expect.poll(() => page.getByTestId('map-scroll').evaluate((d) => d.scrollLeft)).toBeGreaterThan(0);
+      await page.getByRole('button', { name: 'Fit' }).click();
+      await expect.poll(() => page.getByTestId('map-scroll').evaluate((d) => d.scrollWidth <= d.clientWidth + 1 && d.scrollHeight <= d.clientHeight + 1)).toBe(true);
+      expect(await page.getByTestId('map-zoom').innerText()).toMatch(/^\d+%$/);
+      const fitted = (await page.getByTestId('service-map').boundingBox())!.width;
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      await expect.poll(async () => (await page.getByTestId('service-map').boundingBox())!.width).toBeGreaterThan(fitted * 1.2);
+      await shot(page, '12c-service-map-fitted');
     } finally {
       await page.unroute('**/api/v1/service-map*');
     }

@@ -1,6 +1,6 @@
 import dagre from '@dagrejs/dagre';
 import { html } from 'htm/preact';
-import { useMemo } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { RangePicker, Status, useData } from '../components/common.js';
 import { duration, percent } from '../format.js';
@@ -38,14 +38,36 @@ export function ServiceMapPage(props: { url: URL }) {
     const graph = g.graph();
     return { width: (graph.width ?? 0) + 20, height: (graph.height ?? 0) + 20, g };
   }, [data]);
+  // Drawn at its own size (readable names) and scrolled; zoomed out to fit, or in, on asking; and
+  // dragged to pan like a map.
+  const [zoom, setZoom] = useState(1);
+  const box = useRef<HTMLDivElement>(null);
+  const fit = () => { if (layout && box.current) setZoom(Math.min(1, (box.current.clientWidth - 4) / layout.width, (box.current.clientHeight - 4) / layout.height)); };
+  const pan = (e: PointerEvent) => {
+    const el = box.current;
+    if (!el || (e.target as Element).closest('.node')) return;
+    const start = { x: e.clientX, y: e.clientY, left: el.scrollLeft, top: el.scrollTop };
+    el.setPointerCapture(e.pointerId);
+    const move = (m: PointerEvent) => { el.scrollLeft = start.left - (m.clientX - start.x); el.scrollTop = start.top - (m.clientY - start.y); };
+    const up = () => { el.removeEventListener('pointermove', move); el.removeEventListener('pointerup', up); };
+    el.addEventListener('pointermove', move);
+    el.addEventListener('pointerup', up);
+  };
   return html`<main>
     <header class="page"><h1>Service map</h1><${RangePicker} url=${props.url} label=${range.label} /></header>
     <${Status} loading=${loading} error=${error}>
       ${data && layout ? html`
         <p class="muted">Every call of the range (calls out without a traced answer appear after two minutes). Green: no errors; yellow: some; red: 5% or more.</p>
         ${data.nodes.length === 0 ? html`<section class="empty"><h2>No services</h2><p>No traces in this range.</p></section>` : html`
-        <div class="map-scroll" data-testid="map-scroll">
-        <svg class="service-map" data-testid="service-map" width=${layout.width} height=${layout.height} viewBox=${`0 0 ${layout.width} ${layout.height}`}>
+        <div class="map-tools" data-testid="map-tools">
+          <button onClick=${fit}>Fit</button>
+          <button aria-label="Zoom out" onClick=${() => setZoom((z) => Math.max(0.1, z / 1.25))}>−</button>
+          <button aria-label="Zoom in" onClick=${() => setZoom((z) => Math.min(3, z * 1.25))}>+</button>
+          <button onClick=${() => setZoom(1)}>100%</button>
+          <span class="muted" data-testid="map-zoom">${Math.round(zoom * 100)}%</span>
+        </div>
+        <div class="map-scroll" data-testid="map-scroll" ref=${box} onPointerDown=${pan}>
+        <svg class="service-map" data-testid="service-map" width=${Math.round(layout.width * zoom)} height=${Math.round(layout.height * zoom)} viewBox=${`0 0 ${layout.width} ${layout.height}`}>
           <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#777" /></marker></defs>
           ${data.edges.map((e) => {
             const laid = layout.g.edge(e.from, e.to) as { points?: { x: number; y: number }[]; x?: number; y?: number } | undefined;
