@@ -422,6 +422,17 @@ describe.skipIf(!available())('web UI', () => {
     await resolved.getByTestId('error-status').selectOption('open');
     await page.getByTestId('errors-status-filter').selectOption('open');
     await expect.poll(() => row.count()).toBe(1);
+    // Its own page: what, how often, its occurrences, the stack where it was raised.
+    const occurrences = (await row.locator('td').first().innerText()).trim();
+    await row.getByTestId('error-group-link').click();
+    await expect.poll(() => page.getByTestId('error-group-title').innerText()).toBe('TypeError: boom e2e');
+    expect(await page.getByTestId('error-group-count').locator('strong').innerText()).toBe(occurrences);
+    expect(await page.getByTestId('error-group-status').inputValue()).toBe('open');
+    await expect.poll(() => page.getByTestId('error-group-stack').innerText()).toMatch(/^TypeError: boom e2e\n\s+at /);
+    await page.getByTestId('error-group-series').waitFor();
+    await shot(page, '10c-error-group');
+    await page.goBack();
+    await expect.poll(() => row.count()).toBe(1);
     await row.getByRole('link', { name: '#1' }).click();
     await page.getByTestId('trace-errors').waitFor();
     expect(await page.getByTestId('trace-errors').locator('strong').innerText()).toBe('1');

@@ -4,6 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { ComparePage } from './pages/compare.js';
 import { ErrorsPage } from './pages/errors.js';
+import { ErrorGroupPage } from './pages/error-group.js';
 import { ServiceMapPage } from './pages/service-map.js';
 import { LivePage } from './pages/live.js';
 import { ServicePage } from './pages/service.js';
@@ -24,6 +25,7 @@ function Page(props: { url: URL }) {
   if (parts[0] === 'traces' && parts[1] !== undefined) return html`<${TracePage} url=${props.url} traceId=${parts[1]} />`;
   if (parts[0] === 'traces') return html`<${TracesPage} url=${props.url} />`;
   if (parts[0] === 'live') return html`<${LivePage} />`;
+  if (parts[0] === 'errors' && parts[1] !== undefined) return html`<${ErrorGroupPage} url=${props.url} id=${parts[1]} />`;
   if (parts[0] === 'errors') return html`<${ErrorsPage} url=${props.url} />`;
   if (parts[0] === 'map') return html`<${ServiceMapPage} url=${props.url} />`;
   if (parts[0] === 'compare' && parts[1] !== undefined && parts[2] !== undefined) return html`<${ComparePage} a=${parts[1]} b=${parts[2]} />`;

@@ -39,7 +39,7 @@ export function ErrorsPage(props: { url: URL }) {
   const columns: Column<ErrorGroup>[] = [
     { key: 'count', label: 'Count', value: (g) => g.count, numeric: true },
     { key: 'service', label: 'Service', value: (g) => g.service },
-    { key: 'type', label: 'Error', value: (g) => g.errorType, render: (g) => html`<b>${g.errorType || 'error'}</b>${g.message ? html`: ${g.message}` : html` <span class="muted">(no message)</span>`}` },
+    { key: 'type', label: 'Error', value: (g) => g.errorType, render: (g) => html`<a href=${`/errors/${g.id}${keepRange(props.url)}`} data-testid="error-group-link"><b>${g.errorType || 'error'}</b>${g.message ? html`: ${g.message}` : html` <span class="muted">(no message)</span>`}</a>` },
     { key: 'resource', label: 'Resource', value: (g) => g.resource },
     { key: 'firstSeen', label: 'First seen', value: (g) => g.firstSeen, render: (g) => ago(String(BigInt(g.firstSeen) * 1_000_000n)) },
     { key: 'lastSeen', label: 'Last seen', value: (g) => g.lastSeen, render: (g) => ago(String(BigInt(g.lastSeen) * 1_000_000n)) },
