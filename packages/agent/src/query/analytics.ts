@@ -1,7 +1,7 @@
 import type { SpanRecord, TraceId, TraceQuery, TraceReader, TraceRecord } from '../store/index.js';
 import type { ApiAnalytics, ApiFacets } from './api-types.js';
 import { indexConditions, planSearch } from './search-drivers.js';
-import { spanTermMatches, type ParsedSearch } from './search-query.js';
+import { indexedSpanMeets, spanTermMatches, type ParsedSearch } from './search-query.js';
 import { walkSearch } from './search-walk.js';
 
 /*
@@ -21,8 +21,6 @@ const STEPS = 30;
 const FACET_VALUES = 8;
 /** Traces walked at most in one answer (each is read whole). */
 const MAX_TRACES = 50_000;
-
-const indexed = (r: SpanRecord): boolean => r.span.metrics['_top_level'] === 1 || r.span.error !== 0 || r.span.parentId === 0n;
 
 /** The value a span has for a field or tag, as search reads them; undefined when it has none. */
 export function groupValue(r: SpanRecord, key: string): string | undefined {
@@ -81,14 +79,7 @@ async function collect(o: Ask, keys: readonly string[]): Promise<Collected> {
   const count = (trace: TraceRecord): void => {
     for (const r of trace.spans) {
       const s = r.span;
-      if (s.start < o.range.start || s.start >= o.range.end || !indexed(r)) continue;
-      if (conditions.service !== undefined && s.service !== conditions.service) continue;
-      if (conditions.env !== undefined && r.env !== conditions.env) continue;
-      if (conditions.resource !== undefined && s.resource !== conditions.resource) continue;
-      if (conditions.name !== undefined && s.name !== conditions.name) continue;
-      if (conditions.error !== undefined && (s.error !== 0) !== conditions.error) continue;
-      if (conditions.minDurationNs !== undefined && s.duration < conditions.minDurationNs) continue;
-      if (conditions.maxDurationNs !== undefined && s.duration > conditions.maxDurationNs) continue;
+      if (s.start < o.range.start || s.start >= o.range.end || !indexedSpanMeets(r, conditions)) continue;
       if (!o.search.terms.every((term) => spanTermMatches(r, term) !== term.negate)) continue;
       c.starts.push(s.start);
       c.durations.push(s.duration);

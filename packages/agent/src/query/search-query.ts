@@ -92,17 +92,21 @@ export function exactTagTerms(terms: readonly SpanTerm[]): { key: string; value:
 }
 
 /**
- * Whether a span of the trace is one the search index holds (a service entry, an error or a root)
- * and meets every index condition of the query at once, as the index would have found it.
+ * Whether a span is one the search index holds (a service entry, an error or a root) and meets
+ * every index condition of the query at once, as the index would have found it.
  */
-export function indexedSpanMatches(spans: readonly SpanRecord[], q: Omit<TraceQuery, 'limit' | 'start' | 'end'>): boolean {
-  return spans.some(({ span: s, env }) =>
-    (s.metrics['_top_level'] === 1 || s.error !== 0 || s.parentId === 0n) &&
+export function indexedSpanMeets({ span: s, env }: SpanRecord, q: Omit<TraceQuery, 'limit' | 'start' | 'end'>): boolean {
+  return (s.metrics['_top_level'] === 1 || s.error !== 0 || s.parentId === 0n) &&
     (q.service === undefined || s.service === q.service) &&
     (q.env === undefined || env === q.env) &&
     (q.resource === undefined || s.resource === q.resource) &&
     (q.name === undefined || s.name === q.name) &&
     (q.error === undefined || (s.error !== 0) === q.error) &&
     (q.minDurationNs === undefined || s.duration >= q.minDurationNs) &&
-    (q.maxDurationNs === undefined || s.duration <= q.maxDurationNs));
+    (q.maxDurationNs === undefined || s.duration <= q.maxDurationNs);
+}
+
+/** Whether some span of the trace is one the search index would have found it by. */
+export function indexedSpanMatches(spans: readonly SpanRecord[], q: Omit<TraceQuery, 'limit' | 'start' | 'end'>): boolean {
+  return spans.some((r) => indexedSpanMeets(r, q));
 }
