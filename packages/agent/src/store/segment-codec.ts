@@ -127,13 +127,23 @@ export function decodeSegmentChunk(blob: Buffer, dict: string[], offset: number,
 }
 
 /**
- * The traces (lower 64 bits, signed) with a span in [start, end) that carries key:value as a
- * search compares it (its meta value, or else its metric's decimal text, equal under `same`),
- * read from a segment blob without building its spans: the tag index's candidates are found by
- * this, a payload at a time. A key the payload's dictionary does not hold ends it at once (the
- * index's false "maybe"s).
+ * What a tag-index search looks for in a span: a tag (its meta value, or else its metric's decimal
+ * text, equal under `same`, as search compares them), or free text its resource, operation name or
+ * error message holds.
  */
-export function segmentTracesWithTag(blob: Buffer, key: string, same: (text: string) => boolean, start: bigint, end: bigint, into: Set<bigint>): void {
+export type SegmentMatch = { tag: string; same: (text: string) => boolean } | { text: (text: string) => boolean };
+
+/**
+ * The traces (lower 64 bits, signed) with a span in [start, end) that matches, read from a segment
+ * blob without building its spans: the tag index's candidates are found by this, a payload at a
+ * time. A payload whose dictionary holds no string that could match ends at once (the index's
+ * false "maybe"s).
+ */
+export function segmentTracesMatching(blob: Buffer, m: SegmentMatch, start: bigint, end: bigint, into: Set<bigint>): void {
+  const text = 'text' in m;
+  const test = text ? m.text : m.same;
+  // The meta key whose value is looked at: the tag's, or the error message for free text.
+  const key = text ? 'error.message' : m.tag;
   const r = new MsgpackReader(blob);
   const n = r.readArrayHeader('dictionary');
   let keyRef = -1;
@@ -141,73 +151,35 @@ export function segmentTracesWithTag(blob: Buffer, key: string, same: (text: str
   for (let i = 0; i < n; i++) {
     const s = r.readString('dictionary');
     if (s === key) keyRef = i;
-    if (same(s)) values.add(i);
+    if (test(s)) values.add(i);
   }
-  if (keyRef < 0) return;
-  while (r.pos < blob.length) {
-    const spans = r.readArrayHeader('chunk');
-    for (let i = 0; i < spans; i++) {
-      r.readArrayHeader('span');
-      r.readInt53('service'); r.readInt53('name'); r.readInt53('resource');
-      const traceId = r.readUint64('trace_id');
-      r.skip(); r.skip();
-      const at = r.readInt64('start');
-      r.readInt53('duration'); r.readInt53('error');
-      let inMeta = false;
-      let hit = false;
-      const nMeta = r.readMapHeader('meta');
-      for (let j = 0; j < nMeta; j++) {
-        const k = r.readInt53('meta key');
-        const v = r.readInt53('meta');
-        if (k === keyRef) { inMeta = true; hit = values.has(v); }
-      }
-      const nMetrics = r.readMapHeader('metrics');
-      for (let j = 0; j < nMetrics; j++) {
-        const k = r.readInt53('metrics key');
-        const v = r.readFloat64('metrics');
-        if (k === keyRef && !inMeta) hit = same(String(v));
-      }
-      r.readInt53('type');
-      r.skip();
-      if (hit && at >= start && at < end) into.add(BigInt.asIntN(64, traceId));
-    }
-  }
-}
-
-/**
- * The traces (lower 64 bits, signed) with a span in [start, end) whose resource, name or error
- * message holds the free text (`holds`), read from a segment blob without building its spans.
- */
-export function segmentTracesWithText(blob: Buffer, holds: (text: string) => boolean, start: bigint, end: bigint, into: Set<bigint>): void {
-  const r = new MsgpackReader(blob);
-  const n = r.readArrayHeader('dictionary');
-  const hits = new Set<number>();
-  let messageRef = -1;
-  for (let i = 0; i < n; i++) {
-    const s = r.readString('dictionary');
-    if (s === 'error.message') messageRef = i;
-    if (holds(s)) hits.add(i);
-  }
-  if (hits.size === 0) return;
+  if (text ? values.size === 0 : keyRef < 0) return;
   while (r.pos < blob.length) {
     const spans = r.readArrayHeader('chunk');
     for (let i = 0; i < spans; i++) {
       r.readArrayHeader('span');
       r.readInt53('service');
-      let hit = hits.has(r.readInt53('name'));
-      if (hits.has(r.readInt53('resource'))) hit = true;
+      const name = r.readInt53('name');
+      const resource = r.readInt53('resource');
+      let hit = text && (values.has(name) || values.has(resource));
       const traceId = r.readUint64('trace_id');
       r.skip(); r.skip();
       const at = r.readInt64('start');
       r.readInt53('duration'); r.readInt53('error');
+      let inMeta = false;
       const nMeta = r.readMapHeader('meta');
       for (let j = 0; j < nMeta; j++) {
         const k = r.readInt53('meta key');
         const v = r.readInt53('meta');
-        if (k === messageRef && hits.has(v)) hit = true;
+        if (k === keyRef) { inMeta = true; if (values.has(v)) hit = true; }
       }
       const nMetrics = r.readMapHeader('metrics');
-      for (let j = 0; j < nMetrics; j++) { r.readInt53('metrics key'); r.readFloat64('metrics'); }
+      for (let j = 0; j < nMetrics; j++) {
+        const k = r.readInt53('metrics key');
+        const v = r.readFloat64('metrics');
+        // A tag in meta is searched there only (search-query.ts).
+        if (!text && k === keyRef && !inMeta && test(String(v))) hit = true;
+      }
       r.readInt53('type');
       r.skip();
       if (hit && at >= start && at < end) into.add(BigInt.asIntN(64, traceId));

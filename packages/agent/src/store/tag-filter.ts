@@ -1,4 +1,5 @@
 import type { Span } from '@ecs-trace/protocol';
+import type { SegmentMatch } from './segment-codec.js';
 
 /*
  * The tag index: per payload, Bloom filters over the key=value pairs its spans carry, so that a
@@ -62,8 +63,11 @@ function normalize(value: string): string {
 
 /** Whether the tag index holds `key` with values like `value`: only then can it find candidates. */
 export function indexedTag(key: string, value: string): boolean {
-  return key.length > 0 && key.charCodeAt(0) !== 95 && !SPAN_FIELDS.has(key) && !key.includes('*') && normalize(value).length <= MAX_VALUE;
+  return indexedKey(key) && !key.includes('*') && normalize(value).length <= MAX_VALUE;
 }
+
+/** A key the filters hold pairs of: not the tracers' own (`_`), not a field of the span itself. */
+const indexedKey = (key: string): boolean => key.length > 0 && key.charCodeAt(0) !== 95 && !SPAN_FIELDS.has(key);
 
 /** Whether the index can find candidates for free text: three characters or more, no wildcard. */
 export function indexedText(text: string): boolean {
@@ -210,7 +214,7 @@ export function buildTagFilters(chunks: readonly (readonly Span[])[]): PayloadTa
   const add = (key: string, value: string): void => {
     let kh = keyHashes.get(key);
     if (kh === undefined) {
-      kh = key.charCodeAt(0) === 95 || SPAN_FIELDS.has(key) || key.length === 0 ? -1 : stringHash(key);
+      kh = indexedKey(key) ? stringHash(key) : -1;
       keyHashes.set(key, kh);
     }
     if (kh === -1) return;
@@ -264,9 +268,23 @@ export function sameValue(value: string): (text: string) => boolean {
   return (text) => text.length <= want.length && normalize(text) === want;
 }
 
-/** The payloads in every list, in the first list's order (each probe's payloads, newest first). */
-export function everyOf<T>(lists: readonly (readonly T[])[]): T[] {
+/** What is in every list (by `key`), in the first list's order: each probe's payloads, newest first. */
+export function everyOf<T>(lists: readonly (readonly T[])[], key: (x: T) => unknown = (x) => x): T[] {
   if (lists.length === 0) return [];
-  const rest = lists.slice(1).map((l) => new Set(l));
-  return lists[0]!.filter((x) => rest.every((s) => s.has(x)));
+  const rest = lists.slice(1).map((l) => new Set(l.map(key)));
+  return lists[0]!.filter((x) => rest.every((s) => s.has(key(x))));
+}
+
+/**
+ * How a store answers TraceQuery.tag: the probes whose payloads it reads (a payload must hold all
+ * of them), and what it looks for in their spans (segment-codec.ts).
+ */
+export function tagSearch(tag: { key: string; value: string }): { probes: TagProbe[]; match: SegmentMatch } {
+  if (tag.key === TEXT_KEY) {
+    const probes = textProbes(tag.value);
+    // Fewer than three characters have no trigram: the index cannot name their payloads.
+    if (probes.length === 0) throw new Error(`free text "${tag.value}" is too short for the tag index (indexedText)`);
+    return { probes, match: { text: holdsText(tag.value) } };
+  }
+  return { probes: [tagProbe(tag.key, tag.value)], match: { tag: tag.key, same: sameValue(tag.value) } };
 }

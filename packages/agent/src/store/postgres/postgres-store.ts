@@ -10,8 +10,8 @@ import {
 } from '../records.js';
 import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rollup.js';
 import { postgresPlaceholder, statsQueryWhere, statsSelect, traceQueryWhere } from '../conditions.js';
-import { decodeSegment, decodeSegmentChunk, readDictionary, segmentTracesWithTag, segmentTracesWithText } from '../segment-codec.js';
-import { buildTagFilters, everyOf, holdsText, sameValue, tagProbe, TEXT_KEY, textProbes, type TagProbe } from '../tag-filter.js';
+import { decodeSegment, decodeSegmentChunk, readDictionary, segmentTracesMatching } from '../segment-codec.js';
+import { buildTagFilters, everyOf, tagSearch, type TagProbe } from '../tag-filter.js';
 import { newestTraceIds } from '../newest-traces.js';
 import { maintainRollups, PendingRollups, readRollups, readRollupSlots } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
@@ -259,14 +259,14 @@ export class PostgresStore implements TraceStore {
   }
 
   /**
-   * Traces with a span carrying the tag in the range: the filters are tested in the server
+   * Traces with a span carrying the tag (or holding the free text) in the range: the filters are tested in the server
    * (get_bit at each probe), and the payloads that may hold it are decoded here, newest first, a
    * few at a time until `limit` traces are found.
    */
   private async searchTagged(q: TraceQuery, tag: { key: string; value: string }): Promise<TraceSummaryRecord[]> {
     const start = q.start ?? -(2n ** 63n);
     const end = q.end ?? 2n ** 63n - 1n;
-    const text = tag.key === TEXT_KEY;
+    const { probes: wanted, match } = tagSearch(tag);
     const widest = (await this.pool.query<{ widest: bigint }>('SELECT widest FROM tag_filter_widest WHERE id = 0')).rows[0]?.widest ?? 0n;
     const upTo = end > 2n ** 63n - 1n - widest ? 2n ** 63n - 1n : end + widest;
     const maybeOf = async ({ shards, probes }: TagProbe) => {
@@ -275,14 +275,9 @@ export class PostgresStore implements TraceStore {
         `SELECT payload, received FROM tag_filters WHERE shard = ANY($1::smallint[]) AND max_start >= $2 AND max_start < $3 AND min_start < $4 AND ${bitTests}
          ORDER BY max_start DESC`, [shards, start, upTo, end, ...probes])).rows;
     };
-    // Free text: the payloads whose filters hold every trigram of it.
-    const maybe = text
-      ? everyOf(await Promise.all(textProbes(tag.value).map(async (p) => (await maybeOf(p)).map((r) => `${r.payload}:${r.received}`))))
-        .map((k) => { const [payload, received] = k.split(':'); return { payload: BigInt(payload!), received: BigInt(received!) }; })
-      : await maybeOf(tagProbe(tag.key, tag.value));
+    // The payloads whose filters hold every probe (free text: every trigram of it).
+    const maybe = everyOf(await Promise.all(wanted.map(maybeOf)), (r) => r.payload);
     const ids = new Set<bigint>();
-    const same = sameValue(tag.value);
-    const holds = holdsText(tag.value);
     for (let i = 0; i < maybe.length && ids.size < q.limit; i += 8) {
       const some = maybe.slice(i, i + 8);
       const { rows } = await this.pool.query<{ id: bigint; spans: Buffer }>(
@@ -291,8 +286,7 @@ export class PostgresStore implements TraceStore {
       const blobs = new Map(rows.map((r) => [r.id, r.spans]));
       for (const m of some) {
         const blob = blobs.get(m.payload);
-        if (blob !== undefined && text) segmentTracesWithText(blob, holds, start, end, ids);
-        else if (blob !== undefined) segmentTracesWithTag(blob, tag.key, same, start, end, ids);
+        if (blob !== undefined) segmentTracesMatching(blob, match, start, end, ids);
         if (ids.size >= q.limit) break;
       }
     }

@@ -4,7 +4,7 @@ import { decodeSketch } from '../sketch-codec.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { prepareWrite, type ChunkRow, type IndexRow, type PreparedWrite } from '../prepare-write.js';
-import { decodeSegment, decodeSegmentChunk, readDictionary, segmentTracesWithTag, segmentTracesWithText } from '../segment-codec.js';
+import { decodeSegment, decodeSegmentChunk, readDictionary, segmentTracesMatching } from '../segment-codec.js';
 import { ROLLUP_SCHEMA, ServiceRollup } from './service-rollup.js';
 import { TRACE_ROLLUP_SCHEMA, TraceRollupTable } from './trace-rollup-table.js';
 import { HALF_TTL_NS, type RollupKind } from '../trace-rollup.js';
@@ -16,7 +16,7 @@ import { Checkpointer } from './checkpointer.js';
 import { TRACE_RUNS_SCHEMA, TraceRuns, type TraceRunsOptions } from './trace-runs.js';
 import { sqlitePlaceholder, statsQueryWhere, statsSelect } from '../conditions.js';
 import { TAG_INDEX_SCHEMA, TagIndex } from './tag-index.js';
-import { buildTagFilters, everyOf, holdsText, sameValue, tagProbe, TEXT_KEY, textProbes } from '../tag-filter.js';
+import { buildTagFilters, everyOf, tagSearch } from '../tag-filter.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
 import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, newSketch, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
@@ -437,15 +437,11 @@ export class SqliteStore implements TraceStore {
     const start = q.start ?? -(2n ** 63n);
     const end = q.end ?? 2n ** 63n - 1n;
     const ids = new Set<bigint>();
-    const text = tag.key === TEXT_KEY;
-    const payloads = text ? everyOf(textProbes(tag.value).map((p) => this.tags.maybe(p, start, end))) : this.tags.maybe(tagProbe(tag.key, tag.value), start, end);
-    const same = sameValue(tag.value);
-    const holds = holdsText(tag.value);
-    for (const payload of payloads) {
+    const { probes, match } = tagSearch(tag);
+    for (const payload of everyOf(probes.map((p) => this.tags.maybe(p, start, end)))) {
       const blob = this.statements.blobOf.get(payload) as Buffer | undefined;
       if (blob === undefined) continue;
-      if (text) segmentTracesWithText(blob, holds, start, end, ids);
-      else segmentTracesWithTag(blob, tag.key, same, start, end, ids);
+      segmentTracesMatching(blob, match, start, end, ids);
       if (ids.size >= q.limit) break;
     }
     const out: TraceSummaryRecord[] = [];
