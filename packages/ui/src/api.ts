@@ -18,6 +18,8 @@ export type SearchPage = ApiTraces;
 export type Suggestions = ApiSuggestions;
 export type Analytics = ApiAnalytics;
 export type Facets = ApiFacets;
+/** An error group's statuses, as the API takes them (ApiErrorGroup['status']). */
+export const ERROR_STATUSES: readonly ApiErrorGroup['status'][] = ['open', 'resolved', 'ignored'];
 
 export class ApiError extends Error {}
 

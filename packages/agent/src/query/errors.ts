@@ -1,4 +1,4 @@
-import { mergeRollupData, type ErrorData } from '../store/index.js';
+import { mergeRollupData, type ErrorData, type ErrorStatusRecord } from '../store/index.js';
 import type { ApiErrorGroup } from './api-types.js';
 
 /*
@@ -19,7 +19,7 @@ export interface SeriesRequest {
 const groupId = (key: string) => key.slice(key.lastIndexOf('\u001f') + 1);
 
 /** A group's status as people set it, and when (ns). */
-export type StatusOf = ReadonlyMap<string, { status: 'open' | 'resolved' | 'ignored'; changedAt: bigint }>;
+export type StatusOf = ReadonlyMap<string, Pick<ErrorStatusRecord, 'status' | 'changedAt'>>;
 
 export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[], filter: { service?: string; env?: string }, series?: SeriesRequest, statuses: StatusOf = new Map()): ApiErrorGroup[] {
   const counts = new Map<string, number[]>();
@@ -51,7 +51,7 @@ export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[],
 }
 
 /** A group's status: as set, but a resolved group seen after it was resolved is open again (a regression). */
-function statusOf(set: { status: 'open' | 'resolved' | 'ignored'; changedAt: bigint } | undefined, lastSeenMs: number): Pick<ApiErrorGroup, 'status' | 'regressed' | 'statusChangedAt'> {
+function statusOf(set: Pick<ErrorStatusRecord, 'status' | 'changedAt'> | undefined, lastSeenMs: number): Pick<ApiErrorGroup, 'status' | 'regressed' | 'statusChangedAt'> {
   if (set === undefined) return { status: 'open' };
   const changedAt = Number(set.changedAt / 1_000_000n);
   if (set.status === 'resolved' && lastSeenMs > changedAt) return { status: 'open', regressed: true, statusChangedAt: changedAt };

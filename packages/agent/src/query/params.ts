@@ -1,5 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify';
-import type { StatsQuery, TraceQuery } from '../store/index.js';
+import { ERROR_STATUSES, type ErrorStatus, type StatsQuery, type TraceQuery } from '../store/index.js';
 import type { ApiGroupField } from './api-types.js';
 
 /*
@@ -47,7 +47,7 @@ export interface FacetsParams extends RangeParams { q?: string; keys: string; mi
 export const suggestQuerySchema = { type: 'object', properties: { ...RANGE, q: text, key: text, prefix: text } } as const;
 export interface SuggestParams extends RangeParams { q?: string; key?: string; prefix?: string }
 
-export const errorsQuerySchema = { type: 'object', properties: { ...RANGE, service: text, env: text, status: { type: 'string', enum: ['open', 'resolved', 'ignored'] } } } as const;
+export const errorsQuerySchema = { type: 'object', properties: { ...RANGE, service: text, env: text, status: { type: 'string', enum: [...ERROR_STATUSES] } } } as const;
 
 export const statsQuerySchema = {
   type: 'object',
@@ -64,7 +64,7 @@ export interface TracesParams extends RangeParams {
   /** Where the page before stopped (search-walk.ts). */
   cursor?: string;
 }
-export interface ErrorsParams extends RangeParams { service?: string; env?: string; status?: 'open' | 'resolved' | 'ignored' }
+export interface ErrorsParams extends RangeParams { service?: string; env?: string; status?: ErrorStatus }
 export interface StatsParams extends RangeParams {
   service?: string; env?: string; version?: string; resource?: string; name?: string; topLevel?: string; countsOnly?: string; step?: number; groupBy?: ApiGroupField;
 }

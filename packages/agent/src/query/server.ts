@@ -145,7 +145,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
 
   app.get<{ Querystring: TracesParams }>('/api/v1/traces', { schema: { querystring: tracesQuerySchema } }, async (req): Promise<ApiTraces> => {
     const query = toTraceQuery(req.query);
-    const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
+    const search = parseSearchQuery(req.query.q ?? '');
     const range = wholeRange(query);
     const terms = search.terms;
     const conditions = indexConditions({ ...query, ...search.index });
@@ -168,19 +168,19 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
 
   const suggester = new Suggester(store, (r) => stats.serviceStats(r));
   app.get<{ Querystring: SuggestParams }>('/api/v1/search/suggest', { schema: { querystring: suggestQuerySchema } }, async (req): Promise<ApiSuggestions> => {
-    const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
-    const query = { ...toTraceQuery({ ...(req.query.start ? { start: req.query.start } : {}), ...(req.query.end ? { end: req.query.end } : {}) }), ...search.index };
+    const search = parseSearchQuery(req.query.q ?? '');
+    const query = { ...toSpanQuery(req.query), ...search.index };
     return suggester.suggest({ search, query, range: wholeRange(query), ...(req.query.key ? { key: req.query.key } : {}), prefix: req.query.prefix ?? '' });
   });
 
   app.get<{ Querystring: AnalyticsParams }>('/api/v1/analytics', { schema: { querystring: analyticsQuerySchema } }, async (req): Promise<ApiAnalytics> => {
-    const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
+    const search = parseSearchQuery(req.query.q ?? '');
     const query = { ...toSpanQuery(req.query), ...search.index };
     return spanAnalytics({ store, search, query, range: wholeRange(query), groupBy: req.query.groupBy, deadline: Date.now() + searchPageMs });
   });
 
   app.get<{ Querystring: FacetsParams }>('/api/v1/facets', { schema: { querystring: facetsQuerySchema } }, async (req): Promise<ApiFacets> => {
-    const search = req.query.q ? parseSearchQuery(req.query.q) : { index: {}, terms: [] };
+    const search = parseSearchQuery(req.query.q ?? '');
     const query = { ...toSpanQuery(req.query), ...search.index };
     return spanFacets({ store, search, query, range: wholeRange(query), keys: req.query.keys.split(','), deadline: Date.now() + searchPageMs });
   });

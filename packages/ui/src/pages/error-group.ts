@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { api, type ErrorGroup, type Trace } from '../api.js';
+import { api, ERROR_STATUSES, type ErrorGroup, type Trace } from '../api.js';
 import { RangePicker, Stat, Status, useData } from '../components/common.js';
 import { ago, time } from '../format.js';
 import { keepRange, rangeOf } from '../router.js';
@@ -45,7 +45,7 @@ export function ErrorGroupPage(props: { url: URL; id: string }) {
           <${Stat} label="First seen" value=${`${time(String(BigInt(g.firstSeen) * 1_000_000n), true)} (${ago(String(BigInt(g.firstSeen) * 1_000_000n))})`} />
           <${Stat} label="Last seen" value=${`${time(String(BigInt(g.lastSeen) * 1_000_000n), true)} (${ago(String(BigInt(g.lastSeen) * 1_000_000n))})`} />
           <label class="env-picker">status <select data-testid="error-group-status" value=${g.status} onChange=${(e: Event) => setStatus((e.target as HTMLSelectElement).value)}>
-            ${['open', 'resolved', 'ignored'].map((s) => html`<option value=${s}>${s}</option>`)}</select>${g.regressed ? html` <span class="badge err">regressed</span>` : null}</label>
+            ${ERROR_STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}</select>${g.regressed ? html` <span class="badge err">regressed</span>` : null}</label>
         </div>
         ${failed ? html`<p class="error" role="alert">${failed}</p>` : null}
         ${g.series ? html`<section class="chart counts" data-testid="error-group-series"><h3>Occurrences over time <span class="muted">(${g.count} in the range)</span></h3>

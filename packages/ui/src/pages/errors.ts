@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import { api, type ErrorGroup } from '../api.js';
+import { api, ERROR_STATUSES, type ErrorGroup } from '../api.js';
 import { EnvPicker, RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { ago } from '../format.js';
@@ -46,7 +46,7 @@ export function ErrorsPage(props: { url: URL }) {
     { key: 'series', label: 'Over time', value: (g) => g.lastSeen, render: (g) => (g.series ? html`<${Sparkline} series=${g.series} />` : null) },
     { key: 'traces', label: 'Traces', value: (g) => g.sampleTraceIds.length, render: (g) => html`${g.sampleTraceIds.map((id, i) => html`<a href=${`/traces/${id}${keepRange(props.url)}`}>#${i + 1}</a> `)}` },
     { key: 'status', label: 'Status', value: (g) => g.status, render: (g) => html`<select data-testid="error-status" aria-label="Status" value=${g.status} onChange=${(e: Event) => setStatus(g, (e.target as HTMLSelectElement).value)}>
-        ${['open', 'resolved', 'ignored'].map((s) => html`<option value=${s}>${s}</option>`)}
+        ${ERROR_STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
       </select>${g.regressed ? html` <span class="badge err" title="Resolved, and seen again since">regressed</span>` : null}` },
   ];
   return html`<main>
