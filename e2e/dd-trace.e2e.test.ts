@@ -5,6 +5,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
+import { postgresUnavailable, startTestPostgres } from '../packages/agent/src/store/postgres/test-server.js';
+import { componentsAvailable } from './components.js';
+import { runDdTraceApp } from './dd-trace-app.js';
+import { freePort } from './ports.js';
 import { waitForTrace } from './traces.js';
 
 /** The dd-trace these tests run (5 on the machine's Node, 6 on Node 24 in CI), as it reports itself. */
@@ -187,6 +191,32 @@ describe('errors the real dd-trace marks without a message', () => {
       back.child.kill('SIGKILL');
       front.child.kill('SIGKILL');
       missing.close();
+    }
+  }, 40_000);
+});
+
+const PG_APP = fileURLToPath(new URL('./apps/dd-trace-pg.cjs', import.meta.url));
+
+describe.runIf(componentsAvailable(postgresUnavailable(), "the service map of the real dd-trace's PostgreSQL queries"))('the service map of an app querying PostgreSQL through the real dd-trace', () => {
+  it("draws the app and its database (dd-trace's inferred `<service>-postgres`) as one hop, every query a call", async () => {
+    const pg = startTestPostgres(await freePort());
+    const agent = await startTestAgent();
+    try {
+      const app = await runDdTraceApp<{ traceId: string; queries: string[] }>(agent.intake, { PG_URL: pg.database('orders') }, PG_APP);
+      const trace = await waitForTrace<{ spans: ApiSpan[] }>(agent.apiUrl, app.traceId, app.queries.length + 1);
+      const dbService = trace.spans.find((s) => s.name === 'pg.query')!.service;
+      type Map = { nodes: { service: string }[]; edges: { from: string; to: string; calls: number }[] };
+      let map: Map = { nodes: [], edges: [] };
+      for (let i = 0; i < 100 && !map.edges.some((e) => e.from === 'e2e-orders'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        map = (await (await fetch(`${agent.apiUrl}/api/v1/service-map`)).json()) as Map;
+      }
+      // dd-trace names the database's spans' service after the app's (schema v0); either way, one hop.
+      expect(map.edges.map((e) => [e.from, e.to, e.calls])).toEqual([['e2e-orders', dbService, app.queries.length]]);
+      expect(map.nodes.map((n) => n.service).sort()).toEqual(['e2e-orders', dbService].sort());
+    } finally {
+      await agent.close();
+      pg.stop();
     }
   }, 40_000);
 });

@@ -35,6 +35,17 @@ describe('service map', () => {
     expect(map.nodes.find((n) => n.service === 'postgresql:orders')).toMatchObject({ type: 'sql', leaf: true, hits: 1 });
     expect(serviceMapOf(hourRows<EdgeData>(rows, 'edge').map((r) => r.data), [], 'staging').edges).toEqual([]);
   });
+
+  it('draws an inferred database service (dd-trace\'s `orders-postgres`) as one hop from its caller', () => {
+    const { rows } = rollupsOf(batch([
+      s({ spanId: 1n, service: 'orders', name: 'web.request', type: 'web' }),
+      s({ spanId: 2n, parentId: 1n, service: 'orders-postgres', name: 'pg.query', type: 'sql', meta: { 'db.system': 'postgres', 'db.name': 'orders', 'span.kind': 'client' } }),
+      s({ spanId: 3n, parentId: 1n, service: 'orders-postgres', name: 'pg.query', type: 'sql', error: 1, meta: { 'db.system': 'postgres', 'db.name': 'orders', 'span.kind': 'client' } }),
+    ]), T);
+    const map = serviceMapOf(hourRows<EdgeData>(rows, 'edge').map((r) => r.data), [svc('orders', 1, 0, 9e6), { ...svc('orders-postgres', 2, 1, 1e6), type: 'sql' }]);
+    expect(map.edges.map((e) => [e.from, e.to, e.calls, e.errors])).toEqual([['orders', 'orders-postgres', 2, 1]]);
+    expect(map.nodes.map((n) => [n.service, n.type, n.hits])).toEqual([['orders', 'web', 1], ['orders-postgres', 'sql', 2]]);
+  });
 });
 
 describe('error groups', () => {

@@ -466,7 +466,10 @@ export function rollupsOf(batch: WriteBatch, now: bigint): { rows: RollupRow[]; 
       // calls out may reach a traced service, whose side is still to come (a client span's own
       // children, such as tcp.connect, are in its service and do not answer it).
       if (leaf?.database) {
-        if (leaf.name !== s.service && !links.hasChild(s.spanId)) acc.edge(env, s.service, leaf.name, leaf.type, true, s.start, s.duration, s.error);
+        // A database span in a service of its own (dd-trace's `orders-postgres`) is the inferred
+        // service of that database: the call into it, counted above, is the one hop to draw.
+        const inferred = parent !== undefined && parent.service !== s.service;
+        if (!inferred && leaf.name !== s.service && !links.hasChild(s.spanId)) acc.edge(env, s.service, leaf.name, leaf.type, true, s.start, s.duration, s.error);
       } else if ((leaf !== undefined || ((kind === 'client' || kind === 'producer') && carriesContext(s))) && !links.answered(s.spanId)) {
         halves.push({
           traceId: s.traceId, spanId: s.spanId, side: 'client', at: now,
