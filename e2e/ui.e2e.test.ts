@@ -603,7 +603,7 @@ describe.skipIf(!available())('web UI', () => {
       sent.forEach(([env, failing], i) => {
         const traceId = 0xe0e0n + BigInt(i);
         chunks.push([{ service: 'inventory', name: 'web.request', resource: 'GET /stock', type: 'web', traceId, spanId: 1n, parentId: 0n, start: now - BigInt(i) * 1_000_000_000n, duration: 2_000_000, error: failing ? 1 : 0,
-          meta: { env, version: i === 1 ? '2.0.0' : '1.9.0', 'span.kind': 'server', ...(failing ? { 'error.type': 'StockError', 'error.message': `stock low for customer c${135 + i * 1000}` } : {}) }, metrics: { _sampling_priority_v1: 2, 'http.status_code': failing ? 500 : 200 } }]);
+          meta: { env, version: i === 1 || i === 5 ? '2.0.0' : '1.9.0', 'span.kind': 'server', ...(failing ? { 'error.type': 'StockError', 'error.message': `stock low for customer c${135 + i * 1000}` } : {}) }, metrics: { _sampling_priority_v1: 2, 'http.status_code': failing ? 500 : 200 } }]);
       });
       expect((await fetch(`${envs.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
       const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -640,6 +640,18 @@ describe.skipIf(!available())('web UI', () => {
       expect(await count('prod')).toBe('1');
       expect(await p.getByTestId('env-picker').inputValue()).toBe('prod');
       await shot(p, '12-errors-by-env');
+      // By version, over every env: 1.9.0 failed twice (prod and staging), 2.0.0 once (staging, the
+      // earliest request sent: first seen first).
+      expect(await count('')).toBe('3');
+      await p.getByTestId('errors-version-filter').selectOption('2.0.0');
+      await expect.poll(() => p.getByTestId('errors-table').locator('tbody tr', { hasText: 'StockError' }).locator('td').first().innerText()).toBe('1');
+      expect(p.url()).toContain('version=2.0.0');
+      await p.getByTestId('errors-version-filter').selectOption('');
+      await expect.poll(() => p.getByTestId('errors-table').locator('tbody tr', { hasText: 'StockError' }).locator('td').first().innerText()).toBe('3');
+      await p.getByTestId('errors-table').locator('tbody tr', { hasText: 'StockError' }).getByTestId('error-group-link').click();
+      const affected = p.getByTestId('error-group-version');
+      await expect.poll(() => affected.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)))).toEqual([['2.0.0', '1'], ['1.9.0', '2']]);
+      await shot(p, '10d-error-group-versions');
       await p.close();
     } finally {
       await envs.close();

@@ -69,7 +69,7 @@ export const api = {
   analytics: (params: Record<string, string | number | boolean | undefined>) => get<ApiAnalytics>('/api/v1/analytics', params),
   suggest: (params: Record<string, string | number | boolean | undefined>) => get<ApiSuggestions>('/api/v1/search/suggest', params),
   trace: (id: string) => get<ApiTrace>(`/api/v1/traces/${id}`),
-  errors: (r: Range, env?: string, status?: string) => get<ApiErrors>('/api/v1/errors', { ...r, env, status }),
+  errors: (r: Range, filter: { env?: string | undefined; status?: string | undefined; service?: string | undefined; version?: string | undefined } = {}) => get<ApiErrors>('/api/v1/errors', { ...r, ...filter }),
   setErrorStatus: async (group: string, status: string): Promise<void> => {
     const res = await fetch(`/api/v1/errors/${group}/status`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ status }) });
     if (res.status === 401) dispatchEvent(new Event('ecs-trace:signin'));

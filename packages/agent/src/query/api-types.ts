@@ -221,6 +221,16 @@ export interface ApiHealth {
 }
 
 /** One error group of /api/v1/errors: error spans of one service, type, normalized message and stack top. */
+/** A group's occurrences in one version of its service. */
+export interface ApiErrorVersion {
+  /** '' when the service names no version; null for occurrences counted before the agent kept versions. */
+  version: string | null;
+  count: number;
+  /** ms since the epoch. */
+  firstSeen: number;
+  lastSeen: number;
+}
+
 export interface ApiErrorGroup {
   id: string;
   service: string;
@@ -237,6 +247,8 @@ export interface ApiErrorGroup {
   series?: { start: number; step: number; counts: number[] };
   /** Up to 5 traces to open. */
   sampleTraceIds: string[];
+  /** The versions it occurred in (the failing service's), first seen first. */
+  versions: ApiErrorVersion[];
   /**
    * What people decided: `open` unless set; a group resolved and seen again after that is `open`
    * with `regressed: true`. Shared by every agent and UI replica of the store.

@@ -1,5 +1,5 @@
 import { mergeRollupData, type ErrorData, type ErrorStatusRecord } from '../store/index.js';
-import type { ApiErrorGroup } from './api-types.js';
+import type { ApiErrorGroup, ApiErrorVersion } from './api-types.js';
 
 /*
  * Error tracking from the store's rollups (store/trace-rollup.ts): error spans grouped by a
@@ -21,11 +21,21 @@ const groupId = (key: string) => key.slice(key.lastIndexOf('\u001f') + 1);
 /** A group's status as people set it, and when (ns). */
 export type StatusOf = ReadonlyMap<string, Pick<ErrorStatusRecord, 'status' | 'changedAt'>>;
 
-export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[], filter: { service?: string; env?: string }, series?: SeriesRequest, statuses: StatusOf = new Map()): ApiErrorGroup[] {
+/** What the error groups are narrowed to: a service, an env, a version of the service. */
+export interface ErrorFilter {
+  service?: string;
+  env?: string;
+  version?: string;
+}
+
+const meets = (data: ErrorData, filter: ErrorFilter): boolean =>
+  (!filter.service || data.service === filter.service) && (!filter.env || data.env === filter.env) && (filter.version === undefined || data.version === filter.version);
+
+export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[], filter: ErrorFilter, series?: SeriesRequest, statuses: StatusOf = new Map()): ApiErrorGroup[] {
   const counts = new Map<string, number[]>();
   if (series) {
     for (const { key, data, slot } of series.rows) {
-      if (slot === undefined || (filter.service && data.service !== filter.service) || (filter.env && data.env !== filter.env)) continue;
+      if (slot === undefined || !meets(data, filter)) continue;
       const i = Number((slot - series.first) / series.width);
       if (i < 0 || i >= series.steps) continue;
       const k = `${data.service}\u0000${groupId(key)}`;
@@ -34,17 +44,26 @@ export function errorGroupsOf(rows: readonly { key: string; data: ErrorData }[],
       list[i]! += data.count;
     }
   }
-  const groups = new Map<string, { id: string; data: ErrorData }>();
+  const groups = new Map<string, { id: string; data: ErrorData; versions: Map<string | null, ApiErrorVersion> }>();
   for (const { key, data } of rows) {
-    if (filter.service && data.service !== filter.service) continue;
-    if (filter.env && data.env !== filter.env) continue;
+    if (!meets(data, filter)) continue;
     const id = groupId(key);
     const k = `${data.service}\u0000${id}`;
     const have = groups.get(k);
-    groups.set(k, { id, data: have ? (mergeRollupData(have.data, data) as ErrorData) : data });
+    const versions = have?.versions ?? new Map<string | null, ApiErrorVersion>();
+    groups.set(k, { id, data: have ? (mergeRollupData(have.data, data) as ErrorData) : data, versions });
+    const version = data.version ?? null;
+    const v = versions.get(version);
+    if (v === undefined) versions.set(version, { version, count: data.count, firstSeen: data.firstSeen, lastSeen: data.lastSeen });
+    else {
+      v.count += data.count;
+      v.firstSeen = Math.min(v.firstSeen, data.firstSeen);
+      v.lastSeen = Math.max(v.lastSeen, data.lastSeen);
+    }
   }
-  return [...groups.values()].map(({ id, data: d }) => ({
+  return [...groups.values()].map(({ id, data: d, versions }) => ({
     id, service: d.service, resource: d.resource, errorType: d.errorType, message: d.message, count: d.count, firstSeen: d.firstSeen, lastSeen: d.lastSeen, sampleTraceIds: d.samples,
+    versions: [...versions.values()].sort((a, b) => a.firstSeen - b.firstSeen),
     ...(series ? { series: { start: Number(series.first / 1_000_000n), step: Number(series.width / 1_000_000n), counts: counts.get(`${d.service}\u0000${id}`) ?? new Array<number>(series.steps).fill(0) } } : {}),
     ...statusOf(statuses.get(id), d.lastSeen),
   })).sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);

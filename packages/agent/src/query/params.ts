@@ -47,7 +47,7 @@ export interface FacetsParams extends RangeParams { q?: string; keys: string; mi
 export const suggestQuerySchema = { type: 'object', properties: { ...RANGE, q: text, key: text, prefix: text } } as const;
 export interface SuggestParams extends RangeParams { q?: string; key?: string; prefix?: string }
 
-export const errorsQuerySchema = { type: 'object', properties: { ...RANGE, service: text, env: text, status: { type: 'string', enum: [...ERROR_STATUSES] } } } as const;
+export const errorsQuerySchema = { type: 'object', properties: { ...RANGE, service: text, env: text, version: text, status: { type: 'string', enum: [...ERROR_STATUSES] } } } as const;
 
 export const statsQuerySchema = {
   type: 'object',
@@ -64,7 +64,7 @@ export interface TracesParams extends RangeParams {
   /** Where the page before stopped (search-walk.ts). */
   cursor?: string;
 }
-export interface ErrorsParams extends RangeParams { service?: string; env?: string; status?: ErrorStatus }
+export interface ErrorsParams extends RangeParams { service?: string; env?: string; version?: string; status?: ErrorStatus }
 export interface StatsParams extends RangeParams {
   service?: string; env?: string; version?: string; resource?: string; name?: string; topLevel?: string; countsOnly?: string; step?: number; groupBy?: ApiGroupField;
 }

@@ -201,7 +201,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     const first = from - (((from % width) + width) % width);
     const steps = Number((r.end - first + width - 1n) / width);
     const [rows, slots] = await Promise.all([store.readRollups('error', r), store.readRollups('error', { start: first, end: r.end }, width)]);
-    const filter = { ...(req.query.service ? { service: req.query.service } : {}), ...(req.query.env ? { env: req.query.env } : {}) };
+    const filter = { ...(req.query.service ? { service: req.query.service } : {}), ...(req.query.env ? { env: req.query.env } : {}), ...(req.query.version !== undefined ? { version: req.query.version } : {}) };
     const statuses = new Map((await (errorStatus?.all() ?? Promise.resolve([]))).map((r) => [r.group, r]));
     const groups = errorGroupsOf(rows as { key: string; data: ErrorData }[], filter, { rows: slots as { key: string; data: ErrorData; slot: bigint }[], first, width, steps }, statuses);
     return { groups: req.query.status ? groups.filter((g) => g.status === req.query.status) : groups };

@@ -65,4 +65,22 @@ describe('error groups', () => {
     expect(list[0]).toMatchObject({ service: 'api', resource: 'GET /x', firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_001_000 });
     expect(errorGroupsOf(hourRows<ErrorData>(rows, 'error'), { service: 'web' })).toEqual([]);
   });
+
+  it('counts a group per version of the failing service: the versions it occurred in, and each version alone', () => {
+    const err = (traceId: bigint, version: string, at: bigint) => s({ traceId, spanId: traceId, service: 'api', error: 1, start: T + at, meta: { version, 'error.type': 'TypeError', 'error.message': 'boom', 'error.stack': 'TypeError: boom\n    at f (/app/a.js:1:1)' } });
+    const { rows } = rollupsOf(batch([err(1n, '1.0', 0n), err(2n, '1.0', 60_000_000_000n), err(3n, '1.1', 120_000_000_000n), err(4n, '', 180_000_000_000n)]), T);
+    const hour = hourRows<ErrorData>(rows, 'error');
+    const [all] = errorGroupsOf(hour, {});
+    expect(all).toMatchObject({ count: 4, versions: [
+      { version: '1.0', count: 2, firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_060_000 },
+      { version: '1.1', count: 1, firstSeen: 1_700_000_120_000, lastSeen: 1_700_000_120_000 },
+      { version: '', count: 1, firstSeen: 1_700_000_180_000, lastSeen: 1_700_000_180_000 },
+    ] });
+    const [v11] = errorGroupsOf(hour, { version: '1.1' });
+    expect(v11).toMatchObject({ id: all!.id, count: 1, firstSeen: 1_700_000_120_000, sampleTraceIds: ['0000000000000003'] });
+    expect(errorGroupsOf(hour, { version: '2.0' })).toEqual([]);
+    // Rows counted before versions were kept are said to be so, not put under a version.
+    const [old] = errorGroupsOf(hour.map((r) => ({ key: r.key, data: { ...r.data, version: undefined } })), {});
+    expect(old!.versions).toEqual([{ version: null, count: 4, firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_180_000 }]);
+  });
 });

@@ -37,6 +37,12 @@ export interface ErrorData {
   lastSeen: number;
   /** Up to 5 trace ids (hex). */
   samples: string[];
+  /**
+   * The version of the service that failed (its entry span's `version`), '' for none: a group's
+   * rows are kept per version, so each version's counts, first and last seen are its own. Rows
+   * written before versions were kept have none.
+   */
+  version?: string;
 }
 
 export interface EdgeData {
@@ -319,7 +325,9 @@ class MinuteRows {
 
   error(env: string, s: Span, raiser: Span, traceHex: string): void {
     const g = errorGroupOf(raiser, s);
-    const key = `${env}${SEP}${s.service}${SEP}${g.id}`;
+    const version = s.meta['version'] || raiser.meta['version'] || '';
+    // The group's id last: readers take it from there whatever comes before (older rows have no version).
+    const key = `${env}${SEP}${s.service}${SEP}${version}${SEP}${g.id}`;
     const [slot, slotText] = this.slotOf(s.start);
     const at = Number(s.start / 1_000_000n);
     const k = `e${slotText}${SEP}${key}`;
@@ -333,7 +341,7 @@ class MinuteRows {
       return;
     }
     this.rows.set(k, { width: MINUTE, slot, kind: 'error', key, data: {
-      service: s.service, env, errorType: g.errorType, message: g.message, resource: s.resource, count: 1, firstSeen: at, lastSeen: at, samples: [traceHex],
+      service: s.service, env, errorType: g.errorType, message: g.message, resource: s.resource, count: 1, firstSeen: at, lastSeen: at, samples: [traceHex], version,
     } });
   }
 

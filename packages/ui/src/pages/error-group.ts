@@ -22,7 +22,7 @@ export function ErrorGroupPage(props: { url: URL; id: string }) {
   const [changed, setChanged] = useState(0);
   const [failed, setFailed] = useState<string | undefined>(undefined);
   const { data, error, loading } = useData(async () => {
-    const group = (await api.errors(range)).groups.find((g) => g.id === props.id);
+    const group = (await api.errors(range, { env: props.url.searchParams.get('env') ?? undefined })).groups.find((g) => g.id === props.id);
     const sample = group?.sampleTraceIds[0] !== undefined ? await api.trace(group.sampleTraceIds[0]).catch(() => undefined) : undefined;
     return { group, span: group && sample ? raiser(sample, group) : undefined };
   }, [range.start, range.end, props.id, changed]);
@@ -52,6 +52,11 @@ export function ErrorGroupPage(props: { url: URL; id: string }) {
           <svg viewBox=${`0 0 ${counts.length} 40`} preserveAspectRatio="none" role="img" aria-label="Occurrences over time">
             ${counts.map((c, i) => html`<g><title>${`${time(String(BigInt(g.series!.start + i * g.series!.step) * 1_000_000n)).slice(0, 8)}: ${c}`}</title><rect x=${i + 0.1} y=${40 - (c / max) * 38} width="0.8" height=${(c / max) * 38} class="bar err" /></g>`)}
           </svg></section>` : null}
+        <section class="spaced" data-testid="error-group-versions"><h3>Versions affected <span class="muted">(of ${g.service}, in this range, first seen first)</span></h3>
+          <table class="grid"><thead><tr><th>Version</th><th class="num">Occurrences</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
+            ${g.versions.map((v) => html`<tr data-testid="error-group-version"><td>${v.version === null ? html`<span class="muted" title="Counted before the agent kept versions">not recorded</span>` : v.version === '' ? html`<span class="muted">no version</span>` : v.version}</td>
+              <td class="num">${v.count.toLocaleString('en-US')}</td><td>${time(String(BigInt(v.firstSeen) * 1_000_000n), true)}</td><td>${time(String(BigInt(v.lastSeen) * 1_000_000n), true)}</td></tr>`)}
+          </tbody></table></section>
         <section><h3>Where it was raised <span class="muted">(in its first sample trace)</span></h3>
           ${data?.span ? html`<p><b>${data.span.service}</b> ${data.span.name} <span class="muted">${data.span.resource}</span></p>
             ${data.span.meta['error.stack'] ? html`<pre class="stack" data-testid="error-group-stack">${data.span.meta['error.stack']}</pre>` : html`<p class="muted">The span carries no stack.</p>`}`

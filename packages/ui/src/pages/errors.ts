@@ -28,10 +28,27 @@ export function ErrorsPage(props: { url: URL }) {
   const shown = props.url.searchParams.get('status') ?? 'open';
   const [changed, setChanged] = useState(0);
   const [failed, setFailed] = useState<string | undefined>(undefined);
+  const service = props.url.searchParams.get('service') ?? undefined;
+  const version = props.url.searchParams.get('version') ?? undefined;
   const { data, error, loading } = useData(async () => {
-    const [errors, services] = await Promise.all([api.errors(range, env, shown === 'all' ? undefined : shown), api.services(range)]);
-    return { groups: errors.groups, envs: services.map((s) => s.env) };
-  }, [range.start, range.end, env, shown, changed]);
+    const status = shown === 'all' ? undefined : shown;
+    // The pickers offer what the range holds beyond the service and version picked.
+    const [errors, all, services] = await Promise.all([
+      api.errors(range, { env, status, service, version }),
+      service !== undefined || version !== undefined ? api.errors(range, { env, status }) : undefined,
+      api.services(range),
+    ]);
+    const offered = all ?? errors;
+    return {
+      groups: errors.groups, envs: services.map((s) => s.env),
+      services: [...new Set(offered.groups.map((g) => g.service))].sort(),
+      versions: [...new Set(offered.groups.filter((g) => !service || g.service === service).flatMap((g) => g.versions.map((v) => v.version)).filter((v): v is string => v !== null && v !== ''))].sort(),
+    };
+  }, [range.start, range.end, env, shown, service, version, changed]);
+  const pick = (name: string, options: string[], value: string | undefined, all: string) => html`<select data-testid=${`errors-${name}-filter`} aria-label=${name} value=${value ?? ''}
+      onChange=${(e: Event) => navigate(withParams(props.url, { [name]: (e.target as HTMLSelectElement).value || undefined, ...(name === 'service' ? { version: undefined } : {}) }))}>
+      <option value="">${all}</option>${[...new Set([...options, ...(value ? [value] : [])])].map((o) => html`<option value=${o}>${o}</option>`)}
+    </select>`;
   const setStatus = (g: ErrorGroup, status: string) => {
     setFailed(undefined);
     api.setErrorStatus(g.id, status).then(() => setChanged((n) => n + 1), (err: Error) => setFailed(err.message));
@@ -56,7 +73,7 @@ export function ErrorsPage(props: { url: URL }) {
         <p class="muted">Grouped by service, error type and the top frames of the stack (without one, the message, numbers, ids and quoted values as ?); a failing request counted once, where its error was raised.
           Show <select data-testid="errors-status-filter" aria-label="Show" value=${shown} onChange=${(e: Event) => navigate(withParams(props.url, { status: (e.target as HTMLSelectElement).value === 'open' ? undefined : (e.target as HTMLSelectElement).value }))}>
             ${[['open', 'open'], ['resolved', 'resolved'], ['ignored', 'ignored'], ['all', 'all']].map(([v, l]) => html`<option value=${v}>${l}</option>`)}
-          </select></p>
+          </select> in ${pick('service', data.services, service, 'every service')} ${pick('version', data.versions, version, 'every version')}</p>
         ${failed ? html`<p class="error" role="alert">${failed}</p>` : null}
         ${data.groups.length === 0 ? html`<section class="empty"><h2>No ${shown === 'all' ? '' : `${shown} `}errors</h2><p>No ${shown === 'all' ? '' : `${shown} `}error groups in this range.</p></section>`
           : html`<${SortableTable} testId="errors-table" columns=${columns} rows=${data.groups} initialSort="count" rowKey=${(g: ErrorGroup) => g.id} />`}` : null}
