@@ -153,4 +153,32 @@ describe.each(langs)('the real %s tracer', (lang) => {
       await running.stop();
     }
   }, 60_000);
+
+  it("groups its errors by the stack it records: one bug is one group whatever the customer, the same error from another function another", async () => {
+    const errorsService = `${service}-errors`;
+    const running = await startApp(app.argv, { ...app.env, DD_SERVICE: errorsService, DD_AGENT_HOST: HOST_IP, DD_TRACE_AGENT_PORT: String(agent.receiver!.port) });
+    type Group = { errorType: string; message: string; count: number; sampleTraceIds: string[] };
+    let groups: Group[] = [];
+    const read = async () => {
+      groups = ((await (await fetch(`${agent.apiUrl}/api/v1/errors?service=${errorsService}&start=${Date.now() - 600_000}`)).json()) as { groups: Group[] }).groups;
+      return groups.reduce((n, g) => n + g.count, 0);
+    };
+    try {
+      for (const path of ['raise=c135', 'raise=c9876', 'raise=c42&in=refund']) expect(await tracedRequest(`http://127.0.0.1:${running.port}/work?${path}`, randomId().id, 9n)).toBe(500);
+      for (let i = 0; i < 300 && (await read()) < 3; i++) await new Promise((r) => setTimeout(r, 100));
+      if (groups.reduce((n, g) => n + g.count, 0) < 3) {
+        // Stopping the app flushes what its tracer still holds.
+        await running.stop();
+        for (let i = 0; i < 100 && (await read()) < 3; i++) await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await running.stop();
+    }
+    // Without the stack's frames the three would be one group (same type, same message but for the id).
+    expect(groups.map((g) => [g.errorType, g.message, g.count])).toEqual([[app.errorType, 'card declined for customer ?', 2], [app.errorType, 'card declined for customer ?', 1]]);
+    const sample = (await (await fetch(`${agent.apiUrl}/api/v1/traces/${groups[0]!.sampleTraceIds[0]}`)).json()) as ApiTrace;
+    // Go's tracer records where the error was handled (error.handling_stack) rather than raised.
+    const raised = sample.spans.find((s) => s.meta['error.stack'] ?? s.meta['error.handling_stack'])!;
+    expect(raised.meta['error.stack'] ?? raised.meta['error.handling_stack']).toMatch(/charge/i);
+  }, 60_000);
 });

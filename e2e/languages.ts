@@ -31,6 +31,8 @@ export interface LanguageApp {
   statsEnv: Record<string, string>;
   /** Whether the app makes a manual `work.compute` span (Java has no tracer API on its classpath). */
   manualSpan: boolean;
+  /** The error type its tracer records for the app's `?raise=` failure. */
+  errorType: string;
 }
 
 const javaAgentVersion = /<dd-java-agent.version>([^<]+)</.exec(readFileSync(join(APPS, 'java/pom.xml'), 'utf8'))![1]!;
@@ -46,6 +48,7 @@ export const LANGUAGES: Record<Lang, LanguageApp> = {
     otherEndpoints: [['/v0.4/traces', { DD_TRACE_API_VERSION: 'v0.4' }]],
     statsEnv: { DD_TRACE_STATS_COMPUTATION_ENABLED: 'true' },
     manualSpan: true,
+    errorType: 'builtins.ValueError',
   },
   java: {
     lang: 'java', metaLang: 'java', tracerVersion: javaAgentVersion,
@@ -56,6 +59,7 @@ export const LANGUAGES: Record<Lang, LanguageApp> = {
     otherEndpoints: [['/v0.5/traces', { DD_TRACE_AGENT_PROTOCOL_VERSION: '0.5' }]],
     statsEnv: {},
     manualSpan: false,
+    errorType: 'java.lang.IllegalStateException',
   },
   go: {
     lang: 'go', metaLang: 'go',
@@ -67,6 +71,7 @@ export const LANGUAGES: Record<Lang, LanguageApp> = {
     otherEndpoints: [],
     statsEnv: {},
     manualSpan: true,
+    errorType: '*errors.errorString',
   },
 };
 

@@ -1,9 +1,12 @@
 // A small net/http service traced by the real dd-trace-go v2 and its net/http contrib, as its
 // users write one: GET /work makes a manual child span, calls DOWNSTREAM (if set) through a
-// traced client, and answers 500 with ?fail. It prints {"port": N} once it listens.
+// traced client, and answers 500 with ?fail; with ?raise=CUSTOMER a traced step (charge, or refund
+// with &in=refund) fails with an error the span records with its stack, and it answers 500. It
+// prints {"port": N} once it listens.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +29,16 @@ func main() {
 	mux := httptrace.NewServeMux()
 	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
 		fail := r.URL.Query().Has("fail")
+		if customer := r.URL.Query().Get("raise"); customer != "" {
+			step := charge
+			if r.URL.Query().Get("in") == "refund" {
+				step = refund
+			}
+			if err := step(r.Context(), customer); err != nil {
+				http.Error(w, "declined", http.StatusInternalServerError)
+				return
+			}
+		}
 		span, ctx := tracer.StartSpanFromContext(r.Context(), "work.compute", tracer.ResourceName("compute"))
 		span.SetTag("custom.tag", "go")
 		span.SetTag("custom.metric", 42)
@@ -65,4 +78,19 @@ func main() {
 		os.Exit(0)
 	}()
 	_ = http.Serve(ln, mux)
+}
+
+// charge and refund fail alike from two places: two stacks, so two error groups.
+func charge(ctx context.Context, customer string) error {
+	span, _ := tracer.StartSpanFromContext(ctx, "work.charge", tracer.ResourceName("charge"))
+	err := fmt.Errorf("card declined for customer %s", customer)
+	span.Finish(tracer.WithError(err))
+	return err
+}
+
+func refund(ctx context.Context, customer string) error {
+	span, _ := tracer.StartSpanFromContext(ctx, "work.refund", tracer.ResourceName("refund"))
+	err := fmt.Errorf("card declined for customer %s", customer)
+	span.Finish(tracer.WithError(err))
+	return err
 }

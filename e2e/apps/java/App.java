@@ -1,6 +1,7 @@
 // A small Jetty service traced by the real dd-java-agent (run with -javaagent), as its users
 // write one: GET /work calls DOWNSTREAM (if set) with java.net.http.HttpClient and answers 500
-// with ?fail. Prints {"port": N} once it listens.
+// with ?fail; with ?raise=CUSTOMER the handler throws from charge (or refund with &in=refund), which
+// Jetty answers with 500 and the tracer records with its stack. Prints {"port": N} once it listens.
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -15,6 +16,15 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.AbstractHandler;
 
 public class App {
+  // charge and refund fail alike from two places: two stacks, so two error groups.
+  static void charge(String customer) {
+    throw new IllegalStateException("card declined for customer " + customer);
+  }
+
+  static void refund(String customer) {
+    throw new IllegalStateException("card declined for customer " + customer);
+  }
+
   public static void main(String[] args) throws Exception {
     String downstream = System.getenv("DOWNSTREAM");
     HttpClient client = HttpClient.newHttpClient();
@@ -24,6 +34,11 @@ public class App {
       public void handle(String target, Request base, HttpServletRequest req, HttpServletResponse res) throws IOException {
         base.setHandled(true);
         boolean fail = req.getParameter("fail") != null;
+        String customer = req.getParameter("raise");
+        if (customer != null) {
+          if ("refund".equals(req.getParameter("in"))) refund(customer);
+          else charge(customer);
+        }
         if (downstream != null) {
           try {
             client.send(HttpRequest.newBuilder(URI.create(downstream + (fail ? "?fail=1" : ""))).build(), HttpResponse.BodyHandlers.discarding());

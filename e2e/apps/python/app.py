@@ -1,6 +1,7 @@
 """A small WSGI service traced by the real ddtrace, as its users write one (run it with
 ddtrace-run): GET /work makes a manual child span, calls DOWNSTREAM (if set) with http.client
-(traced with DD_TRACE_HTTPLIB_ENABLED=true) and answers 500 with ?fail. Prints {"port": N}."""
+(traced with DD_TRACE_HTTPLIB_ENABLED=true) and answers 500 with ?fail; with ?raise=CUSTOMER it
+raises in a traced step (charge, or refund with &in=refund) and answers 500. Prints {"port": N}."""
 import http.client
 import json
 import os
@@ -15,8 +16,26 @@ from ddtrace.trace import tracer
 DOWNSTREAM = os.environ.get("DOWNSTREAM")
 
 
+def charge(customer):
+    raise ValueError(f"card declined for customer {customer}")
+
+
+def refund(customer):
+    raise ValueError(f"card declined for customer {customer}")
+
+
 def app(environ, start_response):
-    fail = "fail" in parse_qs(environ.get("QUERY_STRING", ""))
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    fail = "fail" in query
+    if "raise" in query:
+        step = refund if query.get("in") == ["refund"] else charge
+        try:
+            # The exception leaves the span: ddtrace records its type, message and stack on it.
+            with tracer.trace("work." + step.__name__, resource=step.__name__):
+                step(query["raise"][0])
+        except ValueError:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"declined"]
     with tracer.trace("work.compute", resource="compute") as span:
         span.set_tag("custom.tag", "python")
         span.set_metric("custom.metric", 42)

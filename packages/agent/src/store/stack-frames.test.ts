@@ -53,6 +53,12 @@ runtime.goexit()
     expect(stackFrames(stack)).toEqual(['main.chargeCard /app/payments.go', 'main.(*Checkout).Pay /app/checkout.go']);
     // dd-trace-go's own format: function, then its file.
     expect(stackFrames('main.chargeCard\n\t/app/payments.go:41\nmain.main\n\t/app/main.go:10')).toEqual(['main.chargeCard /app/payments.go', 'main.main /app/main.go']);
+    // dd-trace-go v2's error.handling_stack (recorded from e2e/apps/go): the tracer's own frames on top.
+    const handling = 'github.com/DataDog/dd-trace-go/v2/ddtrace/tracer.(*Span).setTagErrorLocked\n\t/root/go/pkg/mod/github.com/!data!dog/dd-trace-go/v2@v2.12.0/ddtrace/tracer/span.go:791\n'
+      + 'github.com/DataDog/dd-trace-go/v2/ddtrace/tracer.(*Span).Finish\n\t/root/go/pkg/mod/github.com/!data!dog/dd-trace-go/v2@v2.12.0/ddtrace/tracer/span.go:1081\n'
+      + 'main.charge\n\t/work/e2e/apps/go/main.go:87\nmain.main.func1\n\t/work/e2e/apps/go/main.go:37\nnet/http.HandlerFunc.ServeHTTP\n\t/usr/local/go/src/net/http/server.go:2286\n'
+      + 'runtime.goexit\n\t/usr/local/go/src/runtime/asm_amd64.s:1771';
+    expect(stackFrames(handling)).toEqual(['main.charge /work/e2e/apps/go/main.go', 'main.main.func1 /work/e2e/apps/go/main.go', 'net/http.HandlerFunc.ServeHTTP /usr/local/go/src/net/http/server.go']);
   });
 
   it('Ruby: the first line carries the message; `from` lines follow', () => {

@@ -6,7 +6,8 @@
  *   Node     `    at handler (/app/server.js:10:5)`, `    at /app/server.js:10:5`, `    at async fn (file:///app/x.mjs:3:1)`
  *   Python   `  File "/app/app.py", line 10, in handler` (most recent call last: the raise is the last frame)
  *   Java     `\tat com.example.Shop.pay(Shop.java:42)`, `Caused by: ...` (the first block is the one thrown)
- *   Go       `main.handler(0x1, ...)` or `main.handler` then `\t/app/main.go:42 +0x1d`
+ *   Go       `main.handler(0x1, ...)` or `main.handler` then `\t/app/main.go:42 +0x1d`; dd-trace-go v2
+ *            writes `error.handling_stack` (where the span recorded the error) when the error has none
  *   Ruby     `/app/shop.rb:10:in 'pay'`, `from /app/shop.rb:10:in `block in pay'` (the first line may carry the message)
  *   .NET     `   at Shop.Pay(Int32 amount) in /src/Shop.cs:line 42`, `   at Shop.Pay(Int32 amount)`
  *   PHP      `#0 /var/www/shop.php(10): Shop->pay()`, `#1 {main}`
@@ -59,7 +60,8 @@ const go: Parser = (lines) => {
     frames.push(`${fn} ${file[1]}`);
     i++;
   }
-  return frames.length > 0 ? frames.filter((f) => !/^runtime\./.test(f)) : undefined;
+  // dd-trace-go's own frames top its `error.handling_stack` (the span recording the error).
+  return frames.length > 0 ? frames.filter((f) => !/^runtime\./.test(f) && !f.startsWith('github.com/DataDog/dd-trace-go/v2/ddtrace/tracer.')) : undefined;
 };
 
 const ruby: Parser = (lines) => {

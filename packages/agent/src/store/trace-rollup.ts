@@ -177,7 +177,8 @@ export function errorGroupOf(raiser: Span, entry: Span = raiser): ErrorGroup {
   // Without a message, what the span is (HTTP 502) stands for it, in the cache's key too.
   const unnamed = given === '' ? messageOfUnnamed(raiser) || messageOfUnnamed(entry) : undefined;
   const messageKey = unnamed === undefined ? given : `\u0000${unnamed}`;
-  const stack = metaOf(m, 'error.stack');
+  // dd-trace-go (v2) records where an error was handled, not raised, for errors that carry no stack.
+  const stack = metaOf(m, 'error.stack', 'error.handling_stack');
   const byService = groupCache.get(entry.service);
   const cached = byService?.get(errorType)?.get(messageKey)?.get(stack);
   if (cached) return cached;
@@ -223,7 +224,7 @@ export function errorOccurrences(chunk: readonly Span[], links: { parentOf(id: b
     else list.push({ span: s, depth });
   }
   const out: { entry: Span; raiser: Span }[] = [];
-  const described = (s: Span) => s.meta['error.stack'] || s.meta['error.type'] || s.meta['error.kind'];
+  const described = (s: Span) => s.meta['error.stack'] || s.meta['error.handling_stack'] || s.meta['error.type'] || s.meta['error.kind'];
   for (const [entry, spans] of byEntry) {
     if (entry.error !== 0) {
       let raiser = entry;

@@ -10,11 +10,14 @@ import { keepRange, rangeOf } from '../router.js';
  * range, the stack where it was raised (from its first sample trace) and the traces to open.
  */
 
+/** Where a span's error came from: its stack, or (dd-trace-go) where the error was recorded. */
+const stackOf = (s: Trace['spans'][number]): string | undefined => s.meta['error.stack'] ?? s.meta['error.handling_stack'];
+
 /** The span of a trace the group's error was raised in: the deepest with its type and a stack. */
 function raiser(trace: Trace, g: ErrorGroup): Trace['spans'][number] | undefined {
   const failing = trace.spans.filter((s) => s.error !== 0 && s.service === g.service);
-  return failing.find((s) => s.meta['error.stack'] && (s.meta['error.type'] ?? s.meta['error.kind'] ?? '') === g.errorType)
-    ?? failing.find((s) => s.meta['error.stack']) ?? failing[0];
+  return failing.find((s) => stackOf(s) && (s.meta['error.type'] ?? s.meta['error.kind'] ?? '') === g.errorType)
+    ?? failing.find((s) => stackOf(s)) ?? failing[0];
 }
 
 export function ErrorGroupPage(props: { url: URL; id: string }) {
@@ -59,7 +62,7 @@ export function ErrorGroupPage(props: { url: URL; id: string }) {
           </tbody></table></section>
         <section><h3>Where it was raised <span class="muted">(in its first sample trace)</span></h3>
           ${data?.span ? html`<p><b>${data.span.service}</b> ${data.span.name} <span class="muted">${data.span.resource}</span></p>
-            ${data.span.meta['error.stack'] ? html`<pre class="stack" data-testid="error-group-stack">${data.span.meta['error.stack']}</pre>` : html`<p class="muted">The span carries no stack.</p>`}`
+            ${stackOf(data.span) ? html`<pre class="stack" data-testid="error-group-stack">${stackOf(data.span)}</pre>` : html`<p class="muted">The span carries no stack.</p>`}`
           : html`<p class="muted">The sample trace is no longer stored.</p>`}
         </section>
         <section><h3>Sample traces</h3><ul class="links">${g.sampleTraceIds.map((id) => html`<li><a href=${`/traces/${id}${keepRange(props.url)}`}>${id}</a></li>`)}</ul></section>` : null}
