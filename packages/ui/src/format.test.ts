@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serviceColour, serviceColours } from './format.js';
+import { activeSeconds, serviceColour, serviceColours } from './format.js';
 
 describe('service colours', () => {
   it('gives the services of one trace a colour each while the palette lasts', () => {
@@ -17,5 +17,18 @@ describe('service colours', () => {
     const colour = serviceColours(['gateway', 'orders-postgres']);
     expect(colour('gateway')).toBe(serviceColour('gateway'));
     expect(colour('somewhere-else')).toBe(serviceColour('somewhere-else'));
+  });
+});
+
+describe('request rates', () => {
+  const hour = { start: 1_700_000_000_000, end: 1_700_003_600_000 };
+  it('are over the time a service was seen in the range, not the whole range', () => {
+    // 120 requests from a service that started 2 minutes before the range's end: 1/s, not 0.03.
+    expect(120 / activeSeconds(hour, String(BigInt(hour.end - 120_000) * 1_000_000n))).toBe(1);
+    // Seen before the range began: the whole range.
+    expect(activeSeconds(hour, String(BigInt(hour.start - 5_000) * 1_000_000n))).toBe(3600);
+    expect(activeSeconds(hour)).toBe(3600);
+    // Seen only at the end: never more than a request a second per request.
+    expect(activeSeconds(hour, String(BigInt(hour.end) * 1_000_000n))).toBe(1);
   });
 });

@@ -14,6 +14,16 @@ export function rate(perSecond: number): string {
   return perSecond < 10 ? perSecond.toFixed(2) : perSecond < 100 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US');
 }
 
+/**
+ * The seconds of a range (ms) a service was seen in: from its first stats bucket in the range
+ * (`firstSeen`, ns) to the range's end, so a service started two minutes ago is not averaged
+ * over the hour it did not run. At least a second.
+ */
+export function activeSeconds(range: { start: number; end: number }, firstSeen?: string): number {
+  const from = firstSeen ? Math.max(range.start, Number(BigInt(firstSeen) / 1_000_000n)) : range.start;
+  return Math.max(1, (range.end - from) / 1000);
+}
+
 export function percent(part: number, whole: number): string {
   if (whole === 0) return '0%';
   const p = (part / whole) * 100;

@@ -93,18 +93,20 @@ export function servicesFromStats(rows: ServiceStatsRow[]): ApiService[] {
     const acc = new Acc();
     const versions = new Set<string>();
     let lastSeen = 0n;
+    let firstSeen = -1n;
     let type = '';
     for (const r of list) {
       if (r.name !== operation) continue;
       acc.add(r);
       if (r.version) versions.add(r.version);
       if (r.lastSeen > lastSeen) lastSeen = r.lastSeen;
+      if (firstSeen < 0n || r.firstSeen < firstSeen) firstSeen = r.firstSeen;
       type ||= r.type;
     }
     const v = acc.values();
     out.push({
       service: list[0]!.service, env: list[0]!.env, type, operation, hits: Math.round(requests * 1000) / 1000, errors: v.errors,
-      lastSeen: lastSeen.toString(), avgDuration: v.avgDuration, p50: v.p50, p95: v.p95, p99: v.p99, versions: [...versions].sort(),
+      lastSeen: lastSeen.toString(), firstSeen: firstSeen.toString(), avgDuration: v.avgDuration, p50: v.p50, p95: v.p95, p99: v.p99, versions: [...versions].sort(),
     });
   }
   return out.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.env < b.env ? -1 : a.env > b.env ? 1 : 0));

@@ -21,6 +21,11 @@ export interface ApiService {
   errors: number;
   /** ns since the epoch, decimal: the end of the last stats bucket with a request. */
   lastSeen: string;
+  /**
+   * ns since the epoch, decimal: the start of the first stats bucket with a request in the range
+   * (10 s; a rollup slot's start, to its width, for the range's whole older slots).
+   */
+  firstSeen: string;
   /** Latency of the requests, ns (null without any). */
   avgDuration: number;
   p50: number | null;

@@ -13,7 +13,7 @@ const s = (p: Partial<Span>): Span => ({ ...emptySpan(), traceId: 1n, duration: 
 const batch = (spans: Span[]): WriteBatch => ({ chunks: [spans], env: 'none', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: T });
 const hourRows = <D>(rows: ReturnType<typeof rollupsOf>['rows'], kind: 'edge' | 'error') =>
   foldRollups(rows).filter((r) => r.kind === kind && r.width === 3_600_000_000_000n).map((r) => ({ key: r.key, data: r.data as D }));
-const svc = (service: string, hits: number, errors: number, p95: number): ApiService => ({ service, env: 'prod', type: 'web', operation: 'web.request', hits, errors, lastSeen: '0', avgDuration: p95, p50: p95, p95, p99: p95, versions: [] });
+const svc = (service: string, hits: number, errors: number, p95: number): ApiService => ({ service, env: 'prod', type: 'web', operation: 'web.request', hits, errors, lastSeen: '0', firstSeen: '0', avgDuration: p95, p50: p95, p95, p99: p95, versions: [] });
 
 describe('service map', () => {
   it('draws an edge where a parent is in another service, and leaves for databases and outside hosts', () => {

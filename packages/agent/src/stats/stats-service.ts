@@ -86,7 +86,7 @@ export class StatsService {
       .map((r) => ({
         service: r.service, env: r.env, name: r.name, version: r.version, type: r.type, topLevelHits: r.topLevelHits, hits: r.hits,
         // Copies: the open buckets' sketches keep counting.
-        errors: r.errors, totalDuration: r.totalDuration, okSketch: copy(r.okSketch), errorSketch: copy(r.errorSketch), lastSeen: r.start + r.durationNs,
+        errors: r.errors, totalDuration: r.totalDuration, okSketch: copy(r.okSketch), errorSketch: copy(r.errorSketch), lastSeen: r.start + r.durationNs, firstSeen: r.start,
       }));
     return mergeServiceStats([...stored, ...open]);
   }

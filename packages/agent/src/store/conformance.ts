@@ -338,7 +338,10 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       await store.writeStats([row(1810n * S, 'web.request', 2, 0), row(1850n * S, 'web.request', 100, 0)]);
       const got = await store.serviceStats({ start: base + 540n * S, end: base + 1820n * S });
       const by = (name: string, version: string) => got.find((r) => r.name === name && r.version === version);
-      expect(by('web.request', '1.0')).toMatchObject({ service: 'web', env: 'prod', type: 'web', topLevelHits: 3 + 5 + 6 + 2, errors: 3, lastSeen: base + 1820n * S });
+      expect(by('web.request', '1.0')).toMatchObject({ service: 'web', env: 'prod', type: 'web', topLevelHits: 3 + 5 + 6 + 2, errors: 3, lastSeen: base + 1820n * S, firstSeen: base + 550n * S });
+      // A group's first request in the range, to its 10-s bucket, whether read from the 10-s rows
+      // or a slot (dns.lookup's, at 1310 s, from the 10-minute slot of 1200 s).
+      expect(by('dns.lookup', '1.0')!.firstSeen).toBe(base + 1310n * S);
       expect(by('web.request', '1.0')!.okSketch.count + by('web.request', '1.0')!.errorSketch.count).toBe(16);
       expect(by('web.request', '1.1')).toMatchObject({ topLevelHits: 4 });
       expect(by('dns.lookup', '1.0')).toMatchObject({ topLevelHits: 1 });

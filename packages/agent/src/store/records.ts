@@ -93,11 +93,13 @@ export interface ServiceStatsRow {
   errorSketch: DDSketch;
   /** End of the last bucket with such spans, ns since the epoch. */
   lastSeen: bigint;
+  /** Start of the first bucket (or rollup slot: to its width) with such spans, ns since the epoch. */
+  firstSeen: bigint;
 }
 
 export const serviceStatsKey = (r: { service: string; env: string; name: string; version: string }) => `${r.service}\u0000${r.env}\u0000${r.name}\u0000${r.version}`;
 
-/** Adds `b` into `a` (sums, merged sketches, the later lastSeen). */
+/** Adds `b` into `a` (sums, merged sketches, the later lastSeen, the earlier firstSeen). */
 export function addServiceStats(a: ServiceStatsRow, b: ServiceStatsRow): void {
   a.topLevelHits += b.topLevelHits;
   a.hits += b.hits;
@@ -106,6 +108,7 @@ export function addServiceStats(a: ServiceStatsRow, b: ServiceStatsRow): void {
   if (b.okSketch.count > 0) a.okSketch.merge(b.okSketch);
   if (b.errorSketch.count > 0) a.errorSketch.merge(b.errorSketch);
   if (b.lastSeen > a.lastSeen) a.lastSeen = b.lastSeen;
+  if (b.firstSeen < a.firstSeen) a.firstSeen = b.firstSeen;
   a.type ||= b.type;
 }
 
@@ -122,12 +125,15 @@ export function mergeServiceStats(rows: Iterable<ServiceStatsRow>): ServiceStats
   return [...out.values()];
 }
 
+/** A rollup slot row's first request: its own column, or (rows written before it was kept) the slot's start. */
+export const slotFirstSeen = (r: Record<string, unknown>): bigint => (r['first_seen'] ?? r['slot']) as bigint;
+
 /** A ServiceStatsRow from a SQL row of the stats table's column names (any backend). */
-export function serviceStatsFromColumns(r: Record<string, unknown>, lastSeen: bigint): ServiceStatsRow {
+export function serviceStatsFromColumns(r: Record<string, unknown>, lastSeen: bigint, firstSeen: bigint): ServiceStatsRow {
   return {
     service: r['service'] as string, env: r['env'] as string, name: r['name'] as string, version: r['version'] as string, type: r['type'] as string,
     topLevelHits: Number(r['top_level_hits']), hits: Number(r['hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
-    okSketch: decodeSketch(r['ok_sketch'] as Uint8Array), errorSketch: decodeSketch(r['error_sketch'] as Uint8Array), lastSeen,
+    okSketch: decodeSketch(r['ok_sketch'] as Uint8Array), errorSketch: decodeSketch(r['error_sketch'] as Uint8Array), lastSeen, firstSeen,
   };
 }
 

@@ -46,7 +46,7 @@ export function foldIntoSlots(rows: readonly WithEncodedSketches<StatsRow>[]): S
       const row: ServiceStatsRow = {
         service: r.service, env: r.env, name: r.name, version: r.version, type: r.type, topLevelHits: r.topLevelHits, hits: r.hits,
         errors: r.errors, totalDuration: r.totalDuration, okSketch: decodeSketch(r.okSketch), errorSketch: decodeSketch(r.errorSketch),
-        lastSeen: r.start + r.durationNs,
+        lastSeen: r.start + r.durationNs, firstSeen: r.start,
       };
       const k = `${width}\u0000${slot}\u0000${serviceStatsKey(r)}`;
       const have = slots.get(k);

@@ -3,7 +3,7 @@ import { api, type StatsGroup, type StatsPoint } from '../api.js';
 import { TimeChart } from '../components/chart.js';
 import { EnvPicker, RangePicker, Stat, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
-import { duration, percent, rate } from '../format.js';
+import { activeSeconds, clock, duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 import { TraceList } from './traces.js';
 
@@ -64,9 +64,11 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       api.statsGroups(range, 'service', filter),
       api.statsGroups(range, 'version', allVersions),
     ]);
-    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names, versions };
+    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names, versions, firstSeen: listed?.firstSeen };
   }, [range.start, range.end, props.service, props.resource, env, asked, version]);
-  const seconds = (range.end - range.start) / 1000;
+  // Rates over the time the service was seen in the range, not the whole range.
+  const seconds = activeSeconds(range, data?.firstSeen);
+  const since = data?.firstSeen && Number(BigInt(data.firstSeen) / 1_000_000n) > range.start ? clock(Number(BigInt(data.firstSeen) / 1_000_000n), 'minutes') : undefined;
   const totalTime = (data?.resources ?? []).reduce((a, r) => a + r.totalDuration, 0);
   const base = `/services/${encodeURIComponent(props.service)}`;
   const columns: Column<StatsGroup>[] = [
@@ -103,7 +105,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
     <${Status} loading=${loading} error=${error}>
       <div class="stats-row">
         <${Stat} testId="stat-requests" label="Requests" value=${t ? Math.round(t.hits).toLocaleString('en-US') : '0'} />
-        <${Stat} testId="stat-rps" label="Req/s" value=${rate((t?.hits ?? 0) / seconds)} />
+        <${Stat} testId="stat-rps" label=${since ? `Req/s since ${since}` : 'Req/s'} value=${rate((t?.hits ?? 0) / seconds)} />
         <${Stat} testId="stat-errors" label="Errors" value=${t ? Math.round(t.errors).toLocaleString('en-US') : '0'} warn=${(t?.errors ?? 0) > 0} />
         <${Stat} testId="stat-error-rate" label="Error rate" value=${percent(t?.errors ?? 0, t?.hits ?? 0)} warn=${(t?.errors ?? 0) > 0} />
         <${Stat} testId="stat-p50" label="p50" value=${duration(t?.p50)} />

@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import { api, type ServiceSummary } from '../api.js';
 import { EnvPicker, RangePicker, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
-import { ago, duration, percent, rate } from '../format.js';
+import { activeSeconds, ago, duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 
 /**
@@ -15,10 +15,9 @@ interface Row extends ServiceSummary { perSecond: number }
 export function ServicesPage(props: { url: URL }) {
   const range = rangeOf(props.url);
   const { data, error, loading } = useData(() => api.services(range), [range.start, range.end]);
-  const seconds = (range.end - range.start) / 1000;
   const env = props.url.searchParams.get('env') ?? '';
   // A row per service and env: each opens its service in that env.
-  const rows: Row[] = (data ?? []).filter((s) => !env || s.env === env).map((s) => ({ ...s, perSecond: s.hits / seconds }));
+  const rows: Row[] = (data ?? []).filter((s) => !env || s.env === env).map((s) => ({ ...s, perSecond: s.hits / activeSeconds(range, s.firstSeen) }));
   const link = (r: Row) => `/services/${encodeURIComponent(r.service)}${keepRange(new URL(withParams(props.url, { env: r.env }), props.url))}`;
   const columns: Column<Row>[] = [
     { key: 'service', label: 'Service', value: (r) => r.service, render: (r) => html`<a href=${link(r)}>${r.service}</a>` },

@@ -149,6 +149,10 @@ export const MIGRATIONS: readonly string[] = [
 
   // 7: what people decided of error groups (open, resolved, ignored), shared by every replica.
   `CREATE TABLE error_status (group_id text PRIMARY KEY, status text NOT NULL, changed_at bigint NOT NULL);`,
+
+  // 8: a rollup slot's first request (a service's rate is over the time it was seen); rows
+  // written before it have none, and read as from their slot's start.
+  `ALTER TABLE service_rollup ADD COLUMN first_seen bigint;`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

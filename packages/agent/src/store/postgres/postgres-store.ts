@@ -5,7 +5,7 @@ import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
 import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import {
-  addServiceStats, encodeSketches, newSketch, mergeServiceStats, serviceStatsFromColumns,
+  addServiceStats, encodeSketches, newSketch, mergeServiceStats, serviceStatsFromColumns, slotFirstSeen,
   type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches,
 } from '../records.js';
 import { coverRange, foldIntoSlots, slotKey, type SlotRow } from '../service-rollup.js';
@@ -343,23 +343,23 @@ export class PostgresStore implements TraceStore {
          USING (width, slot, service, env, name, version) WHERE r.writer = $1`,
       [this.writer, slots.map((x) => x.width), slots.map((x) => x.slot), slots.map((x) => x.row.service), slots.map((x) => x.row.env),
         slots.map((x) => x.row.name), slots.map((x) => x.row.version)]);
-    const have = new Map(existing.map((r) => [slotKey({ width: r['width'] as bigint, slot: r['slot'] as bigint, row: serviceStatsFromColumns(r, r['last_seen'] as bigint) }), r]));
+    const have = new Map(existing.map((r) => [slotKey({ width: r['width'] as bigint, slot: r['slot'] as bigint, row: serviceStatsFromColumns(r, r['last_seen'] as bigint, slotFirstSeen(r)) }), r]));
     for (const x of slots) {
       const r = have.get(slotKey(x));
-      if (r) addServiceStats(x.row, serviceStatsFromColumns(r, r['last_seen'] as bigint));
+      if (r) addServiceStats(x.row, serviceStatsFromColumns(r, r['last_seen'] as bigint, slotFirstSeen(r)));
     }
     const v = <T>(f: (x: SlotRow) => T) => slots.map(f);
     await client.query(
-      `INSERT INTO service_rollup (width, slot, writer, service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, last_seen)
-       SELECT u.width, u.slot, $1, u.service, u.env, u.name, u.version, u.type, u.tlh, u.hits, u.errors, u.td, u.ok, u.err, u.last_seen
+      `INSERT INTO service_rollup (width, slot, writer, service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, last_seen, first_seen)
+       SELECT u.width, u.slot, $1, u.service, u.env, u.name, u.version, u.type, u.tlh, u.hits, u.errors, u.td, u.ok, u.err, u.last_seen, u.first_seen
        FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::float8[], $11::float8[],
-                   $12::float8[], $13::bytea[], $14::bytea[], $15::bigint[]) AS u(width, slot, service, env, name, version, type, tlh, hits, errors, td, ok, err, last_seen)
+                   $12::float8[], $13::bytea[], $14::bytea[], $15::bigint[], $16::bigint[]) AS u(width, slot, service, env, name, version, type, tlh, hits, errors, td, ok, err, last_seen, first_seen)
        ON CONFLICT (width, slot, service, env, name, version, writer) DO UPDATE SET type = EXCLUDED.type, top_level_hits = EXCLUDED.top_level_hits,
          hits = EXCLUDED.hits, errors = EXCLUDED.errors, total_duration = EXCLUDED.total_duration, ok_sketch = EXCLUDED.ok_sketch,
-         error_sketch = EXCLUDED.error_sketch, last_seen = EXCLUDED.last_seen`,
+         error_sketch = EXCLUDED.error_sketch, last_seen = EXCLUDED.last_seen, first_seen = EXCLUDED.first_seen`,
       [this.writer, v((x) => x.width), v((x) => x.slot), v((x) => x.row.service), v((x) => x.row.env), v((x) => x.row.name), v((x) => x.row.version),
         v((x) => x.row.type), v((x) => x.row.topLevelHits), v((x) => x.row.hits), v((x) => x.row.errors), v((x) => x.row.totalDuration),
-        v((x) => Buffer.from(encodeSketch(x.row.okSketch))), v((x) => Buffer.from(encodeSketch(x.row.errorSketch))), v((x) => x.row.lastSeen)]);
+        v((x) => Buffer.from(encodeSketch(x.row.okSketch))), v((x) => Buffer.from(encodeSketch(x.row.errorSketch))), v((x) => x.row.lastSeen), v((x) => x.row.firstSeen)]);
   }
 
   /**
@@ -434,16 +434,16 @@ export class PostgresStore implements TraceStore {
     const out: ServiceStatsRow[] = [];
     for (const [from, to] of raw) {
       const { rows } = await this.pool.query<Record<string, unknown>>(
-        `SELECT service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, start + duration AS last_seen
+        `SELECT service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, start + duration AS last_seen, start
          FROM stats WHERE start >= $1 AND start < $2 AND top_level_hits > 0`, [from, to]);
-      for (const r of rows) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint));
+      for (const r of rows) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint, r['start'] as bigint));
     }
     if (slots.length > 0) {
       const { rows } = await this.pool.query<Record<string, unknown>>(
         `SELECT r.* FROM service_rollup r JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS p(width, "from", "to")
            ON r.width = p.width AND r.slot >= p."from" AND r.slot < p."to"`,
         [slots.map((x) => x.width), slots.map((x) => x.from), slots.map((x) => x.to)]);
-      for (const r of rows) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint));
+      for (const r of rows) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint, slotFirstSeen(r)));
     }
     return mergeServiceStats(out);
   }

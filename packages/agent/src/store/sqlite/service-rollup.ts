@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { encodeSketch } from '../sketch-codec.js';
-import { addServiceStats, mergeServiceStats, serviceStatsFromColumns, type ServiceStatsRow } from '../records.js';
+import { addServiceStats, mergeServiceStats, serviceStatsFromColumns, slotFirstSeen, type ServiceStatsRow } from '../records.js';
 import { coverRange, foldIntoSlots } from '../service-rollup.js';
 import type { EncodedStatsRow } from './sqlite-store.js';
 
@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS service_rollup (
   ok_sketch      BLOB NOT NULL,
   error_sketch   BLOB NOT NULL,
   last_seen      INTEGER NOT NULL,
+  first_seen     INTEGER,
   PRIMARY KEY (width, slot, service, env, name, version)
 ) WITHOUT ROWID;
 `;
@@ -32,29 +33,29 @@ export class ServiceRollup {
 
   constructor(private readonly db: Database.Database) {
     this.select = db.prepare('SELECT * FROM service_rollup WHERE width = ? AND slot = ? AND service = ? AND env = ? AND name = ? AND version = ?').safeIntegers(true);
-    this.upsert = db.prepare(`INSERT OR REPLACE INTO service_rollup (width, slot, service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, last_seen)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.upsert = db.prepare(`INSERT OR REPLACE INTO service_rollup (width, slot, service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, last_seen, first_seen)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
   /** Folds new stats rows into their slots of every width; called inside the transaction that stores them. */
   add(rows: EncodedStatsRow[]): void {
     for (const { width, slot, row } of foldIntoSlots(rows)) {
       const existing = this.select.get(width, slot, row.service, row.env, row.name, row.version) as Record<string, unknown> | undefined;
-      if (existing) addServiceStats(row, serviceStatsFromColumns(existing, existing['last_seen'] as bigint));
+      if (existing) addServiceStats(row, serviceStatsFromColumns(existing, existing['last_seen'] as bigint, slotFirstSeen(existing)));
       this.upsert.run(width, slot, row.service, row.env, row.name, row.version, row.type, row.topLevelHits, row.hits, row.errors, row.totalDuration,
-        Buffer.from(encodeSketch(row.okSketch)), Buffer.from(encodeSketch(row.errorSketch)), row.lastSeen);
+        Buffer.from(encodeSketch(row.okSketch)), Buffer.from(encodeSketch(row.errorSketch)), row.lastSeen, row.firstSeen);
     }
   }
 
   /** Whole slots from the rollup, the ragged ends from the 10-s rows, merged. */
   query(range: { start: bigint; end: bigint }): ServiceStatsRow[] {
     const { slots, raw } = coverRange(range.start, range.end);
-    const rawRows = this.db.prepare(`SELECT service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, start + duration AS last_seen
+    const rawRows = this.db.prepare(`SELECT service, env, name, version, type, top_level_hits, hits, errors, total_duration, ok_sketch, error_sketch, start + duration AS last_seen, start
       FROM stats WHERE start >= ? AND start < ? AND top_level_hits > 0`).safeIntegers(true);
     const slotRows = this.db.prepare('SELECT * FROM service_rollup WHERE width = ? AND slot >= ? AND slot < ?').safeIntegers(true);
     const out: ServiceStatsRow[] = [];
-    for (const [from, to] of raw) for (const r of rawRows.all(from, to) as Record<string, unknown>[]) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint));
-    for (const { width, from, to } of slots) for (const r of slotRows.all(width, from, to) as Record<string, unknown>[]) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint));
+    for (const [from, to] of raw) for (const r of rawRows.all(from, to) as Record<string, unknown>[]) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint, r['start'] as bigint));
+    for (const { width, from, to } of slots) for (const r of slotRows.all(width, from, to) as Record<string, unknown>[]) out.push(serviceStatsFromColumns(r, r['last_seen'] as bigint, slotFirstSeen(r)));
     return mergeServiceStats(out);
   }
 

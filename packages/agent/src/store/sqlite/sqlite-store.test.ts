@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batch, span, storeConformance, tid } from '../conformance.js';
 import Database from 'better-sqlite3';
+import { newSketch, type StatsRow } from '../records.js';
 import { SqliteStore } from './sqlite-store.js';
 import { Entries } from './trace-entries.js';
 
@@ -96,7 +97,7 @@ describe('SQLite store files', () => {
     expect(await ids({ limit: 10 })).toEqual([3n]);
     await b.close();
     const after = new Database(join(dir, 'traces.db'), { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(5);
+    expect(after.pragma('user_version', { simple: true })).toBe(6);
     expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('span_index', 'chunks', 'trace_chunks')").pluck().get()).toBe(0);
     after.close();
   });
@@ -130,9 +131,40 @@ describe('SQLite store files', () => {
     expect((await b.getTrace(tid('b')))?.spans).toHaveLength(1);
     await b.close();
     const after = new Database(join(dir, 'traces.db'), { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(5);
+    expect(after.pragma('user_version', { simple: true })).toBe(6);
     expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'trace_chunks'").pluck().get()).toBe(0);
     expect(after.prepare('SELECT count(*) FROM trace_runs WHERE rows = 0 OR level < 0').pluck().get()).toBe(0);
+    after.close();
+  });
+
+  it('upgrades a schema 5 file, whose rollup slots kept no first request: their rows read as from the slot, new ones exactly', async () => {
+    const dir = tmp();
+    const S = 1_000_000_000n;
+    const hour = (T0 / (3600n * S)) * 3600n * S;
+    const stats = (at: bigint, hits: number): StatsRow => {
+      const ok = newSketch();
+      for (let i = 0; i < hits; i++) ok.accept(1000);
+      return { start: hour + at, durationNs: 10n * S, service: 'web', name: 'web.request', resource: 'GET /', type: 'web', env: 'prod', version: '1',
+        httpStatusCode: 200, spanKind: 'server', isTraceRoot: true, synthetics: false, peerTags: [], hits, topLevelHits: hits, errors: 0,
+        totalDuration: hits * 1000, okSketch: ok, errorSketch: newSketch(), source: 'agent' };
+    };
+    const a = new SqliteStore({ dataDir: dir });
+    await a.writeStats([stats(1230n * S, 2)]);
+    await a.close();
+    const db = new Database(join(dir, 'traces.db'));
+    db.exec('ALTER TABLE service_rollup DROP COLUMN first_seen; PRAGMA user_version = 5');
+    db.close();
+    const b = new SqliteStore({ dataDir: dir });
+    // The whole hour is read from its slot: the old row from the slot's start.
+    expect((await b.serviceStats({ start: hour, end: hour + 3600n * S }))[0]).toMatchObject({ topLevelHits: 2, firstSeen: hour });
+    await b.writeStats([stats(1250n * S, 1)]);
+    const c = new SqliteStore({ dataDir: tmp() });
+    await c.writeStats([stats(1250n * S, 1)]);
+    expect((await c.serviceStats({ start: hour, end: hour + 3600n * S }))[0]).toMatchObject({ firstSeen: hour + 1250n * S });
+    await c.close();
+    await b.close();
+    const after = new Database(join(dir, 'traces.db'), { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(6);
     after.close();
   });
 
@@ -141,7 +173,7 @@ describe('SQLite store files', () => {
     const db = new Database(join(dir, 'traces.db'));
     db.pragma('user_version = 1');
     db.close();
-    expect(() => new SqliteStore({ dataDir: dir })).toThrow(/has store schema 1; this ecs-trace reads schema 5/);
+    expect(() => new SqliteStore({ dataDir: dir })).toThrow(/has store schema 1; this ecs-trace reads schema 6/);
   });
 });
 

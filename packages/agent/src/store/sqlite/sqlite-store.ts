@@ -37,9 +37,9 @@ import { encodeSketches, newSketch, type ServiceStatsRow, type SpanRecord, type 
  * runs are dropped whole or trimmed (trace-runs.ts).
  */
 
-const SCHEMA_VERSION = 5;
-/** Schemas this version opens and upgrades in place (migrateFrom2, migrateFrom3, migrateFrom4). */
-const UPGRADABLE = [2, 3, 4];
+const SCHEMA_VERSION = 6;
+/** Schemas this version opens and upgrades in place (migrateFrom2, migrateFrom3, migrateFrom4, migrateFrom5). */
+const UPGRADABLE = [2, 3, 4, 5];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS payloads (
@@ -224,6 +224,7 @@ export class SqliteStore implements TraceStore {
     if (!this.readonly) {
       this.db.exec(SCHEMA + TRACE_RUNS_SCHEMA + ROLLUP_SCHEMA + TRACE_ROLLUP_SCHEMA + TAG_INDEX_SCHEMA);
       if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      if (version >= 2 && version <= 5) this.migrateFrom5(version);
     }
     this.rollup = new ServiceRollup(this.db);
     if (!this.readonly) this.rollup.backfill();
@@ -361,6 +362,19 @@ export class SqliteStore implements TraceStore {
     this.db.transaction(() => {
       this.runs.migrateRows();
       this.db.pragma('user_version = 4');
+    })();
+  }
+
+  /**
+   * Schema 5's rollup slots kept no first request: the column is added (before the statements
+   * that write it are prepared), and its rows read as from their slot's start.
+   */
+  private migrateFrom5(version: number): void {
+    const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('service_rollup') as string[];
+    this.db.transaction(() => {
+      if (!columns.includes('first_seen')) this.db.exec('ALTER TABLE service_rollup ADD COLUMN first_seen INTEGER');
+      // Older schemas go on to their own steps, the last of which sets the version.
+      if (version === 5) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
 
