@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { discoveryCommands } from './commands/discovery.js';
 import { simulateCommand } from './commands/simulate.js';
 import { taskdefCommands } from './commands/taskdef.js';
+import { deployCommands } from './commands/deploy.js';
 import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, maskedStoreUrl, postgresStore, SETTINGS, settingSource, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
 
 /** ECS gives a container 30 s between SIGTERM and SIGKILL by default; the agent takes at most this. */
@@ -140,6 +141,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   discoveryCommands(program, setExit);
   simulateCommand(program, setExit);
   taskdefCommands(program, setExit);
+  deployCommands(program, setExit);
 
   await program.parseAsync(argv);
   return exitCode;
