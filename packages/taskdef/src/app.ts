@@ -82,7 +82,8 @@ export function patchAppTaskDefinition(existing: TaskDefinition, o: AppOptions):
   }
   c.entryPoint = o.discovery === 'launcher' ? [launcherPath, ...LAUNCHER_ARGS, ...entry] : ['sh', '-c', shellScript(o.discovery), 'sh', ...entry];
   if (o.discovery === 'launcher') notes.push(`${path}.entryPoint: the app starts through ${launcherPath} run, which must be in the image (deploy/README.md shows how)`);
-  else notes.push(`${path}.entryPoint: ${o.discovery} shell form; the image needs sh${o.discovery === 'metadata-file' ? ' and sed' : ' and curl'}`);
+  else if (o.discovery === 'metadata-file') notes.push(`${path}.entryPoint: metadata-file shell form; the image needs sh and sed, and the container instances ECS_ENABLE_CONTAINER_METADATA=true in /etc/ecs/ecs.config (else there is no metadata file: the app starts without DD_AGENT_HOST)`);
+  else notes.push(`${path}.entryPoint: ${o.discovery} shell form; the image needs sh and curl`);
   const fixed = removeEnv(c, 'DD_AGENT_HOST');
   if (fixed !== undefined) notes.push(`${path}.environment: removed DD_AGENT_HOST=${JSON.stringify(fixed)}; a fixed value would stop discovery`);
   setUnifiedTags(c, o);

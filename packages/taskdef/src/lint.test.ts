@@ -43,6 +43,18 @@ describe('taskdef lint', () => {
     expect(lintTaskDefinition(taskdef({ image: 'localhost:5000/app:2' }))).toEqual([]);
   });
 
+  it('recommends the launcher only where Node is in the image; the socket, which needs nothing in it, elsewhere', () => {
+    const fix = (start: Record<string, unknown>) => lintTaskDefinition(taskdef({ ...start, environment: [{ name: 'DD_SERVICE', value: 'web' }] }))[0]!.fix;
+    expect(fix({ command: ['node', 'server.js'] })).toMatch(/--discovery launcher \(Node is in its image\)$/);
+    expect(fix({ entryPoint: ['/usr/local/bin/npm'], command: ['start'] })).toMatch(/--discovery launcher/);
+    for (const start of [{ command: ['java', '-javaagent:/dd-java-agent.jar', '-jar', '/app.jar'] }, { entryPoint: ['/app/server'] }, { command: ['ddtrace-run', 'gunicorn', 'app:app'] }, {}]) {
+      const f = fix(start);
+      expect(f).toContain('--discovery uds with the agent\'s socket (ecs-trace taskdef agent FILE --uds): nothing needed in the image');
+      expect(f).toContain('ECS_ENABLE_CONTAINER_METADATA=true');
+      expect(f).not.toContain('launcher');
+    }
+  });
+
   it('flags a traced app with no way to learn DD_AGENT_HOST, and one pointed at itself', () => {
     expect(rules(lintTaskDefinition(taskdef({ environment: [{ name: 'DD_SERVICE', value: 'web' }] })))).toEqual(['warning:app-no-agent-host:containerDefinitions[0].entryPoint']);
     expect(rules(lintTaskDefinition(taskdef({ environment: [{ name: 'DD_AGENT_HOST', value: 'localhost' }] })))).toEqual(['error:agent-host-loopback:containerDefinitions[0].environment']);

@@ -139,14 +139,14 @@ function lintDefinition(doc: TaskDefinition): Finding[] {
     if (!isTraced(c)) return;
     if (mode === 'awsvpc') add('app-awsvpc', 'warning', 'networkMode', `${name} runs in awsvpc mode: its traffic to the host's IP on ${TRACE_PORT} must be allowed by the instance's security group`, `allow tcp ${TRACE_PORT} from the task's security group to the instances' security group`);
     if (mode !== 'host' && !learnsAgentHost(c)) {
-      add('app-no-agent-host', 'warning', `${at}.entryPoint`, `${name} is traced but has no way to learn the agent's host: its tracer will send to itself`, `ecs-trace taskdef app FILE --container ${c.name} --discovery launcher`);
+      add('app-no-agent-host', 'warning', `${at}.entryPoint`, `${name} is traced but has no way to learn the agent's host: its tracer will send to itself`, discoveryFix(c));
     }
     const host = getEnv(c, 'DD_AGENT_HOST');
     if (host !== undefined && getEnv(c, 'DD_TRACE_AGENT_URL') !== undefined) {
       add('host-and-url', 'warning', `${at}.environment`, `${name} sets both DD_AGENT_HOST and DD_TRACE_AGENT_URL; tracers use the URL`, 'keep one of them');
     }
     if (host !== undefined && /^(localhost|127\.0\.0\.1|::1)$/.test(host) && mode !== 'host') {
-      add('agent-host-loopback', 'error', `${at}.environment`, `${name} sends traces to ${host}, which in ${mode} mode is the container itself, not the host`, `remove DD_AGENT_HOST and use ecs-trace taskdef app FILE --container ${c.name} --discovery launcher`);
+      add('agent-host-loopback', 'error', `${at}.environment`, `${name} sends traces to ${host}, which in ${mode} mode is the container itself, not the host`, `remove DD_AGENT_HOST and use ${discoveryFix(c)}`);
     }
     lintShellForm(c, at, mode, add);
   });
@@ -254,4 +254,17 @@ export function formatFindings(findings: readonly Finding[], file: string): stri
   if (findings.length === 0) return `${file}: no findings\n`;
   const order: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
   return [...findings].sort((a, b) => order[a.severity] - order[b.severity]).map((f) => `${file}: ${f.severity.padEnd(7)} ${f.path}  ${f.message}\n    fix: ${f.fix}  [${f.rule}]`).join('\n') + '\n';
+}
+
+/**
+ * How a container that does not know the agent's host should learn it. The launcher needs Node
+ * in the image, so it is offered only for a Node start; anything else (a JVM, Python, a Go
+ * binary, a distroless image, a start not written here) gets the agent's Unix socket, which
+ * needs nothing in the image (every Datadog tracer reads DD_TRACE_AGENT_URL=unix://...), or the
+ * metadata-file shell form and what it needs.
+ */
+export function discoveryFix(c: Container): string {
+  const program = ([...(c.entryPoint ?? []), ...(c.command ?? [])][0] ?? '').split('/').pop() ?? '';
+  if (/^(node|nodejs|npm|npx|yarn|pnpm)$/.test(program)) return `ecs-trace taskdef app FILE --container ${c.name} --discovery launcher (Node is in its image)`;
+  return `ecs-trace taskdef app FILE --container ${c.name} --discovery uds with the agent's socket (ecs-trace taskdef agent FILE --uds): nothing needed in the image; or --discovery metadata-file (the image needs sh and sed, the instances ECS_ENABLE_CONTAINER_METADATA=true)`;
 }
