@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type SimulatorOptions } from '@ecs-trace/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +156,28 @@ describe.each(langs)('the real %s tracer', (lang) => {
       await running.stop();
     }
   }, 60_000);
+
+  it("sends over the agent's Unix socket (DD_TRACE_AGENT_URL=unix://...), which needs nothing in the app's image", () => twice(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-uds-'));
+    const socketAgent = await startTestAgent({ DD_APM_RECEIVER_SOCKET: join(dir, 'apm.socket'), DD_BIND_HOST: HOST_IP });
+    const running = await startApp(app.argv, { ...app.env, DD_SERVICE: `${service}-uds`, DD_TRACE_AGENT_URL: `unix://${join(dir, 'apm.socket')}` });
+    try {
+      const t = randomId();
+      expect(await tracedRequest(`http://127.0.0.1:${running.port}/work`, t.id, 7n)).toBe(200);
+      let trace: ApiTrace;
+      try {
+        trace = await waitForTrace<ApiTrace>(socketAgent.apiUrl, t.hex, 1, 30_000);
+      } catch {
+        await running.stop();
+        trace = await waitForTrace<ApiTrace>(socketAgent.apiUrl, t.hex, 1, 20_000);
+      }
+      expect(trace.spans.find((s) => s.name === app.serverSpan)).toMatchObject({ service: `${service}-uds`, parentId: '0000000000000007' });
+    } finally {
+      await running.stop();
+      await socketAgent.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }), 120_000);
 
   it("groups its errors by the stack it records: one bug is one group whatever the customer, the same error from another function another", async () => {
     const errorsService = `${service}-errors`;
