@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
 import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
 import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
+import { loadMonitors, MonitorRunner, readMonitor } from './monitors/index.js';
 import { createPipeline } from './process/index.js';
 import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
@@ -62,6 +63,8 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const ui = opts.role === 'ui';
     if (ui && storeKind(config) !== 'postgres') throw new Error('ecs-trace ui serves a shared store: give --store postgres://... (the embedded store is served by its own agent)');
     if (ui) config = { ...config, apmEnabled: false };
+    // Checked before anything starts: a bad monitors file names its field and the agent does not start.
+    const monitorsFile = loadMonitors(config);
     if (storeKind(config) === 'none' && !config.apiKey && !config.otlpExportEndpoint) throw new ConfigError('ECS_TRACE_STORE=none keeps nothing: set DD_API_KEY to forward to Datadog or ECS_TRACE_OTLP_EXPORT_ENDPOINT to export over OTLP, or use ECS_TRACE_STORE=sqlite');
     if (config.dataDir !== ':memory:' && !ui && storeKind(config) !== 'none') {
       const lock = DataDirLock.acquire(config.dataDir);
@@ -179,6 +182,18 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     }
     const reader = openReader(config, store, config.queryTimeoutMs);
     started.push(() => reader.close());
+    // Monitors read the stats and the error rollups through the query reader: never the intake's thread.
+    let monitors: MonitorRunner | undefined;
+    if (monitorsFile) {
+      const runner = new MonitorRunner({
+        file: monitorsFile, log, intervalMs: config.monitorsIntervalMs,
+        read: (m, now) => readMonitor(m, now, { stats: { query: (q) => stats.query(q, reader) }, rollups: reader, ...(store.errorStatuses ? { statuses: store.errorStatuses.bind(store) } : {}) }),
+      });
+      runner.start();
+      started.push(() => runner.close());
+      monitors = runner;
+      log.info({ monitors: monitorsFile.monitors.length, channels: monitorsFile.channels.length, file: config.monitorsFile }, 'monitors evaluated every round');
+    }
     const receiverText = receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null;
     const api = buildApi({
       store: reader, storeStats: () => store.stats(), stats: { query: (q) => stats.query(q, reader), serviceStats: (r) => stats.serviceStats(r, reader) }, metrics, searchPageMs: config.searchPageMs,
@@ -189,6 +204,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       logOnce: new LogOnce(log),
       ...(store.setErrorStatus && store.errorStatuses ? { errorStatus: { set: store.setErrorStatus.bind(store), all: store.errorStatuses.bind(store) } } : {}),
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
+      ...(monitors ? { monitors: { statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? '' } } : {}),
     });
     started.push(() => api.close());
     try {

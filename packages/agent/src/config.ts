@@ -1,3 +1,4 @@
+import { monitorsSettings, type MonitorsConfig } from './monitors/index.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname as osHostname } from 'node:os';
 import { forwardSettings, otlpExportSettings, otlpExportUrl, parseOtlpHeaders, type ForwardConfig, type OtlpExportConfig } from './forward/index.js';
@@ -12,10 +13,10 @@ import { storeSettings, type StoreConfig } from './store/index.js';
  * one registry. The CLI's flags and the README's table are generated from SETTINGS.
  */
 
-export type AgentConfig = IntakeConfig & ProcessConfig & RuntimeConfig & StoreConfig & QueryConfig & ForwardConfig & OtlpExportConfig;
+export type AgentConfig = IntakeConfig & ProcessConfig & RuntimeConfig & StoreConfig & QueryConfig & ForwardConfig & OtlpExportConfig & MonitorsConfig;
 
 export const SETTINGS: readonly Setting<AgentConfig>[] = [
-  ...intakeSettings, ...processSettings, ...runtimeSettings, ...storeSettings, ...querySettings, ...forwardSettings, ...otlpExportSettings,
+  ...intakeSettings, ...processSettings, ...runtimeSettings, ...storeSettings, ...querySettings, ...forwardSettings, ...otlpExportSettings, ...monitorsSettings,
 ];
 
 export interface LoadOptions extends SettingSources {

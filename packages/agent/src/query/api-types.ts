@@ -294,3 +294,45 @@ export interface ApiServiceMap {
   nodes: ApiServiceMapNode[];
   edges: ApiServiceMapEdge[];
 }
+
+/** A monitor, its state and its transitions (GET /api/v1/monitors). Times in ms since the epoch. */
+export interface ApiMonitor {
+  id: string;
+  name: string;
+  service: string;
+  env: string | null;
+  version: string | null;
+  resource: string | null;
+  operation: string | null;
+  /** request_rate (req/s), error_rate (%), error_count, latency_p50...latency_max (ms), new_error_group, regressed_error_group. */
+  metric: string;
+  windowMs: number;
+  comparison: 'above' | 'below';
+  warning: number | null;
+  critical: number;
+  recovery: number | null;
+  minRequests: number;
+  noData: 'ok' | 'no_data' | 'alert';
+  notify: string[];
+  state: 'OK' | 'WARN' | 'ALERT' | 'NO DATA';
+  /** The value of the last evaluation (null: no data). */
+  value: number | null;
+  requests: number;
+  since: number;
+  evaluatedAt: number | null;
+  problem?: string;
+  /** Transitions, newest first: the last 100 since this process started. */
+  history: { at: number; from: string; to: string; value: number | null; threshold: number | null; sent: { channel: string; ok: boolean; attempts: number; error?: string }[] }[];
+}
+
+export interface ApiMonitors {
+  /** false: no monitors file is set (ECS_TRACE_MONITORS_FILE). */
+  configured: boolean;
+  file?: string;
+  monitors: ApiMonitor[];
+}
+
+export interface ApiMonitorTest {
+  results: { channel: string; ok: boolean; attempts: number; error?: string }[];
+}
+

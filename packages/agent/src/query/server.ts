@@ -22,6 +22,7 @@ import { spanAnalytics, spanFacets } from './analytics.js';
 import { installAuth, type AuthOptions } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
+import { serveMonitors, type MonitorsSource } from './monitors-api.js';
 
 /*
  * The query API on 8127 (loopback by default): services, trace search, one trace, stats, live
@@ -53,6 +54,8 @@ export interface ApiOptions {
   logOnce?: LogOnce;
   /** Error groups' statuses, kept by the store (absent: it keeps none, and setting one is a 501). */
   errorStatus?: { set(group: string, status: ErrorStatus, at: bigint): Promise<void>; all(): Promise<ErrorStatusRecord[]> };
+  /** The monitors this process evaluates (absent: no monitors file). */
+  monitors?: MonitorsSource;
 }
 
 /** A range with its ends filled in: from the beginning, to an hour from now (clocks drift). */
@@ -75,7 +78,7 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
   return routesOf.get(app) ?? [];
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -226,6 +229,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     return toApiTrace(trace);
   });
 
+  serveMonitors(app, monitors);
   serveLive(app, live);
   serveUi(app, uiDir);
   return app;

@@ -1,0 +1,67 @@
+import { newSketch, type ErrorData, type ErrorStatusRecord, type RollupReader, type StatsQuery, type StatsRow } from '../store/index.js';
+import type { Monitor } from './definition.js';
+import type { Reading } from './evaluate.js';
+
+/*
+ * What a monitor reads over its window, from what the agent already keeps exactly whatever is
+ * sampled: the stats (RED metrics of a service's requests, its entry spans) and the error
+ * rollups. Never spans: a hundred monitors cost a hundred small reads a round.
+ */
+
+const MS = 1_000_000n;
+/** How far back "new" looks: a group not seen in the week before the window is new. */
+export const NEW_GROUP_LOOKBACK_MS = 7 * 86_400_000;
+
+export interface ReadingSources {
+  stats: { query(q: StatsQuery): Promise<StatsRow[]> };
+  rollups: RollupReader;
+  statuses?: () => Promise<ErrorStatusRecord[]>;
+}
+
+const groupId = (key: string) => key.slice(key.lastIndexOf('\u001f') + 1);
+
+export async function readMonitor(m: Monitor, now: number, s: ReadingSources): Promise<Reading> {
+  const end = BigInt(now) * MS;
+  const start = BigInt(now - m.windowMs) * MS;
+  if (m.metric === 'new_error_group' || m.metric === 'regressed_error_group') return readErrors(m, start, end, s);
+  const rows = await s.stats.query({
+    service: m.service, topLevel: true, start, end,
+    ...(m.env ? { env: m.env } : {}), ...(m.version ? { version: m.version } : {}), ...(m.resource ? { resource: m.resource } : {}), ...(m.operation ? { name: m.operation } : {}),
+  });
+  let hits = 0;
+  let errors = 0;
+  const sketch = newSketch();
+  for (const r of rows) {
+    hits += r.hits;
+    errors += r.errors;
+    if (r.okSketch.count > 0) sketch.merge(r.okSketch);
+    if (r.errorSketch.count > 0) sketch.merge(r.errorSketch);
+  }
+  if (hits === 0) return { value: undefined, requests: 0 };
+  const quantile = { latency_p50: 0.5, latency_p75: 0.75, latency_p95: 0.95, latency_p99: 0.99, latency_max: 1 } as const;
+  const value = m.metric === 'request_rate' ? hits / (m.windowMs / 1000)
+    : m.metric === 'error_rate' ? (100 * errors) / hits
+    : m.metric === 'error_count' ? errors
+    // Latency thresholds are in ms, as people write them; the sketches hold ns.
+    : sketch.count > 0 ? sketch.getValueAtQuantile(quantile[m.metric]) / 1e6 : undefined;
+  return { value, requests: hits };
+}
+
+/** Error groups of the service in the window: how many are new (not seen the week before), or resolved and back. */
+async function readErrors(m: Monitor, start: bigint, end: bigint, s: ReadingSources): Promise<Reading> {
+  const meets = (d: ErrorData) => d.service === m.service && (!m.env || d.env === m.env) && (!m.version || d.version === m.version);
+  const recent = (await s.rollups.readRollups('error', { start, end })).filter((r) => meets(r.data as ErrorData));
+  const seen = new Map<string, number>();
+  for (const r of recent) seen.set(groupId(r.key), Math.max(seen.get(groupId(r.key)) ?? 0, (r.data as ErrorData).lastSeen));
+  if (m.metric === 'new_error_group') {
+    const before = await s.rollups.readRollups('error', { start: start - BigInt(NEW_GROUP_LOOKBACK_MS) * MS, end: start });
+    const old = new Set(before.filter((r) => meets(r.data as ErrorData)).map((r) => groupId(r.key)));
+    return { value: [...seen.keys()].filter((id) => !old.has(id)).length, requests: seen.size };
+  }
+  const statuses = new Map((await (s.statuses?.() ?? Promise.resolve([]))).map((x) => [x.group, x]));
+  const back = [...seen].filter(([id, last]) => {
+    const st = statuses.get(id);
+    return st?.status === 'resolved' && last > Number(st.changedAt / MS);
+  });
+  return { value: back.length, requests: seen.size };
+}

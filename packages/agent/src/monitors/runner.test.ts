@@ -1,0 +1,116 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../runtime/index.js';
+import { parseMonitors } from './definition.js';
+import { MonitorRunner } from './runner.js';
+
+/*
+ * Monitors over readings given by the test, notifying receivers on loopback that stand for a
+ * webhook, Slack and PagerDuty: what each is sent, once per transition, retried, and a test send.
+ */
+
+interface Received { path: string; headers: IncomingHttpHeaders; body: string }
+let server: Server;
+let base = '';
+const received: Received[] = [];
+/** Paths answered 500 this many times before 200. */
+const failures = new Map<string, number>();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => { body += d.toString(); });
+    req.on('end', () => {
+      const left = failures.get(req.url!) ?? 0;
+      if (left > 0) {
+        failures.set(req.url!, left - 1);
+        res.statusCode = 500;
+        return res.end();
+      }
+      received.push({ path: req.url!, headers: req.headers, body });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => { server.close(); });
+
+const file = () => parseMonitors(`
+ui_url: https://tracing.example.com
+channels:
+  - { name: hook, kind: webhook, url: "${base}/hook", secret: s3cret, headers: { X-Team: payments } }
+  - { name: slack, kind: slack, url: "${base}/slack" }
+  - { name: pager, kind: pagerduty, routing_key: R0UT1NG, url: "${base}/pd" }
+monitors:
+  - { id: checkout-errors, name: Checkout errors, service: checkout, env: prod, metric: error_rate, warning: 2, critical: 5, notify: [hook, slack, pager], renotify: 1h }
+`);
+
+describe('monitors notifying', () => {
+  it('tells each channel once per transition, in its own form, and again after the renotify interval only', async () => {
+    received.length = 0;
+    let now = Date.UTC(2026, 11, 7, 21, 0, 0);
+    const readings = [{ value: 1, requests: 100 }, { value: 12.5, requests: 80 }, { value: 13, requests: 80 }, { value: 14, requests: 80 }, { value: 0.5, requests: 90 }];
+    let i = 0;
+    const runner = new MonitorRunner({ file: file(), log: createLogger('silent'), now: () => now, read: async () => readings[i]!, retryDelays: [10, 10] });
+    const round = async () => { await runner.evaluateAll(); await runner.settle(); i++; now += 60_000; };
+    await round();
+    expect(received).toEqual([]);
+    await round();
+    expect(received.map((r) => r.path).sort()).toEqual(['/hook', '/pd', '/slack']);
+    const hook = received.find((r) => r.path === '/hook')!;
+    const body = JSON.parse(hook.body) as Record<string, unknown>;
+    expect(body).toMatchObject({ state: 'ALERT', previous: 'OK', value: 12.5, threshold: 5, test: false, monitor: { id: 'checkout-errors', service: 'checkout', env: 'prod', metric: 'error_rate' } });
+    expect(body['summary']).toBe('[ALERT] Checkout errors: error rate 12.5% (above 5%) over 5m on checkout prod');
+    // The window that alerted (the round before `now` moved on a minute).
+    const at = now - 60_000;
+    expect(body['url']).toBe(`https://tracing.example.com/services/checkout?start=${at - 300_000}&end=${at}&env=prod`);
+    expect(hook.headers['x-ecs-trace-signature']).toBe(`sha256=${createHmac('sha256', 's3cret').update(hook.body).digest('hex')}`);
+    expect(hook.headers['x-team']).toBe('payments');
+    const slack = JSON.parse(received.find((r) => r.path === '/slack')!.body) as { text: string };
+    expect(slack.text).toMatch(/^:red_circle: \*\[ALERT\] Checkout errors: error rate 12\.5% \(above 5%\) over 5m on checkout prod\*\nwas OK, since 2026-12-07 21:01:00 UTC · <https:\/\/tracing\.example\.com\/services\/checkout\?[^|]+\|open in ecs-trace>$/);
+    expect(JSON.parse(received.find((r) => r.path === '/pd')!.body)).toMatchObject({ routing_key: 'R0UT1NG', event_action: 'trigger', dedup_key: 'ecs-trace:checkout-errors', payload: { severity: 'critical', source: 'ecs-trace', component: 'checkout' } });
+    // Still alerting: nothing more until the hour of renotify has passed.
+    received.length = 0;
+    await round();
+    expect(received).toEqual([]);
+    now += 3_600_000;
+    await round();
+    expect(received.map((r) => r.path).sort()).toEqual(['/hook', '/pd', '/slack']);
+    // Recovered: PagerDuty resolves the same incident.
+    received.length = 0;
+    await round();
+    expect(JSON.parse(received.find((r) => r.path === '/pd')!.body)).toEqual({ routing_key: 'R0UT1NG', event_action: 'resolve', dedup_key: 'ecs-trace:checkout-errors' });
+    const st = runner.statuses()[0]!;
+    expect(st.history.map((e) => [e.from, e.to, e.value])).toEqual([['ALERT', 'OK', 0.5], ['OK', 'ALERT', 12.5]]);
+    expect(st.history[1]!.sent.map((s) => s.ok)).toEqual([true, true, true]);
+    await runner.close();
+  });
+
+  it('retries a channel that fails with backoff, and records one that never takes it', async () => {
+    received.length = 0;
+    failures.set('/hook', 1);
+    failures.set('/slack', 5);
+    const values = [10];
+    const runner = new MonitorRunner({ file: file(), log: createLogger('silent'), read: async () => ({ value: values[0], requests: 10 }), retryDelays: [10, 10] });
+    await runner.evaluateAll();
+    await runner.settle();
+    const sent = runner.statuses()[0]!.history[0]!.sent;
+    expect(sent.find((s) => s.channel === 'hook')).toEqual({ channel: 'hook', ok: true, attempts: 2 });
+    expect(sent.find((s) => s.channel === 'slack')).toEqual({ channel: 'slack', ok: false, attempts: 3, error: 'HTTP 500' });
+    failures.clear();
+    await runner.close();
+  });
+
+  it('sends a test to every channel of a monitor on asking, marked as a test', async () => {
+    received.length = 0;
+    const runner = new MonitorRunner({ file: file(), log: createLogger('silent'), read: async () => ({ value: 1, requests: 10 }) });
+    expect((await runner.test('checkout-errors'))!.map((r) => [r.channel, r.ok])).toEqual([['hook', true], ['slack', true], ['pager', true]]);
+    expect(JSON.parse(received.find((r) => r.path === '/hook')!.body)).toMatchObject({ test: true, summary: expect.stringMatching(/^\[TEST\] \[ALERT\] Checkout errors/) });
+    expect(JSON.parse(received.find((r) => r.path === '/pd')!.body)).toMatchObject({ dedup_key: 'ecs-trace:checkout-errors:test', event_action: 'trigger' });
+    expect(await runner.test('nope')).toBeUndefined();
+    await runner.close();
+  });
+});

@@ -1,0 +1,141 @@
+import type { Logger } from '../runtime/index.js';
+import type { Channel, Monitor, MonitorsFile } from './definition.js';
+import { nextState, thresholdOf, type MonitorState, type Reading } from './evaluate.js';
+import { requestFor, send, type SendResult, type Transition } from './notify.js';
+
+/*
+ * The monitors evaluated every round (30 s by default): each reads its window, takes its next
+ * state, and a change of state is recorded (with the value that caused it) and told to its
+ * channels once; a monitor that stays in ALERT is told again after its renotify interval, never
+ * more often. Notifications go out in the background: a slow channel delays no evaluation.
+ */
+
+export interface MonitorEvent {
+  /** ms since the epoch. */
+  at: number;
+  from: MonitorState;
+  to: MonitorState;
+  value: number | undefined;
+  threshold: number | undefined;
+  /** How each channel took it (filled in as the sends end). */
+  sent: SendResult[];
+}
+
+export interface MonitorStatus {
+  monitor: Monitor;
+  state: MonitorState;
+  value: number | undefined;
+  requests: number;
+  /** ms since the epoch: when it entered its state, and when it was last evaluated. */
+  since: number;
+  evaluatedAt: number | undefined;
+  /** What went wrong reading it, if the last round could not. */
+  problem?: string;
+  /** Transitions, newest first (the last 100, since this process started). */
+  history: MonitorEvent[];
+}
+
+export interface RunnerOptions {
+  file: MonitorsFile;
+  read: (m: Monitor, now: number) => Promise<Reading>;
+  log: Logger;
+  intervalMs?: number;
+  now?: () => number;
+  /** Backoff between tries of a send (tests shorten it). */
+  retryDelays?: readonly number[];
+}
+
+const HISTORY = 100;
+
+export class MonitorRunner {
+  private readonly status = new Map<string, MonitorStatus>();
+  private readonly channels: Map<string, Channel>;
+  private readonly lastNotified = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> = Promise.resolve();
+  private readonly sending = new Set<Promise<unknown>>();
+
+  constructor(private readonly o: RunnerOptions) {
+    this.channels = new Map(o.file.channels.map((c) => [c.name, c]));
+    const now = (o.now ?? Date.now)();
+    for (const m of o.file.monitors) this.status.set(m.id, { monitor: m, state: 'OK', value: undefined, requests: 0, since: now, evaluatedAt: undefined, history: [] });
+  }
+
+  start(): void {
+    if (this.o.file.monitors.length === 0) return;
+    this.timer = setInterval(() => { this.round = this.round.then(() => this.evaluateAll()); }, this.o.intervalMs ?? 30_000);
+    this.timer.unref();
+    this.round = this.evaluateAll();
+  }
+
+  /** One round over every monitor; each reads on its own, one that fails says why and keeps its state. */
+  async evaluateAll(): Promise<void> {
+    const now = (this.o.now ?? Date.now)();
+    await Promise.all([...this.status.values()].map(async (st) => {
+      let r: Reading;
+      try {
+        r = await this.o.read(st.monitor, now);
+      } catch (err) {
+        st.problem = (err as Error).message;
+        st.evaluatedAt = now;
+        return;
+      }
+      delete st.problem;
+      st.evaluatedAt = now;
+      st.value = r.value;
+      st.requests = r.requests;
+      const to = nextState(st.monitor, r, st.state);
+      if (to !== st.state) {
+        const event: MonitorEvent = { at: now, from: st.state, to, value: r.value, threshold: thresholdOf(st.monitor, to), sent: [] };
+        st.history.unshift(event);
+        st.history.length = Math.min(st.history.length, HISTORY);
+        this.o.log.info({ monitor: st.monitor.id, from: st.state, to, value: r.value }, 'monitor changed state');
+        st.state = to;
+        st.since = now;
+        this.notify(st.monitor, { monitor: st.monitor, from: event.from, to, value: r.value, threshold: event.threshold, at: now }, event);
+      } else if (to === 'ALERT' && st.monitor.renotifyMs > 0 && now - (this.lastNotified.get(st.monitor.id) ?? st.since) >= st.monitor.renotifyMs) {
+        this.notify(st.monitor, { monitor: st.monitor, from: to, to, value: r.value, threshold: thresholdOf(st.monitor, to), at: now }, undefined);
+      }
+    }));
+  }
+
+  private notify(m: Monitor, t: Transition, event: MonitorEvent | undefined): void {
+    this.lastNotified.set(m.id, t.at);
+    for (const name of m.notify) {
+      const c = this.channels.get(name)!;
+      const p = send(c, requestFor(c, t, this.o.file.uiUrl), this.o.retryDelays).then((r) => {
+        event?.sent.push(r);
+        if (!r.ok) this.o.log.warn({ monitor: m.id, channel: c.name, attempts: r.attempts, error: r.error }, 'monitor notification not delivered');
+      });
+      this.sending.add(p);
+      void p.finally(() => this.sending.delete(p));
+    }
+  }
+
+  /** A test notification of a monitor to each of its channels, as it would be sent now; resolves with how each took it. */
+  async test(id: string): Promise<SendResult[] | undefined> {
+    const st = this.status.get(id);
+    if (!st) return undefined;
+    const t: Transition = { monitor: st.monitor, from: 'OK', to: st.state === 'OK' ? 'ALERT' : st.state, value: st.value, threshold: thresholdOf(st.monitor, 'ALERT'), at: (this.o.now ?? Date.now)(), test: true };
+    return Promise.all(st.monitor.notify.map((name) => {
+      const c = this.channels.get(name)!;
+      return send(c, requestFor(c, t, this.o.file.uiUrl), []);
+    }));
+  }
+
+  statuses(): MonitorStatus[] {
+    return [...this.status.values()];
+  }
+
+  /** Waits for the round under way and the notifications in flight (tests, and a clean stop). */
+  async settle(): Promise<void> {
+    await this.round;
+    await Promise.all([...this.sending]);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.settle();
+  }
+}
+
