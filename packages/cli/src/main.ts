@@ -56,7 +56,16 @@ export async function main(argv: string[]): Promise<number | undefined> {
   };
 
   const serve = async (config: AgentConfig, role: 'agent' | 'ui') => {
-    const running = await startAgent(config, { role });
+    let running: Awaited<ReturnType<typeof startAgent>>;
+    try {
+      running = await startAgent(config, { role });
+    } catch (err) {
+      // A setting found bad only at start (a monitors file's field, a store that keeps nothing): as any bad setting, exit 2.
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`ecs-trace: ${err.message}\n`);
+      exitCode = 2;
+      return;
+    }
     process.stderr.write(startupBanner(config, running, role));
     let stopping = false;
     const stop = (signal: string) => {

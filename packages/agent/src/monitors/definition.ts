@@ -11,7 +11,8 @@ export type Metric = (typeof METRICS)[number];
 export const ERROR_MONITORS = ['new_error_group', 'regressed_error_group'] as const;
 export type ErrorMonitorKind = (typeof ERROR_MONITORS)[number];
 export const COMPARISONS = ['above', 'below'] as const;
-export const NO_DATA = ['ok', 'no_data', 'alert'] as const;
+/** Without data: treat it as OK; show NO DATA (not notified); show and notify it; or alert. */
+export const NO_DATA = ['ok', 'no_data', 'notify', 'alert'] as const;
 export const CHANNEL_KINDS = ['webhook', 'slack', 'pagerduty'] as const;
 
 export interface Channel {

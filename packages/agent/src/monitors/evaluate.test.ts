@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMonitors } from './definition.js';
-import { nextState, type MonitorState } from './evaluate.js';
+import { nextState, notifies, type MonitorState } from './evaluate.js';
 
 const monitor = (extra: string) => parseMonitors(`monitors: [{ id: m, service: s, metric: error_rate, ${extra} }]`).monitors[0]!;
 
@@ -31,5 +31,22 @@ describe('monitor states', () => {
     expect(walk('critical: 5', [undefined])).toEqual(['NO DATA']);
     expect(walk('critical: 5, no_data: ok', [undefined])).toEqual(['OK']);
     expect(walk('critical: 5, no_data: alert', [undefined])).toEqual(['ALERT']);
+  });
+});
+
+describe('which changes are told', () => {
+  const m = monitor('critical: 5');
+  const told = (extra: string, from: MonitorState | undefined, to: MonitorState) => notifies(monitor(extra), from, to);
+  it('alerts, warnings and their recoveries; NO DATA only when asked; a first state only when it is bad', () => {
+    expect(notifies(m, 'OK', 'ALERT')).toBe(true);
+    expect(notifies(m, 'ALERT', 'OK')).toBe(true);
+    expect(notifies(m, 'NO DATA', 'ALERT')).toBe(true);
+    expect(notifies(m, undefined, 'ALERT')).toBe(true);
+    expect(notifies(m, undefined, 'OK')).toBe(false);
+    expect(notifies(m, undefined, 'NO DATA')).toBe(false);
+    expect(notifies(m, 'OK', 'NO DATA')).toBe(false);
+    expect(notifies(m, 'NO DATA', 'OK')).toBe(false);
+    expect(told('critical: 5, no_data: notify', 'OK', 'NO DATA')).toBe(true);
+    expect(told('critical: 5, no_data: notify', 'NO DATA', 'OK')).toBe(true);
   });
 });

@@ -27,6 +27,18 @@ export function nextState(m: Monitor, r: Reading, prev: MonitorState): MonitorSt
   return state;
 }
 
+/**
+ * Whether a change of state is told: an alert, a warning and their recovery are; NO DATA (and
+ * the way back from it) only when the monitor asks (no_data: notify); a monitor's first state
+ * (`from` undefined, at start) only when it is an alert or a warning.
+ */
+export function notifies(m: Monitor, from: MonitorState | undefined, to: MonitorState): boolean {
+  if (to === 'ALERT' || to === 'WARN') return true;
+  if (from === undefined) return false;
+  if (to === 'NO DATA' || from === 'NO DATA') return m.noData === 'notify';
+  return true;
+}
+
 /** The threshold a state is about, for messages. */
 export function thresholdOf(m: Monitor, s: MonitorState): number | undefined {
   return s === 'ALERT' ? m.critical : s === 'WARN' ? m.warning : m.recovery ?? m.warning ?? m.critical;

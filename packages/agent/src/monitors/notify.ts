@@ -35,7 +35,8 @@ const windowText = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d
 export function summaryOf(t: Transition): string {
   const m = t.monitor;
   const where = [m.service, m.env, m.version, m.resource].filter(Boolean).join(' ');
-  const threshold = t.threshold === undefined ? '' : ` (${t.to === 'OK' ? 'back' : m.comparison} ${shown(m, t.threshold)})`;
+  const back = m.comparison === 'above' ? 'below' : 'above';
+  const threshold = t.threshold === undefined || t.to === 'NO DATA' ? '' : ` (${t.to === 'OK' ? `back ${back}` : m.comparison} ${shown(m, t.threshold)})`;
   return `${t.test ? '[TEST] ' : ''}[${t.to}] ${m.name}: ${m.metric.replace(/_/g, ' ')} ${shown(m, t.value)}${threshold} over ${windowText(m.windowMs)} on ${where}`;
 }
 

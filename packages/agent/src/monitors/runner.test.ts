@@ -27,7 +27,8 @@ beforeAll(async () => {
       if (left > 0) {
         failures.set(req.url!, left - 1);
         res.statusCode = 500;
-        return res.end();
+        res.end();
+        return;
       }
       received.push({ path: req.url!, headers: req.headers, body });
       res.end('ok');
@@ -84,7 +85,8 @@ describe('monitors notifying', () => {
     await round();
     expect(JSON.parse(received.find((r) => r.path === '/pd')!.body)).toEqual({ routing_key: 'R0UT1NG', event_action: 'resolve', dedup_key: 'ecs-trace:checkout-errors' });
     const st = runner.statuses()[0]!;
-    expect(st.history.map((e) => [e.from, e.to, e.value])).toEqual([['ALERT', 'OK', 0.5], ['OK', 'ALERT', 12.5]]);
+    // Its first state (at start, not told), the alert and the recovery.
+    expect(st.history.map((e) => [e.from, e.to, e.value, e.notified])).toEqual([['ALERT', 'OK', 0.5, true], ['OK', 'ALERT', 12.5, true], [undefined, 'OK', 1, false]]);
     expect(st.history[1]!.sent.map((s) => s.ok)).toEqual([true, true, true]);
     await runner.close();
   });

@@ -1,6 +1,6 @@
 import type { Logger } from '../runtime/index.js';
 import type { Channel, Monitor, MonitorsFile } from './definition.js';
-import { nextState, thresholdOf, type MonitorState, type Reading } from './evaluate.js';
+import { nextState, notifies, thresholdOf, type MonitorState, type Reading } from './evaluate.js';
 import { requestFor, send, type SendResult, type Transition } from './notify.js';
 
 /*
@@ -13,17 +13,20 @@ import { requestFor, send, type SendResult, type Transition } from './notify.js'
 export interface MonitorEvent {
   /** ms since the epoch. */
   at: number;
-  from: MonitorState;
+  /** undefined: the monitor's first state, at start. */
+  from: MonitorState | undefined;
   to: MonitorState;
   value: number | undefined;
   threshold: number | undefined;
-  /** How each channel took it (filled in as the sends end). */
+  /** Whether it was told (notifies() says which are); how each channel took it (filled in as the sends end). */
+  notified: boolean;
   sent: SendResult[];
 }
 
 export interface MonitorStatus {
   monitor: Monitor;
-  state: MonitorState;
+  /** undefined until its first evaluation. */
+  state: MonitorState | undefined;
   value: number | undefined;
   requests: number;
   /** ms since the epoch: when it entered its state, and when it was last evaluated. */
@@ -58,7 +61,7 @@ export class MonitorRunner {
   constructor(private readonly o: RunnerOptions) {
     this.channels = new Map(o.file.channels.map((c) => [c.name, c]));
     const now = (o.now ?? Date.now)();
-    for (const m of o.file.monitors) this.status.set(m.id, { monitor: m, state: 'OK', value: undefined, requests: 0, since: now, evaluatedAt: undefined, history: [] });
+    for (const m of o.file.monitors) this.status.set(m.id, { monitor: m, state: undefined, value: undefined, requests: 0, since: now, evaluatedAt: undefined, history: [] });
   }
 
   start(): void {
@@ -84,15 +87,16 @@ export class MonitorRunner {
       st.evaluatedAt = now;
       st.value = r.value;
       st.requests = r.requests;
-      const to = nextState(st.monitor, r, st.state);
+      const to = nextState(st.monitor, r, st.state ?? 'OK');
       if (to !== st.state) {
-        const event: MonitorEvent = { at: now, from: st.state, to, value: r.value, threshold: thresholdOf(st.monitor, to), sent: [] };
+        const notified = notifies(st.monitor, st.state, to);
+        const event: MonitorEvent = { at: now, from: st.state, to, value: r.value, threshold: thresholdOf(st.monitor, to), notified, sent: [] };
         st.history.unshift(event);
         st.history.length = Math.min(st.history.length, HISTORY);
         this.o.log.info({ monitor: st.monitor.id, from: st.state, to, value: r.value }, 'monitor changed state');
         st.state = to;
         st.since = now;
-        this.notify(st.monitor, { monitor: st.monitor, from: event.from, to, value: r.value, threshold: event.threshold, at: now }, event);
+        if (notified) this.notify(st.monitor, { monitor: st.monitor, from: event.from ?? 'OK', to, value: r.value, threshold: event.threshold, at: now }, event);
       } else if (to === 'ALERT' && st.monitor.renotifyMs > 0 && now - (this.lastNotified.get(st.monitor.id) ?? st.since) >= st.monitor.renotifyMs) {
         this.notify(st.monitor, { monitor: st.monitor, from: to, to, value: r.value, threshold: thresholdOf(st.monitor, to), at: now }, undefined);
       }
@@ -116,7 +120,7 @@ export class MonitorRunner {
   async test(id: string): Promise<SendResult[] | undefined> {
     const st = this.status.get(id);
     if (!st) return undefined;
-    const t: Transition = { monitor: st.monitor, from: 'OK', to: st.state === 'OK' ? 'ALERT' : st.state, value: st.value, threshold: thresholdOf(st.monitor, 'ALERT'), at: (this.o.now ?? Date.now)(), test: true };
+    const t: Transition = { monitor: st.monitor, from: 'OK', to: st.state === undefined || st.state === 'OK' || st.state === 'NO DATA' ? 'ALERT' : st.state, value: st.value, threshold: thresholdOf(st.monitor, 'ALERT'), at: (this.o.now ?? Date.now)(), test: true };
     return Promise.all(st.monitor.notify.map((name) => {
       const c = this.channels.get(name)!;
       return send(c, requestFor(c, t, this.o.file.uiUrl), []);

@@ -312,9 +312,10 @@ export interface ApiMonitor {
   critical: number;
   recovery: number | null;
   minRequests: number;
-  noData: 'ok' | 'no_data' | 'alert';
+  noData: 'ok' | 'no_data' | 'notify' | 'alert';
   notify: string[];
-  state: 'OK' | 'WARN' | 'ALERT' | 'NO DATA';
+  /** null until its first evaluation. */
+  state: 'OK' | 'WARN' | 'ALERT' | 'NO DATA' | null;
   /** The value of the last evaluation (null: no data). */
   value: number | null;
   requests: number;
@@ -322,7 +323,7 @@ export interface ApiMonitor {
   evaluatedAt: number | null;
   problem?: string;
   /** Transitions, newest first: the last 100 since this process started. */
-  history: { at: number; from: string; to: string; value: number | null; threshold: number | null; sent: { channel: string; ok: boolean; attempts: number; error?: string }[] }[];
+  history: { at: number; from: string | null; to: string; value: number | null; threshold: number | null; notified: boolean; sent: { channel: string; ok: boolean; attempts: number; error?: string }[] }[];
 }
 
 export interface ApiMonitors {

@@ -19,8 +19,8 @@ const toApi = (s: MonitorStatus): ApiMonitor => ({
   resource: s.monitor.resource ?? null, operation: s.monitor.operation ?? null, metric: s.monitor.metric, windowMs: s.monitor.windowMs,
   comparison: s.monitor.comparison, warning: s.monitor.warning ?? null, critical: s.monitor.critical, recovery: s.monitor.recovery ?? null,
   minRequests: s.monitor.minRequests, noData: s.monitor.noData, notify: s.monitor.notify,
-  state: s.state, value: s.value ?? null, requests: s.requests, since: s.since, evaluatedAt: s.evaluatedAt ?? null, ...(s.problem ? { problem: s.problem } : {}),
-  history: s.history.map((e) => ({ at: e.at, from: e.from, to: e.to, value: e.value ?? null, threshold: e.threshold ?? null, sent: e.sent.map((r) => ({ channel: r.channel, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) })) })),
+  state: s.state ?? null, value: s.value ?? null, requests: s.requests, since: s.since, evaluatedAt: s.evaluatedAt ?? null, ...(s.problem ? { problem: s.problem } : {}),
+  history: s.history.map((e) => ({ at: e.at, from: e.from ?? null, to: e.to, value: e.value ?? null, threshold: e.threshold ?? null, notified: e.notified, sent: e.sent.map((r) => ({ channel: r.channel, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) })) })),
 });
 
 export function serveMonitors(app: FastifyInstance, monitors: MonitorsSource | undefined): void {

@@ -1,0 +1,75 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAgent } from '@ecs-trace/agent/testing';
+
+/*
+ * Monitors in a running agent: the real dd-trace serves requests, some failing; the agent's
+ * monitor on the service's error rate alerts and posts the alert to a webhook (on loopback); the
+ * API shows the monitor, its state and the transition. A bad monitors file stops the agent at
+ * start, naming its field.
+ */
+
+const SERVER = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+let dir: string;
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'ecs-trace-monitors-')); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('monitors in the agent', () => {
+  it("alert on the real dd-trace's failing requests, post the alert to a webhook, and show it in the API", async () => {
+    const posts: { state: string; value: number; summary: string; monitor: { id: string } }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('end', () => { posts.push(JSON.parse(body) as (typeof posts)[number]); res.end(); });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const file = join(dir, 'monitors.yaml');
+    writeFileSync(file, `channels:
+  - { name: hook, kind: webhook, url: "http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts" }
+monitors:
+  - { id: shop-errors, name: Shop errors, service: monitored-shop, operation: web.request, metric: error_rate, window: 5m, warning: 10, critical: 30, min_requests: 6, notify: [hook] }
+  - { id: shop-latency, service: monitored-shop, operation: web.request, metric: latency_p99, critical: 60000, notify: [hook] }
+`);
+    const agent = await startTestAgent({ ECS_TRACE_MONITORS_FILE: file, ECS_TRACE_MONITORS_INTERVAL: '300ms' });
+    const app = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: 'monitored-shop' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const port = await new Promise<number>((resolve) => app.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
+      // 6 requests, 3 failing: 50% errors (evaluated once all 6 are in: min_requests).
+      for (let i = 0; i < 6; i++) expect((await fetch(`http://127.0.0.1:${port}/leaf${i % 2 ? '?fail=1' : ''}`)).status).toBe(i % 2 ? 500 : 200);
+      for (let i = 0; i < 150 && !posts.some((p) => p.state === 'ALERT'); i++) await new Promise((r) => setTimeout(r, 100));
+      const alert = posts.find((p) => p.monitor.id === 'shop-errors' && p.state === 'ALERT')!;
+      expect(alert).toMatchObject({ state: 'ALERT', value: 50 });
+      expect(alert.summary).toBe('[ALERT] Shop errors: error rate 50% (above 30%) over 5m on monitored-shop');
+      // Once: the next rounds, still alerting, post nothing more.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(posts.filter((p) => p.monitor.id === 'shop-errors')).toHaveLength(1);
+      type Monitors = { configured: boolean; monitors: { id: string; state: string; value: number | null; requests: number; history: { from: string | null; to: string; notified: boolean; sent: { ok: boolean }[] }[] }[] };
+      const body = (await (await fetch(`${agent.apiUrl}/api/v1/monitors?service=monitored-shop`)).json()) as Monitors;
+      expect(body.configured).toBe(true);
+      const errors = body.monitors.find((m) => m.id === 'shop-errors')!;
+      expect(errors).toMatchObject({ state: 'ALERT', value: 50, requests: 6 });
+      // No data before the first requests (not told), then the alert (told, and taken by the webhook).
+      expect(errors.history.map((h) => [h.from, h.to, h.notified, h.sent.map((s) => s.ok)])).toEqual([['NO DATA', 'ALERT', true, [true]], [null, 'NO DATA', false, []]]);
+      expect(body.monitors.find((m) => m.id === 'shop-latency')).toMatchObject({ state: 'OK', requests: 6 });
+    } finally {
+      app.kill('SIGKILL');
+      await agent.close();
+      hook.close();
+    }
+  }, 60_000);
+
+  it('refuses to start on a monitors file with a bad field, naming it', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'monitors:\n  - { id: a, service: s, metric: error_rate, critical: 5, window: 90 }\n');
+    const r = spawnSync(process.execPath, [BIN, 'agent', '--monitors-file', file, '--data-dir', join(dir, 'data')], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`ECS_TRACE_MONITORS_FILE="${file}": monitors[0].window: 90 is not a duration such as 5m, 1h or 1d`);
+  });
+});
