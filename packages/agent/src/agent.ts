@@ -6,7 +6,7 @@ import { loadMonitors, MonitorRunner, readMonitor } from './monitors/index.js';
 import { createPipeline } from './process/index.js';
 import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
-import { DataDirLock, maskedStoreUrl, openReader, openStore, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
+import { DataDirLock, maskedStoreUrl, openReader, openStore, sharedLease, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
   /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
@@ -185,8 +185,10 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     // Monitors read the stats and the error rollups through the query reader: never the intake's thread.
     let monitors: MonitorRunner | undefined;
     if (monitorsFile) {
+      const lease = await sharedLease(config, 'monitors');
+      if (lease) started.push(() => lease.close());
       const runner = new MonitorRunner({
-        file: monitorsFile, log, intervalMs: config.monitorsIntervalMs,
+        file: monitorsFile, log, intervalMs: config.monitorsIntervalMs, ...(lease ? { leader: () => lease.holds() } : {}),
         read: (m, now) => readMonitor(m, now, { stats: { query: (q) => stats.query(q, reader) }, rollups: reader, ...(store.errorStatuses ? { statuses: store.errorStatuses.bind(store) } : {}) }),
       });
       runner.start();

@@ -34,6 +34,8 @@ export interface MonitorStatus {
   evaluatedAt: number | undefined;
   /** What went wrong reading it, if the last round could not. */
   problem?: string;
+  /** Another process of the shared store evaluates it (this one's state is its own last, if it ever led). */
+  elsewhere?: boolean;
   /** Transitions, newest first (the last 100, since this process started). */
   history: MonitorEvent[];
 }
@@ -46,6 +48,11 @@ export interface RunnerOptions {
   now?: () => number;
   /** Backoff between tries of a send (tests shorten it). */
   retryDelays?: readonly number[];
+  /**
+   * With a shared store, whether this process is the one that evaluates (a lease one holds at a
+   * time): the others read nothing and send nothing, so N replicas notify once.
+   */
+  leader?: () => Promise<boolean>;
 }
 
 const HISTORY = 100;
@@ -74,6 +81,12 @@ export class MonitorRunner {
   /** One round over every monitor; each reads on its own, one that fails says why and keeps its state. */
   async evaluateAll(): Promise<void> {
     const now = (this.o.now ?? Date.now)();
+    const leads = this.o.leader ? await this.o.leader() : true;
+    if (!leads) {
+      // Taken over later, a monitor starts from no state: an alert still on is told once more.
+      for (const st of this.status.values()) Object.assign(st, { elsewhere: true, state: undefined, value: undefined, requests: 0, evaluatedAt: undefined });
+      return;
+    }
     await Promise.all([...this.status.values()].map(async (st) => {
       let r: Reading;
       try {
@@ -84,6 +97,7 @@ export class MonitorRunner {
         return;
       }
       delete st.problem;
+      delete st.elsewhere;
       st.evaluatedAt = now;
       st.value = r.value;
       st.requests = r.requests;

@@ -19,7 +19,7 @@ const toApi = (s: MonitorStatus): ApiMonitor => ({
   resource: s.monitor.resource ?? null, operation: s.monitor.operation ?? null, metric: s.monitor.metric, windowMs: s.monitor.windowMs,
   comparison: s.monitor.comparison, warning: s.monitor.warning ?? null, critical: s.monitor.critical, recovery: s.monitor.recovery ?? null,
   minRequests: s.monitor.minRequests, noData: s.monitor.noData, notify: s.monitor.notify,
-  state: s.state ?? null, value: s.value ?? null, requests: s.requests, since: s.since, evaluatedAt: s.evaluatedAt ?? null, ...(s.problem ? { problem: s.problem } : {}),
+  state: s.state ?? null, value: s.value ?? null, requests: s.requests, since: s.since, evaluatedAt: s.evaluatedAt ?? null, ...(s.problem ? { problem: s.problem } : {}), ...(s.elsewhere ? { elsewhere: true } : {}),
   history: s.history.map((e) => ({ at: e.at, from: e.from ?? null, to: e.to, value: e.value ?? null, threshold: e.threshold ?? null, notified: e.notified, sent: e.sent.map((r) => ({ channel: r.channel, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) })) })),
 });
 

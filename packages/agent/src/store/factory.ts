@@ -60,3 +60,14 @@ export function openReader(config: Pick<StoreConfig, 'store' | 'dataDir'>, store
     readRollups: (kind, range, width) => store.readRollups(kind, range, width),
   };
 }
+
+/**
+ * A lease one process of a shared store holds at a time (monitors evaluated once for a cluster);
+ * undefined for a store of this process alone, where this process is the only one.
+ */
+export async function sharedLease(config: Pick<StoreConfig, 'store' | 'storePasswordFile'>, name: string): Promise<{ holds(): Promise<boolean>; close(): Promise<void> } | undefined> {
+  if (storeKind(config) !== 'postgres') return undefined;
+  const password = config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
+  const { AdvisoryLease } = await import('./postgres/advisory-lease.js');
+  return new AdvisoryLease({ url: config.store, ...(password ? { password } : {}) }, name);
+}
