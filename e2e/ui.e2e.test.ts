@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -695,6 +699,54 @@ describe.skipIf(!available())('web UI', () => {
       await context.close();
     } finally {
       await guarded.close();
+    }
+  });
+
+  it('lists the monitors with their states, the alerting first, sends a test, and shows a service its own', async () => {
+    const posts: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('end', () => { posts.push(body); res.end(); });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-ui-monitors-'));
+    writeFileSync(join(dir, 'monitors.yaml'), `channels:
+  - { name: oncall, kind: webhook, url: "http://127.0.0.1:${(hook.address() as AddressInfo).port}/" }
+monitors:
+  - { id: basket-errors, name: Basket errors, service: basket, metric: error_rate, warning: 10, critical: 25, notify: [oncall] }
+  - { id: basket-p99, name: Basket p99, service: basket, metric: latency_p99, critical: 500, notify: [oncall] }
+  - { id: quiet-rate, name: Quiet traffic, service: quiet, metric: request_rate, comparison: below, critical: 1 }
+`);
+    const watched = await startTestAgent({ ECS_TRACE_MONITORS_FILE: join(dir, 'monitors.yaml'), ECS_TRACE_MONITORS_INTERVAL: '300ms' });
+    try {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      // basket: 5 requests of 20 ms, 2 failing: 40% errors; p99 20 ms, to the sketch's 1%.
+      const chunks: Span[][] = [0, 1, 2, 3, 4].map((i) => [{ service: 'basket', name: 'web.request', resource: 'POST /basket', type: 'web', traceId: 0xba5e0n + BigInt(i), spanId: 1n, parentId: 0n,
+        start: now - BigInt(i) * 1_000_000_000n, duration: 20_000_000, error: i < 2 ? 1 : 0, meta: { 'span.kind': 'server' }, metrics: { _sampling_priority_v1: 1 } }]);
+      expect((await fetch(`${watched.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await p.goto(`${watched.apiUrl}/monitors`);
+      const rows = p.getByTestId('monitor-row');
+      await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-monitor'), tr.querySelector('[data-testid=monitor-state]')?.textContent, tr.querySelector('[data-testid=monitor-value]')?.textContent])), { timeout: 15_000 })
+        .toEqual([['basket-errors', 'ALERT', '40%'], ['quiet-rate', 'NO DATA', '—'], ['basket-p99', 'OK', expect.stringMatching(/^(19\.\d+|20(\.\d+)?) ms$/)]]);
+      const alerting = p.locator('[data-testid=monitor-row][data-monitor=basket-errors]');
+      expect(await alerting.locator('td').nth(3).innerText()).toBe('error rate > 25% (warn > 10%) over 5m');
+      await expect.poll(() => posts.length).toBe(1);
+      await alerting.locator('details summary').click();
+      await expect.poll(() => alerting.getByTestId('monitor-history').innerText()).toMatch(/→ ALERT at 40% · oncall took it/);
+      await alerting.getByTestId('monitor-test').click();
+      await expect.poll(() => alerting.getByTestId('monitor-test-result').innerText()).toBe('oncall: sent');
+      expect(JSON.parse(posts[1]!)).toMatchObject({ test: true, monitor: { id: 'basket-errors' } });
+      await shot(p, '16-monitors');
+      // The service's page shows its own monitors.
+      await p.goto(`${watched.apiUrl}/services/basket`);
+      await expect.poll(() => p.getByTestId('monitor-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-monitor')).sort())).toEqual(['basket-errors', 'basket-p99']);
+      await p.close();
+    } finally {
+      await watched.close();
+      hook.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

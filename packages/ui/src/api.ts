@@ -2,7 +2,7 @@
 
 import type {
   ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets,
-  ApiTraceSummary,
+  ApiTraceSummary, ApiMonitor, ApiMonitors, ApiMonitorTest,
 } from '@ecs-trace/agent/api-types';
 
 // The agent declares its answers once; the pages use these names for them.
@@ -18,6 +18,7 @@ export type SearchPage = ApiTraces;
 export type Suggestions = ApiSuggestions;
 export type Analytics = ApiAnalytics;
 export type Facets = ApiFacets;
+export type Monitor = ApiMonitor;
 /** An error group's statuses, as the API takes them (ApiErrorGroup['status']). */
 export const ERROR_STATUSES: readonly ApiErrorGroup['status'][] = ['open', 'resolved', 'ignored'];
 
@@ -79,4 +80,13 @@ export const api = {
     }
   },
   serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),
+  monitors: (service?: string) => get<ApiMonitors>('/api/v1/monitors', { service }),
+  /** A test notification of a monitor to each of its channels: how each took it. */
+  testMonitor: async (id: string): Promise<ApiMonitorTest> => {
+    const res = await fetch(`/api/v1/monitors/${encodeURIComponent(id)}/test`, { method: 'POST' });
+    if (res.status === 401) dispatchEvent(new Event('ecs-trace:signin'));
+    const body = (await res.json().catch(() => undefined)) as (ApiMonitorTest & { error?: string }) | undefined;
+    if (!res.ok || !body) throw new ApiError(body?.error ? `${body.error} (HTTP ${res.status})` : `the agent answered HTTP ${res.status}`);
+    return body;
+  },
 };

@@ -5,6 +5,7 @@ import { EnvPicker, RangePicker, Stat, Status, useData } from '../components/com
 import { SortableTable, type Column } from '../components/table.js';
 import { activeSeconds, clock, duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
+import { MonitorsTable } from '../components/monitors.js';
 import { TraceList } from './traces.js';
 
 /*
@@ -39,6 +40,13 @@ function Distribution(props: { total: StatsGroup | undefined }) {
 function primaryFirst(groups: StatsGroup[], primary: string | undefined): string[] {
   const rest = [...groups].sort((a, b) => b.hits - a.hits || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((g) => g.key).filter((k) => k !== primary);
   return primary ? [primary, ...rest] : rest;
+}
+
+/** The service's monitors and their states, when it has any. */
+function ServiceMonitors(props: { service: string }) {
+  const { data } = useData(() => api.monitors(props.service), [props.service]);
+  if (!data || data.monitors.length === 0) return null;
+  return html`<h2>Monitors</h2><${MonitorsTable} monitors=${data.monitors} showService=${false} />`;
 }
 
 export function ServicePage(props: { url: URL; service: string; resource?: string }) {
@@ -113,6 +121,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       </div>
       ${data ? charts(data.series.points, data.series.step, (start, end) => navigate(withParams(props.url, { range: undefined, start: String(start), end: String(end) }))) : null}
       <${Distribution} total=${t} />
+      ${props.resource ? null : html`<${ServiceMonitors} service=${props.service} />`}
       ${data && data.versions.length > 1 ? html`<h2>Versions</h2><${SortableTable} testId="versions-table" columns=${versionColumns} rows=${data.versions} initialSort="requests" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(withParams(props.url, { version: r.key }))} />` : null}
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
