@@ -36,6 +36,7 @@ describe('monitors in the agent', () => {
 monitors:
   - { id: shop-errors, name: Shop errors, service: monitored-shop, operation: web.request, metric: error_rate, window: 5m, warning: 10, critical: 30, min_requests: 6, notify: [hook] }
   - { id: shop-latency, service: monitored-shop, operation: web.request, metric: latency_p99, critical: 60000, notify: [hook] }
+  - { id: shop-new-errors, service: monitored-shop, metric: new_error_group, window: 1h, notify: [hook] }
 `);
     const agent = await startTestAgent({ ECS_TRACE_MONITORS_FILE: file, ECS_TRACE_MONITORS_INTERVAL: '300ms' });
     const app = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: 'monitored-shop' }, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -58,6 +59,14 @@ monitors:
       // No data before the first requests (not told), then the alert (told, and taken by the webhook).
       expect(errors.history.map((h) => [h.from, h.to, h.notified, h.sent.map((s) => s.ok)])).toEqual([['NO DATA', 'ALERT', true, [true]], [null, 'NO DATA', false, []]]);
       expect(body.monitors.find((m) => m.id === 'shop-latency')).toMatchObject({ state: 'OK', requests: 6 });
+      // The failing query is an error group the service never had: its monitor fires once.
+      expect(posts.filter((p) => p.monitor.id === 'shop-new-errors').map((p) => [p.state, p.value])).toEqual([['ALERT', 1]]);
+      // The error rate falls under the warning (3 of 36, 8%): one recovery.
+      for (let i = 0; i < 30; i++) expect((await fetch(`http://127.0.0.1:${port}/leaf`)).status).toBe(200);
+      for (let i = 0; i < 150 && !posts.some((p) => p.monitor.id === 'shop-errors' && p.state === 'OK'); i++) await new Promise((r) => setTimeout(r, 100));
+      const recovered = posts.filter((p) => p.monitor.id === 'shop-errors');
+      expect(recovered.map((p) => p.state)).toEqual(['ALERT', 'OK']);
+      expect(recovered[1]!.summary).toMatch(/^\[OK\] Shop errors: error rate 8\.33% \(back below 10%\) over 5m on monitored-shop$/);
     } finally {
       app.kill('SIGKILL');
       await agent.close();
