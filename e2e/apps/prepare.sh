@@ -5,14 +5,14 @@
 # from the Go module proxy as the collector builder would assemble it, and the Datadog Agent's own
 # obfuscator (pkg/obfuscate from the Go module proxy) to compare ecs-trace's with. Output in e2e/apps/.build (or $ECS_TRACE_E2E_APPS), which
 # the e2e tests read; a step already done is skipped, so a second run costs seconds.
-# cfn-lint (PyPI) checks the CDK construct's CloudFormation templates.
-#   bash e2e/apps/prepare.sh [python|python-otel|java|go|otelcol|agent-obfuscate|cfn-lint ...]
+# pytools: cfn-lint and Prometheus's OpenMetrics parser (PyPI), which check what the tests make.
+#   bash e2e/apps/prepare.sh [python|python-otel|java|go|otelcol|agent-obfuscate|pytools ...]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${ECS_TRACE_E2E_APPS:-$here/.build}"
 mkdir -p "$out"
 langs=("$@")
-[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go otelcol agent-obfuscate cfn-lint)
+[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go otelcol agent-obfuscate pytools)
 
 for lang in "${langs[@]}"; do
   start=$(date +%s)
@@ -62,16 +62,17 @@ for lang in "${langs[@]}"; do
         && cp -r "$(go list -m -f '{{.Dir}}' github.com/DataDog/go-sqllexer)/testdata" "$out/agent-obfuscate/sqllexer-testdata" \
         && chmod -R u+w "$out/agent-obfuscate/sqllexer-testdata")
       ;;
-    cfn-lint)
-      # AWS's CloudFormation linter (PyPI), which the CDK construct's templates must pass.
-      if [ ! -x "$out/cfn-lint/bin/cfn-lint" ] || ! cmp -s "$here/cfn-lint-requirements.txt" "$out/cfn-lint/requirements.txt"; then
-        rm -rf "$out/cfn-lint"
-        python3 -m venv "$out/cfn-lint"
-        "$out/cfn-lint/bin/pip" install --quiet --disable-pip-version-check -r "$here/cfn-lint-requirements.txt"
-        cp "$here/cfn-lint-requirements.txt" "$out/cfn-lint/requirements.txt"
+    pytools)
+      # Python tools the tests check output with: AWS's CloudFormation linter (cfn-lint), and the
+      # Prometheus project's OpenMetrics parser (prometheus-client), both from PyPI.
+      if [ ! -x "$out/pytools/bin/cfn-lint" ] || ! cmp -s "$here/pytools-requirements.txt" "$out/pytools/requirements.txt"; then
+        rm -rf "$out/pytools"
+        python3 -m venv "$out/pytools"
+        "$out/pytools/bin/pip" install --quiet --disable-pip-version-check -r "$here/pytools-requirements.txt"
+        cp "$here/pytools-requirements.txt" "$out/pytools/requirements.txt"
       fi
       ;;
-    *) echo "prepare.sh: unknown app $lang (python, python-otel, java, go, otelcol, agent-obfuscate or cfn-lint)" >&2; exit 2 ;;
+    *) echo "prepare.sh: unknown app $lang (python, python-otel, java, go, otelcol, agent-obfuscate or pytools)" >&2; exit 2 ;;
   esac
   echo "e2e apps: $lang ready in $(( $(date +%s) - start )) s"
 done

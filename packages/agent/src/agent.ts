@@ -206,6 +206,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       logOnce: new LogOnce(log),
       ...(store.setErrorStatus && store.errorStatuses ? { errorStatus: { set: store.setErrorStatus.bind(store), all: store.errorStatuses.bind(store) } } : {}),
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
+      red: () => stats.redMetrics(),
       ...(monitors ? { monitors: { statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? '' } } : {}),
     });
     started.push(() => api.close());

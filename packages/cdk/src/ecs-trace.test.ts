@@ -164,9 +164,9 @@ describe('EcsTrace in other shapes', () => {
 });
 
 describe('the plain CloudFormation template (ecs-trace deploy template)', () => {
-  const local = join(ROOT, 'e2e/apps/.build/cfn-lint/bin/cfn-lint');
+  const local = join(ROOT, 'e2e/apps/.build/pytools/bin/cfn-lint');
   const cfnLint = existsSync(local) ? local : spawnSync('cfn-lint', ['--version']).status === 0 ? 'cfn-lint' : undefined;
-  const linted = componentsAvailable(cfnLint ? undefined : 'no cfn-lint (bash e2e/apps/prepare.sh cfn-lint)', 'CloudFormation template lint');
+  const linted = componentsAvailable(cfnLint ? undefined : 'no cfn-lint (bash e2e/apps/prepare.sh pytools)', 'CloudFormation template lint');
 
   it.each(['embedded', 'database'] as const)('with the %s store: parameters for what differs by account, no CDK bootstrap, an agent task definition lint passes', (store) => {
     const app = new App({ outdir: tmp() });

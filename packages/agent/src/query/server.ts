@@ -56,6 +56,8 @@ export interface ApiOptions {
   errorStatus?: { set(group: string, status: ErrorStatus, at: bigint): Promise<void>; all(): Promise<ErrorStatusRecord[]> };
   /** The monitors this process evaluates (absent: no monitors file). */
   monitors?: MonitorsSource;
+  /** RED metrics of what this process counted, OpenMetrics text (stats/red-metrics.ts). */
+  red?: () => string;
 }
 
 /** A range with its ends filled in: from the beginning, to an hour from now (clocks drift). */
@@ -78,7 +80,7 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
   return routesOf.get(app) ?? [];
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors, red }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -133,6 +135,11 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     if (size !== undefined) metrics.diskBytes.set(size);
     void reply.type('text/plain; version=0.0.4; charset=utf-8');
     return metrics.registry.render();
+  });
+
+  app.get('/metrics/red', async (_req, reply) => {
+    void reply.type('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    return red ? red() : '# EOF\n';
   });
 
   app.get<{ Querystring: RangeParams }>('/api/v1/services', { schema: { querystring: servicesQuerySchema } }, async (req): Promise<ApiServices> => {

@@ -3,6 +3,7 @@ import type { ClientStatsPayload, TraceChunk } from '@ecs-trace/protocol';
 import type { Logger } from '../runtime/index.js';
 import { mergeServiceStats, newSketch, type ServiceStatsRow, type StatsQuery, type StatsReader, type StatsRow, type StatsWriter } from '../store/index.js';
 import { clientStatsRows } from './client-stats.js';
+import { RedMetrics } from './red-metrics.js';
 import { Concentrator, type ChunkInfo } from './concentrator.js';
 
 function copy(s: DDSketch): DDSketch {
@@ -20,6 +21,8 @@ export class StatsService {
   private readonly concentrator: Concentrator;
   private readonly timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** What this process counted since it started, for /metrics/red (Prometheus). */
+  private readonly red = new RedMetrics();
 
   constructor(private readonly store: StatsWriter & StatsReader, private readonly log: Logger, private readonly defaultEnv: string, o: { flushIntervalMs?: number; now?: () => bigint } = {}) {
     this.now = o.now ?? (() => BigInt(Date.now()) * 1_000_000n);
@@ -46,6 +49,7 @@ export class StatsService {
 
   private enqueue(rows: StatsRow[]): void {
     if (rows.length === 0) return;
+    this.red.add(rows);
     this.writing = this.writing.then(() => this.store.writeStats(rows)).catch(async (err: unknown) => {
       // One row the store refuses must not take the others with it: write them one by one and
       // drop only those that fail.
@@ -89,6 +93,11 @@ export class StatsService {
         errors: r.errors, totalDuration: r.totalDuration, okSketch: copy(r.okSketch), errorSketch: copy(r.errorSketch), lastSeen: r.start + r.durationNs, firstSeen: r.start,
       }));
     return mergeServiceStats([...stored, ...open]);
+  }
+
+  /** RED metrics since this process started, the buckets still open included (OpenMetrics text). */
+  redMetrics(): string {
+    return this.red.render(this.concentrator.pending());
   }
 
   async close(): Promise<void> {
