@@ -1,9 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from '@ecs-trace/agent/testing';
 import { componentsAvailable } from './components.js';
+import { emfSpecViolations } from './emf-spec.js';
+import { freePort } from './ports.js';
 import { BUILD } from './languages.js';
 
 /*
@@ -49,5 +53,41 @@ describe.runIf(run)('RED metrics (/metrics/red)', () => {
       app.kill('SIGKILL');
       await agent.close();
     }
+  }, 60_000);
+});
+
+const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+
+describe('CloudWatch EMF lines (ECS_TRACE_EMF_NAMESPACE)', () => {
+  it("are written on stdout for the real dd-trace's requests, each as the EMF specification asks", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-emf-'));
+    const receiverPort = await freePort();
+    const agent = spawn(process.execPath, [BIN, 'agent', '--data-dir', dir, '--receiver-port', String(receiverPort), '--api-port', '0', '--emf-namespace', 'ecs-trace/e2e'], { env: { PATH: process.env['PATH'] ?? '', DD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    agent.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    agent.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    try {
+      // The banner comes once it listens.
+      for (let i = 0; i < 100 && !err.includes('web UI'); i++) await new Promise((r) => setTimeout(r, 100));
+      const intake = `http://127.0.0.1:${receiverPort}`;
+      const app = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: intake, APP_SERVICE: 'emf-shop', DD_ENV: 'e2e' }, stdio: ['ignore', 'pipe', 'ignore'] });
+      const port = await new Promise<number>((resolve) => app.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
+      for (let i = 0; i < 4; i++) await fetch(`http://127.0.0.1:${port}/leaf${i === 0 ? '?fail=1' : ''}`);
+      app.kill('SIGTERM');
+      await new Promise((r) => app.once('exit', r));
+    } finally {
+      // Shutdown flushes the open stats buckets: their EMF lines with them.
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const lines = out.split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The service's requests are its web.request entry spans (dd-trace has others at times).
+    const shop = lines.filter((l) => l['Service'] === 'emf-shop' && l['Operation'] === 'web.request');
+    expect(shop.reduce((n, l) => n + (l['Requests'] as number), 0)).toBe(4);
+    expect(shop.reduce((n, l) => n + (l['Errors'] as number), 0)).toBe(1);
+    for (const l of lines) expect(emfSpecViolations(l)).toEqual([]);
+    expect((shop[0]!['_aws'] as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]!.Namespace).toBe('ecs-trace/e2e');
   }, 60_000);
 });

@@ -46,7 +46,10 @@ export function createPipeline(config: ProcessConfig, deps: PipelineDeps): Creat
   }
   const defaultEnv = normalizedDefaultEnv(config.env);
   const sampler = new TraceSampler({ targetTps: config.targetTps, errorTps: config.errorTps, rareSampler: config.rareSampler, defaultEnv });
-  const stats = new StatsService(store, log, defaultEnv, deps.statsFlushIntervalMs !== undefined ? { flushIntervalMs: deps.statsFlushIntervalMs } : {});
+  const stats = new StatsService(store, log, defaultEnv, {
+    ...(deps.statsFlushIntervalMs !== undefined ? { flushIntervalMs: deps.statsFlushIntervalMs } : {}),
+    ...(config.emfNamespace ? { emf: { namespace: config.emfNamespace, write: (line: string) => { process.stdout.write(line); } } } : {}),
+  });
   const obfuscator = new Obfuscator(obfuscationConfig(config), () => metrics.sqlNonParsable.inc());
   const pipeline = new Pipeline({
     store, metrics, defaultEnv, hostname: config.hostname, sampler, stats, obfuscator, filters: traceFilters(config),

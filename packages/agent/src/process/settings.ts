@@ -6,6 +6,7 @@ import { SQL_LEXER_MODES, type SqlLexerMode } from './obfuscate/sqllexer/index.j
 
 export interface ProcessConfig {
   hostname: string;
+  emfNamespace: string | undefined;
   env: string;
   targetTps: number;
   errorTps: number;
@@ -35,6 +36,7 @@ export interface ProcessConfig {
 }
 
 export const processSettings: Setting<ProcessConfig>[] = [
+  { key: 'emfNamespace', env: ['ECS_TRACE_EMF_NAMESPACE'], flag: 'emf-namespace', type: 'string', default: undefined, description: 'Write RED metrics (requests, errors, latency p50/p95/p99 per service and env, every 10 s) as CloudWatch Embedded Metric Format lines on stdout, in this CloudWatch namespace: with the awslogs driver they become CloudWatch metrics to alarm on. Unset: none.' },
   { key: 'hostname', env: ['DD_HOSTNAME'], type: 'string', default: undefined, description: 'Host name reported for traces. Unset: the OS host name.' },
   { key: 'env', env: ['DD_APM_ENV', 'DD_ENV'], type: 'string', default: 'none', description: 'Default env for spans that carry none (normalized like a tag value).' },
   { key: 'targetTps', env: ['DD_APM_TARGET_TPS', 'DD_APM_MAX_TPS'], type: 'number', default: '10', description: 'Traces per second to keep per `service,env`: the rates sent back to tracers in `rate_by_service` aim at it.' },

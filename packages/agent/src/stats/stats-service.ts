@@ -3,6 +3,7 @@ import type { ClientStatsPayload, TraceChunk } from '@ecs-trace/protocol';
 import type { Logger } from '../runtime/index.js';
 import { mergeServiceStats, newSketch, type ServiceStatsRow, type StatsQuery, type StatsReader, type StatsRow, type StatsWriter } from '../store/index.js';
 import { clientStatsRows } from './client-stats.js';
+import { emfLines } from './emf.js';
 import { RedMetrics } from './red-metrics.js';
 import { Concentrator, type ChunkInfo } from './concentrator.js';
 
@@ -24,8 +25,12 @@ export class StatsService {
   /** What this process counted since it started, for /metrics/red (Prometheus). */
   private readonly red = new RedMetrics();
 
-  constructor(private readonly store: StatsWriter & StatsReader, private readonly log: Logger, private readonly defaultEnv: string, o: { flushIntervalMs?: number; now?: () => bigint } = {}) {
+  /** Where EMF lines go (stdout), and their namespace, when asked for (ECS_TRACE_EMF_NAMESPACE). */
+  private readonly emf: { namespace: string; write: (line: string) => void } | undefined;
+
+  constructor(private readonly store: StatsWriter & StatsReader, private readonly log: Logger, private readonly defaultEnv: string, o: { flushIntervalMs?: number; now?: () => bigint; emf?: { namespace: string; write: (line: string) => void } } = {}) {
     this.now = o.now ?? (() => BigInt(Date.now()) * 1_000_000n);
+    this.emf = o.emf;
     this.concentrator = new Concentrator(this.now());
     const interval = o.flushIntervalMs ?? 10_000;
     if (interval > 0) {
@@ -50,6 +55,7 @@ export class StatsService {
   private enqueue(rows: StatsRow[]): void {
     if (rows.length === 0) return;
     this.red.add(rows);
+    if (this.emf) for (const line of emfLines(rows, this.emf.namespace, Number(this.now() / 1_000_000n))) this.emf.write(`${JSON.stringify(line)}\n`);
     this.writing = this.writing.then(() => this.store.writeStats(rows)).catch(async (err: unknown) => {
       // One row the store refuses must not take the others with it: write them one by one and
       // drop only those that fail.
