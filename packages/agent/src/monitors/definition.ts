@@ -13,7 +13,7 @@ export type ErrorMonitorKind = (typeof ERROR_MONITORS)[number];
 export const COMPARISONS = ['above', 'below'] as const;
 /** Without data: treat it as OK; show NO DATA (not notified); show and notify it; or alert. */
 export const NO_DATA = ['ok', 'no_data', 'notify', 'alert'] as const;
-export const CHANNEL_KINDS = ['webhook', 'slack', 'pagerduty'] as const;
+export const CHANNEL_KINDS = ['webhook', 'slack', 'pagerduty', 'sns'] as const;
 
 export interface Channel {
   name: string;
@@ -22,6 +22,8 @@ export interface Channel {
   url?: string;
   /** pagerduty: the Events v2 integration's routing key. */
   routingKey?: string;
+  /** sns: the topic's ARN (published with the AWS SDK's credentials: the ECS task role). */
+  topicArn?: string;
   /** webhook: HMAC-SHA256 key; the body's signature goes in X-Ecs-Trace-Signature. */
   secret?: string;
   headers?: Record<string, string>;
@@ -107,13 +109,19 @@ function oneOf<T extends string>(o: Obj, k: string, field: string, choices: read
 }
 
 const MONITOR_FIELDS = ['id', 'name', 'service', 'env', 'version', 'resource', 'operation', 'metric', 'window', 'comparison', 'warning', 'critical', 'recovery', 'min_requests', 'no_data', 'notify', 'renotify'];
-const CHANNEL_FIELDS = ['name', 'kind', 'url', 'routing_key', 'secret', 'headers'];
+const CHANNEL_FIELDS = ['name', 'kind', 'url', 'routing_key', 'topic_arn', 'secret', 'headers'];
 
 function channelOf(raw: unknown, field: string): Channel {
   const o = fields(raw, field, CHANNEL_FIELDS);
   const kind = oneOf(o, 'kind', field, CHANNEL_KINDS);
   const c: Channel = { name: text(o, 'name', field, true)!, kind };
   if (kind === 'pagerduty') c.routingKey = text(o, 'routing_key', field, true)!;
+  if (kind === 'sns') {
+    const arn = text(o, 'topic_arn', field, true)!;
+    if (!/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+(\.fifo)?$/.test(arn)) throw new MonitorDefinitionError(`${field}.topic_arn`, `${JSON.stringify(arn)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`);
+    c.topicArn = arn;
+    return c;
+  }
   // PagerDuty's is its Events v2 endpoint unless given (a proxy, say).
   const url = text(o, 'url', field, kind !== 'pagerduty');
   if (url !== undefined) {

@@ -87,6 +87,38 @@ export interface SendResult {
   error?: string;
 }
 
+/**
+ * A transition to an SNS topic (its subscribers: e-mail, SMS, chat, Lambda), published with the
+ * AWS SDK's own credentials (the ECS task role), retries and endpoint (AWS_ENDPOINT_URL_SNS).
+ */
+export async function publishSns(c: Channel, t: Transition, uiUrl?: string): Promise<SendResult> {
+  const { SNSClient, PublishCommand } = await import('@aws-sdk/client-sns');
+  const region = c.topicArn!.split(':')[3]!;
+  const client = new SNSClient({ region, maxAttempts: 3 });
+  const link = linkOf(t, uiUrl);
+  try {
+    await client.send(new PublishCommand({
+      TopicArn: c.topicArn,
+      // SNS's subject: ASCII, at most 100 characters.
+      Subject: summaryOf(t).replace(/[^\x20-\x7e]/g, '?').slice(0, 100),
+      Message: `${summaryOf(t)}\nwas ${t.from}, since ${new Date(t.at).toISOString()}${link ? `\n${link}` : ''}`,
+      MessageAttributes: { state: { DataType: 'String', StringValue: t.to }, monitor: { DataType: 'String', StringValue: t.monitor.id } },
+      ...(c.topicArn!.endsWith('.fifo') ? { MessageGroupId: t.monitor.id, MessageDeduplicationId: `${t.monitor.id}:${t.at}:${t.to}` } : {}),
+    }));
+    return { channel: c.name, ok: true, attempts: 1 };
+  } catch (err) {
+    const e = err as Error & { $metadata?: { attempts?: number } };
+    return { channel: c.name, ok: false, attempts: e.$metadata?.attempts ?? 1, error: `${e.name}: ${e.message}` };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A transition told to one channel: posted (with retries) or published to SNS. */
+export function deliver(c: Channel, t: Transition, uiUrl: string | undefined, delays?: readonly number[]): Promise<SendResult> {
+  return c.kind === 'sns' ? publishSns(c, t, uiUrl) : send(c, requestFor(c, t, uiUrl), delays);
+}
+
 /** Posts with retries (backoff `delays`), a 5-s timeout each; a 4xx other than 429 is not retried (it would fail the same). */
 export async function send(c: Channel, req: Request, delays: readonly number[] = [1000, 4000]): Promise<SendResult> {
   let last = '';

@@ -116,3 +116,46 @@ describe('monitors notifying', () => {
     await runner.close();
   });
 });
+
+describe('monitors notifying an SNS topic', () => {
+  it('publish through the real AWS SDK (its credentials and endpoint), the state and monitor as attributes', async () => {
+    const published: Record<string, string>[] = [];
+    const sns = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('end', () => {
+        published.push({ ...Object.fromEntries(new URLSearchParams(body)), authorization: req.headers.authorization ?? '' });
+        res.setHeader('Content-Type', 'text/xml');
+        res.end('<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>5a7e0000-0000-4000-8000-000000000001</MessageId></PublishResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></PublishResponse>');
+      });
+    });
+    await new Promise<void>((r) => sns.listen(0, '127.0.0.1', r));
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${(sns.address() as AddressInfo).port}`, AWS_ACCESS_KEY_ID: 'AKIDTESTTESTTEST', AWS_SECRET_ACCESS_KEY: 'secret-test-key' });
+    try {
+      const f = parseMonitors(`
+channels: [{ name: topic, kind: sns, topic_arn: "arn:aws:sns:eu-west-1:123456789012:oncall" }]
+monitors: [{ id: shop-errors, name: Shop errors, service: shop, metric: error_rate, critical: 5, notify: [topic] }]
+`);
+      const runner = new MonitorRunner({ file: f, log: createLogger('silent'), read: async () => ({ value: 12, requests: 100 }) });
+      await runner.evaluateAll();
+      await runner.settle();
+      expect(runner.statuses()[0]!.history[0]!.sent).toEqual([{ channel: 'topic', ok: true, attempts: 1 }]);
+      expect(published).toHaveLength(1);
+      const p = published[0]!;
+      expect(p).toMatchObject({ Action: 'Publish', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall', Subject: '[ALERT] Shop errors: error rate 12% (above 5%) over 5m on shop',
+        'MessageAttributes.entry.1.Name': 'state', 'MessageAttributes.entry.1.Value.StringValue': 'ALERT', 'MessageAttributes.entry.2.Name': 'monitor', 'MessageAttributes.entry.2.Value.StringValue': 'shop-errors' });
+      expect(p['Message']).toMatch(/^\[ALERT\] Shop errors: .*\nwas OK, since /);
+      // Signed as AWS signs it: the key id and the region of the topic.
+      expect(p['authorization']).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTESTTESTTEST\/\d{8}\/eu-west-1\/sns\/aws4_request/);
+      await runner.close();
+    } finally {
+      process.env = saved;
+      sns.close();
+    }
+  });
+
+  it('refuses a topic that is not an SNS ARN, naming the field', () => {
+    expect(() => parseMonitors('channels: [{ name: t, kind: sns, topic_arn: "oncall" }]')).toThrow(/^channels\[0\]\.topic_arn: "oncall" is not an SNS topic ARN/);
+  });
+});

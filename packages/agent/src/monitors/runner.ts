@@ -1,7 +1,7 @@
 import type { Logger } from '../runtime/index.js';
 import type { Channel, Monitor, MonitorsFile } from './definition.js';
 import { nextState, notifies, thresholdOf, type MonitorState, type Reading } from './evaluate.js';
-import { requestFor, send, type SendResult, type Transition } from './notify.js';
+import { deliver, type SendResult, type Transition } from './notify.js';
 
 /*
  * The monitors evaluated every round (30 s by default): each reads its window, takes its next
@@ -121,7 +121,7 @@ export class MonitorRunner {
     this.lastNotified.set(m.id, t.at);
     for (const name of m.notify) {
       const c = this.channels.get(name)!;
-      const p = send(c, requestFor(c, t, this.o.file.uiUrl), this.o.retryDelays).then((r) => {
+      const p = deliver(c, t, this.o.file.uiUrl, this.o.retryDelays).then((r) => {
         event?.sent.push(r);
         if (!r.ok) this.o.log.warn({ monitor: m.id, channel: c.name, attempts: r.attempts, error: r.error }, 'monitor notification not delivered');
       });
@@ -137,7 +137,7 @@ export class MonitorRunner {
     const t: Transition = { monitor: st.monitor, from: 'OK', to: st.state === undefined || st.state === 'OK' || st.state === 'NO DATA' ? 'ALERT' : st.state, value: st.value, threshold: thresholdOf(st.monitor, 'ALERT'), at: (this.o.now ?? Date.now)(), test: true };
     return Promise.all(st.monitor.notify.map((name) => {
       const c = this.channels.get(name)!;
-      return send(c, requestFor(c, t, this.o.file.uiUrl), []);
+      return deliver(c, t, this.o.file.uiUrl, []);
     }));
   }
 
