@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
 import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
 import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
-import { loadMonitors, MonitorRunner, readMonitor } from './monitors/index.js';
+import { loadMonitors, MonitorReader, MonitorRunner } from './monitors/index.js';
 import { createPipeline } from './process/index.js';
 import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
@@ -185,11 +185,15 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     // Monitors read the stats and the error rollups through the query reader: never the intake's thread.
     let monitors: MonitorRunner | undefined;
     if (monitorsFile) {
+      const monitorReader = new MonitorReader({
+        stats: { query: (q) => stats.query(q, reader) }, serviceStats: (r) => stats.serviceStats(r, reader), rollups: reader,
+        ...(store.errorStatuses ? { statuses: store.errorStatuses.bind(store) } : {}),
+      });
       const lease = await sharedLease(config, 'monitors');
       if (lease) started.push(() => lease.close());
       const runner = new MonitorRunner({
         file: monitorsFile, log, intervalMs: config.monitorsIntervalMs, ...(lease ? { leader: () => lease.holds() } : {}),
-        read: (m, now) => readMonitor(m, now, { stats: { query: (q) => stats.query(q, reader) }, rollups: reader, ...(store.errorStatuses ? { statuses: store.errorStatuses.bind(store) } : {}) }),
+        read: (m, now) => monitorReader.read(m, now),
       });
       runner.start();
       started.push(() => runner.close());

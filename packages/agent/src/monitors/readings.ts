@@ -1,4 +1,4 @@
-import { newSketch, type ErrorData, type ErrorStatusRecord, type RollupReader, type StatsQuery, type StatsRow } from '../store/index.js';
+import { newSketch, type ErrorData, type ErrorStatusRecord, type RollupReader, type ServiceStatsRow, type StatsQuery, type StatsRow } from '../store/index.js';
 import type { Monitor } from './definition.js';
 import type { Reading } from './evaluate.js';
 
@@ -14,28 +14,84 @@ export const NEW_GROUP_LOOKBACK_MS = 7 * 86_400_000;
 
 export interface ReadingSources {
   stats: { query(q: StatsQuery): Promise<StatsRow[]> };
+  /** Per service, env, operation and version over a range: read from the rollup's slots, so a window of a day is a few dozen rows a group. */
+  serviceStats?: (range: { start: bigint; end: bigint }) => Promise<ServiceStatsRow[]>;
   rollups: RollupReader;
   statuses?: () => Promise<ErrorStatusRecord[]>;
 }
 
 const groupId = (key: string) => key.slice(key.lastIndexOf('\u001f') + 1);
 
-export async function readMonitor(m: Monitor, now: number, s: ReadingSources): Promise<Reading> {
-  const end = BigInt(now) * MS;
-  const start = BigInt(now - m.windowMs) * MS;
-  if (m.metric === 'new_error_group' || m.metric === 'regressed_error_group') return readErrors(m, start, end, s);
-  const rows = await s.stats.query({
-    service: m.service, topLevel: true, start, end,
-    ...(m.env ? { env: m.env } : {}), ...(m.version ? { version: m.version } : {}), ...(m.resource ? { resource: m.resource } : {}), ...(m.operation ? { name: m.operation } : {}),
-  });
+/**
+ * Reads monitors a round at a time: the monitors of a round that share a window share its reads
+ * (every service's stats over the window in one read of the services rollup, the error rollups
+ * once), so a round costs a read per distinct window rather than per monitor (bench/README.md:
+ * 100 monitors on a day of stats).
+ */
+export class MonitorReader {
+  private round = -1;
+  private readonly cache = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly s: ReadingSources) {}
+
+  private once<T>(now: number, key: string, read: () => Promise<T>): Promise<T> {
+    if (now !== this.round) {
+      this.round = now;
+      this.cache.clear();
+    }
+    let p = this.cache.get(key) as Promise<T> | undefined;
+    if (!p) this.cache.set(key, p = read());
+    return p;
+  }
+
+  async read(m: Monitor, now: number): Promise<Reading> {
+    const end = BigInt(now) * MS;
+    const start = BigInt(now - m.windowMs) * MS;
+    if (m.metric === 'new_error_group' || m.metric === 'regressed_error_group') return this.readErrors(m, now, start, end);
+    let rows: Pick<StatsRow, 'hits' | 'errors' | 'okSketch' | 'errorSketch'>[];
+    if (m.resource === undefined && this.s.serviceStats) {
+      const all = await this.once(now, `services:${m.windowMs}`, () => this.s.serviceStats!({ start, end }));
+      rows = all.filter((r) => r.service === m.service && (!m.env || r.env === m.env) && (!m.version || r.version === m.version) && (!m.operation || r.name === m.operation));
+    } else {
+      rows = await this.s.stats.query({
+        service: m.service, topLevel: true, start, end,
+        ...(m.env ? { env: m.env } : {}), ...(m.version ? { version: m.version } : {}), ...(m.resource ? { resource: m.resource } : {}), ...(m.operation ? { name: m.operation } : {}),
+      });
+    }
+    return readingOf(m, rows);
+  }
+
+  /** Error groups of the service in the window: how many are new (not seen the week before), or resolved and back. */
+  private async readErrors(m: Monitor, now: number, start: bigint, end: bigint): Promise<Reading> {
+    const meets = (d: ErrorData) => d.service === m.service && (!m.env || d.env === m.env) && (!m.version || d.version === m.version);
+    const recent = (await this.once(now, `errors:${m.windowMs}`, () => this.s.rollups.readRollups('error', { start, end }))).filter((r) => meets(r.data as ErrorData));
+    const seen = new Map<string, number>();
+    for (const r of recent) seen.set(groupId(r.key), Math.max(seen.get(groupId(r.key)) ?? 0, (r.data as ErrorData).lastSeen));
+    if (m.metric === 'new_error_group') {
+      const before = await this.once(now, `errors-before:${m.windowMs}`, () => this.s.rollups.readRollups('error', { start: start - BigInt(NEW_GROUP_LOOKBACK_MS) * MS, end: start }));
+      const old = new Set(before.filter((r) => meets(r.data as ErrorData)).map((r) => groupId(r.key)));
+      return { value: [...seen.keys()].filter((id) => !old.has(id)).length, requests: seen.size };
+    }
+    const statuses = new Map((await this.once(now, 'statuses', () => this.s.statuses?.() ?? Promise.resolve([]))).map((x) => [x.group, x]));
+    const back = [...seen].filter(([id, last]) => {
+      const st = statuses.get(id);
+      return st?.status === 'resolved' && last > Number(st.changedAt / MS);
+    });
+    return { value: back.length, requests: seen.size };
+  }
+}
+
+/** A monitor's value from the stats rows of its window. */
+function readingOf(m: Monitor, rows: readonly Pick<StatsRow, 'hits' | 'errors' | 'okSketch' | 'errorSketch'>[]): Reading {
   let hits = 0;
   let errors = 0;
   const sketch = newSketch();
+  const latency = m.metric.startsWith('latency_');
   for (const r of rows) {
     hits += r.hits;
     errors += r.errors;
-    if (r.okSketch.count > 0) sketch.merge(r.okSketch);
-    if (r.errorSketch.count > 0) sketch.merge(r.errorSketch);
+    if (latency && r.okSketch.count > 0) sketch.merge(r.okSketch);
+    if (latency && r.errorSketch.count > 0) sketch.merge(r.errorSketch);
   }
   if (hits === 0) return { value: undefined, requests: 0 };
   const quantile = { latency_p50: 0.5, latency_p75: 0.75, latency_p95: 0.95, latency_p99: 0.99, latency_max: 1 } as const;
@@ -43,25 +99,11 @@ export async function readMonitor(m: Monitor, now: number, s: ReadingSources): P
     : m.metric === 'error_rate' ? (100 * errors) / hits
     : m.metric === 'error_count' ? errors
     // Latency thresholds are in ms, as people write them; the sketches hold ns.
-    : sketch.count > 0 ? sketch.getValueAtQuantile(quantile[m.metric]) / 1e6 : undefined;
+    : sketch.count > 0 ? sketch.getValueAtQuantile(quantile[m.metric as keyof typeof quantile]) / 1e6 : undefined;
   return { value, requests: hits };
 }
 
-/** Error groups of the service in the window: how many are new (not seen the week before), or resolved and back. */
-async function readErrors(m: Monitor, start: bigint, end: bigint, s: ReadingSources): Promise<Reading> {
-  const meets = (d: ErrorData) => d.service === m.service && (!m.env || d.env === m.env) && (!m.version || d.version === m.version);
-  const recent = (await s.rollups.readRollups('error', { start, end })).filter((r) => meets(r.data as ErrorData));
-  const seen = new Map<string, number>();
-  for (const r of recent) seen.set(groupId(r.key), Math.max(seen.get(groupId(r.key)) ?? 0, (r.data as ErrorData).lastSeen));
-  if (m.metric === 'new_error_group') {
-    const before = await s.rollups.readRollups('error', { start: start - BigInt(NEW_GROUP_LOOKBACK_MS) * MS, end: start });
-    const old = new Set(before.filter((r) => meets(r.data as ErrorData)).map((r) => groupId(r.key)));
-    return { value: [...seen.keys()].filter((id) => !old.has(id)).length, requests: seen.size };
-  }
-  const statuses = new Map((await (s.statuses?.() ?? Promise.resolve([]))).map((x) => [x.group, x]));
-  const back = [...seen].filter(([id, last]) => {
-    const st = statuses.get(id);
-    return st?.status === 'resolved' && last > Number(st.changedAt / MS);
-  });
-  return { value: back.length, requests: seen.size };
+/** One monitor read on its own (tests; a round reads through a MonitorReader). */
+export function readMonitor(m: Monitor, now: number, s: ReadingSources): Promise<Reading> {
+  return new MonitorReader(s).read(m, now);
 }
