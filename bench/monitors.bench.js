@@ -6,6 +6,7 @@
 //   node bench/monitors.bench.js [--rounds N] [--data DIR (kept, and seeded once)]
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { SqliteStore } from '@ecs-trace/agent';
 import { createLogger } from '../packages/agent/dist/runtime/index.js';
