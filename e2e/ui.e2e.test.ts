@@ -742,6 +742,12 @@ monitors:
       // The service's page shows its own monitors.
       await p.goto(`${watched.apiUrl}/services/basket`);
       await expect.poll(() => p.getByTestId('monitor-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-monitor')).sort())).toEqual(['basket-errors', 'basket-p99']);
+      // Each metric charted with its thresholds.
+      await expect.poll(() => p.getByTestId('monitor-chart').count()).toBe(2);
+      const legends = await p.getByTestId('monitor-chart').evaluateAll((cs) => cs.map((c) => [...c.querySelectorAll('.u-legend .u-label')].map((l) => l.textContent)));
+      expect(legends).toEqual([['Time', 'error rate', 'critical 25%', 'warning 10%'], ['Time', 'latency p99', 'critical 500 ms']]);
+      await p.getByTestId('monitor-chart').first().scrollIntoViewIfNeeded();
+      await shot(p, '17-service-monitors');
       await p.close();
     } finally {
       await watched.close();

@@ -1,11 +1,11 @@
 import { html } from 'htm/preact';
-import { api, type StatsGroup, type StatsPoint } from '../api.js';
+import { api, type Monitor, type StatsGroup, type StatsPoint } from '../api.js';
 import { TimeChart } from '../components/chart.js';
 import { EnvPicker, RangePicker, Stat, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
 import { activeSeconds, clock, duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
-import { MonitorsTable } from '../components/monitors.js';
+import { conditionOf, MonitorsTable } from '../components/monitors.js';
 import { TraceList } from './traces.js';
 
 /*
@@ -42,11 +42,43 @@ function primaryFirst(groups: StatsGroup[], primary: string | undefined): string
   return primary ? [primary, ...rest] : rest;
 }
 
-/** The service's monitors and their states, when it has any. */
-function ServiceMonitors(props: { service: string }) {
+/**
+ * A monitor's metric over the page's range, step by step, with its thresholds drawn: where it
+ * stood against them (the monitor itself reads its own window, which the title says).
+ */
+function monitorChart(m: Monitor, points: StatsPoint[], step: number) {
+  const value = (p: StatsPoint): number | null => {
+    switch (m.metric) {
+      case 'request_rate': return p.hits / step;
+      case 'error_rate': return p.hits > 0 ? (100 * p.errors) / p.hits : null;
+      case 'error_count': return p.errors;
+      case 'latency_p50': return p.p50 === null ? null : p.p50 / 1e6;
+      case 'latency_p75': return p.p75 === null ? null : p.p75 / 1e6;
+      case 'latency_p95': return p.p95 === null ? null : p.p95 / 1e6;
+      case 'latency_p99': return p.p99 === null ? null : p.p99 / 1e6;
+      case 'latency_max': return p.max === null ? null : p.max / 1e6;
+      default: return null;
+    }
+  };
+  const times = points.map((p) => Number(BigInt(p.time) / 1_000_000_000n));
+  const flat = (v: number) => points.map(() => v);
+  const unit = m.metric === 'error_rate' ? '%' : m.metric.startsWith('latency') ? ' ms' : m.metric === 'request_rate' ? ' req/s' : '';
+  return html`<${TimeChart} testId="monitor-chart" title=${`${m.name}: ${conditionOf(m)} (here per ${step >= 3600 ? `${step / 3600} h` : `${step / 60} min`} step)`} times=${times}
+    format=${(v: number) => `${Math.round(v * 100) / 100}${unit}`}
+    series=${[
+      { label: m.metric.replace(/_/g, ' '), values: points.map(value), colour: '#7b61c9' },
+      { label: `critical ${m.critical}${unit}`, values: flat(m.critical), colour: '#d9534f' },
+      ...(m.warning !== null ? [{ label: `warning ${m.warning}${unit}`, values: flat(m.warning), colour: '#f0ad4e' }] : []),
+    ]} />`;
+}
+
+/** The service's monitors and their states, when it has any, each metric charted with its thresholds. */
+function ServiceMonitors(props: { service: string; points: StatsPoint[] | undefined; step: number | undefined }) {
   const { data } = useData(() => api.monitors(props.service), [props.service]);
   if (!data || data.monitors.length === 0) return null;
-  return html`<h2>Monitors</h2><${MonitorsTable} monitors=${data.monitors} showService=${false} />`;
+  const charted = data.monitors.filter((m) => !m.metric.endsWith('error_group'));
+  return html`<h2>Monitors</h2><${MonitorsTable} monitors=${data.monitors} showService=${false} />
+    ${props.points && props.step && charted.length > 0 ? html`<div class="charts">${charted.map((m) => monitorChart(m, props.points!, props.step!))}</div>` : null}`;
 }
 
 export function ServicePage(props: { url: URL; service: string; resource?: string }) {
@@ -121,7 +153,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       </div>
       ${data ? charts(data.series.points, data.series.step, (start, end) => navigate(withParams(props.url, { range: undefined, start: String(start), end: String(end) }))) : null}
       <${Distribution} total=${t} />
-      ${props.resource ? null : html`<${ServiceMonitors} service=${props.service} />`}
+      ${props.resource ? null : html`<${ServiceMonitors} service=${props.service} points=${data?.series.points} step=${data?.series.step} />`}
       ${data && data.versions.length > 1 ? html`<h2>Versions</h2><${SortableTable} testId="versions-table" columns=${versionColumns} rows=${data.versions} initialSort="requests" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(withParams(props.url, { version: r.key }))} />` : null}
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
