@@ -37,8 +37,16 @@ monitors:
   - { id: shop-errors, name: Shop errors, service: monitored-shop, operation: web.request, metric: error_rate, window: 5m, warning: 10, critical: 30, min_requests: 6, notify: [hook] }
   - { id: shop-latency, service: monitored-shop, operation: web.request, metric: latency_p99, critical: 60000, notify: [hook] }
   - { id: shop-new-errors, service: monitored-shop, metric: new_error_group, window: 1h, notify: [hook] }
+  - { id: shop-errors-muted, service: monitored-shop, operation: web.request, metric: error_rate, critical: 30, min_requests: 6, notify: [hook] }
 `);
     const agent = await startTestAgent({ ECS_TRACE_MONITORS_FILE: file, ECS_TRACE_MONITORS_INTERVAL: '300ms' });
+    // Muted for an hour before any traffic: it will alert, and tell nobody.
+    const mute = (id: string, body: unknown) => fetch(`${agent.apiUrl}/api/v1/monitors/${id}/mute`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await mute('shop-errors-muted', { until: Date.now() + 3_600_000 })).status).toBe(200);
+    const refused = await mute('shop-errors-muted', { until: 'tomorrow' });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/^until: give a time \(ms since the epoch\) within the next 30 days, or null to unmute/);
+    expect((await mute('nope', { until: null })).status).toBe(404);
     const app = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: 'monitored-shop' }, stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const port = await new Promise<number>((resolve) => app.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
@@ -59,6 +67,10 @@ monitors:
       // No data before the first requests (not told), then the alert (told, and taken by the webhook).
       expect(errors.history.map((h) => [h.from, h.to, h.notified, h.sent.map((s) => s.ok)])).toEqual([['NO DATA', 'ALERT', true, [true]], [null, 'NO DATA', false, []]]);
       expect(body.monitors.find((m) => m.id === 'shop-latency')).toMatchObject({ state: 'OK', requests: 6 });
+      const muted = body.monitors.find((m) => m.id === 'shop-errors-muted')!;
+      expect(muted).toMatchObject({ state: 'ALERT' });
+      expect(muted.history.map((h) => [h.to, h.notified, h.sent.length])).toEqual([['ALERT', false, 0], ['NO DATA', false, 0]]);
+      expect(posts.filter((p) => p.monitor.id === 'shop-errors-muted')).toEqual([]);
       // The failing query is an error group the service never had: its monitor fires once.
       expect(posts.filter((p) => p.monitor.id === 'shop-new-errors').map((p) => [p.state, p.value])).toEqual([['ALERT', 1]]);
       // The error rate falls under the warning (3 of 36, 8%): one recovery.

@@ -738,7 +738,13 @@ monitors:
       await alerting.getByTestId('monitor-test').click();
       await expect.poll(() => alerting.getByTestId('monitor-test-result').innerText()).toBe('oncall: sent');
       expect(JSON.parse(posts[1]!)).toMatchObject({ test: true, monitor: { id: 'basket-errors' } });
+      // Muted for an hour, for everyone; then unmuted.
+      await alerting.getByTestId('monitor-mute').selectOption({ label: 'for 1 h' });
+      await expect.poll(() => alerting.getByTestId('monitor-muted').innerText()).toMatch(/^muted until \d{4}-\d\d-\d\d \d\d:\d\d$/);
+      expect(((await (await fetch(`${watched.apiUrl}/api/v1/monitors`)).json()) as { monitors: { id: string; mutedUntil?: number }[] }).monitors.find((m) => m.id === 'basket-errors')!.mutedUntil).toBeGreaterThan(Date.now() + 3_500_000);
       await shot(p, '16-monitors');
+      await alerting.getByTestId('monitor-unmute').click();
+      await expect.poll(() => alerting.getByTestId('monitor-mute').count()).toBe(1);
       // The service's page shows its own monitors.
       await p.goto(`${watched.apiUrl}/services/basket`);
       await expect.poll(() => p.getByTestId('monitor-row').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-monitor')).sort())).toEqual(['basket-errors', 'basket-p99']);

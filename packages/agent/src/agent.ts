@@ -193,6 +193,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       if (lease) started.push(() => lease.close());
       const runner = new MonitorRunner({
         file: monitorsFile, log, intervalMs: config.monitorsIntervalMs, ...(lease ? { leader: () => lease.holds() } : {}),
+        ...(store.monitorMutes ? { mutes: store.monitorMutes.bind(store) } : {}),
         read: (m, now) => monitorReader.read(m, now),
       });
       runner.start();
@@ -211,7 +212,14 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       ...(store.setErrorStatus && store.errorStatuses ? { errorStatus: { set: store.setErrorStatus.bind(store), all: store.errorStatuses.bind(store) } } : {}),
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
       red: () => stats.redMetrics(),
-      ...(monitors ? { monitors: { statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? '' } } : {}),
+      ...(monitors ? { monitors: {
+        statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? '',
+        ...(store.setMonitorMute ? { mute: async (id: string, untilMs: number | null) => {
+          if (!monitors.statuses().some((s) => s.monitor.id === id)) return false;
+          await store.setMonitorMute!(id, untilMs === null ? null : BigInt(untilMs) * 1_000_000n);
+          return monitors.muted(id, untilMs);
+        } } : {}),
+      } } : {}),
     });
     started.push(() => api.close());
     try {

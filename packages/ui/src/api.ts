@@ -81,6 +81,15 @@ export const api = {
   },
   serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),
   monitors: (service?: string) => get<ApiMonitors>('/api/v1/monitors', { service }),
+  /** Mutes a monitor until `until` (ms; null: unmutes), for every replica. */
+  muteMonitor: async (id: string, until: number | null): Promise<void> => {
+    const res = await fetch(`/api/v1/monitors/${encodeURIComponent(id)}/mute`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ until }) });
+    if (res.status === 401) dispatchEvent(new Event('ecs-trace:signin'));
+    if (!res.ok) {
+      const body = (await res.json().catch(() => undefined)) as { error?: string } | undefined;
+      throw new ApiError(body?.error ? `${body.error} (HTTP ${res.status})` : `the agent answered HTTP ${res.status}`);
+    }
+  },
   /** A test notification of a monitor to each of its channels: how each took it. */
   testMonitor: async (id: string): Promise<ApiMonitorTest> => {
     const res = await fetch(`/api/v1/monitors/${encodeURIComponent(id)}/test`, { method: 'POST' });

@@ -18,8 +18,10 @@ export interface MonitorEvent {
   to: MonitorState;
   value: number | undefined;
   threshold: number | undefined;
-  /** Whether it was told (notifies() says which are); how each channel took it (filled in as the sends end). */
+  /** Whether it was told (notifies() says which are, unless the monitor is muted); how each channel took it (filled in as the sends end). */
   notified: boolean;
+  /** Not told because the monitor was muted. */
+  muted?: boolean;
   sent: SendResult[];
 }
 
@@ -36,6 +38,8 @@ export interface MonitorStatus {
   problem?: string;
   /** Another process of the shared store evaluates it (this one's state is its own last, if it ever led). */
   elsewhere?: boolean;
+  /** ms since the epoch: muted until then (its changes recorded, nothing sent). */
+  mutedUntil?: number;
   /** Transitions, newest first (the last 100, since this process started). */
   history: MonitorEvent[];
 }
@@ -53,6 +57,8 @@ export interface RunnerOptions {
    * time): the others read nothing and send nothing, so N replicas notify once.
    */
   leader?: () => Promise<boolean>;
+  /** The mutes people set (the store's, shared by every replica), read every round. */
+  mutes?: () => Promise<{ monitor: string; until: bigint }[]>;
 }
 
 const HISTORY = 100;
@@ -82,6 +88,7 @@ export class MonitorRunner {
   async evaluateAll(): Promise<void> {
     const now = (this.o.now ?? Date.now)();
     const leads = this.o.leader ? await this.o.leader() : true;
+    await this.readMutes(now);
     if (!leads) {
       // Taken over later, a monitor starts from no state: an alert still on is told once more.
       for (const st of this.status.values()) Object.assign(st, { elsewhere: true, state: undefined, value: undefined, requests: 0, evaluatedAt: undefined });
@@ -102,19 +109,46 @@ export class MonitorRunner {
       st.value = r.value;
       st.requests = r.requests;
       const to = nextState(st.monitor, r, st.state ?? 'OK');
+      const muted = st.mutedUntil !== undefined && st.mutedUntil > now;
       if (to !== st.state) {
-        const notified = notifies(st.monitor, st.state, to);
-        const event: MonitorEvent = { at: now, from: st.state, to, value: r.value, threshold: thresholdOf(st.monitor, to), notified, sent: [] };
+        const notified = !muted && notifies(st.monitor, st.state, to);
+        const event: MonitorEvent = { at: now, from: st.state, to, value: r.value, threshold: thresholdOf(st.monitor, to), notified, ...(muted ? { muted: true } : {}), sent: [] };
         st.history.unshift(event);
         st.history.length = Math.min(st.history.length, HISTORY);
         this.o.log.info({ monitor: st.monitor.id, from: st.state, to, value: r.value }, 'monitor changed state');
         st.state = to;
         st.since = now;
         if (notified) this.notify(st.monitor, { monitor: st.monitor, from: event.from ?? 'OK', to, value: r.value, threshold: event.threshold, at: now }, event);
-      } else if (to === 'ALERT' && st.monitor.renotifyMs > 0 && now - (this.lastNotified.get(st.monitor.id) ?? st.since) >= st.monitor.renotifyMs) {
+      } else if (!muted && to === 'ALERT' && st.monitor.renotifyMs > 0 && now - (this.lastNotified.get(st.monitor.id) ?? st.since) >= st.monitor.renotifyMs) {
         this.notify(st.monitor, { monitor: st.monitor, from: to, to, value: r.value, threshold: thresholdOf(st.monitor, to), at: now }, undefined);
       }
     }));
+  }
+
+  /** The store's mutes, onto the monitors they name; one the store cannot give keeps the last known. */
+  private async readMutes(now: number): Promise<void> {
+    if (!this.o.mutes) return;
+    let mutes: { monitor: string; until: bigint }[];
+    try {
+      mutes = await this.o.mutes();
+    } catch {
+      return;
+    }
+    const until = new Map(mutes.map((x) => [x.monitor, Number(x.until / 1_000_000n)]));
+    for (const st of this.status.values()) {
+      const u = until.get(st.monitor.id);
+      if (u !== undefined && u > now) st.mutedUntil = u;
+      else delete st.mutedUntil;
+    }
+  }
+
+  /** A mute just set here (the store has it for the others): seen at once, not at the next round. */
+  muted(id: string, untilMs: number | null): boolean {
+    const st = this.status.get(id);
+    if (!st) return false;
+    if (untilMs === null) delete st.mutedUntil;
+    else st.mutedUntil = untilMs;
+    return true;
   }
 
   private notify(m: Monitor, t: Transition, event: MonitorEvent | undefined): void {

@@ -322,10 +322,12 @@ export interface ApiMonitor {
   since: number;
   evaluatedAt: number | null;
   problem?: string;
+  /** ms since the epoch: muted until then (its changes recorded, nothing sent). */
+  mutedUntil?: number;
   /** With a shared store: another process (agent or UI replica) evaluates the monitors and sends their notifications; ask it (or the replica behind the same load balancer that holds the lease). */
   elsewhere?: boolean;
   /** Transitions, newest first: the last 100 since this process started. */
-  history: { at: number; from: string | null; to: string; value: number | null; threshold: number | null; notified: boolean; sent: { channel: string; ok: boolean; attempts: number; error?: string }[] }[];
+  history: { at: number; from: string | null; to: string; value: number | null; threshold: number | null; notified: boolean; muted?: boolean; sent: { channel: string; ok: boolean; attempts: number; error?: string }[] }[];
 }
 
 export interface ApiMonitors {

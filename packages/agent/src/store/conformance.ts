@@ -128,6 +128,16 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       ]);
     });
 
+    it('keeps monitors muted until when, for every replica; unmuting takes the mute away', async () => {
+      if (!store.setMonitorMute || !store.monitorMutes) throw new Error('a store must keep monitor mutes');
+      expect(await store.monitorMutes()).toEqual([]);
+      await store.setMonitorMute('checkout-errors', T0);
+      await store.setMonitorMute('checkout-p95', T0 + 5n);
+      await store.setMonitorMute('checkout-errors', T0 + 9n);
+      await store.setMonitorMute('checkout-p95', null);
+      expect(await store.monitorMutes()).toEqual([{ monitor: 'checkout-errors', until: T0 + 9n }]);
+    });
+
     it('merges chunks of one trace that arrive in separate payloads, child first', async () => {
       await store.write(batch([[span({ traceId: 7n, spanId: 2n, parentId: 1n, service: 'db', start: T0 + MS, duration: 1_000_000 })]]));
       let t = await store.getTrace(tid('7'));

@@ -147,6 +147,10 @@ export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, Stats
   setErrorStatus?(group: string, status: ErrorStatus, at: bigint): Promise<void>;
   /** Every status set; a group without one is open. */
   errorStatuses?(): Promise<ErrorStatusRecord[]>;
+  /** Mutes a monitor until `until` (ns; null: unmutes it), for every agent and UI replica of the store. */
+  setMonitorMute?(monitor: string, until: bigint | null): Promise<void>;
+  /** The monitors muted, and until when (ns); a mute that has passed may still be listed. */
+  monitorMutes?(): Promise<{ monitor: string; until: bigint }[]>;
   /** How a store reached over the network is doing (reconnecting.ts, spool.ts); absent: always at hand. */
   condition?(): StoreCondition;
   close(): Promise<void>;

@@ -102,6 +102,8 @@ export class ReconnectingStore implements TraceStore {
   searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]> { return this.call((s) => s.searchTraces(query)); }
   setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> { return this.call((s) => (s.setErrorStatus ? s.setErrorStatus(group, status, at) : Promise.reject(new Error('this store keeps no error statuses')))); }
   errorStatuses(): Promise<ErrorStatusRecord[]> { return this.call((s) => (s.errorStatuses ? s.errorStatuses() : Promise.resolve([]))); }
+  setMonitorMute(monitor: string, until: bigint | null): Promise<void> { return this.call((s) => (s.setMonitorMute ? s.setMonitorMute(monitor, until) : Promise.reject(new Error('this store keeps no monitor mutes')))); }
+  monitorMutes(): Promise<{ monitor: string; until: bigint }[]> { return this.call((s) => (s.monitorMutes ? s.monitorMutes() : Promise.resolve([]))); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.call((s) => s.queryStats(q)); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.call((s) => s.serviceStats(range)); }
   readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.call((s) => s.readRollups(kind, range, width)); }

@@ -187,6 +187,8 @@ export class SpooledStore implements TraceStore {
   // What people set is written to the shared store at once (not spooled): it answers or fails.
   setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> { return this.remote.setErrorStatus ? this.remote.setErrorStatus(group, status, at) : Promise.reject(new Error('this store keeps no error statuses')); }
   errorStatuses(): Promise<ErrorStatusRecord[]> { return this.remote.errorStatuses ? this.remote.errorStatuses() : Promise.resolve([]); }
+  setMonitorMute(monitor: string, until: bigint | null): Promise<void> { return this.remote.setMonitorMute ? this.remote.setMonitorMute(monitor, until) : Promise.reject(new Error('this store keeps no monitor mutes')); }
+  monitorMutes(): Promise<{ monitor: string; until: bigint }[]> { return this.remote.monitorMutes ? this.remote.monitorMutes() : Promise.resolve([]); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.remote.queryStats(q); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.remote.serviceStats(range); }
   readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.remote.readRollups(kind, range, width); }

@@ -35,20 +35,32 @@ function TestButton(props: { id: string }) {
   return html`<button type="button" data-testid="monitor-test" onClick=${run}>Test</button>${result ? html` <span class="muted" data-testid="monitor-test-result">${result}</span>` : null}`;
 }
 
-export function MonitorsTable(props: { monitors: Monitor[]; showService: boolean }) {
+const MUTES: [string, number][] = [['1 h', 3_600_000], ['4 h', 14_400_000], ['1 day', 86_400_000], ['1 week', 7 * 86_400_000]];
+
+/** Mute for a time, or unmute: for every replica; the table reloads to show it. */
+function MuteControl(props: { m: Monitor; changed: () => void }) {
+  const [failed, setFailed] = useState<string | undefined>(undefined);
+  const set = (until: number | null) => { setFailed(undefined); api.muteMonitor(props.m.id, until).then(props.changed, (err: Error) => setFailed(err.message)); };
+  const muted = props.m.mutedUntil !== undefined;
+  return html`${muted ? html`<span class="badge warn" data-testid="monitor-muted">muted until ${clock(props.m.mutedUntil!, 'date').slice(0, 16)}</span> <button type="button" data-testid="monitor-unmute" onClick=${() => set(null)}>Unmute</button>`
+    : html`<select data-testid="monitor-mute" aria-label="Mute" value="" onChange=${(e: Event) => { const v = Number((e.target as HTMLSelectElement).value); if (v > 0) set(Date.now() + v); }}>
+      <option value="">Mute…</option>${MUTES.map(([label, ms]) => html`<option value=${ms}>for ${label}</option>`)}</select>`}${failed ? html` <span class="error">${failed}</span>` : null}`;
+}
+
+export function MonitorsTable(props: { monitors: Monitor[]; showService: boolean; changed?: () => void }) {
   return html`<table class="grid" data-testid="monitors-table">
     <thead><tr><th>State</th><th>Monitor</th>${props.showService ? html`<th>Service</th>` : null}<th>Alerts when</th><th class="num">Now</th><th>Since</th><th>Notifies</th><th></th></tr></thead>
     <tbody>${props.monitors.map((m) => html`<tr data-testid="monitor-row" data-monitor=${m.id}>
       <td>${badge(m.state)}${m.elsewhere ? html` <span class="muted" title="With a shared store one process evaluates the monitors">evaluated by another replica</span>` : null}${m.problem ? html` <span class="error" title=${m.problem}>cannot read</span>` : null}</td>
       <td><b>${m.name}</b>${m.history.length > 0 ? html`<details><summary class="muted">${m.history.length} transition${m.history.length === 1 ? '' : 's'}</summary><ul class="links" data-testid="monitor-history">
-        ${m.history.map((h) => html`<li>${clock(h.at, 'date')}: ${h.from ?? 'start'} → ${h.to} at ${shown(m, h.value)}${h.notified ? ` · ${h.sent.length === 0 ? 'sending' : h.sent.map((s) => `${s.channel} ${s.ok ? 'took it' : `did not (${s.error ?? ''})`}`).join(', ')}` : ' · not told'}</li>`)}
+        ${m.history.map((h) => html`<li>${clock(h.at, 'date')}: ${h.from ?? 'start'} → ${h.to} at ${shown(m, h.value)}${h.notified ? ` · ${h.sent.length === 0 ? 'sending' : h.sent.map((s) => `${s.channel} ${s.ok ? 'took it' : `did not (${s.error ?? ''})`}`).join(', ')}` : h.muted ? ' · muted' : ' · not told'}</li>`)}
       </ul></details>` : null}</td>
       ${props.showService ? html`<td><a href=${`/services/${encodeURIComponent(m.service)}${m.env ? `?env=${encodeURIComponent(m.env)}` : ''}`}>${m.service}</a>${m.env ? html` <span class="muted">${m.env}</span>` : null}</td>` : null}
       <td>${conditionOf(m)}${m.minRequests > 0 ? html` <span class="muted">(at least ${m.minRequests} requests)</span>` : null}</td>
       <td class="num" data-testid="monitor-value">${shown(m, m.value)}</td>
       <td>${m.state ? clock(m.since, 'date') : '—'}</td>
       <td>${m.notify.join(', ') || html`<span class="muted">nobody</span>`}</td>
-      <td>${m.notify.length > 0 ? html`<${TestButton} id=${m.id} />` : null}</td>
+      <td>${m.notify.length > 0 ? html`<${TestButton} id=${m.id} /> <${MuteControl} m=${m} changed=${props.changed ?? (() => undefined)} />` : null}</td>
     </tr>`)}</tbody>
   </table>`;
 }

@@ -153,6 +153,9 @@ export const MIGRATIONS: readonly string[] = [
   // 8: a rollup slot's first request (a service's rate is over the time it was seen); rows
   // written before it have none, and read as from their slot's start.
   `ALTER TABLE service_rollup ADD COLUMN first_seen bigint;`,
+
+  // 9: monitors muted from the UI or the API, until when (ns), for every replica.
+  `CREATE TABLE monitor_mute (monitor text PRIMARY KEY, until bigint NOT NULL);`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

@@ -410,6 +410,15 @@ export class PostgresStore implements TraceStore {
       'INSERT INTO error_status (group_id, status, changed_at) VALUES ($1, $2, $3) ON CONFLICT (group_id) DO UPDATE SET status = $2, changed_at = $3', [group, status, at]);
   }
 
+  async setMonitorMute(monitor: string, until: bigint | null): Promise<void> {
+    if (until === null) await this.pool.query('DELETE FROM monitor_mute WHERE monitor = $1', [monitor]);
+    else await this.pool.query('INSERT INTO monitor_mute (monitor, until) VALUES ($1, $2) ON CONFLICT (monitor) DO UPDATE SET until = $2', [monitor, until]);
+  }
+
+  async monitorMutes(): Promise<{ monitor: string; until: bigint }[]> {
+    return (await this.pool.query<{ monitor: string; until: bigint }>('SELECT monitor, until FROM monitor_mute')).rows;
+  }
+
   async errorStatuses(): Promise<ErrorStatusRecord[]> {
     const { rows } = await this.pool.query<{ group_id: string; status: ErrorStatus; changed_at: bigint }>('SELECT group_id, status, changed_at FROM error_status');
     return rows.map((r) => ({ group: r.group_id, status: r.status, changedAt: r.changed_at }));

@@ -80,6 +80,10 @@ CREATE TABLE IF NOT EXISTS error_status (
   status     TEXT NOT NULL,
   changed_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS monitor_mute (
+  monitor TEXT PRIMARY KEY,
+  until   INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stats (
   start            INTEGER NOT NULL,
   duration         INTEGER NOT NULL,
@@ -563,6 +567,20 @@ export class SqliteStore implements TraceStore {
       return rows.map((r) => ({ group: r.group_id, status: r.status, changedAt: r.changed_at }));
     } catch {
       // A read-only connection to a file its writer has not upgraded yet.
+      return [];
+    }
+  }
+
+  async setMonitorMute(monitor: string, until: bigint | null): Promise<void> {
+    if (until === null) this.db.prepare('DELETE FROM monitor_mute WHERE monitor = ?').run(monitor);
+    else this.db.prepare('INSERT OR REPLACE INTO monitor_mute (monitor, until) VALUES (?, ?)').run(monitor, until);
+  }
+
+  async monitorMutes(): Promise<{ monitor: string; until: bigint }[]> {
+    try {
+      return this.db.prepare('SELECT monitor, until FROM monitor_mute').safeIntegers(true).all() as { monitor: string; until: bigint }[];
+    } catch {
+      // A read-only connection to a file its writer has not opened since the table came.
       return [];
     }
   }

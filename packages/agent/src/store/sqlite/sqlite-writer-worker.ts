@@ -17,6 +17,7 @@ export type WriterRequest =
   | { id: number; op: 'retention'; olderThan: bigint; maxBytes: number }
   | { id: number; op: 'flushRollups' }
   | { id: number; op: 'errorStatus'; group: string; status: ErrorStatus; at: bigint }
+  | { id: number; op: 'monitorMute'; monitor: string; until: bigint | null }
   | { id: number; op: 'close' };
 
 export type WriterResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
@@ -42,6 +43,7 @@ port.on('message', (m: WriterRequest) => {
       else if (m.op === 'retention') value = await store.enforceRetention(m.olderThan, m.maxBytes);
       else if (m.op === 'flushRollups') store.flushRollups();
       else if (m.op === 'errorStatus') await store.setErrorStatus(m.group, m.status, m.at);
+      else if (m.op === 'monitorMute') await store.setMonitorMute(m.monitor, m.until);
       else {
         await store.close();
         port.postMessage({ id: m.id, ok: true } satisfies WriterResponse);

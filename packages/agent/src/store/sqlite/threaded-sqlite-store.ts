@@ -98,6 +98,14 @@ export class ThreadedSqliteStore implements TraceStore {
     return this.reader.errorStatuses();
   }
 
+  setMonitorMute(monitor: string, until: bigint | null): Promise<void> {
+    return this.call({ op: 'monitorMute', monitor, until });
+  }
+
+  monitorMutes(): Promise<{ monitor: string; until: bigint }[]> {
+    return this.reader.monitorMutes();
+  }
+
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined> {
     return this.reader.getTrace(traceId);
   }
