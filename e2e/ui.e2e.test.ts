@@ -761,4 +761,54 @@ monitors:
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('makes a monitor in the UI, sees it fire and its history, refuses a bad one naming the field, and deletes it', async () => {
+    const posts: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('end', () => { posts.push(body); res.end(); });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-ui-monitor-form-'));
+    // The file names the channel (its address stays there); the monitor is made in the UI.
+    writeFileSync(join(dir, 'monitors.yaml'), `channels: [{ name: oncall, kind: webhook, url: "http://127.0.0.1:${(hook.address() as AddressInfo).port}/" }]\n`);
+    const made = await startTestAgent({ ECS_TRACE_MONITORS_FILE: join(dir, 'monitors.yaml'), ECS_TRACE_MONITORS_INTERVAL: '300ms' });
+    try {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const chunks: Span[][] = [0, 1, 2].map((i) => [{ service: 'ledger', name: 'web.request', resource: 'POST /entries', type: 'web', traceId: 0x1ed0n + BigInt(i), spanId: 1n, parentId: 0n,
+        start: now - BigInt(i) * 1_000_000_000n, duration: 8_000_000, error: 1, meta: { 'span.kind': 'server' }, metrics: { _sampling_priority_v1: 1 } }]);
+      expect((await fetch(`${made.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await p.goto(`${made.apiUrl}/monitors`);
+      const form = p.getByTestId('monitor-form');
+      await form.waitFor();
+      // Without a critical value: the agent's message, naming the field.
+      await form.getByLabel('id').fill('ledger-errors');
+      await form.getByLabel('service').fill('ledger');
+      await form.getByLabel('when').selectOption('error_count');
+      await form.getByRole('button', { name: 'Create' }).click();
+      await expect.poll(() => p.getByTestId('monitor-form-error').innerText()).toBe('monitor.critical: is required: the value at which it alerts');
+      await form.getByLabel('critical').fill('1');
+      await form.getByLabel('oncall').check();
+      await form.getByRole('button', { name: 'Create' }).click();
+      const row = p.locator('[data-testid=monitor-row][data-monitor=ledger-errors]');
+      await expect.poll(() => row.getByTestId('monitor-state').innerText(), { timeout: 15_000 }).toBe('ALERT');
+      await expect.poll(() => posts.length).toBe(1);
+      expect(JSON.parse(posts[0]!)).toMatchObject({ state: 'ALERT', value: 3, monitor: { id: 'ledger-errors', service: 'ledger', metric: 'error_count' } });
+      await row.locator('details summary').click();
+      await expect.poll(() => row.getByTestId('monitor-history').innerText()).toMatch(/→ ALERT at 3 · oncall took it/);
+      await shot(p, '18-monitor-made-in-ui');
+      // Kept by the store: the API lists it as made here.
+      const listed = ((await (await fetch(`${made.apiUrl}/api/v1/monitors`)).json()) as { monitors: { id: string; source: string }[] }).monitors;
+      expect(listed).toEqual([expect.objectContaining({ id: 'ledger-errors', source: 'ui' })]);
+      await row.getByTestId('monitor-delete').click();
+      await expect.poll(() => row.count()).toBe(0);
+      await p.close();
+    } finally {
+      await made.close();
+      hook.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
 import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
 import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
-import { loadMonitors, MonitorReader, MonitorRunner } from './monitors/index.js';
+import { loadMonitors, MonitorReader, MonitorRunner, monitorToFile, parseMonitor, type Monitor } from './monitors/index.js';
 import { createPipeline } from './process/index.js';
 import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
@@ -183,8 +183,12 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const reader = openReader(config, store, config.queryTimeoutMs);
     started.push(() => reader.close());
     // Monitors read the stats and the error rollups through the query reader: never the intake's thread.
+    // Always on: with no monitors file, monitors made in the UI are evaluated (and a round with no
+    // monitor at all reads nothing but the store's short list of them).
     let monitors: MonitorRunner | undefined;
-    if (monitorsFile) {
+    {
+      const file = monitorsFile ?? { monitors: [], channels: [] };
+      const logOnceMonitors = new LogOnce(log);
       const monitorReader = new MonitorReader({
         stats: { query: (q) => stats.query(q, reader) }, serviceStats: (r) => stats.serviceStats(r, reader), rollups: reader,
         ...(store.errorStatuses ? { statuses: store.errorStatuses.bind(store) } : {}),
@@ -192,14 +196,23 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       const lease = await sharedLease(config, 'monitors');
       if (lease) started.push(() => lease.close());
       const runner = new MonitorRunner({
-        file: monitorsFile, log, intervalMs: config.monitorsIntervalMs, ...(lease ? { leader: () => lease.holds() } : {}),
+        file, log, intervalMs: config.monitorsIntervalMs, ...(lease ? { leader: () => lease.holds() } : {}),
         ...(store.monitorMutes ? { mutes: store.monitorMutes.bind(store) } : {}),
+        ...(store.savedMonitors ? { saved: async () => (await store.savedMonitors!()).flatMap((x) => {
+          try {
+            return [parseMonitor(JSON.parse(x.definition), file.channels.map((c) => c.name))];
+          } catch (err) {
+            // One the file's channels no longer have, say: said, and left out until mended.
+            logOnceMonitors.warn(`monitor ${x.id}`, { monitor: x.id, err: (err as Error).message }, 'a monitor made in the UI is no longer valid and is not evaluated');
+            return [];
+          }
+        }) } : {}),
         read: (m, now) => monitorReader.read(m, now),
       });
       runner.start();
       started.push(() => runner.close());
       monitors = runner;
-      log.info({ monitors: monitorsFile.monitors.length, channels: monitorsFile.channels.length, file: config.monitorsFile }, 'monitors evaluated every round');
+      if (monitorsFile) log.info({ monitors: monitorsFile.monitors.length, channels: monitorsFile.channels.length, file: config.monitorsFile }, 'monitors evaluated every round');
     }
     const receiverText = receiverAddress ? `${receiverAddress.address}:${receiverAddress.port}` : null;
     const api = buildApi({
@@ -213,7 +226,11 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
       red: () => stats.redMetrics(),
       ...(monitors ? { monitors: {
-        statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? '',
+        statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile, channels: () => monitors.channelNames(),
+        ...(store.saveMonitor ? { save: async (id: string, m: Monitor | null) => {
+          await store.saveMonitor!(id, m === null ? null : JSON.stringify(monitorToFile(m)));
+          await monitors.readSaved();
+        } } : {}),
         ...(store.setMonitorMute ? { mute: async (id: string, untilMs: number | null) => {
           if (!monitors.statuses().some((s) => s.monitor.id === id)) return false;
           await store.setMonitorMute!(id, untilMs === null ? null : BigInt(untilMs) * 1_000_000n);

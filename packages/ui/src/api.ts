@@ -81,6 +81,23 @@ export const api = {
   },
   serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),
   monitors: (service?: string) => get<ApiMonitors>('/api/v1/monitors', { service }),
+  /** Makes (or, with `id`, changes) a monitor, in the monitors file's shape; the agent's error names the field. */
+  saveMonitor: async (body: Record<string, unknown>, id?: string): Promise<void> => {
+    const res = await fetch(id ? `/api/v1/monitors/${encodeURIComponent(id)}` : '/api/v1/monitors', { method: id ? 'PUT' : 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status === 401) dispatchEvent(new Event('ecs-trace:signin'));
+    if (!res.ok) {
+      const b = (await res.json().catch(() => undefined)) as { error?: string } | undefined;
+      throw new ApiError(b?.error ?? `the agent answered HTTP ${res.status}`);
+    }
+  },
+  deleteMonitor: async (id: string): Promise<void> => {
+    const res = await fetch(`/api/v1/monitors/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (res.status === 401) dispatchEvent(new Event('ecs-trace:signin'));
+    if (!res.ok) {
+      const b = (await res.json().catch(() => undefined)) as { error?: string } | undefined;
+      throw new ApiError(b?.error ?? `the agent answered HTTP ${res.status}`);
+    }
+  },
   /** Mutes a monitor until `until` (ms; null: unmutes), for every replica. */
   muteMonitor: async (id: string, until: number | null): Promise<void> => {
     const res = await fetch(`/api/v1/monitors/${encodeURIComponent(id)}/mute`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ until }) });

@@ -182,6 +182,25 @@ function monitorOf(raw: unknown, field: string, channels: ReadonlySet<string>): 
   return m;
 }
 
+/**
+ * One monitor as the monitors file writes it (snake_case keys), made in the UI or the API: checked
+ * as a file's are, its channels among `channels` (the file's: their secrets stay there).
+ */
+export function parseMonitor(raw: unknown, channels: readonly string[], field = 'monitor'): Monitor {
+  return monitorOf(raw, field, new Set(channels));
+}
+
+/** A monitor back in the file's shape (what the store keeps of one made in the UI). */
+export function monitorToFile(m: Monitor): Record<string, unknown> {
+  const window = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`);
+  return {
+    id: m.id, name: m.name, service: m.service, ...(m.env ? { env: m.env } : {}), ...(m.version ? { version: m.version } : {}), ...(m.resource ? { resource: m.resource } : {}),
+    ...(m.operation ? { operation: m.operation } : {}), metric: m.metric, window: window(m.windowMs), comparison: m.comparison,
+    ...(m.warning !== undefined ? { warning: m.warning } : {}), critical: m.critical, ...(m.recovery !== undefined ? { recovery: m.recovery } : {}),
+    min_requests: m.minRequests, no_data: m.noData, notify: m.notify, ...(m.renotifyMs > 0 ? { renotify: window(m.renotifyMs) } : {}),
+  };
+}
+
 /** A monitors file's text (YAML, of which JSON is a part) checked whole; the first problem thrown, naming its field. */
 export function parseMonitors(textOfFile: string, source = 'the monitors file'): MonitorsFile {
   let raw: unknown;

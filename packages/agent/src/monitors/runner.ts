@@ -27,6 +27,8 @@ export interface MonitorEvent {
 
 export interface MonitorStatus {
   monitor: Monitor;
+  /** Where it is defined: the monitors file (read-only here), or the UI and API (kept by the store). */
+  source: 'file' | 'ui';
   /** undefined until its first evaluation. */
   state: MonitorState | undefined;
   value: number | undefined;
@@ -59,6 +61,8 @@ export interface RunnerOptions {
   leader?: () => Promise<boolean>;
   /** The mutes people set (the store's, shared by every replica), read every round. */
   mutes?: () => Promise<{ monitor: string; until: bigint }[]>;
+  /** The monitors made in the UI or the API (the store's), read every round. */
+  saved?: () => Promise<Monitor[]>;
 }
 
 const HISTORY = 100;
@@ -74,11 +78,10 @@ export class MonitorRunner {
   constructor(private readonly o: RunnerOptions) {
     this.channels = new Map(o.file.channels.map((c) => [c.name, c]));
     const now = (o.now ?? Date.now)();
-    for (const m of o.file.monitors) this.status.set(m.id, { monitor: m, state: undefined, value: undefined, requests: 0, since: now, evaluatedAt: undefined, history: [] });
+    for (const m of o.file.monitors) this.status.set(m.id, { monitor: m, source: 'file', state: undefined, value: undefined, requests: 0, since: now, evaluatedAt: undefined, history: [] });
   }
 
   start(): void {
-    if (this.o.file.monitors.length === 0) return;
     this.timer = setInterval(() => { this.round = this.round.then(() => this.evaluateAll()); }, this.o.intervalMs ?? 30_000);
     this.timer.unref();
     this.round = this.evaluateAll();
@@ -87,6 +90,9 @@ export class MonitorRunner {
   /** One round over every monitor; each reads on its own, one that fails says why and keeps its state. */
   async evaluateAll(): Promise<void> {
     const now = (this.o.now ?? Date.now)();
+    await this.readSaved(now);
+    // No monitor at all: nothing to lead (a shared store's lease is asked for only when there is).
+    if (this.status.size === 0) return;
     const leads = this.o.leader ? await this.o.leader() : true;
     await this.readMutes(now);
     if (!leads) {
@@ -123,6 +129,33 @@ export class MonitorRunner {
         this.notify(st.monitor, { monitor: st.monitor, from: to, to, value: r.value, threshold: thresholdOf(st.monitor, to), at: now }, undefined);
       }
     }));
+  }
+
+  /**
+   * The monitors made in the UI or the API, as the store has them now: a new one starts with no
+   * state, a changed one keeps its state and history, a deleted one goes.
+   */
+  async readSaved(now = (this.o.now ?? Date.now)()): Promise<void> {
+    if (!this.o.saved) return;
+    let saved: Monitor[];
+    try {
+      saved = await this.o.saved();
+    } catch {
+      return;
+    }
+    const ids = new Set(saved.map((m) => m.id));
+    for (const [id, st] of this.status) if (st.source === 'ui' && !ids.has(id)) this.status.delete(id);
+    for (const m of saved) {
+      const st = this.status.get(m.id);
+      if (st?.source === 'file') continue;
+      if (st) st.monitor = m;
+      else this.status.set(m.id, { monitor: m, source: 'ui', state: undefined, value: undefined, requests: 0, since: now, evaluatedAt: undefined, history: [] });
+    }
+  }
+
+  /** The channels monitors may notify: the monitors file's. */
+  channelNames(): string[] {
+    return [...this.channels.keys()];
   }
 
   /** The store's mutes, onto the monitors they name; one the store cannot give keeps the last known. */

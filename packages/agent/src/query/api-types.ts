@@ -298,6 +298,8 @@ export interface ApiServiceMap {
 /** A monitor, its state and its transitions (GET /api/v1/monitors). Times in ms since the epoch. */
 export interface ApiMonitor {
   id: string;
+  /** `file`: from the monitors file, read-only here; `ui`: made in the UI or the API. */
+  source: 'file' | 'ui';
   name: string;
   service: string;
   env: string | null;
@@ -335,6 +337,10 @@ export interface ApiMonitors {
   configured: boolean;
   file?: string;
   monitors: ApiMonitor[];
+  /** The channels a monitor may notify (the file's; their secrets stay there). */
+  channels: string[];
+  /** Whether monitors can be made here (POST /api/v1/monitors): the store keeps them. */
+  editable: boolean;
 }
 
 export interface ApiMonitorTest {

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import type { MonitorStatus, SendResult } from '../monitors/index.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { MonitorDefinitionError, parseMonitor, type Monitor, type MonitorStatus, type SendResult } from '../monitors/index.js';
 import type { ApiMonitor, ApiMonitors, ApiMonitorTest } from './api-types.js';
 import { QueryError } from './params.js';
 
@@ -14,13 +14,18 @@ export interface MonitorsSource {
   test(id: string): Promise<SendResult[] | undefined>;
   /** Mutes (until ms; null: unmutes) a monitor for every replica; false for a monitor the file does not have. */
   mute?(id: string, untilMs: number | null): Promise<boolean>;
-  file: string;
+  /** Keeps (null: deletes) a monitor made in the UI or the API, for every replica. */
+  save?(id: string, m: Monitor | null): Promise<void>;
+  /** The channels a monitor may notify (the file's). */
+  channels(): string[];
+  /** The monitors file, if one is set. */
+  file: string | undefined;
 }
 
 const MAX_MUTE_MS = 30 * 86_400_000;
 
 const toApi = (s: MonitorStatus): ApiMonitor => ({
-  id: s.monitor.id, name: s.monitor.name, service: s.monitor.service, env: s.monitor.env ?? null, version: s.monitor.version ?? null,
+  id: s.monitor.id, source: s.source, name: s.monitor.name, service: s.monitor.service, env: s.monitor.env ?? null, version: s.monitor.version ?? null,
   resource: s.monitor.resource ?? null, operation: s.monitor.operation ?? null, metric: s.monitor.metric, windowMs: s.monitor.windowMs,
   comparison: s.monitor.comparison, warning: s.monitor.warning ?? null, critical: s.monitor.critical, recovery: s.monitor.recovery ?? null,
   minRequests: s.monitor.minRequests, noData: s.monitor.noData, notify: s.monitor.notify,
@@ -30,9 +35,39 @@ const toApi = (s: MonitorStatus): ApiMonitor => ({
 
 export function serveMonitors(app: FastifyInstance, monitors: MonitorsSource | undefined): void {
   app.get<{ Querystring: { service?: string } }>('/api/v1/monitors', { schema: { querystring: { type: 'object', properties: { service: { type: 'string' } }, additionalProperties: false } } }, async (req): Promise<ApiMonitors> => {
-    if (!monitors) return { configured: false, monitors: [] };
+    if (!monitors) return { configured: false, monitors: [], channels: [], editable: false };
     const all = monitors.statuses().filter((s) => !req.query.service || s.monitor.service === req.query.service);
-    return { configured: true, file: monitors.file, monitors: all.map(toApi) };
+    return { configured: monitors.file !== undefined, ...(monitors.file ? { file: monitors.file } : {}), monitors: all.map(toApi), channels: monitors.channels(), editable: monitors.save !== undefined };
+  });
+
+  // Monitors made in the UI or the API: checked as the file's are (400 naming the field); the
+  // file's own are read-only here (409: change them in the file).
+  const save = async (id: string | undefined, body: unknown, reply: FastifyReply, creating: boolean) => {
+    if (!monitors?.save) return reply.code(404).send({ error: monitors ? 'this store keeps no monitors' : 'monitors are off here' });
+    let m: Monitor;
+    try {
+      m = parseMonitor(body, monitors.channels());
+    } catch (err) {
+      if (err instanceof MonitorDefinitionError) throw new QueryError(err.message);
+      throw err;
+    }
+    if (id !== undefined && m.id !== id) throw new QueryError(`monitor.id: "${m.id}" is not the monitor of this address ("${id.slice(0, 64)}")`);
+    const have = monitors.statuses().find((s) => s.monitor.id === m.id);
+    if (have?.source === 'file') return reply.code(409).send({ error: `monitor.id: "${m.id}" is a monitor of the monitors file: change it there` });
+    if (creating && have) return reply.code(409).send({ error: `monitor.id: "${m.id}" is taken: PUT /api/v1/monitors/${m.id} changes it` });
+    if (!creating && !have) return reply.code(404).send({ error: `no monitor "${m.id}"` });
+    await monitors.save(m.id, m);
+    const saved = monitors.statuses().find((s) => s.monitor.id === m.id);
+    return reply.code(creating ? 201 : 200).send(saved ? toApi(saved) : { id: m.id });
+  };
+  app.post<{ Body: unknown }>('/api/v1/monitors', async (req, reply) => save(undefined, req.body, reply, true));
+  app.put<{ Params: { id: string }; Body: unknown }>('/api/v1/monitors/:id', async (req, reply) => save(req.params.id, req.body, reply, false));
+  app.delete<{ Params: { id: string } }>('/api/v1/monitors/:id', async (req, reply) => {
+    const have = monitors?.statuses().find((s) => s.monitor.id === req.params.id);
+    if (!have || !monitors?.save) return reply.code(404).send({ error: `no monitor ${JSON.stringify(req.params.id.slice(0, 64))}` });
+    if (have.source === 'file') return reply.code(409).send({ error: `"${have.monitor.id}" is a monitor of the monitors file: remove it there` });
+    await monitors.save(have.monitor.id, null);
+    return reply.code(204).send();
   });
   // Muted for a time (its changes still recorded, nothing sent), for every replica of the store.
   app.put<{ Params: { id: string }; Body: { until?: unknown } }>('/api/v1/monitors/:id/mute', async (req, reply) => {

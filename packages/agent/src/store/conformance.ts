@@ -138,6 +138,17 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect(await store.monitorMutes()).toEqual([{ monitor: 'checkout-errors', until: T0 + 9n }]);
     });
 
+    it('keeps monitors made in the UI, replaced by their id, until deleted', async () => {
+      if (!store.saveMonitor || !store.savedMonitors) throw new Error('a store must keep monitors');
+      expect(await store.savedMonitors()).toEqual([]);
+      await store.saveMonitor('b', '{"id":"b","service":"s","metric":"error_rate","critical":5}');
+      await store.saveMonitor('a', '{"id":"a"}');
+      await store.saveMonitor('b', '{"id":"b","critical":7}');
+      expect(await store.savedMonitors()).toEqual([{ id: 'a', definition: '{"id":"a"}' }, { id: 'b', definition: '{"id":"b","critical":7}' }]);
+      await store.saveMonitor('a', null);
+      expect((await store.savedMonitors()).map((m) => m.id)).toEqual(['b']);
+    });
+
     it('merges chunks of one trace that arrive in separate payloads, child first', async () => {
       await store.write(batch([[span({ traceId: 7n, spanId: 2n, parentId: 1n, service: 'db', start: T0 + MS, duration: 1_000_000 })]]));
       let t = await store.getTrace(tid('7'));

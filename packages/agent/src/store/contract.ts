@@ -151,6 +151,10 @@ export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, Stats
   setMonitorMute?(monitor: string, until: bigint | null): Promise<void>;
   /** The monitors muted, and until when (ns); a mute that has passed may still be listed. */
   monitorMutes?(): Promise<{ monitor: string; until: bigint }[]>;
+  /** Keeps a monitor made in the UI or the API (its definition as the monitors file writes one, JSON); null deletes it. */
+  saveMonitor?(id: string, definition: string | null): Promise<void>;
+  /** The monitors made in the UI or the API. */
+  savedMonitors?(): Promise<{ id: string; definition: string }[]>;
   /** How a store reached over the network is doing (reconnecting.ts, spool.ts); absent: always at hand. */
   condition?(): StoreCondition;
   close(): Promise<void>;

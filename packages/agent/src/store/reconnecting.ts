@@ -104,6 +104,8 @@ export class ReconnectingStore implements TraceStore {
   errorStatuses(): Promise<ErrorStatusRecord[]> { return this.call((s) => (s.errorStatuses ? s.errorStatuses() : Promise.resolve([]))); }
   setMonitorMute(monitor: string, until: bigint | null): Promise<void> { return this.call((s) => (s.setMonitorMute ? s.setMonitorMute(monitor, until) : Promise.reject(new Error('this store keeps no monitor mutes')))); }
   monitorMutes(): Promise<{ monitor: string; until: bigint }[]> { return this.call((s) => (s.monitorMutes ? s.monitorMutes() : Promise.resolve([]))); }
+  saveMonitor(id: string, definition: string | null): Promise<void> { return this.call((s) => (s.saveMonitor ? s.saveMonitor(id, definition) : Promise.reject(new Error('this store keeps no monitors')))); }
+  savedMonitors(): Promise<{ id: string; definition: string }[]> { return this.call((s) => (s.savedMonitors ? s.savedMonitors() : Promise.resolve([]))); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.call((s) => s.queryStats(q)); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.call((s) => s.serviceStats(range)); }
   readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.call((s) => s.readRollups(kind, range, width)); }

@@ -189,6 +189,8 @@ export class SpooledStore implements TraceStore {
   errorStatuses(): Promise<ErrorStatusRecord[]> { return this.remote.errorStatuses ? this.remote.errorStatuses() : Promise.resolve([]); }
   setMonitorMute(monitor: string, until: bigint | null): Promise<void> { return this.remote.setMonitorMute ? this.remote.setMonitorMute(monitor, until) : Promise.reject(new Error('this store keeps no monitor mutes')); }
   monitorMutes(): Promise<{ monitor: string; until: bigint }[]> { return this.remote.monitorMutes ? this.remote.monitorMutes() : Promise.resolve([]); }
+  saveMonitor(id: string, definition: string | null): Promise<void> { return this.remote.saveMonitor ? this.remote.saveMonitor(id, definition) : Promise.reject(new Error('this store keeps no monitors')); }
+  savedMonitors(): Promise<{ id: string; definition: string }[]> { return this.remote.savedMonitors ? this.remote.savedMonitors() : Promise.resolve([]); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.remote.queryStats(q); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.remote.serviceStats(range); }
   readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.remote.readRollups(kind, range, width); }

@@ -60,7 +60,8 @@ export function MonitorsTable(props: { monitors: Monitor[]; showService: boolean
       <td class="num" data-testid="monitor-value">${shown(m, m.value)}</td>
       <td>${m.state ? clock(m.since, 'date') : '—'}</td>
       <td>${m.notify.join(', ') || html`<span class="muted">nobody</span>`}</td>
-      <td>${m.notify.length > 0 ? html`<${TestButton} id=${m.id} /> <${MuteControl} m=${m} changed=${props.changed ?? (() => undefined)} />` : null}</td>
+      <td>${m.notify.length > 0 ? html`<${TestButton} id=${m.id} /> <${MuteControl} m=${m} changed=${props.changed ?? (() => undefined)} />` : null}
+        ${m.source === 'ui' ? html` <button type="button" data-testid="monitor-delete" onClick=${() => { api.deleteMonitor(m.id).then(props.changed ?? (() => undefined), () => undefined); }}>Delete</button>` : null}</td>
     </tr>`)}</tbody>
   </table>`;
 }

@@ -156,6 +156,9 @@ export const MIGRATIONS: readonly string[] = [
 
   // 9: monitors muted from the UI or the API, until when (ns), for every replica.
   `CREATE TABLE monitor_mute (monitor text PRIMARY KEY, until bigint NOT NULL);`,
+
+  // 10: monitors made in the UI or the API (the monitors file's are in the file), for every replica.
+  `CREATE TABLE saved_monitors (id text PRIMARY KEY, definition text NOT NULL);`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

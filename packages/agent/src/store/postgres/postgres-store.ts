@@ -415,6 +415,15 @@ export class PostgresStore implements TraceStore {
     else await this.pool.query('INSERT INTO monitor_mute (monitor, until) VALUES ($1, $2) ON CONFLICT (monitor) DO UPDATE SET until = $2', [monitor, until]);
   }
 
+  async saveMonitor(id: string, definition: string | null): Promise<void> {
+    if (definition === null) await this.pool.query('DELETE FROM saved_monitors WHERE id = $1', [id]);
+    else await this.pool.query('INSERT INTO saved_monitors (id, definition) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET definition = $2', [id, definition]);
+  }
+
+  async savedMonitors(): Promise<{ id: string; definition: string }[]> {
+    return (await this.pool.query<{ id: string; definition: string }>('SELECT id, definition FROM saved_monitors ORDER BY id')).rows;
+  }
+
   async monitorMutes(): Promise<{ monitor: string; until: bigint }[]> {
     return (await this.pool.query<{ monitor: string; until: bigint }>('SELECT monitor, until FROM monitor_mute')).rows;
   }

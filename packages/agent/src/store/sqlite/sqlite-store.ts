@@ -84,6 +84,10 @@ CREATE TABLE IF NOT EXISTS monitor_mute (
   monitor TEXT PRIMARY KEY,
   until   INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS saved_monitors (
+  id         TEXT PRIMARY KEY,
+  definition TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stats (
   start            INTEGER NOT NULL,
   duration         INTEGER NOT NULL,
@@ -574,6 +578,19 @@ export class SqliteStore implements TraceStore {
   async setMonitorMute(monitor: string, until: bigint | null): Promise<void> {
     if (until === null) this.db.prepare('DELETE FROM monitor_mute WHERE monitor = ?').run(monitor);
     else this.db.prepare('INSERT OR REPLACE INTO monitor_mute (monitor, until) VALUES (?, ?)').run(monitor, until);
+  }
+
+  async saveMonitor(id: string, definition: string | null): Promise<void> {
+    if (definition === null) this.db.prepare('DELETE FROM saved_monitors WHERE id = ?').run(id);
+    else this.db.prepare('INSERT OR REPLACE INTO saved_monitors (id, definition) VALUES (?, ?)').run(id, definition);
+  }
+
+  async savedMonitors(): Promise<{ id: string; definition: string }[]> {
+    try {
+      return this.db.prepare('SELECT id, definition FROM saved_monitors ORDER BY id').all() as { id: string; definition: string }[];
+    } catch {
+      return [];
+    }
   }
 
   async monitorMutes(): Promise<{ monitor: string; until: bigint }[]> {

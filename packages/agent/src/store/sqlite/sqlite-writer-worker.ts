@@ -18,6 +18,7 @@ export type WriterRequest =
   | { id: number; op: 'flushRollups' }
   | { id: number; op: 'errorStatus'; group: string; status: ErrorStatus; at: bigint }
   | { id: number; op: 'monitorMute'; monitor: string; until: bigint | null }
+  | { id: number; op: 'saveMonitor'; id_: string; definition: string | null }
   | { id: number; op: 'close' };
 
 export type WriterResponse = { id: number; ok: true; value?: unknown } | { id: number; ok: false; message: string };
@@ -44,6 +45,7 @@ port.on('message', (m: WriterRequest) => {
       else if (m.op === 'flushRollups') store.flushRollups();
       else if (m.op === 'errorStatus') await store.setErrorStatus(m.group, m.status, m.at);
       else if (m.op === 'monitorMute') await store.setMonitorMute(m.monitor, m.until);
+      else if (m.op === 'saveMonitor') await store.saveMonitor(m.id_, m.definition);
       else {
         await store.close();
         port.postMessage({ id: m.id, ok: true } satisfies WriterResponse);

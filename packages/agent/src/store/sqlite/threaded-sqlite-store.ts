@@ -106,6 +106,14 @@ export class ThreadedSqliteStore implements TraceStore {
     return this.reader.monitorMutes();
   }
 
+  saveMonitor(id: string, definition: string | null): Promise<void> {
+    return this.call({ op: 'saveMonitor', id_: id, definition });
+  }
+
+  savedMonitors(): Promise<{ id: string; definition: string }[]> {
+    return this.reader.savedMonitors();
+  }
+
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined> {
     return this.reader.getTrace(traceId);
   }

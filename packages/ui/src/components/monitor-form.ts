@@ -1,0 +1,60 @@
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+
+/*
+ * A monitor made in the UI: the fields of the monitors file's shape, sent as they are; the agent
+ * checks them as it checks the file and its message names the field that is wrong.
+ */
+
+const METRICS: [string, string][] = [
+  ['error_rate', 'error rate (%)'], ['request_rate', 'request rate (req/s)'], ['error_count', 'error count'],
+  ['latency_p50', 'latency p50 (ms)'], ['latency_p95', 'latency p95 (ms)'], ['latency_p99', 'latency p99 (ms)'], ['latency_max', 'latency max (ms)'],
+  ['new_error_group', 'a new error group'], ['regressed_error_group', 'a resolved error group back'],
+];
+const WINDOWS = ['1m', '5m', '15m', '1h', '4h', '1d'];
+
+export function MonitorForm(props: { channels: string[]; services: string[]; done: () => void }) {
+  const [failed, setFailed] = useState<string | undefined>(undefined);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    const text = (k: string) => String(f.get(k) ?? '').trim();
+    const num = (k: string) => (text(k) === '' ? undefined : Number(text(k)));
+    const metric = text('metric');
+    const events = metric.endsWith('error_group');
+    const body: Record<string, unknown> = {
+      id: text('id'), name: text('name') || text('id'), service: text('service'), metric, window: text('window'), comparison: text('comparison'),
+      ...(text('env') ? { env: text('env') } : {}),
+      ...(num('warning') !== undefined && !events ? { warning: num('warning') } : {}),
+      ...(num('critical') !== undefined ? { critical: num('critical') } : {}),
+      ...(num('min_requests') !== undefined && !events ? { min_requests: num('min_requests') } : {}),
+      notify: props.channels.filter((c) => f.get(`notify-${c}`) === 'on'),
+    };
+    setFailed(undefined);
+    api.saveMonitor(body).then(() => { (e.target as HTMLFormElement).reset(); props.done(); }, (err: Error) => setFailed(err.message));
+  };
+  return html`<form class="monitor-form" data-testid="monitor-form" onSubmit=${submit}>
+    <h2>New monitor</h2>
+    <div class="form-row">
+      <label>id <input name="id" required pattern="[a-z0-9][a-z0-9._\\-]{0,63}" placeholder="checkout-errors" /></label>
+      <label>name <input name="name" placeholder="Checkout error rate" /></label>
+      <label>service <input name="service" required list="monitor-services" /></label>
+      <datalist id="monitor-services">${props.services.map((s) => html`<option value=${s} />`)}</datalist>
+      <label>env <input name="env" placeholder="all" /></label>
+    </div>
+    <div class="form-row">
+      <label>when <select name="metric">${METRICS.map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select></label>
+      <label>over <select name="window" value="5m">${WINDOWS.map((w) => html`<option value=${w}>${w}</option>`)}</select></label>
+      <label>goes <select name="comparison"><option value="above">above</option><option value="below">below</option></select></label>
+      <label>warning <input name="warning" type="number" step="any" /></label>
+      <label>critical <input name="critical" type="number" step="any" /></label>
+      <label>with at least <input name="min_requests" type="number" min="0" step="1" /> requests</label>
+    </div>
+    <div class="form-row">notify ${props.channels.length === 0 ? html`<span class="muted">nobody: channels are named in the monitors file (their secrets stay there)</span>`
+      : props.channels.map((c) => html`<label><input type="checkbox" name=${`notify-${c}`} /> ${c}</label>`)}
+      <button type="submit">Create</button>
+    </div>
+    ${failed ? html`<p class="error" role="alert" data-testid="monitor-form-error">${failed}</p>` : null}
+  </form>`;
+}
