@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
  * field (`monitors[2].critical: ...`), as a bad setting names its variable.
  */
 
-export const METRICS = ['request_rate', 'error_rate', 'error_count', 'latency_p50', 'latency_p75', 'latency_p95', 'latency_p99', 'latency_max'] as const;
+export const METRICS = ['request_rate', 'error_rate', 'error_count', 'latency_p50', 'latency_p75', 'latency_p95', 'latency_p99', 'latency_max', 'apdex'] as const;
 export type Metric = (typeof METRICS)[number];
 export const ERROR_MONITORS = ['new_error_group', 'regressed_error_group'] as const;
 export type ErrorMonitorKind = (typeof ERROR_MONITORS)[number];
@@ -42,6 +42,10 @@ export interface Monitor {
   /** ms. */
   windowMs: number;
   comparison: (typeof COMPARISONS)[number];
+  /** ms: the value is the change (%) against the same window this long before (a day, a week). */
+  compareToMs?: number;
+  /** apdex: the latency (ms) a satisfied request stays within (tolerated: 4 times it). */
+  apdexTMs?: number;
   warning?: number;
   critical: number;
   /** The value at which an alert is over (default: the threshold it crossed). */
@@ -108,7 +112,7 @@ function oneOf<T extends string>(o: Obj, k: string, field: string, choices: read
   return v as T;
 }
 
-const MONITOR_FIELDS = ['id', 'name', 'service', 'env', 'version', 'resource', 'operation', 'metric', 'window', 'comparison', 'warning', 'critical', 'recovery', 'min_requests', 'no_data', 'notify', 'renotify'];
+const MONITOR_FIELDS = ['id', 'name', 'service', 'env', 'version', 'resource', 'operation', 'metric', 'window', 'comparison', 'compare_to', 'apdex_t', 'warning', 'critical', 'recovery', 'min_requests', 'no_data', 'notify', 'renotify'];
 const CHANNEL_FIELDS = ['name', 'kind', 'url', 'routing_key', 'topic_arn', 'secret', 'headers'];
 
 function channelOf(raw: unknown, field: string): Channel {
@@ -157,6 +161,18 @@ function monitorOf(raw: unknown, field: string, channels: ReadonlySet<string>): 
   };
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(m.id)) throw new MonitorDefinitionError(`${field}.id`, `${JSON.stringify(m.id)}: lower-case letters, digits, '.', '_' and '-', at most 64`);
   if (Number.isNaN(m.critical)) throw new MonitorDefinitionError(`${field}.critical`, 'is required: the value at which it alerts');
+  if (o['compare_to'] !== undefined) {
+    if (events) throw new MonitorDefinitionError(`${field}.compare_to`, 'compares a metric of the stats, not error-group events');
+    const v = o['compare_to'];
+    if (v !== '1d' && v !== '1w') throw new MonitorDefinitionError(`${field}.compare_to`, `${JSON.stringify(v)} is not one of: 1d, 1w (the same window a day or a week before)`);
+    m.compareToMs = v === '1d' ? 86_400_000 : 7 * 86_400_000;
+  }
+  if (m.metric === 'apdex') {
+    const t = number(o, 'apdex_t', field);
+    if (t === undefined || t <= 0) throw new MonitorDefinitionError(`${field}.apdex_t`, 'is required for apdex: the latency (ms) within which a request satisfies');
+    m.apdexTMs = t;
+    if (m.compareToMs === undefined && (m.critical < 0 || m.critical > 1)) throw new MonitorDefinitionError(`${field}.critical`, 'an Apdex is from 0 to 1');
+  } else if (o['apdex_t'] !== undefined) throw new MonitorDefinitionError(`${field}.apdex_t`, 'is for metric: apdex only');
   for (const k of ['env', 'version', 'resource', 'operation'] as const) {
     const v = text(o, k, field, false);
     if (v !== undefined) m[k] = v;
@@ -172,7 +188,7 @@ function monitorOf(raw: unknown, field: string, channels: ReadonlySet<string>): 
     if (beyond(recovery, m.warning ?? m.critical)) throw new MonitorDefinitionError(`${field}.recovery`, `${recovery} must be on the good side of ${m.warning !== undefined ? 'warning' : 'critical'} (${m.warning ?? m.critical})`);
     m.recovery = recovery;
   }
-  if (m.metric === 'error_rate' && (m.critical < 0 || m.critical > 100)) throw new MonitorDefinitionError(`${field}.critical`, 'an error rate is a percentage, 0 to 100');
+  if (m.metric === 'error_rate' && m.compareToMs === undefined && (m.critical < 0 || m.critical > 100)) throw new MonitorDefinitionError(`${field}.critical`, 'an error rate is a percentage, 0 to 100');
   const notify = o['notify'] ?? [];
   if (!Array.isArray(notify)) throw new MonitorDefinitionError(`${field}.notify`, 'expected a list of channel names');
   notify.forEach((n, i) => {
@@ -196,6 +212,7 @@ export function monitorToFile(m: Monitor): Record<string, unknown> {
   return {
     id: m.id, name: m.name, service: m.service, ...(m.env ? { env: m.env } : {}), ...(m.version ? { version: m.version } : {}), ...(m.resource ? { resource: m.resource } : {}),
     ...(m.operation ? { operation: m.operation } : {}), metric: m.metric, window: window(m.windowMs), comparison: m.comparison,
+    ...(m.compareToMs !== undefined ? { compare_to: m.compareToMs === 86_400_000 ? '1d' : '1w' } : {}), ...(m.apdexTMs !== undefined ? { apdex_t: m.apdexTMs } : {}),
     ...(m.warning !== undefined ? { warning: m.warning } : {}), critical: m.critical, ...(m.recovery !== undefined ? { recovery: m.recovery } : {}),
     min_requests: m.minRequests, no_data: m.noData, notify: m.notify, ...(m.renotifyMs > 0 ? { renotify: window(m.renotifyMs) } : {}),
   };

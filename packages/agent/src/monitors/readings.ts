@@ -45,12 +45,22 @@ export class MonitorReader {
   }
 
   async read(m: Monitor, now: number): Promise<Reading> {
-    const end = BigInt(now) * MS;
-    const start = BigInt(now - m.windowMs) * MS;
-    if (m.metric === 'new_error_group' || m.metric === 'regressed_error_group') return this.readErrors(m, now, start, end);
+    if (m.metric === 'new_error_group' || m.metric === 'regressed_error_group') return this.readErrors(m, now, BigInt(now - m.windowMs) * MS, BigInt(now) * MS);
+    const current = await this.readWindow(m, now, now);
+    if (m.compareToMs === undefined) return current;
+    // The change against the same window a day or a week before, in %: nothing then, nothing to compare.
+    const before = await this.readWindow(m, now, now - m.compareToMs);
+    if (current.value === undefined || before.value === undefined || before.value === 0) return { value: undefined, requests: current.requests };
+    return { value: (100 * (current.value - before.value)) / before.value, requests: current.requests };
+  }
+
+  /** The monitor's metric over its window ending at `end` (ms), in the round of `now`. */
+  private async readWindow(m: Monitor, now: number, endMs: number): Promise<Reading> {
+    const end = BigInt(endMs) * MS;
+    const start = BigInt(endMs - m.windowMs) * MS;
     let rows: Pick<StatsRow, 'hits' | 'errors' | 'okSketch' | 'errorSketch'>[];
     if (m.resource === undefined && this.s.serviceStats) {
-      const all = await this.once(now, `services:${m.windowMs}`, () => this.s.serviceStats!({ start, end }));
+      const all = await this.once(now, `services:${m.windowMs}:${now - endMs}`, () => this.s.serviceStats!({ start, end }));
       rows = all.filter((r) => r.service === m.service && (!m.env || r.env === m.env) && (!m.version || r.version === m.version) && (!m.operation || r.name === m.operation));
     } else {
       rows = await this.s.stats.query({
@@ -95,12 +105,37 @@ function readingOf(m: Monitor, rows: readonly Pick<StatsRow, 'hits' | 'errors' |
   }
   if (hits === 0) return { value: undefined, requests: 0 };
   const quantile = { latency_p50: 0.5, latency_p75: 0.75, latency_p95: 0.95, latency_p99: 0.99, latency_max: 1 } as const;
+  if (m.metric === 'apdex') return { value: apdexOf(rows, m.apdexTMs! * 1e6, hits), requests: hits };
   const value = m.metric === 'request_rate' ? hits / (m.windowMs / 1000)
     : m.metric === 'error_rate' ? (100 * errors) / hits
     : m.metric === 'error_count' ? errors
     // Latency thresholds are in ms, as people write them; the sketches hold ns.
     : sketch.count > 0 ? sketch.getValueAtQuantile(quantile[m.metric as keyof typeof quantile]) / 1e6 : undefined;
   return { value, requests: hits };
+}
+
+/**
+ * Apdex: (satisfied + tolerated / 2) / requests, satisfied within T, tolerated within 4T; a
+ * failed request is frustrated whatever its latency (Datadog counts it so). From the sketches'
+ * bins, each within 1% of its values: a request within 1% of T or 4T may be counted either side.
+ */
+function apdexOf(rows: readonly Pick<StatsRow, 'okSketch'>[], tNs: number, requests: number): number {
+  let satisfied = 0;
+  let tolerated = 0;
+  for (const r of rows) {
+    const s = r.okSketch;
+    if (s.count === 0) continue;
+    satisfied += s.zeroCount;
+    const store = s.store as unknown as { bins: number[]; offset: number };
+    const mapping = s.mapping as unknown as { value(key: number): number };
+    store.bins.forEach((n, i) => {
+      if (n === 0) return;
+      const v = mapping.value(store.offset + i);
+      if (v <= tNs) satisfied += n;
+      else if (v <= 4 * tNs) tolerated += n;
+    });
+  }
+  return (satisfied + tolerated / 2) / requests;
 }
 
 /** One monitor read on its own (tests; a round reads through a MonitorReader). */

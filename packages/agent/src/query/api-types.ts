@@ -310,6 +310,10 @@ export interface ApiMonitor {
   metric: string;
   windowMs: number;
   comparison: 'above' | 'below';
+  /** The value is the change (%) against the same window this long before (ms), when set. */
+  compareToMs: number | null;
+  /** apdex: the latency (ms) within which a request satisfies. */
+  apdexTMs: number | null;
   warning: number | null;
   critical: number;
   recovery: number | null;

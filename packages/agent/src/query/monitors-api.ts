@@ -27,7 +27,7 @@ const MAX_MUTE_MS = 30 * 86_400_000;
 const toApi = (s: MonitorStatus): ApiMonitor => ({
   id: s.monitor.id, source: s.source, name: s.monitor.name, service: s.monitor.service, env: s.monitor.env ?? null, version: s.monitor.version ?? null,
   resource: s.monitor.resource ?? null, operation: s.monitor.operation ?? null, metric: s.monitor.metric, windowMs: s.monitor.windowMs,
-  comparison: s.monitor.comparison, warning: s.monitor.warning ?? null, critical: s.monitor.critical, recovery: s.monitor.recovery ?? null,
+  comparison: s.monitor.comparison, compareToMs: s.monitor.compareToMs ?? null, apdexTMs: s.monitor.apdexTMs ?? null, warning: s.monitor.warning ?? null, critical: s.monitor.critical, recovery: s.monitor.recovery ?? null,
   minRequests: s.monitor.minRequests, noData: s.monitor.noData, notify: s.monitor.notify,
   state: s.state ?? null, value: s.value ?? null, requests: s.requests, since: s.since, evaluatedAt: s.evaluatedAt ?? null, ...(s.problem ? { problem: s.problem } : {}), ...(s.elsewhere ? { elsewhere: true } : {}), ...(s.mutedUntil !== undefined ? { mutedUntil: s.mutedUntil } : {}),
   history: s.history.map((e) => ({ at: e.at, from: e.from ?? null, to: e.to, value: e.value ?? null, threshold: e.threshold ?? null, notified: e.notified, ...(e.muted ? { muted: true } : {}), sent: e.sent.map((r) => ({ channel: r.channel, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) })) })),

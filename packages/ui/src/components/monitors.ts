@@ -11,16 +11,17 @@ import { clock } from '../format.js';
 
 const UNIT: Record<string, string> = {
   request_rate: ' req/s', error_rate: '%', error_count: '', latency_p50: ' ms', latency_p75: ' ms', latency_p95: ' ms', latency_p99: ' ms', latency_max: ' ms',
-  new_error_group: ' new groups', regressed_error_group: ' groups back',
+  new_error_group: ' new groups', regressed_error_group: ' groups back', apdex: '',
 };
-const shown = (m: Monitor, v: number | null) => (v === null ? '—' : `${Math.round(v * 100) / 100}${UNIT[m.metric] ?? ''}`);
+const shown = (m: Monitor, v: number | null) => (v === null ? '—' : `${Math.round(v * 100) / 100}${m.compareToMs !== null ? '%' : UNIT[m.metric] ?? ''}`);
 const windowText = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`);
 const badge = (s: string | null) => html`<span class=${`badge ${s === 'ALERT' ? 'err' : s === 'WARN' ? 'warn' : s === 'OK' ? 'ok' : ''}`} data-testid="monitor-state">${s ?? 'not yet evaluated'}</span>`;
 
 /** `error rate > 5% (warn > 2%) over 5m`. */
 export function conditionOf(m: Monitor): string {
   const op = m.comparison === 'above' ? '>' : '<';
-  return `${m.metric.replace(/_/g, ' ')} ${op} ${shown(m, m.critical)}${m.warning !== null ? ` (warn ${op} ${shown(m, m.warning)})` : ''} over ${windowText(m.windowMs)}`;
+  const what = `${m.metric.replace(/_/g, ' ')}${m.apdexTMs !== null ? ` (T ${m.apdexTMs} ms)` : ''}${m.compareToMs !== null ? ` change against ${m.compareToMs === 86_400_000 ? 'a day' : 'a week'} before` : ''}`;
+  return `${what} ${op} ${shown(m, m.critical)}${m.warning !== null ? ` (warn ${op} ${shown(m, m.warning)})` : ''} over ${windowText(m.windowMs)}`;
 }
 
 function TestButton(props: { id: string }) {
