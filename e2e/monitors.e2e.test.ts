@@ -92,5 +92,10 @@ monitors:
     const r = spawnSync(process.execPath, [BIN, 'agent', '--monitors-file', file, '--data-dir', join(dir, 'data')], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 20_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`ECS_TRACE_MONITORS_FILE="${file}": monitors[0].window: 90 is not a duration such as 5m, 1h or 1d`);
+    // Inline, as a task definition carries it, with its secret from the environment (an ECS secret).
+    const inline = spawnSync(process.execPath, [BIN, 'agent', '--data-dir', join(dir, 'data2')], { encoding: 'utf8', timeout: 20_000,
+      env: { PATH: process.env['PATH'] ?? '', ECS_TRACE_MONITORS: 'channels: [{ name: team, kind: slack, url: "${SLACK_URL}" }]' } });
+    expect(inline.status).toBe(2);
+    expect(inline.stderr).toContain('ECS_TRACE_MONITORS: channels[0].url: ${SLACK_URL} is not set in the environment');
   });
 });

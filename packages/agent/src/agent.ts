@@ -64,7 +64,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     if (ui && storeKind(config) !== 'postgres') throw new Error('ecs-trace ui serves a shared store: give --store postgres://... (the embedded store is served by its own agent)');
     if (ui) config = { ...config, apmEnabled: false };
     // Checked before anything starts: a bad monitors file names its field and the agent does not start.
-    const monitorsFile = loadMonitors(config);
+    const monitorsFile = loadMonitors(config, opts.env ?? process.env);
     if (storeKind(config) === 'none' && !config.apiKey && !config.otlpExportEndpoint) throw new ConfigError('ECS_TRACE_STORE=none keeps nothing: set DD_API_KEY to forward to Datadog or ECS_TRACE_OTLP_EXPORT_ENDPOINT to export over OTLP, or use ECS_TRACE_STORE=sqlite');
     if (config.dataDir !== ':memory:' && !ui && storeKind(config) !== 'none') {
       const lock = DataDirLock.acquire(config.dataDir);
@@ -226,7 +226,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
       red: () => stats.redMetrics(),
       ...(monitors ? { monitors: {
-        statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile, channels: () => monitors.channelNames(),
+        statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? (config.monitors !== undefined ? 'ECS_TRACE_MONITORS' : undefined), channels: () => monitors.channelNames(),
         ...(store.saveMonitor ? { save: async (id: string, m: Monitor | null) => {
           await store.saveMonitor!(id, m === null ? null : JSON.stringify(monitorToFile(m)));
           await monitors.readSaved();

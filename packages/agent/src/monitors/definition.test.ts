@@ -67,3 +67,12 @@ describe('a monitors file', () => {
     expect(() => parseMonitors(text)).toThrow(message);
   });
 });
+
+describe('secrets in a monitors file', () => {
+  it('are taken from the environment by ${NAME}, so the file holds none; one not set names its field', () => {
+    const text = 'channels: [{ name: team, kind: slack, url: "${SLACK_URL}" }, { name: pd, kind: pagerduty, routing_key: "${PD_KEY}" }]';
+    const f = parseMonitors(text, 'monitors.yaml', { SLACK_URL: 'https://hooks.slack.com/services/T/B/secret', PD_KEY: 'R0UT1NG' });
+    expect(f.channels.map((c) => c.url ?? c.routingKey)).toEqual(['https://hooks.slack.com/services/T/B/secret', 'R0UT1NG']);
+    expect(() => parseMonitors(text, 'monitors.yaml', { SLACK_URL: 'https://x' })).toThrow(/^channels\[1\]\.routing_key: \$\{PD_KEY\} is not set in the environment$/);
+  });
+});

@@ -218,14 +218,33 @@ export function monitorToFile(m: Monitor): Record<string, unknown> {
   };
 }
 
+/**
+ * `${NAME}` in the file's text values taken from the environment: secrets (a webhook's URL, a
+ * routing key) come to an ECS task as environment variables from Secrets Manager, so the file
+ * itself holds none. A variable not set is an error naming the field.
+ */
+function substitute(v: unknown, field: string, env: Readonly<Record<string, string | undefined>>): unknown {
+  if (typeof v === 'string') {
+    return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const value = env[name];
+      if (value === undefined) throw new MonitorDefinitionError(field, `\${${name}} is not set in the environment`);
+      return value;
+    });
+  }
+  if (Array.isArray(v)) return v.map((x, i) => substitute(x, `${field}[${i}]`, env));
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, field === '' ? k : `${field}.${k}`, env)]));
+  return v;
+}
+
 /** A monitors file's text (YAML, of which JSON is a part) checked whole; the first problem thrown, naming its field. */
-export function parseMonitors(textOfFile: string, source = 'the monitors file'): MonitorsFile {
+export function parseMonitors(textOfFile: string, source = 'the monitors file', env: Readonly<Record<string, string | undefined>> = {}): MonitorsFile {
   let raw: unknown;
   try {
     raw = parseYaml(textOfFile);
   } catch (err) {
     throw new MonitorDefinitionError(source, `is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }
+  raw = substitute(raw, '', env);
   const o = fields(raw ?? {}, source, ['monitors', 'channels', 'ui_url']);
   const uiUrl = text(o, 'ui_url', source, false);
   if (uiUrl !== undefined && !/^https?:\/\//.test(uiUrl)) throw new MonitorDefinitionError('ui_url', 'expected an http(s) URL');
