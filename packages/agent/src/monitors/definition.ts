@@ -13,7 +13,7 @@ export type ErrorMonitorKind = (typeof ERROR_MONITORS)[number];
 export const COMPARISONS = ['above', 'below'] as const;
 /** Without data: treat it as OK; show NO DATA (not notified); show and notify it; or alert. */
 export const NO_DATA = ['ok', 'no_data', 'notify', 'alert'] as const;
-export const CHANNEL_KINDS = ['webhook', 'slack', 'pagerduty', 'sns'] as const;
+export const CHANNEL_KINDS = ['webhook', 'slack', 'pagerduty', 'sns', 'email'] as const;
 
 export interface Channel {
   name: string;
@@ -24,6 +24,10 @@ export interface Channel {
   routingKey?: string;
   /** sns: the topic's ARN (published with the AWS SDK's credentials: the ECS task role). */
   topicArn?: string;
+  /** email: the SMTP server (smtp:// or smtps://, user and password in it, e.g. `${SMTP_URL}`), the sender and the recipients. */
+  smtpUrl?: string;
+  from?: string;
+  to?: string[];
   /** webhook: HMAC-SHA256 key; the body's signature goes in X-Ecs-Trace-Signature. */
   secret?: string;
   headers?: Record<string, string>;
@@ -113,13 +117,25 @@ function oneOf<T extends string>(o: Obj, k: string, field: string, choices: read
 }
 
 const MONITOR_FIELDS = ['id', 'name', 'service', 'env', 'version', 'resource', 'operation', 'metric', 'window', 'comparison', 'compare_to', 'apdex_t', 'warning', 'critical', 'recovery', 'min_requests', 'no_data', 'notify', 'renotify'];
-const CHANNEL_FIELDS = ['name', 'kind', 'url', 'routing_key', 'topic_arn', 'secret', 'headers'];
+const CHANNEL_FIELDS = ['name', 'kind', 'url', 'routing_key', 'topic_arn', 'smtp_url', 'from', 'to', 'secret', 'headers'];
 
 function channelOf(raw: unknown, field: string): Channel {
   const o = fields(raw, field, CHANNEL_FIELDS);
   const kind = oneOf(o, 'kind', field, CHANNEL_KINDS);
   const c: Channel = { name: text(o, 'name', field, true)!, kind };
   if (kind === 'pagerduty') c.routingKey = text(o, 'routing_key', field, true)!;
+  if (kind === 'email') {
+    const smtp = text(o, 'smtp_url', field, true)!;
+    if (!/^smtps?:\/\//.test(smtp)) throw new MonitorDefinitionError(`${field}.smtp_url`, 'expected an smtp:// or smtps:// URL (with its user and password, from the environment: ${SMTP_URL})');
+    const email = /^[^\s@<>]+@[^\s@<>]+$/;
+    const from = text(o, 'from', field, true)!;
+    if (!email.test(from)) throw new MonitorDefinitionError(`${field}.from`, `${JSON.stringify(from)} is not an e-mail address`);
+    const to = o['to'];
+    if (!Array.isArray(to) || to.length === 0) throw new MonitorDefinitionError(`${field}.to`, 'expected a list of e-mail addresses');
+    to.forEach((a, i) => { if (typeof a !== 'string' || !email.test(a)) throw new MonitorDefinitionError(`${field}.to[${i}]`, `${JSON.stringify(a)} is not an e-mail address`); });
+    Object.assign(c, { smtpUrl: smtp, from, to: to as string[] });
+    return c;
+  }
   if (kind === 'sns') {
     const arn = text(o, 'topic_arn', field, true)!;
     if (!/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+(\.fifo)?$/.test(arn)) throw new MonitorDefinitionError(`${field}.topic_arn`, `${JSON.stringify(arn)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`);

@@ -114,9 +114,39 @@ export async function publishSns(c: Channel, t: Transition, uiUrl?: string): Pro
   }
 }
 
-/** A transition told to one channel: posted (with retries) or published to SNS. */
+/** A transition by e-mail, through the channel's SMTP server (nodemailer), retried with backoff. */
+export async function sendEmail(c: Channel, t: Transition, uiUrl: string | undefined, delays: readonly number[] = [1000, 4000]): Promise<SendResult> {
+  const { createTransport } = await import('nodemailer');
+  // Timeouts in the URL's own options (nodemailer reads them there): a server that does not answer fails in seconds.
+  const url = new URL(c.smtpUrl!);
+  for (const [k, v] of [['connectionTimeout', '5000'], ['greetingTimeout', '5000'], ['socketTimeout', '10000']] as const) if (!url.searchParams.has(k)) url.searchParams.set(k, v);
+  const transport = createTransport(url.href);
+  const link = linkOf(t, uiUrl);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transport.sendMail({
+          from: c.from, to: c.to, subject: summaryOf(t),
+          text: `${summaryOf(t)}\n\nwas ${t.from}, since ${new Date(t.at).toISOString().replace('T', ' ').slice(0, 19)} UTC${link ? `\n${link}` : ''}\n`,
+          headers: { 'X-Ecs-Trace-Monitor': t.monitor.id, 'X-Ecs-Trace-State': t.to },
+        });
+        return { channel: c.name, ok: true, attempts: attempt };
+      } catch (err) {
+        const delay = delays[attempt - 1];
+        if (delay === undefined) return { channel: c.name, ok: false, attempts: attempt, error: (err as Error).message };
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  } finally {
+    transport.close();
+  }
+}
+
+/** A transition told to one channel: posted (with retries), published to SNS or e-mailed. */
 export function deliver(c: Channel, t: Transition, uiUrl: string | undefined, delays?: readonly number[]): Promise<SendResult> {
-  return c.kind === 'sns' ? publishSns(c, t, uiUrl) : send(c, requestFor(c, t, uiUrl), delays);
+  if (c.kind === 'sns') return publishSns(c, t, uiUrl);
+  if (c.kind === 'email') return sendEmail(c, t, uiUrl, delays);
+  return send(c, requestFor(c, t, uiUrl), delays);
 }
 
 /** Posts with retries (backoff `delays`), a 5-s timeout each; a 4xx other than 429 is not retried (it would fail the same). */

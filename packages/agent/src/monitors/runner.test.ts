@@ -159,3 +159,49 @@ monitors: [{ id: shop-errors, name: Shop errors, service: shop, metric: error_ra
     expect(() => parseMonitors('channels: [{ name: t, kind: sns, topic_arn: "oncall" }]')).toThrow(/^channels\[0\]\.topic_arn: "oncall" is not an SNS topic ARN/);
   });
 });
+
+describe('monitors notifying by e-mail', () => {
+  it('send one message a transition through the SMTP server, as nodemailer speaks it', async () => {
+    const { SMTPServer } = await import('smtp-server');
+    const mails: { from: string; to: string[]; data: string }[] = [];
+    const smtp = new SMTPServer({
+      authOptional: false, disabledCommands: ['STARTTLS'], logger: false,
+      onAuth: (auth, _session, cb) => (auth.username === 'alerts' && auth.password === 'pw' ? cb(null, { user: 'alerts' }) : cb(new Error('bad credentials'))),
+      onData: (stream, session, cb) => {
+        let data = '';
+        stream.on('data', (d: Buffer) => { data += d.toString(); });
+        stream.on('end', () => {
+          mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data });
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    const port = (smtp.server.address() as AddressInfo).port;
+    try {
+      const f = parseMonitors(`
+channels: [{ name: mail, kind: email, smtp_url: "\${SMTP_URL}", from: "ecs-trace@example.com", to: [oncall@example.com, lead@example.com] }]
+monitors: [{ id: shop-errors, name: Shop errors, service: shop, metric: error_rate, critical: 5, notify: [mail] }]
+`, 'monitors.yaml', { SMTP_URL: `smtp://alerts:pw@127.0.0.1:${port}` });
+      const runner = new MonitorRunner({ file: f, log: createLogger('silent'), read: async () => ({ value: 12, requests: 100 }), retryDelays: [10] });
+      await runner.evaluateAll();
+      await runner.settle();
+      expect(runner.statuses()[0]!.history[0]!.sent).toEqual([{ channel: 'mail', ok: true, attempts: 1 }]);
+      expect(mails).toHaveLength(1);
+      expect(mails[0]).toMatchObject({ from: 'ecs-trace@example.com', to: ['oncall@example.com', 'lead@example.com'] });
+      expect(mails[0]!.data).toMatch(/^Subject: \[ALERT\] Shop errors: error rate 12% \(above 5%\) over 5m on shop\r?$/m);
+      expect(mails[0]!.data).toMatch(/^X-Ecs-Trace-State: ALERT\r?$/m);
+      // Wrong credentials: the server's refusal, after its retries.
+      const bad = parseMonitors(`channels: [{ name: mail, kind: email, smtp_url: "smtp://alerts:nope@127.0.0.1:${port}", from: "a@example.com", to: [b@example.com] }]
+monitors: [{ id: m, service: shop, metric: error_rate, critical: 5, notify: [mail] }]`);
+      const refused = new MonitorRunner({ file: bad, log: createLogger('silent'), read: async () => ({ value: 12, requests: 100 }), retryDelays: [10] });
+      await refused.evaluateAll();
+      await refused.settle();
+      expect(refused.statuses()[0]!.history[0]!.sent).toEqual([expect.objectContaining({ channel: 'mail', ok: false, attempts: 2, error: expect.stringMatching(/Invalid login|bad credentials|535/) })]);
+      await runner.close();
+      await refused.close();
+    } finally {
+      await new Promise<void>((r) => smtp.close(() => r()));
+    }
+  });
+});
