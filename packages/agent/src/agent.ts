@@ -198,6 +198,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       const runner = new MonitorRunner({
         file, log, intervalMs: config.monitorsIntervalMs, ...(lease ? { leader: () => lease.holds() } : {}),
         ...(store.monitorMutes ? { mutes: store.monitorMutes.bind(store) } : {}),
+        ...(store.saveMonitorEvent && store.monitorEvents ? { events: { save: store.saveMonitorEvent.bind(store), recent: store.monitorEvents.bind(store) } } : {}),
         ...(store.savedMonitors ? { saved: async () => (await store.savedMonitors!()).flatMap((x) => {
           try {
             return [parseMonitor(JSON.parse(x.definition), file.channels.map((c) => c.name))];

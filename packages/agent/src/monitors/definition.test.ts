@@ -58,7 +58,7 @@ describe('a monitors file', () => {
     ['monitors: [{ id: a, service: s, metric: error_rate, critical: 5, notify: [nobody] }]', /^monitors\[0\]\.notify\[0\]: "nobody" is not a channel of this file \(none\)/],
     ['monitors: [{ id: A B, service: s, metric: error_rate, critical: 5 }]', /^monitors\[0\]\.id: "A B": lower-case letters/],
     ['monitors: [{ id: a, service: s, metric: error_rate, critical: 5 }, { id: a, service: t, metric: error_rate, critical: 5 }]', /^monitors\[1\]\.id: "a" is used twice/],
-    ['channels: [{ name: c, kind: email, url: "http://x" }]', /^channels\[0\]\.kind: "email" is not one of: webhook, slack, pagerduty/],
+    ['channels: [{ name: c, kind: fax, url: "http://x" }]', /^channels\[0\]\.kind: "fax" is not one of: webhook, slack, pagerduty, sns, email/],
     ['channels: [{ name: c, kind: webhook, url: "ftp://x" }]', /^channels\[0\]\.url: expected an http\(s\) URL/],
     ['channels: [{ name: c, kind: pagerduty }]', /^channels\[0\]\.routing_key: is required/],
     ['alerts: []', /^the monitors file\.alerts: is not a field \(monitors, channels, ui_url\)/],

@@ -205,3 +205,33 @@ monitors: [{ id: m, service: shop, metric: error_rate, critical: 5, notify: [mai
     }
   });
 });
+
+describe('monitors across a restart', () => {
+  it('take up the states the store kept: an alert still on when the process starts again is not told twice', async () => {
+    received.length = 0;
+    const kept: { monitor: string; at: bigint; event: string }[] = [];
+    const events = {
+      save: async (monitor: string, at: bigint, event: string) => {
+        const i = kept.findIndex((e) => e.monitor === monitor && e.at === at);
+        if (i >= 0) kept.splice(i, 1);
+        kept.unshift({ monitor, at, event });
+      },
+      recent: async (limit: number) => [...kept].sort((a, b) => (b.at > a.at ? 1 : -1)).slice(0, limit),
+    };
+    const first = new MonitorRunner({ file: file(), log: createLogger('silent'), events, read: async () => ({ value: 12, requests: 100 }), retryDelays: [10] });
+    await first.evaluateAll();
+    await first.settle();
+    await first.close();
+    expect(received.map((r) => r.path).sort()).toEqual(['/hook', '/pd', '/slack']);
+    // The store has the change, and how each channel took it.
+    expect(JSON.parse(kept[0]!.event)).toMatchObject({ from: null, to: 'ALERT', value: 12, notified: true, sent: expect.arrayContaining([expect.objectContaining({ channel: 'hook', ok: true })]) });
+    received.length = 0;
+    const again = new MonitorRunner({ file: file(), log: createLogger('silent'), events, read: async () => ({ value: 12, requests: 100 }), retryDelays: [10] });
+    await again.evaluateAll();
+    await again.settle();
+    expect(received).toEqual([]);
+    expect(again.statuses()[0]).toMatchObject({ state: 'ALERT' });
+    expect(again.statuses()[0]!.history.map((h) => h.to)).toEqual(['ALERT']);
+    await again.close();
+  });
+});

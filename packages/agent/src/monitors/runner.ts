@@ -63,7 +63,16 @@ export interface RunnerOptions {
   mutes?: () => Promise<{ monitor: string; until: bigint }[]>;
   /** The monitors made in the UI or the API (the store's), read every round. */
   saved?: () => Promise<Monitor[]>;
+  /**
+   * Where changes of state are kept (the store): the evaluating process writes them; every other
+   * reads them, and one that starts or takes over continues from them (an alert still on is not
+   * told again).
+   */
+  events?: { save(monitor: string, at: bigint, event: string): Promise<void>; recent(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]> };
 }
+
+/** What the store keeps of a change of state. */
+interface StoredEvent { from: MonitorState | null; to: MonitorState; value: number | null; threshold: number | null; notified: boolean; muted?: boolean; sent: SendResult[] }
 
 const HISTORY = 100;
 
@@ -74,6 +83,8 @@ export class MonitorRunner {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> = Promise.resolve();
   private readonly sending = new Set<Promise<unknown>>();
+  /** Whether this process evaluated the last round (it took up the stored states when it began to). */
+  private leading = false;
 
   constructor(private readonly o: RunnerOptions) {
     this.channels = new Map(o.file.channels.map((c) => [c.name, c]));
@@ -96,9 +107,15 @@ export class MonitorRunner {
     const leads = this.o.leader ? await this.o.leader() : true;
     await this.readMutes(now);
     if (!leads) {
-      // Taken over later, a monitor starts from no state: an alert still on is told once more.
-      for (const st of this.status.values()) Object.assign(st, { elsewhere: true, state: undefined, value: undefined, requests: 0, evaluatedAt: undefined });
+      // Another process evaluates: its states, as it keeps them in the store.
+      this.leading = false;
+      await this.loadEvents(true);
       return;
+    }
+    if (!this.leading) {
+      // Starting, or taking over: from the states the store has, so an alert still on is not told again.
+      await this.loadEvents(false);
+      this.leading = true;
     }
     await Promise.all([...this.status.values()].map(async (st) => {
       let r: Reading;
@@ -121,6 +138,7 @@ export class MonitorRunner {
         const event: MonitorEvent = { at: now, from: st.state, to, value: r.value, threshold: thresholdOf(st.monitor, to), notified, ...(muted ? { muted: true } : {}), sent: [] };
         st.history.unshift(event);
         st.history.length = Math.min(st.history.length, HISTORY);
+        this.keep(st.monitor.id, event);
         this.o.log.info({ monitor: st.monitor.id, from: st.state, to, value: r.value }, 'monitor changed state');
         st.state = to;
         st.since = now;
@@ -158,6 +176,43 @@ export class MonitorRunner {
     return [...this.channels.keys()];
   }
 
+  /** A change of state to the store (again once its sends are done); one the store cannot take is logged, not fatal. */
+  private keep(monitor: string, e: MonitorEvent): void {
+    if (!this.o.events) return;
+    const stored: StoredEvent = { from: e.from ?? null, to: e.to, value: e.value ?? null, threshold: e.threshold ?? null, notified: e.notified, ...(e.muted ? { muted: true } : {}), sent: e.sent };
+    this.o.events.save(monitor, BigInt(e.at) * 1_000_000n, JSON.stringify(stored)).catch((err: unknown) => {
+      this.o.log.warn({ monitor, err: (err as Error).message }, 'cannot keep a monitor\'s change of state');
+    });
+  }
+
+  /** The monitors' states and histories as the store has them; `elsewhere`: another process evaluates them. */
+  private async loadEvents(elsewhere: boolean): Promise<void> {
+    if (!this.o.events) {
+      if (elsewhere) for (const st of this.status.values()) Object.assign(st, { elsewhere: true, state: undefined, value: undefined, requests: 0, evaluatedAt: undefined });
+      return;
+    }
+    let rows: { monitor: string; at: bigint; event: string }[];
+    try {
+      rows = await this.o.events.recent(HISTORY * Math.max(1, this.status.size));
+    } catch {
+      return;
+    }
+    const by = new Map<string, MonitorEvent[]>();
+    for (const r of rows) {
+      const e = JSON.parse(r.event) as StoredEvent;
+      const list = by.get(r.monitor) ?? [];
+      if (list.length < HISTORY) list.push({ at: Number(r.at / 1_000_000n), from: e.from ?? undefined, to: e.to, value: e.value ?? undefined, threshold: e.threshold ?? undefined, notified: e.notified, ...(e.muted ? { muted: true } : {}), sent: e.sent });
+      by.set(r.monitor, list);
+    }
+    for (const st of this.status.values()) {
+      const history = by.get(st.monitor.id) ?? [];
+      const last = history[0];
+      Object.assign(st, { history, state: last?.to, since: last?.at ?? st.since, ...(elsewhere ? { value: last?.value, requests: 0, evaluatedAt: undefined } : {}) });
+      if (elsewhere) st.elsewhere = true;
+      else delete st.elsewhere;
+    }
+  }
+
   /** The store's mutes, onto the monitors they name; one the store cannot give keeps the last known. */
   private async readMutes(now: number): Promise<void> {
     if (!this.o.mutes) return;
@@ -190,6 +245,7 @@ export class MonitorRunner {
       const c = this.channels.get(name)!;
       const p = deliver(c, t, this.o.file.uiUrl, this.o.retryDelays).then((r) => {
         event?.sent.push(r);
+        if (event && event.sent.length === m.notify.length) this.keep(m.id, event);
         if (!r.ok) this.o.log.warn({ monitor: m.id, channel: c.name, attempts: r.attempts, error: r.error }, 'monitor notification not delivered');
       });
       this.sending.add(p);

@@ -332,7 +332,7 @@ export interface ApiMonitor {
   mutedUntil?: number;
   /** With a shared store: another process (agent or UI replica) evaluates the monitors and sends their notifications; ask it (or the replica behind the same load balancer that holds the lease). */
   elsewhere?: boolean;
-  /** Transitions, newest first: the last 100 since this process started. */
+  /** Changes of state, newest first: the last 100, as the store keeps them (30 days). */
   history: { at: number; from: string | null; to: string; value: number | null; threshold: number | null; notified: boolean; muted?: boolean; sent: { channel: string; ok: boolean; attempts: number; error?: string }[] }[];
 }
 

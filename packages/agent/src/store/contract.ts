@@ -155,6 +155,10 @@ export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, Stats
   saveMonitor?(id: string, definition: string | null): Promise<void>;
   /** The monitors made in the UI or the API. */
   savedMonitors?(): Promise<{ id: string; definition: string }[]>;
+  /** Keeps a monitor's change of state (JSON), replacing the one of the same monitor and time; those older than 30 days go. */
+  saveMonitorEvent?(monitor: string, at: bigint, event: string): Promise<void>;
+  /** The latest changes of every monitor, newest first, at most `limit`. */
+  monitorEvents?(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]>;
   /** How a store reached over the network is doing (reconnecting.ts, spool.ts); absent: always at hand. */
   condition?(): StoreCondition;
   close(): Promise<void>;

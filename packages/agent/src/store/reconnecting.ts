@@ -106,6 +106,8 @@ export class ReconnectingStore implements TraceStore {
   monitorMutes(): Promise<{ monitor: string; until: bigint }[]> { return this.call((s) => (s.monitorMutes ? s.monitorMutes() : Promise.resolve([]))); }
   saveMonitor(id: string, definition: string | null): Promise<void> { return this.call((s) => (s.saveMonitor ? s.saveMonitor(id, definition) : Promise.reject(new Error('this store keeps no monitors')))); }
   savedMonitors(): Promise<{ id: string; definition: string }[]> { return this.call((s) => (s.savedMonitors ? s.savedMonitors() : Promise.resolve([]))); }
+  saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> { return this.call((s) => (s.saveMonitorEvent ? s.saveMonitorEvent(monitor, at, event) : Promise.resolve())); }
+  monitorEvents(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]> { return this.call((s) => (s.monitorEvents ? s.monitorEvents(limit) : Promise.resolve([]))); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.call((s) => s.queryStats(q)); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.call((s) => s.serviceStats(range)); }
   readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.call((s) => s.readRollups(kind, range, width)); }

@@ -191,6 +191,8 @@ export class SpooledStore implements TraceStore {
   monitorMutes(): Promise<{ monitor: string; until: bigint }[]> { return this.remote.monitorMutes ? this.remote.monitorMutes() : Promise.resolve([]); }
   saveMonitor(id: string, definition: string | null): Promise<void> { return this.remote.saveMonitor ? this.remote.saveMonitor(id, definition) : Promise.reject(new Error('this store keeps no monitors')); }
   savedMonitors(): Promise<{ id: string; definition: string }[]> { return this.remote.savedMonitors ? this.remote.savedMonitors() : Promise.resolve([]); }
+  saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> { return this.remote.saveMonitorEvent ? this.remote.saveMonitorEvent(monitor, at, event) : Promise.resolve(); }
+  monitorEvents(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]> { return this.remote.monitorEvents ? this.remote.monitorEvents(limit) : Promise.resolve([]); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.remote.queryStats(q); }
   serviceStats(range: { start: bigint; end: bigint }): Promise<ServiceStatsRow[]> { return this.remote.serviceStats(range); }
   readRollups(kind: RollupKind, range: { start: bigint; end: bigint }, width?: bigint): Promise<RollupRead[]> { return this.remote.readRollups(kind, range, width); }

@@ -159,6 +159,10 @@ export const MIGRATIONS: readonly string[] = [
 
   // 10: monitors made in the UI or the API (the monitors file's are in the file), for every replica.
   `CREATE TABLE saved_monitors (id text PRIMARY KEY, definition text NOT NULL);`,
+
+  // 11: monitors' changes of state, for every replica and across restarts (30 days kept).
+  `CREATE TABLE monitor_events (monitor text NOT NULL, at bigint NOT NULL, event text NOT NULL, PRIMARY KEY (monitor, at));
+   CREATE INDEX monitor_events_at ON monitor_events (at);`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

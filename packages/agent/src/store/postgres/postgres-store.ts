@@ -424,6 +424,15 @@ export class PostgresStore implements TraceStore {
     return (await this.pool.query<{ id: string; definition: string }>('SELECT id, definition FROM saved_monitors ORDER BY id')).rows;
   }
 
+  async saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> {
+    await this.pool.query('INSERT INTO monitor_events (monitor, at, event) VALUES ($1, $2, $3) ON CONFLICT (monitor, at) DO UPDATE SET event = $3', [monitor, at, event]);
+    await this.pool.query('DELETE FROM monitor_events WHERE at < $1', [at - 30n * 86_400_000_000_000n]);
+  }
+
+  async monitorEvents(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]> {
+    return (await this.pool.query<{ monitor: string; at: bigint; event: string }>('SELECT monitor, at, event FROM monitor_events ORDER BY at DESC LIMIT $1', [limit])).rows;
+  }
+
   async monitorMutes(): Promise<{ monitor: string; until: bigint }[]> {
     return (await this.pool.query<{ monitor: string; until: bigint }>('SELECT monitor, until FROM monitor_mute')).rows;
   }

@@ -38,6 +38,8 @@ import { encodeSketches, newSketch, type ServiceStatsRow, type SpanRecord, type 
  */
 
 const SCHEMA_VERSION = 6;
+/** How long monitors' changes of state are kept. */
+const MONITOR_EVENTS_KEPT_NS = 30n * 86_400_000_000_000n;
 /** Schemas this version opens and upgrades in place (migrateFrom2, migrateFrom3, migrateFrom4, migrateFrom5). */
 const UPGRADABLE = [2, 3, 4, 5];
 
@@ -88,6 +90,13 @@ CREATE TABLE IF NOT EXISTS saved_monitors (
   id         TEXT PRIMARY KEY,
   definition TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS monitor_events (
+  monitor TEXT NOT NULL,
+  at      INTEGER NOT NULL,
+  event   TEXT NOT NULL,
+  PRIMARY KEY (monitor, at)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS monitor_events_at ON monitor_events (at);
 CREATE TABLE IF NOT EXISTS stats (
   start            INTEGER NOT NULL,
   duration         INTEGER NOT NULL,
@@ -588,6 +597,19 @@ export class SqliteStore implements TraceStore {
   async savedMonitors(): Promise<{ id: string; definition: string }[]> {
     try {
       return this.db.prepare('SELECT id, definition FROM saved_monitors ORDER BY id').all() as { id: string; definition: string }[];
+    } catch {
+      return [];
+    }
+  }
+
+  async saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> {
+    this.db.prepare('INSERT OR REPLACE INTO monitor_events (monitor, at, event) VALUES (?, ?, ?)').run(monitor, at, event);
+    this.db.prepare('DELETE FROM monitor_events WHERE at < ?').run(at - MONITOR_EVENTS_KEPT_NS);
+  }
+
+  async monitorEvents(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]> {
+    try {
+      return this.db.prepare('SELECT monitor, at, event FROM monitor_events ORDER BY at DESC LIMIT ?').safeIntegers(true).all(limit) as { monitor: string; at: bigint; event: string }[];
     } catch {
       return [];
     }

@@ -114,6 +114,14 @@ export class ThreadedSqliteStore implements TraceStore {
     return this.reader.savedMonitors();
   }
 
+  saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> {
+    return this.call({ op: 'monitorEvent', monitor, at, event });
+  }
+
+  monitorEvents(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]> {
+    return this.reader.monitorEvents(limit);
+  }
+
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined> {
     return this.reader.getTrace(traceId);
   }
