@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
  * field (`monitors[2].critical: ...`), as a bad setting names its variable.
  */
 
-export const METRICS = ['request_rate', 'error_rate', 'error_count', 'latency_p50', 'latency_p75', 'latency_p95', 'latency_p99', 'latency_max', 'apdex'] as const;
+export const METRICS = ['request_rate', 'error_rate', 'error_count', 'latency_p50', 'latency_p75', 'latency_p90', 'latency_p95', 'latency_p99', 'latency_max', 'apdex'] as const;
 export type Metric = (typeof METRICS)[number];
 export const ERROR_MONITORS = ['new_error_group', 'regressed_error_group'] as const;
 export type ErrorMonitorKind = (typeof ERROR_MONITORS)[number];

@@ -104,7 +104,7 @@ function readingOf(m: Monitor, rows: readonly Pick<StatsRow, 'hits' | 'errors' |
     if (latency && r.errorSketch.count > 0) sketch.merge(r.errorSketch);
   }
   if (hits === 0) return { value: undefined, requests: 0 };
-  const quantile = { latency_p50: 0.5, latency_p75: 0.75, latency_p95: 0.95, latency_p99: 0.99, latency_max: 1 } as const;
+  const quantile = { latency_p50: 0.5, latency_p75: 0.75, latency_p90: 0.9, latency_p95: 0.95, latency_p99: 0.99, latency_max: 1 } as const;
   if (m.metric === 'apdex') return { value: apdexOf(rows, m.apdexTMs! * 1e6, hits), requests: hits };
   const value = m.metric === 'request_rate' ? hits / (m.windowMs / 1000)
     : m.metric === 'error_rate' ? (100 * errors) / hits

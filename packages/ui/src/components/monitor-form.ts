@@ -9,7 +9,7 @@ import { api } from '../api.js';
 
 const METRICS: [string, string][] = [
   ['error_rate', 'error rate (%)'], ['request_rate', 'request rate (req/s)'], ['error_count', 'error count'],
-  ['latency_p50', 'latency p50 (ms)'], ['latency_p95', 'latency p95 (ms)'], ['latency_p99', 'latency p99 (ms)'], ['latency_max', 'latency max (ms)'],
+  ['latency_p50', 'latency p50 (ms)'], ['latency_p75', 'latency p75 (ms)'], ['latency_p90', 'latency p90 (ms)'], ['latency_p95', 'latency p95 (ms)'], ['latency_p99', 'latency p99 (ms)'], ['latency_max', 'latency max (ms)'],
   ['apdex', 'Apdex (0 to 1)'], ['new_error_group', 'a new error group'], ['regressed_error_group', 'a resolved error group back'],
 ];
 const WINDOWS = ['1m', '5m', '15m', '1h', '4h', '1d'];

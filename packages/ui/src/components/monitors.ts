@@ -10,7 +10,7 @@ import { clock } from '../format.js';
  */
 
 const UNIT: Record<string, string> = {
-  request_rate: ' req/s', error_rate: '%', error_count: '', latency_p50: ' ms', latency_p75: ' ms', latency_p95: ' ms', latency_p99: ' ms', latency_max: ' ms',
+  request_rate: ' req/s', error_rate: '%', error_count: '', latency_p50: ' ms', latency_p75: ' ms', latency_p90: ' ms', latency_p95: ' ms', latency_p99: ' ms', latency_max: ' ms',
   new_error_group: ' new groups', regressed_error_group: ' groups back', apdex: '',
 };
 const shown = (m: Monitor, v: number | null) => (v === null ? '—' : `${Math.round(v * 100) / 100}${m.compareToMs !== null ? '%' : UNIT[m.metric] ?? ''}`);

@@ -76,8 +76,8 @@ function monitorChart(m: Monitor, points: StatsPoint[], step: number) {
 function ServiceMonitors(props: { service: string; points: StatsPoint[] | undefined; step: number | undefined }) {
   const { data } = useData(() => api.monitors(props.service), [props.service]);
   if (!data || data.monitors.length === 0) return null;
-  // Charted where the page's series hold the metric itself (not Apdex, a change, or error-group events).
-  const charted = data.monitors.filter((m) => !m.metric.endsWith('error_group') && m.metric !== 'apdex' && m.compareToMs === null);
+  // Charted where the page's series hold the metric itself (not Apdex, p90, a change, or error-group events).
+  const charted = data.monitors.filter((m) => !m.metric.endsWith('error_group') && m.metric !== 'apdex' && m.metric !== 'latency_p90' && m.compareToMs === null);
   return html`<h2>Monitors</h2><${MonitorsTable} monitors=${data.monitors} showService=${false} />
     ${props.points && props.step && charted.length > 0 ? html`<div class="charts">${charted.map((m) => monitorChart(m, props.points!, props.step!))}</div>` : null}`;
 }
