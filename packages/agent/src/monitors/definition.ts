@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 
 export const METRICS = ['request_rate', 'error_rate', 'error_count', 'latency_p50', 'latency_p75', 'latency_p90', 'latency_p95', 'latency_p99', 'latency_max', 'apdex'] as const;
 export type Metric = (typeof METRICS)[number];
-export const ERROR_MONITORS = ['new_error_group', 'regressed_error_group'] as const;
+export const ERROR_MONITORS = ['new_error_group', 'regressed_error_group', 'error_group_count'] as const;
 export type ErrorMonitorKind = (typeof ERROR_MONITORS)[number];
 export const COMPARISONS = ['above', 'below'] as const;
 /** Without data: treat it as OK; show NO DATA (not notified); show and notify it; or alert. */
@@ -50,6 +50,8 @@ export interface Monitor {
   compareToMs?: number;
   /** apdex: the latency (ms) a satisfied request stays within (tolerated: 4 times it). */
   apdexTMs?: number;
+  /** error_group_count: the error group (its id, as the Errors page shows it) whose occurrences are counted. */
+  group?: string;
   warning?: number;
   critical: number;
   /** The value at which an alert is over (default: the threshold it crossed). */
@@ -116,7 +118,7 @@ function oneOf<T extends string>(o: Obj, k: string, field: string, choices: read
   return v as T;
 }
 
-const MONITOR_FIELDS = ['id', 'name', 'service', 'env', 'version', 'resource', 'operation', 'metric', 'window', 'comparison', 'compare_to', 'apdex_t', 'warning', 'critical', 'recovery', 'min_requests', 'no_data', 'notify', 'renotify'];
+const MONITOR_FIELDS = ['id', 'name', 'service', 'env', 'version', 'resource', 'operation', 'metric', 'window', 'comparison', 'compare_to', 'apdex_t', 'group', 'warning', 'critical', 'recovery', 'min_requests', 'no_data', 'notify', 'renotify'];
 const CHANNEL_FIELDS = ['name', 'kind', 'url', 'routing_key', 'topic_arn', 'smtp_url', 'from', 'to', 'secret', 'headers'];
 
 function channelOf(raw: unknown, field: string): Channel {
@@ -183,6 +185,11 @@ function monitorOf(raw: unknown, field: string, channels: ReadonlySet<string>): 
     if (v !== '1d' && v !== '1w') throw new MonitorDefinitionError(`${field}.compare_to`, `${JSON.stringify(v)} is not one of: 1d, 1w (the same window a day or a week before)`);
     m.compareToMs = v === '1d' ? 86_400_000 : 7 * 86_400_000;
   }
+  if (m.metric === 'error_group_count') {
+    const g = text(o, 'group', field, true)!;
+    if (!/^[0-9a-f]{16}$/.test(g)) throw new MonitorDefinitionError(`${field}.group`, `${JSON.stringify(g)} is not an error group's id (16 hex digits, as the Errors page's address shows it)`);
+    m.group = g;
+  } else if (o['group'] !== undefined) throw new MonitorDefinitionError(`${field}.group`, 'is for metric: error_group_count only');
   if (m.metric === 'apdex') {
     const t = number(o, 'apdex_t', field);
     if (t === undefined || t <= 0) throw new MonitorDefinitionError(`${field}.apdex_t`, 'is required for apdex: the latency (ms) within which a request satisfies');
@@ -228,6 +235,7 @@ export function monitorToFile(m: Monitor): Record<string, unknown> {
   return {
     id: m.id, name: m.name, service: m.service, ...(m.env ? { env: m.env } : {}), ...(m.version ? { version: m.version } : {}), ...(m.resource ? { resource: m.resource } : {}),
     ...(m.operation ? { operation: m.operation } : {}), metric: m.metric, window: window(m.windowMs), comparison: m.comparison,
+    ...(m.group !== undefined ? { group: m.group } : {}),
     ...(m.compareToMs !== undefined ? { compare_to: m.compareToMs === 86_400_000 ? '1d' : '1w' } : {}), ...(m.apdexTMs !== undefined ? { apdex_t: m.apdexTMs } : {}),
     ...(m.warning !== undefined ? { warning: m.warning } : {}), critical: m.critical, ...(m.recovery !== undefined ? { recovery: m.recovery } : {}),
     min_requests: m.minRequests, no_data: m.noData, notify: m.notify, ...(m.renotifyMs > 0 ? { renotify: window(m.renotifyMs) } : {}),

@@ -25,7 +25,7 @@ const PAGERDUTY_EVENTS = 'https://events.pagerduty.com/v2/enqueue';
 
 const UNITS: Record<string, string> = {
   request_rate: ' req/s', error_rate: '%', error_count: ' errors', latency_p50: ' ms', latency_p75: ' ms', latency_p90: ' ms', latency_p95: ' ms', latency_p99: ' ms', latency_max: ' ms',
-  new_error_group: ' new error groups', regressed_error_group: ' error groups back after a resolve',
+  new_error_group: ' new error groups', regressed_error_group: ' error groups back after a resolve', error_group_count: ' occurrences',
 };
 
 const shown = (m: Monitor, v: number | undefined) => (v === undefined ? 'no data' : `${Math.round(v * 100) / 100}${UNITS[m.metric] ?? ''}`);

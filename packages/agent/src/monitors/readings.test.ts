@@ -37,6 +37,14 @@ describe('monitor readings', () => {
     expect(await readMonitor(m, NOW, sources([rows[0]!]))).toEqual({ value: undefined, requests: 20 });
   });
 
+  it("one error group's occurrences in the window, from the error rollups", async () => {
+    const rollup = (group: string, service: string, count: number) => ({ key: `prod\u001f${service}\u001f1.0\u001f${group}`, data: { service, env: 'prod', errorType: 'E', message: 'm', resource: '', count, firstSeen: 0, lastSeen: 0, samples: [], version: '1.0' } });
+    const s = { ...sources([]), rollups: { readRollups: async () => [rollup('00000000000000aa', 'shop', 3), rollup('00000000000000aa', 'shop', 4), rollup('00000000000000bb', 'shop', 9), rollup('00000000000000aa', 'cart', 5)] } };
+    expect(await readMonitor(monitor('metric: error_group_count, group: 00000000000000aa, critical: 5'), NOW, s)).toEqual({ value: 7, requests: 7 });
+    expect(() => monitor('metric: error_group_count, group: nope')).toThrow(/^monitors\[0\]\.group: "nope" is not an error group's id/);
+    expect(() => monitor('metric: error_rate, critical: 5, group: 00000000000000aa')).toThrow(/^monitors\[0\]\.group: is for metric: error_group_count only/);
+  });
+
   it('refuses what they cannot read, naming the field', () => {
     expect(() => monitor('metric: apdex, critical: 0.8')).toThrow(/^monitors\[0\]\.apdex_t: is required for apdex/);
     expect(() => monitor('metric: apdex, apdex_t: 300, critical: 80')).toThrow(/^monitors\[0\]\.critical: an Apdex is from 0 to 1/);

@@ -45,7 +45,7 @@ export class MonitorReader {
   }
 
   async read(m: Monitor, now: number): Promise<Reading> {
-    if (m.metric === 'new_error_group' || m.metric === 'regressed_error_group') return this.readErrors(m, now, BigInt(now - m.windowMs) * MS, BigInt(now) * MS);
+    if (m.metric === 'new_error_group' || m.metric === 'regressed_error_group' || m.metric === 'error_group_count') return this.readErrors(m, now, BigInt(now - m.windowMs) * MS, BigInt(now) * MS);
     const current = await this.readWindow(m, now, now);
     if (m.compareToMs === undefined) return current;
     // The change against the same window a day or a week before, in %: nothing then, nothing to compare.
@@ -75,6 +75,11 @@ export class MonitorReader {
   private async readErrors(m: Monitor, now: number, start: bigint, end: bigint): Promise<Reading> {
     const meets = (d: ErrorData) => d.service === m.service && (!m.env || d.env === m.env) && (!m.version || d.version === m.version);
     const recent = (await this.once(now, `errors:${m.windowMs}`, () => this.s.rollups.readRollups('error', { start, end }))).filter((r) => meets(r.data as ErrorData));
+    if (m.metric === 'error_group_count') {
+      // Its occurrences in the window (rows of any slot within it: counted once each).
+      const count = recent.filter((r) => groupId(r.key) === m.group).reduce((n, r) => n + (r.data as ErrorData).count, 0);
+      return { value: count, requests: count };
+    }
     const seen = new Map<string, number>();
     for (const r of recent) seen.set(groupId(r.key), Math.max(seen.get(groupId(r.key)) ?? 0, (r.data as ErrorData).lastSeen));
     if (m.metric === 'new_error_group') {

@@ -10,7 +10,7 @@ import { api } from '../api.js';
 const METRICS: [string, string][] = [
   ['error_rate', 'error rate (%)'], ['request_rate', 'request rate (req/s)'], ['error_count', 'error count'],
   ['latency_p50', 'latency p50 (ms)'], ['latency_p75', 'latency p75 (ms)'], ['latency_p90', 'latency p90 (ms)'], ['latency_p95', 'latency p95 (ms)'], ['latency_p99', 'latency p99 (ms)'], ['latency_max', 'latency max (ms)'],
-  ['apdex', 'Apdex (0 to 1)'], ['new_error_group', 'a new error group'], ['regressed_error_group', 'a resolved error group back'],
+  ['apdex', 'Apdex (0 to 1)'], ['new_error_group', 'a new error group'], ['regressed_error_group', 'a resolved error group back'], ['error_group_count', 'an error group\'s occurrences'],
 ];
 const WINDOWS = ['1m', '5m', '15m', '1h', '4h', '1d'];
 
@@ -31,6 +31,7 @@ export function MonitorForm(props: { channels: string[]; services: string[]; don
       ...(num('min_requests') !== undefined && !events ? { min_requests: num('min_requests') } : {}),
       ...(metric === 'apdex' && num('apdex_t') !== undefined ? { apdex_t: num('apdex_t') } : {}),
       ...(text('compare_to') ? { compare_to: text('compare_to') } : {}),
+      ...(metric === 'error_group_count' ? { group: text('group') } : {}),
       notify: props.channels.filter((c) => f.get(`notify-${c}`) === 'on'),
     };
     setFailed(undefined);
@@ -51,6 +52,7 @@ export function MonitorForm(props: { channels: string[]; services: string[]; don
       <label>as <select name="compare_to"><option value="">its value</option><option value="1d">its change (%) against a day before</option><option value="1w">its change (%) against a week before</option></select></label>
       <label>goes <select name="comparison"><option value="above">above</option><option value="below">below</option></select></label>
       <label>Apdex T (ms) <input name="apdex_t" type="number" min="1" step="any" /></label>
+      <label>error group <input name="group" placeholder="id, from its page" pattern="[0-9a-f]{16}" /></label>
       <label>warning <input name="warning" type="number" step="any" /></label>
       <label>critical <input name="critical" type="number" step="any" /></label>
       <label>with at least <input name="min_requests" type="number" min="0" step="1" /> requests</label>

@@ -11,7 +11,7 @@ import { clock } from '../format.js';
 
 const UNIT: Record<string, string> = {
   request_rate: ' req/s', error_rate: '%', error_count: '', latency_p50: ' ms', latency_p75: ' ms', latency_p90: ' ms', latency_p95: ' ms', latency_p99: ' ms', latency_max: ' ms',
-  new_error_group: ' new groups', regressed_error_group: ' groups back', apdex: '',
+  new_error_group: ' new groups', regressed_error_group: ' groups back', error_group_count: ' occurrences', apdex: '',
 };
 const shown = (m: Monitor, v: number | null) => (v === null ? '—' : `${Math.round(v * 100) / 100}${m.compareToMs !== null ? '%' : UNIT[m.metric] ?? ''}`);
 const windowText = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`);
