@@ -146,18 +146,19 @@ describe('EcsTrace in other shapes', () => {
       const appTask = new ecs.FargateTaskDefinition(stack, 'AppTask');
       const app = appTask.addContainer('app', { image: imageFromEcr(stack), logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'app' }) });
       return {
-        props: { cluster, store: EcsTraceStore.postgres(url), ui: { certificate }, image: imageFromEcr(stack) },
+        props: { cluster, store: EcsTraceStore.postgres(url), ui: { certificate }, image: imageFromEcr(stack), monitors: new secretsmanager.Secret(stack, 'Monitors') },
         then: (tracing) => { tracing.addFargateSidecar(appTask, { appContainers: [app] }); },
       };
     };
     const b = build(shape);
     const t = Template.fromStack(b.stack);
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', SslPolicy: Match.stringLikeRegexp('TLS') });
-    t.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'ecs-trace-ui', Environment: Match.arrayWith([{ Name: 'ECS_TRACE_API_SECURE_COOKIE', Value: 'true' }]) })]) });
+    t.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'ecs-trace-ui', Environment: Match.arrayWith([{ Name: 'ECS_TRACE_API_SECURE_COOKIE', Value: 'true' }]),
+      Secrets: Match.arrayWith([{ Name: 'ECS_TRACE_MONITORS', ValueFrom: Match.anyValue() }]) })]) });
     // The app waits for its agent to be healthy and sends to it on localhost.
     t.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: Match.arrayWith([
       Match.objectLike({ Name: 'app', DependsOn: [{ Condition: 'HEALTHY', ContainerName: 'datadog-agent' }], Environment: Match.arrayWith([{ Name: 'DD_AGENT_HOST', Value: '127.0.0.1' }]) }),
-      Match.objectLike({ Name: 'datadog-agent', Essential: true, Secrets: [{ Name: 'ECS_TRACE_STORE', ValueFrom: Match.anyValue() }] }),
+      Match.objectLike({ Name: 'datadog-agent', Essential: true, Secrets: [{ Name: 'ECS_TRACE_STORE', ValueFrom: Match.anyValue() }, { Name: 'ECS_TRACE_MONITORS', ValueFrom: Match.anyValue() }] }),
     ]) });
     expect(nagFindings(shape)).toEqual([]);
   });

@@ -56,6 +56,8 @@ export interface EcsTraceProps {
   readonly apiToken?: secretsmanager.ISecret;
   /** Forward to Datadog as well: a secret holding the API key. */
   readonly datadogApiKey?: secretsmanager.ISecret;
+  /** Monitors: a secret holding the monitors file's text (ECS_TRACE_MONITORS), its channels' addresses and keys with it. */
+  readonly monitors?: secretsmanager.ISecret;
   /** Default one month. */
   readonly logRetention?: logs.RetentionDays;
   /** The agent container's memory limit, MiB; default 512. */
@@ -120,7 +122,12 @@ export class EcsTrace extends Construct {
   }
 
   private agentSecrets(): Record<string, ecs.Secret> {
-    return { ...this.store.secrets, ...(this.props.datadogApiKey ? { DD_API_KEY: ecs.Secret.fromSecretsManager(this.props.datadogApiKey) } : {}) };
+    return { ...this.store.secrets, ...(this.props.datadogApiKey ? { DD_API_KEY: ecs.Secret.fromSecretsManager(this.props.datadogApiKey) } : {}), ...this.monitorsSecret() };
+  }
+
+  /** The monitors file, for the agents and the UI (with a shared store, one of them evaluates at a time). */
+  private monitorsSecret(): Record<string, ecs.Secret> {
+    return this.props.monitors ? { ECS_TRACE_MONITORS: ecs.Secret.fromSecretsManager(this.props.monitors) } : {};
   }
 
   private daemonTaskDefinition(): ecs.Ec2TaskDefinition {
@@ -197,7 +204,7 @@ export class EcsTrace extends Construct {
         ECS_TRACE_API_TRUST_PROXY: vpc.vpcCidrBlock,
         ...(ui.certificate ? { ECS_TRACE_API_SECURE_COOKIE: 'true' } : {}),
       },
-      secrets: { ...this.store.secrets, ECS_TRACE_API_TOKEN: ecs.Secret.fromSecretsManager(token) },
+      secrets: { ...this.store.secrets, ECS_TRACE_API_TOKEN: ecs.Secret.fromSecretsManager(token), ...this.monitorsSecret() },
       portMappings: [{ containerPort: UI_PORT, protocol: ecs.Protocol.TCP }],
       healthCheck: { command: check.command!, interval: Duration.seconds(check.interval!), timeout: Duration.seconds(check.timeout!), retries: check.retries!, startPeriod: Duration.seconds(check.startPeriod!) },
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'ecs-trace' }),

@@ -72,6 +72,13 @@ describe('agentTaskDefinition', () => {
     expect(doc.executionRoleArn).toBe('arn:aws:iam::123456789012:role/ecsTaskExecutionRole');
   });
 
+  it('gives the agent its monitors file from a secret (the channels\' addresses and keys with it), never as plain text', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecs-trace-monitors';
+    expect(refusal(() => agentTaskDefinition(undefined, { monitorsSecret: arn })).message).toMatch(/^executionRoleArn: the ECS_TRACE_MONITORS secret needs a role/);
+    const { doc } = agentTaskDefinition(undefined, { monitorsSecret: arn, executionRoleArn: 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole' });
+    expect(doc.containerDefinitions![0]!.secrets).toEqual([{ name: 'ECS_TRACE_MONITORS', valueFrom: arn }]);
+  });
+
   it('does not change its input', () => {
     const input = def([agent()]);
     const copy = structuredClone(input);

@@ -33,6 +33,8 @@ export interface AgentOptions {
   region?: string;
   /** Secrets Manager ARN or SSM parameter holding the shared store's postgres:// URL (ECS_TRACE_STORE). */
   storeSecret?: string;
+  /** Secrets Manager ARN or SSM parameter holding the monitors file's text (ECS_TRACE_MONITORS: channels' addresses and keys in it). */
+  monitorsSecret?: string;
   /** Also take OTLP: 4318/tcp (HTTP) and 4317/tcp (gRPC) on the host, as the Datadog Agent's OTLP ingest. */
   otlp?: boolean;
   /** OTLP/HTTP endpoint to export kept traces to (ECS_TRACE_OTLP_EXPORT_ENDPOINT). */
@@ -170,6 +172,7 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
   // database password), the OTLP export's headers.
   if (o.apiKeySecret !== undefined) notes.push(...secretEnv(c, path, 'DD_API_KEY', o.apiKeySecret, 'the plain DD_API_KEY value'));
   if (o.storeSecret !== undefined) notes.push(...secretEnv(c, path, 'ECS_TRACE_STORE', o.storeSecret, 'the plain ECS_TRACE_STORE'));
+  if (o.monitorsSecret !== undefined) notes.push(...secretEnv(c, path, 'ECS_TRACE_MONITORS', o.monitorsSecret, 'the plain ECS_TRACE_MONITORS'));
   if (o.otlpExportHeadersSecret !== undefined) notes.push(...secretEnv(c, path, 'ECS_TRACE_OTLP_EXPORT_HEADERS', o.otlpExportHeadersSecret, 'the plain ECS_TRACE_OTLP_EXPORT_HEADERS'));
   if (o.otlpExport !== undefined) {
     if (!/^https?:\/\/[^\s/@]+(\/\S*)?$/.test(o.otlpExport)) {
@@ -199,7 +202,7 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
     if (setEnv(c, 'DD_APM_RECEIVER_SOCKET', SOCKET_PATH) === undefined) notes.push(`${path}.environment: DD_APM_RECEIVER_SOCKET=${SOCKET_PATH}`);
   }
   if (o.executionRoleArn !== undefined) doc.executionRoleArn = o.executionRoleArn;
-  for (const secret of ['DD_API_KEY', 'ECS_TRACE_STORE', 'ECS_TRACE_OTLP_EXPORT_HEADERS']) {
+  for (const secret of ['DD_API_KEY', 'ECS_TRACE_STORE', 'ECS_TRACE_OTLP_EXPORT_HEADERS', 'ECS_TRACE_MONITORS']) {
     if (hasSecret(c, secret) && !doc.executionRoleArn) {
       // Registration would succeed and every task fail to start: refuse, as lint would.
       throw new TaskdefInputError('executionRoleArn', `the ${secret} secret needs a role the ECS agent uses to read it: pass --execution-role-arn ARN (a task execution role allowed secretsmanager:GetSecretValue or ssm:GetParameters on it)`);
