@@ -762,7 +762,7 @@ monitors:
     }
   });
 
-  it('makes a monitor in the UI, sees it fire and its history, refuses a bad one naming the field, and deletes it', async () => {
+  it('makes a monitor in the UI, sees it fire and its history, refuses a bad one naming the field, changes it and deletes it', async () => {
     const posts: string[] = [];
     const hook = createServer((req, res) => {
       let body = '';
@@ -802,6 +802,17 @@ monitors:
       // Kept by the store: the API lists it as made here.
       const listed = ((await (await fetch(`${made.apiUrl}/api/v1/monitors`)).json()) as { monitors: { id: string; source: string }[] }).monitors;
       expect(listed).toEqual([expect.objectContaining({ id: 'ledger-errors', source: 'ui' })]);
+      // Changed here: critical 10, above the 3 errors there are: it recovers, and says so.
+      await row.getByTestId('monitor-edit').click();
+      await expect.poll(() => form.locator('h2').innerText()).toBe('Change ledger-errors');
+      expect(await form.getByLabel('critical').inputValue()).toBe('1');
+      expect(await form.getByLabel('oncall').isChecked()).toBe(true);
+      await form.getByLabel('critical').fill('10');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await expect.poll(() => row.locator('td').nth(3).innerText()).toBe('error count > 10 over 5m');
+      await expect.poll(() => row.getByTestId('monitor-state').innerText(), { timeout: 15_000 }).toBe('OK');
+      await expect.poll(() => posts.length).toBe(2);
+      expect(JSON.parse(posts[1]!)).toMatchObject({ state: 'OK', previous: 'ALERT', threshold: 10 });
       await row.getByTestId('monitor-delete').click();
       await expect.poll(() => row.count()).toBe(0);
       await p.close();

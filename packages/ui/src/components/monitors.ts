@@ -48,7 +48,7 @@ function MuteControl(props: { m: Monitor; changed: () => void }) {
       <option value="">Mute…</option>${MUTES.map(([label, ms]) => html`<option value=${ms}>for ${label}</option>`)}</select>`}${failed ? html` <span class="error">${failed}</span>` : null}`;
 }
 
-export function MonitorsTable(props: { monitors: Monitor[]; showService: boolean; changed?: () => void }) {
+export function MonitorsTable(props: { monitors: Monitor[]; showService: boolean; changed?: () => void; edit?: (m: Monitor) => void }) {
   return html`<table class="grid" data-testid="monitors-table">
     <thead><tr><th>State</th><th>Monitor</th>${props.showService ? html`<th>Service</th>` : null}<th>Alerts when</th><th class="num">Now</th><th>Since</th><th>Notifies</th><th></th></tr></thead>
     <tbody>${props.monitors.map((m) => html`<tr data-testid="monitor-row" data-monitor=${m.id}>
@@ -62,6 +62,7 @@ export function MonitorsTable(props: { monitors: Monitor[]; showService: boolean
       <td>${m.state ? clock(m.since, 'date') : '—'}</td>
       <td>${m.notify.join(', ') || html`<span class="muted">nobody</span>`}</td>
       <td>${m.notify.length > 0 ? html`<${TestButton} id=${m.id} /> <${MuteControl} m=${m} changed=${props.changed ?? (() => undefined)} />` : null}
+        ${m.source === 'ui' && props.edit ? html` <button type="button" data-testid="monitor-edit" onClick=${() => props.edit!(m)}>Edit</button>` : null}
         ${m.source === 'ui' ? html` <button type="button" data-testid="monitor-delete" onClick=${() => { api.deleteMonitor(m.id).then(props.changed ?? (() => undefined), () => undefined); }}>Delete</button>` : null}</td>
     </tr>`)}</tbody>
   </table>`;

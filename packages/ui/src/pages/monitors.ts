@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import { api } from '../api.js';
+import { api, type Monitor } from '../api.js';
 import { Status, useData } from '../components/common.js';
 import { MonitorForm } from '../components/monitor-form.js';
 import { MonitorsTable } from '../components/monitors.js';
@@ -11,6 +11,7 @@ const ORDER = ['ALERT', 'WARN', 'NO DATA', 'OK'];
 
 export function MonitorsPage() {
   const [changed, setChanged] = useState(0);
+  const [editing, setEditing] = useState<Monitor | undefined>(undefined);
   const { data, error, loading } = useData(async () => {
     const [monitors, services] = await Promise.all([api.monitors(), api.services({ start: Date.now() - 86_400_000, end: Date.now() }).catch(() => [])]);
     return { ...monitors, services: [...new Set(services.map((s) => s.service))].sort() };
@@ -27,8 +28,9 @@ export function MonitorsPage() {
       ${data && data.monitors.length === 0 ? html`<section class="empty" data-testid="monitors-none"><h2>No monitors</h2>
         <p>Monitors watch the services' request rate, error rate and latency, and new error groups, and tell a webhook, Slack, PagerDuty or an SNS topic. Make one below, or write them in a file and start the agent with <code>--monitors-file FILE</code> (<code>ECS_TRACE_MONITORS_FILE</code>), where the channels are named: see the README, "Monitors and alerts".</p></section>` : null}
       ${data && data.monitors.length > 0 ? html`<p class="muted">${data.file ? html`From <code>${data.file}</code> (change those there) and made here; ` : 'Made here; '}evaluated every round from the stats and error groups (counted before sampling).</p>
-        <${MonitorsTable} monitors=${monitors} showService=${true} changed=${() => setChanged((n) => n + 1)} />` : null}
-      ${data?.editable ? html`<${MonitorForm} channels=${data.channels} services=${data.services} done=${() => setChanged((n) => n + 1)} />` : null}
+        <${MonitorsTable} monitors=${monitors} showService=${true} changed=${() => setChanged((n) => n + 1)} edit=${(m: Monitor) => setEditing(m)} />` : null}
+      ${data?.editable ? html`<${MonitorForm} channels=${data.channels} services=${data.services} editing=${editing} cancel=${() => setEditing(undefined)}
+        done=${() => { setEditing(undefined); setChanged((n) => n + 1); }} />` : null}
     </${Status}>
   </main>`;
 }
