@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +8,7 @@ import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { startTestAgent } from '@ecs-trace/agent/testing';
 import { postgresUnavailable, startTestPostgres } from '../packages/agent/src/store/postgres/test-server.js';
 import { componentsAvailable } from './components.js';
+import { startWebhook } from './webhook.js';
 import { freePort } from './ports.js';
 
 /*
@@ -27,13 +26,10 @@ describe.runIf(run)('monitors with two ecs-trace ui replicas on one PostgreSQL',
   it('notify once, and hand over when the evaluating replica is killed', async () => {
     const pg = startTestPostgres(await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-monitors-cluster-'));
-    const posts: { state: string; monitor: { id: string } }[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => { body += d.toString(); });
-      req.on('end', () => { posts.push(JSON.parse(body) as (typeof posts)[number]); res.end(); });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hook = await startWebhook();
+    type Post = { state: string; monitor: { id: string } };
+    /** What the webhook has been posted so far, read as JSON. */
+    const posts = () => hook.posts.map((b) => JSON.parse(b) as Post);
     const replicas: { child: ChildProcess; api: string }[] = [];
     try {
       const url = pg.database('cluster');
@@ -50,7 +46,7 @@ describe.runIf(run)('monitors with two ecs-trace ui replicas on one PostgreSQL',
         await new Promise((r) => setTimeout(r, 100));
       }
       await agent.close();
-      writeFileSync(join(dir, 'monitors.yaml'), `channels: [{ name: hook, kind: webhook, url: "http://127.0.0.1:${(hook.address() as AddressInfo).port}/" }]
+      writeFileSync(join(dir, 'monitors.yaml'), `channels: [{ name: hook, kind: webhook, url: "${hook.url}" }]
 monitors: [{ id: checkout-errors, service: checkout, metric: error_rate, window: 1h, critical: 20, notify: [hook] }]
 `);
       for (let i = 0; i < 2; i++) {
@@ -66,10 +62,10 @@ monitors: [{ id: checkout-errors, service: checkout, metric: error_rate, window:
           return undefined;
         }
       }));
-      for (let i = 0; i < 150 && posts.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 150 && posts().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       // Several rounds of both replicas: still one notification.
       await new Promise((r) => setTimeout(r, 1500));
-      expect(posts.map((p) => p.state)).toEqual(['ALERT']);
+      expect(posts().map((p) => p.state)).toEqual(['ALERT']);
       const seen = await states();
       const leader = seen.findIndex((m) => m?.state === 'ALERT' && !m.elsewhere);
       expect(leader).toBeGreaterThanOrEqual(0);
@@ -86,7 +82,7 @@ monitors: [{ id: checkout-errors, service: checkout, metric: error_rate, window:
       expect(other).toMatchObject({ state: 'ALERT' });
       expect(other?.elsewhere).toBeUndefined();
       await new Promise((r) => setTimeout(r, 1000));
-      expect(posts.map((p) => p.state)).toEqual(['ALERT']);
+      expect(posts().map((p) => p.state)).toEqual(['ALERT']);
     } finally {
       for (const r of replicas) r.child.kill('SIGKILL');
       hook.close();

@@ -1,12 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent } from '@ecs-trace/agent/testing';
+import { startWebhook } from './webhook.js';
 
 /*
  * Monitors in a running agent: the real dd-trace serves requests, some failing; the agent's
@@ -23,16 +22,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('monitors in the agent', () => {
   it("alert on the real dd-trace's failing requests, post the alert to a webhook, and show it in the API", async () => {
-    const posts: { state: string; value: number; summary: string; monitor: { id: string } }[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => { body += d.toString(); });
-      req.on('end', () => { posts.push(JSON.parse(body) as (typeof posts)[number]); res.end(); });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hook = await startWebhook();
+    type Post = { state: string; value: number; summary: string; monitor: { id: string } };
+    /** What the webhook has been posted so far, read as JSON. */
+    const posts = () => hook.posts.map((b) => JSON.parse(b) as Post);
     const file = join(dir, 'monitors.yaml');
     writeFileSync(file, `channels:
-  - { name: hook, kind: webhook, url: "http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts" }
+  - { name: hook, kind: webhook, url: "${hook.url}" }
 monitors:
   - { id: shop-errors, name: Shop errors, service: monitored-shop, operation: web.request, metric: error_rate, window: 5m, warning: 10, critical: 30, min_requests: 6, notify: [hook] }
   - { id: shop-latency, service: monitored-shop, operation: web.request, metric: latency_p99, critical: 60000, notify: [hook] }
@@ -52,13 +48,13 @@ monitors:
       const port = await new Promise<number>((resolve) => app.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
       // 6 requests, 3 failing: 50% errors (evaluated once all 6 are in: min_requests).
       for (let i = 0; i < 6; i++) expect((await fetch(`http://127.0.0.1:${port}/leaf${i % 2 ? '?fail=1' : ''}`)).status).toBe(i % 2 ? 500 : 200);
-      for (let i = 0; i < 150 && !posts.some((p) => p.state === 'ALERT'); i++) await new Promise((r) => setTimeout(r, 100));
-      const alert = posts.find((p) => p.monitor.id === 'shop-errors' && p.state === 'ALERT')!;
+      for (let i = 0; i < 150 && !posts().some((p) => p.state === 'ALERT'); i++) await new Promise((r) => setTimeout(r, 100));
+      const alert = posts().find((p) => p.monitor.id === 'shop-errors' && p.state === 'ALERT')!;
       expect(alert).toMatchObject({ state: 'ALERT', value: 50 });
       expect(alert.summary).toBe('[ALERT] Shop errors: error rate 50% (above 30%) over 5m on monitored-shop');
       // Once: the next rounds, still alerting, post nothing more.
       await new Promise((r) => setTimeout(r, 1000));
-      expect(posts.filter((p) => p.monitor.id === 'shop-errors')).toHaveLength(1);
+      expect(posts().filter((p) => p.monitor.id === 'shop-errors')).toHaveLength(1);
       type Monitors = { configured: boolean; monitors: { id: string; state: string; value: number | null; requests: number; history: { from: string | null; to: string; notified: boolean; sent: { ok: boolean }[] }[] }[] };
       const body = (await (await fetch(`${agent.apiUrl}/api/v1/monitors?service=monitored-shop`)).json()) as Monitors;
       expect(body.configured).toBe(true);
@@ -70,13 +66,13 @@ monitors:
       const muted = body.monitors.find((m) => m.id === 'shop-errors-muted')!;
       expect(muted).toMatchObject({ state: 'ALERT' });
       expect(muted.history.map((h) => [h.to, h.notified, h.sent.length])).toEqual([['ALERT', false, 0], ['NO DATA', false, 0]]);
-      expect(posts.filter((p) => p.monitor.id === 'shop-errors-muted')).toEqual([]);
+      expect(posts().filter((p) => p.monitor.id === 'shop-errors-muted')).toEqual([]);
       // The failing query is an error group the service never had: its monitor fires once.
-      expect(posts.filter((p) => p.monitor.id === 'shop-new-errors').map((p) => [p.state, p.value])).toEqual([['ALERT', 1]]);
+      expect(posts().filter((p) => p.monitor.id === 'shop-new-errors').map((p) => [p.state, p.value])).toEqual([['ALERT', 1]]);
       // The error rate falls under the warning (3 of 36, 8%): one recovery.
       for (let i = 0; i < 30; i++) expect((await fetch(`http://127.0.0.1:${port}/leaf`)).status).toBe(200);
-      for (let i = 0; i < 150 && !posts.some((p) => p.monitor.id === 'shop-errors' && p.state === 'OK'); i++) await new Promise((r) => setTimeout(r, 100));
-      const recovered = posts.filter((p) => p.monitor.id === 'shop-errors');
+      for (let i = 0; i < 150 && !posts().some((p) => p.monitor.id === 'shop-errors' && p.state === 'OK'); i++) await new Promise((r) => setTimeout(r, 100));
+      const recovered = posts().filter((p) => p.monitor.id === 'shop-errors');
       expect(recovered.map((p) => p.state)).toEqual(['ALERT', 'OK']);
       expect(recovered[1]!.summary).toMatch(/^\[OK\] Shop errors: error rate 8\.33% \(back below 10%\) over 5m on monitored-shop$/);
     } finally {

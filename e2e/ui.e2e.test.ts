@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +10,7 @@ import { runDdTraceApp } from './dd-trace-app.js';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { waitForTrace } from './traces.js';
 import { componentsAvailable } from './components.js';
+import { startWebhook } from './webhook.js';
 
 /*
  * The web UI in Debian's Chromium, against an agent fed by the real dd-trace: a user clicks
@@ -703,16 +702,11 @@ describe.skipIf(!available())('web UI', () => {
   });
 
   it('lists the monitors with their states, the alerting first, sends a test, and shows a service its own', async () => {
-    const posts: string[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => { body += d.toString(); });
-      req.on('end', () => { posts.push(body); res.end(); });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hook = await startWebhook();
+    const posts = hook.posts;
     const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-ui-monitors-'));
     writeFileSync(join(dir, 'monitors.yaml'), `channels:
-  - { name: oncall, kind: webhook, url: "http://127.0.0.1:${(hook.address() as AddressInfo).port}/" }
+  - { name: oncall, kind: webhook, url: "${hook.url}" }
 monitors:
   - { id: basket-errors, name: Basket errors, service: basket, metric: error_rate, warning: 10, critical: 25, notify: [oncall] }
   - { id: basket-p99, name: Basket p99, service: basket, metric: latency_p99, critical: 500, notify: [oncall] }
@@ -763,16 +757,11 @@ monitors:
   });
 
   it('makes a monitor in the UI, sees it fire and its history, refuses a bad one naming the field, changes it and deletes it', async () => {
-    const posts: string[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => { body += d.toString(); });
-      req.on('end', () => { posts.push(body); res.end(); });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hook = await startWebhook();
+    const posts = hook.posts;
     const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-ui-monitor-form-'));
     // The file names the channel (its address stays there); the monitor is made in the UI.
-    writeFileSync(join(dir, 'monitors.yaml'), `channels: [{ name: oncall, kind: webhook, url: "http://127.0.0.1:${(hook.address() as AddressInfo).port}/" }]\n`);
+    writeFileSync(join(dir, 'monitors.yaml'), `channels: [{ name: oncall, kind: webhook, url: "${hook.url}" }]\n`);
     const made = await startTestAgent({ ECS_TRACE_MONITORS_FILE: join(dir, 'monitors.yaml'), ECS_TRACE_MONITORS_INTERVAL: '300ms' });
     try {
       const now = BigInt(Date.now()) * 1_000_000n;

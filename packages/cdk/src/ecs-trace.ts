@@ -135,7 +135,7 @@ export class EcsTrace extends Construct {
     // The store outlives each agent task: a Docker volume on the host, shared by its agent's successors.
     task.addVolume({ name: 'ecs-trace-data', dockerVolumeConfiguration: { scope: ecs.Scope.SHARED, autoprovision: true, driver: 'local' } });
     task.addVolume({ name: 'cgroup', host: { sourcePath: '/sys/fs/cgroup/' } });
-    const check = healthzCheck(UI_PORT, { interval: 30, startPeriod: 15 });
+    const check = healthCheckOf({ interval: 30, startPeriod: 15 });
     const agent = task.addContainer('Agent', {
       containerName: DEFAULT_AGENT_CONTAINER,
       image: this.image,
@@ -145,7 +145,7 @@ export class EcsTrace extends Construct {
       environment: this.agentEnvironment({ ECS_TRACE_DATA_DIR: DATA_DIR, DD_APM_NON_LOCAL_TRAFFIC: 'true' }),
       secrets: this.agentSecrets(),
       portMappings: [{ containerPort: TRACE_PORT, hostPort: TRACE_PORT, protocol: ecs.Protocol.TCP }],
-      healthCheck: { command: check.command!, interval: Duration.seconds(check.interval!), timeout: Duration.seconds(check.timeout!), retries: check.retries!, startPeriod: Duration.seconds(check.startPeriod!) },
+      healthCheck: check,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.agentLogGroup, streamPrefix: 'ecs-trace' }),
     });
     acknowledgeTask(task);
@@ -162,7 +162,7 @@ export class EcsTrace extends Construct {
    * app containers wait for (HEALTHY) and send to on localhost, as `ecs-trace taskdef app --fargate` makes it.
    */
   addFargateSidecar(task: ecs.FargateTaskDefinition, props: FargateSidecarProps): ecs.ContainerDefinition {
-    const check = healthzCheck(UI_PORT, { interval: 10, startPeriod: 10 });
+    const check = healthCheckOf({ interval: 10, startPeriod: 10 });
     const agent = task.addContainer('EcsTraceAgent', {
       containerName: DEFAULT_AGENT_CONTAINER,
       image: this.image,
@@ -171,7 +171,7 @@ export class EcsTrace extends Construct {
       environment: this.agentEnvironment({ ECS_FARGATE: 'true' }),
       secrets: this.agentSecrets(),
       portMappings: [{ containerPort: TRACE_PORT, protocol: ecs.Protocol.TCP }],
-      healthCheck: { command: check.command!, interval: Duration.seconds(check.interval!), timeout: Duration.seconds(check.timeout!), retries: check.retries!, startPeriod: Duration.seconds(check.startPeriod!) },
+      healthCheck: check,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.agentLogGroup, streamPrefix: 'ecs-trace' }),
     });
     acknowledgeTask(task);
@@ -192,7 +192,7 @@ export class EcsTrace extends Construct {
     const vpc = this.props.cluster.vpc;
     const logGroup = new logs.LogGroup(this, 'UiLogs', { retention: this.props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const task = new ecs.FargateTaskDefinition(this, 'UiTask', { family: 'ecs-trace-ui', cpu: 256, memoryLimitMiB: 512 });
-    const check = healthzCheck(UI_PORT, { interval: 30, startPeriod: 15 });
+    const check = healthCheckOf({ interval: 30, startPeriod: 15 });
     task.addContainer('Ui', {
       containerName: DEFAULT_UI_CONTAINER,
       image: this.image,
@@ -206,7 +206,7 @@ export class EcsTrace extends Construct {
       },
       secrets: { ...this.store.secrets, ECS_TRACE_API_TOKEN: ecs.Secret.fromSecretsManager(token), ...this.monitorsSecret() },
       portMappings: [{ containerPort: UI_PORT, protocol: ecs.Protocol.TCP }],
-      healthCheck: { command: check.command!, interval: Duration.seconds(check.interval!), timeout: Duration.seconds(check.timeout!), retries: check.retries!, startPeriod: Duration.seconds(check.startPeriod!) },
+      healthCheck: check,
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'ecs-trace' }),
     });
     acknowledgeTask(task);
@@ -249,4 +249,10 @@ export class EcsTrace extends Construct {
 function acknowledgeTask(task: ecs.TaskDefinition): void {
   acknowledge(task, 'taskEnvironment');
   if (task.executionRole) acknowledge(task.executionRole, 'ecrToken');
+}
+
+/** taskdef's check on /healthz (the same command the generated task definitions run), in CDK's terms. */
+function healthCheckOf(timing: { interval: number; startPeriod: number }): ecs.HealthCheck {
+  const c = healthzCheck(UI_PORT, timing);
+  return { command: c.command!, interval: Duration.seconds(c.interval!), timeout: Duration.seconds(c.timeout!), retries: c.retries!, startPeriod: Duration.seconds(c.startPeriod!) };
 }
