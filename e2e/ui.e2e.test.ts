@@ -811,4 +811,27 @@ monitors:
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("lists a resource page's traces by the span that matched: its resource and duration, the trace's root beside it", async () => {
+    const own = await startTestAgent();
+    try {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const trace: Span[] = [
+        { service: 'orders', name: 'web.request', resource: 'GET /orders', type: 'web', traceId: 0x0dd0n, spanId: 1n, parentId: 0n, start: now, duration: 100_000_000, error: 0, meta: { 'span.kind': 'server' }, metrics: { _sampling_priority_v1: 2 } },
+        { service: 'payments', name: 'web.request', resource: 'POST /charge', type: 'web', traceId: 0x0dd0n, spanId: 2n, parentId: 1n, start: now + 10_000_000n, duration: 30_000_000, error: 0, meta: { 'span.kind': 'server' }, metrics: { _sampling_priority_v1: 2 } },
+      ];
+      expect((await fetch(`${own.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([trace]) })).status).toBe(200);
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await p.goto(`${own.apiUrl}/services/payments/resources/${encodeURIComponent('POST /charge')}?range=1h`);
+      const rows = p.getByTestId('traces-table').locator('tbody tr');
+      await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
+      const cells = await rows.first().locator('td').allInnerTexts();
+      expect(cells.slice(1, 4)).toEqual(['payments', 'POST /charge in orders GET /orders', '30.0 ms']);
+      await rows.first().getByRole('link').click();
+      await p.waitForURL(/\/traces\/0+dd0.*span=0000000000000002/);
+      await p.close();
+    } finally {
+      await own.close();
+    }
+  });
 });

@@ -52,6 +52,12 @@ export interface ApiTraceSummary {
   services: string[];
   env: string;
   incomplete: boolean;
+  /**
+   * With `matched=true`: the span of the trace that met the query's service, resource, name,
+   * error and duration conditions (the first by start; null when no stored span of it does, say a
+   * trace whose spans are past retention).
+   */
+  matched?: { spanId: string; service: string; name: string; resource: string; start: string; duration: number; error: number } | null;
 }
 
 /**

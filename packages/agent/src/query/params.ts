@@ -28,7 +28,7 @@ export const tracesQuerySchema = {
   type: 'object',
   properties: {
     ...RANGE, q: text, service: text, env: text, resource: text, name: text, error: bool,
-    minDurationMs: number(0, 1e12), maxDurationMs: number(0, 1e12), limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT }, cursor: text,
+    minDurationMs: number(0, 1e12), maxDurationMs: number(0, 1e12), limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT }, cursor: text, matched: bool,
   },
 } as const;
 
@@ -61,6 +61,8 @@ export interface RangeParams { start?: string; end?: string }
 export interface TracesParams extends RangeParams {
   q?: string; service?: string; env?: string; resource?: string; name?: string; error?: string;
   minDurationMs?: number; maxDurationMs?: number; limit?: number;
+  /** With each trace, the span of it that met the query (a resource page's requests, not their roots'). */
+  matched?: string;
   /** Where the page before stopped (search-walk.ts). */
   cursor?: string;
 }
@@ -105,7 +107,7 @@ export function parseTime(name: string, raw: string | undefined): bigint | undef
   return BigInt(ms) * 1_000_000n;
 }
 
-function flag(raw: string | undefined): boolean | undefined {
+export function flag(raw: string | undefined): boolean | undefined {
   if (raw === undefined || raw === '') return undefined;
   return raw === 'true' || raw === '1';
 }

@@ -10,11 +10,11 @@ import { errorGroupsOf } from './errors.js';
 import { serviceMapOf } from './service-map.js';
 import { serveLive } from './live.js';
 import {
-  errorsQuerySchema, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, suggestQuerySchema, analyticsQuerySchema, facetsQuerySchema, toSpanQuery, toStatsQuery, toTraceQuery,
+  errorsQuerySchema, flag, parseRange, QueryError, schemaErrorMessage, servicesQuerySchema, statsQuerySchema, suggestQuerySchema, analyticsQuerySchema, facetsQuerySchema, toSpanQuery, toStatsQuery, toTraceQuery,
   tracesQuerySchema, type ErrorsParams, type RangeParams, type StatsParams, type SuggestParams, type AnalyticsParams, type FacetsParams, type TracesParams,
 } from './params.js';
 
-import { parseSearchQuery, SearchSyntaxError } from './search-query.js';
+import { indexedSpanMeets, parseSearchQuery, SearchSyntaxError } from './search-query.js';
 import { decodeCursor, encodeCursor, walkSearch } from './search-walk.js';
 import { indexConditions, planSearch } from './search-drivers.js';
 import { Suggester } from './suggest.js';
@@ -169,8 +169,17 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
       ...(resumed ? { cursor: resumed.cursor } : {}),
       deadline: Date.now() + searchPageMs,
     });
+    const summaries = result.traces.map(toApiSummary);
+    if (flag(req.query.matched)) {
+      // The span each trace was found by, read from the trace itself (a page's worth: the resource page's 50).
+      await Promise.all(result.traces.map(async (t, i) => {
+        const trace = await store.getTrace(t.traceId);
+        const m = trace?.spans.find((r) => indexedSpanMeets(r, conditions))?.span;
+        summaries[i]!.matched = m ? { spanId: m.spanId.toString(16).padStart(16, '0'), service: m.service, name: m.name, resource: m.resource, start: m.start.toString(), duration: m.duration, error: m.error } : null;
+      }));
+    }
     return {
-      traces: result.traces.map(toApiSummary), complete: result.complete, searchedFrom: result.searchedFrom.toString(),
+      traces: summaries, complete: result.complete, searchedFrom: result.searchedFrom.toString(),
       ...(result.cursor ? { cursor: encodeCursor(result.cursor, plan.driver) } : {}),
       ...(terms.length > 0 ? { scanned: result.checked } : {}),
     };

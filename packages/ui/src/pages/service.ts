@@ -160,7 +160,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(`${base}/resources/${encodeURIComponent(r.key)}${keepRange(props.url)}`)} />`}
       <h2>Traces</h2>
-      <${TraceList} url=${props.url} params=${{ service: props.service, ...(props.resource ? { resource: props.resource } : {}), ...(env ? { env } : {}), start: range.start, end: range.end, limit: 50 }} />
+      <${TraceList} url=${props.url} params=${{ service: props.service, ...(props.resource ? { resource: props.resource, matched: true } : {}), ...(env ? { env } : {}), start: range.start, end: range.end, limit: 50 }} />
     </${Status}>
   </main>`;
 }

@@ -19,13 +19,18 @@ import { bucketTraces } from '../trace-buckets.js';
 export function TraceList(props: { url: URL; params: Record<string, string | number | boolean | undefined>; traces?: TraceSummary[] }) {
   const { data, error, loading } = useData(() => (props.traces ? Promise.resolve(props.traces) : api.traces(props.params)), [JSON.stringify(props.params), props.traces]);
   const traces = data ?? [];
-  const max = Math.max(1, ...traces.map((t) => t.duration));
-  const link = (t: TraceSummary) => `/traces/${t.traceId}${keepRange(props.url)}`;
+  // Asked with `matched`: each trace shown by the span that met the query (a resource page's
+  // requests), not by its root; the link opens the trace at that span.
+  const byMatch = props.params['matched'] === true;
+  const shownDuration = (t: TraceSummary) => (byMatch && t.matched ? t.matched.duration : t.duration);
+  const max = Math.max(1, ...traces.map(shownDuration));
+  const link = (t: TraceSummary) => `/traces/${t.traceId}${keepRange(props.url)}${byMatch && t.matched ? `${keepRange(props.url) ? '&' : '?'}span=${t.matched.spanId}` : ''}`;
   const columns: Column<TraceSummary>[] = [
-    { key: 'start', label: 'Start', value: (t) => t.start, render: (t) => time(t.start, true) },
-    { key: 'service', label: 'Service', value: (t) => t.rootService },
-    { key: 'resource', label: 'Resource', value: (t) => t.rootResource, render: (t) => html`<a href=${link(t)}>${t.rootResource}</a>${t.incomplete ? html` <span class="badge warn" title="No root span has arrived">incomplete</span>` : null}` },
-    { key: 'duration', label: 'Duration', value: (t) => t.duration, render: (t) => html`<span class="dur"><span style=${`width:${(t.duration / max) * 100}%`}></span>${duration(t.duration)}</span>`, numeric: true },
+    { key: 'start', label: 'Start', value: (t) => (byMatch && t.matched ? t.matched.start : t.start), render: (t) => time(byMatch && t.matched ? t.matched.start : t.start, true) },
+    { key: 'service', label: 'Service', value: (t) => (byMatch && t.matched ? t.matched.service : t.rootService) },
+    { key: 'resource', label: byMatch ? 'Resource (the matching span)' : 'Resource', value: (t) => (byMatch && t.matched ? t.matched.resource : t.rootResource),
+      render: (t) => html`<a href=${link(t)}>${byMatch && t.matched ? t.matched.resource : t.rootResource}</a>${byMatch && t.matched && t.matched.resource !== t.rootResource ? html` <span class="muted">in ${t.rootService} ${t.rootResource}</span>` : null}${t.incomplete ? html` <span class="badge warn" title="No root span has arrived">incomplete</span>` : null}` },
+    { key: 'duration', label: byMatch ? 'Duration (the span)' : 'Duration', value: shownDuration, render: (t) => html`<span class="dur"><span style=${`width:${(shownDuration(t) / max) * 100}%`}></span>${duration(shownDuration(t))}</span>`, numeric: true },
     { key: 'spans', label: 'Spans', value: (t) => t.spanCount, numeric: true },
     { key: 'errors', label: 'Errors', value: (t) => t.errorCount, render: (t) => (t.errorCount ? html`<span class="badge err">${t.errorCount}</span>` : '0'), numeric: true },
     { key: 'services', label: 'Services', value: (t) => t.services.join(', ') },
