@@ -220,3 +220,34 @@ describe.runIf(componentsAvailable(postgresUnavailable(), "the service map of th
     }
   }, 40_000);
 });
+
+describe("the real dd-trace's telemetry", () => {
+  it("makes the service's instance known: language, tracer, env and version, configuration as it reports it, a key never shown", async () => {
+    const agent = await startTestAgent();
+    const app = spawn(process.execPath, [SERVER], {
+      env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: agent.intake, APP_SERVICE: 'tele-shop', DD_ENV: 'e2e', DD_VERSION: '3.1.4', DD_API_KEY: 'abcdef0123456789abcdef0123456789', DD_TELEMETRY_HEARTBEAT_INTERVAL: '1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const port = await new Promise<number>((resolve) => app.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
+      expect((await fetch(`http://127.0.0.1:${port}/leaf`)).status).toBe(200);
+      type Instances = { kept: boolean; instances: { service: string; env: string; version: string; language: string; tracerVersion: string; configuration: { name: string; value: string; origin: string }[] }[] };
+      let body: Instances = { kept: false, instances: [] };
+      for (let i = 0; i < 100 && body.instances.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        body = (await (await fetch(`${agent.apiUrl}/api/v1/services/tele-shop/instances`)).json()) as Instances;
+      }
+      expect(body.kept).toBe(true);
+      const inst = body.instances[0]!;
+      expect(inst).toMatchObject({ service: 'tele-shop', env: 'e2e', version: '3.1.4', language: 'nodejs' });
+      expect(inst.tracerVersion).toMatch(new RegExp(`^${DD_TRACE_VERSION}`));
+      const config = new Map(inst.configuration.map((c) => [c.name, c]));
+      expect(config.get('DD_ENV')).toMatchObject({ value: 'e2e' });
+      expect(config.get('DD_API_KEY')?.value ?? '(set, not shown)').toBe('(set, not shown)');
+      expect(JSON.stringify(body)).not.toContain('abcdef0123456789abcdef0123456789');
+    } finally {
+      app.kill('SIGKILL');
+      await agent.close();
+    }
+  }, 40_000);
+});

@@ -834,4 +834,28 @@ monitors:
       await own.close();
     }
   });
+
+  it("shows a service's tracer instances as the real dd-trace's telemetry describes them", async () => {
+    const own = await startTestAgent();
+    const app = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: own.intake, APP_SERVICE: 'tele-ui', DD_ENV: 'e2e', DD_VERSION: '2.0.1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const port = await new Promise<number>((resolve) => app.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
+      expect((await fetch(`http://127.0.0.1:${port}/leaf`)).status).toBe(200);
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      for (let i = 0; i < 30; i++) {
+        await p.goto(`${own.apiUrl}/services/tele-ui?range=1h`);
+        await p.getByTestId('service-name').waitFor();
+        if (await p.getByTestId('instance-row').count() > 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const cells = await p.getByTestId('instance-row').first().locator('td').allInnerTexts();
+      expect(cells.slice(1, 5)).toEqual(['e2e', '2.0.1', expect.stringMatching(/^nodejs \d+\.\d+\.\d+/), expect.stringMatching(/^\d+\.\d+\.\d+/)]);
+      await p.getByTestId('instances-table').scrollIntoViewIfNeeded();
+      await shot(p, '19-instances');
+      await p.close();
+    } finally {
+      app.kill('SIGKILL');
+      await own.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter
 import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { loadMonitors, MonitorReader, MonitorRunner, monitorToFile, parseMonitor, type Monitor } from './monitors/index.js';
 import { createPipeline } from './process/index.js';
+import { Instances } from './telemetry/index.js';
 import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
 import { DataDirLock, maskedStoreUrl, openReader, openStore, sharedLease, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
@@ -108,6 +109,8 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     }
     if (outlets.length > 0) writer = new ForwardingWriter(maintenance, outlets, new LogOnce(log));
     const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: writer, metrics, log, env });
+    // The tracers' telemetry: each instance of a service as it describes itself, in memory.
+    const instances = new Instances();
     started.push(() => stats.close());
 
     // One budget for the bytes of every intake's bodies: one more payload than the decoders hold.
@@ -117,7 +120,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     let receiverAddress: AddressInfo | undefined;
     const containerized = opts.containerized ?? isOrchestrated(env);
     if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
-      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log), bodies });
+      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log), bodies, telemetry: instances });
       receiver = r;
       started.push(() => r.close());
       if (config.receiverPort !== 0) {
@@ -226,6 +229,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       ...(store.setErrorStatus && store.errorStatuses ? { errorStatus: { set: store.setErrorStatus.bind(store), all: store.errorStatuses.bind(store) } } : {}),
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
       red: () => stats.redMetrics(),
+      ...(receiver ? { instances } : {}),
       ...(monitors ? { monitors: {
         statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? (config.monitors !== undefined ? 'ECS_TRACE_MONITORS' : undefined), channels: () => monitors.channelNames(),
         ...(store.saveMonitor ? { save: async (id: string, m: Monitor | null) => {

@@ -10,6 +10,8 @@ export type EndpointHandler =
   | { kind: 'traces'; version: TraceApiVersion }
   | { kind: 'stats' }
   | { kind: 'services' }
+  /** A tracer's telemetry about itself (what the Datadog Agent proxies to Datadog): kept by the agent. */
+  | { kind: 'telemetry' }
   /** A feature this agent does not run: drained and answered with this status and message. */
   | { kind: 'off'; status: number; message: string };
 
@@ -31,6 +33,9 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { pattern: '/v0.4/services', handler: { kind: 'services' } },
   { pattern: '/v0.5/traces', handler: { kind: 'traces', version: 'v0.5' } },
   { pattern: '/v0.6/stats', handler: { kind: 'stats' } },
+  // Advertised as the Datadog Agent does (a prefix); tracers post to its apmtelemetry path.
+  { pattern: '/telemetry/proxy/', handler: { kind: 'telemetry' } },
+  { pattern: '/telemetry/proxy/api/v2/apmtelemetry', handler: { kind: 'telemetry' }, hidden: true },
   { pattern: '/dogstatsd/v1/proxy', handler: DOGSTATSD_OFF, hidden: true },
   { pattern: '/dogstatsd/v2/proxy', handler: DOGSTATSD_OFF, hidden: true },
 ];

@@ -97,7 +97,11 @@ describe('intake endpoints', () => {
     expect([...stats.span_kinds_stats_computed].sort()).toEqual(['client', 'consumer', 'producer', 'server']);
     // Bare: dd-trace-java reads a suffix as a pre-release, below 7.65.0 (runtime/version.ts).
     expect(stats.version).toBe('7.65.0');
-    for (const path of ['/v0.7/config', '/telemetry/proxy/api/v2/apmtelemetry', '/profiling/v1/input', '/evp_proxy/v2/x']) {
+    // Telemetry is kept (advertised as the Datadog Agent does); a body that is not telemetry says so.
+    expect(doc.endpoints).toContain('/telemetry/proxy/');
+    const telemetry = await fetch(`${agent.intake}/telemetry/proxy/api/v2/apmtelemetry`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect([telemetry.status, await telemetry.text()]).toEqual([400, 'not a telemetry request: runtime_id and application are required\n']);
+    for (const path of ['/v0.7/config', '/profiling/v1/input', '/evp_proxy/v2/x']) {
       const r = await fetch(agent.intake + path, { method: 'POST', body: '{}' });
       expect([path, r.status, await r.text()]).toEqual([path, 404, '404 page not found\n']);
     }

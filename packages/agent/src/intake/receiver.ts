@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -68,6 +69,13 @@ export interface ReceiverOptions {
   logOnce: LogOnce;
   /** Bytes of bodies in memory, shared by every intake (agent.ts). */
   bodies: ByteBudget;
+  /** Where tracers' telemetry goes (their instances, integrations, configuration, dependencies). */
+  telemetry?: TelemetrySink;
+}
+
+/** Takes a telemetry request's JSON; throws (with why) for one it cannot read. */
+export interface TelemetrySink {
+  add(body: unknown): void;
 }
 
 export class Receiver {
@@ -167,6 +175,7 @@ export class Receiver {
     switch (handler?.kind) {
       case 'traces': return this.traces(req, res, handler.version, path);
       case 'stats': return this.stats(req, res, path);
+      case 'telemetry': return this.telemetry(req, res, path);
       case 'services':
         await drained(req);
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -385,6 +394,26 @@ export class Receiver {
   }
 
   /** Stats payloads take a decoder like traces: decoding is what costs memory. */
+  /** A tracer's telemetry (JSON, perhaps gzipped), bounded as every payload is; 202 once taken. */
+  private telemetry(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
+    return this.payload(req, res, endpoint, undefined, async (raw) => {
+      let body: unknown;
+      try {
+        const text = header(req, 'content-encoding').trim().toLowerCase() === 'gzip' ? gunzipSync(raw, { maxOutputLength: this.opts.config.maxPayloadBytes }) : raw;
+        body = JSON.parse(text.toString('utf8'));
+        if (!this.opts.telemetry) throw new Error('telemetry is not kept here');
+        this.opts.telemetry.add(body);
+      } catch (err) {
+        const message = (err as Error).message;
+        this.reject(res, endpoint, 400, 'decode', message.startsWith('not a telemetry request') ? message : `not a telemetry request: ${message}`);
+        return;
+      }
+      this.opts.metrics.bytes.inc({ endpoint }, raw.length);
+      res.writeHead(202);
+      res.end();
+    });
+  }
+
   private stats(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
     const { metrics } = this.opts;
     return this.payload(req, res, endpoint, undefined, async (body) => {

@@ -357,3 +357,33 @@ export interface ApiMonitorTest {
   results: { channel: string; ok: boolean; attempts: number; error?: string }[];
 }
 
+/** A tracer instance of a service, as its telemetry describes it. Times in ms since the epoch. */
+export interface ApiInstance {
+  runtimeId: string;
+  service: string;
+  env: string;
+  version: string;
+  language: string;
+  languageVersion: string;
+  runtimeName: string;
+  runtimeVersion: string;
+  tracerVersion: string;
+  hostname: string;
+  firstSeen: number;
+  lastSeen: number;
+  closed: boolean;
+  integrations: { name: string; enabled: boolean; version?: string }[];
+  configuration: { name: string; value: string; origin: string }[];
+  dependencies: { name: string; version: string }[];
+  /** Some of a list the tracer reported was past what is kept (2,000 entries a list). */
+  truncated: boolean;
+}
+
+export interface ApiInstances {
+  /**
+   * false: this process takes no intake (`ecs-trace ui`), so no tracer tells it anything; the
+   * instances are those reporting to the agent answering (each agent knows its own tracers).
+   */
+  kept: boolean;
+  instances: ApiInstance[];
+}

@@ -4,7 +4,7 @@ import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { ERROR_STATUSES, StoreTimeoutError, StoreUnavailableError, type ErrorStatus, type ErrorStatusRecord, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
-import type { ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets } from './api-types.js';
+import type { ApiInstances, ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
 import { errorGroupsOf } from './errors.js';
 import { serviceMapOf } from './service-map.js';
@@ -23,6 +23,7 @@ import { installAuth, type AuthOptions } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
 import { serveMonitors, type MonitorsSource } from './monitors-api.js';
+import type { Instance } from '../telemetry/index.js';
 
 /*
  * The query API on 8127 (loopback by default): services, trace search, one trace, stats, live
@@ -58,6 +59,8 @@ export interface ApiOptions {
   monitors?: MonitorsSource;
   /** RED metrics of what this process counted, OpenMetrics text (stats/red-metrics.ts). */
   red?: () => string;
+  /** The tracer instances that sent their telemetry to this agent (absent: it takes no intake). */
+  instances?: { list(filter: { service?: string; env?: string }): Instance[] };
 }
 
 /** A range with its ends filled in: from the beginning, to an hour from now (clocks drift). */
@@ -80,7 +83,7 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
   return routesOf.get(app) ?? [];
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors, red }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors, red, instances }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -136,6 +139,13 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     void reply.type('text/plain; version=0.0.4; charset=utf-8');
     return metrics.registry.render();
   });
+
+  // A service's tracer instances, as their telemetry describes them (the ones reporting to this agent).
+  app.get<{ Params: { service: string }; Querystring: { env?: string } }>('/api/v1/services/:service/instances', { schema: { querystring: { type: 'object', properties: { env: { type: 'string' } }, additionalProperties: false } } },
+    async (req): Promise<ApiInstances> => ({
+      kept: instances !== undefined,
+      instances: (instances?.list({ service: req.params.service, ...(req.query.env ? { env: req.query.env } : {}) }) ?? []).map((i) => ({ ...i })),
+    }));
 
   app.get('/metrics/red', async (_req, reply) => {
     void reply.type('application/openmetrics-text; version=1.0.0; charset=utf-8');

@@ -3,7 +3,7 @@ import { api, type Monitor, type StatsGroup, type StatsPoint } from '../api.js';
 import { TimeChart } from '../components/chart.js';
 import { EnvPicker, RangePicker, Stat, Status, useData } from '../components/common.js';
 import { SortableTable, type Column } from '../components/table.js';
-import { activeSeconds, clock, duration, percent, rate } from '../format.js';
+import { activeSeconds, ago, clock, duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 import { conditionOf, MonitorsTable } from '../components/monitors.js';
 import { TraceList } from './traces.js';
@@ -70,6 +70,23 @@ function monitorChart(m: Monitor, points: StatsPoint[], step: number) {
       { label: `critical ${m.critical}${unit}`, values: flat(m.critical), colour: '#d9534f' },
       ...(m.warning !== null ? [{ label: `warning ${m.warning}${unit}`, values: flat(m.warning), colour: '#f0ad4e' }] : []),
     ]} />`;
+}
+
+/** The service's tracer instances, as their telemetry describes them (those reporting to this agent). */
+function ServiceInstances(props: { service: string; env: string | undefined }) {
+  const { data } = useData(() => api.instances(props.service, props.env), [props.service, props.env]);
+  if (!data || data.instances.length === 0) return null;
+  return html`<h2>Instances <span class="muted">(the tracers reporting to this agent, as their telemetry says)</span></h2>
+    <table class="grid" data-testid="instances-table"><thead><tr><th>Host</th><th>Env</th><th>Version</th><th>Runtime</th><th>Tracer</th><th>Integrations</th><th>Last heard</th><th>Configuration</th></tr></thead>
+    <tbody>${data.instances.map((i) => html`<tr data-testid="instance-row">
+      <td>${i.hostname || '—'}</td><td>${i.env || '—'}</td><td>${i.version || '—'}</td>
+      <td>${i.language} ${i.languageVersion}${i.runtimeName ? ` (${i.runtimeName} ${i.runtimeVersion})` : ''}</td>
+      <td>${i.tracerVersion}</td>
+      <td>${i.integrations.filter((x) => x.enabled).map((x) => x.name).join(', ') || html`<span class="muted">none reported</span>`}</td>
+      <td>${ago(String(BigInt(i.lastSeen) * 1_000_000n))}${i.closed ? html` <span class="badge">closed</span>` : null}</td>
+      <td><details><summary class="muted">${i.configuration.filter((c) => c.origin !== 'default').length} set, ${i.configuration.length} reported${i.truncated ? ' (more not kept)' : ''}</summary>
+        <ul class="links">${i.configuration.filter((c) => c.origin !== 'default').map((c) => html`<li><code>${c.name}</code> = ${c.value} <span class="muted">(${c.origin})</span></li>`)}</ul></details></td>
+    </tr>`)}</tbody></table>`;
 }
 
 /** The service's monitors and their states, when it has any, each metric charted with its thresholds. */
@@ -155,6 +172,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       ${data ? charts(data.series.points, data.series.step, (start, end) => navigate(withParams(props.url, { range: undefined, start: String(start), end: String(end) }))) : null}
       <${Distribution} total=${t} />
       ${props.resource ? null : html`<${ServiceMonitors} service=${props.service} points=${data?.series.points} step=${data?.series.step} />`}
+      ${props.resource ? null : html`<${ServiceInstances} service=${props.service} env=${env} />`}
       ${data && data.versions.length > 1 ? html`<h2>Versions</h2><${SortableTable} testId="versions-table" columns=${versionColumns} rows=${data.versions} initialSort="requests" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(withParams(props.url, { version: r.key }))} />` : null}
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}

@@ -1,0 +1,1 @@
+export { Instances, TelemetryError, MAX_INSTANCES, type Instance } from './instances.js';
