@@ -858,4 +858,31 @@ monitors:
       await own.close();
     }
   });
+
+  it('marks a faulty deployment: the newest version, its error rate significantly above the one before', async () => {
+    const own = await startTestAgent();
+    try {
+      // 3.0 for 120 requests, 2 failing; a stats bucket later (10 s), 3.1 for 120, 30 failing.
+      const send = async (version: string, failing: number, offset: number) => {
+        const now = BigInt(Date.now()) * 1_000_000n;
+        const chunks: Span[][] = Array.from({ length: 120 }, (_, i) => [{ service: 'billing', name: 'web.request', resource: 'POST /invoice', type: 'web', traceId: BigInt(offset + i + 1), spanId: 1n, parentId: 0n,
+          start: now - BigInt(120 - i) * 1_000_000n, duration: 4_000_000, error: i < failing ? 1 : 0, meta: { 'span.kind': 'server', version }, metrics: { _sampling_priority_v1: 1 } }]);
+        expect((await fetch(`${own.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
+      };
+      await send('3.0', 2, 0);
+      await new Promise((r) => setTimeout(r, 10_500));
+      await send('3.1', 30, 1000);
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await p.goto(`${own.apiUrl}/services/billing?range=1h`);
+      const badge = p.getByTestId('faulty-deployment');
+      await expect.poll(() => badge.count(), { timeout: 15_000 }).toBe(1);
+      expect(await badge.evaluate((b) => b.closest('tr')!.querySelector('td')!.textContent)).toBe('3.1 faulty deployment');
+      expect(await badge.getAttribute('title')).toBe('Against 3.0 over this range: error rate 25.0% against 1.7%');
+      await p.getByTestId('versions-table').scrollIntoViewIfNeeded();
+      await shot(p, '20-faulty-deployment');
+      await p.close();
+    } finally {
+      await own.close();
+    }
+  });
 });

@@ -45,18 +45,20 @@ export function timeSeries(rows: StatsRow[], start: bigint, end: bigint, stepNs:
 
 
 export function groupBy(rows: StatsRow[], field: ApiGroupField): ApiStatsGroup[] {
-  const accs = new Map<string, { acc: Acc; versions: Set<string> }>();
+  const accs = new Map<string, { acc: Acc; versions: Set<string>; first: bigint; last: bigint }>();
   for (const r of rows) {
     const k = String(r[field]);
     let a = accs.get(k);
     if (!a) {
-      a = { acc: new Acc(), versions: new Set() };
+      a = { acc: new Acc(), versions: new Set(), first: r.start, last: r.start + r.durationNs };
       accs.set(k, a);
     }
     a.acc.add(r);
     if (r.version) a.versions.add(r.version);
+    if (r.start < a.first) a.first = r.start;
+    if (r.start + r.durationNs > a.last) a.last = r.start + r.durationNs;
   }
-  return [...accs].map(([key, a]) => ({ key, versions: [...a.versions].sort(), ...a.acc.values() })).sort((x, y) => y.hits - x.hits);
+  return [...accs].map(([key, a]) => ({ key, versions: [...a.versions].sort(), firstSeen: a.first.toString(), lastSeen: a.last.toString(), ...a.acc.values() })).sort((x, y) => y.hits - x.hits);
 }
 
 /** Span types of calls out and connections: never a service's primary operation while it has another. */

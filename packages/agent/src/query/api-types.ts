@@ -184,6 +184,9 @@ export interface ApiStatsPoint extends ApiStatsValues {
 export interface ApiStatsGroup extends ApiStatsValues {
   key: string;
   versions: string[];
+  /** ns since the epoch, decimal: the start of the group's first stats bucket in the range, and the end of its last. */
+  firstSeen: string;
+  lastSeen: string;
 }
 
 export type ApiGroupField = 'resource' | 'name' | 'service' | 'env' | 'version' | 'httpStatusCode' | 'spanKind';

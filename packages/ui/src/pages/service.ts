@@ -6,6 +6,7 @@ import { SortableTable, type Column } from '../components/table.js';
 import { activeSeconds, ago, clock, duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 import { conditionOf, MonitorsTable } from '../components/monitors.js';
+import { judgeNewest } from '../deployments.js';
 import { TraceList } from './traces.js';
 
 /*
@@ -140,12 +141,16 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
     { key: 'errorRate', label: 'Error %', value: (r) => r.errors / Math.max(1, r.hits), render: (r) => percent(r.errors, r.hits), numeric: true },
     { key: 'impact', label: 'Impact', value: (r) => r.totalDuration, render: (r) => html`<span class="impact"><span style=${`width:${totalTime ? (r.totalDuration / totalTime) * 100 : 0}%`}></span></span>`, numeric: true },
   ];
+  const deployment = data ? judgeNewest(data.versions) : undefined;
   const versionColumns: Column<StatsGroup>[] = [
-    { key: 'version', label: 'Version', value: (r) => r.key, render: (r) => (r.key || '(none)') },
+    { key: 'version', label: 'Version', value: (r) => r.key, render: (r) => html`${r.key || '(none)'}${deployment?.faulty && deployment.version === r.key
+      ? html` <span class="badge err" data-testid="faulty-deployment" title=${`Against ${deployment.previous} over this range: ${deployment.reasons.join('; ')}`}>faulty deployment</span>` : null}` },
     { key: 'requests', label: 'Requests', value: (r) => r.hits, render: (r) => Math.round(r.hits).toLocaleString('en-US'), numeric: true },
     { key: 'errorRate', label: 'Error %', value: (r) => r.errors / Math.max(1, r.hits), render: (r) => percent(r.errors, r.hits), numeric: true },
     { key: 'p50', label: 'p50', value: (r) => r.p50 ?? -1, render: (r) => duration(r.p50), numeric: true },
     { key: 'p99', label: 'p99', value: (r) => r.p99 ?? -1, render: (r) => duration(r.p99), numeric: true },
+    { key: 'p95', label: 'p95', value: (r) => r.p95 ?? -1, render: (r) => duration(r.p95), numeric: true },
+    { key: 'deployed', label: 'First seen in the range', value: (r) => Number(BigInt(r.firstSeen) / 1_000_000n), render: (r) => clock(Number(BigInt(r.firstSeen) / 1_000_000n), 'date') },
   ];
   const t = data?.total;
   return html`<main>
