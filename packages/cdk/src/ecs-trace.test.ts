@@ -164,10 +164,12 @@ describe('EcsTrace in other shapes', () => {
   });
 });
 
+/** cfn-lint, from e2e/apps/prepare.sh pytools or the PATH. */
+const localLint = join(ROOT, 'e2e/apps/.build/pytools/bin/cfn-lint');
+const cfnLint = existsSync(localLint) ? localLint : spawnSync('cfn-lint', ['--version']).status === 0 ? 'cfn-lint' : undefined;
+const linted = componentsAvailable(cfnLint ? undefined : 'no cfn-lint (bash e2e/apps/prepare.sh pytools)', 'CloudFormation template lint');
+
 describe('the plain CloudFormation template (ecs-trace deploy template)', () => {
-  const local = join(ROOT, 'e2e/apps/.build/pytools/bin/cfn-lint');
-  const cfnLint = existsSync(local) ? local : spawnSync('cfn-lint', ['--version']).status === 0 ? 'cfn-lint' : undefined;
-  const linted = componentsAvailable(cfnLint ? undefined : 'no cfn-lint (bash e2e/apps/prepare.sh pytools)', 'CloudFormation template lint');
 
   it.each(['embedded', 'database'] as const)('with the %s store: parameters for what differs by account, no CDK bootstrap, an agent task definition lint passes', (store) => {
     const app = new App({ outdir: tmp() });
@@ -203,13 +205,19 @@ describe('cdk synth of the example app, by the real CDK CLI', () => {
   // `unshare --net`: a network namespace with nothing in it, so the CLI's notices and telemetry go nowhere.
   const isolated = componentsAvailable(spawnSync('unshare', ['--net', 'true']).status === 0 ? undefined : 'unshare --net is refused here (it needs root and util-linux)', 'CDK CLI synth');
 
-  it.runIf(isolated)('synthesizes the DAEMON service, the UI service, the load balancer, the roles and the secrets', () => {
+  it.runIf(isolated)('synthesizes the DAEMON service, the UI service, the load balancer, the roles and the secrets, passing cdk-nag and cfn-lint', () => {
     const out = tmp();
     execFileSync('unshare', ['--net', process.execPath, join(ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '--app', `${process.execPath} ${join(ROOT, 'packages/cdk/dist/example-app.js')}`,
       '--output', out, '--no-notices', '--no-version-reporting', '--quiet', '--ci'], {
       // No account or region: an environment-agnostic synth, which looks nothing up in AWS.
-      cwd: tmp(), env: { PATH: process.env['PATH'] ?? '', HOME: tmp(), CDK_DISABLE_CLI_TELEMETRY: 'true' }, stdio: 'pipe',
+      // cdk-nag's AWS Solutions rules over the whole example app: the synth fails on any finding not acknowledged.
+      cwd: tmp(), env: { PATH: process.env['PATH'] ?? '', HOME: tmp(), CDK_DISABLE_CLI_TELEMETRY: 'true', ECS_TRACE_CDK_NAG: '1' }, stdio: 'pipe',
     });
+    // And its template passes cfn-lint.
+    if (linted) {
+      const lint = spawnSync(cfnLint!, [join(out, 'EcsTraceExample.template.json')], { encoding: 'utf8' });
+      expect(`${lint.stdout}${lint.stderr}`).toBe('');
+    }
     const t = Template.fromJSON(JSON.parse(readFileSync(join(out, 'EcsTraceExample.template.json'), 'utf8')) as Record<string, unknown>);
     t.hasResourceProperties('AWS::ECS::Service', { SchedulingStrategy: 'DAEMON' });
     t.hasResourceProperties('AWS::ECS::Service', { LaunchType: 'FARGATE' });
