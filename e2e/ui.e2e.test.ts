@@ -880,6 +880,10 @@ monitors:
       expect(await badge.getAttribute('title')).toBe('Against 3.0 over this range: error rate 25.0% against 1.7%');
       await p.getByTestId('versions-table').scrollIntoViewIfNeeded();
       await shot(p, '20-faulty-deployment');
+      // Against the hour before (the agent began a minute ago): said to have had no requests.
+      await p.getByTestId('compare-picker').selectOption('previous');
+      await expect.poll(() => p.getByTestId('comparison').innerText()).toBe('Against the period before: no requests then');
+      expect(p.url()).toContain('compare=previous');
       await p.close();
     } finally {
       await own.close();

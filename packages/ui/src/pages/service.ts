@@ -7,6 +7,7 @@ import { activeSeconds, ago, clock, duration, percent, rate } from '../format.js
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 import { conditionOf, MonitorsTable } from '../components/monitors.js';
 import { judgeNewest } from '../deployments.js';
+import { COMPARISONS, describeChange, earlier, type Comparison } from '../period-compare.js';
 import { TraceList } from './traces.js';
 
 /*
@@ -105,6 +106,8 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
   const env = props.url.searchParams.get('env') ?? undefined;
   const asked = props.url.searchParams.get('operation') ?? undefined;
   const version = props.url.searchParams.get('version') ?? undefined;
+  const asCompared = props.url.searchParams.get('compare');
+  const compare = asCompared !== null && asCompared in COMPARISONS ? (asCompared as Comparison) : undefined;
   const { data, error, loading } = useData(async () => {
     const scope = { service: props.service, topLevel: true, ...(env ? { env } : {}), ...(version ? { version } : {}) };
     const [operations, envs, services] = await Promise.all([api.statsGroups(range, 'name', scope), api.statsGroups(range, 'env', { service: props.service, topLevel: true }), api.services(range)]);
@@ -117,14 +120,15 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
     const filter = { ...scope, ...(operation ? { name: operation } : {}), ...(props.resource ? { resource: props.resource } : {}) };
     // Versions side by side: every version of the operation, whichever one is picked.
     const allVersions: Record<string, string | boolean | undefined> = { ...filter, version: undefined };
-    const [series, resources, total, versions] = await Promise.all([
+    const [series, resources, total, versions, before] = await Promise.all([
       api.statsSeries(range, filter),
       api.statsGroups(range, 'resource', filter),
       api.statsGroups(range, 'service', filter),
       api.statsGroups(range, 'version', allVersions),
+      compare ? api.statsGroups(earlier(range, compare), 'service', filter) : Promise.resolve(undefined),
     ]);
-    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names, versions, firstSeen: listed?.firstSeen };
-  }, [range.start, range.end, props.service, props.resource, env, asked, version]);
+    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names, versions, firstSeen: listed?.firstSeen, before: before?.[0], compared: compare !== undefined };
+  }, [range.start, range.end, props.service, props.resource, env, asked, version, compare]);
   // Rates over the time the service was seen in the range, not the whole range.
   const seconds = activeSeconds(range, data?.firstSeen);
   const since = data?.firstSeen && Number(BigInt(data.firstSeen) / 1_000_000n) > range.start ? clock(Number(BigInt(data.firstSeen) / 1_000_000n), 'minutes') : undefined;
@@ -163,6 +167,8 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       ${data && (data.versions.length > 1 || version) ? html`<label class="env-picker">version <select data-testid="version-picker" value=${version ?? ''}
         onChange=${(e: Event) => navigate(withParams(props.url, { version: (e.target as HTMLSelectElement).value || undefined }))}>
         <option value="">all versions</option>${data.versions.map((v) => html`<option value=${v.key}>${v.key || '(none)'}</option>`)}</select></label>` : null}
+      <label class="env-picker">against <select data-testid="compare-picker" onChange=${(e: Event) => navigate(withParams(props.url, { compare: (e.target as HTMLSelectElement).value || undefined }))}>
+        <option value="" selected=${!compare}>nothing</option>${(Object.keys(COMPARISONS) as Comparison[]).map((c) => html`<option value=${c} selected=${c === compare}>${COMPARISONS[c]}</option>`)}</select></label>
       <${RangePicker} url=${props.url} label=${range.label} />
     </header>
     <${Status} loading=${loading} error=${error}>
@@ -174,6 +180,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
         <${Stat} testId="stat-p50" label="p50" value=${duration(t?.p50)} />
         <${Stat} testId="stat-p99" label="p99" value=${duration(t?.p99)} />
       </div>
+      ${data?.compared && compare ? html`<p class="muted" data-testid="comparison">Against ${COMPARISONS[compare]}: ${describeChange(data.total, data.before)}</p>` : null}
       ${data ? charts(data.series.points, data.series.step, (start, end) => navigate(withParams(props.url, { range: undefined, start: String(start), end: String(end) }))) : null}
       <${Distribution} total=${t} />
       ${props.resource ? null : html`<${ServiceMonitors} service=${props.service} points=${data?.series.points} step=${data?.series.step} />`}
