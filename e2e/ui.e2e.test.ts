@@ -889,4 +889,24 @@ monitors:
       await own.close();
     }
   });
+
+  it("links a span to the app's logs with the agent's templates (ECS_TRACE_LOG_LINKS), filled in for the span", async () => {
+    const links = JSON.stringify([{ name: 'CloudWatch Logs Insights', url: 'https://console.aws.amazon.com/cloudwatch/home#logsV2:logs-insights?q=dd.trace_id%3D{trace_id_64}&from={start}&to={end}&svc={service}' }]);
+    const own = await startTestAgent({ ECS_TRACE_LOG_LINKS: links });
+    try {
+      const start = BigInt(Date.now()) * 1_000_000n;
+      const span: Span = { service: 'ledger-logs', name: 'web.request', resource: 'GET /', type: 'web', traceId: 0x7e57n, spanId: 0x1dn, parentId: 0n, start, duration: 1_000_000, error: 0, meta: { 'span.kind': 'server' }, metrics: { _sampling_priority_v1: 2 } };
+      expect((await fetch(`${own.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04([[span]]) })).status).toBe(200);
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      for (let i = 0; i < 50 && (await fetch(`${own.apiUrl}/api/v1/traces/7e57`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+      await p.goto(`${own.apiUrl}/traces/0000000000007e57?span=000000000000001d`);
+      const link = p.getByTestId('log-links').getByRole('link', { name: 'CloudWatch Logs Insights' });
+      await link.waitFor();
+      const startMs = Number(start / 1_000_000n);
+      expect(await link.getAttribute('href')).toBe(`https://console.aws.amazon.com/cloudwatch/home#logsV2:logs-insights?q=dd.trace_id%3D32343&from=${startMs - 300_000}&to=${startMs + 1 + 300_000}&svc=ledger-logs`);
+      await p.close();
+    } finally {
+      await own.close();
+    }
+  });
 });

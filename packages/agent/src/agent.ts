@@ -5,7 +5,7 @@ import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, 
 import { loadMonitors, MonitorReader, MonitorRunner, monitorToFile, parseMonitor, type Monitor } from './monitors/index.js';
 import { createPipeline } from './process/index.js';
 import { Instances } from './telemetry/index.js';
-import { apiRoutes, buildApi, type ApiRoute } from './query/index.js';
+import { apiRoutes, buildApi, parseLogLinks, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
 import { DataDirLock, maskedStoreUrl, openReader, openStore, sharedLease, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
 
@@ -66,6 +66,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     if (ui) config = { ...config, apmEnabled: false };
     // Checked before anything starts: a bad monitors file names its field and the agent does not start.
     const monitorsFile = loadMonitors(config, opts.env ?? process.env);
+    const logLinks = parseLogLinks(config.logLinks);
     if (storeKind(config) === 'none' && !config.apiKey && !config.otlpExportEndpoint) throw new ConfigError('ECS_TRACE_STORE=none keeps nothing: set DD_API_KEY to forward to Datadog or ECS_TRACE_OTLP_EXPORT_ENDPOINT to export over OTLP, or use ECS_TRACE_STORE=sqlite');
     if (config.dataDir !== ':memory:' && !ui && storeKind(config) !== 'none') {
       const lock = DataDirLock.acquire(config.dataDir);
@@ -229,6 +230,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       ...(store.setErrorStatus && store.errorStatuses ? { errorStatus: { set: store.setErrorStatus.bind(store), all: store.errorStatuses.bind(store) } } : {}),
       health: () => ({ version: ECS_TRACE_VERSION, receiver: receiverText, store: storeHealth(maintenance.health(), store.condition?.()) }),
       red: () => stats.redMetrics(),
+      logLinks,
       ...(receiver ? { instances } : {}),
       ...(monitors ? { monitors: {
         statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? (config.monitors !== undefined ? 'ECS_TRACE_MONITORS' : undefined), channels: () => monitors.channelNames(),

@@ -390,3 +390,9 @@ export interface ApiInstances {
   kept: boolean;
   instances: ApiInstance[];
 }
+
+/** What the UI reads of the agent's settings (GET /api/v1/ui-config). */
+export interface ApiUiConfig {
+  /** Links from a span to the app's logs: URL templates (ECS_TRACE_LOG_LINKS). */
+  logLinks: { name: string; url: string }[];
+}

@@ -4,7 +4,7 @@ import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { ERROR_STATUSES, StoreTimeoutError, StoreUnavailableError, type ErrorStatus, type ErrorStatusRecord, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
-import type { ApiInstances, ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets } from './api-types.js';
+import type { ApiUiConfig, ApiInstances, ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
 import { errorGroupsOf } from './errors.js';
 import { serviceMapOf } from './service-map.js';
@@ -24,6 +24,7 @@ import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
 import { serveMonitors, type MonitorsSource } from './monitors-api.js';
 import type { Instance } from '../telemetry/index.js';
+import type { LogLink } from './log-links.js';
 
 /*
  * The query API on 8127 (loopback by default): services, trace search, one trace, stats, live
@@ -59,6 +60,8 @@ export interface ApiOptions {
   monitors?: MonitorsSource;
   /** RED metrics of what this process counted, OpenMetrics text (stats/red-metrics.ts). */
   red?: () => string;
+  /** Links from a span to the app's logs (log-links.ts), for the UI. */
+  logLinks?: LogLink[];
   /** The tracer instances that sent their telemetry to this agent (absent: it takes no intake). */
   instances?: { list(filter: { service?: string; env?: string }): Instance[] };
 }
@@ -83,7 +86,7 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
   return routesOf.get(app) ?? [];
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors, red, instances }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors, red, instances, logLinks }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -146,6 +149,9 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
       kept: instances !== undefined,
       instances: (instances?.list({ service: req.params.service, ...(req.query.env ? { env: req.query.env } : {}) }) ?? []).map((i) => ({ ...i })),
     }));
+
+  // What the UI needs of the agent's settings: the log links' templates.
+  app.get('/api/v1/ui-config', async (): Promise<ApiUiConfig> => ({ logLinks: logLinks ?? [] }));
 
   app.get('/metrics/red', async (_req, reply) => {
     void reply.type('application/openmetrics-text; version=1.0.0; charset=utf-8');

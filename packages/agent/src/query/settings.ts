@@ -12,6 +12,7 @@ export interface QueryConfig {
   apiSessionTtlMs: number;
   apiSecureCookie: boolean;
   apiTrustProxy: string[];
+  logLinks: string | undefined;
 }
 
 export const querySettings: Setting<QueryConfig>[] = [
@@ -25,5 +26,6 @@ export const querySettings: Setting<QueryConfig>[] = [
   { key: 'apiInsecureNoAuth', env: ['ECS_TRACE_API_INSECURE_NO_AUTH'], flag: 'api-insecure-no-auth', type: 'boolean', default: 'false', description: 'Let the API listen beyond loopback without a token (anyone who reaches it reads every trace); logged as a warning at every start.' },
   { key: 'apiSessionTtlMs', env: ['ECS_TRACE_API_SESSION_TTL'], flag: 'api-session-ttl', type: 'duration', default: '12h', description: 'How long a sign-in on the web UI lasts. The cookie holds a session signed with a key derived from the token (not the token), revoked by sign-out; changing the token ends every session.' },
   { key: 'apiSecureCookie', env: ['ECS_TRACE_API_SECURE_COOKIE'], flag: 'api-secure-cookie', type: 'boolean', default: 'false', description: 'Mark the session cookie `Secure` on every sign-in. Without it, the cookie is `Secure` when the request came over TLS (`X-Forwarded-Proto: https` from a trusted proxy).' },
+  { key: 'logLinks', env: ['ECS_TRACE_LOG_LINKS'], flag: 'log-links', type: 'string', default: undefined, description: 'Links from a span to the app\'s logs, a JSON list of `{"name", "url"}` whose URL templates the UI fills in: `{trace_id}`, `{trace_id_64}` (as dd-trace injects `dd.trace_id`), `{span_id}`, `{service}`, `{env}`, `{start}`/`{end}` (ms, 5 minutes either side), `{start_iso}`/`{end_iso}`, `{tag:NAME}`.' },
   { key: 'apiTrustProxy', env: ['ECS_TRACE_API_TRUST_PROXY'], flag: 'api-trust-proxy', type: 'list', default: '', description: 'Addresses or CIDRs of the proxies in front of the API (an ALB\'s subnets) whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed: the client address that sign-in limits count, and TLS for the cookie. Empty: none.' },
 ];

@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { collapsedToDepth, parents, visibleRows } from '../waterfall-rows.js';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { linksOf } from '../span-links.js';
+import { logLinkHref } from '../log-links.js';
 import { spanMatches } from '../trace-find.js';
 import { api, type Span, type Trace } from '../api.js';
 import { Stat, Status, useData } from '../components/common.js';
@@ -245,6 +246,16 @@ function KeyValues(props: { title: string; entries: [string, string | number][];
   return html`<section data-testid=${props.testId}><h4>${props.title}</h4><dl class="kv">${props.entries.map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}</dl></section>`;
 }
 
+/** The agent's log links (ECS_TRACE_LOG_LINKS), asked once a page. */
+let uiConfig: Promise<{ logLinks: { name: string; url: string }[] }> | undefined;
+
+/** Links from the span to the app's logs, as the agent's templates make them. */
+function LogLinks(props: { span: Trace['spans'][number] }) {
+  const { data } = useData(() => (uiConfig ??= api.uiConfig().catch(() => ({ logLinks: [] }))), []);
+  if (!data || data.logLinks.length === 0) return null;
+  return html`<section data-testid="log-links"><h4>Logs</h4><ul class="links">${data.logLinks.map((l) => html`<li><a href=${logLinkHref(l.url, props.span)} target="_blank" rel="noopener noreferrer">${l.name}</a></li>`)}</ul></section>`;
+}
+
 function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => void }) {
   const n = props.node;
   if (!n) return html`<aside class="panel muted">Click a span to see its details.</aside>`;
@@ -267,6 +278,7 @@ function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => v
       <dt>span id</dt><dd>${s.spanId}</dd><dt>parent id</dt><dd>${s.parentId}</dd>
     </dl>
     ${s.error ? html`<section class="error-box" data-testid="span-error"><h4>Error</h4><p><b>${s.meta['error.type'] ?? 'error'}</b>: ${s.meta['error.message'] ?? ''}</p>${s.meta['error.stack'] ? html`<pre data-testid="error-stack">${s.meta['error.stack']}</pre>` : null}</section>` : null}
+    <${LogLinks} span=${s} />
     <${KeyValues} title="ECS" entries=${ecs} testId="ecs-tags" />
     <${KeyValues} title="Tags" entries=${meta} testId="span-meta" />
     <${KeyValues} title="Metrics" entries=${metrics} testId="span-metrics" />
