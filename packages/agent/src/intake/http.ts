@@ -1,3 +1,4 @@
+import { gunzip } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ByteBudget } from './byte-budget.js';
 
@@ -131,5 +132,12 @@ export function readBody(req: IncomingMessage, o: ReadBodyOptions): Promise<Read
     req.on('end', onEnd);
     req.on('close', onClose);
     req.on('error', onClose);
+  });
+}
+
+/** A gzipped body decompressed off the event loop (zlib's thread pool), at most `limit` bytes out (else ERR_BUFFER_TOO_LARGE). */
+export function gunzipBounded(body: Buffer, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    gunzip(body, { maxOutputLength: limit }, (err, out) => (err ? reject(err) : resolve(out)));
   });
 }

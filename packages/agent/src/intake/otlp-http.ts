@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzip } from 'node:zlib';
 import { decodeOtlpJson, decodeOtlpProtobuf, limitOtlpRequest, type OtlpLimits, PayloadDecodeError, type OtlpTraceRequest } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import type { ByteBudget } from './byte-budget.js';
-import { BodyError, drain, header, readBody } from './http.js';
+import { BodyError, drain, gunzipBounded, header, readBody } from './http.js';
 import { deliverOtlp } from './otlp-deliver.js';
 import type { TraceSink } from './receiver.js';
 import { Semaphore } from './semaphore.js';
@@ -48,12 +47,6 @@ function statusProtobuf(code: number, message: string): Buffer {
     len.push((n % 128) | 0x80);
   }
   return Buffer.concat([Buffer.from([0x08, code, 0x12, ...len]), msg]);
-}
-
-function gunzipBounded(body: Buffer, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    gunzip(body, { maxOutputLength: limit }, (err, out) => (err ? reject(err) : resolve(out)));
-  });
 }
 
 export class OtlpHttpReceiver {

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { encodeV04, encodeV05, type Span } from '@ecs-trace/protocol';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +107,18 @@ describe('intake endpoints', () => {
       expect([path, r.status, await r.text()]).toEqual([path, 404, '404 page not found\n']);
     }
     expect(await put(agent, '/v0.4/services', '{}')).toMatchObject({ status: 200, text: 'OK\n' });
+  });
+
+  it('takes telemetry gzipped as well as plain, and bounds what a gzipped body may become', async () => {
+    const body = JSON.stringify({ api_version: 'v2', request_type: 'app-started', runtime_id: 'gz-1', application: { service_name: 'gz-shop', language_name: 'python' }, payload: {} });
+    const post = (b: Buffer) => fetch(`${agent.intake}/telemetry/proxy/api/v2/apmtelemetry`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: b });
+    expect((await post(gzipSync(body))).status).toBe(202);
+    const listed = (await (await fetch(`${agent.apiUrl}/api/v1/services/gz-shop/instances`)).json()) as { instances: { runtimeId: string }[] };
+    expect(listed.instances.map((i) => i.runtimeId)).toEqual(['gz-1']);
+    // 40 MB of spaces, a few KB gzipped: refused past the payload limit, not inflated.
+    const bomb = await post(gzipSync(Buffer.alloc(40 * 1024 * 1024, 0x20)));
+    expect(bomb.status).toBe(400);
+    expect(await bomb.text()).toMatch(/^not a telemetry request: /);
   });
 
   it('accepts and keeps /v0.6/stats', async () => {

@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,7 +11,7 @@ import { findEndpoint } from './endpoints.js';
 import { Admission } from './admission.js';
 import type { ByteBudget } from './byte-budget.js';
 import { CgroupInodes, defaultCgroupRoot, entityInode } from './cgroup-inodes.js';
-import { BodyError, drain, drained, header, headerTrue, readBody, writeError, type ReadBody } from './http.js';
+import { BodyError, drain, drained, gunzipBounded, header, headerTrue, readBody, writeError, type ReadBody } from './http.js';
 import { buildInfo, type InfoFacts } from './info.js';
 import { Semaphore } from './semaphore.js';
 import type { IntakeConfig } from './settings.js';
@@ -399,7 +398,7 @@ export class Receiver {
     return this.payload(req, res, endpoint, undefined, async (raw) => {
       let body: unknown;
       try {
-        const text = header(req, 'content-encoding').trim().toLowerCase() === 'gzip' ? gunzipSync(raw, { maxOutputLength: this.opts.config.maxPayloadBytes }) : raw;
+        const text = header(req, 'content-encoding').trim().toLowerCase() === 'gzip' ? await gunzipBounded(raw, this.opts.config.maxPayloadBytes) : raw;
         body = JSON.parse(text.toString('utf8'));
         if (!this.opts.telemetry) throw new Error('telemetry is not kept here');
         this.opts.telemetry.add(body);
