@@ -1,3 +1,5 @@
+import type { Instance } from '../telemetry/index.js';
+
 /*
  * The query API's answers, declared once: the server builds them (json.ts) and the web UI reads
  * them (`import type ... from '@ecs-trace/agent/api-types'`). Ids are lower-case hex (trace ids
@@ -360,27 +362,8 @@ export interface ApiMonitorTest {
   results: { channel: string; ok: boolean; attempts: number; error?: string }[];
 }
 
-/** A tracer instance of a service, as its telemetry describes it. Times in ms since the epoch. */
-export interface ApiInstance {
-  runtimeId: string;
-  service: string;
-  env: string;
-  version: string;
-  language: string;
-  languageVersion: string;
-  runtimeName: string;
-  runtimeVersion: string;
-  tracerVersion: string;
-  hostname: string;
-  firstSeen: number;
-  lastSeen: number;
-  closed: boolean;
-  integrations: { name: string; enabled: boolean; version?: string }[];
-  configuration: { name: string; value: string; origin: string }[];
-  dependencies: { name: string; version: string }[];
-  /** Some of a list the tracer reported was past what is kept (2,000 entries a list). */
-  truncated: boolean;
-}
+/** A tracer instance of a service, as its telemetry describes it (telemetry/instances.ts keeps them in this shape). Times in ms since the epoch. */
+export type ApiInstance = Instance;
 
 export interface ApiInstances {
   /**

@@ -147,7 +147,7 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
   app.get<{ Params: { service: string }; Querystring: { env?: string } }>('/api/v1/services/:service/instances', { schema: { querystring: { type: 'object', properties: { env: { type: 'string' } }, additionalProperties: false } } },
     async (req): Promise<ApiInstances> => ({
       kept: instances !== undefined,
-      instances: (instances?.list({ service: req.params.service, ...(req.query.env ? { env: req.query.env } : {}) }) ?? []).map((i) => ({ ...i })),
+      instances: instances?.list({ service: req.params.service, ...(req.query.env ? { env: req.query.env } : {}) }) ?? [],
     }));
 
   // What the UI needs of the agent's settings: the log links' templates.
