@@ -14,25 +14,27 @@ mkdir -p "$out"
 langs=("$@")
 [ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go otelcol agent-obfuscate pytools)
 
+# A venv NAME with the requirements file REQ (under e2e/apps), made again when REQ changed or
+# its bin/MARKER is missing.
+venv() {
+  local name=$1 marker=$2 req=$3
+  if [ ! -x "$out/$name/bin/$marker" ] || ! cmp -s "$here/$req" "$out/$name/requirements.txt"; then
+    rm -rf "${out:?}/$name"
+    python3 -m venv "$out/$name"
+    "$out/$name/bin/pip" install --quiet --disable-pip-version-check -r "$here/$req"
+    cp "$here/$req" "$out/$name/requirements.txt"
+  fi
+}
+
 for lang in "${langs[@]}"; do
   start=$(date +%s)
   case "$lang" in
     python)
-      if [ ! -x "$out/python/bin/ddtrace-run" ] || ! cmp -s "$here/python/requirements.txt" "$out/python/requirements.txt"; then
-        rm -rf "$out/python"
-        python3 -m venv "$out/python"
-        "$out/python/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
-        cp "$here/python/requirements.txt" "$out/python/requirements.txt"
-      fi
+      venv python ddtrace-run python/requirements.txt
       ;;
     python-otel)
       # The OpenTelemetry SDK in a venv of its own: ddtrace brings an OpenTelemetry API of its own.
-      if [ ! -x "$out/python-otel/bin/python" ] || ! cmp -s "$here/python/otel-requirements.txt" "$out/python-otel/requirements.txt"; then
-        rm -rf "$out/python-otel"
-        python3 -m venv "$out/python-otel"
-        "$out/python-otel/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/otel-requirements.txt"
-        cp "$here/python/otel-requirements.txt" "$out/python-otel/requirements.txt"
-      fi
+      venv python-otel python python/otel-requirements.txt
       ;;
     java)
       if [ ! -f "$out/java/classes/App.class" ] || ! cmp -s "$here/java/pom.xml" "$out/java/pom.xml" || [ "$here/java/App.java" -nt "$out/java/classes/App.class" ]; then
@@ -65,12 +67,7 @@ for lang in "${langs[@]}"; do
     pytools)
       # Python tools the tests check output with: AWS's CloudFormation linter (cfn-lint), and the
       # Prometheus project's OpenMetrics parser (prometheus-client), both from PyPI.
-      if [ ! -x "$out/pytools/bin/cfn-lint" ] || ! cmp -s "$here/pytools-requirements.txt" "$out/pytools/requirements.txt"; then
-        rm -rf "$out/pytools"
-        python3 -m venv "$out/pytools"
-        "$out/pytools/bin/pip" install --quiet --disable-pip-version-check -r "$here/pytools-requirements.txt"
-        cp "$here/pytools-requirements.txt" "$out/pytools/requirements.txt"
-      fi
+      venv pytools cfn-lint pytools-requirements.txt
       ;;
     *) echo "prepare.sh: unknown app $lang (python, python-otel, java, go, otelcol, agent-obfuscate or pytools)" >&2; exit 2 ;;
   esac
