@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeV04, type Span } from '@ecs-trace/protocol';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -704,15 +702,14 @@ describe.skipIf(!available())('web UI', () => {
   it('lists the monitors with their states, the alerting first, sends a test, and shows a service its own', async () => {
     const hook = await startWebhook();
     const posts = hook.posts;
-    const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-ui-monitors-'));
-    writeFileSync(join(dir, 'monitors.yaml'), `channels:
+    // The monitors file's text, as a task definition carries it.
+    const watched = await startTestAgent({ ECS_TRACE_MONITORS: `channels:
   - { name: oncall, kind: webhook, url: "${hook.url}" }
 monitors:
   - { id: basket-errors, name: Basket errors, service: basket, metric: error_rate, warning: 10, critical: 25, notify: [oncall] }
   - { id: basket-p99, name: Basket p99, service: basket, metric: latency_p99, critical: 500, notify: [oncall] }
   - { id: quiet-rate, name: Quiet traffic, service: quiet, metric: request_rate, comparison: below, critical: 1 }
-`);
-    const watched = await startTestAgent({ ECS_TRACE_MONITORS_FILE: join(dir, 'monitors.yaml'), ECS_TRACE_MONITORS_INTERVAL: '300ms' });
+`, ECS_TRACE_MONITORS_INTERVAL: '300ms' });
     try {
       const now = BigInt(Date.now()) * 1_000_000n;
       // basket: 5 requests of 20 ms, 2 failing: 40% errors; p99 20 ms, to the sketch's 1%.
@@ -752,17 +749,14 @@ monitors:
     } finally {
       await watched.close();
       hook.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('makes a monitor in the UI, sees it fire and its history, refuses a bad one naming the field, changes it and deletes it', async () => {
     const hook = await startWebhook();
     const posts = hook.posts;
-    const dir = mkdtempSync(join(tmpdir(), 'ecs-trace-ui-monitor-form-'));
-    // The file names the channel (its address stays there); the monitor is made in the UI.
-    writeFileSync(join(dir, 'monitors.yaml'), `channels: [{ name: oncall, kind: webhook, url: "${hook.url}" }]\n`);
-    const made = await startTestAgent({ ECS_TRACE_MONITORS_FILE: join(dir, 'monitors.yaml'), ECS_TRACE_MONITORS_INTERVAL: '300ms' });
+    // The monitors file names the channel (its address stays there); the monitor is made in the UI.
+    const made = await startTestAgent({ ECS_TRACE_MONITORS: `channels: [{ name: oncall, kind: webhook, url: "${hook.url}" }]\n`, ECS_TRACE_MONITORS_INTERVAL: '300ms' });
     try {
       const now = BigInt(Date.now()) * 1_000_000n;
       const chunks: Span[][] = [0, 1, 2].map((i) => [{ service: 'ledger', name: 'web.request', resource: 'POST /entries', type: 'web', traceId: 0x1ed0n + BigInt(i), spanId: 1n, parentId: 0n,
@@ -808,7 +802,6 @@ monitors:
     } finally {
       await made.close();
       hook.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
