@@ -5,6 +5,7 @@ import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, 
 import { loadMonitors, MonitorReader, MonitorRunner, monitorToFile, parseMonitor, type Monitor } from './monitors/index.js';
 import { createPipeline } from './process/index.js';
 import { Instances } from './telemetry/index.js';
+import { RemoteConfig } from './remote-config/index.js';
 import { apiRoutes, buildApi, parseLogLinks, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
 import { DataDirLock, maskedStoreUrl, openReader, openStore, sharedLease, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
@@ -112,6 +113,20 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const { pipeline, clientStats, stats, sampler } = createPipeline(config, { store: writer, metrics, log, env });
     // The tracers' telemetry: each instance of a service as it describes itself, in memory.
     const instances = new Instances();
+    // Tracing settings for the tracers (remote configuration), kept by the store and read again
+    // every 5 s for what other replicas of a shared store changed.
+    let remoteConfig: RemoteConfig | undefined;
+    if (store.saveRemoteConfig && store.remoteConfigs) {
+      const logOnceRc = new LogOnce(log);
+      const rc = new RemoteConfig({
+        store: { saveRemoteConfig: store.saveRemoteConfig.bind(store), remoteConfigs: store.remoteConfigs.bind(store) },
+        defaultEnv: config.env,
+        onError: (err) => logOnceRc.warn('remote-config', { err: (err as Error).message }, 'remote configuration could not be read from the store: the last settings read are served'),
+      });
+      await rc.start();
+      started.push(() => rc.close());
+      remoteConfig = rc;
+    }
     started.push(() => stats.close());
 
     // One budget for the bytes of every intake's bodies: one more payload than the decoders hold.
@@ -121,7 +136,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     let receiverAddress: AddressInfo | undefined;
     const containerized = opts.containerized ?? isOrchestrated(env);
     if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
-      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log), bodies, telemetry: instances });
+      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log), bodies, telemetry: instances, ...(remoteConfig ? { remoteConfig } : {}) });
       receiver = r;
       started.push(() => r.close());
       if (config.receiverPort !== 0) {
@@ -232,6 +247,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       red: () => stats.redMetrics(),
       logLinks,
       ...(receiver ? { instances } : {}),
+      ...(remoteConfig ? { remoteConfig: { remoteConfig, served: receiver !== undefined && config.remoteConfig } } : {}),
       ...(monitors ? { monitors: {
         statuses: () => monitors.statuses(), test: (id: string) => monitors.test(id), file: config.monitorsFile ?? (config.monitors !== undefined ? 'ECS_TRACE_MONITORS' : undefined), channels: () => monitors.channelNames(),
         ...(store.saveMonitor ? { save: async (id: string, m: Monitor | null) => {

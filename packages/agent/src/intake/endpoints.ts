@@ -12,6 +12,8 @@ export type EndpointHandler =
   | { kind: 'services' }
   /** A tracer's telemetry about itself (what the Datadog Agent proxies to Datadog): kept by the agent. */
   | { kind: 'telemetry' }
+  /** Remote configuration for tracers (remote-config/), unless DD_REMOTE_CONFIGURATION_ENABLED=false. */
+  | { kind: 'remote-config' }
   /** A feature this agent does not run: drained and answered with this status and message. */
   | { kind: 'off'; status: number; message: string };
 
@@ -36,12 +38,16 @@ export const ENDPOINTS: readonly Endpoint[] = [
   // Advertised as the Datadog Agent does (a prefix); tracers post to its apmtelemetry path.
   { pattern: '/telemetry/proxy/', handler: { kind: 'telemetry' } },
   { pattern: '/telemetry/proxy/api/v2/apmtelemetry', handler: { kind: 'telemetry' }, hidden: true },
+  // Listed in /info only when served: the Python and Ruby tracers poll it (or warn) by that list.
+  { pattern: '/v0.7/config', handler: { kind: 'remote-config' } },
   { pattern: '/dogstatsd/v1/proxy', handler: DOGSTATSD_OFF, hidden: true },
   { pattern: '/dogstatsd/v2/proxy', handler: DOGSTATSD_OFF, hidden: true },
 ];
 
-/** What /info lists, in the table's order. */
-export const INFO_ENDPOINTS: readonly string[] = ENDPOINTS.filter((e) => !e.hidden).map((e) => e.pattern);
+/** What /info lists, in the table's order: /v0.7/config only while remote configuration is on. */
+export function infoEndpoints(remoteConfig: boolean): string[] {
+  return ENDPOINTS.filter((e) => !e.hidden && (remoteConfig || e.handler.kind !== 'remote-config')).map((e) => e.pattern);
+}
 
 const BY_PATH = new Map(ENDPOINTS.map((e) => [e.pattern, e]));
 

@@ -1,7 +1,7 @@
 import type { OtlpGrpcOptions, OtlpGrpcReceiver } from './otlp-grpc.js';
 
-export { Receiver, type ReceiverOptions, type TraceSink, type RateSource, type ClientStatsSink, type TelemetrySink } from './receiver.js';
-export { ENDPOINTS, INFO_ENDPOINTS, type Endpoint, type EndpointHandler } from './endpoints.js';
+export { Receiver, type ReceiverOptions, type TraceSink, type RateSource, type ClientStatsSink, type TelemetrySink, type RemoteConfigSink } from './receiver.js';
+export { ENDPOINTS, infoEndpoints, type Endpoint, type EndpointHandler } from './endpoints.js';
 export { decodeTraces } from './content-type.js';
 export { intakeSettings, otlpAddress, receiverHost, type IntakeConfig } from './settings.js';
 export { OtlpHttpReceiver } from './otlp-http.js';

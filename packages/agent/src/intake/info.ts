@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AGENT_BUILD, AGENT_VERSION } from '../runtime/index.js';
 import { DEFAULT_PEER_TAGS, STATS_SPAN_KINDS } from '../stats/index.js';
-import { INFO_ENDPOINTS } from './endpoints.js';
+import { infoEndpoints } from './endpoints.js';
 import { otlpAddress } from './settings.js';
 import type { IntakeConfig } from './settings.js';
 
@@ -24,7 +24,7 @@ export function buildInfo(config: IntakeConfig & InfoFacts): { body: string; sta
   const doc = {
     version: AGENT_VERSION,
     git_commit: AGENT_BUILD,
-    endpoints: INFO_ENDPOINTS,
+    endpoints: infoEndpoints(config.remoteConfig),
     client_drop_p0s: true,
     span_meta_structs: true,
     long_running_spans: true,

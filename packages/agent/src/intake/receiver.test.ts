@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { encodeV04, encodeV05, type Span } from '@ecs-trace/protocol';
@@ -102,11 +103,38 @@ describe('intake endpoints', () => {
     expect(doc.endpoints).toContain('/telemetry/proxy/');
     const telemetry = await fetch(`${agent.intake}/telemetry/proxy/api/v2/apmtelemetry`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect([telemetry.status, await telemetry.text()]).toEqual([400, 'not a telemetry request: runtime_id and application are required\n']);
-    for (const path of ['/v0.7/config', '/profiling/v1/input', '/evp_proxy/v2/x']) {
+    for (const path of ['/profiling/v1/input', '/evp_proxy/v2/x']) {
       const r = await fetch(agent.intake + path, { method: 'POST', body: '{}' });
       expect([path, r.status, await r.text()]).toEqual([path, 404, '404 page not found\n']);
     }
     expect(await put(agent, '/v0.4/services', '{}')).toMatchObject({ status: 200, text: 'OK\n' });
+  });
+
+  it('answers remote-config polls, lists /v0.7/config in /info, and says what is wrong with a poll that is not one', async () => {
+    const doc = JSON.parse(await (await fetch(agent.intake + '/info')).text()) as { endpoints: string[] };
+    expect(doc.endpoints).toContain('/v0.7/config');
+    const poll = (body: string) => fetch(`${agent.intake}/v0.7/config`, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body });
+    // The real dd-trace's first poll, with nothing set for its service: up to date.
+    const r = await poll(readFileSync(new URL('../../../protocol/fixtures/dd-trace-js-5.132-v0.7-config-request.json', import.meta.url), 'utf8'));
+    expect([r.status, r.headers.get('content-type'), await r.text()]).toEqual([200, 'application/json', '{}']);
+    const bad = await poll('{}');
+    expect([bad.status, await bad.text()]).toEqual([400, 'not a remote-config request: client: missing (ClientGetConfigsRequest.client)\n']);
+    const notJson = await poll('{"client":');
+    expect(notJson.status).toBe(400);
+    // A browser's form post is refused before it is read, as on every intake path.
+    expect((await fetch(`${agent.intake}/v0.7/config`, { method: 'POST', body: '{}' })).status).toBe(403);
+  });
+
+  it('with DD_REMOTE_CONFIGURATION_ENABLED=false, neither lists nor serves /v0.7/config (tracers then stop polling)', async () => {
+    const off = await startTestAgent({ DD_REMOTE_CONFIGURATION_ENABLED: 'false' });
+    try {
+      const doc = JSON.parse(await (await fetch(off.intake + '/info')).text()) as { endpoints: string[] };
+      expect(doc.endpoints).not.toContain('/v0.7/config');
+      const r = await fetch(`${off.intake}/v0.7/config`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      expect([r.status, await r.text()]).toEqual([404, '404 page not found\n']);
+    } finally {
+      await off.close();
+    }
   });
 
   it('takes telemetry gzipped as well as plain, and bounds what a gzipped body may become', async () => {

@@ -70,6 +70,13 @@ export interface ReceiverOptions {
   bodies: ByteBudget;
   /** Where tracers' telemetry goes (their instances, integrations, configuration, dependencies). */
   telemetry?: TelemetrySink;
+  /** Where tracers' remote-config polls are answered; absent (or DD_REMOTE_CONFIGURATION_ENABLED=false): 404, as an agent without it. */
+  remoteConfig?: RemoteConfigSink;
+}
+
+/** Answers a tracer's remote-config poll (JSON in, JSON text out); throws (with why) for one it cannot read. */
+export interface RemoteConfigSink {
+  answer(body: unknown): string;
 }
 
 /** Takes a telemetry request's JSON; throws (with why) for one it cannot read. */
@@ -175,6 +182,10 @@ export class Receiver {
       case 'traces': return this.traces(req, res, handler.version, path);
       case 'stats': return this.stats(req, res, path);
       case 'telemetry': return this.telemetry(req, res, path);
+      case 'remote-config':
+        if (this.opts.remoteConfig && this.opts.config.remoteConfig) return this.remoteConfig(req, res, path, this.opts.remoteConfig);
+        await drained(req);
+        return writeError(res, 404, '404 page not found');
       case 'services':
         await drained(req);
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -410,6 +421,23 @@ export class Receiver {
       this.opts.metrics.bytes.inc({ endpoint }, raw.length);
       res.writeHead(202);
       res.end();
+    });
+  }
+
+  /** A tracer's remote-config poll (JSON), bounded as every payload is; answered with what it should hold. */
+  private remoteConfig(req: IncomingMessage, res: ServerResponse, endpoint: string, sink: RemoteConfigSink): Promise<void> {
+    return this.payload(req, res, endpoint, undefined, async (raw) => {
+      let answer: string;
+      try {
+        answer = sink.answer(JSON.parse(raw.toString('utf8')));
+      } catch (err) {
+        const message = (err as Error).message;
+        this.reject(res, endpoint, 400, 'decode', `not a remote-config request: ${message}`);
+        return;
+      }
+      this.opts.metrics.bytes.inc({ endpoint }, raw.length);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer) });
+      res.end(answer);
     });
   }
 

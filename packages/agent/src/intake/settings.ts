@@ -21,6 +21,8 @@ export interface IntakeConfig {
   otlpGrpcEndpoint: string | undefined;
   /** The OTLP intakes on their usual port (4318), bound as the trace intake is. */
   otlp: boolean;
+  /** Serve /v0.7/config to tracers (remote-config/). */
+  remoteConfig: boolean;
   /** Attributes kept per OTLP span, resource and scope. */
   otlpMaxAttributes: number;
   /** Bytes of attributes one OTLP request may map to, resource and scope copies included. */
@@ -43,6 +45,7 @@ export const intakeSettings: Setting<IntakeConfig>[] = [
   { key: 'otlpGrpcEndpoint', env: ['DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_ENDPOINT'], type: 'string', default: undefined, description: 'OTLP/gRPC trace intake (`TraceService/Export`) on this `host:port`, e.g. `0.0.0.0:4317`. Off unless set (or `--otlp`).' },
   { key: 'otlpMaxAttributes', env: ['ECS_TRACE_OTLP_MAX_ATTRIBUTES'], type: 'integer', default: '128', description: 'Attributes kept per OTLP span, per resource and per scope (the first ones), as the OpenTelemetry SDKs\' and Collector\'s attribute count limit.' },
   { key: 'otlpMaxMappedBytes', env: ['ECS_TRACE_OTLP_MAX_MAPPED'], type: 'bytes', default: '256MiB', description: 'Bytes of attributes one OTLP request may become once mapped: each span gets a copy of its resource\'s and scope\'s attributes, so a small request can expand by their product. A request over it is refused (400) saying so; one under it is mapped and stored in slices of 4 MiB.' },
+  { key: 'remoteConfig', env: ['DD_REMOTE_CONFIGURATION_ENABLED'], type: 'boolean', default: 'true', description: 'Serve remote configuration to tracers at `/v0.7/config`, listed in `/info` as the Datadog Agent lists it: the sample rates, sampling rules and log injection set in the UI or with `PUT /api/v1/remote-config`, applied by the running tracers within seconds. `false`: `/v0.7/config` answers 404 and is not listed, and tracers stop polling.' },
   { key: 'otlp', env: ['ECS_TRACE_OTLP'], flag: 'otlp', type: 'boolean', default: 'false', description: 'Turn the OTLP intakes on at their usual ports, 4318 (HTTP) and 4317 (gRPC), bound as the trace intake is (loopback unless non-local traffic is on).' },
 ];
 

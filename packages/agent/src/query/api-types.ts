@@ -1,4 +1,5 @@
 import type { Instance } from '../telemetry/index.js';
+import type { RemoteConfigClient, TracingSettings } from '../remote-config/index.js';
 
 /*
  * The query API's answers, declared once: the server builds them (json.ts) and the web UI reads
@@ -372,6 +373,27 @@ export interface ApiInstances {
    */
   kept: boolean;
   instances: ApiInstance[];
+}
+
+/** Tracing settings served to a service's tracers (remote configuration), with the version they are at. */
+export interface ApiTracingSettings extends TracingSettings {
+  id: string;
+  version: number;
+}
+
+/** A tracer polling for remote configuration, with what it reported of the settings it was sent. Times in ms since the epoch. */
+export type ApiRemoteConfigClient = RemoteConfigClient;
+
+export interface ApiRemoteConfig {
+  /** This agent answers tracers' polls (/v0.7/config); false: DD_REMOTE_CONFIGURATION_ENABLED=false, or no intake here. */
+  served: boolean;
+  /** Settings can be set here: the store keeps them (for every replica of a shared store). */
+  editable: boolean;
+  /** Greater after every change of any settings. */
+  revision: number;
+  settings: ApiTracingSettings[];
+  /** The tracers that polled this agent in the last 10 minutes (each agent knows the tracers polling it). */
+  clients: ApiRemoteConfigClient[];
 }
 
 /** What the UI reads of the agent's settings (GET /api/v1/ui-config). */

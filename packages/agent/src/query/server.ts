@@ -23,6 +23,7 @@ import { installAuth, type AuthOptions } from './auth.js';
 import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
 import { serveMonitors, type MonitorsSource } from './monitors-api.js';
+import { serveRemoteConfig, type RemoteConfigSource } from './remote-config-api.js';
 import type { Instance } from '../telemetry/index.js';
 import type { LogLink } from './log-links.js';
 
@@ -64,6 +65,8 @@ export interface ApiOptions {
   logLinks?: LogLink[];
   /** The tracer instances that sent their telemetry to this agent (absent: it takes no intake). */
   instances?: { list(filter: { service?: string; env?: string }): Instance[] };
+  /** The tracing settings served to tracers (absent: the store keeps none). */
+  remoteConfig?: RemoteConfigSource;
 }
 
 /** A range with its ends filled in: from the beginning, to an hour from now (clocks drift). */
@@ -86,7 +89,7 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
   return routesOf.get(app) ?? [];
 }
 
-export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors, red, instances, logLinks }: ApiOptions): FastifyInstance {
+export function buildApi({ store, storeStats, stats, metrics, health, live, uiDir, searchPageMs, hardening, auth, trustProxy, logOnce, errorStatus, monitors, red, instances, logLinks, remoteConfig }: ApiOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     // The value and its schema on each validation error, so the 400 can name both.
@@ -149,6 +152,8 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
       kept: instances !== undefined,
       instances: instances?.list({ service: req.params.service, ...(req.query.env ? { env: req.query.env } : {}) }) ?? [],
     }));
+
+  serveRemoteConfig(app, remoteConfig);
 
   // What the UI needs of the agent's settings: the log links' templates.
   app.get('/api/v1/ui-config', async (): Promise<ApiUiConfig> => ({ logLinks: logLinks ?? [] }));

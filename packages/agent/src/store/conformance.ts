@@ -149,6 +149,33 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       expect((await store.savedMonitors()).map((m) => m.id)).toEqual(['b']);
     });
 
+    it('keeps remote configurations with a version each, and a revision that goes up at every change and removal', async () => {
+      if (!store.saveRemoteConfig || !store.remoteConfigs) throw new Error('a store must keep remote configuration');
+      expect(await store.remoteConfigs()).toEqual({ revision: 0, configs: [] });
+      await store.saveRemoteConfig('b', '{"service":"b"}');
+      await store.saveRemoteConfig('a', '{"service":"a"}');
+      let kept = await store.remoteConfigs();
+      expect(kept.configs.map((c) => c.id)).toEqual(['a', 'b']);
+      const [va, vb] = [kept.configs[0]!.version, kept.configs[1]!.version];
+      expect(va).toBeGreaterThan(vb);
+      expect(kept.revision).toBe(va);
+      await store.saveRemoteConfig('b', '{"service":"b","sampleRate":0.5}');
+      kept = await store.remoteConfigs();
+      expect(kept.configs[1]).toEqual({ id: 'b', definition: '{"service":"b","sampleRate":0.5}', version: kept.revision });
+      expect(kept.revision).toBeGreaterThan(va);
+      const before = kept.revision;
+      await store.saveRemoteConfig('a', null);
+      kept = await store.remoteConfigs();
+      expect(kept.configs.map((c) => c.id)).toEqual(['b']);
+      expect(kept.revision).toBeGreaterThan(before);
+      // Removing what is not there changes nothing.
+      await store.saveRemoteConfig('zz', null);
+      expect((await store.remoteConfigs()).revision).toBe(kept.revision);
+      // Set again after a removal: served again, at a newer version.
+      await store.saveRemoteConfig('a', '{"service":"a"}');
+      expect((await store.remoteConfigs()).configs.find((c) => c.id === 'a')!.version).toBeGreaterThan(kept.revision);
+    });
+
     it("keeps monitors' changes of state, newest first, one per monitor and time", async () => {
       if (!store.saveMonitorEvent || !store.monitorEvents) throw new Error('a store must keep monitor events');
       await store.saveMonitorEvent('a', T0, '{"to":"ALERT"}');

@@ -159,9 +159,19 @@ export interface TraceStore extends TraceWriter, TraceReader, StatsWriter, Stats
   saveMonitorEvent?(monitor: string, at: bigint, event: string): Promise<void>;
   /** The latest changes of every monitor, newest first, at most `limit`. */
   monitorEvents?(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]>;
+  /** Keeps a remote configuration (JSON; null removes it) for every agent and UI replica: its version, and the revision, go up. */
+  saveRemoteConfig?(id: string, definition: string | null): Promise<void>;
+  /** Every remote configuration kept, and the revision: greater after every change, a removal too (0: none ever). */
+  remoteConfigs?(): Promise<RemoteConfigRecords>;
   /** How a store reached over the network is doing (reconnecting.ts, spool.ts); absent: always at hand. */
   condition?(): StoreCondition;
   close(): Promise<void>;
+}
+
+/** The remote configurations a store keeps (remote-config/): each with the version it was last set at. */
+export interface RemoteConfigRecords {
+  revision: number;
+  configs: { id: string; definition: string; version: number }[];
 }
 
 /** What people decided of an error group (error tracking). */

@@ -1,5 +1,5 @@
 export type {
-  ErrorStatus, ErrorStatusRecord, RetentionResult, RollupRead, StoreCondition, RollupReader, StatsQuery, StatsReader, StatsWriter, StoreReader, StoreStats, TraceQuery, TraceReader, TraceStore, TraceWriter, WriteBatch,
+  ErrorStatus, ErrorStatusRecord, RemoteConfigRecords, RetentionResult, RollupRead, StoreCondition, RollupReader, StatsQuery, StatsReader, StatsWriter, StoreReader, StoreStats, TraceQuery, TraceReader, TraceStore, TraceWriter, WriteBatch,
 } from './contract.js';
 export {
   addServiceStats, chunkEnv, decodeSketches, encodeSketches, mergeServiceStats, newSketch, type WithEncodedSketches, type GroupKey, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord,

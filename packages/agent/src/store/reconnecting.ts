@@ -1,5 +1,5 @@
 import type { LogOnce } from '../runtime/index.js';
-import { StoreUnavailableError, type ErrorStatus, type ErrorStatusRecord, type RetentionResult, type RollupRead, type StatsQuery, type StoreCondition, type StoreStats, type TraceQuery, type TraceStore, type WriteBatch } from './contract.js';
+import { StoreUnavailableError, type ErrorStatus, type ErrorStatusRecord, type RemoteConfigRecords, type RetentionResult, type RollupRead, type StatsQuery, type StoreCondition, type StoreStats, type TraceQuery, type TraceStore, type WriteBatch } from './contract.js';
 import type { ServiceStatsRow, StatsRow, TraceId, TraceRecord, TraceSummaryRecord } from './records.js';
 import type { RollupKind } from './trace-rollup.js';
 
@@ -106,6 +106,8 @@ export class ReconnectingStore implements TraceStore {
   monitorMutes(): Promise<{ monitor: string; until: bigint }[]> { return this.call((s) => (s.monitorMutes ? s.monitorMutes() : Promise.resolve([]))); }
   saveMonitor(id: string, definition: string | null): Promise<void> { return this.call((s) => (s.saveMonitor ? s.saveMonitor(id, definition) : Promise.reject(new Error('this store keeps no monitors')))); }
   savedMonitors(): Promise<{ id: string; definition: string }[]> { return this.call((s) => (s.savedMonitors ? s.savedMonitors() : Promise.resolve([]))); }
+  saveRemoteConfig(id: string, definition: string | null): Promise<void> { return this.call((s) => (s.saveRemoteConfig ? s.saveRemoteConfig(id, definition) : Promise.reject(new Error('this store keeps no remote configuration')))); }
+  remoteConfigs(): Promise<RemoteConfigRecords> { return this.call((s) => (s.remoteConfigs ? s.remoteConfigs() : Promise.resolve({ revision: 0, configs: [] }))); }
   saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> { return this.call((s) => (s.saveMonitorEvent ? s.saveMonitorEvent(monitor, at, event) : Promise.resolve())); }
   monitorEvents(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]> { return this.call((s) => (s.monitorEvents ? s.monitorEvents(limit) : Promise.resolve([]))); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.call((s) => s.queryStats(q)); }

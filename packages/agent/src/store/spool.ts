@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
-import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreCondition, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
+import type { ErrorStatus, ErrorStatusRecord, RemoteConfigRecords, RetentionResult, StatsQuery, StoreCondition, StoreStats, TraceQuery, TraceStore, WriteBatch } from './contract.js';
 import { decodeSketches, encodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from './records.js';
 
 /*
@@ -191,6 +191,8 @@ export class SpooledStore implements TraceStore {
   monitorMutes(): Promise<{ monitor: string; until: bigint }[]> { return this.remote.monitorMutes ? this.remote.monitorMutes() : Promise.resolve([]); }
   saveMonitor(id: string, definition: string | null): Promise<void> { return this.remote.saveMonitor ? this.remote.saveMonitor(id, definition) : Promise.reject(new Error('this store keeps no monitors')); }
   savedMonitors(): Promise<{ id: string; definition: string }[]> { return this.remote.savedMonitors ? this.remote.savedMonitors() : Promise.resolve([]); }
+  saveRemoteConfig(id: string, definition: string | null): Promise<void> { return this.remote.saveRemoteConfig ? this.remote.saveRemoteConfig(id, definition) : Promise.reject(new Error('this store keeps no remote configuration')); }
+  remoteConfigs(): Promise<RemoteConfigRecords> { return this.remote.remoteConfigs ? this.remote.remoteConfigs() : Promise.resolve({ revision: 0, configs: [] }); }
   saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> { return this.remote.saveMonitorEvent ? this.remote.saveMonitorEvent(monitor, at, event) : Promise.resolve(); }
   monitorEvents(limit: number): Promise<{ monitor: string; at: bigint; event: string }[]> { return this.remote.monitorEvents ? this.remote.monitorEvents(limit) : Promise.resolve([]); }
   queryStats(q: StatsQuery): Promise<StatsRow[]> { return this.remote.queryStats(q); }

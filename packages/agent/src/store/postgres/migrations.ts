@@ -163,6 +163,11 @@ export const MIGRATIONS: readonly string[] = [
   // 11: monitors' changes of state, for every replica and across restarts (30 days kept).
   `CREATE TABLE monitor_events (monitor text NOT NULL, at bigint NOT NULL, event text NOT NULL, PRIMARY KEY (monitor, at));
    CREATE INDEX monitor_events_at ON monitor_events (at);`,
+
+  // 12: remote configurations (tracing settings the tracers poll for), for every replica; a
+  // removed one keeps its row, definition NULL, so the revision (the greatest version) goes up.
+  `CREATE SEQUENCE remote_config_version;
+   CREATE TABLE remote_configs (id text PRIMARY KEY, definition text, version bigint NOT NULL);`,
 ];
 
 /** A day's partitions: named `<table>_d<days since the epoch>`, as ecs_trace_ensure_day() makes them. */

@@ -159,7 +159,7 @@ if (run) {
       }
       const store = await PostgresStore.open({ url });
       try {
-        expect(await PostgresStore.status({ url })).toEqual({ current: 11, latest: 11 });
+        expect(await PostgresStore.status({ url })).toEqual({ current: 12, latest: 12 });
         // The stats of schema 1 were folded into the services rollup: a whole-hours range reads it.
         const hour = 3_600_000_000_000n;
         const services = await store.serviceStats({ start: (at(-1n) / hour) * hour, end: (at(-1n) / hour + 2n) * hour });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeSketch, encodeSketch } from '../sketch-codec.js';
 import pg from 'pg';
 import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
-import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
+import type { ErrorStatus, ErrorStatusRecord, RemoteConfigRecords, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import {
   addServiceStats, encodeSketches, newSketch, mergeServiceStats, serviceStatsFromColumns, slotFirstSeen,
@@ -422,6 +422,17 @@ export class PostgresStore implements TraceStore {
 
   async savedMonitors(): Promise<{ id: string; definition: string }[]> {
     return (await this.pool.query<{ id: string; definition: string }>('SELECT id, definition FROM saved_monitors ORDER BY id')).rows;
+  }
+
+  async saveRemoteConfig(id: string, definition: string | null): Promise<void> {
+    // The version from a sequence: two replicas saving at once still get two versions.
+    if (definition === null) await this.pool.query("UPDATE remote_configs SET definition = NULL, version = nextval('remote_config_version') WHERE id = $1 AND definition IS NOT NULL", [id]);
+    else await this.pool.query("INSERT INTO remote_configs (id, definition, version) VALUES ($1, $2, nextval('remote_config_version')) ON CONFLICT (id) DO UPDATE SET definition = $2, version = nextval('remote_config_version')", [id, definition]);
+  }
+
+  async remoteConfigs(): Promise<RemoteConfigRecords> {
+    const rows = (await this.pool.query<{ id: string; definition: string | null; version: string }>('SELECT id, definition, version FROM remote_configs ORDER BY id')).rows;
+    return { revision: rows.reduce((m, r) => Math.max(m, Number(r.version)), 0), configs: rows.flatMap((r) => (r.definition === null ? [] : [{ id: r.id, definition: r.definition, version: Number(r.version) }])) };
   }
 
   async saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> {

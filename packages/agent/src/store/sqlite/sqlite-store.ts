@@ -18,7 +18,7 @@ import { sqlitePlaceholder, statsQueryWhere, statsSelect } from '../conditions.j
 import { TAG_INDEX_SCHEMA, TagIndex } from './tag-index.js';
 import { buildTagFilters, everyOf, tagSearch } from '../tag-filter.js';
 import { blockConditions, packSearchBlocks, searchBlocks, type SearchBlock, type StoredBlock } from './search-blocks.js';
-import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
+import type { ErrorStatus, ErrorStatusRecord, RemoteConfigRecords, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, newSketch, type ServiceStatsRow, type SpanRecord, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord, type WithEncodedSketches } from '../records.js';
 
 /*
@@ -89,6 +89,13 @@ CREATE TABLE IF NOT EXISTS monitor_mute (
 CREATE TABLE IF NOT EXISTS saved_monitors (
   id         TEXT PRIMARY KEY,
   definition TEXT NOT NULL
+);
+-- Remote configurations (remote-config/); a removed one stays, its definition NULL, so the
+-- revision (the greatest version) still goes up at a removal.
+CREATE TABLE IF NOT EXISTS remote_configs (
+  id         TEXT PRIMARY KEY,
+  definition TEXT,
+  version    INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS monitor_events (
   monitor TEXT NOT NULL,
@@ -599,6 +606,23 @@ export class SqliteStore implements TraceStore {
       return this.db.prepare('SELECT id, definition FROM saved_monitors ORDER BY id').all() as { id: string; definition: string }[];
     } catch {
       return [];
+    }
+  }
+
+  async saveRemoteConfig(id: string, definition: string | null): Promise<void> {
+    // A removal of what is not there changes nothing (and bumps no revision).
+    if (definition === null && !this.db.prepare('SELECT 1 FROM remote_configs WHERE id = ? AND definition IS NOT NULL').get(id)) return;
+    this.db.prepare(`INSERT INTO remote_configs (id, definition, version) VALUES (?, ?, (SELECT COALESCE(MAX(version), 0) + 1 FROM remote_configs))
+      ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, version = excluded.version`).run(id, definition);
+  }
+
+  async remoteConfigs(): Promise<RemoteConfigRecords> {
+    try {
+      const rows = this.db.prepare('SELECT id, definition, version FROM remote_configs ORDER BY id').all() as { id: string; definition: string | null; version: number }[];
+      return { revision: rows.reduce((m, r) => Math.max(m, r.version), 0), configs: rows.flatMap((r) => (r.definition === null ? [] : [{ id: r.id, definition: r.definition, version: r.version }])) };
+    } catch {
+      // A read-only connection to a file its writer has not opened since the table came.
+      return { revision: 0, configs: [] };
     }
   }
 

@@ -19,6 +19,7 @@ export type WriterRequest =
   | { id: number; op: 'errorStatus'; group: string; status: ErrorStatus; at: bigint }
   | { id: number; op: 'monitorMute'; monitor: string; until: bigint | null }
   | { id: number; op: 'saveMonitor'; id_: string; definition: string | null }
+  | { id: number; op: 'saveRemoteConfig'; id_: string; definition: string | null }
   | { id: number; op: 'monitorEvent'; monitor: string; at: bigint; event: string }
   | { id: number; op: 'close' };
 
@@ -47,6 +48,7 @@ port.on('message', (m: WriterRequest) => {
       else if (m.op === 'errorStatus') await store.setErrorStatus(m.group, m.status, m.at);
       else if (m.op === 'monitorMute') await store.setMonitorMute(m.monitor, m.until);
       else if (m.op === 'saveMonitor') await store.saveMonitor(m.id_, m.definition);
+      else if (m.op === 'saveRemoteConfig') await store.saveRemoteConfig(m.id_, m.definition);
       else if (m.op === 'monitorEvent') await store.saveMonitorEvent(m.monitor, m.at, m.event);
       else {
         await store.close();

@@ -2,7 +2,7 @@ import type { RollupKind } from '../trace-rollup.js';
 import type { RollupRead } from '../contract.js';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { ErrorStatus, ErrorStatusRecord, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
+import type { ErrorStatus, ErrorStatusRecord, RemoteConfigRecords, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { encodeSketches, type ServiceStatsRow, type StatsRow, type TraceId, type TraceRecord, type TraceSummaryRecord } from '../records.js';
 import { packBatch } from '../batch-segment.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -112,6 +112,14 @@ export class ThreadedSqliteStore implements TraceStore {
 
   savedMonitors(): Promise<{ id: string; definition: string }[]> {
     return this.reader.savedMonitors();
+  }
+
+  saveRemoteConfig(id: string, definition: string | null): Promise<void> {
+    return this.call({ op: 'saveRemoteConfig', id_: id, definition });
+  }
+
+  remoteConfigs(): Promise<RemoteConfigRecords> {
+    return this.reader.remoteConfigs();
   }
 
   saveMonitorEvent(monitor: string, at: bigint, event: string): Promise<void> {
