@@ -852,6 +852,56 @@ monitors:
     }
   });
 
+  it("sets a service's sample rate in the UI: the running dd-trace applies it (its next traces sampled by that rule) and the page says so", async () => {
+    const own = await startTestAgent();
+    const app = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: own.intake, APP_SERVICE: 'rc-ui', DD_ENV: 'e2e', DD_VERSION: '1.4.0', DD_REMOTE_CONFIG_POLL_INTERVAL_SECONDS: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const port = await new Promise<number>((resolve) => app.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
+      const get = async () => { await (await fetch(`http://127.0.0.1:${port}/leaf`)).arrayBuffer(); };
+      await get();
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      for (let i = 0; i < 30; i++) {
+        await p.goto(`${own.apiUrl}/services/rc-ui?range=1h`);
+        await p.getByTestId('service-name').waitFor();
+        if (await p.getByTestId('tracer-client-row').count() > 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await expect.poll(() => p.getByTestId('tracer-client-state').first().innerText()).toBe('its own settings (none set here)');
+      // A rate out of range is not sent: the form says what it takes.
+      const form = p.getByTestId('tracer-settings-form');
+      await form.locator('select[name=env]').selectOption('e2e');
+      await form.locator('input[name=rate]').fill('150');
+      await form.getByRole('button', { name: 'Apply' }).click();
+      expect(await form.locator('input[name=rate]').evaluate((el) => (el as HTMLInputElement).validationMessage)).toMatch(/100/);
+      expect(await p.getByTestId('tracer-setting-row').count()).toBe(0);
+      await form.locator('input[name=rate]').fill('50');
+      await form.getByRole('button', { name: 'Apply' }).click();
+      await expect.poll(() => p.getByTestId('tracer-setting-row').first().innerText()).toMatch(/^e2e\tsample rate 50%\tv\d+/);
+      await expect.poll(() => p.getByTestId('tracer-client-state').first().innerText(), { timeout: 20_000 }).toMatch(/^applied v\d+$/);
+      // What the tracer does with it: its next traces are sampled by the rule, at 50%.
+      const after = Date.now();
+      for (let i = 0; i < 20; i++) await get();
+      const roots = await expect.poll(async () => {
+        const { traces } = (await (await fetch(`${own.apiUrl}/api/v1/traces?service=rc-ui&start=${after}`)).json()) as { traces: { traceId: string }[] };
+        return traces.length;
+      }, { timeout: 15_000 }).toBeGreaterThan(2);
+      void roots;
+      const { traces } = (await (await fetch(`${own.apiUrl}/api/v1/traces?service=rc-ui&start=${after}`)).json()) as { traces: { traceId: string }[] };
+      for (const t of traces) {
+        const trace = (await (await fetch(`${own.apiUrl}/api/v1/traces/${t.traceId}`)).json()) as { spans: { parentId: string; metrics: Record<string, number> }[] };
+        expect(trace.spans.find((s) => s.parentId === '0000000000000000')!.metrics['_dd.rule_psr']).toBe(0.5);
+      }
+      await p.getByTestId('tracer-settings').scrollIntoViewIfNeeded();
+      await shot(p, '22-tracer-settings');
+      await p.getByTestId('tracer-setting-row').first().getByRole('button', { name: 'Remove' }).click();
+      await expect.poll(() => p.getByTestId('tracer-setting-row').count()).toBe(0);
+      await p.close();
+    } finally {
+      app.kill('SIGKILL');
+      await own.close();
+    }
+  }, 90_000);
+
   it('marks a faulty deployment: the newest version, its error rate significantly above the one before', async () => {
     const own = await startTestAgent();
     try {

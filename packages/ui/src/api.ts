@@ -2,7 +2,7 @@
 
 import type {
   ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets,
-  ApiTraceSummary, ApiMonitor, ApiMonitors, ApiMonitorTest, ApiInstances, ApiUiConfig,
+  ApiTraceSummary, ApiMonitor, ApiMonitors, ApiMonitorTest, ApiInstances, ApiUiConfig, ApiRemoteConfig, ApiTracingSettings,
 } from '@ecs-trace/agent/api-types';
 
 // The agent declares its answers once; the pages use these names for them.
@@ -107,6 +107,23 @@ export const api = {
     if (!res.ok) {
       const body = (await res.json().catch(() => undefined)) as { error?: string } | undefined;
       throw new ApiError(body?.error ? `${body.error} (HTTP ${res.status})` : `the agent answered HTTP ${res.status}`);
+    }
+  },
+  remoteConfig: (service: string) => get<ApiRemoteConfig>('/api/v1/remote-config', { service }),
+  /** Sets a service's tracer settings for an env (or `*`); the agent's error names the field. */
+  saveTracerSettings: async (body: Record<string, unknown>): Promise<ApiTracingSettings> => {
+    const res = await fetch('/api/v1/remote-config', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status === 401) dispatchEvent(new Event('ecs-trace:signin'));
+    const b = (await res.json().catch(() => undefined)) as (ApiTracingSettings & { error?: string }) | undefined;
+    if (!res.ok || !b) throw new ApiError(b?.error ?? `the agent answered HTTP ${res.status}`);
+    return b;
+  },
+  removeTracerSettings: async (id: string): Promise<void> => {
+    const res = await fetch(`/api/v1/remote-config/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (res.status === 401) dispatchEvent(new Event('ecs-trace:signin'));
+    if (!res.ok) {
+      const b = (await res.json().catch(() => undefined)) as { error?: string } | undefined;
+      throw new ApiError(b?.error ?? `the agent answered HTTP ${res.status}`);
     }
   },
   /** A test notification of a monitor to each of its channels: how each took it. */

@@ -8,6 +8,7 @@ import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 import { conditionOf, MonitorsTable } from '../components/monitors.js';
 import { judgeNewest } from '../deployments.js';
 import { COMPARISONS, describeChange, earlier, type Comparison } from '../period-compare.js';
+import { TracerSettings } from '../components/tracer-settings.js';
 import { TraceList } from './traces.js';
 
 /*
@@ -185,6 +186,7 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       <${Distribution} total=${t} />
       ${props.resource ? null : html`<${ServiceMonitors} service=${props.service} points=${data?.series.points} step=${data?.series.step} />`}
       ${props.resource ? null : html`<${ServiceInstances} service=${props.service} env=${env} />`}
+      ${props.resource ? null : html`<${TracerSettings} service=${props.service} envs=${data?.envs ?? []} />`}
       ${data && data.versions.length > 1 ? html`<h2>Versions</h2><${SortableTable} testId="versions-table" columns=${versionColumns} rows=${data.versions} initialSort="requests" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(withParams(props.url, { version: r.key }))} />` : null}
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
