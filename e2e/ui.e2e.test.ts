@@ -872,7 +872,7 @@ monitors:
       await form.locator('select[name=env]').selectOption('e2e');
       await form.locator('input[name=rate]').fill('150');
       await form.getByRole('button', { name: 'Apply' }).click();
-      expect(await form.locator('input[name=rate]').evaluate((el) => (el as HTMLInputElement).validationMessage)).toMatch(/100/);
+      expect(await form.locator('input[name=rate]').evaluate((el) => (el as unknown as { validationMessage: string }).validationMessage)).toMatch(/100/);
       expect(await p.getByTestId('tracer-setting-row').count()).toBe(0);
       await form.locator('input[name=rate]').fill('50');
       await form.getByRole('button', { name: 'Apply' }).click();
@@ -881,11 +881,10 @@ monitors:
       // What the tracer does with it: its next traces are sampled by the rule, at 50%.
       const after = Date.now();
       for (let i = 0; i < 20; i++) await get();
-      const roots = await expect.poll(async () => {
+      await expect.poll(async () => {
         const { traces } = (await (await fetch(`${own.apiUrl}/api/v1/traces?service=rc-ui&start=${after}`)).json()) as { traces: { traceId: string }[] };
         return traces.length;
       }, { timeout: 15_000 }).toBeGreaterThan(2);
-      void roots;
       const { traces } = (await (await fetch(`${own.apiUrl}/api/v1/traces?service=rc-ui&start=${after}`)).json()) as { traces: { traceId: string }[] };
       for (const t of traces) {
         const trace = (await (await fetch(`${own.apiUrl}/api/v1/traces/${t.traceId}`)).json()) as { spans: { parentId: string; metrics: Record<string, number> }[] };
