@@ -2,6 +2,9 @@
 // The same small service, instrumented with the real dd-trace.
 const tracer = require('dd-trace').init({ service: process.env.APP_SERVICE || 'dd-app', flushInterval: 100, startupLogs: false });
 const http = require('node:http');
+// APP_LOG=1: a JSON log line per request on stderr through pino, which dd-trace injects
+// `dd.trace_id` into (DD_LOGS_INJECTION, on by default in dd-trace 5).
+const logger = process.env.APP_LOG === '1' ? require('pino')(require('pino').destination(2)) : undefined;
 
 const get = (url) => new Promise((resolve, reject) => {
   http.get(url, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); }).on('error', reject);
@@ -28,6 +31,7 @@ const server = http.createServer(async (req, res) => {
     failed = true;
   }
   res.statusCode = failed ? 500 : 200;
+  logger?.info({ path: url.pathname }, 'handled');
   res.end('leaf');
 });
 

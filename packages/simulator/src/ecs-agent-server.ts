@@ -1,6 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SimContainer, SimTask, SimWorld } from './world.js';
+import { awslogsStream, type SimContainer, type SimTask, type SimWorld } from './world.js';
 
 /*
  * The two HTTP faces of the ECS agent (ecs-spec 3 and 4), from one world:
@@ -51,6 +51,8 @@ export function v4Container(world: SimWorld, task: SimTask, c: SimContainer): Re
     Type: 'NORMAL',
     ContainerARN: `arn:aws:ecs:${world.instance.region}:${world.instance.accountId}:container/${world.cluster}/${task.arn.split('/').pop()}/${c.dockerId.slice(0, 36)}`,
     Networks: networks(task, c),
+    // As ECS gives them on EC2 and Fargate alike: the stream named in full.
+    ...(c.awslogs ? { LogDriver: 'awslogs', LogOptions: { 'awslogs-create-group': 'true', 'awslogs-group': c.awslogs.group, 'awslogs-region': c.awslogs.region, 'awslogs-stream': awslogsStream(task, c) } } : {}),
   };
 }
 

@@ -3,6 +3,6 @@ export { startImdsServer, metadataTree, IMDS_MODES, type ImdsMode, type ImdsServ
 export { startEcsAgentServer, v4Container, v4Task, introspectionTask, type EcsAgentServer } from './ecs-agent-server.js';
 export { writeMetadataFiles, metadataFileContent, type MetadataFileOptions, type MetadataFiles } from './metadata-files.js';
 export {
-  createWorld, findContainer, taskIdPart, DEFAULT_TASKS,
+  createWorld, findContainer, taskIdPart, awslogsStream, DEFAULT_TASKS,
   type SimWorld, type SimTask, type SimContainer, type SimInstance, type SimPortMapping, type TaskSpec, type WorldOptions,
 } from './world.js';

@@ -27,6 +27,8 @@ export interface SimContainer {
   /** The container's address on docker0 (bridge) or '' (host). Loopback range here. */
   ipv4: string;
   dockerLabels: Record<string, string>;
+  /** Its awslogs settings, as its task definition's logConfiguration gives them; undefined: another driver. */
+  awslogs: { group: string; region: string; streamPrefix: string } | undefined;
 }
 
 export interface SimTask {
@@ -68,7 +70,8 @@ export interface TaskSpec {
   family: string;
   revision?: number;
   networkMode?: 'bridge' | 'host';
-  containers: { name: string; image: string; ports?: SimPortMapping[]; dockerLabels?: Record<string, string> }[];
+  /** `awslogs: null`: a container logging elsewhere; default: awslogs to /ecs/<family>, prefix `ecs`. */
+  containers: { name: string; image: string; ports?: SimPortMapping[]; dockerLabels?: Record<string, string>; awslogs?: { group: string; streamPrefix: string } | null }[];
 }
 
 export interface WorldOptions {
@@ -157,6 +160,7 @@ export function createWorld(o: WorldOptions = {}): SimWorld {
           // A Fargate task's containers share its ENI: the loopback here.
           ipv4: networkMode === 'bridge' ? `127.17.0.${bridgeIp++}` : networkMode === 'awsvpc' ? '127.0.0.1' : '',
           dockerLabels: c.dockerLabels ?? {},
+          awslogs: c.awslogs === null ? undefined : { group: c.awslogs?.group ?? `/ecs/${spec.family}`, region, streamPrefix: c.awslogs?.streamPrefix ?? 'ecs' },
         };
       }),
     };
@@ -168,6 +172,11 @@ export function createWorld(o: WorldOptions = {}): SimWorld {
     instance,
     tasks,
   };
+}
+
+/** The CloudWatch Logs stream awslogs writes a container's output to: `<prefix>/<container>/<task id>`. */
+export function awslogsStream(task: SimTask, c: SimContainer): string | undefined {
+  return c.awslogs ? `${c.awslogs.streamPrefix}/${c.name}/${task.arn.split('/').pop()!}` : undefined;
 }
 
 /** The task id (everything after `task/` in the ARN): the metadata file's directory. */

@@ -49,6 +49,20 @@ describe('EcsTagger', () => {
     expect(tagger.stats.tasks).toBe(2);
   });
 
+  it("on Fargate, knows where each container logs (awslogs group, region and stream) from task metadata; on EC2 introspection does not say", async () => {
+    sim = await startSimulator({ metadataFiles: false, launchType: 'FARGATE', tasks: [{ family: 'shop', containers: [{ name: 'web', image: 'shop:1' }, { name: 'side', image: 'side:1', awslogs: null }] }] });
+    const [web, side] = sim.world.tasks[0]!.containers;
+    const tagger = new EcsTagger({ taskMetadataUrl: sim.containerEnv('web')['ECS_CONTAINER_METADATA_URI_V4'], log });
+    await tagger.refresh();
+    expect(tagger.logsOf(web!.dockerId)).toEqual({ awslogs_group: '/ecs/shop', awslogs_region: 'us-east-1', awslogs_stream: `ecs/web/${sim.world.tasks[0]!.arn.split('/').pop()}` });
+    expect(tagger.logsOf(side!.dockerId)).toBeUndefined();
+    await sim.close();
+    sim = await startSimulator({ metadataFiles: false });
+    const ec2 = new EcsTagger({ agentUrl: sim.ecsAgent.url, log });
+    await ec2.refresh();
+    expect(ec2.logsOf(sim.world.tasks[0]!.containers[0]!.dockerId)).toBeUndefined();
+  });
+
   it('answers an unknown container at once, caches the miss, and refreshes at most once a second', async () => {
     sim = await startSimulator({ metadataFiles: false });
     let now = 0;

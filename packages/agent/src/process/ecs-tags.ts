@@ -26,10 +26,22 @@ export interface EcsTaggerOptions {
 }
 
 interface IntrospectionContainer { DockerId?: string; Name?: string; Image?: string }
-interface IntrospectionTask { Arn?: string; Family?: string; Version?: string; KnownStatus?: string; Containers?: IntrospectionContainer[] | null }
+interface IntrospectionTask { Arn?: string; Family?: string; Version?: string; KnownStatus?: string; Containers?: MetadataContainer[] | null }
+interface MetadataContainer extends IntrospectionContainer { KnownStatus?: string; LogDriver?: string; LogOptions?: Record<string, string> }
 interface MetadataTask {
   Cluster?: string; TaskARN?: string; Family?: string; Revision?: string; AvailabilityZone?: string; KnownStatus?: string;
-  Containers?: (IntrospectionContainer & { KnownStatus?: string })[] | null;
+  Containers?: MetadataContainer[] | null;
+}
+
+/**
+ * Where a container's output goes, when task metadata says (awslogs): the group, region and
+ * stream, as tags a span's logs link is made from. ECS's introspection API does not say, so on
+ * EC2 only the agent's own task has them.
+ */
+function awslogsTags(c: MetadataContainer): Record<string, string> | undefined {
+  const o = c.LogOptions;
+  if (c.LogDriver !== 'awslogs' || !o || !o['awslogs-group'] || !o['awslogs-region']) return undefined;
+  return { awslogs_group: o['awslogs-group'], awslogs_region: o['awslogs-region'], ...(o['awslogs-stream'] ? { awslogs_stream: o['awslogs-stream'] } : {}) };
 }
 
 /** Fargate's task metadata names the cluster by ARN; the tag is its name. */
@@ -46,7 +58,7 @@ export function splitImage(image: string): { name: string; tag: string } {
 }
 
 export class EcsTagger {
-  private readonly cache = new Map<string, { tags: EcsTags | undefined; expires: number }>();
+  private readonly cache = new Map<string, { tags: EcsTags | undefined; logs?: EcsTags; expires: number }>();
   private refreshing: Promise<void> | undefined;
   private lastRefresh = -Infinity;
   private cluster = '';
@@ -75,6 +87,11 @@ export class EcsTagger {
       void this.refresh();
     }
     return e?.tags;
+  }
+
+  /** A container's awslogs tags (group, region, stream), from the cache only: lookup() refreshes it. */
+  logsOf(containerId: string): EcsTags | undefined {
+    return containerId === '' ? undefined : this.cache.get(containerId)?.logs;
   }
 
   /** Fetches the task list; concurrent and too-frequent calls share one fetch. */
@@ -153,7 +170,8 @@ export class EcsTagger {
           availability_zone: this.availabilityZone,
         };
         for (const k of Object.keys(tags)) if (tags[k] === '') delete tags[k];
-        this.cache.set(c.DockerId, { tags, expires });
+        const logs = awslogsTags(c);
+        this.cache.set(c.DockerId, { tags, ...(logs ? { logs } : {}), expires });
       }
     }
     this.stats.tasks = tasks;

@@ -121,6 +121,9 @@ export class Pipeline {
     if (ecs !== undefined) {
       // A tag the tracer set itself wins.
       for (const { chunk } of kept) for (const s of chunk) for (const k in ecs) if (s.meta[k] === undefined) s.meta[k] = ecs[k]!;
+      // Where the container logs, once a chunk (on its root): the UI finds it from any span of the container.
+      const logs = this.ecsTagger!.logsOf(p.containerId);
+      if (logs !== undefined) for (const { root } of kept) for (const k in logs) if (root.meta[k] === undefined) root.meta[k] = logs[k]!;
     }
     const sampled: { chunk: Span[]; root: Span }[] = [];
     // Kept as single spans: stored after the whole chunks, counted whole with those sampled out.

@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import { collapsedToDepth, parents, visibleRows } from '../waterfall-rows.js';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { linksOf } from '../span-links.js';
-import { logLinkHref } from '../log-links.js';
+import { awslogsOf, cloudWatchLogsHref, logLinkHref } from '../log-links.js';
 import { spanMatches } from '../trace-find.js';
 import { api, type Span, type Trace } from '../api.js';
 import { Stat, Status, useData } from '../components/common.js';
@@ -21,7 +21,7 @@ import { criticalPath, shareByService, type PathNode, type Segment } from '../cr
 
 interface Node { span: Span; depth: number; start: number; end: number; children: Node[]; self: number }
 
-const ECS_TAGS = ['ecs_cluster_name', 'task_family', 'task_version', 'task_arn', 'ecs_container_name', 'container_id', 'image_name', 'image_tag', 'availability_zone'];
+const ECS_TAGS = ['ecs_cluster_name', 'task_family', 'task_version', 'task_arn', 'ecs_container_name', 'container_id', 'image_name', 'image_tag', 'availability_zone', 'awslogs_group', 'awslogs_region', 'awslogs_stream'];
 const ROW = 18;
 
 function layout(trace: Trace): { nodes: Node[]; order: Node[]; t0: bigint; total: number; maxDepth: number } {
@@ -249,14 +249,22 @@ function KeyValues(props: { title: string; entries: [string, string | number][];
 /** The agent's log links (ECS_TRACE_LOG_LINKS), asked once a page. */
 let uiConfig: Promise<{ logLinks: { name: string; url: string }[] }> | undefined;
 
-/** Links from the span to the app's logs, as the agent's templates make them. */
-function LogLinks(props: { span: Trace['spans'][number] }) {
+/**
+ * Links from the span to the app's logs: CloudWatch Logs Insights on its container's log group and
+ * stream (when the agent learnt its awslogs settings from task metadata), then the agent's templates.
+ */
+function LogLinks(props: { span: Trace['spans'][number]; spans: Trace['spans'] }) {
   const { data } = useData(() => (uiConfig ??= api.uiConfig().catch(() => ({ logLinks: [] }))), []);
-  if (!data || data.logLinks.length === 0) return null;
-  return html`<section data-testid="log-links"><h4>Logs</h4><ul class="links">${data.logLinks.map((l) => html`<li><a href=${logLinkHref(l.url, props.span)} target="_blank" rel="noopener noreferrer">${l.name}</a></li>`)}</ul></section>`;
+  const logs = awslogsOf(props.span, props.spans);
+  const links = [
+    ...(logs ? [{ name: `CloudWatch Logs: ${logs.group}${logs.stream ? ` (${logs.stream})` : ''}`, href: cloudWatchLogsHref(props.span, logs), testId: 'cloudwatch-logs-link' }] : []),
+    ...(data?.logLinks ?? []).map((l) => ({ name: l.name, href: logLinkHref(l.url, props.span), testId: 'log-link' })),
+  ];
+  if (links.length === 0) return null;
+  return html`<section data-testid="log-links"><h4>Logs</h4><ul class="links">${links.map((l) => html`<li><a data-testid=${l.testId} href=${l.href} target="_blank" rel="noopener noreferrer">${l.name}</a></li>`)}</ul></section>`;
 }
 
-function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => void }) {
+function SpanPanel(props: { node: Node | undefined; spans: Trace['spans']; t0: bigint; onClose: () => void }) {
   const n = props.node;
   if (!n) return html`<aside class="panel muted">Click a span to see its details.</aside>`;
   const s = n.span;
@@ -278,7 +286,7 @@ function SpanPanel(props: { node: Node | undefined; t0: bigint; onClose: () => v
       <dt>span id</dt><dd>${s.spanId}</dd><dt>parent id</dt><dd>${s.parentId}</dd>
     </dl>
     ${s.error ? html`<section class="error-box" data-testid="span-error"><h4>Error</h4><p><b>${s.meta['error.type'] ?? 'error'}</b>: ${s.meta['error.message'] ?? ''}</p>${s.meta['error.stack'] ? html`<pre data-testid="error-stack">${s.meta['error.stack']}</pre>` : null}</section>` : null}
-    <${LogLinks} span=${s} />
+    <${LogLinks} span=${s} spans=${props.spans} />
     <${KeyValues} title="ECS" entries=${ecs} testId="ecs-tags" />
     <${KeyValues} title="Tags" entries=${meta} testId="span-meta" />
     <${KeyValues} title="Metrics" entries=${metrics} testId="span-metrics" />
@@ -359,7 +367,7 @@ export function TracePage(props: { url: URL; traceId: string }) {
             <${CriticalPath} segments=${critical} total=${criticalTotal} colour=${colour} />
           </div>
           <div class="pane-grip" data-testid="pane-grip" role="separator" aria-orientation="vertical" aria-label="Resize the span pane" title="Drag to resize" onPointerDown=${dragPane}></div>
-          <${SpanPanel} node=${node} t0=${lay.t0} onClose=${() => select(undefined)} />
+          <${SpanPanel} node=${node} spans=${data.spans} t0=${lay.t0} onClose=${() => select(undefined)} />
         </div>` : null}
     </${Status}>
   </main>`;
