@@ -134,6 +134,23 @@ describe('forwarding to Datadog (DD_API_KEY)', () => {
     expect(intake.received.find((r) => r.path === '/api/v0.2/stats')!.headers['content-type']).toBe('application/msgpack');
   }, 60_000);
 
+  it("forwards the real dd-trace's telemetry as the Datadog Agent proxies it: its body and headers, the API key, the agent's hostname and env; and keeps it too", async () => {
+    intake = new Intake();
+    await intake.start();
+    agent = await startTestAgent({ DD_API_KEY: API_KEY, DD_APM_DD_URL: intake.url, DD_APM_TELEMETRY_DD_URL: intake.url, DD_HOSTNAME: 'ecs-host-1', DD_ENV: 'prod' });
+    await runDdTraceApp(agent.intake, { DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'true', DD_TELEMETRY_HEARTBEAT_INTERVAL: '1' });
+    const started = await until(() => intake.received.find((r) => r.path === '/api/v2/apmtelemetry' && r.headers['dd-telemetry-request-type'] === 'app-started'), 20_000);
+    expect(started.headers).toMatchObject({
+      'dd-api-key': API_KEY, 'dd-agent-hostname': 'ecs-host-1', 'dd-agent-env': 'prod', 'content-type': expect.stringMatching(/^application\/json/),
+      'dd-telemetry-api-version': 'v2', 'dd-client-library-language': 'nodejs', 'content-encoding': 'gzip',
+    });
+    const body = JSON.parse(started.body.toString()) as { request_type: string; runtime_id: string; application: { service_name: string } };
+    expect(body).toMatchObject({ request_type: 'app-started', application: { service_name: 'e2e-checkout' } });
+    // Kept here as well: the service's instance.
+    const listed = (await (await fetch(`${agent.apiUrl}/api/v1/services/e2e-checkout/instances`)).json()) as { instances: { runtimeId: string }[] };
+    expect(listed.instances.map((i) => i.runtimeId)).toContain(body.runtime_id);
+  }, 60_000);
+
   it('ECS_TRACE_STORE=none forwards and keeps nothing, and refuses to start without DD_API_KEY', async () => {
     intake = new Intake();
     await intake.start();

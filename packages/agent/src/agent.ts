@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from './config.js';
-import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, type Outlet } from './forward/index.js';
+import { EncoderThread, Forwarder, ForwardingWriter, intakeBaseUrl, OtlpExporter, otlpExportUrl, parseOtlpHeaders, TelemetryForwarder, telemetryIntakeUrl, type Outlet } from './forward/index.js';
 import { ByteBudget, otlpAddress, otlpGrpcReceiver, OtlpHttpReceiver, Receiver, receiverHost } from './intake/index.js';
 import { loadMonitors, MonitorReader, MonitorRunner, monitorToFile, parseMonitor, type Monitor } from './monitors/index.js';
 import { createPipeline } from './process/index.js';
@@ -101,6 +101,16 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       outlets.push(forwarder);
       log.info({ url: intakeBaseUrl(config) }, 'forwarding kept traces and stats to Datadog');
     }
+    // The tracers' telemetry goes to Datadog too, as the Datadog Agent proxies it.
+    let telemetryForwarder: TelemetryForwarder | undefined;
+    if (config.apiKey && !ui) {
+      const tf = new TelemetryForwarder({
+        baseUrl: telemetryIntakeUrl(config), apiKey: config.apiKey, hostname: config.hostname, env: config.env, agentVersion: AGENT_VERSION,
+        maxQueueBytes: config.forwardQueueBytes, metrics, logOnce: new LogOnce(log),
+      });
+      started.push(() => tf.close());
+      telemetryForwarder = tf;
+    }
     if (config.otlpExportEndpoint && encoder) {
       const url = otlpExportUrl(config.otlpExportEndpoint);
       const headers = parseOtlpHeaders(config.otlpExportHeaders);
@@ -136,7 +146,8 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     let receiverAddress: AddressInfo | undefined;
     const containerized = opts.containerized ?? isOrchestrated(env);
     if (config.apmEnabled && (config.receiverPort !== 0 || config.receiverSocket)) {
-      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log), bodies, telemetry: instances, ...(remoteConfig ? { remoteConfig } : {}) });
+      const r = new Receiver({ config, traces: pipeline, rates: sampler, clientStats, metrics, log, logOnce: new LogOnce(log), bodies, telemetry: instances, ...(remoteConfig ? { remoteConfig } : {}),
+        ...(telemetryForwarder ? { forwardTelemetry: (b: Buffer, gz: boolean, h: NodeJS.Dict<string | string[]>) => telemetryForwarder.forward(b, gz, h) } : {}) });
       receiver = r;
       started.push(() => r.close());
       if (config.receiverPort !== 0) {
@@ -281,7 +292,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       apiRoutes: apiRoutes(api),
       store,
       async forwarded() {
-        await Promise.all(outlets.map((o) => o.drained()));
+        await Promise.all([...outlets.map((o) => o.drained()), telemetryForwarder?.idle()]);
       },
       async close() {
         await receiverClose?.();

@@ -6,3 +6,4 @@ export type { Outlet } from './outlet.js';
 export { encodeAgentPayload, type AgentPayloadInfo } from './agent-payload.js';
 export { encodeStatsPayload } from './stats-payload.js';
 export { EncoderThread } from './encoder-thread.js';
+export { TelemetryForwarder, telemetryIntakeUrl } from './telemetry-forwarder.js';

@@ -10,7 +10,7 @@ import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 
 export interface OutgoingPayload {
   /** The `kind` label of ecs_trace_forward_payloads_total. */
-  kind: 'traces' | 'stats' | 'otlp_traces';
+  kind: 'traces' | 'stats' | 'otlp_traces' | 'telemetry';
   path: string;
   /** Headers of this payload (Content-Type, ...), beside the destination's. */
   headers: Record<string, string>;

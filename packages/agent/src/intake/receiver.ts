@@ -70,6 +70,8 @@ export interface ReceiverOptions {
   bodies: ByteBudget;
   /** Where tracers' telemetry goes (their instances, integrations, configuration, dependencies). */
   telemetry?: TelemetrySink;
+  /** Told each telemetry body taken (as it came, gzipped or not) and its request's headers: forwarding to Datadog. */
+  forwardTelemetry?: (body: Buffer, gzip: boolean, headers: IncomingMessage['headers']) => void;
   /** Where tracers' remote-config polls are answered; absent (or DD_REMOTE_CONFIGURATION_ENABLED=false): 404, as an agent without it. */
   remoteConfig?: RemoteConfigSink;
 }
@@ -408,8 +410,9 @@ export class Receiver {
   private telemetry(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
     return this.payload(req, res, endpoint, undefined, async (raw) => {
       let body: unknown;
+      const gzip = header(req, 'content-encoding').trim().toLowerCase() === 'gzip';
       try {
-        const text = header(req, 'content-encoding').trim().toLowerCase() === 'gzip' ? await gunzipBounded(raw, this.opts.config.maxPayloadBytes) : raw;
+        const text = gzip ? await gunzipBounded(raw, this.opts.config.maxPayloadBytes) : raw;
         body = JSON.parse(text.toString('utf8'));
         if (!this.opts.telemetry) throw new Error('telemetry is not kept here');
         this.opts.telemetry.add(body);
@@ -419,6 +422,8 @@ export class Receiver {
         return;
       }
       this.opts.metrics.bytes.inc({ endpoint }, raw.length);
+      // Held from here by the forwarding queue, which its own bound (ECS_TRACE_FORWARD_QUEUE) holds.
+      this.opts.forwardTelemetry?.(raw, gzip, req.headers);
       res.writeHead(202);
       res.end();
     });

@@ -142,7 +142,7 @@ export function agentMetrics(registry = new Registry()) {
     sampled: registry.counter('ecs_trace_sampler_traces_total', 'Trace chunks kept or dropped by sampling, by reason (priority, user_keep, rare, no_priority, errors, single_span: its span-sampled spans only; user_reject, priority_drop, no_priority_drop).', ['decision', 'reason']),
     sqlNonParsable: registry.counter('ecs_trace_obfuscation_sql_non_parsable_total', 'SQL queries the obfuscator could not tokenize, stored as "Non-parsable SQL query" (as the Datadog Agent does).'),
     forwardEnabled: registry.gauge('ecs_trace_forward_enabled', 'Destinations kept traces are forwarded to (1): datadog, otlp.', ['destination']),
-    forwardPayloads: registry.counter('ecs_trace_forward_payloads_total', 'Payloads forwarded, by kind (traces and stats to Datadog, otlp_traces to the OTLP export) and outcome (sent, retried, rejected, dropped: the queue was full).', ['kind', 'outcome']),
+    forwardPayloads: registry.counter('ecs_trace_forward_payloads_total', 'Payloads forwarded, by kind (traces, stats and telemetry to Datadog, otlp_traces to the OTLP export) and outcome (sent, retried, rejected, dropped: the queue was full).', ['kind', 'outcome']),
     forwardQueueBytes: registry.gauge('ecs_trace_forward_queue_bytes', 'Compressed bytes waiting to be forwarded, by destination (datadog, otlp).', ['destination']),
     otlpIntakes: registry.gauge('ecs_trace_receiver_otlp_listening', 'OTLP intakes listening (1), by protocol (http, grpc).', ['protocol']),
     ecsTasks: registry.gauge('ecs_trace_ecs_tasks_known', 'Running tasks the ECS agent lists on this host (for span tags).'),
