@@ -904,11 +904,15 @@ monitors:
   it('marks a faulty deployment: the newest version, its error rate significantly above the one before', async () => {
     const own = await startTestAgent();
     try {
-      // 3.0 for 120 requests, 2 failing; a stats bucket later (10 s), 3.1 for 120, 30 failing.
+      // 3.0 for 120 requests, 2 failing on a timeout; a stats bucket later (10 s), 3.1 for 120, 30
+      // failing: 2 on the same timeout, 28 on an error 3.0 never had (new in 3.1).
       const send = async (version: string, failing: number, offset: number) => {
         const now = BigInt(Date.now()) * 1_000_000n;
+        const failure = (i: number): Record<string, string> => (i >= failing ? {} : i < 2
+          ? { 'error.type': 'TimeoutError', 'error.message': 'upstream timed out after 3000 ms' }
+          : { 'error.type': 'KeyError', 'error.message': "'invoice.total'" });
         const chunks: Span[][] = Array.from({ length: 120 }, (_, i) => [{ service: 'billing', name: 'web.request', resource: 'POST /invoice', type: 'web', traceId: BigInt(offset + i + 1), spanId: 1n, parentId: 0n,
-          start: now - BigInt(120 - i) * 1_000_000n, duration: 4_000_000, error: i < failing ? 1 : 0, meta: { 'span.kind': 'server', version }, metrics: { _sampling_priority_v1: 1 } }]);
+          start: now - BigInt(120 - i) * 1_000_000n, duration: 4_000_000, error: i < failing ? 1 : 0, meta: { 'span.kind': 'server', version, ...failure(i) }, metrics: { _sampling_priority_v1: 1 } }]);
         expect((await fetch(`${own.intake}/v0.4/traces`, { method: 'PUT', headers: { 'Content-Type': 'application/msgpack' }, body: encodeV04(chunks) })).status).toBe(200);
       };
       await send('3.0', 2, 0);
@@ -920,12 +924,21 @@ monitors:
       await expect.poll(() => badge.count(), { timeout: 15_000 }).toBe(1);
       expect(await badge.evaluate((b) => b.closest('tr')!.querySelector('td')!.textContent)).toBe('3.1 faulty deployment');
       expect(await badge.getAttribute('title')).toBe('Against 3.0 over this range: error rate 25.0% against 1.7%');
+      // The error group new in 3.1 (the range's first version has none to tell), linking to the errors of 3.1.
+      const fresh = p.getByTestId('new-error-groups');
+      await expect.poll(() => fresh.count(), { timeout: 15_000 }).toBe(1);
+      expect([await fresh.innerText(), await fresh.getAttribute('title')]).toEqual(['1', 'KeyError: ?']);
+      expect(await fresh.evaluate((a) => a.closest('tr')!.querySelector('td')!.textContent)).toBe('3.1 faulty deployment');
+      // Their latency distributions overlaid, one line per version.
+      expect(await p.getByTestId('version-latency').locator('[data-testid=percentile-line]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-version')).sort())).toEqual(['3.0', '3.1']);
       await p.getByTestId('versions-table').scrollIntoViewIfNeeded();
       await shot(p, '20-faulty-deployment');
       // Against the hour before (the agent began a minute ago): said to have had no requests.
       await p.getByTestId('compare-picker').selectOption('previous');
       await expect.poll(() => p.getByTestId('comparison').innerText()).toBe('Against the period before: no requests then');
       expect(p.url()).toContain('compare=previous');
+      await fresh.click();
+      await expect.poll(() => p.url()).toMatch(/\/errors\?.*service=billing.*version=3\.1/);
       await p.close();
     } finally {
       await own.close();

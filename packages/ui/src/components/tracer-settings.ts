@@ -49,7 +49,7 @@ export function TracerSettings(props: { service: string; envs: string[] }) {
         <td>${data.editable ? html`<button type="button" onClick=${() => remove(s.id)}>Remove</button>` : null}</td></tr>`)}</tbody></table>`}
     ${data.editable ? html`<form class="monitor-form" data-testid="tracer-settings-form" onSubmit=${submit}><div class="form-row">
       <label>env <select name="env"><option value="*">every env</option>${props.envs.filter((e) => e !== '').map((e) => html`<option value=${e}>${e}</option>`)}</select></label>
-      <label>sample rate <input name="rate" type="number" min="0" max="100" step="any" placeholder="the tracer's own" /> %</label>
+      <label>sample rate <input name="rate" type="number" min="0" max="100" step="any" placeholder="its own" size="8" /> %</label>
       <label>log injection <select name="logs"><option value="">the tracer's own</option><option value="on">on</option><option value="off">off</option></select></label>
       <button type="submit">Apply</button></div>
       ${failed ? html`<p class="error" role="alert" data-testid="tracer-settings-error">${failed}</p>` : null}</form>` : null}

@@ -6,7 +6,8 @@ import { SortableTable, type Column } from '../components/table.js';
 import { activeSeconds, ago, clock, duration, percent, rate } from '../format.js';
 import { keepRange, navigate, rangeOf, withParams } from '../router.js';
 import { conditionOf, MonitorsTable } from '../components/monitors.js';
-import { judgeNewest } from '../deployments.js';
+import { judgeNewest, newErrorGroups } from '../deployments.js';
+import { PercentileChart } from '../components/percentile-chart.js';
 import { COMPARISONS, describeChange, earlier, type Comparison } from '../period-compare.js';
 import { TracerSettings } from '../components/tracer-settings.js';
 import { TraceList } from './traces.js';
@@ -121,14 +122,16 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
     const filter = { ...scope, ...(operation ? { name: operation } : {}), ...(props.resource ? { resource: props.resource } : {}) };
     // Versions side by side: every version of the operation, whichever one is picked.
     const allVersions: Record<string, string | boolean | undefined> = { ...filter, version: undefined };
-    const [series, resources, total, versions, before] = await Promise.all([
+    const [series, resources, total, versions, before, errors] = await Promise.all([
       api.statsSeries(range, filter),
       api.statsGroups(range, 'resource', filter),
       api.statsGroups(range, 'service', filter),
       api.statsGroups(range, 'version', allVersions),
       compare ? api.statsGroups(earlier(range, compare), 'service', filter) : Promise.resolve(undefined),
+      // Error groups per version, for those new in each (deployment tracking).
+      props.resource ? Promise.resolve(undefined) : api.errors(range, { service: props.service, ...(env ? { env } : {}) }).catch(() => undefined),
     ]);
-    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names, versions, firstSeen: listed?.firstSeen, before: before?.[0], compared: compare !== undefined };
+    return { series, resources, total: total[0], envs: envs.map((e) => e.key), operation, operations: names, versions, firstSeen: listed?.firstSeen, before: before?.[0], compared: compare !== undefined, errorGroups: errors?.groups };
   }, [range.start, range.end, props.service, props.resource, env, asked, version, compare]);
   // Rates over the time the service was seen in the range, not the whole range.
   const seconds = activeSeconds(range, data?.firstSeen);
@@ -147,14 +150,27 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
     { key: 'impact', label: 'Impact', value: (r) => r.totalDuration, render: (r) => html`<span class="impact"><span style=${`width:${totalTime ? (r.totalDuration / totalTime) * 100 : 0}%`}></span></span>`, numeric: true },
   ];
   const deployment = data ? judgeNewest(data.versions) : undefined;
+  const fresh = data?.errorGroups ? newErrorGroups(data.errorGroups, data.versions) : undefined;
+  const errorsOf = (v: string) => {
+    const q = new URLSearchParams(keepRange(props.url).slice(1));
+    q.set('service', props.service);
+    q.set('version', v);
+    return `/errors?${q.toString()}`;
+  };
   const versionColumns: Column<StatsGroup>[] = [
     { key: 'version', label: 'Version', value: (r) => r.key, render: (r) => html`${r.key || '(none)'}${deployment?.faulty && deployment.version === r.key
       ? html` <span class="badge err" data-testid="faulty-deployment" title=${`Against ${deployment.previous} over this range: ${deployment.reasons.join('; ')}`}>faulty deployment</span>` : null}` },
     { key: 'requests', label: 'Requests', value: (r) => r.hits, render: (r) => Math.round(r.hits).toLocaleString('en-US'), numeric: true },
     { key: 'errorRate', label: 'Error %', value: (r) => r.errors / Math.max(1, r.hits), render: (r) => percent(r.errors, r.hits), numeric: true },
     { key: 'p50', label: 'p50', value: (r) => r.p50 ?? -1, render: (r) => duration(r.p50), numeric: true },
-    { key: 'p99', label: 'p99', value: (r) => r.p99 ?? -1, render: (r) => duration(r.p99), numeric: true },
     { key: 'p95', label: 'p95', value: (r) => r.p95 ?? -1, render: (r) => duration(r.p95), numeric: true },
+    { key: 'p99', label: 'p99', value: (r) => r.p99 ?? -1, render: (r) => duration(r.p99), numeric: true },
+    { key: 'newErrors', label: 'New error groups', value: (r) => fresh?.get(r.key)?.length ?? -1, numeric: true,
+      render: (r) => {
+        const gs = fresh?.get(r.key);
+        if (gs === undefined) return html`<span class="muted" title="The range's first version, or one deployed with the one before it: what is new cannot be told">—</span>`;
+        return gs.length === 0 ? '0' : html`<a data-testid="new-error-groups" href=${errorsOf(r.key)} title=${gs.map((g) => `${g.errorType}: ${g.message}`).join('\n')}>${gs.length}</a>`;
+      } },
     { key: 'deployed', label: 'First seen in the range', value: (r) => Number(BigInt(r.firstSeen) / 1_000_000n), render: (r) => clock(Number(BigInt(r.firstSeen) / 1_000_000n), 'date') },
   ];
   const t = data?.total;
@@ -185,12 +201,13 @@ export function ServicePage(props: { url: URL; service: string; resource?: strin
       ${data ? charts(data.series.points, data.series.step, (start, end) => navigate(withParams(props.url, { range: undefined, start: String(start), end: String(end) }))) : null}
       <${Distribution} total=${t} />
       ${props.resource ? null : html`<${ServiceMonitors} service=${props.service} points=${data?.series.points} step=${data?.series.step} />`}
-      ${props.resource ? null : html`<${ServiceInstances} service=${props.service} env=${env} />`}
-      ${props.resource ? null : html`<${TracerSettings} service=${props.service} envs=${data?.envs ?? []} />`}
       ${data && data.versions.length > 1 ? html`<h2>Versions</h2><${SortableTable} testId="versions-table" columns=${versionColumns} rows=${data.versions} initialSort="requests" rowKey=${(r: StatsGroup) => r.key}
-        onRow=${(r: StatsGroup) => navigate(withParams(props.url, { version: r.key }))} />` : null}
+        onRow=${(r: StatsGroup) => navigate(withParams(props.url, { version: r.key }))} />
+        <${PercentileChart} versions=${data.versions} testId="version-latency" />` : null}
       ${props.resource ? null : html`<h2>Resources</h2><${SortableTable} testId="resources-table" columns=${columns} rows=${data?.resources ?? []} initialSort="total" rowKey=${(r: StatsGroup) => r.key}
         onRow=${(r: StatsGroup) => navigate(`${base}/resources/${encodeURIComponent(r.key)}${keepRange(props.url)}`)} />`}
+      ${props.resource ? null : html`<${ServiceInstances} service=${props.service} env=${env} />`}
+      ${props.resource ? null : html`<${TracerSettings} service=${props.service} envs=${data?.envs ?? []} />`}
       <h2>Traces</h2>
       <${TraceList} url=${props.url} params=${{ service: props.service, ...(props.resource ? { resource: props.resource, matched: true } : {}), ...(env ? { env } : {}), start: range.start, end: range.end, limit: 50 }} />
     </${Status}>
