@@ -1,15 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
-import type { ApiRemoteConfig, ApiTrace, ApiTraces } from '@ecs-trace/agent/api-types';
+import type { ApiInstances, ApiRemoteConfig, ApiTrace, ApiTraces } from '@ecs-trace/agent/api-types';
 import { componentsAvailable } from './components.js';
 import { appMissing, LANGUAGES, startApp, type RunningApp } from './languages.js';
 
 /*
- * Remote configuration with the real tracers: dd-trace (Node), ddtrace (Python), dd-java-agent and
- * dd-trace-go poll the agent's /v0.7/config; a sample rate set through the API is applied by each
- * running tracer (its next traces carry `_dd.rule_psr` at that rate, its sampling decision made by
- * a rule) and reported applied, without a restart; removed, the tracer goes back to its own.
+ * What the real tracers tell the agent about themselves, and what the agent tells them back:
+ * dd-trace (Node), ddtrace (Python), dd-java-agent and dd-trace-go post their telemetry (each
+ * service's instances: tracer, runtime, dependencies) and poll /v0.7/config; a sample rate set
+ * through the API is applied by each running tracer (its next traces carry `_dd.rule_psr` at that
+ * rate, its sampling decision made by a rule) and reported applied, without a restart; removed,
+ * the tracer goes back to its own.
  */
 
 const NODE_APP = fileURLToPath(new URL('./apps/dd-trace-server.cjs', import.meta.url));
@@ -22,7 +25,13 @@ const CASES: Case[] = [
     .map((l): Case => ({ lang: l, argv: LANGUAGES[l].argv, env: LANGUAGES[l].env, path: '/work', language: l })),
 ];
 
-describe('remote configuration applied by the real tracers', () => {
+/** What each tracer's telemetry calls its language. */
+const TELEMETRY_LANGUAGE = { node: 'nodejs', python: 'python', java: 'jvm', go: 'go' } as const;
+/** A library each app runs on, as its tracer names it among its dependencies (with a version): the inventory's question. */
+const DEPENDENCY = { node: /^(dd-trace|pino|msgpackr)$/, python: /^(ddtrace|wrapt|bytecode)$/, java: /jetty/, go: /^github\.com\/DataDog\/dd-trace-go/ } as const;
+const DD_TRACE_VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/dd-trace/package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+
+describe('the real tracers: their telemetry, and remote configuration applied', () => {
   let agent: TestAgent;
   const apps: RunningApp[] = [];
 
@@ -60,14 +69,44 @@ describe('remote configuration applied by the real tracers', () => {
     return out;
   }
 
-  it.each(CASES)('$lang: applies a sample rate set through the API with no restart, reports it applied, and drops it when removed', async ({ lang, argv, env, path, language }) => {
+  const started = new Map<string, RunningApp>();
+  /** The case's app, started once for both tests (Java takes seconds to start). */
+  async function appOf({ lang, argv, env }: Case): Promise<RunningApp> {
+    const had = started.get(lang);
+    if (had) return had;
     const service = `rc-${lang}`;
     const app = await startApp(argv, {
       ...env, DD_SERVICE: service, APP_SERVICE: service, DD_ENV: 'e2e', DD_VERSION: '1.0.0',
       DD_TRACE_AGENT_URL: agent.intake, DD_TRACE_AGENT_PORT: String(agent.receiver!.port), DD_AGENT_HOST: '127.0.0.1',
-      DD_REMOTE_CONFIG_POLL_INTERVAL_SECONDS: '1',
+      DD_REMOTE_CONFIG_POLL_INTERVAL_SECONDS: '1', DD_TELEMETRY_HEARTBEAT_INTERVAL: '1',
     });
     apps.push(app);
+    started.set(lang, app);
+    return app;
+  }
+
+  it.each(CASES)("$lang: its telemetry shows the service's instance: tracer, language version, host, configuration and dependencies", async (c) => {
+    const service = `rc-${c.lang}`;
+    const app = await appOf(c);
+    await (await fetch(`http://127.0.0.1:${app.port}${c.path}`)).arrayBuffer();
+    const inst = await until(async () => {
+      const { instances } = await api<ApiInstances>(`/api/v1/services/${service}/instances`);
+      // Dependencies come as the app loads them, in batches: until the one looked for.
+      return instances.find((i) => i.dependencies.some((d) => DEPENDENCY[c.lang].test(d.name) && d.version !== ''));
+    }, 60_000, `${service}'s telemetry never listed the dependency it runs on`);
+    const tracerVersion = c.lang === 'node' ? DD_TRACE_VERSION : LANGUAGES[c.lang].tracerVersion.replace(/^v/, '');
+    expect(inst).toMatchObject({ service, env: 'e2e', version: '1.0.0', language: TELEMETRY_LANGUAGE[c.lang] });
+    expect(inst.tracerVersion.replace(/^v/, '')).toMatch(new RegExp(`^${tracerVersion.replace(/\./g, '\\.')}`));
+    expect(inst.hostname).not.toBe('');
+    expect(inst.languageVersion).toMatch(/\d/);
+    expect(inst.configuration.length).toBeGreaterThan(10);
+    expect(inst.dependencies.filter((d) => d.name === '')).toEqual([]);
+  }, 90_000);
+
+  it.each(CASES)('$lang: applies a sample rate set through the API with no restart, reports it applied, and drops it when removed', async (c) => {
+    const { lang, path, language } = c;
+    const service = `rc-${lang}`;
+    const app = await appOf(c);
     const get = async () => { const r = await fetch(`http://127.0.0.1:${app.port}${path}`); await r.arrayBuffer(); };
 
     // The tracer polls: the agent lists it, with what it can take.
