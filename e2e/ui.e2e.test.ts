@@ -845,6 +845,16 @@ monitors:
       expect(cells.slice(1, 5)).toEqual(['e2e', '2.0.1', expect.stringMatching(/^nodejs \d+\.\d+\.\d+/), expect.stringMatching(/^\d+\.\d+\.\d+/)]);
       await p.getByTestId('instances-table').scrollIntoViewIfNeeded();
       await shot(p, '19-instances');
+      // The inventory: which services run dd-trace, at which version (the page's form, then the URL it made).
+      await p.getByRole('link', { name: 'Dependencies' }).click();
+      const form = p.getByTestId('dependencies-form');
+      await form.locator('input[name=name]').fill('dd-trace');
+      await form.getByRole('button', { name: 'Find' }).click();
+      await expect.poll(() => p.url()).toContain('/dependencies?name=dd-trace');
+      await expect.poll(() => p.getByTestId('dependency-row').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+      const rows = await p.getByTestId('dependency-row').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(rows).toContainEqual(['dd-trace', expect.stringMatching(/^\d+\.\d+\.\d+/), '1', 'tele-ui e2e (1)']);
+      await shot(p, '23-dependencies');
       await p.close();
     } finally {
       app.kill('SIGKILL');

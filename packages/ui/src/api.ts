@@ -2,7 +2,7 @@
 
 import type {
   ApiErrorGroup, ApiErrors, ApiLiveChunk, ApiServiceMap, ApiService, ApiServices, ApiSpan, ApiStatsGroup, ApiStatsGroups, ApiStatsPoint, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets,
-  ApiTraceSummary, ApiMonitor, ApiMonitors, ApiMonitorTest, ApiInstances, ApiUiConfig, ApiRemoteConfig, ApiTracingSettings,
+  ApiTraceSummary, ApiMonitor, ApiMonitors, ApiMonitorTest, ApiInstances, ApiDependencies, ApiUiConfig, ApiRemoteConfig, ApiTracingSettings,
 } from '@ecs-trace/agent/api-types';
 
 // The agent declares its answers once; the pages use these names for them.
@@ -82,6 +82,7 @@ export const api = {
   serviceMap: (r: Range, env?: string) => get<ApiServiceMap>('/api/v1/service-map', { ...r, env }),
   monitors: (service?: string) => get<ApiMonitors>('/api/v1/monitors', { service }),
   uiConfig: () => get<ApiUiConfig>('/api/v1/ui-config'),
+  dependencies: (name: string, version: string) => get<ApiDependencies>('/api/v1/dependencies', { name: name || undefined, version: version || undefined }),
   instances: (service: string, env?: string) => get<ApiInstances>(`/api/v1/services/${encodeURIComponent(service)}/instances`, { env }),
   /** Makes (or, with `id`, changes) a monitor, in the monitors file's shape; the agent's error names the field. */
   saveMonitor: async (body: Record<string, unknown>, id?: string): Promise<void> => {

@@ -8,6 +8,7 @@ import { ErrorGroupPage } from './pages/error-group.js';
 import { ServiceMapPage } from './pages/service-map.js';
 import { LivePage } from './pages/live.js';
 import { MonitorsPage } from './pages/monitors.js';
+import { DependenciesPage } from './pages/dependencies.js';
 import { ServicePage } from './pages/service.js';
 import { ServicesPage } from './pages/services.js';
 import { TracePage } from './pages/trace.js';
@@ -30,6 +31,7 @@ function Page(props: { url: URL }) {
   if (parts[0] === 'errors') return html`<${ErrorsPage} url=${props.url} />`;
   if (parts[0] === 'map') return html`<${ServiceMapPage} url=${props.url} />`;
   if (parts[0] === 'monitors' && parts.length === 1) return html`<${MonitorsPage} />`;
+  if (parts[0] === 'dependencies' && parts.length === 1) return html`<${DependenciesPage} url=${props.url} />`;
   if (parts[0] === 'compare' && parts[1] !== undefined && parts[2] !== undefined) return html`<${ComparePage} a=${parts[1]} b=${parts[2]} />`;
   if (parts.length === 0 || (parts[0] === 'services' && parts.length === 1)) return html`<${ServicesPage} url=${props.url} />`;
   return html`<${NotFound} path=${props.url.pathname} />`;
@@ -82,6 +84,7 @@ function App() {
       <a class=${section === 'map' ? 'on' : ''} href=${`/map${range}`}>Service map</a>
       <a class=${section === 'errors' ? 'on' : ''} href=${`/errors${range}`}>Errors</a>
       <a class=${section === 'monitors' ? 'on' : ''} href=${`/monitors${range}`}>Monitors</a>
+      <a class=${section === 'dependencies' ? 'on' : ''} href="/dependencies">Dependencies</a>
       <a class=${section === 'live' ? 'on' : ''} href="/live">Live</a>
     </nav>
     ${signingIn ? html`<${SignIn} done=${() => { setSigningIn(false); navigate(url.pathname + url.search, true); }} />` : html`<${Page} url=${url} />`}

@@ -1,4 +1,4 @@
-import type { Instance } from '../telemetry/index.js';
+import type { DependencyUse, Instance } from '../telemetry/index.js';
 import type { RemoteConfigClient, TracingSettings } from '../remote-config/index.js';
 
 /*
@@ -373,6 +373,18 @@ export interface ApiInstances {
    */
   kept: boolean;
   instances: ApiInstance[];
+}
+
+/**
+ * The dependency inventory (GET /api/v1/dependencies?name=&version=): each library at each
+ * version, with the services and envs whose tracers report loading it. `total` versions matched;
+ * at most 500 are listed (narrow `name` for the rest).
+ */
+export interface ApiDependencies {
+  /** false: this process takes no intake (`ecs-trace ui`): each agent knows its own tracers. */
+  kept: boolean;
+  total: number;
+  dependencies: DependencyUse[];
 }
 
 /** Tracing settings served to a service's tracers (remote configuration), with the version they are at. */

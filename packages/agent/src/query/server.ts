@@ -4,7 +4,7 @@ import { TraceIdParseError } from '@ecs-trace/protocol';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
 import { ERROR_STATUSES, StoreTimeoutError, StoreUnavailableError, type ErrorStatus, type ErrorStatusRecord, type ServiceStatsRow, type StatsQuery, type StoreStats, type StatsRow, type TraceReader, type RollupReader, type EdgeData, type ErrorData, SLOT_WIDTHS } from '../store/index.js';
 import { groupBy, servicesFromStats, timeSeries } from './aggregate.js';
-import type { ApiUiConfig, ApiInstances, ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets } from './api-types.js';
+import type { ApiDependencies, ApiUiConfig, ApiInstances, ApiErrors, ApiHealth, ApiServiceMap, ApiServices, ApiStatsGroups, ApiStatsSeries, ApiTrace, ApiTraces, ApiSuggestions, ApiAnalytics, ApiFacets } from './api-types.js';
 import { parseTraceIdParam, toApiSummary, toApiTrace } from './json.js';
 import { errorGroupsOf } from './errors.js';
 import { serviceMapOf } from './service-map.js';
@@ -24,7 +24,7 @@ import { hardenApi, type HardeningOptions } from './security.js';
 import { serveUi } from './ui-static.js';
 import { serveMonitors, type MonitorsSource } from './monitors-api.js';
 import { serveRemoteConfig, type RemoteConfigSource } from './remote-config-api.js';
-import type { Instance } from '../telemetry/index.js';
+import type { DependencyUse, Instance } from '../telemetry/index.js';
 import type { LogLink } from './log-links.js';
 
 /*
@@ -64,10 +64,13 @@ export interface ApiOptions {
   /** Links from a span to the app's logs (log-links.ts), for the UI. */
   logLinks?: LogLink[];
   /** The tracer instances that sent their telemetry to this agent (absent: it takes no intake). */
-  instances?: { list(filter: { service?: string; env?: string }): Instance[] };
+  instances?: { list(filter: { service?: string; env?: string }): Instance[]; inventory(filter: { name?: string; version?: string }): DependencyUse[] };
   /** The tracing settings served to tracers (absent: the store keeps none). */
   remoteConfig?: RemoteConfigSource;
 }
+
+/** Library versions listed at most in one answer; `total` says how many matched. */
+const MAX_DEPENDENCIES = 500;
 
 /** A range with its ends filled in: from the beginning, to an hour from now (clocks drift). */
 function wholeRange(range: { start?: bigint; end?: bigint }): { start: bigint; end: bigint } {
@@ -154,6 +157,13 @@ export function buildApi({ store, storeStats, stats, metrics, health, live, uiDi
     }));
 
   serveRemoteConfig(app, remoteConfig);
+
+  // The dependency inventory: which services run a library, at which version (from the tracers' telemetry).
+  app.get<{ Querystring: { name?: string; version?: string } }>('/api/v1/dependencies', { schema: { querystring: { type: 'object', properties: { name: { type: 'string', maxLength: 200 }, version: { type: 'string', maxLength: 100 } }, additionalProperties: false } } },
+    async (req): Promise<ApiDependencies> => {
+      const all = instances?.inventory({ ...(req.query.name ? { name: req.query.name } : {}), ...(req.query.version ? { version: req.query.version } : {}) }) ?? [];
+      return { kept: instances !== undefined, total: all.length, dependencies: all.slice(0, MAX_DEPENDENCIES) };
+    });
 
   // What the UI needs of the agent's settings: the log links' templates.
   app.get('/api/v1/ui-config', async (): Promise<ApiUiConfig> => ({ logLinks: logLinks ?? [] }));

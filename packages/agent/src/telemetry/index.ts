@@ -1,1 +1,1 @@
-export { Instances, TelemetryError, MAX_INSTANCES, type Instance } from './instances.js';
+export { Instances, TelemetryError, MAX_INSTANCES, type Instance, type DependencyUse } from './instances.js';

@@ -29,6 +29,20 @@ describe('tracer instances', () => {
     expect(inst.list()).toEqual([]);
   });
 
+  it('answers "which services still run lodash 4.17.20?": each library at each version, with the services running it', () => {
+    const inst = new Instances(() => 1_000);
+    const deps = (service: string, runtime: string, list: [string, string][]) => inst.add({ ...req('app-dependencies-loaded', { dependencies: list.map(([name, version]) => ({ name, version })) }, runtime), application: { ...app, service_name: service } });
+    deps('shop', 'r-1', [['lodash', '4.17.20'], ['express', '4.18.2']]);
+    deps('shop', 'r-2', [['lodash', '4.17.20']]);
+    deps('cart', 'r-3', [['lodash', '4.17.21'], ['Lodash.merge', '4.6.2']]);
+    expect(inst.inventory({ name: 'lodash', version: '4.17.20' })).toEqual([
+      { name: 'lodash', version: '4.17.20', instances: 2, services: [{ service: 'shop', env: 'prod', instances: 2 }] },
+    ]);
+    expect(inst.inventory({ name: 'LODASH' }).map((d) => `${d.name}@${d.version}`)).toEqual(['Lodash.merge@4.6.2', 'lodash@4.17.20', 'lodash@4.17.21']);
+    expect(inst.inventory({ name: 'lodash', version: '4.17' }).map((d) => d.version)).toEqual(['4.17.20', '4.17.21']);
+    expect(inst.inventory()).toHaveLength(4);
+  });
+
   it('refuses what is not a telemetry request, saying why', () => {
     expect(() => new Instances().add([])).toThrow(TelemetryError);
     expect(() => new Instances().add({ request_type: 'app-started' })).toThrow(/runtime_id and application are required/);

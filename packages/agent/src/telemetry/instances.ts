@@ -39,6 +39,15 @@ export interface Instance {
 
 export class TelemetryError extends Error {}
 
+/** A library at one version, and who runs it. */
+export interface DependencyUse {
+  name: string;
+  version: string;
+  /** Instances running it. */
+  instances: number;
+  services: { service: string; env: string; instances: number }[];
+}
+
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
@@ -130,6 +139,34 @@ export class Instances {
   list(filter: { service?: string; env?: string } = {}): Instance[] {
     this.evict(this.now());
     return [...this.byId.values()].filter((i) => (!filter.service || i.service === filter.service) && (!filter.env || i.env === filter.env)).sort((a, b) => b.lastSeen - a.lastSeen);
+  }
+
+  /**
+   * The dependency inventory: each library (a name holding `name`, case aside) at each version
+   * (`version`: that one, or those starting with it), with the services and envs running it and
+   * how many of their instances do.
+   */
+  inventory(filter: { name?: string; version?: string } = {}): DependencyUse[] {
+    this.evict(this.now());
+    const needle = filter.name?.toLowerCase();
+    const by = new Map<string, DependencyUse & { at: Map<string, { service: string; env: string; instances: number }> }>();
+    for (const i of this.byId.values()) {
+      for (const d of i.dependencies) {
+        if (needle !== undefined && !d.name.toLowerCase().includes(needle)) continue;
+        if (filter.version !== undefined && d.version !== filter.version && !d.version.startsWith(filter.version)) continue;
+        const key = `${d.name}\u0000${d.version}`;
+        let use = by.get(key);
+        if (!use) by.set(key, use = { name: d.name, version: d.version, instances: 0, services: [], at: new Map() });
+        use.instances++;
+        const where = `${i.service}\u0000${i.env}`;
+        const s = use.at.get(where) ?? { service: i.service, env: i.env, instances: 0 };
+        s.instances++;
+        use.at.set(where, s);
+      }
+    }
+    return [...by.values()]
+      .map(({ at, ...u }) => ({ ...u, services: [...at.values()].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.env < b.env ? -1 : 1)) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
   }
 
   /** Forgets instances silent for a day; past the bound, the least recently heard. */
