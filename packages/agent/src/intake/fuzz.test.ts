@@ -17,7 +17,7 @@ const protocolDir = fileURLToPath(new URL('../../../protocol/', import.meta.url)
 const fixtures = ['v0.4-traces', 'v0.5-traces', 'v0.6-stats'].map((n) => readFileSync(`${protocolDir}fixtures/dd-trace-js-5.132-${n}.msgpack`));
 const corpus = readdirSync(`${protocolDir}fuzz-corpus`).map((f) => readFileSync(`${protocolDir}fuzz-corpus/${f}`));
 
-const ENDPOINTS = ['/v0.3/traces', '/v0.4/traces', '/v0.5/traces', '/v0.6/stats', '/v0.4/services', '/info', '/telemetry/proxy/api/v2/apmtelemetry'];
+const ENDPOINTS = ['/v0.3/traces', '/v0.4/traces', '/v0.5/traces', '/v0.6/stats', '/v0.4/services', '/info', '/telemetry/proxy/api/v2/apmtelemetry', '/v0.7/config'];
 const CONTENT_TYPES = ['application/msgpack', 'application/json', 'text/json', '', 'application/octet-stream', 'application/msgpack; charset=utf-8'];
 const ALLOWED = new Set([200, 400, 404, 413]);
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RemoteConfig, RemoteConfigRequestError, parseTracingSettings, settingsPath, TracingSettingsError, type RemoteConfigStore } from './index.js';
 
@@ -119,6 +120,27 @@ describe('remote configuration served to tracers', () => {
     expect(() => rc.answer({ client: { id: '' } })).toThrow(/client.id/);
     expect(() => rc.answer({ client: { id: 'x', is_tracer: true } })).toThrow(/client_tracer/);
     expect(() => rc.answer({ client: { id: 'x', products: 'APM_TRACING' } })).toThrow(/client.products: give a list/);
+  });
+
+  it('answers any JSON a client may send with an answer or a RemoteConfigRequestError, never another failure', async () => {
+    const rc = new RemoteConfig({ store: memoryStore(), defaultEnv: 'none' });
+    await rc.save(parseTracingSettings({ service: 'checkout', sampleRate: 0.5 }));
+    const field = fc.oneof(fc.jsonValue(), fc.constant(undefined));
+    const poll = fc.record({
+      client: fc.oneof(fc.jsonValue(), fc.record({
+        id: field, products: fc.oneof(field, fc.array(fc.string())), is_tracer: field, capabilities: fc.oneof(field, fc.base64String()),
+        state: fc.oneof(field, fc.record({ targets_version: field, config_states: fc.oneof(field, fc.array(fc.jsonValue())) })),
+        client_tracer: fc.oneof(field, fc.record({ service: fc.oneof(field, fc.constant('checkout')), env: field })),
+      })),
+      cached_target_files: fc.oneof(field, fc.array(fc.jsonValue())),
+    });
+    fc.assert(fc.property(poll, (body) => {
+      try {
+        JSON.parse(rc.answer(body));
+      } catch (err) {
+        if (!(err instanceof RemoteConfigRequestError)) throw err;
+      }
+    }), { numRuns: 2000 });
   });
 
   it('keeps the last settings when the store cannot be read, and says so', async () => {
