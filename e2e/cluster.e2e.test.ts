@@ -260,9 +260,9 @@ describe.runIf(run)('two agents, one PostgreSQL', () => {
     const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, 'store', ...args, '--store', url], { encoding: 'utf8' });
     const first = cli('status');
     expect(first.stderr).toBe('');
-    expect(first.stdout).toBe('schema 0 of 11 (11 to apply: ecs-trace store migrate)\n');
-    expect(cli('migrate').stdout).toBe('schema 11 of 11 (up to date)\n');
-    expect(cli('status').stdout).toBe('schema 11 of 11 (up to date)\n');
+    expect(first.stdout).toBe('schema 0 of 12 (12 to apply: ecs-trace store migrate)\n');
+    expect(cli('migrate').stdout).toBe('schema 12 of 12 (up to date)\n');
+    expect(cli('status').stdout).toBe('schema 12 of 12 (up to date)\n');
   });
 
   it('ecs-trace ui serves the cluster without intake, behind its token', async () => {
