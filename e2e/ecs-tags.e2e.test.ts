@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSimulator, type Simulator } from '@ecs-trace/simulator';
+import { awslogsStream, startSimulator, type Simulator } from '@ecs-trace/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '@ecs-trace/agent/testing';
 import { waitForTrace } from './traces.js';
@@ -37,8 +37,9 @@ describe.skipIf(!requireMountNamespaces())('ECS task tags on spans from the real
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ecs-trace-cgroup-'));
-    sim = await startSimulator({ metadataFiles: false });
-    agent = await startTestAgent({ DD_ECS_AGENT_URL: sim.ecsAgent.url, ECS_CONTAINER_METADATA_URI_V4: sim.containerEnv('web')['ECS_CONTAINER_METADATA_URI_V4']! });
+    // The host's Docker socket, mounted into the agent as the Datadog Agent's task definition mounts it.
+    sim = await startSimulator({ metadataFiles: false, dockerSocket: join(dir, 'docker.sock') });
+    agent = await startTestAgent({ DD_ECS_AGENT_URL: sim.ecsAgent.url, ECS_CONTAINER_METADATA_URI_V4: sim.containerEnv('web')['ECS_CONTAINER_METADATA_URI_V4']!, DOCKER_HOST: `unix://${sim.docker!.socket}` });
     // The agent lists the tasks at start-up; wait for it, as an operator would watch /metrics.
     for (let i = 0; i < 100; i++) {
       if ((await (await fetch(`${agent.apiUrl}/metrics`)).text()).includes('ecs_trace_ecs_tasks_known 2')) break;
@@ -73,5 +74,8 @@ describe.skipIf(!requireMountNamespaces())('ECS task tags on spans from the real
     }
     const metrics = await (await fetch(`${agent.apiUrl}/metrics`)).text();
     expect(metrics).toMatch(/ecs_trace_ecs_tag_lookups_total\{result="hit"\} [1-9]/);
+    // Where the container logs, read from Docker (ECS's introspection API does not say), on the chunk's root.
+    const root = spans.find((s) => s.name === 'e2e.root')!;
+    expect(root.meta).toMatchObject({ awslogs_group: `/ecs/${task.family}`, awslogs_region: 'us-east-1', awslogs_stream: awslogsStream(task, container) });
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startDockerApiServer, type DockerApiServer } from './docker-api-server.js';
 import { startEcsAgentServer, type EcsAgentServer } from './ecs-agent-server.js';
 import { startImdsServer, type ImdsServer, type ImdsServerOptions } from './imds-server.js';
 import { writeMetadataFiles, type MetadataFileOptions, type MetadataFiles } from './metadata-files.js';
@@ -12,6 +13,8 @@ export interface SimulatorOptions extends WorldOptions {
   ecsAgent?: { host?: string; port?: number };
   /** Metadata files; `false` for an instance without ECS_ENABLE_CONTAINER_METADATA. */
   metadataFiles?: Omit<MetadataFileOptions, 'dir'> & { dir?: string } | false;
+  /** Serve the Docker Engine API's container inspection on this unix socket (EC2: what a mounted docker.sock gives). */
+  dockerSocket?: string;
 }
 
 export interface Simulator {
@@ -19,6 +22,8 @@ export interface Simulator {
   imds: ImdsServer;
   ecsAgent: EcsAgentServer;
   metadataFiles: MetadataFiles | undefined;
+  /** The Docker Engine API stand-in, when `dockerSocket` was given. */
+  docker: DockerApiServer | undefined;
   /** The variables ECS gives a container (by name, `family/name` or docker id) on this host. */
   containerEnv(container: string): Record<string, string>;
   close(): Promise<void>;
@@ -44,11 +49,13 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     const dir = o.metadataFiles?.dir ?? (ownDir = mkdtempSync(join(tmpdir(), 'ecs-trace-sim-metadata-')));
     metadataFiles = writeMetadataFiles(world, { ...o.metadataFiles, dir });
   }
+  const docker = o.dockerSocket !== undefined ? await startDockerApiServer(world, o.dockerSocket) : undefined;
   return {
     world,
     imds,
     ecsAgent,
     metadataFiles,
+    docker,
     containerEnv(name) {
       const found = findContainer(world, name);
       if (!found) throw new UnknownContainerError(`no container ${JSON.stringify(name)} in the simulated host; it runs ${world.tasks.flatMap((t) => t.containers.map((c) => `${t.family}/${c.name}`)).join(', ')}`);
@@ -66,7 +73,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     },
     async close() {
       metadataFiles?.stop();
-      await Promise.all([imds.close(), ecsAgent.close()]);
+      await Promise.all([imds.close(), ecsAgent.close(), docker?.close()]);
       if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     },
   };

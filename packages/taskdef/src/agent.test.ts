@@ -79,6 +79,20 @@ describe('agentTaskDefinition', () => {
     expect(doc.containerDefinitions![0]!.secrets).toEqual([{ name: 'ECS_TRACE_MONITORS', valueFrom: arn }]);
   });
 
+  it("mounts the host's Docker socket read-only with --docker-socket, once, and not on Fargate", () => {
+    const { doc, notes } = agentTaskDefinition(undefined, { dockerSocket: true });
+    expect(doc.volumes).toContainEqual({ name: 'docker_sock', host: { sourcePath: '/var/run/docker.sock' } });
+    expect(doc.containerDefinitions![0]!.mountPoints).toContainEqual({ sourceVolume: 'docker_sock', containerPath: '/var/run/docker.sock', readOnly: true });
+    expect(notes.some((n) => n.includes('CloudWatch logs'))).toBe(true);
+    // A Datadog Agent task definition has it already: nothing added twice.
+    const again = agentTaskDefinition(doc, { dockerSocket: true });
+    expect(again.doc.volumes!.filter((v) => v.host?.sourcePath === '/var/run/docker.sock')).toHaveLength(1);
+    expect(again.doc.containerDefinitions![0]!.mountPoints!.filter((m) => m.containerPath === '/var/run/docker.sock')).toHaveLength(1);
+    const fargate = agentTaskDefinition({ ...def([agent()]), requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc' }, { dockerSocket: true });
+    expect(fargate.doc.volumes ?? []).toEqual([]);
+    expect(fargate.notes).toContain('--docker-socket: Fargate has no host volumes (and its task metadata gives the log configuration): not mounted');
+  });
+
   it('does not change its input', () => {
     const input = def([agent()]);
     const copy = structuredClone(input);

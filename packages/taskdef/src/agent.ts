@@ -35,6 +35,11 @@ export interface AgentOptions {
   storeSecret?: string;
   /** Secrets Manager ARN or SSM parameter holding the monitors file's text (ECS_TRACE_MONITORS: channels' addresses and keys in it). */
   monitorsSecret?: string;
+  /**
+   * Mount the host's Docker socket read-only, as the Datadog Agent's task definition does: the
+   * agent reads each container's log configuration there, so spans link to their CloudWatch logs.
+   */
+  dockerSocket?: boolean;
   /** Also take OTLP: 4318/tcp (HTTP) and 4317/tcp (gRPC) on the host, as the Datadog Agent's OTLP ingest. */
   otlp?: boolean;
   /** OTLP/HTTP endpoint to export kept traces to (ECS_TRACE_OTLP_EXPORT_ENDPOINT). */
@@ -143,6 +148,30 @@ function mountHostCgroups(doc: TaskDefinition, c: Container, path: string): stri
   return notes;
 }
 
+export const DOCKER_SOCKET = '/var/run/docker.sock';
+
+/**
+ * The host's Docker socket at its usual path, read-only (the Docker API is still the host's, as
+ * for the Datadog Agent that mounts it the same way): where each container's awslogs group,
+ * region and stream are, which ECS's introspection API does not give.
+ */
+function mountDockerSocket(doc: TaskDefinition, c: Container, path: string): string[] {
+  const notes: string[] = [];
+  doc.volumes ??= [];
+  let volume = doc.volumes.find((v) => v.host?.sourcePath === DOCKER_SOCKET);
+  if (!volume) {
+    volume = { name: 'docker_sock', host: { sourcePath: DOCKER_SOCKET } };
+    doc.volumes.push(volume);
+    notes.push(`volumes: added docker_sock (host ${DOCKER_SOCKET}): the agent reads each container's log configuration there, so spans link to their CloudWatch logs`);
+  }
+  c.mountPoints ??= [];
+  if (!c.mountPoints.some((m) => m.containerPath === DOCKER_SOCKET)) {
+    c.mountPoints.push({ sourceVolume: volume.name!, containerPath: DOCKER_SOCKET, readOnly: true });
+    notes.push(`${path}.mountPoints: ${DOCKER_SOCKET} (read-only) from volume ${volume.name}`);
+  }
+  return notes;
+}
+
 export function agentTaskDefinition(existing: TaskDefinition | undefined, o: AgentOptions = {}): PatchResult {
   const notes: string[] = [];
   const doc = existing ? structuredClone(existing) : newAgentDefinition(o);
@@ -180,6 +209,10 @@ export function agentTaskDefinition(existing: TaskDefinition | undefined, o: Age
     }
     const prev = setEnv(c, 'ECS_TRACE_OTLP_EXPORT_ENDPOINT', o.otlpExport);
     if (prev !== o.otlpExport) notes.push(`${path}.environment: ECS_TRACE_OTLP_EXPORT_ENDPOINT=${o.otlpExport} (kept traces are also exported over OTLP/HTTP)`);
+  }
+  if (o.dockerSocket) {
+    if (doc.requiresCompatibilities?.includes('FARGATE') === true) notes.push('--docker-socket: Fargate has no host volumes (and its task metadata gives the log configuration): not mounted');
+    else notes.push(...mountDockerSocket(doc, c, path));
   }
   if (o.otlp) {
     for (const [protocol, port] of Object.entries(OTLP_PORTS)) {

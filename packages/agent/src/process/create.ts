@@ -7,7 +7,7 @@ import { EcsTagger } from './ecs-tags.js';
 import { Obfuscator } from './obfuscate/obfuscator.js';
 import { normalizedDefaultEnv, Pipeline } from './pipeline.js';
 import { TraceSampler } from './sampler/sampler.js';
-import { ecsAgentUrl, obfuscationConfig, traceFilters, type ProcessConfig } from './settings.js';
+import { dockerSocket, ecsAgentUrl, obfuscationConfig, traceFilters, type ProcessConfig } from './settings.js';
 
 export interface PipelineDeps {
   store: TraceWriter & StatsWriter & StatsReader;
@@ -37,11 +37,12 @@ export function createPipeline(config: ProcessConfig, deps: PipelineDeps): Creat
   const ecsUrl = fargate ? undefined : ecsAgentUrl(config, env);
   const onRefresh = (r: number | Error) => { if (r instanceof Error) metrics.ecsRefreshErrors.inc(); else metrics.ecsTasks.set(r); };
   const taskMetadataUrl = env['ECS_CONTAINER_METADATA_URI_V4'];
+  const docker = fargate || !ecsUrl ? undefined : dockerSocket(config);
   const ecsTagger = fargate || ecsUrl
-    ? new EcsTagger({ ...(ecsUrl ? { agentUrl: ecsUrl } : {}), ...(taskMetadataUrl ? { taskMetadataUrl } : {}), log, onRefresh })
+    ? new EcsTagger({ ...(ecsUrl ? { agentUrl: ecsUrl } : {}), ...(taskMetadataUrl ? { taskMetadataUrl } : {}), ...(docker ? { dockerSocket: docker } : {}), log, onRefresh })
     : undefined;
   if (ecsTagger) {
-    log.info(fargate ? { taskMetadata: taskMetadataUrl, fargate: true } : { url: ecsUrl }, 'tagging spans with their ECS task and container');
+    log.info(fargate ? { taskMetadata: taskMetadataUrl, fargate: true } : { url: ecsUrl, dockerSocket: docker ?? null }, 'tagging spans with their ECS task and container');
     void ecsTagger.refresh();
   }
   const defaultEnv = normalizedDefaultEnv(config.env);

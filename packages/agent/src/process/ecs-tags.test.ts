@@ -1,5 +1,9 @@
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
 import { startSimulator, type Simulator } from '@ecs-trace/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EcsTagger, splitImage } from './ecs-tags.js';
@@ -61,6 +65,35 @@ describe('EcsTagger', () => {
     const ec2 = new EcsTagger({ agentUrl: sim.ecsAgent.url, log });
     await ec2.refresh();
     expect(ec2.logsOf(sim.world.tasks[0]!.containers[0]!.dockerId)).toBeUndefined();
+  });
+
+  it("on EC2, reads each container's awslogs settings once through the Docker socket, as the Datadog Agent does", async () => {
+    const socket = join(mkdtempSync(join(tmpdir(), 'ecs-trace-docker-')), 'docker.sock');
+    sim = await startSimulator({ metadataFiles: false, dockerSocket: socket, tasks: [{ family: 'shop', containers: [{ name: 'web', image: 'shop:1' }, { name: 'side', image: 'side:1', awslogs: null }] }] });
+    const [web, side] = sim.world.tasks[0]!.containers;
+    let now = 0;
+    const tagger = new EcsTagger({ agentUrl: sim.ecsAgent.url, dockerSocket: socket, log, now: () => now });
+    await tagger.refresh();
+    expect(tagger.logsOf(web!.dockerId)).toEqual({ awslogs_group: '/ecs/shop', awslogs_region: 'us-east-1', awslogs_stream: `ecs/web/${sim.world.tasks[0]!.arn.split('/').pop()}` });
+    expect(tagger.logsOf(side!.dockerId)).toBeUndefined();
+    expect(sim.docker!.requests.filter((r) => r.startsWith('/containers/')).sort()).toEqual([`/containers/${side!.dockerId}/json`, `/containers/${web!.dockerId}/json`].sort());
+    // A container's log configuration never changes: not asked again at the next refresh.
+    now += 61_000;
+    await tagger.refresh();
+    expect(sim.docker!.requests.filter((r) => r.startsWith('/containers/'))).toHaveLength(2);
+    expect(tagger.logsOf(web!.dockerId)).toMatchObject({ awslogs_group: '/ecs/shop' });
+  });
+
+  it('a Docker socket that does not answer leaves spans tagged, without a logs link, and is said', async () => {
+    sim = await startSimulator({ metadataFiles: false });
+    const warned: string[] = [];
+    const said = pino({ level: 'warn' }, { write: (line: string) => { warned.push((JSON.parse(line) as { msg: string }).msg); } });
+    const tagger = new EcsTagger({ agentUrl: sim.ecsAgent.url, dockerSocket: join(tmpdir(), 'ecs-trace-no-such.sock'), log: said });
+    await tagger.refresh();
+    const web = sim.world.tasks[0]!.containers[0]!;
+    expect(tagger.lookup(web.dockerId)).toMatchObject({ ecs_container_name: 'web' });
+    expect(tagger.logsOf(web.dockerId)).toBeUndefined();
+    expect(warned).toEqual(['cannot inspect containers through Docker: their spans have no logs link']);
   });
 
   it('answers an unknown container at once, caches the miss, and refreshes at most once a second', async () => {

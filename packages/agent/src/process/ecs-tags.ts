@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { Logger } from '../runtime/index.js';
 
 /*
@@ -21,6 +22,11 @@ export interface EcsTaggerOptions {
   missTtlMs?: number;
   timeoutMs?: number;
   now?: () => number;
+  /**
+   * The Docker Engine API's unix socket (a mounted /var/run/docker.sock), where on EC2 each
+   * container's log configuration is read, as the Datadog Agent reads it; unset: not read.
+   */
+  dockerSocket?: string;
   /** Told the number of running tasks after each refresh, and each failed refresh. */
   onRefresh?: (tasks: number | Error) => void;
 }
@@ -34,14 +40,38 @@ interface MetadataTask {
 }
 
 /**
- * Where a container's output goes, when task metadata says (awslogs): the group, region and
- * stream, as tags a span's logs link is made from. ECS's introspection API does not say, so on
- * EC2 only the agent's own task has them.
+ * Where a container's output goes, when awslogs: the group, region and stream, as tags a span's
+ * logs link is made from. Task metadata says (Fargate); ECS's introspection API does not, so on
+ * EC2 they come from Docker's container inspection (HostConfig.LogConfig), where ECS names the
+ * stream in full.
  */
-function awslogsTags(c: MetadataContainer): Record<string, string> | undefined {
-  const o = c.LogOptions;
-  if (c.LogDriver !== 'awslogs' || !o || !o['awslogs-group'] || !o['awslogs-region']) return undefined;
+function awslogsTags(driver: string | undefined, o: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (driver !== 'awslogs' || !o || !o['awslogs-group'] || !o['awslogs-region']) return undefined;
   return { awslogs_group: o['awslogs-group'], awslogs_region: o['awslogs-region'], ...(o['awslogs-stream'] ? { awslogs_stream: o['awslogs-stream'] } : {}) };
+}
+
+/** GET a path of the Docker Engine API on its unix socket: the JSON, or an Error saying why not. */
+function dockerGet(socket: string, path: string, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, path, method: 'GET', headers: { Host: 'docker' }, timeout: timeoutMs }, (res) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      res.on('data', (d: Buffer) => {
+        size += d.length;
+        // An inspection is a few KB; a larger answer is not one.
+        if (size > 4 << 20) { req.destroy(new Error('answer over 4 MiB')); return; }
+        parts.push(d);
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) { reject(new Error(`docker ${path} answered ${res.statusCode}`)); return; }
+        try { resolve(JSON.parse(Buffer.concat(parts).toString('utf8'))); } catch (err) { reject(err as Error); }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`docker ${path}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Fargate's task metadata names the cluster by ARN; the tag is its name. */
@@ -59,6 +89,9 @@ export function splitImage(image: string): { name: string; tag: string } {
 
 export class EcsTagger {
   private readonly cache = new Map<string, { tags: EcsTags | undefined; logs?: EcsTags; expires: number }>();
+  /** Containers inspected through Docker: their awslogs tags, or null for another driver (a container's never changes). */
+  private readonly inspected = new Map<string, EcsTags | null>();
+  private dockerWarnedAt = -Infinity;
   private refreshing: Promise<void> | undefined;
   private lastRefresh = -Infinity;
   private cluster = '';
@@ -147,6 +180,31 @@ export class EcsTagger {
     };
   }
 
+  /** Reads the log configuration of containers not inspected yet, four at a time. */
+  private async inspectNew(socket: string, expires: number): Promise<void> {
+    const todo = [...this.cache.entries()].filter(([id, e]) => e.tags !== undefined && e.expires === expires && !this.inspected.has(id)).map(([id]) => id);
+    const next = async (): Promise<void> => {
+      for (let id = todo.pop(); id !== undefined; id = todo.pop()) {
+        try {
+          const c = (await dockerGet(socket, `/containers/${encodeURIComponent(id)}/json`, this.timeout)) as { HostConfig?: { LogConfig?: { Type?: string; Config?: Record<string, string> } } };
+          const logs = awslogsTags(c.HostConfig?.LogConfig?.Type, c.HostConfig?.LogConfig?.Config) ?? null;
+          this.inspected.set(id, logs);
+          const e = this.cache.get(id);
+          if (e && logs) e.logs = logs;
+        } catch (err) {
+          // Tried again at the next refresh; said at most once a minute.
+          if (this.now() - this.dockerWarnedAt > 60_000) {
+            this.dockerWarnedAt = this.now();
+            this.o.log.warn({ err: (err as Error).message, socket }, 'cannot inspect containers through Docker: their spans have no logs link');
+          }
+          todo.length = 0;
+        }
+      }
+    };
+    await Promise.all([next(), next(), next(), next()]);
+    if (this.inspected.size > 10_000) for (const id of this.inspected.keys()) if (!this.cache.has(id)) this.inspected.delete(id);
+  }
+
   private async load(): Promise<void> {
     this.stats.refreshes++;
     const { Tasks } = this.o.agentUrl === undefined ? await this.loadTaskMetadata() : await this.loadIntrospection(this.o.agentUrl);
@@ -170,11 +228,12 @@ export class EcsTagger {
           availability_zone: this.availabilityZone,
         };
         for (const k of Object.keys(tags)) if (tags[k] === '') delete tags[k];
-        const logs = awslogsTags(c);
+        const logs = awslogsTags(c.LogDriver, c.LogOptions) ?? this.inspected.get(c.DockerId) ?? undefined;
         this.cache.set(c.DockerId, { tags, ...(logs ? { logs } : {}), expires });
       }
     }
     this.stats.tasks = tasks;
+    if (this.o.dockerSocket && this.o.agentUrl !== undefined) await this.inspectNew(this.o.dockerSocket, expires);
     this.o.onRefresh?.(tasks);
     // Entries for containers the ECS agent no longer lists stay until their TTL ends; bound the rest.
     if (this.cache.size > 10_000) {

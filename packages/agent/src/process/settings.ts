@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, type Setting } from '../runtime/index.js';
 import { TraceFilters } from './filters.js';
 import type { ObfuscationConfig } from './obfuscate/obfuscator.js';
@@ -33,6 +33,8 @@ export interface ProcessConfig {
   /** DD_APM_FEATURES: read here and by the intake. */
   features: string[];
   ecsAgentUrl: string | undefined;
+  /** The Docker Engine API (unix://...): each container's log configuration on EC2. */
+  dockerHost: string | undefined;
 }
 
 export const processSettings: Setting<ProcessConfig>[] = [
@@ -62,6 +64,7 @@ export const processSettings: Setting<ProcessConfig>[] = [
   { key: 'obfRemoveStackTraces', env: ['DD_APM_OBFUSCATION_REMOVE_STACK_TRACES'], type: 'boolean', default: 'false', description: 'Replace `error.stack` with `?`.' },
   { key: 'sqlObfuscationMode', env: ['DD_APM_SQL_OBFUSCATION_MODE'], type: 'string', default: '', description: 'SQL obfuscation as the Datadog Agent\'s newer modes do it, built on its SQL lexer and the DBMS in `db.type`: `obfuscate_only` (literals become `?`, the text is kept), `normalize_only` (spacing, comments and aliases normalized, literals kept), `obfuscate_and_normalize`. Empty: the Agent\'s default tokenizer.' },
   { key: 'features', env: ['DD_APM_FEATURES'], type: 'list', default: '', description: 'Feature flags, comma- or space-separated, as the Datadog Agent reads them. `429`: answer refused payloads with 429 always. SQL: `sqllexer` (mode `obfuscate_only` unless one is set), `table_names` (the tables a query names in `sql.tables`; not in `obfuscate_only`), `replace_sql_digits` or `quantize_sql_tables` (digits in names become `?`), `keep_sql_alias`, `dollar_quoted_func` (obfuscate inside `$func$` bodies).' },
+  { key: 'dockerHost', env: ['DOCKER_HOST'], type: 'string', default: undefined, description: 'The Docker Engine API\'s socket (`unix:///var/run/docker.sock`), read on EC2 for each container\'s log configuration (awslogs group, region, stream), which the ECS agent does not give: spans then link to their container\'s CloudWatch logs. Unset: `/var/run/docker.sock` when mounted (read-only is enough; the Datadog Agent\'s task definition mounts it), else not read. On Fargate task metadata gives it.' },
   { key: 'ecsAgentUrl', env: ['DD_ECS_AGENT_URL'], type: 'string', default: undefined, description: 'ECS agent introspection API, for tagging spans with their task and container. Unset: inside an ECS task, the default gateway on port 51678; elsewhere off.' },
 ];
 
@@ -102,6 +105,14 @@ export function sqlObfuscation(c: Pick<ProcessConfig, 'sqlObfuscationMode' | 'fe
  * Where the ECS agent's introspection API is: DD_ECS_AGENT_URL; else, inside an ECS task, port
  * 51678 on the default gateway (the host, for a bridge-mode daemon); else nowhere.
  */
+/** The Docker socket to read container inspections from: DOCKER_HOST (unix:// only), else the usual path when mounted. */
+export function dockerSocket(config: Pick<ProcessConfig, 'dockerHost'>, exists: (path: string) => boolean = existsSync): string | undefined {
+  const host = config.dockerHost;
+  if (host === undefined || host === '') return exists('/var/run/docker.sock') ? '/var/run/docker.sock' : undefined;
+  if (!host.startsWith('unix://')) throw new ConfigError(`DOCKER_HOST: ${JSON.stringify(host)} is not a unix socket (unix:///var/run/docker.sock): ecs-trace reads the Docker API only on its local socket`);
+  return host.slice('unix://'.length);
+}
+
 export function ecsAgentUrl(config: Pick<ProcessConfig, 'ecsAgentUrl'>, env: NodeJS.ProcessEnv, routeFile = '/proc/net/route'): string | undefined {
   if (config.ecsAgentUrl) return config.ecsAgentUrl;
   if (!env['ECS_CONTAINER_METADATA_URI_V4'] && !env['ECS_CONTAINER_METADATA_URI']) return undefined;

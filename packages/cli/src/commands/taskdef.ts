@@ -92,16 +92,17 @@ export function taskdefCommands(program: Command, setExit: (code: number) => voi
     .option('--uds', 'also take traces on /var/run/datadog/apm.socket, shared with apps through a host volume')
     .option('--store-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the shared PostgreSQL store\'s URL (ECS_TRACE_STORE)')
     .option('--monitors-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the monitors file\'s text (ECS_TRACE_MONITORS), its channels\' addresses and keys with it')
+    .option('--docker-socket', 'mount the host\'s Docker socket read-only (as the Datadog Agent does): spans then link to their container\'s CloudWatch logs')
     .option('--otlp', 'also take OTLP from OpenTelemetry SDKs: 4318/tcp (HTTP) and 4317/tcp (gRPC) on the host')
     .option('--otlp-export <url>', 'also export kept traces over OTLP/HTTP to this endpoint (a Collector, Jaeger, Tempo)')
     .option('--otlp-export-headers-secret <arn>', 'Secrets Manager ARN or SSM parameter holding the OTLP export\'s headers (k=v,k2=v2: credentials)')
     .option('--region <region>', 'AWS region of the CloudWatch Logs group the agent logs to (default: AWS_REGION)', process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']))
-    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string; uds?: boolean; region?: string; storeSecret?: string; monitorsSecret?: string; otlp?: boolean; otlpExport?: string; otlpExportHeadersSecret?: string }) => {
+    .action(guard(async (file: string | undefined, f: OutputFlags & { container: string; image?: string; family: string; apiKeySecret?: string; executionRoleArn?: string; uds?: boolean; region?: string; storeSecret?: string; monitorsSecret?: string; dockerSocket?: boolean; otlp?: boolean; otlpExport?: string; otlpExportHeadersSecret?: string }) => {
       const existing = file === undefined ? undefined : load(file);
       await emit(agentTaskDefinition(existing, {
         container: f.container, family: f.family,
         ...(f.image ? { image: f.image } : {}), ...(f.apiKeySecret ? { apiKeySecret: f.apiKeySecret } : {}), ...(f.executionRoleArn ? { executionRoleArn: f.executionRoleArn } : {}),
-        ...(f.uds ? { uds: true } : {}), ...(f.region ? { region: f.region } : {}), ...(f.storeSecret ? { storeSecret: f.storeSecret } : {}), ...(f.monitorsSecret ? { monitorsSecret: f.monitorsSecret } : {}), ...(f.otlp ? { otlp: true } : {}),
+        ...(f.uds ? { uds: true } : {}), ...(f.region ? { region: f.region } : {}), ...(f.storeSecret ? { storeSecret: f.storeSecret } : {}), ...(f.monitorsSecret ? { monitorsSecret: f.monitorsSecret } : {}), ...(f.dockerSocket ? { dockerSocket: true } : {}), ...(f.otlp ? { otlp: true } : {}),
         ...(f.otlpExport ? { otlpExport: f.otlpExport } : {}), ...(f.otlpExportHeadersSecret ? { otlpExportHeadersSecret: f.otlpExportHeadersSecret } : {}),
       }), f);
     }));
