@@ -28,7 +28,7 @@ async function partitions(url: string): Promise<string[]> {
 if (run) {
   beforeAll(() => { server = startTestPostgres(15_000 + (process.pid % 5000)); }, 60_000);
   afterAll(() => server?.stop());
-  storeConformance('postgres', async () => PostgresStore.open({ url: server!.database(`conformance_${n++}`) }), { sizeRetention: false });
+  storeConformance('postgres', async () => PostgresStore.open({ url: server!.database(`conformance_${n++}`) }), { sizeRetention: false, retentionPartitionNs: DAY_NS });
 
   describe('postgres: days as partitions', () => {
     const today = (BigInt(Date.now()) * 1_000_000n / DAY_NS) * DAY_NS;
