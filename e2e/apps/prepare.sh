@@ -6,13 +6,14 @@
 # obfuscator (pkg/obfuscate from the Go module proxy) to compare ecs-trace's with. Output in e2e/apps/.build (or $ECS_TRACE_E2E_APPS), which
 # the e2e tests read; a step already done is skipped, so a second run costs seconds.
 # pytools: cfn-lint and Prometheus's OpenMetrics parser (PyPI), which check what the tests make.
-#   bash e2e/apps/prepare.sh [python|python-otel|java|go|otelcol|agent-obfuscate|pytools ...]
+# chdb: ClickHouse's engine in process (npm), which the ClickHouse store's tests run on.
+#   bash e2e/apps/prepare.sh [python|python-otel|java|go|otelcol|agent-obfuscate|pytools|chdb ...]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${ECS_TRACE_E2E_APPS:-$here/.build}"
 mkdir -p "$out"
 langs=("$@")
-[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go otelcol agent-obfuscate pytools)
+[ ${#langs[@]} -eq 0 ] && langs=(python python-otel java go otelcol agent-obfuscate pytools chdb)
 
 # A venv NAME with the requirements file REQ (under e2e/apps), made again when REQ changed or
 # its bin/MARKER is missing.
@@ -64,12 +65,21 @@ for lang in "${langs[@]}"; do
         && cp -r "$(go list -m -f '{{.Dir}}' github.com/DataDog/go-sqllexer)/testdata" "$out/agent-obfuscate/sqllexer-testdata" \
         && chmod -R u+w "$out/agent-obfuscate/sqllexer-testdata")
       ;;
+    chdb)
+      # ClickHouse's engine in process (npm chdb: ClickHouse 26.x), which the ClickHouse store's
+      # tests run on: half a gigabyte, so beside the e2e apps rather than in npm ci.
+      if [ ! -f "$out/chdb/node_modules/chdb/package.json" ]; then
+        mkdir -p "$out/chdb"
+        echo '{"private": true}' > "$out/chdb/package.json"
+        (cd "$out/chdb" && npm install --no-audit --no-fund --loglevel=error chdb@3.4.0)
+      fi
+      ;;
     pytools)
       # Python tools the tests check output with: AWS's CloudFormation linter (cfn-lint), and the
       # Prometheus project's OpenMetrics parser (prometheus-client), both from PyPI.
       venv pytools cfn-lint pytools-requirements.txt
       ;;
-    *) echo "prepare.sh: unknown app $lang (python, python-otel, java, go, otelcol, agent-obfuscate or pytools)" >&2; exit 2 ;;
+    *) echo "prepare.sh: unknown app $lang (python, python-otel, java, go, otelcol, agent-obfuscate, pytools or chdb)" >&2; exit 2 ;;
   esac
   echo "e2e apps: $lang ready in $(( $(date +%s) - start )) s"
 done
