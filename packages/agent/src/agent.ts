@@ -8,7 +8,7 @@ import { Instances } from './telemetry/index.js';
 import { RemoteConfig } from './remote-config/index.js';
 import { apiRoutes, buildApi, parseLogLinks, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
-import { DataDirLock, maskedStoreUrl, openReader, openStore, sharedLease, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
+import { DataDirLock, maskedStoreUrl, openReader, openStore, sharedLease, sharedStore, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
   /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
@@ -63,7 +63,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
   };
   try {
     const ui = opts.role === 'ui';
-    if (ui && storeKind(config) !== 'postgres') throw new Error('ecs-trace ui serves a shared store: give --store postgres://... (the embedded store is served by its own agent)');
+    if (ui && !sharedStore(config)) throw new Error('ecs-trace ui serves a shared store: give --store postgres://... or clickhouse://... (the embedded store is served by its own agent)');
     if (ui) config = { ...config, apmEnabled: false };
     // Checked before anything starts: a bad monitors file names its field and the agent does not start.
     const monitorsFile = loadMonitors(config, opts.env ?? process.env);
@@ -77,10 +77,11 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
     const store = await openStore(config, new LogOnce(log), ui ? undefined : { metrics });
     started.push(() => store.close());
     const env = opts.env ?? process.env;
-    // PostgreSQL gives disk back on VACUUM, not on DELETE: with it, --max-disk bounds the spool.
-    const postgres = storeKind(config) === 'postgres';
-    const maxDiskBytes = postgres ? 0 : config.maxDiskBytes;
-    if (postgres) log.info({ store: maskedStoreUrl(config.store) }, 'storing traces in PostgreSQL through a local spool (retention by age; --max-disk bounds the spool)');
+    // A shared store's disk is the cluster's (PostgreSQL gives it back on VACUUM, ClickHouse by its
+    // own merges): with one, --max-disk bounds the spool.
+    const shared = sharedStore(config);
+    const maxDiskBytes = shared ? 0 : config.maxDiskBytes;
+    if (shared) log.info({ store: maskedStoreUrl(config.store) }, `storing traces in ${storeKind(config) === 'postgres' ? 'PostgreSQL' : 'ClickHouse'} through a local spool (retention by age; --max-disk bounds the spool)`);
     const maintenance = new StoreMaintenance({ store, retentionMs: config.retentionMs, maxDiskBytes, dataDir: config.dataDir, metrics, log, retention: !ui });
     started.push(() => maintenance.close());
     // With DD_API_KEY, kept traces and stats also go to Datadog, and with an OTLP export endpoint

@@ -40,6 +40,7 @@ function dataLine(config: AgentConfig, disk: string): string {
   switch (storeKind(config)) {
     case 'none': return '  data      none kept (ECS_TRACE_STORE=none: forwarding only)';
     case 'postgres': return `  data      PostgreSQL ${maskedStoreUrl(config.store)} (${kept}; a spool in ${config.dataDir}, ${disk})`;
+    case 'clickhouse': return `  data      ClickHouse ${maskedStoreUrl(config.store)} (${kept}; a spool in ${config.dataDir}, ${disk})`;
     default: return `  data      ${config.dataDir} (embedded SQLite; ${kept}, ${disk})`;
   }
 }

@@ -3,7 +3,7 @@ import { discoveryCommands } from './commands/discovery.js';
 import { simulateCommand } from './commands/simulate.js';
 import { taskdefCommands } from './commands/taskdef.js';
 import { deployCommands } from './commands/deploy.js';
-import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, maskedStoreUrl, postgresStore, SETTINGS, settingSource, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
+import { configMarkdownTable, ConfigError, ECS_TRACE_VERSION, loadConfig, maskedStoreUrl, storeSchema, SETTINGS, settingSource, startAgent, startupBanner, type AgentConfig } from '@ecs-trace/agent';
 
 /** ECS gives a container 30 s between SIGTERM and SIGKILL by default; the agent takes at most this. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -98,17 +98,18 @@ export async function main(argv: string[]): Promise<number | undefined> {
       });
   }
 
-  const store = program.command('store').description('The shared PostgreSQL store\'s schema.');
+  const store = program.command('store').description('The shared store\'s schema (PostgreSQL or ClickHouse).');
   for (const [name, description] of [['migrate', 'apply the schema migrations this ecs-trace knows'], ['status', 'show the schema version of the database and of this ecs-trace']] as const) {
     store
       .command(name)
       .description(description)
-      .requiredOption('--store <url>', 'postgres:// URL [env: ECS_TRACE_STORE]', process.env['ECS_TRACE_STORE'])
-      .action(async (o: { store: string }) => {
+      .requiredOption('--store <url>', 'postgres:// or clickhouse:// URL [env: ECS_TRACE_STORE]', process.env['ECS_TRACE_STORE'])
+      .option('--store-password-file <file>', 'a file holding the password [env: ECS_TRACE_STORE_PASSWORD_FILE]', process.env['ECS_TRACE_STORE_PASSWORD_FILE'])
+      .action(async (o: { store: string; storePasswordFile?: string }) => {
         try {
-          const PostgresStore = await postgresStore();
-          if (name === 'migrate') await (await PostgresStore.open({ url: o.store })).close();
-          const s = await PostgresStore.status({ url: o.store });
+          const schema = await storeSchema({ store: o.store, storePasswordFile: o.storePasswordFile });
+          if (name === 'migrate') await schema.migrate();
+          const s = await schema.status();
           process.stdout.write(`schema ${s.current} of ${s.latest}${s.current < s.latest ? ` (${s.latest - s.current} to apply: ecs-trace store migrate)` : ' (up to date)'}\n`);
         } catch (err) {
           process.stderr.write(`ecs-trace store ${name}: ${maskedStoreUrl(o.store)}: ${(err as Error).message}\n`);

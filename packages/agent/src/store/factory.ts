@@ -6,6 +6,7 @@ import { DiscardStore } from './discard-store.js';
 import { ReconnectingStore } from './reconnecting.js';
 import { SpooledStore } from './spool.js';
 import type { PostgresStore } from './postgres/postgres-store.js';
+import type { ClickHouseTransport } from './clickhouse/transport.js';
 import { maskedStoreUrl, storeKind, type StoreConfig } from './settings.js';
 import { SqliteStore, ThreadedSqliteStore } from './sqlite/index.js';
 
@@ -27,18 +28,51 @@ export async function postgresStore(): Promise<typeof PostgresStore> {
   return (await import('./postgres/postgres-store.js')).PostgresStore;
 }
 
+/** The password of a shared store from ECS_TRACE_STORE_PASSWORD_FILE, when one is given. */
+function storePassword(config: Pick<StoreConfig, 'storePasswordFile'>): string | undefined {
+  try {
+    return config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
+  } catch (err) {
+    throw new Error(`cannot read ECS_TRACE_STORE_PASSWORD_FILE ${config.storePasswordFile}: ${(err as Error).message}`);
+  }
+}
+
+/** The ClickHouse backend over HTTP, loaded when first asked for (as PostgreSQL's is). */
+async function clickhouseOpener(config: Pick<StoreConfig, 'store' | 'storePasswordFile'>): Promise<{ open: () => Promise<TraceStore>; transport: () => ClickHouseTransport }> {
+  const [{ ClickHouseStore }, { httpTransport }] = await Promise.all([import('./clickhouse/clickhouse-store.js'), import('./clickhouse/transport.js')]);
+  const password = storePassword(config);
+  const transport = () => httpTransport({ url: config.store, ...(password ? { password } : {}) });
+  return { open: () => ClickHouseStore.open({ transport: transport() }), transport };
+}
+
+/** A shared store's schema, for `ecs-trace store status|migrate`, whichever the backend. */
+export async function storeSchema(config: Pick<StoreConfig, 'store' | 'storePasswordFile'>): Promise<{ status(): Promise<{ current: number; latest: number }>; migrate(): Promise<void> }> {
+  const password = storePassword(config);
+  if (storeKind(config) === 'postgres') {
+    const Postgres = await postgresStore();
+    const o = { url: config.store, ...(password ? { password } : {}) };
+    return { status: () => Postgres.status(o), migrate: async () => { await (await Postgres.open(o)).close(); } };
+  }
+  if (storeKind(config) === 'clickhouse') {
+    const { open, transport } = await clickhouseOpener(config);
+    const { ClickHouseStore } = await import('./clickhouse/clickhouse-store.js');
+    return {
+      status: async () => { const t = transport(); try { return await ClickHouseStore.status(t); } finally { await t.close(); } },
+      migrate: async () => { await (await open()).close(); },
+    };
+  }
+  throw new Error(`${maskedStoreUrl(config.store)} is not a shared store: give a postgres:// or clickhouse:// URL`);
+}
+
 export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>, logOnce: LogOnce, spool?: SpoolDeps): Promise<TraceStore> {
   if (storeKind(config) === 'none') return new DiscardStore();
-  if (storeKind(config) === 'postgres') {
-    let password: string | undefined;
-    try {
-      password = config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
-    } catch (err) {
-      throw new Error(`cannot read ECS_TRACE_STORE_PASSWORD_FILE ${config.storePasswordFile}: ${(err as Error).message}`);
-    }
-    const Postgres = await postgresStore();
+  if (storeKind(config) === 'postgres' || storeKind(config) === 'clickhouse') {
+    const password = storePassword(config);
+    const open = storeKind(config) === 'postgres'
+      ? await (async () => { const Postgres = await postgresStore(); return () => Postgres.open({ url: config.store, ...(password ? { password } : {}) }); })()
+      : (await clickhouseOpener(config)).open;
     // An outage at start is ridden out as one later is: opened in the background, spooled meanwhile.
-    const remote = await ReconnectingStore.start(() => Postgres.open({ url: config.store, ...(password ? { password } : {}) }), { what: maskedStoreUrl(config.store), logOnce });
+    const remote = await ReconnectingStore.start(open, { what: maskedStoreUrl(config.store), logOnce });
     // The spool's bound is the disk bound; 0 (none) still keeps one at 1 GB.
     return spool ? new SpooledStore(remote, { dataDir: config.dataDir, maxBytes: config.maxDiskBytes > 0 ? config.maxDiskBytes : 1e9, logOnce, ...spool }) : remote;
   }
@@ -66,8 +100,12 @@ export function openReader(config: Pick<StoreConfig, 'store' | 'dataDir'>, store
  * undefined for a store of this process alone, where this process is the only one.
  */
 export async function sharedLease(config: Pick<StoreConfig, 'store' | 'storePasswordFile'>, name: string): Promise<{ holds(): Promise<boolean>; close(): Promise<void> } | undefined> {
+  if (storeKind(config) === 'clickhouse') {
+    const { ClickHouseLease } = await import('./clickhouse/lease.js');
+    return new ClickHouseLease((await clickhouseOpener(config)).transport(), name);
+  }
   if (storeKind(config) !== 'postgres') return undefined;
-  const password = config.storePasswordFile ? readFileSync(config.storePasswordFile, 'utf8').trim() : undefined;
+  const password = storePassword(config);
   const { AdvisoryLease } = await import('./postgres/advisory-lease.js');
   return new AdvisoryLease({ url: config.store, ...(password ? { password } : {}) }, name);
 }

@@ -7,13 +7,13 @@ export {
 } from './records.js';
 export { decodeSketch } from './sketch-codec.js';
 export { packBatch, unpackBatch, type PackedBatch } from './batch-segment.js';
-export { openReader, openStore, postgresStore, sharedLease } from './factory.js';
+export { openReader, openStore, postgresStore, sharedLease, storeSchema } from './factory.js';
 export type { PostgresStore } from './postgres/postgres-store.js';
 export { ERROR_STATUSES, StoreTimeoutError, StoreUnavailableError } from './contract.js';
 export { DataDirLock, DataDirLockedError } from './lock.js';
 export { StoreMaintenance, type StoreHealth } from './maintenance.js';
 export { StoreOpenError } from './sqlite/index.js';
-export { maskedStoreUrl, storeKind, storeSettings, type StoreConfig } from './settings.js';
+export { maskedStoreUrl, sharedStore, storeKind, storeSettings, type StoreConfig } from './settings.js';
 export { SqliteStore } from './sqlite/index.js';
 export { SLOT_WIDTHS } from './service-rollup.js';
 export { indexedTag, indexedText, TEXT_KEY } from './tag-filter.js';
