@@ -8,7 +8,7 @@ import { Instances } from './telemetry/index.js';
 import { RemoteConfig } from './remote-config/index.js';
 import { apiRoutes, buildApi, parseLogLinks, type ApiRoute } from './query/index.js';
 import { AGENT_VERSION, ConfigError, ECS_TRACE_VERSION, agentMetrics, createLogger, isOrchestrated, LogOnce, type Logger } from './runtime/index.js';
-import { DataDirLock, maskedStoreUrl, openReader, openStore, sharedLease, sharedStore, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type TraceStore } from './store/index.js';
+import { DataDirLock, maskedStoreUrl, openReader, openStore, sharedLease, sharedStore, StoreMaintenance, storeKind, type StoreCondition, type StoreHealth, type StoreTransports, type TraceStore } from './store/index.js';
 
 export interface RunningAgent {
   /** The intake address, or undefined when DD_APM_ENABLED=false or there is no TCP listener. */
@@ -40,6 +40,8 @@ export interface StartOptions {
    * retention (the agents do it), so that several replicas can run behind a load balancer.
    */
   role?: 'agent' | 'ui';
+  /** How a shared store is reached when not as its URL says (tests: ClickHouse's engine in process). */
+  transports?: StoreTransports;
 }
 
 /**
@@ -74,7 +76,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
       started.push(() => lock.release());
     }
     // Agents spool for a shared store; a UI replica writes nothing.
-    const store = await openStore(config, new LogOnce(log), ui ? undefined : { metrics });
+    const store = await openStore(config, new LogOnce(log), ui ? undefined : { metrics }, opts.transports);
     started.push(() => store.close());
     const env = opts.env ?? process.env;
     // A shared store's disk is the cluster's (PostgreSQL gives it back on VACUUM, ClickHouse by its
@@ -224,7 +226,7 @@ export async function startAgent(givenConfig: AgentConfig, opts: StartOptions = 
         stats: { query: (q) => stats.query(q, reader) }, serviceStats: (r) => stats.serviceStats(r, reader), rollups: reader,
         ...(store.errorStatuses ? { statuses: store.errorStatuses.bind(store) } : {}),
       });
-      const lease = await sharedLease(config, 'monitors');
+      const lease = await sharedLease(config, 'monitors', opts.transports);
       if (lease) started.push(() => lease.close());
       const runner = new MonitorRunner({
         file, log, intervalMs: config.monitorsIntervalMs, ...(lease ? { leader: () => lease.holds() } : {}),

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent, type RunningAgent } from './agent.js';
+import { startAgent, type RunningAgent, type StartOptions } from './agent.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './runtime/index.js';
 
@@ -16,10 +16,10 @@ export interface TestAgent extends RunningAgent {
   dataDir: string;
 }
 
-export async function startTestAgent(env: Record<string, string> = {}): Promise<TestAgent> {
+export async function startTestAgent(env: Record<string, string> = {}, start: Pick<StartOptions, 'transports'> = {}): Promise<TestAgent> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ecs-trace-agent-'));
   const config = loadConfig({ env: { DD_APM_NON_LOCAL_TRAFFIC: 'false', ECS_TRACE_DATA_DIR: dataDir, DD_LOG_LEVEL: 'off', ...env } });
-  const agent = await startAgent(config, { ephemeralPorts: true, containerized: false, env, log: createLogger(config.logLevel) });
+  const agent = await startAgent(config, { ephemeralPorts: true, containerized: false, env, log: createLogger(config.logLevel), ...start });
   return {
     ...agent,
     intake: agent.receiver ? `http://127.0.0.1:${agent.receiver.port}` : '',

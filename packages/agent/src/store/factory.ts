@@ -38,10 +38,10 @@ function storePassword(config: Pick<StoreConfig, 'storePasswordFile'>): string |
 }
 
 /** The ClickHouse backend over HTTP, loaded when first asked for (as PostgreSQL's is). */
-async function clickhouseOpener(config: Pick<StoreConfig, 'store' | 'storePasswordFile'>): Promise<{ open: () => Promise<TraceStore>; transport: () => ClickHouseTransport }> {
+async function clickhouseOpener(config: Pick<StoreConfig, 'store' | 'storePasswordFile'>, given?: () => ClickHouseTransport): Promise<{ open: () => Promise<TraceStore>; transport: () => ClickHouseTransport }> {
   const [{ ClickHouseStore }, { httpTransport }] = await Promise.all([import('./clickhouse/clickhouse-store.js'), import('./clickhouse/transport.js')]);
   const password = storePassword(config);
-  const transport = () => httpTransport({ url: config.store, ...(password ? { password } : {}) });
+  const transport = given ?? (() => httpTransport({ url: config.store, ...(password ? { password } : {}) }));
   return { open: () => ClickHouseStore.open({ transport: transport() }), transport };
 }
 
@@ -64,13 +64,18 @@ export async function storeSchema(config: Pick<StoreConfig, 'store' | 'storePass
   throw new Error(`${maskedStoreUrl(config.store)} is not a shared store: give a postgres:// or clickhouse:// URL`);
 }
 
-export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>, logOnce: LogOnce, spool?: SpoolDeps): Promise<TraceStore> {
+/** How a shared store is reached when not as its URL says (tests: ClickHouse's engine in process). */
+export interface StoreTransports {
+  clickhouse?: () => ClickHouseTransport;
+}
+
+export async function openStore(config: Pick<StoreConfig, 'store' | 'storePasswordFile' | 'dataDir' | 'writerThread' | 'maxDiskBytes'>, logOnce: LogOnce, spool?: SpoolDeps, transports: StoreTransports = {}): Promise<TraceStore> {
   if (storeKind(config) === 'none') return new DiscardStore();
   if (storeKind(config) === 'postgres' || storeKind(config) === 'clickhouse') {
     const password = storePassword(config);
     const open = storeKind(config) === 'postgres'
       ? await (async () => { const Postgres = await postgresStore(); return () => Postgres.open({ url: config.store, ...(password ? { password } : {}) }); })()
-      : (await clickhouseOpener(config)).open;
+      : (await clickhouseOpener(config, transports.clickhouse)).open;
     // An outage at start is ridden out as one later is: opened in the background, spooled meanwhile.
     const remote = await ReconnectingStore.start(open, { what: maskedStoreUrl(config.store), logOnce });
     // The spool's bound is the disk bound; 0 (none) still keeps one at 1 GB.
@@ -99,10 +104,10 @@ export function openReader(config: Pick<StoreConfig, 'store' | 'dataDir'>, store
  * A lease one process of a shared store holds at a time (monitors evaluated once for a cluster);
  * undefined for a store of this process alone, where this process is the only one.
  */
-export async function sharedLease(config: Pick<StoreConfig, 'store' | 'storePasswordFile'>, name: string): Promise<{ holds(): Promise<boolean>; close(): Promise<void> } | undefined> {
+export async function sharedLease(config: Pick<StoreConfig, 'store' | 'storePasswordFile'>, name: string, transports: StoreTransports = {}): Promise<{ holds(): Promise<boolean>; close(): Promise<void> } | undefined> {
   if (storeKind(config) === 'clickhouse') {
     const { ClickHouseLease } = await import('./clickhouse/lease.js');
-    return new ClickHouseLease((await clickhouseOpener(config)).transport(), name);
+    return new ClickHouseLease((await clickhouseOpener(config, transports.clickhouse)).transport(), name);
   }
   if (storeKind(config) !== 'postgres') return undefined;
   const password = storePassword(config);

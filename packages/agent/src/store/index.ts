@@ -7,7 +7,7 @@ export {
 } from './records.js';
 export { decodeSketch } from './sketch-codec.js';
 export { packBatch, unpackBatch, type PackedBatch } from './batch-segment.js';
-export { openReader, openStore, postgresStore, sharedLease, storeSchema } from './factory.js';
+export { openReader, openStore, postgresStore, sharedLease, storeSchema, type StoreTransports } from './factory.js';
 export type { PostgresStore } from './postgres/postgres-store.js';
 export { ERROR_STATUSES, StoreTimeoutError, StoreUnavailableError } from './contract.js';
 export { DataDirLock, DataDirLockedError } from './lock.js';

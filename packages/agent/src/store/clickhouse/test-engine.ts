@@ -54,3 +54,12 @@ export function engineTransport(): ClickHouseTransport {
     },
   };
 }
+
+/**
+ * One engine database for a whole agent (its store and its lease ask for a transport each, as
+ * they would open a connection each): their close() leaves it open; close() here removes it.
+ */
+export function sharedEngine(): { transport: () => ClickHouseTransport; close(): Promise<void> } {
+  const t = engineTransport();
+  return { transport: () => ({ ...t, close: async () => {} }), close: () => t.close() };
+}
