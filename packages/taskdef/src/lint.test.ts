@@ -36,6 +36,16 @@ describe('taskdef lint', () => {
     expect(rules(lintTaskDefinition(agent({ secrets: [{ name: 'DD_API_KEY', valueFrom: 'arn:aws:ssm:us-east-1:1:parameter/dd' }] })))).toEqual(['error:secrets-without-role:executionRoleArn']);
   });
 
+  it("flags a shared store's password written in ECS_TRACE_STORE, PostgreSQL's or ClickHouse's", () => {
+    for (const url of ['postgres://ecs:s3cr3t@db.internal/traces', 'clickhouse://default:s3cr3t@ch.internal:8123/traces', 'https://default:s3cr3t@abc.clickhouse.cloud:8443/traces']) {
+      const f = lintTaskDefinition(agent({ environment: [{ name: 'ECS_TRACE_STORE', value: url }] }));
+      expect(f.filter((x) => x.rule === 'store-password-plain').map((x) => x.severity)).toEqual(['error']);
+      expect(formatFindings(f)).not.toContain('s3cr3t');
+    }
+    const none = lintTaskDefinition(agent({ environment: [{ name: 'ECS_TRACE_STORE', value: 'clickhouse://default@ch.internal:8123/traces' }] }));
+    expect(none.filter((x) => x.rule === 'store-password-plain')).toEqual([]);
+  });
+
   it('flags :latest and untagged images', () => {
     expect(rules(lintTaskDefinition(agent({ image: 'public.ecr.aws/datadog/agent:latest' })))).toEqual(['warning:latest-image:containerDefinitions[0].image']);
     expect(rules(lintTaskDefinition(taskdef({ image: 'nginx' })))).toEqual(['warning:latest-image:containerDefinitions[0].image']);

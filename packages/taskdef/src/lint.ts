@@ -113,7 +113,7 @@ function lintDefinition(doc: TaskDefinition): Finding[] {
       if (e.name === 'DD_API_KEY') add('api-key-plain', 'error', `${at}.environment[${j}]`, `${name} has DD_API_KEY as a plain value: anyone who can describe the task definition can read it`, 'ecs-trace taskdef agent FILE --api-key-secret ARN (Secrets Manager or SSM)');
       if (e.name === 'ECS_TRACE_OTLP_EXPORT_HEADERS') add('otlp-headers-plain', 'error', `${at}.environment[${j}]`, `${name} has ECS_TRACE_OTLP_EXPORT_HEADERS as a plain value: the export's credentials are readable by anyone who can describe the task definition`, 'ecs-trace taskdef agent FILE --otlp-export-headers-secret ARN (Secrets Manager or SSM)');
       // A postgres:// URL with a password in it, in plain sight.
-      if (e.name === 'ECS_TRACE_STORE' && /^postgres(ql)?:\/\/[^/@]*:[^/@]+@/.test(e.value ?? '')) add('store-password-plain', 'error', `${at}.environment[${j}]`, `${name} has a database password in ECS_TRACE_STORE: anyone who can describe the task definition can read it`, 'ecs-trace taskdef agent FILE --store-secret ARN (Secrets Manager or SSM)');
+      if (e.name === 'ECS_TRACE_STORE' && /^(postgres(ql)?|clickhouses?|https?):\/\/[^/@]*:[^/@]+@/.test(e.value ?? '')) add('store-password-plain', 'error', `${at}.environment[${j}]`, `${name} has a database password in ECS_TRACE_STORE: anyone who can describe the task definition can read it`, 'ecs-trace taskdef agent FILE --store-secret ARN (Secrets Manager or SSM)');
     });
     if ((c.secrets?.length ?? 0) > 0 && !doc.executionRoleArn) {
       add('secrets-without-role', 'error', 'executionRoleArn', `${name} reads secrets, but the task has no executionRoleArn for the ECS agent to read them with`, 'set executionRoleArn to a role allowed to read the secrets');
