@@ -2,8 +2,11 @@
 // 20 services, each trace's root calling the next service) into a fresh embedded store, then times the calls the UI makes. Every figure is
 // also printed as a ratio to a index.html round trip measured in the same run (noisy machine).
 // With --postgres the same spans also go into PostgreSQL (a throwaway local server), and the same
-// calls are timed through `ecs-trace ui` on it, as ratios to the embedded store's.
-//   node bench/ui-api.bench.js [--quick] [--spans N] [--postgres]      (--quick: 200k spans)
+// calls are timed through `ecs-trace ui` on it, as ratios to the embedded store's; with
+// --clickhouse into ClickHouse (its engine in process, chdb: bash e2e/apps/prepare.sh chdb), the
+// same. Each store's bytes on disk a span, and the CPU its writes took a span (SQLite and
+// ClickHouse in this process; PostgreSQL's server apart, not counted), are printed too.
+//   node bench/ui-api.bench.js [--quick] [--spans N] [--postgres] [--clickhouse]      (--quick: 200k spans)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ const quick = process.argv.includes('--quick');
 const spansArg = process.argv.indexOf('--spans');
 const TARGET_SPANS = spansArg > 0 ? Number(process.argv[spansArg + 1]) : quick ? 200_000 : 1_000_000;
 const withPostgres = process.argv.includes('--postgres');
+const withClickhouse = process.argv.includes('--clickhouse');
 const DAY_NS = 86_400_000_000_000n;
 const SERVICES = Array.from({ length: 20 }, (_, i) => `service-${i}`);
 
@@ -28,12 +32,35 @@ if (withPostgres) {
   pg = startTestPostgres(17_700 + (process.pid % 1000));
   pgStore = await (await postgresStore()).open({ url: pg.database('ui') });
 }
+let ch;
+let chStore;
+if (withClickhouse) {
+  const { sharedEngine, engineMissing } = await import('../packages/agent/dist/store/clickhouse/test-engine.js');
+  if (engineMissing()) throw new Error(engineMissing());
+  const { ClickHouseStore } = await import('../packages/agent/dist/store/clickhouse/clickhouse-store.js');
+  ch = sharedEngine();
+  chStore = await ClickHouseStore.open({ transport: ch.transport() });
+}
+// CPU (user + system, µs) each store's writes took, measured around them one at a time.
+const cpu = { sqlite: 0, postgres: 0, clickhouse: 0 };
+async function timed(which, work) {
+  const before = process.cpuUsage();
+  await work();
+  const d = process.cpuUsage(before);
+  cpu[which] += d.user + d.system;
+}
+const chPending = [];
+async function toClickhouse(b, flush = false) {
+  if (!chStore) return;
+  if (b) chPending.push(b);
+  if (chPending.length >= 32 || flush) { const some = chPending.splice(0); await timed('clickhouse', () => chStore.writeMany(some)); }
+}
 // PostgreSQL takes payloads as the spool ships them: what has piled up, in one write.
 const pgPending = [];
 async function toPostgres(b, flush = false) {
   if (!pgStore) return;
   if (b) pgPending.push(b);
-  if (pgPending.length >= 32 || flush) await pgStore.writeMany(pgPending.splice(0));
+  if (pgPending.length >= 32 || flush) { const some = pgPending.splice(0); await timed('postgres', () => pgStore.writeMany(some)); }
 }
 
 // Seed through the store directly: the intake's cost is the other benchmark's business. The
@@ -65,12 +92,14 @@ while (spans < TARGET_SPANS) {
     });
   });
   const b = { chunks, env: 'prod', hostname: 'h', containerId: '', lang: 'nodejs', tracerVersion: '5', receivedAt: now };
-  await agent.store.write(b);
+  await timed('sqlite', () => agent.store.write(b));
   await toPostgres(b);
+  await toClickhouse(b);
   for (const c of chunks) concentrator.add(c, { root: c.find((x) => x.parentId === 0n) ?? c[0], env: 'prod', origin: '' });
   const statsRows = concentrator.flush(now - DAY_NS + offset);
   await agent.store.writeStats(statsRows);
   if (pgStore && statsRows.length > 0) await pgStore.writeStats(statsRows);
+  if (chStore && statsRows.length > 0) await chStore.writeStats(statsRows);
   for (const c of chunks) spans += c.length;
   lastTraceId = (chunks[0][0].traceId).toString(16).padStart(32, '0');
   batch++;
@@ -79,6 +108,8 @@ const lastRows = concentrator.flush(now, true);
 await agent.store.writeStats(lastRows);
 await toPostgres(undefined, true);
 if (pgStore) await pgStore.writeStats(lastRows);
+await toClickhouse(undefined, true);
+if (chStore) await chStore.writeStats(lastRows);
 const seedS = (Date.now() - t0) / 1000;
 
 async function time(path, n = 15, at = base) {
@@ -120,14 +151,26 @@ const cases = [
   ['error groups, a day', `/api/v1/errors?${range}`],
 ];
 console.log(`node ${process.version}: ${spans.toLocaleString('en-US')} spans seeded over 24 h in ${seedS.toFixed(1)} s (${Math.round(spans / seedS).toLocaleString('en-US')} spans/s); index.html round trip ${healthz.toFixed(2)} ms`);
+const sizes = [['SQLite', (await agent.store.stats()).diskBytes, cpu.sqlite]];
+if (pgStore) sizes.push(['PostgreSQL', await pgStore.diskUsage(), cpu.postgres]);
+if (chStore) sizes.push(['ClickHouse', await chStore.diskUsage(), cpu.clickhouse]);
+for (const [store, bytes, us] of sizes) {
+  console.log(`  ${store}: ${(bytes / spans).toFixed(1)} bytes on disk a span; its writes ${(us / spans).toFixed(2)} CPU-µs a span in this process${store === 'PostgreSQL' ? ' (its server\'s apart)' : ''}`);
+}
 let ui;
+let chUi;
+if (chStore) {
+  await chStore.close();
+  chUi = await startAgent(loadConfig({ env: { ECS_TRACE_STORE: 'clickhouse://default@127.0.0.1:8123/bench', ECS_TRACE_MAX_DISK: '0' } }), { role: 'ui', ephemeralPorts: true, containerized: false, log: createLogger('off'), transports: { clickhouse: ch.transport } });
+}
 if (pgStore) {
   await pgStore.close();
   // `ecs-trace ui` on the shared store: what a cluster's users reach.
   ui = await startAgent(loadConfig({ env: { ECS_TRACE_STORE: pg.database === undefined ? '' : `${pg.url.replace(/\/postgres$/, '/ui')}`, ECS_TRACE_MAX_DISK: '0' } }), { role: 'ui', ephemeralPorts: true, containerized: false, log: createLogger('off') });
 }
 const uiBase = ui ? `http://127.0.0.1:${ui.api.port}` : undefined;
-console.log(`  call                                   median ms   ratio to index.html   target${uiBase ? '      PostgreSQL (ecs-trace ui)   ratio to SQLite' : ''}`);
+const chBase = chUi ? `http://127.0.0.1:${chUi.api.port}` : undefined;
+console.log(`  call                                   median ms   ratio to index.html   target${uiBase ? '      PostgreSQL (ecs-trace ui)   ratio to SQLite' : ''}${chBase ? '      ClickHouse (ecs-trace ui)   ratio to SQLite' : ''}`);
 const measured = new Map();
 for (const [label, path] of cases) {
   const ms = await time(path);
@@ -137,11 +180,15 @@ for (const [label, path] of cases) {
     const pms = await time(path, 15, uiBase);
     pgText = `   ${pms.toFixed(1).padStart(12)} ms           ${(pms / ms).toFixed(2).padStart(6)}x`;
   }
+  if (chBase) {
+    const cms = await time(path, 15, chBase);
+    pgText += `   ${cms.toFixed(1).padStart(12)} ms           ${(cms / ms).toFixed(2).padStart(6)}x`;
+  }
   console.log(`  ${label.padEnd(38)} ${ms.toFixed(1).padStart(8)}    ${(ms / healthz).toFixed(1).padStart(8)}x          < 300 ms${pgText}`);
 }
 // What the rare-tag searches found: every match, and said so.
 for (const [label, q, limit] of [['rare tag, 1000 a page', 'customer.tier:platinum', 1000], ['no such value', 'customer.tier:diamond', 50]]) {
-  for (const [store, at] of [['SQLite', base], ...(uiBase ? [['PostgreSQL', uiBase]] : [])]) {
+  for (const [store, at] of [['SQLite', base], ...(uiBase ? [['PostgreSQL', uiBase]] : []), ...(chBase ? [['ClickHouse', chBase]] : [])]) {
     const page = await (await fetch(`${at}/api/v1/traces?q=${encodeURIComponent(q)}&${range}&limit=${limit}`)).json();
     const want = q.endsWith('platinum') ? Math.min(limit, rareTraces.size) : 0;
     console.log(`  ${label} (${store}): ${page.traces.length} traces of ${want} (${rareSpans} spans carry the tag), complete: ${page.complete}, ${page.scanned} checked`);
@@ -173,5 +220,7 @@ if (existsSync(chromiumPath)) {
 }
 await agent.close();
 await ui?.close();
+await chUi?.close();
+await ch?.close();
 pg?.stop();
 rmSync(dir, { recursive: true, force: true });
