@@ -94,12 +94,15 @@ async function collect(o: Ask, keys: readonly string[]): Promise<Collected> {
       // Only when the walk will check them (it narrows a window of ids and times only).
       if (list.some((cand) => cand.services.length === 0)) return list;
       ahead.clear();
-      for (const cand of list) {
-        const t = o.store.getTrace(cand.traceId);
+      // One read for the window where the store can (a shared store's round trips), else each.
+      const batch = o.store.getTraces ? o.store.getTraces(list.map((cand) => cand.traceId)) : undefined;
+      batch?.catch(() => undefined);
+      list.forEach((cand, i) => {
+        const t = batch ? batch.then((all) => all[i]) : o.store.getTrace(cand.traceId);
         // Read ahead; a read that fails is failed again by the one that asks for it.
         t.catch(() => undefined);
         ahead.set(`${cand.traceId.high}:${cand.traceId.low}`, t);
-      }
+      });
       return list;
     },
     // Counted as they are checked, so that the walk's time bounds the reading too.

@@ -39,6 +39,8 @@ export interface Capabilities {
    * goes once its partition is wholly before the cutoff. Unset: to the row.
    */
   retentionPartitionNs?: bigint;
+  /** Reads several traces in one (TraceReader.getTraces). */
+  getTraces?: boolean;
 }
 
 /** The start of the partition of `width` after the one `t` is in. */
@@ -197,6 +199,15 @@ export function storeConformance(name: string, create: () => Promise<TraceStore>
       // Older than 30 days: gone with the next one kept.
       await store.saveMonitorEvent('c', T0 + 31n * 86_400_000_000_000n, '{"to":"OK"}');
       expect((await store.monitorEvents(10)).map((e) => e.monitor)).toEqual(['c']);
+    });
+
+    if (capabilities.getTraces) it('reads several traces at once as it reads each, in the order asked', async () => {
+      if (!store.getTraces) throw new Error('this store says it reads several traces at once, and has no getTraces');
+      await store.write(batch([[span({ traceId: 1n, spanId: 1n, meta: { env: 'prod', '_dd.p.tid': '00000000000000aa' } })], [span({ traceId: 2n, spanId: 1n, start: T0 + MS }), span({ traceId: 2n, spanId: 2n, parentId: 1n, start: T0 + 2n * MS })]]));
+      const got = await store.getTraces([tid('2'), tid('63'), tid('00000000000000aa0000000000000001'), tid('00000000000000bb0000000000000001')]);
+      expect(got).toEqual([await store.getTrace(tid('2')), undefined, await store.getTrace(tid('00000000000000aa0000000000000001')), undefined]);
+      expect(got[0]!.spans).toHaveLength(2);
+      expect(await store.getTraces([])).toEqual([]);
     });
 
     it('merges chunks of one trace that arrive in separate payloads, child first', async () => {

@@ -127,6 +127,8 @@ export interface RollupReader {
 export interface TraceReader {
   /** Traces are matched on their lower 64 bits, and on the upper ones when both sides have them. */
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined>;
+  /** Several traces in one read (a store across a network saves a round trip each), in the order asked; absent: getTrace each. */
+  getTraces?(traceIds: TraceId[]): Promise<(TraceRecord | undefined)[]>;
   /** Newest first. */
   searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]>;
   stats(): Promise<StoreStats>;

@@ -1,4 +1,5 @@
 import type { StoreReader, TraceStore } from './contract.js';
+import type { TraceId } from './records.js';
 import { ReaderThread } from './reader-thread.js';
 import { readFileSync } from 'node:fs';
 import type { AgentMetrics, LogOnce } from '../runtime/index.js';
@@ -95,6 +96,7 @@ export function openReader(config: Pick<StoreConfig, 'store' | 'dataDir'>, store
   if (config.dataDir !== ':memory:' && storeKind(config) === 'sqlite') return new ReaderThread(config.dataDir, timeoutMs);
   return {
     getTrace: (id) => store.getTrace(id), searchTraces: (q) => store.searchTraces(q),
+    ...(store.getTraces ? { getTraces: (ids: TraceId[]) => store.getTraces!(ids) } : {}),
     queryStats: (q) => store.queryStats(q), serviceStats: (r) => store.serviceStats(r), stats: () => store.stats(), close: async () => {},
     readRollups: (kind, range, width) => store.readRollups(kind, range, width),
   };

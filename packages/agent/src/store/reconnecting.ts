@@ -99,6 +99,7 @@ export class ReconnectingStore implements TraceStore {
   }
   writeStats(rows: StatsRow[]): Promise<void> { return this.call((s) => s.writeStats(rows)); }
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined> { return this.call((s) => s.getTrace(traceId)); }
+  getTraces(traceIds: TraceId[]): Promise<(TraceRecord | undefined)[]> { return this.call((s) => (s.getTraces ? s.getTraces(traceIds) : Promise.all(traceIds.map((id) => s.getTrace(id))))); }
   searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]> { return this.call((s) => s.searchTraces(query)); }
   setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> { return this.call((s) => (s.setErrorStatus ? s.setErrorStatus(group, status, at) : Promise.reject(new Error('this store keeps no error statuses')))); }
   errorStatuses(): Promise<ErrorStatusRecord[]> { return this.call((s) => (s.errorStatuses ? s.errorStatuses() : Promise.resolve([]))); }

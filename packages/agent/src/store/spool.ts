@@ -183,6 +183,7 @@ export class SpooledStore implements TraceStore {
   }
 
   getTrace(traceId: TraceId): Promise<TraceRecord | undefined> { return this.remote.getTrace(traceId); }
+  getTraces(traceIds: TraceId[]): Promise<(TraceRecord | undefined)[]> { return this.remote.getTraces ? this.remote.getTraces(traceIds) : Promise.all(traceIds.map((id) => this.remote.getTrace(id))); }
   searchTraces(query: TraceQuery): Promise<TraceSummaryRecord[]> { return this.remote.searchTraces(query); }
   // What people set is written to the shared store at once (not spooled): it answers or fails.
   setErrorStatus(group: string, status: ErrorStatus, at: bigint): Promise<void> { return this.remote.setErrorStatus ? this.remote.setErrorStatus(group, status, at) : Promise.reject(new Error('this store keeps no error statuses')); }

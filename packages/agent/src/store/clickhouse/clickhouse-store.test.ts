@@ -10,5 +10,5 @@ import { engineMissing, engineTransport } from './test-engine.js';
 const ready = componentsAvailable(engineMissing(), 'the ClickHouse store tests');
 
 describe.skipIf(!ready)('ClickHouse', () => {
-  storeConformance('ClickHouse', () => ClickHouseStore.open({ transport: engineTransport() }), { sizeRetention: false, retentionPartitionNs: DAY_NS });
+  storeConformance('ClickHouse', () => ClickHouseStore.open({ transport: engineTransport() }), { sizeRetention: false, retentionPartitionNs: DAY_NS, getTraces: true });
 });

@@ -233,6 +233,41 @@ export class ClickHouseStore implements TraceStore {
     return { summary, spans: rows.map(spanOf) };
   }
 
+  /** Several traces in two reads: their chunks, then their spans over the time those chunks span. */
+  async getTraces(traceIds: TraceId[]): Promise<(TraceRecord | undefined)[]> {
+    if (traceIds.length === 0) return [];
+    const ids = [...new Set(traceIds.map((t) => BigInt.asUintN(64, t.low)))];
+    const chunkRows = (await this.t.query(`SELECT * FROM chunks WHERE trace_id IN (${ids.map(lit).join(',')}) ORDER BY start`)).map(chunkOf);
+    if (chunkRows.length === 0) return traceIds.map(() => undefined);
+    const byTrace = new Map<bigint, ChunkRecord[]>();
+    let first = chunkRows[0]!.start;
+    let end = 0n;
+    for (const r of chunkRows) {
+      const k = BigInt.asUintN(64, r.trace_id);
+      const list = byTrace.get(k);
+      if (list) list.push(r);
+      else byTrace.set(k, [r]);
+      if (r.start < first) first = r.start;
+      if (r.end > end) end = r.end;
+    }
+    const spans = new Map<bigint, SpanRecord[]>();
+    const rows = await this.t.query(`SELECT * FROM spans WHERE trace_id IN (${[...byTrace.keys()].map(lit).join(',')}) AND start >= ${lit(first)} AND start <= ${lit(end)} ORDER BY start`);
+    for (const r of rows) {
+      const k = big(r['trace_id']);
+      const list = spans.get(k);
+      if (list) list.push(spanOf(r));
+      else spans.set(k, [spanOf(r)]);
+    }
+    return traceIds.map((t) => {
+      const k = BigInt.asUintN(64, t.low);
+      const chunks = byTrace.get(k);
+      if (!chunks) return undefined;
+      const summary = summarizeChunks(chunks);
+      if (t.high !== 0n && summary.traceId.high !== 0n && summary.traceId.high !== t.high) return undefined;
+      return { summary, spans: spans.get(k) ?? [] };
+    });
+  }
+
   async searchTraces(q: TraceQuery): Promise<TraceSummaryRecord[]> {
     const c = new Conditions();
     if (q.start !== undefined) c.add('start >= ?', q.start, 'Int64');
@@ -245,12 +280,22 @@ export class ClickHouseStore implements TraceStore {
         c.add('(positionUTF8(lowerUTF8(resource), ?) > 0', v);
         c.parts[c.parts.length - 1] += ` OR positionUTF8(lowerUTF8(name), {p${Object.keys(c.params).length - 1}:String}) > 0 OR positionUTF8(lowerUTF8(meta['error.message']), {p${Object.keys(c.params).length - 1}:String}) > 0)`;
       } else {
-        // The tag's meta value, or else its metric's decimal text, equal ignoring case.
+        // The tag's meta value, or else its metric's decimal text, equal ignoring case: two
+        // queries, so that each branch's skip index (values, metric keys) prunes its granules.
         const k = Object.keys(c.params).length;
         c.params[`p${k}`] = q.tag.key;
         c.params[`p${k + 1}`] = v;
-        c.parts.push(`(has(arrayMap(x -> lowerUTF8(x), mapValues(meta)), {p${k + 1}:String}) AND lowerUTF8(meta[{p${k}:String}]) = {p${k + 1}:String}
-          OR NOT mapContains(meta, {p${k}:String}) AND mapContains(metrics, {p${k}:String}) AND lowerUTF8(toString(metrics[{p${k}:String}])) = {p${k + 1}:String})`);
+        const inMeta = `has(arrayMap(x -> lowerUTF8(x), mapValues(meta)), {p${k + 1}:String}) AND lowerUTF8(meta[{p${k}:String}]) = {p${k + 1}:String}`;
+        const inMetrics = `has(mapKeys(metrics), {p${k}:String}) AND NOT mapContains(meta, {p${k}:String}) AND lowerUTF8(toString(metrics[{p${k}:String}])) = {p${k + 1}:String}`;
+        const range = c.where;
+        const limit = Math.max(1, Math.floor(q.limit));
+        const rows = await this.t.query<{ trace_id: string; last: string }>(
+          `SELECT trace_id, max(last) AS last FROM (
+             SELECT trace_id, max(start) AS last FROM spans ${range ? `${range} AND` : 'WHERE'} ${inMeta} GROUP BY trace_id ORDER BY last DESC LIMIT ${limit}
+             UNION ALL
+             SELECT trace_id, max(start) AS last FROM spans ${range ? `${range} AND` : 'WHERE'} ${inMetrics} GROUP BY trace_id ORDER BY last DESC LIMIT ${limit})
+           GROUP BY trace_id ORDER BY last DESC LIMIT ${limit}`, c.params);
+        return this.summariesOf(rows.map((r) => big(r.trace_id)));
       }
     } else {
       c.add('indexed = 1');

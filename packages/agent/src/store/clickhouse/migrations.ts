@@ -33,6 +33,7 @@ export const MIGRATIONS: readonly string[][] = [
        INDEX trace_ids trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
        INDEX tag_keys mapKeys(meta) TYPE bloom_filter(0.01) GRANULARITY 1,
        INDEX tag_values arrayMap(v -> lowerUTF8(v), mapValues(meta)) TYPE bloom_filter(0.01) GRANULARITY 1,
+       INDEX metric_keys mapKeys(metrics) TYPE bloom_filter(0.01) GRANULARITY 1,
        INDEX texts lowerUTF8(concat(resource, ' ', name, ' ', meta['error.message'])) TYPE ngrambf_v1(3, 65536, 2, 0) GRANULARITY 1
      ) ENGINE = MergeTree PARTITION BY ${DAY} ORDER BY (service, start)
      SETTINGS non_replicated_deduplication_window = 10000`,
