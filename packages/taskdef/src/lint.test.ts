@@ -40,7 +40,7 @@ describe('taskdef lint', () => {
     for (const url of ['postgres://ecs:s3cr3t@db.internal/traces', 'clickhouse://default:s3cr3t@ch.internal:8123/traces', 'https://default:s3cr3t@abc.clickhouse.cloud:8443/traces']) {
       const f = lintTaskDefinition(agent({ environment: [{ name: 'ECS_TRACE_STORE', value: url }] }));
       expect(f.filter((x) => x.rule === 'store-password-plain').map((x) => x.severity)).toEqual(['error']);
-      expect(formatFindings(f)).not.toContain('s3cr3t');
+      expect(formatFindings(f, 'agent.json')).not.toContain('s3cr3t');
     }
     const none = lintTaskDefinition(agent({ environment: [{ name: 'ECS_TRACE_STORE', value: 'clickhouse://default@ch.internal:8123/traces' }] }));
     expect(none.filter((x) => x.rule === 'store-password-plain')).toEqual([]);
