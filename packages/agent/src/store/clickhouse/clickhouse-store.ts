@@ -441,17 +441,23 @@ export class ClickHouseStore implements TraceStore {
    */
   private async meetRemote(halves: Half[], now: bigint, expire: boolean): Promise<RollupRow[]> {
     const servers = halves.filter((h) => h.side === 'server');
-    const clients = [...this.remote, ...halves.filter((h) => h.side === 'client')];
+    // New client sides look once; those waiting look again at maintenance (every retention pass).
+    const fresh = halves.filter((h) => h.side === 'client');
+    const clients = expire ? [...this.remote, ...fresh] : fresh;
     if (servers.length > 0) {
       await this.t.insert('call_halves', servers.map((h) => ({ trace_id: u64(h.traceId), span_id: u64(h.spanId), side: 'server', writer: this.writer, at: h.at.toString(), data: JSON.stringify(h.data) })));
     }
     if (clients.length === 0) return [];
-    const tuples = clients.map((h) => `(${lit(BigInt.asUintN(64, h.traceId))},${lit(BigInt.asUintN(64, h.spanId))})`).join(',');
-    const met = await this.t.query<{ trace_id: string; span_id: string; data: string }>(
-      `SELECT trace_id, span_id, any(data) AS data FROM call_halves WHERE side = 'server' AND (trace_id, span_id) IN (${tuples})
-         AND (trace_id, span_id) NOT IN (SELECT trace_id, span_id FROM call_halves_gone WHERE (trace_id, span_id) IN (${tuples}))
-       GROUP BY trace_id, span_id`);
-    const server = new Map(met.map((m) => [`${m.trace_id}:${m.span_id}`, JSON.parse(m.data) as HalfData]));
+    const server = new Map<string, HalfData>();
+    // A thousand calls a query: the ids are written in it, and a query is bounded (max_query_size).
+    for (let i = 0; i < clients.length; i += 1000) {
+      const tuples = clients.slice(i, i + 1000).map((h) => `(${lit(BigInt.asUintN(64, h.traceId))},${lit(BigInt.asUintN(64, h.spanId))})`).join(',');
+      const met = await this.t.query<{ trace_id: string; span_id: string; data: string }>(
+        `SELECT trace_id, span_id, any(data) AS data FROM call_halves WHERE side = 'server' AND (trace_id, span_id) IN (${tuples})
+           AND (trace_id, span_id) NOT IN (SELECT trace_id, span_id FROM call_halves_gone WHERE (trace_id, span_id) IN (${tuples}))
+         GROUP BY trace_id, span_id`);
+      for (const m of met) server.set(`${m.trace_id}:${m.span_id}`, JSON.parse(m.data) as HalfData);
+    }
     const edges: RollupRow[] = [];
     const gone: Half[] = [];
     const still: Half[] = [];
@@ -462,7 +468,7 @@ export class ClickHouseStore implements TraceStore {
     }
     edges.push(...expiredEdges(expired));
     if (gone.length > 0) await this.t.insert('call_halves_gone', gone.map((h) => ({ trace_id: u64(h.traceId), span_id: u64(h.spanId), at: now.toString() })));
-    this.remote = still;
+    this.remote = expire ? still : [...this.remote, ...still];
     return edges;
   }
 

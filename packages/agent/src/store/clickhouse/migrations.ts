@@ -4,13 +4,19 @@ import type { ClickHouseTransport } from './transport.js';
  * ClickHouse's schema, versioned as PostgreSQL's is (each step once, in order, recorded in
  * ecs_trace_migrations). One span a row, Datadog-shaped: the trace id in two UInt64 halves, names
  * LowCardinality, the tags people filter on promoted to columns, the rest in Map columns with
- * bloom-filter skip indexes; partitions by day (retention drops them whole), sorted by service and
+ * bloom-filter skip indexes; partitions by day (retention drops them whole), sorted by hour, service and
  * time. Chunk rows beside them hold each chunk's summary (a search's list reads those, not spans).
  */
 
 export const DAY_NS = 86_400_000_000_000n;
 
 const DAY = `intDiv(start, ${DAY_NS})`;
+/**
+ * Sorted by the hour first, then service and time: a search of any range reads only its hours'
+ * granules, one of a service only that service's within them (searches walk newest windows first,
+ * and the services list's ragged ends are minutes of every service).
+ */
+const HOUR = 'intDiv(start, 3600000000000)';
 
 export const MIGRATIONS: readonly string[][] = [
   [
@@ -35,7 +41,7 @@ export const MIGRATIONS: readonly string[][] = [
        INDEX tag_values arrayMap(v -> lowerUTF8(v), mapValues(meta)) TYPE bloom_filter(0.01) GRANULARITY 1,
        INDEX metric_keys mapKeys(metrics) TYPE bloom_filter(0.01) GRANULARITY 1,
        INDEX texts lowerUTF8(concat(resource, ' ', name, ' ', meta['error.message'])) TYPE ngrambf_v1(3, 65536, 2, 0) GRANULARITY 1
-     ) ENGINE = MergeTree PARTITION BY ${DAY} ORDER BY (service, start)
+     ) ENGINE = MergeTree PARTITION BY ${DAY} ORDER BY (${HOUR}, service, start)
      SETTINGS non_replicated_deduplication_window = 10000`,
     `CREATE TABLE IF NOT EXISTS chunks (
        trace_id UInt64, trace_id_high String, start Int64, end Int64, received Int64, root_span_id Nullable(UInt64),
@@ -54,7 +60,7 @@ export const MIGRATIONS: readonly string[][] = [
        env LowCardinality(String), version LowCardinality(String), http_status_code UInt16, span_kind LowCardinality(String), is_trace_root UInt8,
        synthetics UInt8, peer_tags String, hits Float64, top_level_hits Float64, errors Float64, total_duration Float64,
        ok_sketch String, error_sketch String, source LowCardinality(String)
-     ) ENGINE = MergeTree PARTITION BY ${DAY} ORDER BY (service, start)`,
+     ) ENGINE = MergeTree PARTITION BY ${DAY} ORDER BY (${HOUR}, service, start)`,
     // Rollups: each writer's row of a slot replaced as it grows (the newest kept), every writer's merged when read.
     `CREATE TABLE IF NOT EXISTS service_rollup (
        width Int64, slot Int64, writer String, service LowCardinality(String), env LowCardinality(String), name LowCardinality(String),
