@@ -137,6 +137,17 @@ describe('EcsTrace in other shapes', () => {
     t.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
     expect(nagFindings(shape)).toEqual([]);
+    // No Docker socket unless asked for: it is the host's Docker API.
+    expect(JSON.stringify(t.findResources('AWS::ECS::TaskDefinition'))).not.toContain('docker.sock');
+  });
+
+  it("with dockerSocket, the daemon reads containers' log settings from the host's Docker socket, mounted read-only", () => {
+    const t = Template.fromStack(build((cluster) => ({ props: { cluster, dockerSocket: true } })).stack);
+    t.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Family: 'ecs-trace-agent',
+      Volumes: Match.arrayWith([{ Name: 'docker_sock', Host: { SourcePath: '/var/run/docker.sock' } }]),
+      ContainerDefinitions: [Match.objectLike({ MountPoints: Match.arrayWith([{ SourceVolume: 'docker_sock', ContainerPath: '/var/run/docker.sock', ReadOnly: true }]) })],
+    });
   });
 
   it('with a PostgreSQL of its own (a secret with its URL), HTTPS with a certificate, and a Fargate app with the agent as its sidecar', () => {

@@ -9,7 +9,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DATA_DIR, DEFAULT_AGENT_CONTAINER, DEFAULT_UI_CONTAINER, HEALTH_PATH, HOST_CGROUP_PATH, healthzCheck, TRACE_PORT, UI_PORT } from '@ecs-trace/taskdef';
+import { DATA_DIR, DEFAULT_AGENT_CONTAINER, DEFAULT_UI_CONTAINER, DOCKER_SOCKET, HEALTH_PATH, HOST_CGROUP_PATH, healthzCheck, TRACE_PORT, UI_PORT } from '@ecs-trace/taskdef';
 import { acknowledge } from './nag.js';
 import { EcsTraceStore, storeAccess, type StoreAccess } from './store.js';
 
@@ -62,6 +62,12 @@ export interface EcsTraceProps {
   readonly logRetention?: logs.RetentionDays;
   /** The agent container's memory limit, MiB; default 512. */
   readonly agentMemoryLimitMiB?: number;
+  /**
+   * Mount each instance's Docker socket read-only into the daemon, as the Datadog Agent's task
+   * definition does: the agent reads each container's awslogs settings there, and spans link to
+   * their CloudWatch logs. The Docker API is the host's whatever the mount's mode; default false.
+   */
+  readonly dockerSocket?: boolean;
 }
 
 export interface FargateSidecarProps {
@@ -154,6 +160,10 @@ export class EcsTrace extends Construct {
       // On cgroup v2 hosts tracers name their container by its cgroup's inode, looked up here.
       { sourceVolume: 'cgroup', containerPath: HOST_CGROUP_PATH, readOnly: true },
     );
+    if (this.props.dockerSocket) {
+      task.addVolume({ name: 'docker_sock', host: { sourcePath: DOCKER_SOCKET } });
+      agent.addMountPoints({ sourceVolume: 'docker_sock', containerPath: DOCKER_SOCKET, readOnly: true });
+    }
     return task;
   }
 

@@ -4,7 +4,7 @@ export {
   type TaskDefinition, type Container, type ParsedTaskDefinition,
 } from './input.js';
 export {
-  agentTaskDefinition, TRACE_PORT, DEFAULT_AGENT_CONTAINER, DEFAULT_AGENT_FAMILY, DEFAULT_AGENT_IMAGE, DATA_DIR, HOST_CGROUP_PATH,
+  agentTaskDefinition, TRACE_PORT, DEFAULT_AGENT_CONTAINER, DEFAULT_AGENT_FAMILY, DEFAULT_AGENT_IMAGE, DATA_DIR, HOST_CGROUP_PATH, DOCKER_SOCKET,
   type AgentOptions, type PatchResult,
 } from './agent.js';
 export { healthzCheck } from './health-check.js';
