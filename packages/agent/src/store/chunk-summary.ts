@@ -23,6 +23,17 @@ export interface ChunkRecord {
   services: string;
 }
 
+/** Chunk rows of several traces: each trace's summary, newest first. */
+export function summarizeTraces(rows: ChunkRecord[]): TraceSummaryRecord[] {
+  const byTrace = new Map<bigint, ChunkRecord[]>();
+  for (const r of rows) {
+    const list = byTrace.get(r.trace_id);
+    if (list) list.push(r);
+    else byTrace.set(r.trace_id, [r]);
+  }
+  return [...byTrace.values()].map(summarizeChunks).sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : 0));
+}
+
 /** Merges a trace's chunk rows (one per chunk stored) into its summary. */
 export function summarizeChunks(rows: ChunkRecord[]): TraceSummaryRecord {
   let root = rows.find((r) => r.root_span_id !== null) ?? rows[0]!;

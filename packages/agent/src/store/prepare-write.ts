@@ -1,4 +1,4 @@
-import { findRoot } from '@ecs-trace/protocol';
+import { findRoot, type Span } from '@ecs-trace/protocol';
 import type { WriteBatch } from './contract.js';
 import { chunkEnv } from './records.js';
 import { segmentOf } from './batch-segment.js';
@@ -57,6 +57,32 @@ export interface PreparedWrite {
   tags: PayloadTagFilters;
 }
 
+/** A chunk's summary row (prepareWrite's, without its offset in the payload's segment): what every backend keeps of a chunk. */
+export function chunkRowOf(chunk: readonly Span[], root: Span, env: string): Omit<ChunkRow, 'offset'> {
+  let tid = '';
+  let start = chunk[0]!.start;
+  let end = 0n;
+  let errors = 0;
+  const services = new Set<string>();
+  for (const s of chunk) {
+    if (tid === '' && s.meta['_dd.p.tid'] !== undefined) tid = s.meta['_dd.p.tid'];
+    const e = s.start + BigInt(s.duration);
+    if (s.start < start) start = s.start;
+    if (e > end) end = e;
+    if (s.error !== 0) errors++;
+    services.add(s.service);
+  }
+  const isRoot = root.parentId === 0n;
+  return {
+    traceId: BigInt.asIntN(64, chunk[0]!.traceId), traceIdHigh: /^[0-9a-f]{16}$/.test(tid) ? tid : '', start, end,
+    rootSpanId: isRoot ? BigInt.asIntN(64, root.spanId) : null,
+    rootService: root.service,
+    rootName: root.name,
+    rootResource: root.resource,
+    env, spanCount: chunk.length, errorCount: errors, services: [...services].join(','),
+  };
+}
+
 export function prepareWrite(batch: WriteBatch): PreparedWrite {
   const chunks = batch.chunks.filter((c) => c.length > 0);
   const { blob, offsets } = segmentOf(batch);
@@ -68,29 +94,9 @@ export function prepareWrite(batch: WriteBatch): PreparedWrite {
     const root = findRoot(chunk);
     // A span without env belongs to its chunk's env.
     const env = chunkEnv(chunk, root, batch.env);
-    let tid = '';
-    let start = chunk[0]!.start;
-    let end = 0n;
-    let errors = 0;
-    const services = new Set<string>();
-    for (const s of chunk) {
-      if (tid === '' && s.meta['_dd.p.tid'] !== undefined) tid = s.meta['_dd.p.tid'];
-      const e = s.start + BigInt(s.duration);
-      if (s.start < start) start = s.start;
-      if (e > end) end = e;
-      if (s.error !== 0) errors++;
-      services.add(s.service);
-    }
-    const traceId = BigInt.asIntN(64, chunk[0]!.traceId);
-    const isRoot = root.parentId === 0n;
-    rows.push({
-      traceId, traceIdHigh: /^[0-9a-f]{16}$/.test(tid) ? tid : '', offset: offsets[i]!, start, end,
-      rootSpanId: isRoot ? BigInt.asIntN(64, root.spanId) : null,
-      rootService: root.service,
-      rootName: root.name,
-      rootResource: root.resource,
-      env, spanCount: chunk.length, errorCount: errors, services: [...services].join(','),
-    });
+    const row = chunkRowOf(chunk, root, env);
+    const { traceId, end } = row;
+    rows.push({ ...row, offset: offsets[i]! });
     // Search indexes service entry spans (top-level) and error spans, as Datadog's trace search does.
     for (const s of chunk) {
       if (s.metrics['_top_level'] === 1 || s.error !== 0 || s === root) {

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { decodeV04, encodeV04, findRoot, type Span } from '@ecs-trace/protocol';
 import { decodeSketch, encodeSketch } from '../sketch-codec.js';
-import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
+import { summarizeChunks, summarizeTraces, type ChunkRecord } from '../chunk-summary.js';
 import { statsSelect } from '../conditions.js';
+import { chunkRowOf } from '../prepare-write.js';
 import type { ErrorStatus, ErrorStatusRecord, RemoteConfigRecords, RetentionResult, RollupRead, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import {
   addServiceStats, chunkEnv, encodeSketches, mergeServiceStats, newSketch, serviceStatsFromColumns,
@@ -57,20 +58,8 @@ function rowsOf(batch: WriteBatch, first: boolean): { spans: SpanRow[]; chunks: 
     if (chunk.length === 0) continue;
     const root = findRoot(chunk);
     const env = chunkEnv(chunk, root, batch.env);
-    let tid = '';
-    let start = chunk[0]!.start;
-    let end = 0n;
-    let errors = 0;
-    const services = new Set<string>();
-    for (const s of chunk) {
-      if (tid === '' && s.meta['_dd.p.tid'] !== undefined && /^[0-9a-f]{16}$/.test(s.meta['_dd.p.tid'])) tid = s.meta['_dd.p.tid'];
-      const e = s.start + BigInt(s.duration);
-      if (s.start < start) start = s.start;
-      if (e > end) end = e;
-      if (s.error !== 0) errors++;
-      services.add(s.service);
-    }
-    const high = tid === '' ? '0' : BigInt(`0x${tid}`).toString();
+    const c = chunkRowOf(chunk, root, env);
+    const high = c.traceIdHigh === '' ? '0' : BigInt(`0x${c.traceIdHigh}`).toString();
     for (const s of chunk) {
       const extra = s.metaStruct || s.spanLinks || s.spanEvents
         ? Buffer.from(encodeV04([[{
@@ -87,9 +76,9 @@ function rowsOf(batch: WriteBatch, first: boolean): { spans: SpanRow[]; chunks: 
       payloadFirst = false;
     }
     chunks.push({
-      trace_id: u64(chunk[0]!.traceId), trace_id_high: tid, start: start.toString(), end: end.toString(), received: batch.receivedAt.toString(),
-      root_span_id: root.parentId === 0n ? u64(root.spanId) : null, root_service: root.service, root_name: root.name, root_resource: root.resource,
-      env, span_count: chunk.length, error_count: errors, services: [...services].join(','),
+      trace_id: u64(c.traceId), trace_id_high: c.traceIdHigh, start: c.start.toString(), end: c.end.toString(), received: batch.receivedAt.toString(),
+      root_span_id: c.rootSpanId === null ? null : u64(c.rootSpanId), root_service: c.rootService, root_name: c.rootName, root_resource: c.rootResource,
+      env, span_count: c.spanCount, error_count: c.errorCount, services: c.services,
     });
   }
   return { spans, chunks };
@@ -314,14 +303,7 @@ export class ClickHouseStore implements TraceStore {
 
   private async summariesOf(ids: bigint[]): Promise<TraceSummaryRecord[]> {
     if (ids.length === 0) return [];
-    const rows = (await this.t.query(`SELECT * FROM chunks WHERE trace_id IN (${ids.map(lit).join(',')}) ORDER BY start`)).map(chunkOf);
-    const byTrace = new Map<bigint, ChunkRecord[]>();
-    for (const r of rows) {
-      const list = byTrace.get(r.trace_id);
-      if (list) list.push(r);
-      else byTrace.set(r.trace_id, [r]);
-    }
-    return [...byTrace.values()].map(summarizeChunks).sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : 0));
+    return summarizeTraces((await this.t.query(`SELECT * FROM chunks WHERE trace_id IN (${ids.map(lit).join(',')}) ORDER BY start`)).map(chunkOf));
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {

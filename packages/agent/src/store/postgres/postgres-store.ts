@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeSketch, encodeSketch } from '../sketch-codec.js';
 import pg from 'pg';
-import { summarizeChunks, type ChunkRecord } from '../chunk-summary.js';
+import { summarizeChunks, summarizeTraces, type ChunkRecord } from '../chunk-summary.js';
 import type { ErrorStatus, ErrorStatusRecord, RemoteConfigRecords, RetentionResult, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import { prepareWrite, type PreparedWrite } from '../prepare-write.js';
 import {
@@ -299,13 +299,7 @@ export class PostgresStore implements TraceStore {
       `SELECT trace_id, payload, "offset"::bigint AS "offset", trace_id_high, start, "end", root_span_id, root_service, root_name, root_resource, env,
               span_count::bigint AS span_count, error_count::bigint AS error_count, services
        FROM chunks WHERE trace_id = ANY($1::bigint[]) ORDER BY start`, [ids]);
-    const byTrace = new Map<bigint, ChunkRecord[]>();
-    for (const r of rows) {
-      const list = byTrace.get(r.trace_id);
-      if (list) list.push(r);
-      else byTrace.set(r.trace_id, [r]);
-    }
-    return [...byTrace.values()].map(summarizeChunks).sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : 0));
+    return summarizeTraces(rows);
   }
 
   async writeStats(rows: StatsRow[]): Promise<void> {
