@@ -30,7 +30,9 @@ import type { ClickHouseTransport } from './transport.js';
  * Rollups (the services list's slots, the service map's calls, error groups) are each writer's
  * rows, replaced as they grow (ReplacingMergeTree, read FINAL) and merged across writers when read.
  * Calls whose two sides reach different agents meet in call_halves: the agent holding the client
- * side pairs it, so a call is counted once.
+ * side pairs it, so a call is counted once without locks (ClickHouse has none). The price: a
+ * client side still waiting when its agent restarts is not counted (PostgreSQL's shared table,
+ * deleted from under a lock, has no such gap).
  */
 
 const u64 = (v: bigint): string => BigInt.asUintN(64, v).toString();
