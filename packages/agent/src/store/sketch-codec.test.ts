@@ -1,7 +1,7 @@
 import { DDSketch } from '@datadog/sketches-js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeSketch, encodeSketch, newSketch } from './sketch-codec.js';
+import { decodeSketch, encodeSketch, newSketch, sketchBins, sketchFromBins } from './sketch-codec.js';
 
 const QUANTILES = [0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
 const quantiles = (s: DDSketch) => QUANTILES.map((q) => s.getValueAtQuantile(q));
@@ -71,5 +71,26 @@ describe('a tracer\'s sketch (another mapping)', () => {
     ours.merge(read);
     expect(ours.count).toBe(6);
     for (const [q, v] of [[1, 5e7], [0.5, 1e6]] as const) expect(Math.abs(read.getValueAtQuantile(q) - v) / v).toBeLessThan(0.02);
+  });
+
+  it('as bins by key, which a columnar store sums: back to the same sketch, and two sketches summed as merged', () => {
+    const a = newSketch();
+    const b = newSketch();
+    for (let i = 1; i <= 500; i++) a.accept(i * 1000);
+    for (let i = 1; i <= 300; i++) b.accept(i * 7919);
+    a.accept(0, 3);
+    const back = sketchFromBins(sketchBins(a));
+    expect(back.count).toBe(a.count);
+    for (const q of [0.5, 0.95, 0.99]) expect(back.getValueAtQuantile(q)).toBe(a.getValueAtQuantile(q));
+    const ba = sketchBins(a);
+    const bb = sketchBins(b);
+    const summed = { pos: { ...ba.pos }, neg: {}, zero: ba.zero + bb.zero };
+    for (const [k, n] of Object.entries(bb.pos)) summed.pos[k] = (summed.pos[k] ?? 0) + n;
+    const merged = newSketch();
+    merged.merge(a);
+    merged.merge(b);
+    const fromSum = sketchFromBins(summed);
+    expect(fromSum.count).toBe(merged.count);
+    for (const q of [0.5, 0.95, 0.99]) expect(fromSum.getValueAtQuantile(q)).toBe(merged.getValueAtQuantile(q));
   });
 });

@@ -245,3 +245,42 @@ export function encodeSketch(sketch: DDSketch): Uint8Array {
   }
   return w.bytes();
 }
+
+/** A sketch's bins by key (agent mapping), as a columnar store sums them: positive, negative, and the zero count. */
+export interface SketchBins {
+  pos: Record<string, number>;
+  neg: Record<string, number>;
+  zero: number;
+}
+
+/** The bins of a sketch in the agent's mapping (merging two such sketches is adding their bins). */
+export function sketchBins(sketch: DDSketch): SketchBins {
+  const s = toAgentMapping(sketch);
+  const bins = (store: DDSketch['store']): Record<string, number> => {
+    const out: Record<string, number> = {};
+    if (store.count === 0) return out;
+    for (let key = store.minKey; key <= store.maxKey; key++) {
+      const n = store.bins[key - store.offset] ?? 0;
+      if (n > 0) out[key] = n;
+    }
+    return out;
+  };
+  return { pos: bins(s.store), neg: bins(s.negativeStore), zero: s.zeroCount };
+}
+
+/** A sketch (agent mapping) from bins summed by key: sketchBins' inverse. */
+export function sketchFromBins(b: SketchBins): DDSketch {
+  const sketch = newSketch();
+  const fill = (store: DDSketch['store'], bins: Record<string, number>) => {
+    const keys = Object.keys(bins).map(Number).filter((k) => (bins[k] ?? 0) > 0).sort((x, y) => x - y);
+    if (keys.length === 0) return;
+    const counts = new Array<number>(keys[keys.length - 1]! - keys[0]! + 1).fill(0);
+    for (const k of keys) counts[k - keys[0]!] = bins[k]!;
+    fillStore(store, { counts, offset: keys[0]!, sparse: false });
+  };
+  fill(sketch.store, b.pos);
+  fill(sketch.negativeStore, b.neg);
+  sketch.zeroCount = b.zero;
+  sketch.count = b.zero + sketch.store.count + sketch.negativeStore.count;
+  return sketch;
+}

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { decodeV04, encodeV04, findRoot, type Span } from '@ecs-trace/protocol';
-import { decodeSketch, encodeSketch } from '../sketch-codec.js';
+import { decodeSketch, sketchBins, sketchFromBins } from '../sketch-codec.js';
 import { summarizeChunks, summarizeTraces, type ChunkRecord } from '../chunk-summary.js';
 import { statsSelect } from '../conditions.js';
 import { chunkRowOf } from '../prepare-write.js';
@@ -334,12 +334,16 @@ export class ClickHouseStore implements TraceStore {
       changed.push(this.serviceRows.get(k)!);
     }
     const ver = this.version();
-    await this.t.insert('service_rollup', changed.map(({ value: { width, slot, row }, writer }) => ({
-      width: width.toString(), slot: slot.toString(), writer, service: row.service, env: row.env, name: row.name, version: row.version, type: row.type,
-      top_level_hits: row.topLevelHits, hits: row.hits, errors: row.errors, total_duration: row.totalDuration,
-      ok_sketch: Buffer.from(encodeSketch(row.okSketch)).toString('base64'), error_sketch: Buffer.from(encodeSketch(row.errorSketch)).toString('base64'),
-      last_seen: row.lastSeen.toString(), first_seen: row.firstSeen.toString(), ver,
-    })));
+    await this.t.insert('service_rollup', changed.map(({ value: { width, slot, row }, writer }) => {
+      const ok = sketchBins(row.okSketch);
+      const err = sketchBins(row.errorSketch);
+      return {
+        width: width.toString(), slot: slot.toString(), writer, service: row.service, env: row.env, name: row.name, version: row.version, type: row.type,
+        top_level_hits: row.topLevelHits, hits: row.hits, errors: row.errors, total_duration: row.totalDuration,
+        ok_pos: ok.pos, ok_neg: ok.neg, ok_zero: ok.zero, err_pos: err.pos, err_neg: err.neg, err_zero: err.zero,
+        last_seen: row.lastSeen.toString(), first_seen: row.firstSeen.toString(), ver,
+      };
+    }));
     this.forget(this.serviceRows, now);
   }
 
@@ -373,9 +377,22 @@ export class ClickHouseStore implements TraceStore {
       for (const r of rows) out.push(serviceStatsFromColumns(withSketches(r), big(r['last_seen']), big(r['start'])));
     }
     if (slots.length > 0) {
-      const rows = await this.t.query(
-        `SELECT * FROM service_rollup FINAL WHERE ${slots.map((x) => `(width = ${lit(x.width)} AND slot >= ${lit(x.from)} AND slot < ${lit(x.to)})`).join(' OR ')}`);
-      for (const r of rows) out.push(serviceStatsFromColumns(withSketches(r), big(r['last_seen']), big(r['first_seen'])));
+      // Every slot of the range and every writer's row summed by ClickHouse, sketches too: a row a group.
+      const rows = await this.t.query<Record<string, unknown>>(
+        `SELECT service, env, name, version, max(type) AS type, sum(top_level_hits) AS top_level_hits, sum(hits) AS hits, sum(errors) AS errors,
+                sum(total_duration) AS total_duration, sumMap(ok_pos) AS ok_pos, sumMap(ok_neg) AS ok_neg, sum(ok_zero) AS ok_zero,
+                sumMap(err_pos) AS err_pos, sumMap(err_neg) AS err_neg, sum(err_zero) AS err_zero, max(last_seen) AS last_seen, min(first_seen) AS first_seen
+         FROM service_rollup FINAL WHERE ${slots.map((x) => `(width = ${lit(x.width)} AND slot >= ${lit(x.from)} AND slot < ${lit(x.to)})`).join(' OR ')}
+         GROUP BY service, env, name, version SETTINGS prefer_column_name_to_alias = 1`);
+      for (const r of rows) {
+        out.push({
+          service: r['service'] as string, env: r['env'] as string, name: r['name'] as string, version: r['version'] as string, type: r['type'] as string,
+          topLevelHits: Number(r['top_level_hits']), hits: Number(r['hits']), errors: Number(r['errors']), totalDuration: Number(r['total_duration']),
+          okSketch: sketchFromBins({ pos: r['ok_pos'] as Record<string, number>, neg: r['ok_neg'] as Record<string, number>, zero: Number(r['ok_zero']) }),
+          errorSketch: sketchFromBins({ pos: r['err_pos'] as Record<string, number>, neg: r['err_neg'] as Record<string, number>, zero: Number(r['err_zero']) }),
+          lastSeen: big(r['last_seen']), firstSeen: big(r['first_seen']),
+        });
+      }
     }
     return mergeServiceStats(out);
   }

@@ -61,11 +61,14 @@ export const MIGRATIONS: readonly string[][] = [
        synthetics UInt8, peer_tags String, hits Float64, top_level_hits Float64, errors Float64, total_duration Float64,
        ok_sketch String, error_sketch String, source LowCardinality(String)
      ) ENGINE = MergeTree PARTITION BY ${DAY} ORDER BY (${HOUR}, service, start)`,
-    // Rollups: each writer's row of a slot replaced as it grows (the newest kept), every writer's merged when read.
+    // Rollups: each writer's row of a slot replaced as it grows (the newest kept), every writer's
+    // merged when read. The services rollup's latency sketches as their bins by key (all in the
+    // agent's mapping), so that a range's are merged by ClickHouse itself (sumMap).
     `CREATE TABLE IF NOT EXISTS service_rollup (
        width Int64, slot Int64, writer String, service LowCardinality(String), env LowCardinality(String), name LowCardinality(String),
        version LowCardinality(String), type LowCardinality(String), top_level_hits Float64, hits Float64, errors Float64, total_duration Float64,
-       ok_sketch String, error_sketch String, last_seen Int64, first_seen Int64, ver Int64
+       ok_pos Map(Int32, Float64), ok_neg Map(Int32, Float64), ok_zero Float64, err_pos Map(Int32, Float64), err_neg Map(Int32, Float64), err_zero Float64,
+       last_seen Int64, first_seen Int64, ver Int64
      ) ENGINE = ReplacingMergeTree(ver) ORDER BY (width, slot, service, env, name, version, writer)`,
     `CREATE TABLE IF NOT EXISTS trace_rollup (width Int64, slot Int64, kind LowCardinality(String), key String, writer String, data String, ver Int64)
      ENGINE = ReplacingMergeTree(ver) ORDER BY (kind, width, slot, key, writer)`,
