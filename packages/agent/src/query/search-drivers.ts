@@ -1,4 +1,4 @@
-import type { TraceQuery, TraceReader, TraceSummaryRecord } from '../store/index.js';
+import type { TraceQuery, TraceReader, TraceRecord, TraceSummaryRecord } from '../store/index.js';
 import { QueryError } from './params.js';
 import { exactTagTerms, indexedSpanMatches, traceMatches, type ParsedSearch } from './search-query.js';
 
@@ -38,22 +38,68 @@ function hasConditions(q: Conditions): boolean {
   return Object.keys(q).length > 0;
 }
 
+const keyOf = (c: TraceSummaryRecord): string => `${c.traceId.high}:${c.traceId.low}`;
+
+/**
+ * The traces a window's candidates are checked on, read where the store can in batches (a store
+ * across a network: a round trip a batch, not a trace). A batch is read when the first of its
+ * candidates is checked, not when the window is listed (the way-picking probe lists without
+ * checking), and batches grow from 16 as a window's checks go on: a page whose time runs out
+ * has not waited for reads it will not check.
+ */
+class ReadAhead {
+  private window = new Map<string, number>();
+  private list: TraceSummaryRecord[] = [];
+  private readonly ahead = new Map<string, Promise<TraceRecord | undefined>>();
+  private batch = FIRST_BATCH;
+
+  constructor(private readonly store: TraceReader) {}
+
+  listed(list: TraceSummaryRecord[]): TraceSummaryRecord[] {
+    this.list = list;
+    this.window = new Map(list.map((c, i) => [keyOf(c), i]));
+    this.ahead.clear();
+    this.batch = FIRST_BATCH;
+    return list;
+  }
+
+  read(c: TraceSummaryRecord): Promise<TraceRecord | undefined> {
+    const k = keyOf(c);
+    const at = this.window.get(k);
+    if (!this.ahead.has(k) && at !== undefined && this.store.getTraces) {
+      const next = this.list.slice(at, at + this.batch).filter((x) => !this.ahead.has(keyOf(x)));
+      this.batch = Math.min(this.batch * 2, LAST_BATCH);
+      const batch = this.store.getTraces(next.map((x) => x.traceId));
+      // A read that fails is failed again by the check that asks for it.
+      batch.catch(() => undefined);
+      next.forEach((x, i) => this.ahead.set(keyOf(x), batch.then((all) => all[i])));
+    }
+    const t = this.ahead.get(k) ?? this.store.getTrace(c.traceId);
+    this.ahead.delete(k);
+    return t;
+  }
+}
+
+const FIRST_BATCH = 16;
+const LAST_BATCH = 256;
+
 /** The plan for driver `driver` of a search; `conditions` are the index conditions of the query. */
 function planOf(store: TraceReader, search: ParsedSearch, conditions: Conditions, driver: number): SearchPlan {
   const terms = search.terms;
+  const traces = new ReadAhead(store);
   if (driver === 0) {
     return {
-      driver, candidates: (q) => store.searchTraces({ ...conditions, ...q }),
-      ...(terms.length > 0 ? { matches: async (c: TraceSummaryRecord) => { const t = await store.getTrace(c.traceId); return t !== undefined && traceMatches(t.spans, terms); } } : {}),
+      driver, candidates: async (q) => traces.listed(await store.searchTraces({ ...conditions, ...q })),
+      ...(terms.length > 0 ? { matches: async (c: TraceSummaryRecord) => { const t = await traces.read(c); return t !== undefined && traceMatches(t.spans, terms); } } : {}),
     };
   }
   const tag = exactTagTerms(terms)[driver - 1]!;
   const indexed = hasConditions(conditions);
   return {
     driver,
-    candidates: (q) => store.searchTraces({ ...(q.start !== undefined ? { start: q.start } : {}), ...(q.end !== undefined ? { end: q.end } : {}), limit: q.limit, tag }),
+    candidates: async (q) => traces.listed(await store.searchTraces({ ...(q.start !== undefined ? { start: q.start } : {}), ...(q.end !== undefined ? { end: q.end } : {}), limit: q.limit, tag })),
     matches: async (c) => {
-      const t = await store.getTrace(c.traceId);
+      const t = await traces.read(c);
       return t !== undefined && (!indexed || indexedSpanMatches(t.spans, conditions)) && traceMatches(t.spans, terms);
     },
   };
