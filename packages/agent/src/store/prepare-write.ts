@@ -57,6 +57,9 @@ export interface PreparedWrite {
   tags: PayloadTagFilters;
 }
 
+/** Whether trace search indexes a span: a service entry (top-level), an error, or its chunk's root, as Datadog's trace search does. */
+export const indexedSpan = (s: Span, root: Span): boolean => s.metrics['_top_level'] === 1 || s.error !== 0 || s === root;
+
 /** A chunk's summary row (prepareWrite's, without its offset in the payload's segment): what every backend keeps of a chunk. */
 export function chunkRowOf(chunk: readonly Span[], root: Span, env: string): Omit<ChunkRow, 'offset'> {
   let tid = '';
@@ -99,7 +102,7 @@ export function prepareWrite(batch: WriteBatch): PreparedWrite {
     rows.push({ ...row, offset: offsets[i]! });
     // Search indexes service entry spans (top-level) and error spans, as Datadog's trace search does.
     for (const s of chunk) {
-      if (s.metrics['_top_level'] === 1 || s.error !== 0 || s === root) {
+      if (indexedSpan(s, root)) {
         index.push({
           service: s.service, env: s.meta['env'] || env, name: s.name, resource: s.resource, type: s.type,
           start: s.start, duration: s.duration, error: s.error !== 0 ? 1 : 0, traceId,

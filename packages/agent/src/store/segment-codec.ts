@@ -1,5 +1,26 @@
 import { decodeV04, encodeV04, MsgpackReader, MsgpackWriter, readIndexedSpan, type Span } from '@ecs-trace/protocol';
 
+/** A span's meta_struct, links and events, as msgpack (a v0.4 span holding only them); undefined when it has none. */
+export function spanExtras(s: Span): Uint8Array | undefined {
+  if (!s.metaStruct && !s.spanLinks && !s.spanEvents) return undefined;
+  const extra: Span = {
+    service: '', name: '', resource: '', type: '', traceId: 0n, spanId: 0n, parentId: 0n, start: 0n,
+    duration: 0, error: 0, meta: {}, metrics: {},
+  };
+  if (s.metaStruct) extra.metaStruct = s.metaStruct;
+  if (s.spanLinks) extra.spanLinks = s.spanLinks;
+  if (s.spanEvents) extra.spanEvents = s.spanEvents;
+  return encodeV04([[extra]]);
+}
+
+/** Puts back on `span` the extras spanExtras wrote. */
+export function withSpanExtras(span: Span, bytes: Uint8Array): void {
+  const extra = decodeV04(Buffer.from(bytes))[0]![0]!;
+  if (extra.metaStruct) span.metaStruct = extra.metaStruct;
+  if (extra.spanLinks) span.spanLinks = extra.spanLinks;
+  if (extra.spanEvents) span.spanEvents = extra.spanEvents;
+}
+
 /*
  * How a payload's spans are kept on disk: one blob per payload, a string dictionary followed by
  * its chunks. Chunks are v0.5-style arrays of indices into the dictionary, so a service name,
@@ -53,16 +74,9 @@ export function encodeSegment(chunks: readonly Span[][]): EncodedSegment {
       body.mapHeader(Object.keys(metrics).length);
       for (const k in metrics) { body.int(ref(k)); body.float64(metrics[k]!); }
       body.int(ref(s.type));
-      if (s.metaStruct || s.spanLinks || s.spanEvents) {
-        const extra: Span = {
-          service: '', name: '', resource: '', type: '', traceId: 0n, spanId: 0n, parentId: 0n, start: 0n,
-          duration: 0, error: 0, meta: {}, metrics: {},
-        };
-        if (s.metaStruct) extra.metaStruct = s.metaStruct;
-        if (s.spanLinks) extra.spanLinks = s.spanLinks;
-        if (s.spanEvents) extra.spanEvents = s.spanEvents;
-        body.bin(encodeV04([[extra]]));
-      } else body.nil();
+      const extra = spanExtras(s);
+      if (extra) body.bin(extra);
+      else body.nil();
     }
   }
   const head = new MsgpackWriter(16 * 1024);
@@ -115,10 +129,7 @@ export function decodeSegmentChunk(blob: Buffer, dict: string[], offset: number,
     const span = readIndexedSpan(r, at);
     if (r.isNil()) r.pos++;
     else {
-      const extra = decodeV04(Buffer.from(r.readBytes('extra')))[0]![0]!;
-      if (extra.metaStruct) span.metaStruct = extra.metaStruct;
-      if (extra.spanLinks) span.spanLinks = extra.spanLinks;
-      if (extra.spanEvents) span.spanEvents = extra.spanEvents;
+      withSpanExtras(span, r.readBytes('extra'));
     }
     spans.push(span);
   }

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { decodeV04, encodeV04, findRoot, type Span } from '@ecs-trace/protocol';
+import { findRoot, type Span } from '@ecs-trace/protocol';
 import { decodeSketch, sketchBins, sketchFromBins } from '../sketch-codec.js';
 import { summarizeChunks, summarizeTraces, type ChunkRecord } from '../chunk-summary.js';
 import { statsSelect } from '../conditions.js';
-import { chunkRowOf } from '../prepare-write.js';
+import { chunkRowOf, indexedSpan } from '../prepare-write.js';
+import { spanExtras, withSpanExtras } from '../segment-codec.js';
 import type { ErrorStatus, ErrorStatusRecord, RemoteConfigRecords, RetentionResult, RollupRead, StatsQuery, StoreStats, TraceQuery, TraceStore, WriteBatch } from '../contract.js';
 import {
   addServiceStats, chunkEnv, encodeSketches, mergeServiceStats, newSketch, serviceStatsFromColumns,
@@ -63,16 +64,12 @@ function rowsOf(batch: WriteBatch, first: boolean): { spans: SpanRow[]; chunks: 
     const c = chunkRowOf(chunk, root, env);
     const high = c.traceIdHigh === '' ? '0' : BigInt(`0x${c.traceIdHigh}`).toString();
     for (const s of chunk) {
-      const extra = s.metaStruct || s.spanLinks || s.spanEvents
-        ? Buffer.from(encodeV04([[{
-          service: '', name: '', resource: '', type: '', traceId: 0n, spanId: 0n, parentId: 0n, start: 0n, duration: 0, error: 0, meta: {}, metrics: {},
-          ...(s.metaStruct ? { metaStruct: s.metaStruct } : {}), ...(s.spanLinks ? { spanLinks: s.spanLinks } : {}), ...(s.spanEvents ? { spanEvents: s.spanEvents } : {}),
-        }]])).toString('base64')
-        : '';
+      const extras = spanExtras(s);
+      const extra = extras ? Buffer.from(extras).toString('base64') : '';
       spans.push({
         trace_id: u64(s.traceId), trace_id_high: high, span_id: u64(s.spanId), parent_id: u64(s.parentId), start: s.start.toString(), duration: s.duration,
         received: batch.receivedAt.toString(), service: s.service, name: s.name, resource: s.resource, type: s.type, env: s.meta['env'] || env,
-        error: s.error !== 0 ? 1 : 0, indexed: s.metrics['_top_level'] === 1 || s.error !== 0 || s === root ? 1 : 0, payload_first: payloadFirst ? 1 : 0,
+        error: s.error !== 0 ? 1 : 0, indexed: indexedSpan(s, root) ? 1 : 0, payload_first: payloadFirst ? 1 : 0,
         meta: s.meta, metrics: s.metrics, extra,
       });
       payloadFirst = false;
@@ -93,12 +90,7 @@ function spanOf(r: Record<string, unknown>): SpanRecord {
     error: Number(r['error']), meta: r['meta'] as Record<string, string>, metrics: r['metrics'] as Record<string, number>,
   };
   const extra = r['extra'] as string;
-  if (extra !== '') {
-    const x = decodeV04(Buffer.from(extra, 'base64'))[0]![0]!;
-    if (x.metaStruct) span.metaStruct = x.metaStruct;
-    if (x.spanLinks) span.spanLinks = x.spanLinks;
-    if (x.spanEvents) span.spanEvents = x.spanEvents;
-  }
+  if (extra !== '') withSpanExtras(span, Buffer.from(extra, 'base64'));
   return { span, env: r['env'] as string };
 }
 
