@@ -831,19 +831,25 @@ monitors:
     }
   });
 
+  /** A service's page, loaded again every 0.5 s (30 times at most) until `testId` shows: what tracers report comes on their schedule. */
+  async function serviceShowing(apiUrl: string, service: string, testId: string): Promise<Page> {
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    for (let i = 0; i < 30; i++) {
+      await p.goto(`${apiUrl}/services/${service}?range=1h`);
+      await p.getByTestId('service-name').waitFor();
+      if (await p.getByTestId(testId).count() > 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return p;
+  }
+
   it("shows a service's tracer instances as the real dd-trace's telemetry describes them", async () => {
     const own = await startTestAgent();
     const app = spawn(process.execPath, [SERVER], { env: { PATH: process.env['PATH'] ?? '', DD_TRACE_AGENT_URL: own.intake, APP_SERVICE: 'tele-ui', DD_ENV: 'e2e', DD_VERSION: '2.0.1' }, stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const port = await new Promise<number>((resolve) => app.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
       expect((await fetch(`http://127.0.0.1:${port}/leaf`)).status).toBe(200);
-      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      for (let i = 0; i < 30; i++) {
-        await p.goto(`${own.apiUrl}/services/tele-ui?range=1h`);
-        await p.getByTestId('service-name').waitFor();
-        if (await p.getByTestId('instance-row').count() > 0) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const p = await serviceShowing(own.apiUrl, 'tele-ui', 'instance-row');
       const cells = await p.getByTestId('instance-row').first().locator('td').allInnerTexts();
       expect(cells.slice(1, 5)).toEqual(['e2e', '2.0.1', expect.stringMatching(/^nodejs \d+\.\d+\.\d+/), expect.stringMatching(/^\d+\.\d+\.\d+/)]);
       await p.getByTestId('instances-table').scrollIntoViewIfNeeded();
@@ -872,13 +878,7 @@ monitors:
       const port = await new Promise<number>((resolve) => app.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
       const get = async () => { await (await fetch(`http://127.0.0.1:${port}/leaf`)).arrayBuffer(); };
       await get();
-      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      for (let i = 0; i < 30; i++) {
-        await p.goto(`${own.apiUrl}/services/rc-ui?range=1h`);
-        await p.getByTestId('service-name').waitFor();
-        if (await p.getByTestId('tracer-client-row').count() > 0) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const p = await serviceShowing(own.apiUrl, 'rc-ui', 'tracer-client-row');
       await expect.poll(() => p.getByTestId('tracer-client-state').first().innerText()).toBe('its own settings (none set here)');
       // A rate out of range is not sent: the form says what it takes.
       const form = p.getByTestId('tracer-settings-form');
